@@ -1,0 +1,203 @@
+/**
+ * The domain of hitl as plain data. Everything here is serialisable to JSON and free of I/O,
+ * so the store can persist it as-is and the core can be tested with literals.
+ */
+
+export const PRIORITIES = ["low", "normal", "high", "critical"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const STATUSES = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
+export type RequestStatus = (typeof STATUSES)[number];
+export type FinalStatus = Exclude<RequestStatus, "pending">;
+
+/** One thing an approver may choose, with what it does. `approve` and `reject` are the usual ids. */
+export interface ActionOption {
+  id: string;
+  label: string;
+  impact?: string;
+}
+
+/** What happens when nobody decides before the deadline. */
+export type Fallback =
+  | { type: "abort"; reason: string; cleanup?: string }
+  | { type: "use_default"; action: string; value?: unknown; reason?: string }
+  | { type: "degrade"; mode: string; reason?: string }
+  | { type: "delegate"; approvers?: string[]; rule?: string; extend_by?: string; reason?: string }
+  | { type: "retry_with_modification"; modifications: Record<string, unknown>; reason?: string };
+export type FallbackType = Fallback["type"];
+
+/** Where the request is shown, as the agent asked for it. */
+export type SurfaceSpec = { type: "issue" } | { type: "pull_request"; number: number };
+
+/** Where the request is shown, once it has been posted. */
+export interface SurfaceRef {
+  type: "issue" | "pull_request";
+  number: number;
+  url: string | null;
+  /** Pull requests only: the `hitl/approval` check run and the commit it is on. */
+  checkRunId?: number;
+  headSha?: string;
+}
+
+/** Who or what made a decision. */
+export type Decider =
+  | { type: "human"; login: string }
+  | { type: "rule"; id: string }
+  | { type: "fallback"; fallback: FallbackType }
+  | { type: "agent"; name: string }
+  | { type: "system"; reason: string };
+
+/** How a decision arrived. */
+export type DecisionVia =
+  | "comment"
+  | "review"
+  | "check_run"
+  | "rule"
+  | "auto_approve"
+  | "fallback"
+  | "api"
+  | "pull_request_closed";
+
+export interface Decision {
+  /** The action id taken: `approve`, `reject`, an available action's id, or the fallback's. */
+  action: string;
+  status: FinalStatus;
+  decidedBy: Decider;
+  justification: string | null;
+  decidedAt: string;
+  via: DecisionVia;
+  /** Set when the fallback applied. */
+  fallback?: Fallback;
+  /** Fields of decision_data the approver changed, where the surface allowed it. */
+  editedFields?: Record<string, unknown>;
+}
+
+/** One rung of the escalation ladder, durations already resolved to milliseconds. */
+export interface EscalationStep {
+  afterMs: number;
+  approvers: string[];
+  message: string | null;
+  notify: string[];
+}
+
+/** The escalation state of a request: a snapshot of the policy it was opened under, and progress. */
+export interface EscalationState {
+  ladder: EscalationStep[];
+  /** Warn this long before the deadline; null for no warning. */
+  warningBeforeMs: number | null;
+  /** 0 while the first approvers hold it; n after the n-th rung fired. */
+  level: number;
+  warned: boolean;
+  /** When the sweep must next look at this request (escalate, warn or expire); null once final. */
+  nextAt: string | null;
+}
+
+/** Why a delegation rule did or did not decide a request. */
+export interface RuleTrace {
+  ruleId: string;
+  matched: boolean;
+  /** Short factual sentences, e.g. "amount is 120, not below 50". */
+  reasons: string[];
+  /** How many of the rule's conditions held (for "closest rule"). */
+  satisfied: number;
+  total: number;
+}
+
+/** The result of trying a repository's policy on a request. */
+export interface Evaluation {
+  outcome:
+    | { type: "decide"; action: string; status: "approved" | "rejected"; decider: Decider; via: "rule" | "auto_approve"; reason: string }
+    | { type: "human"; reason: string };
+  rules: RuleTrace[];
+  /** The id of the non-matching rule that came closest, when a person must decide. */
+  closestRuleId: string | null;
+  /** Set when the repository's `.hitl.yml` could not be used; no rule from it applied. */
+  configError: string | null;
+}
+
+export interface ApprovalRequest {
+  id: string;
+  /** Incremented on every write; the store's compare-and-set is on this. */
+  version: number;
+  /** `owner/name`. */
+  repo: string;
+  installationId: number;
+  status: RequestStatus;
+  taskDescription: string;
+  approvalReason: string;
+  decisionData: Record<string, unknown>;
+  availableActions: ActionOption[];
+  priority: Priority;
+  deadline: string;
+  fallback: Fallback;
+  surface: SurfaceSpec;
+  /** Null until the surface has been posted on GitHub. */
+  surfaceRef: SurfaceRef | null;
+  /** The first-level approvers (users and `@org/team`); empty means anyone with write access. */
+  approvers: string[];
+  requestType: string | null;
+  riskScore: number | null;
+  confidence: number | null;
+  callbackUrl: string | null;
+  /** The agent's name, from its token. */
+  requestedBy: string;
+  idempotencyKey: string | null;
+  /** SHA-256 of the canonical JSON of what the approver is shown. */
+  contextHash: string;
+  /** Pull requests: new commits make an approval stale. */
+  invalidateOnPush: boolean;
+  createdAt: string;
+  updatedAt: string;
+  escalation: EscalationState;
+  evaluation: Evaluation | null;
+  decision: Decision | null;
+}
+
+export type AuditEvent =
+  | "created"
+  | "decided"
+  | "escalated"
+  | "warned"
+  | "expired"
+  | "cancelled"
+  | "surface_opened"
+  | "stale"
+  | "delegated";
+
+/** One line of the audit trail. Appended, never changed. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  repo: string;
+  requestId: string;
+  event: AuditEvent;
+  actor: Decider;
+  status: RequestStatus;
+  action: string | null;
+  justification: string | null;
+  contextHash: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Work that follows a state change and talks to the outside world. Jobs are written atomically
+ * with the change that causes them and run at least once, so a crash never loses one.
+ */
+export type JobKind =
+  /** Post the request on its surface (issue, or check run and review requests). */
+  | "open_surface"
+  /** Make the surface show the request's current state (decision, escalation, warning). */
+  | "sync_surface"
+  /** POST the decision to the agent's callback_url. */
+  | "callback";
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  requestId: string;
+  /** Which state change caused it, for the surface to say the right thing. */
+  reason: AuditEvent;
+  runAt: string;
+  attempts: number;
+  lastError: string | null;
+}

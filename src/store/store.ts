@@ -1,0 +1,109 @@
+import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
+
+/** What a state change writes besides the request, in the same atomic step. */
+export interface Effects {
+  audit?: AuditEntry[];
+  jobs?: Job[];
+}
+
+export interface ListQuery {
+  repo?: string;
+  status?: RequestStatus;
+  requestType?: string;
+  /** At most this many; default 100. */
+  limit?: number;
+}
+
+/** The store could not be reached or failed; the API answers 503 for it. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/**
+ * The one port to persistence. Every write is atomic: the request, its audit entries and its
+ * jobs land together or not at all, and a write that returned has been made durable.
+ * Secondary indexes (by repo, by status, by surface, by due time, by idempotency key) are
+ * derived by the adapter from the request itself.
+ */
+export interface Store {
+  /**
+   * Stores a new request (version 1) with its effects. When `request.idempotencyKey` is set
+   * and the same agent (`requestedBy`) already used that key, nothing is written and the first
+   * request is returned with `created: false`.
+   */
+  create(request: ApprovalRequest, effects?: Effects): Promise<{ request: ApprovalRequest; created: boolean }>;
+
+  get(id: string): Promise<ApprovalRequest | null>;
+
+  /**
+   * Compare-and-set: writes `next` (with version `expectedVersion + 1`) and its effects only if
+   * the stored version is still `expectedVersion`. Returns the stored request, or null when
+   * another write came first (the caller re-reads and decides again).
+   */
+  update(next: ApprovalRequest, expectedVersion: number, effects?: Effects): Promise<ApprovalRequest | null>;
+
+  /** The requests shown on issue or pull request `number` of `repo`, newest first. */
+  findBySurface(repo: string, number: number): Promise<ApprovalRequest[]>;
+
+  /**
+   * Requests matching the query. With `status: "pending"`: by priority (critical first), then
+   * oldest first. Otherwise newest first.
+   */
+  list(query: ListQuery): Promise<ApprovalRequest[]>;
+
+  /** The audit trail of a repository, oldest first, at most `limit` (default 1000) of the newest. */
+  audit(repo: string, limit?: number): Promise<AuditEntry[]>;
+
+  /**
+   * Pending requests whose `escalation.nextAt` is at or before `now`, from an index ordered by
+   * that time (never a scan of all pending requests); at most `limit`.
+   */
+  due(now: Date, limit: number): Promise<ApprovalRequest[]>;
+
+  /**
+   * Takes up to `limit` jobs whose `runAt` is at or before `now` and leases them: their `runAt`
+   * moves to `now + leaseMs` and `attempts` goes up by one, so a worker that dies leaves them to
+   * be taken again. Two callers never take the same job in one lease.
+   */
+  claimJobs(now: Date, limit: number, leaseMs: number): Promise<Job[]>;
+
+  /** The job is done; forget it. */
+  completeJob(id: string): Promise<void>;
+
+  /** The job failed; run it again at `runAt`. */
+  retryJob(id: string, runAt: Date, error: string): Promise<void>;
+
+  /** Jobs not yet completed (for status pages and tests). */
+  pendingJobs(): Promise<Job[]>;
+
+  /**
+   * Marks a webhook delivery as being handled. True the first time for an id; false while it is
+   * being handled or after it was handled. A claim not finished within `ttlMs` lapses.
+   */
+  claimDelivery(deliveryId: string, ttlMs: number): Promise<boolean>;
+
+  /** `ok`: remember the delivery for a week, so redeliveries are ignored; else release it. */
+  finishDelivery(deliveryId: string, ok: boolean): Promise<void>;
+
+  /**
+   * Takes one use of a counted thing (a rule's `max_uses`) if fewer than `max` were taken.
+   * Returns the count after taking, or null when none is left. Atomic across replicas.
+   */
+  takeUse(key: string, max: number): Promise<number | null>;
+
+  /** How many uses of `key` were taken. */
+  uses(key: string): Promise<number>;
+
+  /** A lease-based lock held by `owner` for `ttlMs`; true if taken (or renewed by the owner). */
+  acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+
+  releaseLock(name: string, owner: string): Promise<void>;
+
+  /** Throws StoreUnavailableError when the store cannot be used. */
+  ping(): Promise<void>;
+
+  close(): Promise<void>;
+}
