@@ -1,0 +1,44 @@
+/**
+ * The checks on who may decide that need no API call. They run before any call to GitHub, so
+ * chatter from bots and the requester costs nothing.
+ */
+export type RefusalReason = "bot" | "requester" | "not_approver" | "edited";
+
+export interface Actor {
+  login: string;
+  /** GitHub's `user.type`: "User", "Bot" or "Organization". */
+  type: string;
+}
+
+export interface PreCheckInput {
+  actor: Actor;
+  /** The agent's name and, on a pull request, the pull request's author. */
+  requesters: string[];
+  /** The comment was edited: the text someone approved may not be the text shown now. */
+  edited?: boolean;
+}
+
+export function preCheckDecider(input: PreCheckInput): RefusalReason | null {
+  if (input.edited) return "edited";
+  if (isBot(input.actor)) return "bot";
+  const login = input.actor.login.toLowerCase();
+  if (input.requesters.some((requester) => requester.toLowerCase() === login)) return "requester";
+  return null;
+}
+
+export function isBot(actor: Actor): boolean {
+  return actor.type === "Bot" || /\[bot\]$/i.test(actor.login);
+}
+
+/** Splits approvers into user logins and `org/slug` teams (written `@org/slug`). */
+export function splitApprovers(approvers: string[]): { users: string[]; teams: { org: string; slug: string }[] } {
+  const users: string[] = [];
+  const teams: { org: string; slug: string }[] = [];
+  for (const entry of approvers) {
+    const name = entry.replace(/^@/, "");
+    const slash = name.indexOf("/");
+    if (slash > 0) teams.push({ org: name.slice(0, slash), slug: name.slice(slash + 1) });
+    else users.push(name);
+  }
+  return { users, teams };
+}
