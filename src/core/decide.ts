@@ -1,0 +1,55 @@
+import type { ApprovalRequest, Decider, Decision, DecisionVia, FinalStatus } from "./types.js";
+
+export interface DecisionInput {
+  action: string;
+  decidedBy: Decider;
+  justification: string | null;
+  via: DecisionVia;
+  editedFields?: Record<string, unknown>;
+}
+
+export type DecideResult =
+  | { ok: true; request: ApprovalRequest }
+  | { ok: false; reason: "not_pending" | "unknown_action" };
+
+/** `reject` rejects; `approve` or any other offered action approves, with that action recorded. */
+export function statusForAction(action: string): "approved" | "rejected" {
+  return action === "reject" ? "rejected" : "approved";
+}
+
+/**
+ * The pending → decided transition. `approve` and `reject` are always understood; any other
+ * action must be one the request offered.
+ */
+export function applyDecision(request: ApprovalRequest, input: DecisionInput, now: Date): DecideResult {
+  if (request.status !== "pending") return { ok: false, reason: "not_pending" };
+  const known = input.action === "approve" || input.action === "reject" || request.availableActions.some((a) => a.id === input.action);
+  if (!known) return { ok: false, reason: "unknown_action" };
+  return { ok: true, request: finish(request, { ...input, status: statusForAction(input.action) }, now) };
+}
+
+/** Ends a pending request with a decision of any final status (cancelled and expired included). */
+export function finish(
+  request: ApprovalRequest,
+  input: DecisionInput & { status: FinalStatus; fallback?: Decision["fallback"] },
+  now: Date,
+): ApprovalRequest {
+  const at = now.toISOString();
+  const decision: Decision = {
+    action: input.action,
+    status: input.status,
+    decidedBy: input.decidedBy,
+    justification: input.justification,
+    decidedAt: at,
+    via: input.via,
+    ...(input.fallback ? { fallback: input.fallback } : {}),
+    ...(input.editedFields ? { editedFields: input.editedFields } : {}),
+  };
+  return {
+    ...request,
+    status: input.status,
+    decision,
+    updatedAt: at,
+    escalation: { ...request.escalation, nextAt: null },
+  };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { applyDecision, statusForAction } from "../../src/core/decide.js";
+import { makeRequest } from "../support/fixtures.js";
+
+const now = new Date("2026-11-24T12:00:00.000Z");
+const alice = { type: "human", login: "alice" } as const;
+
+describe("applyDecision", () => {
+  it.each([
+    ["approve", "approved"],
+    ["reject", "rejected"],
+    ["refund-half", "approved"],
+  ] as const)("%s ends the request as %s", (action, status) => {
+    const request = makeRequest({ availableActions: [{ id: "refund-half", label: "Half" }] });
+    const result = applyDecision(request, { action, decidedBy: alice, justification: "ok", via: "comment" }, now);
+    expect(result).toEqual({
+      ok: true,
+      request: {
+        ...request,
+        status,
+        updatedAt: now.toISOString(),
+        escalation: { ...request.escalation, nextAt: null },
+        decision: { action, status, decidedBy: alice, justification: "ok", decidedAt: now.toISOString(), via: "comment" },
+      },
+    });
+  });
+
+  it("refuses an action the request did not offer", () => {
+    const result = applyDecision(makeRequest(), { action: "refund-half", decidedBy: alice, justification: null, via: "comment" }, now);
+    expect(result).toEqual({ ok: false, reason: "unknown_action" });
+  });
+
+  it.each(["approved", "rejected", "expired", "cancelled"] as const)("refuses to decide a request already %s", (status) => {
+    const result = applyDecision(makeRequest({ status }), { action: "approve", decidedBy: alice, justification: null, via: "comment" }, now);
+    expect(result).toEqual({ ok: false, reason: "not_pending" });
+  });
+
+  it("maps only reject to rejected", () => {
+    expect([statusForAction("reject"), statusForAction("approve"), statusForAction("deny")]).toEqual(["rejected", "approved", "approved"]);
+  });
+});
