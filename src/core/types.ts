@@ -161,7 +161,10 @@ export type AuditEvent =
   | "expired"
   | "cancelled"
   | "surface_opened"
+  /** New commits made an approval stale: pending again, approvers asked again. */
   | "stale"
+  /** New commits on the pull request; the request's state carries over to the new head. */
+  | "head_changed"
   | "delegated";
 
 /** One line of the audit trail. Appended, never changed. */

@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+import type { Engine } from "../engine/engine.js";
+import { HitlError, type FieldIssue } from "../engine/errors.js";
+import type { Logger } from "../engine/ports.js";
+import { StoreUnavailableError } from "../store/store.js";
+import { authenticateAgent, type AgentCredential } from "./agent-auth.js";
+import { readJson, sendError, sendJson } from "./http.js";
+import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
+import { toApiAudit, toApiRequest } from "./serialize.js";
+
+export const API_PREFIX = "/api/v1";
+
+export interface ApiDeps {
+  engine: Engine;
+  agents: AgentCredential[];
+  clock: () => Date;
+  log: Logger;
+  maxBodyBytes: number;
+  /** Answers `POST /api/v1/simulate`; absent → 404. */
+  simulate?: (body: unknown, agent: AgentCredential) => Promise<unknown>;
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  agent: AgentCredential;
+  params: string[];
+  query: URLSearchParams;
+}
+
+type Route = { method: string; pattern: RegExp; handle: (call: Call) => Promise<void> };
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: FieldIssue[] = result.error.issues.map((issue) => ({
+    path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"),
+    message: issue.message,
+  }));
+  throw new HitlError("invalid_request", 400, `The request is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}.`, issues);
+}
+
+const queryObject = (query: URLSearchParams) => Object.fromEntries(query.entries());
+
+/**
+ * The agent-facing HTTP API, as a Probot server handler: returns false for paths it does not
+ * own so Probot's other handlers get them.
+ */
+export function createApiHandler(deps: ApiDeps) {
+  const { engine, clock } = deps;
+  const present = (request: Parameters<typeof toApiRequest>[0]) => toApiRequest(request, clock());
+
+  const routes: Route[] = [
+    {
+      method: "POST",
+      pattern: /^\/requests$/,
+      async handle({ req, res, agent }) {
+        const body = parse(newRequestSchema, await readJson(req, deps.maxBodyBytes));
+        if (body.requested_by !== undefined && body.requested_by !== agent.name) {
+          throw new HitlError("invalid_request", 400, "The request is not valid.", [
+            { path: "requested_by", message: `must be ${agent.name}, the agent the token belongs to (or left out)` },
+          ]);
+        }
+        const header = req.headers["idempotency-key"];
+        const key = Array.isArray(header) ? header[0] : header;
+        const { request, created } = await engine.open(toNewRequestInput(body, key || undefined), agent);
+        sendJson(res, created ? 201 : 200, present(request), { location: `${API_PREFIX}/requests/${request.id}` });
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/requests$/,
+      async handle({ res, query }) {
+        const q = parse(listQuerySchema, queryObject(query), "query.");
+        const requests = await engine.list({ repo: q.repo, status: q.status, requestType: q.request_type, limit: q.limit });
+        sendJson(res, 200, { requests: requests.map(present) });
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/requests\/([A-Za-z0-9_-]+)$/,
+      async handle({ res, params }) {
+        sendJson(res, 200, present(await engine.get(params[0]!)));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/requests\/([A-Za-z0-9_-]+)\/decision$/,
+      async handle({ req, res, params, query }) {
+        const { wait } = parse(waitQuerySchema, queryObject(query), "query.");
+        const abort = new AbortController();
+        const onClose = () => abort.abort();
+        req.on("close", onClose);
+        try {
+          const request = await engine.waitForDecision(params[0]!, wait * 1000, abort.signal);
+          if (abort.signal.aborted) return;
+          const shown = present(request);
+          sendJson(res, 200, { id: shown.id, status: shown.status, decision: shown.decision });
+        } finally {
+          req.off("close", onClose);
+        }
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/requests\/([A-Za-z0-9_-]+)\/cancel$/,
+      async handle({ req, res, params, agent }) {
+        const body = parse(cancelSchema, await readJson(req, deps.maxBodyBytes));
+        sendJson(res, 200, present(await engine.cancel(params[0]!, agent, body.reason ?? null)));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/audit$/,
+      async handle({ res, query }) {
+        const q = parse(auditQuerySchema, queryObject(query), "query.");
+        const entries = await engine.audit(q.repo, q.limit);
+        res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
+        res.end(entries.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""));
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/simulate$/,
+      async handle({ req, res, agent }) {
+        if (!deps.simulate) throw new HitlError("not_found", 404, "No such endpoint.");
+        sendJson(res, 200, await deps.simulate(await readJson(req, deps.maxBodyBytes), agent));
+      },
+    },
+  ];
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    const matching = routes.filter((route) => route.pattern.test(path));
+    if (matching.length === 0) throw new HitlError("not_found", 404, `No endpoint ${path}.`);
+    const route = matching.find((candidate) => candidate.method === req.method);
+    if (!route) {
+      res.setHeader("allow", matching.map((candidate) => candidate.method).join(", "));
+      throw new HitlError("method_not_allowed", 405, `${req.method} is not allowed on ${path}.`);
+    }
+    const agent = authenticateAgent(req.headers.authorization, deps.agents);
+    if (!agent) {
+      res.setHeader("www-authenticate", 'Bearer realm="hitl"');
+      throw new HitlError("unauthorized", 401, "A valid agent token is required: Authorization: Bearer <token>.");
+    }
+    const params = route.pattern.exec(path)!.slice(1);
+    await route.handle({ req, res, agent, params, query });
+  }
+
+  return async function apiHandler(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) return false;
+    try {
+      await dispatch(req, res, url.pathname.slice(API_PREFIX.length), url.searchParams);
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+      } else if (error instanceof HitlError) {
+        sendError(res, error.status, error.code, error.message, error.issues);
+      } else if (error instanceof StoreUnavailableError) {
+        deps.log.error({ err: error }, "store unavailable");
+        sendError(res, 503, "store_unavailable", "The request store is unavailable; nothing was changed. Retry shortly.");
+      } else if (typeof (error as { status?: unknown }).status === "number") {
+        deps.log.error({ err: error, path: url.pathname }, "GitHub call failed");
+        sendError(res, 502, "github_unavailable", `GitHub answered HTTP ${(error as { status: number }).status}; nothing was created. Retry shortly.`);
+      } else {
+        deps.log.error({ err: error, path: url.pathname }, "API request failed");
+        sendError(res, 500, "internal_error", "Something went wrong on our side; nothing acknowledged was lost. Retry shortly.");
+      }
+    }
+    return true;
+  };
+}

@@ -1,0 +1,105 @@
+import { z } from "zod";
+import type { NewRequestInput } from "../core/build-request.js";
+import { parseDuration } from "../core/duration.js";
+import { PRIORITIES, STATUSES } from "../core/types.js";
+
+const login = z.string().regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]{1,100})?$/, "must be a GitHub login or @org/team");
+const duration = z.string().refine((value) => parseDuration(value) !== null, "must be a duration such as 30s, 15m, 4h or 2d");
+const actionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, "must be 1-40 letters, digits, '-' or '_', starting with a letter or digit");
+
+const action = z.strictObject({
+  id: actionId,
+  label: z.string().min(1).max(100),
+  impact: z.string().max(2_000).optional(),
+});
+
+export const fallbackSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("abort"), reason: z.string().min(1).max(2_000), cleanup: z.string().max(2_000).optional() }),
+  z.strictObject({ type: z.literal("use_default"), action: actionId, value: z.unknown().optional(), reason: z.string().max(2_000).optional() }),
+  z.strictObject({ type: z.literal("degrade"), mode: z.string().min(1).max(200), reason: z.string().max(2_000).optional() }),
+  z.strictObject({ type: z.literal("delegate"), approvers: z.array(login).max(50).optional(), rule: z.string().optional(), extend_by: duration.optional(), reason: z.string().max(2_000).optional() }),
+  z.strictObject({ type: z.literal("retry_with_modification"), modifications: z.record(z.string(), z.unknown()), reason: z.string().max(2_000).optional() }),
+]);
+
+/** `POST /api/v1/requests`. Keys are snake_case, as agents send them. */
+export const newRequestSchema = z
+  .strictObject({
+    repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name"),
+    task_description: z.string().trim().min(1).max(500),
+    approval_reason: z.string().trim().min(1).max(5_000),
+    decision_data: z.record(z.string(), z.unknown()).default({}),
+    available_actions: z
+      .array(action)
+      .min(1)
+      .max(10)
+      .default([
+        { id: "approve", label: "Approve" },
+        { id: "reject", label: "Reject" },
+      ])
+      .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, "action ids must be unique"),
+    priority: z.enum(PRIORITIES).default("normal"),
+    deadline: z.iso.datetime({ offset: true }).optional(),
+    fallback_action: fallbackSchema.optional(),
+    surface: z
+      .discriminatedUnion("type", [
+        z.strictObject({ type: z.literal("issue") }),
+        z.strictObject({ type: z.literal("pull_request"), number: z.number().int().positive() }),
+      ])
+      .default({ type: "issue" }),
+    approvers: z.array(login).max(50).optional(),
+    request_type: z.string().min(1).max(100).optional(),
+    risk_score: z.number().min(0).max(1).optional(),
+    confidence: z.number().min(0).max(1).optional(),
+    callback_url: z.url({ protocol: /^https?$/ }).max(2_000).optional(),
+    requested_by: z.string().optional(),
+    idempotency_key: z.string().min(1).max(200).optional(),
+    escalation: z
+      .array(z.strictObject({ after: duration, approvers: z.array(login).min(1).max(50), message: z.string().max(2_000).optional() }))
+      .max(10)
+      .optional(),
+    warning_before: duration.optional(),
+    invalidate_on_push: z.boolean().optional(),
+  });
+
+export type NewRequestBody = z.infer<typeof newRequestSchema>;
+
+export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string | undefined): NewRequestInput {
+  return {
+    repo: body.repo,
+    taskDescription: body.task_description,
+    approvalReason: body.approval_reason,
+    decisionData: body.decision_data,
+    availableActions: body.available_actions,
+    priority: body.priority,
+    deadline: body.deadline,
+    fallback: body.fallback_action,
+    surface: body.surface,
+    approvers: body.approvers,
+    requestType: body.request_type,
+    riskScore: body.risk_score,
+    confidence: body.confidence,
+    callbackUrl: body.callback_url,
+    idempotencyKey: idempotencyKey ?? body.idempotency_key,
+    escalation: body.escalation,
+    warningBefore: body.warning_before,
+    invalidateOnPush: body.invalidate_on_push,
+  };
+}
+
+export const listQuerySchema = z.strictObject({
+  repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").optional(),
+  status: z.enum(STATUSES).optional(),
+  request_type: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const auditQuerySchema = z.strictObject({
+  repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name"),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+});
+
+export const waitQuerySchema = z.strictObject({
+  wait: z.coerce.number().min(0).max(60).default(0),
+});
+
+export const cancelSchema = z.strictObject({ reason: z.string().max(2_000).optional() });

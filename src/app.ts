@@ -1,0 +1,94 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApplicationFunction, Probot } from "probot";
+import type { AgentCredential } from "./api/agent-auth.js";
+import { createApiHandler } from "./api/api-handler.js";
+import { sendJson } from "./api/http.js";
+import { toApiRequest } from "./api/serialize.js";
+import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
+import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
+import { createSweep, type SweepResult } from "./engine/sweep.js";
+import { createGitHubGateway } from "./github/gateway.js";
+import type { Octokit } from "./github/octokit.js";
+import { handleCheckRunAction } from "./handlers/check-run-action.js";
+import { oncePerDelivery } from "./handlers/deliveries.js";
+import { handleIssueComment } from "./handlers/issue-comment.js";
+import { handlePullRequest } from "./handlers/pull-request.js";
+import { handlePullRequestReview } from "./handlers/pull-request-review.js";
+import { startScheduler } from "./scheduler.js";
+import type { Store } from "./store/store.js";
+
+export interface HitlOptions {
+  store: Store;
+  agents: AgentCredential[];
+  /** Cron expression for the sweep; null to not schedule it (tests drive it by hand). */
+  sweepCron: string | null;
+  maxBodyBytes?: number;
+  clock?: () => Date;
+  newId?: (prefix: string) => string;
+  fetch?: typeof fetch;
+  /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
+  onReady?: (runtime: HitlRuntime) => void;
+}
+
+export interface HitlRuntime {
+  engine: Engine;
+  jobs: JobRunner;
+  sweep: () => Promise<SweepResult>;
+  /** One scheduler tick: sweep, then run every due job. */
+  tick: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+const randomId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
+
+/** The Probot app: wiring only. */
+export function hitlApp(options: HitlOptions): ApplicationFunction {
+  return (app: Probot, { addHandler }) => {
+    const clock = options.clock ?? (() => new Date());
+    const log = app.log;
+    const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock });
+    let jobs: JobRunner | undefined;
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => jobs?.kick() };
+    const engine = createEngine(deps);
+    const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
+    jobs = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch }, engine);
+    const sweep = createSweep(deps, engine, randomId("sweeper"));
+    const runner = jobs;
+    const tick = async () => {
+      await sweep();
+      await runner.run();
+    };
+
+    const handlerDeps = { engine, github, log };
+    const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
+    app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
+    app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
+    app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
+    app.on(["pull_request.synchronize", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
+
+    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 }));
+    addHandler(async (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url !== "/healthz") return false;
+      try {
+        await options.store.ping();
+        sendJson(res, 200, { status: "ok" });
+      } catch {
+        sendJson(res, 503, { status: "unavailable", reason: "the request store cannot be reached" });
+      }
+      return true;
+    });
+
+    const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;
+    options.onReady?.({
+      engine,
+      jobs: runner,
+      sweep,
+      tick,
+      async stop() {
+        await scheduler?.stop();
+        await runner.run();
+      },
+    });
+  };
+}

@@ -1,0 +1,107 @@
+import type { ApprovalRequest, Job } from "../core/types.js";
+import { postCallback } from "../notify/callback.js";
+import type { Engine, EngineDeps } from "./engine.js";
+import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
+
+export interface JobRunnerDeps extends EngineDeps {
+  /** The agent's token by agent name: callbacks are signed with it. */
+  agentSecret: (agentName: string) => string | undefined;
+  /** How the decision is shown to the agent (the API's JSON shape). */
+  toAgentJson: (request: ApprovalRequest) => unknown;
+  fetch?: typeof fetch;
+  concurrency?: number;
+}
+
+/**
+ * Runs the jobs state changes left behind (post the surface, update it, call the agent back).
+ * Jobs are leased from the store, so any replica can run them and a crash only delays them.
+ */
+export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
+  const { store, github, clock, log } = deps;
+  const fetchImpl = deps.fetch ?? fetch;
+  let running: Promise<number> | null = null;
+  let again = false;
+
+  async function execute(job: Job): Promise<void> {
+    const request = await store.get(job.requestId);
+    if (!request) return;
+    switch (job.kind) {
+      case "open_surface":
+        await engine.resume(request.id, job.attempts);
+        return;
+      case "sync_surface":
+        if (request.surfaceRef) {
+          const changed = await github.syncSurface(request, job.reason);
+          if (changed) await engine.recordSurface(request.id, changed);
+        } else if (request.status === "pending") throw new Error("the surface is not open yet");
+        return;
+      case "callback": {
+        if (!request.callbackUrl) return;
+        const secret = deps.agentSecret(request.requestedBy);
+        if (!secret) throw new Error(`no token is configured for agent ${request.requestedBy}; cannot sign the callback`);
+        const body = JSON.stringify({ event: `request.${request.status}`, request: deps.toAgentJson(request) });
+        await postCallback(fetchImpl, { url: request.callbackUrl, body, secret, deliveryId: job.id });
+        return;
+      }
+    }
+  }
+
+  async function runOne(job: Job): Promise<void> {
+    try {
+      await execute(job);
+      await store.completeJob(job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (job.attempts >= MAX_JOB_ATTEMPTS) {
+        log.error({ jobId: job.id, kind: job.kind, requestId: job.requestId, attempts: job.attempts, error: message }, "job failed too often; giving up");
+        await store.completeJob(job.id);
+        return;
+      }
+      const runAt = new Date(clock().getTime() + retryDelayMs(job.attempts));
+      log.warn({ jobId: job.id, kind: job.kind, requestId: job.requestId, attempts: job.attempts, retryAt: runAt.toISOString(), error: message }, "job failed; will retry");
+      await store.retryJob(job.id, runAt, message);
+    }
+  }
+
+  /** Runs every due job, a few at a time; returns how many ran. */
+  async function drainOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const jobs = await store.claimJobs(clock(), deps.concurrency ?? 8, JOB_LEASE_MS);
+      if (jobs.length === 0) return total;
+      await Promise.all(jobs.map(runOne));
+      total += jobs.length;
+    }
+  }
+
+  /** Runs due jobs now; calls while a run is going on are folded into one more run. */
+  function run(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      try {
+        do {
+          again = false;
+          total += await drainOnce();
+        } while (again);
+      } finally {
+        running = null;
+      }
+      return total;
+    })();
+    return running;
+  }
+
+  return {
+    run,
+    /** Starts a run without waiting for it; failures are logged. */
+    kick(): void {
+      run().catch((error: unknown) => log.error({ err: error }, "job run failed"));
+    },
+  };
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>;

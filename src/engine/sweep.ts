@@ -1,0 +1,99 @@
+import { finish } from "../core/decide.js";
+import { resolveFallback } from "../core/fallback.js";
+import { applyStep, nextStep } from "../core/schedule.js";
+import { PRIORITIES, type ApprovalRequest, type Decider } from "../core/types.js";
+import type { Engine, EngineDeps } from "./engine.js";
+
+const BATCH = 500;
+const LOCK_TTL_MS = 55_000;
+const priorityRank = (request: ApprovalRequest) => PRIORITIES.length - PRIORITIES.indexOf(request.priority);
+
+export interface SweepResult {
+  /** False when another replica holds the sweep lock. */
+  ran: boolean;
+  escalated: number;
+  warned: number;
+  expired: number;
+  delegated: number;
+}
+
+/**
+ * One pass of the scheduler: takes the requests whose next step is due (from the store's due
+ * index, not a scan of all pending ones), most urgent first, and moves each one step. Each step
+ * is a compare-and-set, so a decision landing meanwhile wins and nothing fires twice.
+ */
+export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
+  const { store, clock, log } = deps;
+  const { audit, job, finalJobs, commit, evaluate } = engine.internals;
+
+  async function advance(request: ApprovalRequest, now: Date, result: SweepResult): Promise<void> {
+    const step = nextStep(request, now);
+    if (step.type === "none") return;
+    if (step.type === "escalate" || step.type === "warn") {
+      const next = { ...request, escalation: applyStep(request, step, now), updatedAt: now.toISOString() };
+      const event = step.type === "escalate" ? "escalated" : "warned";
+      const details = step.type === "escalate" ? { level: step.level, approvers: step.step.approvers, skipped: step.skipped } : { deadline: request.deadline };
+      if (await commit(next, request.version, [audit(next, event, { type: "system", reason: "sweep" }, details)], [job(next, "sync_surface", event)])) {
+        result[step.type === "escalate" ? "escalated" : "warned"] += 1;
+      }
+      return;
+    }
+    const outcome = resolveFallback(request, now);
+    if (outcome.type === "delegate") {
+      const next = { ...request, approvers: outcome.approvers, deadline: outcome.deadline, fallback: outcome.fallback, escalation: outcome.escalation, updatedAt: now.toISOString() };
+      const actor: Decider = { type: "fallback", fallback: "delegate" };
+      if (await commit(next, request.version, [audit(next, "delegated", actor, { approvers: outcome.approvers, deadline: outcome.deadline })], [job(next, "sync_surface", "delegated")])) {
+        result.delegated += 1;
+      }
+      return;
+    }
+    let next: ApprovalRequest;
+    if (outcome.type === "delegate_rule") {
+      next = await decideByDelegatedRule(request, outcome.ruleId, now);
+    } else {
+      next = { ...finish(request, { ...outcome.decision, fallback: outcome.decision.fallback }, now), decision: outcome.decision };
+    }
+    const actor = next.decision?.decidedBy ?? { type: "fallback", fallback: request.fallback.type };
+    if (await commit(next, request.version, [audit(next, "expired", actor)], finalJobs(next, "expired"))) result.expired += 1;
+  }
+
+  /** A `delegate` fallback naming a rule: that rule decides if it matches, else the request aborts. */
+  async function decideByDelegatedRule(request: ApprovalRequest, ruleId: string, now: Date): Promise<ApprovalRequest> {
+    const loaded = await deps.github.loadConfig(request.installationId, request.repo);
+    const rule = loaded.config?.rules?.find((r) => r.id === ruleId);
+    const evaluation = rule ? await evaluate(request, { ...loaded, config: { ...loaded.config!, rules: [rule], auto_approve: undefined } }) : null;
+    if (evaluation?.outcome.type === "decide") {
+      const { outcome } = evaluation;
+      return finish(request, { action: outcome.action, status: "expired", decidedBy: outcome.decider, justification: `Deadline passed; delegated to rule ${ruleId}: ${outcome.reason}`, via: "fallback", fallback: request.fallback }, now);
+    }
+    const why = rule ? `rule ${ruleId} did not match` : `no rule ${ruleId} in .hitl.yml`;
+    return finish(request, {
+      action: "abort",
+      status: "expired",
+      decidedBy: { type: "fallback", fallback: "delegate" },
+      justification: `Deadline passed and the request was delegated to rule ${ruleId}, but ${why}; aborted.`,
+      via: "fallback",
+      fallback: request.fallback,
+    }, now);
+  }
+
+  return async function sweep(): Promise<SweepResult> {
+    const result: SweepResult = { ran: false, escalated: 0, warned: 0, expired: 0, delegated: 0 };
+    if (!(await store.acquireLock("sweep", owner, LOCK_TTL_MS))) return result;
+    result.ran = true;
+    try {
+      const now = clock();
+      const due = (await store.due(now, BATCH)).sort((a, b) => priorityRank(b) - priorityRank(a) || (a.escalation.nextAt ?? "").localeCompare(b.escalation.nextAt ?? ""));
+      for (const request of due) {
+        try {
+          await advance(request, now, result);
+        } catch (error) {
+          log.error({ err: error, requestId: request.id }, "sweep could not advance a request; it stays due");
+        }
+      }
+    } finally {
+      await store.releaseLock("sweep", owner);
+    }
+    return result;
+  };
+}

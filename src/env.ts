@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { validate as validateCron } from "node-cron";
+import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
+
+/** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
+const envSchema = z.object({
+  HITL_AGENT_TOKENS: z.string().optional(),
+  HITL_DATA_DIR: z.string().min(1).default(".data"),
+  HITL_SWEEP_CRON: z
+    .string()
+    .default("* * * * *")
+    .refine((value) => validateCron(value), "must be a cron expression (five fields, or six with seconds first), e.g. '* * * * *'"),
+  HITL_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(1024 * 1024),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
+});
+
+export type HitlEnv = z.infer<typeof envSchema> & { agents: AgentCredential[] };
+
+/** Reads the environment, or explains every bad variable by name (values are never echoed). */
+export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { ok: false; errors: string[] } {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const result = envSchema.safeParse(cleaned);
+  const errors = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  const tokens = parseAgentTokens(env.HITL_AGENT_TOKENS);
+  if ("error" in tokens) errors.push(tokens.error);
+  if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
+    errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
+  }
+  if (!result.success || "error" in tokens || errors.length) return { ok: false, errors };
+  return { ok: true, env: { ...result.data, agents: tokens.agents } };
+}

@@ -1,0 +1,83 @@
+import type { ApprovalRequest } from "../core/types.js";
+import type { GitHubGateway, PullRequestInfo } from "../engine/ports.js";
+import { openCheckRun, syncCheckRun } from "./check-surface.js";
+import { loadConfig } from "./config-reader.js";
+import { openIssue, syncIssue } from "./issue-surface.js";
+import { hasStatus, splitRepo, type OctokitFactory } from "./octokit.js";
+import { mayDecide } from "./permissions.js";
+
+const INSTALLATION_TTL_MS = 10 * 60_000;
+
+/** The engine's view of GitHub, on Octokit clients from the factory (Probot's `app.auth`). */
+export function createGitHubGateway(options: { octokit: OctokitFactory; clock: () => Date }): GitHubGateway {
+  const { octokit, clock } = options;
+  const installations = new Map<string, { id: number; until: number }>();
+
+  return {
+    async installationId(repo) {
+      const cached = installations.get(repo);
+      if (cached && cached.until > clock().getTime()) return cached.id;
+      const { owner, repo: name } = splitRepo(repo);
+      try {
+        const app = await octokit();
+        const { data } = await app.rest.apps.getRepoInstallation({ owner, repo: name });
+        installations.set(repo, { id: data.id, until: clock().getTime() + INSTALLATION_TTL_MS });
+        return data.id;
+      } catch (error) {
+        if (hasStatus(error, 404)) return null;
+        throw error;
+      }
+    },
+
+    async loadConfig(installationId, repo) {
+      return loadConfig(await octokit(installationId), repo);
+    },
+
+    async pullRequest(installationId, repo, number): Promise<PullRequestInfo | null> {
+      const client = await octokit(installationId);
+      const { owner, repo: name } = splitRepo(repo);
+      try {
+        const { data } = await client.rest.pulls.get({ owner, repo: name, pull_number: number });
+        return {
+          number: data.number,
+          state: data.state === "open" ? "open" : "closed",
+          merged: Boolean(data.merged),
+          author: data.user?.login ?? "",
+          headSha: data.head.sha,
+          additions: data.additions,
+          deletions: data.deletions,
+          changedFiles: data.changed_files,
+        };
+      } catch (error) {
+        if (hasStatus(error, 404)) return null;
+        throw error;
+      }
+    },
+
+    async openSurface(request: ApprovalRequest, context) {
+      const client = await octokit(request.installationId);
+      const now = clock();
+      return request.surface.type === "pull_request"
+        ? openCheckRun(client, request, { now, attempt: context.attempt })
+        : openIssue(client, request, { ...context, now });
+    },
+
+    async syncSurface(request, reason) {
+      const client = await octokit(request.installationId);
+      const now = clock();
+      if (request.surfaceRef?.type === "pull_request") return syncCheckRun(client, request, reason, now);
+      await syncIssue(client, request, reason, now);
+      return null;
+    },
+
+    async mayDecide(installationId, repo, login, approvers) {
+      return mayDecide(await octokit(installationId), repo, login, approvers);
+    },
+
+    async reply(installationId, repo, number, body) {
+      const { owner, repo: name } = splitRepo(repo);
+      const client = await octokit(installationId);
+      await client.rest.issues.createComment({ owner, repo: name, issue_number: number, body });
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { splitApprovers } from "../core/authorize.js";
+import { renderDecisionComment, renderEscalationComment, renderWarningComment } from "../core/render/comments.js";
+import { requestMarker } from "../core/render/markers.js";
+import { renderIssueTitle, renderRequestBody } from "../core/render/request-markdown.js";
+import { currentApprovers } from "../core/schedule.js";
+import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
+import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
+
+export const PENDING_LABEL = "hitl:pending";
+export const statusLabel = (status: ApprovalRequest["status"]) => `hitl:${status}`;
+export const priorityLabel = (request: ApprovalRequest) => `priority:${request.priority}`;
+
+/** Users can be assigned; teams are mentioned in the body instead. GitHub allows ten assignees. */
+function assigneesOf(approvers: string[]): string[] {
+  return splitApprovers(approvers).users.slice(0, 10);
+}
+
+/**
+ * Opens the issue for a request: title from the task, the context as the body, labelled and
+ * assigned. On a retry it first looks for an issue an earlier try created (GitHub may have
+ * created it even though the answer never arrived), so a request never gets two issues.
+ */
+export async function openIssue(octokit: Octokit, request: ApprovalRequest, context: { recent: ApprovalRequest[]; attempt: number; now: Date }): Promise<SurfaceRef> {
+  const { owner, repo } = splitRepo(request.repo);
+  if (context.attempt > 1) {
+    const existing = await findIssueFor(octokit, request);
+    if (existing) return existing;
+  }
+  const params = {
+    owner,
+    repo,
+    title: renderIssueTitle(request),
+    body: renderRequestBody(request, { now: context.now, recent: context.recent }),
+    labels: [PENDING_LABEL, priorityLabel(request)],
+  };
+  const assignees = assigneesOf(currentApprovers(request));
+  try {
+    const { data } = await octokit.rest.issues.create({ ...params, ...(assignees.length ? { assignees } : {}) });
+    return { type: "issue", number: data.number, url: data.html_url };
+  } catch (error) {
+    // 422: an approver cannot be assigned here (no access); the issue still mentions them.
+    if (!(assignees.length && hasStatus(error, 422))) throw error;
+    const { data } = await octokit.rest.issues.create(params);
+    return { type: "issue", number: data.number, url: data.html_url };
+  }
+}
+
+async function findIssueFor(octokit: Octokit, request: ApprovalRequest): Promise<SurfaceRef | null> {
+  const { owner, repo } = splitRepo(request.repo);
+  const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: PENDING_LABEL, state: "open", sort: "created", direction: "desc", per_page: 100 });
+  const marker = requestMarker(request.id);
+  const issue = data.find((candidate) => !candidate.pull_request && candidate.body?.includes(marker));
+  return issue ? { type: "issue", number: issue.number, url: issue.html_url } : null;
+}
+
+/** Makes the issue show what just happened to the request. */
+export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reason: AuditEvent, now: Date): Promise<void> {
+  if (!request.surfaceRef) return;
+  const { owner, repo } = splitRepo(request.repo);
+  const issue = { owner, repo, issue_number: request.surfaceRef.number };
+  switch (reason) {
+    case "decided":
+    case "expired":
+    case "cancelled":
+      await octokit.rest.issues.createComment({ ...issue, body: renderDecisionComment(request) });
+      await octokit.rest.issues.update({
+        ...issue,
+        state: "closed",
+        state_reason: request.status === "approved" ? "completed" : "not_planned",
+        labels: [statusLabel(request.status), priorityLabel(request)],
+      });
+      return;
+    case "escalated":
+    case "delegated": {
+      const approvers = currentApprovers(request);
+      await octokit.rest.issues.update({ ...issue, assignees: assigneesOf(approvers) });
+      const step = request.escalation.ladder[request.escalation.level - 1];
+      const message = reason === "delegated" ? "The deadline passed and the request was delegated to you." : (step?.message ?? null);
+      await octokit.rest.issues.createComment({ ...issue, body: renderEscalationComment(request, { level: request.escalation.level, approvers, message }, now) });
+      return;
+    }
+    case "warned":
+      await octokit.rest.issues.createComment({ ...issue, body: renderWarningComment(request, now) });
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,26 @@
+import { renderAlreadyDecidedReply, renderNotAllowedReply, renderUnknownActionReply } from "../core/render/comments.js";
+import type { DecisionOutcome } from "../engine/engine.js";
+import type { GitHubGateway, Logger } from "../engine/ports.js";
+
+/**
+ * Tells a person why their decision did not count. A decision that did count is shown by the
+ * surface update, so it needs no reply. Replies are best effort: the decision never waits on them.
+ */
+export async function answerDecisionOutcomes(
+  outcomes: DecisionOutcome[],
+  context: { github: GitHubGateway; log: Logger; login: string; action: string; number: number },
+): Promise<void> {
+  const replies = new Set<string>();
+  for (const outcome of outcomes) {
+    if (outcome.type === "refused") replies.add(renderNotAllowedReply(context.login, outcome.reason, outcome.allowed));
+    else if (outcome.type === "unknown_action") replies.add(renderUnknownActionReply(context.login, context.action, outcome.request));
+    else if (outcome.type === "already_decided") replies.add(renderAlreadyDecidedReply(context.login, outcome.request));
+  }
+  const first = outcomes[0]?.request;
+  if (!first) return;
+  for (const body of replies) {
+    await context.github.reply(first.installationId, first.repo, context.number, body).catch((error: unknown) => {
+      context.log.warn({ err: error, requestId: first.id }, "could not reply to the decider");
+    });
+  }
+}

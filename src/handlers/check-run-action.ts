@@ -1,0 +1,41 @@
+import type { Context } from "probot";
+import { isBot } from "../core/authorize.js";
+import { actionForIdentifier } from "../core/render/check-run.js";
+import { HitlError } from "../engine/errors.js";
+import { answerDecisionOutcomes } from "./answer-decisions.js";
+import type { HandlerDeps } from "./handler-deps.js";
+
+
+/** A button on the `hitl/approval` check run; the check run's external id names the request. */
+export function handleCheckRunAction(deps: HandlerDeps) {
+  return async ({ payload }: Context<"check_run.requested_action">): Promise<void> => {
+    const identifier = payload.requested_action?.identifier;
+    const requestId = payload.check_run.external_id;
+    if (!identifier || !requestId || isBot({ login: payload.sender.login, type: payload.sender.type ?? "User" })) return;
+    const request = await deps.engine.get(requestId).catch((error: unknown) => {
+      if (error instanceof HitlError) return null;
+      throw error;
+    });
+    if (!request?.surfaceRef || request.repo !== payload.repository.full_name) {
+      deps.log.info({ requestId, repo: payload.repository.full_name }, "check run action for an unknown request ignored");
+      return;
+    }
+    const action = actionForIdentifier(request, identifier)?.id;
+    if (!action) {
+      deps.log.info({ requestId, identifier }, "check run action with an unknown identifier ignored");
+      return;
+    }
+    const pull = await deps.github.pullRequest(request.installationId, request.repo, request.surfaceRef.number);
+    const outcomes = await deps.engine.decideFromGitHub({
+      repo: request.repo,
+      number: request.surfaceRef.number,
+      actor: { login: payload.sender.login, type: payload.sender.type ?? "User" },
+      action,
+      justification: null,
+      via: "check_run",
+      requestId,
+      ...(pull ? { pullRequestAuthor: pull.author } : {}),
+    });
+    await answerDecisionOutcomes(outcomes, { github: deps.github, log: deps.log, login: payload.sender.login, action, number: request.surfaceRef.number });
+  };
+}

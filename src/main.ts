@@ -1,0 +1,42 @@
+import { run } from "probot";
+import { hitlApp, type HitlRuntime } from "./app.js";
+import { readEnv } from "./env.js";
+import { createStore } from "./store/create-store.js";
+
+const parsed = readEnv(process.env);
+if (!parsed.ok) {
+  console.error(`hitl cannot start; fix these environment variables:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}`);
+  process.exit(1);
+}
+const { env } = parsed;
+if (env.agents.length === 0) {
+  console.warn("HITL_AGENT_TOKENS is not set: the agent API will answer 401 to every call until it is.");
+}
+
+const { store, kind } = await createStore(env);
+console.info(`hitl store: ${kind}`);
+
+let runtime: HitlRuntime | undefined;
+const server = await run(
+  hitlApp({
+    store,
+    agents: env.agents,
+    sweepCron: env.HITL_SWEEP_CRON,
+    maxBodyBytes: env.HITL_MAX_BODY_BYTES,
+    onReady: (ready) => (runtime = ready),
+  }),
+);
+
+async function shutdown(signal: string): Promise<void> {
+  console.info(`${signal}: stopping`);
+  try {
+    await server.stop();
+    await runtime?.stop();
+    await store.close();
+    process.exit(0);
+  } catch (error) {
+    console.error("error while stopping", error);
+    process.exit(1);
+  }
+}
+process.once("SIGTERM", () => void shutdown("SIGTERM"));
