@@ -79,7 +79,8 @@ export function truncate(text: string, max: number): string {
   return `${space >= max * 0.8 ? cut.slice(0, space) : cut}…`;
 }
 
-const MENTION = /@(?=[A-Za-z0-9])/g;
+// Like GitHub, an @ right after a letter or digit (an email address) is not a mention.
+const MENTION = /(?<![A-Za-z0-9])@(?=[A-Za-z0-9])/g;
 const ZWJ = "\u200D";
 
 /** Untrusted text in a markdown paragraph: one line, no HTML, no pings. */

@@ -1,0 +1,359 @@
+import { formatDuration } from "../duration.js";
+import type { ActionOption, ApprovalRequest, Decider, Decision, FinalStatus } from "../types.js";
+import {
+  codeCell,
+  codeFence,
+  codeSpan,
+  describeFallback,
+  formatTime,
+  listWords,
+  mention,
+  quietMention,
+  safeCell,
+  safeInline,
+  sentence,
+  stripFinalStop,
+  truncate,
+} from "./format.js";
+import { requestMarker } from "./markers.js";
+
+export interface RenderContext {
+  now: Date;
+  /** The last decided requests of the same request type in this repository, newest first, at most 5. */
+  recent: ApprovalRequest[];
+  appName?: string;
+}
+
+/** GitHub's limit on an issue body, a comment and a check run's summary or text. */
+export const MARKDOWN_LIMIT = 65_536;
+const TITLE_LIMIT = 256;
+const RECENT_LIMIT = 5;
+// Room kept for what follows the decision data (rule line, warning, folded details), which is
+// small and bounded because every agent string in it is cut.
+const DATA_MARGIN = 256;
+
+const DEFAULT_ACTIONS: ActionOption[] = [
+  { id: "approve", label: "Approve" },
+  { id: "reject", label: "Reject" },
+];
+
+/** `[hitl] Refund order 1234`, on one line, cut to GitHub's 256 characters. Titles are plain text: nothing pings. */
+export function renderIssueTitle(request: ApprovalRequest): string {
+  return truncate(`[hitl] ${request.taskDescription.replace(/\s+/g, " ").trim()}`, TITLE_LIMIT);
+}
+
+/**
+ * The issue body: summary first, then what each action does, how to decide, the data, and
+ * the rest folded. The body stays under GitHub's limit by cutting the decision data.
+ */
+export function renderRequestBody(request: ApprovalRequest, context: RenderContext): string {
+  const head = [requestMarker(request.id), renderRequestSummary(request, context.now)].join("\n");
+  return `${head}\n\n${renderRequestDetails(request, context, "issue", MARKDOWN_LIMIT - head.length - 2)}`;
+}
+
+/**
+ * One paragraph: who asks, for what, why, how urgent, and when it expires with what happens
+ * then; once decided, the decision instead of the deadline.
+ */
+export function renderRequestSummary(request: ApprovalRequest, now: Date): string {
+  const parts = [
+    `${codeSpan(truncate(request.requestedBy, 100))} asks for approval: **${safeInline(request.taskDescription, 1000)}**.`,
+    sentence(`Why: ${safeInline(request.approvalReason)}`),
+    `Priority: ${request.priority}.`,
+  ];
+  if (request.status !== "pending") parts.push(describeDecision(request, { ping: false }));
+  else if (Date.parse(request.deadline) <= now.getTime()) {
+    parts.push(sentence(`The deadline, ${formatTime(request.deadline)}, has passed, so ${describeFallback(request.fallback)}`));
+  } else parts.push(sentence(`If nobody decides by ${formatTime(request.deadline)}, ${describeFallback(request.fallback)}`));
+  return parts.join(" ");
+}
+
+/**
+ * Everything after the summary, shared by the issue body and the check run's text: actions,
+ * how to decide, decision data, rule hints, and folded history and metadata. `limit` is the
+ * room left; the decision data is cut to fit it.
+ */
+export function renderRequestDetails(
+  request: ApprovalRequest,
+  context: RenderContext,
+  surface: "issue" | "check_run",
+  limit = MARKDOWN_LIMIT,
+): string {
+  const before = [actionsSection(request), howToDecideSection(request, surface, context.appName ?? "hitl"), "### Decision data"].join("\n\n");
+  const after = [closestRuleLine(request), configErrorLine(request), recentSection(request, context.recent), metadataSection(request)]
+    .filter((part): part is string => part !== null)
+    .join("\n\n");
+  const room = limit - before.length - after.length - 4 - DATA_MARGIN;
+  const text = [before, decisionData(request, room), after].filter((part) => part !== "").join("\n\n");
+  // Only an absurd number of actions or recent decisions gets here.
+  return text.length <= limit ? text : `${text.slice(0, limit - 60)}\n\n*The rest is cut to fit GitHub's size limit.*`;
+}
+
+/** The actions a person can take: the agent's, or approve and reject when it gave none. */
+export function offeredActions(request: ApprovalRequest): ActionOption[] {
+  return request.availableActions.length > 0 ? request.availableActions : DEFAULT_ACTIONS;
+}
+
+/**
+ * The commands that decide this request: `/approve` and `/reject` always work; every other
+ * action is taken with `/choose <id>`. Labels are safe markdown.
+ */
+export function decisionCommands(request: ApprovalRequest): { command: string; label: string }[] {
+  const labelOf = (id: string, fallback: string) => {
+    const action = request.availableActions.find((a) => a.id === id);
+    return action ? safeInline(action.label, 200) : fallback;
+  };
+  const others = request.availableActions
+    .filter((a) => a.id !== "approve" && a.id !== "reject")
+    .map((a) => ({ command: codeSpan(`/choose ${a.id} [reason]`), label: safeInline(a.label, 200) }));
+  return [
+    { command: codeSpan("/approve [reason]"), label: labelOf("approve", "Approve") },
+    { command: codeSpan("/reject [reason]"), label: labelOf("reject", "Reject") },
+    ...others,
+  ];
+}
+
+/** "`/approve [reason]`, `/reject [reason]` or `/choose refund-half [reason]`". */
+export function decisionCommandList(request: ApprovalRequest): string {
+  return listWords(
+    decisionCommands(request).map((c) => c.command),
+    "or",
+  );
+}
+
+/**
+ * The decision in one or two sentences: what, by whom, when and why. `ping` decides whether
+ * a human decider is mentioned (a fresh comment) or only named (a body that is edited later).
+ */
+export function describeDecision(request: ApprovalRequest, options: { ping: boolean }): string {
+  const decision = request.decision;
+  if (!decision) return request.status === "pending" ? "No decision yet." : `${capitalise(request.status)}.`;
+  const at = formatTime(decision.decidedAt);
+  const why = decision.justification === null ? "" : stripFinalStop(safeInline(decision.justification));
+  const because = why ? `: ${why}` : "";
+  const edited = editedSentence(decision);
+
+  switch (decision.decidedBy.type) {
+    case "fallback":
+      return sentence(`Nobody decided by ${formatTime(request.deadline)}, so ${describeFallback(decision.fallback ?? request.fallback)}`);
+    case "system": {
+      const reason = why || stripFinalStop(safeInline(decision.decidedBy.reason));
+      const how = decision.via === "auto_approve" ? " automatically" : "";
+      return sentence(`${capitalise(decision.status)}${how}${actionPart(request, decision)} on ${at}${reason ? `: ${reason}` : ""}`);
+    }
+    default:
+      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)} on ${at}${because}`) + edited;
+  }
+}
+
+/** Who decided, as markdown. Only a human decider can ping, and only when asked to. */
+export function deciderName(decider: Decider, ping: boolean): string {
+  switch (decider.type) {
+    case "human":
+      return ping ? mention(decider.login) : quietMention(decider.login);
+    case "rule":
+      return `rule ${codeSpan(decider.id)}`;
+    case "agent":
+      return `the agent ${codeSpan(truncate(decider.name, 100))}`;
+    case "fallback":
+      return `the fallback (${decider.fallback})`;
+    case "system":
+      return "hitl";
+  }
+}
+
+/** Everyone asked so far: the first approvers and those of every escalation level reached. */
+export function askedApprovers(request: ApprovalRequest): string[] {
+  const reached = request.escalation.ladder.slice(0, request.escalation.level).flatMap((step) => step.approvers);
+  const seen = new Set<string>();
+  return [...request.approvers, ...reached].filter((who) => {
+    const key = who.replace(/^@/, "").toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function actionPart(request: ApprovalRequest, decision: Decision): string {
+  if (decision.action === "approve" || decision.action === "reject") return "";
+  const action = request.availableActions.find((a) => a.id === decision.action);
+  const label = action ? `**${safeInline(action.label, 200)}** ` : "";
+  return ` with ${label}(${codeSpan(decision.action)})`;
+}
+
+function editedSentence(decision: Decision): string {
+  const entries = Object.entries(decision.editedFields ?? {});
+  if (entries.length === 0) return "";
+  const changes = entries.map(([field, value]) => `${codeSpan(field)} to ${codeSpan(truncate(JSON.stringify(value) ?? "null", 100))}`);
+  return ` They changed ${listWords(changes)}.`;
+}
+
+function capitalise(status: FinalStatus | "pending"): string {
+  return status.charAt(0).toUpperCase() + status.slice(1);
+}
+
+function actionsSection(request: ApprovalRequest): string {
+  const lines = offeredActions(request).map((action) => {
+    const impact = action.impact ? `: ${safeInline(action.impact, 1000)}` : "";
+    return `- **${safeInline(action.label, 200)}** (${codeSpan(action.id)})${impact}`;
+  });
+  return ["### What each action does", "", ...lines].join("\n");
+}
+
+function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_run", appName: string): string {
+  if (request.status !== "pending") {
+    return "### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.";
+  }
+  const intro =
+    surface === "issue"
+      ? "Post a new comment that starts with one of these lines. The rest of the comment is your reason."
+      : "Use the buttons above, or post a comment on the pull request that starts with one of these lines. The rest of the comment is your reason.";
+  const commands = decisionCommands(request).map((c) => `- ${c.command}: ${c.label}`);
+  const review = surface === "check_run" ? ["", "A review decides too: **Approve** approves, **Request changes** rejects."] : [];
+  const who = request.approvers.length > 0 ? `${listWords(request.approvers.map(mention))}` : "anyone with write access to this repository";
+  return [
+    "### How to decide",
+    "",
+    intro,
+    "",
+    ...commands,
+    ...review,
+    "",
+    `Who may decide: ${who}. Bots, the requester and edited comments do not count. The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`,
+  ].join("\n");
+}
+
+function decisionData(request: ApprovalRequest, room: number): string {
+  const entries = Object.entries(request.decisionData);
+  if (entries.length === 0) return "No decision data was given.";
+  const allScalar = entries.every(([, value]) => value === null || ["string", "number", "boolean"].includes(typeof value));
+  return allScalar ? dataTable(request, entries, room) : dataJson(request, room);
+}
+
+function dataTable(request: ApprovalRequest, entries: [string, unknown][], room: number): string {
+  const lines = ["| field | value |", "| --- | --- |"];
+  let used = lines.join("\n").length;
+  for (const [index, [field, value]] of entries.entries()) {
+    const row = `| ${safeCell(field, 200)} | ${scalarCell(value)} |`;
+    if (used + row.length + 1 > room) {
+      lines.push("", cutNote(request, `${entries.length - index} more fields are not shown`));
+      break;
+    }
+    lines.push(row);
+    used += row.length + 1;
+  }
+  return lines.join("\n");
+}
+
+function scalarCell(value: unknown): string {
+  if (typeof value === "string") return value === "" ? '`""`' : safeCell(value);
+  return String(value);
+}
+
+function dataJson(request: ApprovalRequest, room: number): string {
+  const json = JSON.stringify(request.decisionData, null, 2);
+  const block = codeFence(json, "json");
+  if (block.length <= room) return block;
+  const fits: string[] = [];
+  let used = 100;
+  for (const line of json.split("\n")) {
+    if (used + line.length + 1 > room) break;
+    fits.push(line);
+    used += line.length + 1;
+  }
+  fits.push("…");
+  return `${codeFence(fits.join("\n"), "json")}\n\n${cutNote(request, `The data is cut here; it has ${json.length.toLocaleString("en-US")} characters in all`)}`;
+}
+
+function cutNote(request: ApprovalRequest, what: string): string {
+  return `*${what}. The full data is at ${codeSpan(`GET /api/v1/requests/${request.id}`)}.*`;
+}
+
+function closestRuleLine(request: ApprovalRequest): string | null {
+  const id = request.evaluation?.closestRuleId;
+  if (!id) return null;
+  const trace = request.evaluation?.rules.find((rule) => rule.ruleId === id);
+  const reasons = (trace?.reasons ?? []).map((reason) => stripFinalStop(safeInline(reason, 300)));
+  return sentence(`Closest delegation rule: ${codeSpan(id)}${reasons.length > 0 ? ` — ${reasons.join("; ")}` : ""}`);
+}
+
+function configErrorLine(request: ApprovalRequest): string | null {
+  const error = request.evaluation?.configError;
+  if (!error) return null;
+  return `> [!WARNING]\n> ${sentence(`This repository's ${codeSpan(".hitl.yml")} could not be used, so no delegation rule applied: ${stripFinalStop(safeInline(error, 1000))}`)}`;
+}
+
+function recentSection(request: ApprovalRequest, recent: ApprovalRequest[]): string | null {
+  const decided = recent.filter((r) => r.decision !== null).slice(0, RECENT_LIMIT);
+  if (decided.length === 0) return null;
+  const type = request.requestType ? ` on ${safeInline(request.requestType, 100)} requests` : "";
+  const rows = decided.map((r) => {
+    const decision = r.decision!;
+    const url = r.surfaceRef?.url;
+    const when = url && /^https:\/\/[^\s()<>]+$/.test(url) ? `[${formatTime(decision.decidedAt)}](${url})` : formatTime(decision.decidedAt);
+    const justification = decision.justification === null ? "" : safeCell(decision.justification, 200);
+    return `| ${when} | ${decisionCell(r, decision)} | ${deciderCell(decision.decidedBy)} | ${justification} |`;
+  });
+  return [
+    `<details><summary>Recent decisions${type} (${decided.length})</summary>`,
+    "",
+    "| when | decision | by | justification |",
+    "| --- | --- | --- | --- |",
+    ...rows,
+    "",
+    "</details>",
+  ].join("\n");
+}
+
+function decisionCell(request: ApprovalRequest, decision: Decision): string {
+  if (decision.action === "approve" || decision.action === "reject" || decision.status === "cancelled") return decision.status;
+  if (decision.status === "expired") return `expired (${decision.fallback?.type ?? request.fallback.type})`;
+  return `${decision.status}: ${safeCell(decision.action, 100)}`;
+}
+
+function deciderCell(decider: Decider): string {
+  switch (decider.type) {
+    case "human":
+      return safeCell(`@${decider.login}`, 100);
+    case "rule":
+      return `rule ${codeCell(decider.id)}`;
+    case "agent":
+      return `agent ${safeCell(decider.name, 100)}`;
+    case "fallback":
+      return "fallback";
+    case "system":
+      return "hitl";
+  }
+}
+
+function metadataSection(request: ApprovalRequest): string {
+  const rows: [string, string][] = [
+    ["id", codeCell(request.id)],
+    ["request type", request.requestType === null ? "none" : codeCell(request.requestType)],
+    ["risk score", request.riskScore === null ? "not given" : String(request.riskScore)],
+    ["confidence", request.confidence === null ? "not given" : String(request.confidence)],
+    ["context hash", codeCell(request.contextHash)],
+    ["created at", formatTime(request.createdAt)],
+    ["deadline", formatTime(request.deadline)],
+    ["escalation ladder", escalationCell(request)],
+  ];
+  return [
+    "<details><summary>Request details</summary>",
+    "",
+    "| field | value |",
+    "| --- | --- |",
+    ...rows.map(([field, value]) => `| ${field} | ${value} |`),
+    "",
+    "</details>",
+  ].join("\n");
+}
+
+function escalationCell(request: ApprovalRequest): string {
+  const { ladder, level } = request.escalation;
+  if (ladder.length === 0) return "none";
+  const steps = ladder.map((step) => {
+    const who = step.approvers.length > 0 ? step.approvers.map((a) => safeCell(`@${a.replace(/^@/, "")}`, 100)).join(", ") : "nobody new";
+    return `after ${formatDuration(step.afterMs)}: ${who}`;
+  });
+  return `${steps.join("; ")}${level > 0 ? ` (level ${level} reached)` : ""}`;
+}

@@ -1,0 +1,309 @@
+import { describe, expect, it } from "vitest";
+import { findRequestMarker } from "../../../src/core/render/markers.js";
+import { MARKDOWN_LIMIT, renderIssueTitle, renderRequestBody, renderRequestSummary } from "../../../src/core/render/request-markdown.js";
+import type { ApprovalRequest, Decision, Evaluation } from "../../../src/core/types.js";
+import { makeRequest } from "../../support/fixtures.js";
+
+const ZWJ = "\u200D";
+const now = new Date("2026-11-24T10:00:00.000Z");
+
+function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  return makeRequest({ id: "req_abc123", ...overrides });
+}
+
+function decided(decision: Partial<Decision>, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  const full: Decision = {
+    action: "approve",
+    status: "approved",
+    decidedBy: { type: "human", login: "alice" },
+    justification: null,
+    decidedAt: "2026-11-20T09:00:00.000Z",
+    via: "comment",
+    ...decision,
+  };
+  return request({ status: full.status, decision: full, ...overrides });
+}
+
+function evaluation(overrides: Partial<Evaluation>): Evaluation {
+  return { outcome: { type: "human", reason: "no rule matched" }, rules: [], closestRuleId: null, configError: null, ...overrides };
+}
+
+/** Mentions GitHub would notify: outside code spans, not after a letter or digit, no zero-width joiner. */
+function pings(markdown: string): string[] {
+  return markdown.replace(/(`+)[^`]*?\1/g, "").match(/(?<![A-Za-z0-9])@[A-Za-z0-9][\w/-]*/g) ?? [];
+}
+
+/** The part of a body between two headings (or to the end). */
+function section(body: string, heading: string): string {
+  const start = body.indexOf(heading);
+  const next = body.indexOf("\n### ", start + heading.length);
+  return body.slice(start, next === -1 ? undefined : next);
+}
+
+describe("renderIssueTitle", () => {
+  it("prefixes the task", () => {
+    expect(renderIssueTitle(request())).toBe("[hitl] Refund order 1234");
+  });
+
+  it("keeps a long task on one line within 256 characters", () => {
+    const title = renderIssueTitle(request({ taskDescription: `Refund\norder ${"1234 ".repeat(100)}` }));
+    expect(title.length).toBeLessThanOrEqual(256);
+    expect(title).toMatch(/^\[hitl\] Refund order 1234 1234 .*1234…$/);
+    expect(title).not.toContain("\n");
+  });
+});
+
+describe("renderRequestBody", () => {
+  it("renders a typical request", () => {
+    const ladder = [
+      { afterMs: 4 * 3_600_000, approvers: ["bob"], message: null, notify: [] },
+      { afterMs: 86_400_000, approvers: ["@octo-org/leads"], message: null, notify: [] },
+    ];
+    const recent = [
+      decided(
+        { justification: "Customer is a regular | verified\nby phone", decidedAt: "2026-11-20T09:00:00.000Z" },
+        { id: "req_old1", surfaceRef: { type: "issue", number: 7, url: "https://github.com/octo-org/payments/issues/7" } },
+      ),
+      decided({ action: "reject", status: "rejected", decidedBy: { type: "rule", id: "big-refunds" }, decidedAt: "2026-11-18T12:30:00.000Z", via: "rule" }, { id: "req_old2" }),
+    ];
+    const body = renderRequestBody(
+      request({
+        escalation: { ladder, warningBeforeMs: null, level: 0, warned: false, nextAt: "2026-11-24T14:00:00.000Z" },
+        evaluation: evaluation({
+          rules: [{ ruleId: "small-refunds", matched: false, reasons: ["amount is 120, not below 50"], satisfied: 2, total: 3 }],
+          closestRuleId: "small-refunds",
+        }),
+      }),
+      { now, recent },
+    );
+
+    expect(body).toBe(`<!-- hitl:request:req_abc123 -->
+\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
+
+### What each action does
+
+- **Refund** (\`approve\`): Customer gets $120 back
+- **Deny** (\`reject\`): Ticket goes back to support
+
+### How to decide
+
+Post a new comment that starts with one of these lines. The rest of the comment is your reason.
+
+- \`/approve [reason]\`: Refund
+- \`/reject [reason]\`: Deny
+
+Who may decide: @alice and @octo-org/finance. Bots, the requester and edited comments do not count. The first valid decision wins, and hitl tells the agent.
+
+### Decision data
+
+| field | value |
+| --- | --- |
+| amount | 120 |
+| currency | USD |
+
+Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
+
+<details><summary>Recent decisions on refund requests (2)</summary>
+
+| when | decision | by | justification |
+| --- | --- | --- | --- |
+| [20 Nov 2026 09:00 UTC](https://github.com/octo-org/payments/issues/7) | approved | @${ZWJ}alice | Customer is a regular &#124; verified by phone |
+| 18 Nov 2026 12:30 UTC | rejected | rule \`big-refunds\` |  |
+
+</details>
+
+<details><summary>Request details</summary>
+
+| field | value |
+| --- | --- |
+| id | \`req_abc123\` |
+| request type | \`refund\` |
+| risk score | 0.4 |
+| confidence | 0.9 |
+| context hash | \`${"0".repeat(64)}\` |
+| created at | 24 Nov 2026 10:00 UTC |
+| deadline | 27 Nov 2026 10:00 UTC |
+| escalation ladder | after 4h: @${ZWJ}bob; after 1d: @${ZWJ}octo-org/leads |
+
+</details>`);
+    expect(findRequestMarker(body)).toBe("req_abc123");
+  });
+
+  it("lists /choose for actions other than approve and reject, and anyone with write access when nobody is named", () => {
+    const body = renderRequestBody(
+      request({
+        approvers: [],
+        availableActions: [
+          { id: "approve", label: "Refund in full", impact: "Customer gets $120 back" },
+          { id: "refund-half", label: "Refund half", impact: "Customer gets $60 back" },
+          { id: "reject", label: "Deny" },
+        ],
+      }),
+      { now, recent: [], appName: "hitl-staging" },
+    );
+    expect(section(body, "### What each action does")).toBe(`### What each action does
+
+- **Refund in full** (\`approve\`): Customer gets $120 back
+- **Refund half** (\`refund-half\`): Customer gets $60 back
+- **Deny** (\`reject\`)
+`);
+    expect(section(body, "### How to decide")).toBe(`### How to decide
+
+Post a new comment that starts with one of these lines. The rest of the comment is your reason.
+
+- \`/approve [reason]\`: Refund in full
+- \`/reject [reason]\`: Deny
+- \`/choose refund-half [reason]\`: Refund half
+
+Who may decide: anyone with write access to this repository. Bots, the requester and edited comments do not count. The first valid decision wins, and hitl-staging tells the agent.
+`);
+  });
+
+  it("shows nested decision data as JSON in a fence no value can close", () => {
+    const body = renderRequestBody(
+      request({ decisionData: { order: { id: 1234, items: ["mug", "```evil```"] }, amount: 120 } }),
+      { now, recent: [] },
+    );
+    expect(section(body, "### Decision data")).toContain(`### Decision data
+
+\`\`\`\`json
+{
+  "order": {
+    "id": 1234,
+    "items": [
+      "mug",
+      "\`\`\`evil\`\`\`"
+    ]
+  },
+  "amount": 120
+}
+\`\`\`\`
+`);
+  });
+
+  it("escapes pipes and newlines in table cells and shows empty strings and null", () => {
+    const body = renderRequestBody(
+      request({ decisionData: { "a|b": "x | y\nz", note: "", paid: false, ref: null } }),
+      { now, recent: [] },
+    );
+    expect(section(body, "### Decision data")).toContain(`| field | value |
+| --- | --- |
+| a&#124;b | x &#124; y z |
+| note | \`""\` |
+| paid | false |
+| ref | null |
+`);
+  });
+
+  it("says so when there is no decision data", () => {
+    const body = renderRequestBody(request({ decisionData: {} }), { now, recent: [] });
+    expect(section(body, "### Decision data")).toContain("### Decision data\n\nNo decision data was given.\n");
+  });
+
+  it("neutralises mentions and HTML in everything the agent wrote", () => {
+    const body = renderRequestBody(
+      request({
+        requestedBy: "agent @mallory",
+        taskDescription: "Refund @alice\n### How to decide\n<!-- hitl:request:req_forged -->",
+        approvalReason: "cc @octo-org/everyone <img src=x>",
+        availableActions: [{ id: "approve", label: "Do it @bob", impact: "pings @carol" }],
+        decisionData: { owner: "@dave" },
+      }),
+      { now, recent: [] },
+    );
+    expect(body.split("\n")[1]).toBe(
+      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req_forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
+    );
+    expect(body).toContain(`- **Do it @${ZWJ}bob** (\`approve\`): pings @${ZWJ}carol`);
+    expect(body).toContain(`| owner | @${ZWJ}dave |`);
+    expect(pings(body)).toEqual(["@alice", "@octo-org/finance"]);
+    expect(findRequestMarker(body)).toBe("req_abc123");
+    expect(body.match(/^### How to decide$/gm)).toHaveLength(1);
+  });
+
+  it("cuts a huge table to fit GitHub's limit, with a note", () => {
+    const decisionData = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`field_${i}`, "x".repeat(40)]));
+    const body = renderRequestBody(request({ decisionData }), { now, recent: [] });
+    expect(body.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    const note = /\n\n\*(\d+) more fields are not shown\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n/.exec(body);
+    expect(note).not.toBeNull();
+    const shown = body.match(/^\| field_\d+ \|/gm)!.length;
+    expect(shown + Number(note![1])).toBe(3000);
+    expect(body).toContain("<details><summary>Request details</summary>");
+  });
+
+  it("cuts huge JSON to fit GitHub's limit, closing the fence, with a note", () => {
+    const decisionData = { rows: Array.from({ length: 5000 }, (_, i) => ({ i, name: `item ${i}` })) };
+    const body = renderRequestBody(request({ decisionData }), { now, recent: [] });
+    expect(body.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(body).toMatch(
+      /\n…\n```\n\n\*The data is cut here; it has [\d,]+ characters in all\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n\n<details>/,
+    );
+  });
+
+  it("cuts very long agent text and stays under the limit", () => {
+    const body = renderRequestBody(
+      request({ taskDescription: "t".repeat(100_000), approvalReason: "r".repeat(100_000), requestedBy: "a".repeat(1000) }),
+      { now, recent: [] },
+    );
+    expect(body.length).toBeLessThan(10_000);
+    expect(body).toContain(`**${"t".repeat(999)}…**`);
+  });
+
+  it("warns when the repository's .hitl.yml could not be used", () => {
+    const body = renderRequestBody(
+      request({ evaluation: evaluation({ configError: ".hitl.yml line 4: rules.0.action: expected approve or reject." }) }),
+      { now, recent: [] },
+    );
+    expect(body).toContain(`| currency | USD |
+
+> [!WARNING]
+> This repository's \`.hitl.yml\` could not be used, so no delegation rule applied: .hitl.yml line 4: rules.0.action: expected approve or reject.
+
+<details><summary>Request details</summary>`);
+  });
+
+  it("names the closest rule without reasons when its trace is missing", () => {
+    const body = renderRequestBody(request({ evaluation: evaluation({ closestRuleId: "night-shift" }) }), { now, recent: [] });
+    expect(body).toContain("\n\nClosest delegation rule: `night-shift`.\n\n");
+  });
+
+  it("shows the decision instead of the deadline, and no commands, once decided", () => {
+    const body = renderRequestBody(decided({ justification: "looks fine", decidedAt: "2026-11-24T10:05:00.000Z" }), { now, recent: [] });
+    expect(body.split("\n")[1]).toBe(
+      `\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
+    );
+    expect(section(body, "### How to decide")).toBe("### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.\n");
+  });
+
+  it("shows the escalation level reached and missing scores", () => {
+    const body = renderRequestBody(
+      request({
+        requestType: null,
+        riskScore: null,
+        confidence: null,
+        escalation: { ladder: [{ afterMs: 5_400_000, approvers: [], message: null, notify: [] }], warningBeforeMs: null, level: 1, warned: false, nextAt: null },
+      }),
+      { now, recent: [] },
+    );
+    expect(body).toContain(`| request type | none |
+| risk score | not given |
+| confidence | not given |`);
+    expect(body).toContain("| escalation ladder | after 90m: nobody new (level 1 reached) |");
+  });
+});
+
+describe("renderRequestSummary", () => {
+  it("says the fallback is due when the deadline has passed", () => {
+    expect(renderRequestSummary(request(), new Date("2026-11-27T10:00:00.000Z"))).toBe(
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. The deadline, 27 Nov 2026 10:00 UTC, has passed, so the request is aborted: nobody answered.",
+    );
+  });
+
+  it("describes each kind of fallback", () => {
+    const summary = renderRequestSummary(request({ priority: "critical", fallback: { type: "use_default", action: "reject", reason: "safer to say no." } }), now);
+    expect(summary).toBe(
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: critical. If nobody decides by 27 Nov 2026 10:00 UTC, the default action `reject` is taken: safer to say no.",
+    );
+  });
+});
