@@ -1,0 +1,400 @@
+import { EVENT_ID, getScalarValue, loadAll, parseEvents, SCALAR_STYLE, YAMLException, type Event } from "js-yaml";
+import type { z } from "zod";
+import { hitlConfigSchema, type HitlConfig } from "./schema.js";
+
+/** One problem in a `.hitl.yml`, located for the person who can fix it. Lines and columns start at 1. */
+export interface ConfigError {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path of the offending key, `""` for the whole file. */
+  path: string;
+  message: string;
+  /** The values or keys that would have been accepted, where there is a fixed list. */
+  allowed?: string[];
+}
+
+export type ParseConfigResult = { ok: true; config: HitlConfig } | { ok: false; errors: ConfigError[] };
+export type LoadYamlResult = { ok: true; value: unknown } | { ok: false; errors: ConfigError[] };
+
+/** One file's text and the name to report it under, e.g. `.hitl.yml` or `octo-org/.github:.hitl.yml`. */
+export interface ConfigSource {
+  text: string;
+  file: string;
+}
+
+/**
+ * Parses and validates one `.hitl.yml`. Never throws: YAML syntax errors come back with
+ * js-yaml's position, schema errors with the position of the offending node. An empty file is
+ * a valid empty configuration.
+ */
+export function parseConfig(text: string, file: string): ParseConfigResult {
+  return parseConfigLayers([{ text, file }]);
+}
+
+/**
+ * Parses several files that extend one another, base first, and validates their merge (see
+ * `mergeConfigs`). Each error is reported in the file that holds the offending key.
+ */
+export function parseConfigLayers(sources: ConfigSource[]): ParseConfigResult {
+  const layers: { source: ConfigSource; value: unknown }[] = [];
+  for (const source of sources) {
+    const loaded = loadConfigYaml(source.text, source.file);
+    if (!loaded.ok) return loaded;
+    layers.push({ source, value: loaded.value });
+  }
+  const merged = layers.reduce<unknown>((base, layer) => (base === undefined ? layer.value : mergeConfigs(base, layer.value)), undefined);
+  return validate(merged ?? {}, layers.map((layer) => layer.source));
+}
+
+/** Reads the YAML only, without the schema: an empty document is `{}`. */
+export function loadConfigYaml(text: string, file: string): LoadYamlResult {
+  try {
+    const documents = loadAll(text, { filename: file });
+    if (documents.length > 1) {
+      return { ok: false, errors: [{ file, line: 1, column: 1, path: "", message: `expected one YAML document, found ${documents.length}` }] };
+    }
+    return { ok: true, value: documents[0] ?? {} };
+  } catch (error) {
+    if (error instanceof YAMLException) {
+      return {
+        ok: false,
+        errors: [{ file, line: (error.mark?.line ?? 0) + 1, column: (error.mark?.column ?? 0) + 1, path: "", message: error.reason }],
+      };
+    }
+    return { ok: false, errors: [{ file, line: 1, column: 1, path: "", message: error instanceof Error ? error.message : String(error) }] };
+  }
+}
+
+/**
+ * `_extends`: the extending file (`override`) wins key by key at the top level. A key's value
+ * is taken whole, so arrays (approvers, rules, escalation) are replaced, never concatenated,
+ * and an object such as `fallback` is never stitched together from two files.
+ */
+export function mergeConfigs(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  return { ...base, ...override };
+}
+
+/** `.hitl.yml:3:5 approvers.0: expected string, got number 5` — one line per error. */
+export function formatConfigErrors(errors: ConfigError[]): string {
+  return errors
+    .map((error) => {
+      const where = `${error.file}:${error.line}:${error.column}`;
+      const path = error.path ? ` ${error.path}:` : "";
+      const listed = error.allowed && error.allowed.length > 0 && !error.message.includes(error.allowed.join(", "));
+      return `${where}${path} ${error.message}${listed ? `. Allowed values: ${error.allowed!.join(", ")}` : ""}`;
+    })
+    .join("\n");
+}
+
+type Path = (string | number)[];
+type Issue = z.core.$ZodIssue;
+type RawIssue = z.core.$ZodRawIssue;
+
+interface Located {
+  path: Path;
+  message: string;
+  allowed?: string[];
+  /** Point at the key rather than its value (unknown keys). */
+  atKey?: boolean;
+}
+
+const UNION_TOKEN = "\u0000union";
+
+function validate(value: unknown, sources: ConfigSource[]): ParseConfigResult {
+  // The error map sees each issue with the schema that raised it; that is the only place the
+  // allowed keys of a strict object are known, so they are kept aside under a token message.
+  const allowedKeys = new Map<string, string[]>();
+  const result = hitlConfigSchema.safeParse(value, {
+    reportInput: true,
+    error: (issue) => issueMessage(issue, allowedKeys),
+  });
+  if (result.success) return { ok: true, config: result.data };
+  const located = result.error.issues.flatMap((issue) => flatten(issue, [], allowedKeys));
+  const maps = sources.map((source) => ({ source, positions: positionMap(source.text) }));
+  const fileOrder = (error: ConfigError) => sources.findIndex((source) => source.file === error.file);
+  const errors = dedupe(located.map((item) => locate(item, maps))).sort(
+    (a, b) => fileOrder(a) - fileOrder(b) || a.line - b.line || a.column - b.column,
+  );
+  return { ok: false, errors };
+}
+
+function issueMessage(issue: RawIssue, allowedKeys: Map<string, string[]>): string | undefined {
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.input === undefined ? "required" : `expected ${article(issue.expected)}, got ${describeValue(issue.input)}`;
+    case "invalid_value":
+      return issue.values.length === 1 ? `expected ${formatLiteral(issue.values[0])}, got ${describeValue(issue.input)}` : `${describeValue(issue.input)} is not allowed`;
+    case "too_small":
+      return sizeMessage("at least", issue.origin, issue.minimum, issue.inclusive ?? true);
+    case "too_big":
+      return sizeMessage("at most", issue.origin, issue.maximum, issue.inclusive ?? true);
+    case "unrecognized_keys": {
+      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+      const token = `\u0000keys${allowedKeys.size}`;
+      allowedKeys.set(token, shape ? Object.keys(shape) : []);
+      return token;
+    }
+    case "invalid_union":
+      return UNION_TOKEN;
+    default:
+      return undefined;
+  }
+}
+
+function sizeMessage(bound: "at least" | "at most", origin: string, limit: number | bigint, inclusive: boolean): string {
+  const n = Number(limit);
+  if (origin === "array") return `needs ${bound} ${n} item${n === 1 ? "" : "s"}`;
+  if (origin === "string") return n === 1 && bound === "at least" ? "must not be empty" : `needs ${bound} ${n} characters`;
+  if (!inclusive) return `must be ${bound === "at least" ? "above" : "below"} ${n}`;
+  return `must be ${bound} ${n}`;
+}
+
+/** Turns zod issues into one located item per problem, choosing the closest union branch. */
+function flatten(issue: Issue, base: Path, allowedKeys: Map<string, string[]>): Located[] {
+  const path = [...base, ...issue.path.map((key) => (typeof key === "symbol" ? String(key) : key))];
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeys.get(issue.message) ?? [];
+    return issue.keys.map((key) => ({
+      path: [...path, key],
+      message: allowed.length > 0 ? `unknown key '${key}' — allowed keys: ${allowed.join(", ")}` : `unknown key '${key}'`,
+      ...(allowed.length > 0 ? { allowed } : {}),
+      atKey: true,
+    }));
+  }
+  if (issue.code === "invalid_value") {
+    return [{ path, message: issue.message, allowed: issue.values.map(formatLiteral) }];
+  }
+  if (issue.code === "invalid_union") {
+    const discriminated = issue as Issue & { discriminator?: string; options?: unknown[] };
+    if (discriminated.discriminator !== undefined) {
+      const input = (issue as { input?: unknown }).input;
+      const value = isPlainObject(input) ? input[discriminated.discriminator] : undefined;
+      return [
+        {
+          path,
+          message: value === undefined ? "required" : `${describeValue(value)} is not allowed`,
+          allowed: (discriminated.options ?? []).map(formatLiteral),
+        },
+      ];
+    }
+    const branches = issue.errors.map((branch) => branch.flatMap((inner) => flatten(inner, path, allowedKeys)));
+    const wrongShape = (branch: Issue[]) => branch.some((inner) => inner.path.length === 0 && (inner.code === "invalid_type" || inner.code === "invalid_value"));
+    let best: Located[] | null = null;
+    issue.errors.forEach((branch, index) => {
+      if (wrongShape(branch)) return;
+      if (best === null || branches[index]!.length < best.length) best = branches[index]!;
+    });
+    if (best) return best;
+    const allowed = issue.errors.flatMap((branch) => branch.flatMap((inner) => (inner.code === "invalid_value" ? inner.values.map(formatLiteral) : [])));
+    const message = issue.message === UNION_TOKEN ? unionMessage(issue) : issue.message;
+    return [{ path, message, ...(allowed.length > 0 ? { allowed } : {}) }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function unionMessage(issue: Issue & { code: "invalid_union" }): string {
+  const expected = issue.errors.flatMap((branch) =>
+    branch.flatMap((inner) => (inner.code === "invalid_type" ? [article(inner.expected)] : inner.code === "invalid_value" ? inner.values.map(formatLiteral) : [])),
+  );
+  const input = (issue as { input?: unknown }).input;
+  const alternatives = [...new Set(expected)];
+  const list = alternatives.length > 1 ? `${alternatives.slice(0, -1).join(", ")} or ${alternatives.at(-1)}` : (alternatives[0] ?? "something else");
+  return input === undefined ? "required" : `expected ${list}, got ${describeValue(input)}`;
+}
+
+interface NodePosition {
+  /** Offset of the key, for entries of a mapping. */
+  key: number | null;
+  /** Offset of the value; null for an empty value (`key:` with nothing after it). */
+  value: number | null;
+}
+
+interface SourcePositions {
+  source: ConfigSource;
+  positions: Map<string, NodePosition>;
+}
+
+function locate(item: Located, maps: SourcePositions[]): ConfigError {
+  // The file that holds the deepest part of the path wins; on a tie the extending file does.
+  let chosen: { map: SourcePositions; depth: number; position: NodePosition } | null = null;
+  for (let i = maps.length - 1; i >= 0; i--) {
+    const map = maps[i]!;
+    for (let depth = item.path.length; depth >= 0; depth--) {
+      const position = map.positions.get(pathKey(item.path.slice(0, depth)));
+      if (!position) continue;
+      if (!chosen || depth > chosen.depth) chosen = { map, depth, position };
+      break;
+    }
+  }
+  const file = chosen?.map.source.file ?? maps.at(-1)?.source.file ?? "";
+  let offset = 0;
+  if (chosen) {
+    const exact = chosen.depth === item.path.length;
+    const { key, value } = chosen.position;
+    offset = (exact && item.atKey ? (key ?? value) : (value ?? key)) ?? 0;
+  }
+  const { line, column } = chosen ? lineColumn(chosen.map.source.text, offset) : { line: 1, column: 1 };
+  return {
+    file,
+    line,
+    column,
+    path: item.path.join("."),
+    message: item.message,
+    ...(item.allowed && item.allowed.length > 0 ? { allowed: [...new Set(item.allowed)] } : {}),
+  };
+}
+
+function pathKey(path: Path): string {
+  return path.map(String).join("\u0000");
+}
+
+interface Frame {
+  kind: "mapping" | "sequence";
+  path: Path;
+  index: number;
+  /** Mappings: the key just read, waiting for its value. */
+  pendingKey: { name: string; offset: number } | null;
+}
+
+/**
+ * Where each node of the YAML starts, by path, from js-yaml's event stream. Only called for a
+ * file that has already loaded, so the events are well formed; any surprise yields a partial
+ * map and errors fall back to the nearest parent that was found.
+ */
+function positionMap(text: string): Map<string, NodePosition> {
+  const positions = new Map<string, NodePosition>();
+  let events: Event[];
+  try {
+    events = parseEvents(text, {});
+  } catch {
+    return positions;
+  }
+  const stack: Frame[] = [];
+  // A complex key (a mapping or sequence used as a key) is skipped with its whole subtree.
+  let skipDepth = 0;
+
+  const place = (offset: number | null, isContainer: boolean, open: () => Frame | null): void => {
+    const frame = stack.at(-1);
+    if (!frame) {
+      positions.set(pathKey([]), { key: null, value: offset });
+      const child = open();
+      if (child) stack.push(child);
+      return;
+    }
+    if (frame.kind === "sequence") {
+      const path = [...frame.path, frame.index++];
+      positions.set(pathKey(path), { key: null, value: offset });
+      const child = isContainer ? open() : null;
+      if (child) stack.push({ ...child, path });
+      return;
+    }
+    if (!frame.pendingKey) return;
+    const path = [...frame.path, frame.pendingKey.name];
+    positions.set(pathKey(path), { key: frame.pendingKey.offset, value: offset });
+    frame.pendingKey = null;
+    const child = isContainer ? open() : null;
+    if (child) stack.push({ ...child, path });
+  };
+
+  for (const event of events) {
+    if (skipDepth > 0) {
+      if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) skipDepth++;
+      else if (event.type === EVENT_ID.POP) skipDepth--;
+      continue;
+    }
+    const frame = stack.at(-1);
+    const awaitingKey = frame?.kind === "mapping" && frame.pendingKey === null;
+    switch (event.type) {
+      case EVENT_ID.SCALAR: {
+        const offset = scalarOffset(event);
+        if (awaitingKey) frame.pendingKey = { name: getScalarValue(text, event), offset: offset ?? 0 };
+        else place(offset, false, () => null);
+        break;
+      }
+      case EVENT_ID.ALIAS: {
+        const offset = event.anchorStart >= 0 ? event.anchorStart - 1 : null;
+        if (awaitingKey) frame.pendingKey = { name: "", offset: offset ?? 0 };
+        else place(offset, false, () => null);
+        break;
+      }
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        if (awaitingKey) {
+          skipDepth = 1;
+          frame.pendingKey = { name: "", offset: event.start };
+          break;
+        }
+        const kind = event.type === EVENT_ID.MAPPING ? "mapping" : "sequence";
+        const offset = firstOffset([event.anchorStart >= 0 ? event.anchorStart - 1 : -1, event.tagStart, event.start]);
+        place(offset, true, () => ({ kind, path: [], index: 0, pendingKey: null }));
+        break;
+      }
+      case EVENT_ID.POP:
+        stack.pop();
+        break;
+      default:
+        break;
+    }
+  }
+  return positions;
+}
+
+function scalarOffset(event: Extract<Event, { type: typeof EVENT_ID.SCALAR }>): number | null {
+  if (event.valueStart < 0) return firstOffset([event.anchorStart >= 0 ? event.anchorStart - 1 : -1, event.tagStart]);
+  const quoted = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
+  return firstOffset([event.anchorStart >= 0 ? event.anchorStart - 1 : -1, event.tagStart, quoted ? event.valueStart - 1 : event.valueStart]);
+}
+
+function firstOffset(offsets: number[]): number | null {
+  const present = offsets.filter((offset) => offset >= 0);
+  return present.length > 0 ? Math.min(...present) : null;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function dedupe(errors: ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  return errors.filter((error) => {
+    const key = `${error.file}:${error.line}:${error.column}:${error.path}:${error.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function article(type: string): string {
+  if (type === "array") return "a list";
+  if (type === "object") return "a mapping";
+  if (type === "int") return "a whole number";
+  if (type === "null" || type === "undefined") return type;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function formatLiteral(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return `'${value}'`;
+  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${value}`;
+  return String(value);
+}

@@ -1,0 +1,346 @@
+import { z } from "zod";
+import { parseDuration } from "../core/duration.js";
+
+/**
+ * The `.hitl.yml` schema. Every key carries a description, which editors show through the
+ * generated JSON Schema; unknown keys are errors so a typo never silently drops a setting.
+ */
+
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const FALLBACK_TYPES = ["abort", "use_default", "degrade", "delegate", "retry_with_modification"] as const;
+
+/** The operators a `field` condition may use. */
+export const FIELD_OPERATORS = ["lt", "gt", "lte", "gte", "equals", "contains"] as const;
+
+/** The keys that make a condition what it is; a condition has exactly one of them. */
+export const CONDITION_KINDS = ["all", "any", "not", "field", "risk_score", "confidence", "task_type", "time_window"] as const;
+
+/** `repo`, `owner/repo` or `owner/repo:path/to/file.yml`. */
+export const EXTENDS_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9-]*\/)?[A-Za-z0-9._-]+(?::[^\s:]+)?$/;
+
+const DURATION_PATTERN = /^\d+(?:s|m|h|d|w)$/;
+const CLOCK_PATTERN = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const APPROVER_PATTERN = /^(?:@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})|@[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+)$/;
+const FIELD_PATH_PATTERN = /^[^.\s]+(?:\.[^.\s]+)*$/;
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, { error: "expected a duration such as 30s, 15m, 4h, 2d or 1w" })
+  .refine((text) => parseDuration(text) !== null, { error: "expected a duration such as 30s, 15m, 4h, 2d or 1w" });
+
+const approver = z
+  .string()
+  .regex(APPROVER_PATTERN, { error: "expected a GitHub login (alice) or a team (@org/team-slug)" })
+  .describe("A GitHub login (`alice`) or a team written `@org/team-slug`.");
+
+const approverList = z.array(approver);
+
+const unitInterval = z.number().min(0).max(1);
+
+const clock = z.string().regex(CLOCK_PATTERN, { error: "expected a time of day as HH:MM, 00:00 to 23:59" });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A calendar date that exists (V8's Date.parse rolls 2026-02-30 over to March). */
+function isRealDate(text: string): boolean {
+  const match = DATE_PATTERN.exec(text);
+  if (!match || Number.isNaN(Date.parse(text))) return false;
+  const [, year, month, day] = match.map(Number) as [number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+export interface Bounds {
+  min?: number | undefined;
+  max?: number | undefined;
+}
+
+export interface TimeWindow {
+  start?: string | undefined;
+  end?: string | undefined;
+  timezone: string;
+  weekdays?: Weekday[] | undefined;
+}
+
+export type ConditionValue = string | number | boolean | null;
+
+/**
+ * One condition of a rule. Exactly one of `all`, `any`, `not`, `field`, `risk_score`,
+ * `confidence`, `task_type` and `time_window` is set (the schema enforces it); a `field`
+ * condition carries one or more operators, which must all hold.
+ */
+export interface Condition {
+  all?: Condition[] | undefined;
+  any?: Condition[] | undefined;
+  not?: Condition | undefined;
+  field?: string | undefined;
+  lt?: number | undefined;
+  gt?: number | undefined;
+  lte?: number | undefined;
+  gte?: number | undefined;
+  equals?: ConditionValue | undefined;
+  contains?: string | number | boolean | undefined;
+  risk_score?: Bounds | undefined;
+  confidence?: Bounds | undefined;
+  task_type?: string[] | undefined;
+  time_window?: TimeWindow | undefined;
+}
+
+const boundsSchema = (what: string) =>
+  z
+    .strictObject({
+      min: unitInterval.optional().describe(`Holds when ${what} is at least this (inclusive).`),
+      max: unitInterval.optional().describe(`Holds when ${what} is at most this (inclusive).`),
+    })
+    .refine((bounds) => bounds.min !== undefined || bounds.max !== undefined, { error: "give min, max or both" });
+
+const timeWindowSchema = z
+  .strictObject({
+    start: clock.optional().describe("Start of the window, `HH:MM` in `timezone`, inclusive. Give with `end`."),
+    end: clock
+      .optional()
+      .describe("End of the window, `HH:MM` in `timezone`, exclusive. Earlier than `start` means the window crosses midnight."),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: "expected an IANA time zone such as Europe/Berlin or UTC" })
+      .default("UTC")
+      .describe("IANA time zone the window is read in, e.g. `Europe/Berlin`. Default `UTC`."),
+    weekdays: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .optional()
+      .describe("Days the window is open (`mon` … `sun`), the day the window starts. Absent: every day."),
+  })
+  .superRefine((window, ctx) => {
+    if ((window.start === undefined) !== (window.end === undefined)) {
+      ctx.addIssue({ code: "custom", message: "give start and end together", path: [window.start === undefined ? "start" : "end"] });
+    } else if (window.start !== undefined && window.start === window.end) {
+      ctx.addIssue({ code: "custom", message: "start and end must differ; leave both out for the whole day", path: ["end"] });
+    } else if (window.start === undefined && window.weekdays === undefined) {
+      ctx.addIssue({ code: "custom", message: "give start and end, weekdays, or both", path: [] });
+    }
+  });
+
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z
+    .strictObject({
+      all: z.array(conditionSchema).min(1).optional().describe("Holds when every condition in the list holds."),
+      any: z.array(conditionSchema).min(1).optional().describe("Holds when at least one condition in the list holds."),
+      not: conditionSchema.optional().describe("Holds when the condition does not hold. A condition on a missing field never holds, negated or not."),
+      field: z
+        .string()
+        .regex(FIELD_PATH_PATTERN, { error: "expected a dotted path into decision_data, such as amount or customer.tier" })
+        .optional()
+        .describe("Dotted path into the request's `decision_data`, e.g. `customer.tier`. Use with one or more operators."),
+      lt: z.number().optional().describe("The field is a number below this."),
+      gt: z.number().optional().describe("The field is a number above this."),
+      lte: z.number().optional().describe("The field is a number at most this."),
+      gte: z.number().optional().describe("The field is a number at least this."),
+      equals: z
+        .union([z.string(), z.number(), z.boolean(), z.null()])
+        .optional()
+        .describe("The field equals this value exactly (same type)."),
+      contains: z
+        .union([z.string(), z.number(), z.boolean()])
+        .optional()
+        .describe("The field is a list holding this value, or text containing it."),
+      risk_score: boundsSchema("the request's risk_score").optional().describe("Bounds on the request's `risk_score`, e.g. `{max: 0.3}`."),
+      confidence: boundsSchema("the request's confidence").optional().describe("Bounds on the request's `confidence`, e.g. `{min: 0.8}`."),
+      task_type: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe("Holds when the request's `request_type` is one of these."),
+      time_window: timeWindowSchema.optional().describe("Holds when the evaluation time falls in this window."),
+    })
+    .superRefine((condition, ctx) => {
+      const kinds = CONDITION_KINDS.filter((kind) => condition[kind] !== undefined);
+      const operators = FIELD_OPERATORS.filter((operator) => condition[operator] !== undefined);
+      if (kinds.length === 0) {
+        const message = operators.length > 0 ? `${operators.join(", ")} needs a field` : `a condition needs one of ${CONDITION_KINDS.join(", ")}`;
+        ctx.addIssue({ code: "custom", message, path: [] });
+      } else if (kinds.length > 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: `a condition has one of ${CONDITION_KINDS.join(", ")}; found ${kinds.join(" and ")} (wrap them in all or any)`,
+          path: [],
+        });
+      } else if (kinds[0] === "field" && operators.length === 0) {
+        ctx.addIssue({ code: "custom", message: `field needs an operator: ${FIELD_OPERATORS.join(", ")}`, path: [] });
+      } else if (kinds[0] !== "field" && operators.length > 0) {
+        ctx.addIssue({ code: "custom", message: `${operators.join(", ")} needs a field`, path: [] });
+      }
+    })
+    .meta({ id: "condition", description: "A condition on the request. Exactly one of all, any, not, field, risk_score, confidence, task_type, time_window." }),
+);
+
+export const ruleActionSchema = z
+  .union([z.enum(["approve", "reject"]), z.strictObject({ choose: z.string().min(1).describe("The id of one of the request's available actions.") })], {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? `expected approve, reject or {choose: <action id>}${typeof issue.input === "string" ? `, got '${issue.input}'` : ""}`
+        : undefined,
+  })
+  .describe("What the rule decides: `approve`, `reject`, or `{choose: <action id>}` for one of the request's available actions.");
+
+const ruleSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(RULE_ID_PATTERN, { error: "expected an id of letters, digits, '.', '_' or '-'" })
+    .describe("Unique id of the rule in this file; decisions and the audit trail name it."),
+  description: z.string().optional().describe("What the rule is for, for people reading the file."),
+  created_by: z.string().optional().describe("Who wrote the rule (a GitHub login), for the audit trail."),
+  when: conditionSchema.describe("The condition a request must meet for the rule to decide it."),
+  action: ruleActionSchema,
+  valid_until: z
+    .string()
+    .refine(isRealDate, { error: "expected a date (2027-01-01) or a date-time with zone (2027-01-01T18:00:00Z)" })
+    .optional()
+    .describe("The rule stops applying after this: a date (through the end of that day, UTC) or a date-time with zone."),
+  max_uses: z.int().positive().optional().describe("The rule decides at most this many requests in this repository, counted across all replicas."),
+});
+
+const escalationLevelSchema = z.strictObject({
+  after: duration.describe("How long after the request was opened this level takes over, e.g. `4h`."),
+  approvers: approverList.min(1).describe("Who is assigned and mentioned at this level: logins and `@org/team` teams."),
+  message: z.string().optional().describe("Extra text posted when the request reaches this level."),
+  notify: z.array(z.string().min(1)).optional().describe("Notification channel names to alert at this level, e.g. `slack`."),
+});
+
+const escalationLadder = z.array(escalationLevelSchema).superRefine((levels, ctx) => {
+  for (let i = 1; i < levels.length; i++) {
+    const previous = parseDuration(levels[i - 1]!.after) ?? 0;
+    if ((parseDuration(levels[i]!.after) ?? 0) <= previous) {
+      ctx.addIssue({ code: "custom", message: `after must be later than the previous level's ${levels[i - 1]!.after}`, path: [i, "after"] });
+    }
+  }
+});
+
+const reason = (what: string) => z.string().optional().describe(what);
+
+export const fallbackSchema = z
+  .discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("abort").describe("Give up: the agent must not act."),
+      reason: z.string().describe("Why, as the agent is told."),
+      cleanup: z.string().optional().describe("What the agent should clean up."),
+    }),
+    z.strictObject({
+      type: z.literal("use_default").describe("Go ahead with a default action."),
+      action: z.string().min(1).describe("The action id to take."),
+      value: z.unknown().optional().describe("A value for the action, passed to the agent."),
+      reason: reason("Why, as the agent is told."),
+    }),
+    z.strictObject({
+      type: z.literal("degrade").describe("Carry on in a reduced mode."),
+      mode: z.string().min(1).describe("The mode the agent switches to."),
+      reason: reason("Why, as the agent is told."),
+    }),
+    z.strictObject({
+      type: z.literal("delegate").describe("Hand the request to other approvers or a rule, with more time."),
+      approvers: approverList.optional().describe("Who takes the request over."),
+      rule: z.string().optional().describe("A rule id to decide it instead."),
+      extend_by: duration.optional().describe("How much longer the new approvers get, e.g. `24h`."),
+      reason: reason("Why, as the agent is told."),
+    }),
+    z.strictObject({
+      type: z.literal("retry_with_modification").describe("Ask the agent to try again with changes."),
+      modifications: z.record(z.string(), z.unknown()).describe("The changes the agent should make."),
+      reason: reason("Why, as the agent is told."),
+    }),
+  ])
+  .describe("What happens when nobody decides before the deadline.");
+
+const autoApproveSchema = z
+  .strictObject({
+    confidence_above: unitInterval
+      .optional()
+      .describe("Approve without a person when the request's confidence is above this and its risk_score below `risk_below`. Give with `risk_below`."),
+    risk_below: unitInterval.optional().describe("The risk_score a request must be below to be auto-approved. Give with `confidence_above`."),
+    require_human_above_risk: unitInterval
+      .optional()
+      .describe("A request whose risk_score is above this always goes to a person, whatever the rules say."),
+  })
+  .superRefine((auto, ctx) => {
+    if ((auto.confidence_above === undefined) !== (auto.risk_below === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "confidence_above and risk_below go together",
+        path: [auto.confidence_above === undefined ? "confidence_above" : "risk_below"],
+      });
+    }
+  });
+
+const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
+
+export const hitlConfigSchema = z
+  .strictObject({
+    _extends: z
+      .string()
+      .regex(EXTENDS_PATTERN, { error: "expected repo, owner/repo or owner/repo:path" })
+      .optional()
+      .describe("Start from another repository's file and override it key by key: `repo` (same owner), `owner/repo` or `owner/repo:path`."),
+    approvers: approverList.default([]).describe("Who decides requests: logins and `@org/team` teams. Empty: anyone with write access."),
+    agents: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Agent names allowed to open requests in this repository. Absent: any agent with a valid token."),
+    deadline: duration.default("72h").describe("How long a request waits for a decision before the fallback applies, e.g. `72h`."),
+    warning_before: duration.optional().describe("Remind the approvers this long before the deadline, e.g. `4h`. Absent: no reminder."),
+    fallback: fallbackSchema.default(DEFAULT_FALLBACK),
+    escalation: escalationLadder
+      .default([])
+      .describe("Levels of approvers who take over when nobody has decided, in order of `after`."),
+    escalation_critical: escalationLadder
+      .optional()
+      .describe("A shorter ladder for `critical` requests. Absent: critical requests use `escalation`."),
+    invalidate_on_push: z
+      .boolean()
+      .default(true)
+      .describe("Pull requests: a new commit makes an earlier approval stale, so it must be given again."),
+    rules: z
+      .array(ruleSchema)
+      .default([])
+      .superRefine(uniqueRuleIds, { when: () => true })
+      .describe("Delegation rules, tried in order; the first that matches decides without a person."),
+    auto_approve: autoApproveSchema.optional().describe("Approve on the request's own confidence and risk_score, and hold risky ones for a person."),
+  })
+  .superRefine((config, ctx) => {
+    const deadline = parseDuration(config.deadline);
+    const warning = config.warning_before === undefined ? null : parseDuration(config.warning_before);
+    if (deadline !== null && warning !== null && warning >= deadline) {
+      ctx.addIssue({ code: "custom", message: `warning_before must be shorter than the deadline (${config.deadline})`, path: ["warning_before"] });
+    }
+  })
+  .describe("hitl approval policy for this repository.");
+
+/** Runs even when a rule is otherwise invalid, so every duplicate is reported in one pass. */
+function uniqueRuleIds(rules: unknown, ctx: z.RefinementCtx<unknown>): void {
+  if (!Array.isArray(rules)) return;
+  const seen = new Map<string, number>();
+  rules.forEach((rule: unknown, index) => {
+    const id = typeof rule === "object" && rule !== null ? (rule as { id?: unknown }).id : undefined;
+    if (typeof id !== "string") return;
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, index);
+    else ctx.addIssue({ code: "custom", message: `duplicate rule id '${id}', first used by rules.${first}`, path: [index, "id"] });
+  });
+}
+
+export type HitlConfig = z.infer<typeof hitlConfigSchema>;
+export type HitlConfigInput = z.input<typeof hitlConfigSchema>;
+export type Rule = HitlConfig["rules"][number];
+export type RuleAction = Rule["action"];
+export type AutoApprove = NonNullable<HitlConfig["auto_approve"]>;
+export type EscalationLevel = HitlConfig["escalation"][number];
