@@ -176,6 +176,7 @@ export function askedApprovers(request: ApprovalRequest): string[] {
 
 function actionPart(request: ApprovalRequest, decision: Decision): string {
   if (decision.action === "approve" || decision.action === "reject") return "";
+  if (decision.status !== "approved" && decision.status !== "rejected") return "";
   const action = request.availableActions.find((a) => a.id === decision.action);
   const label = action ? `**${safeInline(action.label, 200)}** ` : "";
   return ` with ${label}(${codeSpan(decision.action)})`;

@@ -1,0 +1,116 @@
+import type { ActionOption, ApprovalRequest } from "../types.js";
+import { formatTime, truncate } from "./format.js";
+import { describeDecision, offeredActions, renderRequestDetails, renderRequestSummary, type RenderContext } from "./request-markdown.js";
+
+/** GitHub's limits on a check run's title and requested actions. */
+const TITLE_LIMIT = 255;
+const MAX_ACTIONS = 3;
+const LABEL_LIMIT = 20;
+const DESCRIPTION_LIMIT = 40;
+const IDENTIFIER_LIMIT = 20;
+
+export interface CheckRunAction {
+  label: string;
+  description: string;
+  identifier: string;
+}
+
+export interface CheckRunOutput {
+  name: "hitl/approval";
+  title: string;
+  summary: string;
+  text: string;
+  actions: CheckRunAction[];
+}
+
+export interface CheckRunConclusion {
+  conclusion: "success" | "failure" | "neutral";
+  title: string;
+  summary: string;
+}
+
+/** The `hitl/approval` check run on a pull request. Buttons are offered only while the request is pending. */
+export function renderCheckRun(request: ApprovalRequest, context: RenderContext): CheckRunOutput {
+  return {
+    name: "hitl/approval",
+    title: checkRunTitle(request),
+    summary: renderRequestSummary(request, context.now),
+    text: renderRequestDetails(request, context, "check_run"),
+    actions: request.status === "pending" ? buttons(request) : [],
+  };
+}
+
+/** How the check run ends: success when approved, failure when rejected, neutral when expired or cancelled. */
+export function renderCheckRunConclusion(request: ApprovalRequest): CheckRunConclusion {
+  const conclusion = request.status === "approved" ? "success" : request.status === "rejected" ? "failure" : "neutral";
+  return { conclusion, title: checkRunTitle(request), summary: describeDecision(request, { ping: true }) };
+}
+
+/** The action a requested-action button stands for, or null when the identifier is not one of this request's. */
+export function actionForIdentifier(request: ApprovalRequest, identifier: string): ActionOption | null {
+  return identifiers(request).find((entry) => entry.identifier === identifier)?.action ?? null;
+}
+
+function buttons(request: ApprovalRequest): CheckRunAction[] {
+  const rank = (action: ActionOption) => (action.id === "approve" ? 0 : action.id === "reject" ? 1 : 2);
+  return identifiers(request)
+    .sort((a, b) => rank(a.action) - rank(b.action))
+    .slice(0, MAX_ACTIONS)
+    .map(({ action, identifier }) => ({
+      label: truncate(oneLine(action.label) || action.id, LABEL_LIMIT),
+      description: truncate(oneLine(action.impact ?? "") || oneLine(action.label) || action.id, DESCRIPTION_LIMIT),
+      identifier,
+    }));
+}
+
+/**
+ * A stable identifier per action: its id when it fits GitHub's 20 characters, else `a<n>` from
+ * its position (with a suffix should an action already be called that). Recomputed from the
+ * request, so a button click maps back without storing anything.
+ */
+function identifiers(request: ApprovalRequest): { action: ActionOption; identifier: string }[] {
+  const actions = offeredActions(request);
+  const fits = (id: string) => id.length > 0 && id.length <= IDENTIFIER_LIMIT;
+  const taken = new Set(actions.map((a) => a.id).filter(fits));
+  return actions.map((action, index) => {
+    if (fits(action.id)) return { action, identifier: action.id };
+    let identifier = `a${index + 1}`;
+    for (let n = 2; taken.has(identifier); n += 1) identifier = `a${index + 1}-${n}`;
+    taken.add(identifier);
+    return { action, identifier };
+  });
+}
+
+function checkRunTitle(request: ApprovalRequest): string {
+  const decision = request.decision;
+  if (request.status === "pending" || !decision) {
+    if (request.status !== "pending") return capitalise(request.status);
+    return truncate(`Approval needed: ${oneLine(request.taskDescription)}`, TITLE_LIMIT);
+  }
+  const status = capitalise(decision.status);
+  const action =
+    decision.action === "approve" || decision.action === "reject" || decision.status === "expired" || decision.status === "cancelled"
+      ? ""
+      : ` (${oneLine(request.availableActions.find((a) => a.id === decision.action)?.label ?? decision.action)})`;
+  const by = decision.decidedBy;
+  switch (by.type) {
+    case "human":
+      return truncate(`${status}${action} by @${by.login}`, TITLE_LIMIT);
+    case "rule":
+      return truncate(`${status}${action} by rule ${by.id}`, TITLE_LIMIT);
+    case "agent":
+      return truncate(`${status}${action} by ${oneLine(by.name)}`, TITLE_LIMIT);
+    case "fallback":
+      return `${status}: nobody decided by ${formatTime(request.deadline)}`;
+    case "system":
+      return truncate(`${status}${action}${decision.via === "auto_approve" ? " automatically" : ""}`, TITLE_LIMIT);
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { actionForIdentifier, renderCheckRun, renderCheckRunConclusion } from "../../../src/core/render/check-run.js";
+import type { ApprovalRequest, Decision } from "../../../src/core/types.js";
+import { makeRequest } from "../../support/fixtures.js";
+
+const now = new Date("2026-11-24T10:00:00.000Z");
+const context = { now, recent: [] };
+
+function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  return makeRequest({ id: "req_pr1", surface: { type: "pull_request", number: 42 }, ...overrides });
+}
+
+function decided(decision: Partial<Decision>, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  const full: Decision = {
+    action: "approve",
+    status: "approved",
+    decidedBy: { type: "human", login: "alice" },
+    justification: "looks fine",
+    decidedAt: "2026-11-24T10:05:00.000Z",
+    via: "check_run",
+    ...decision,
+  };
+  return request({ status: full.status, decision: full, ...overrides });
+}
+
+describe("renderCheckRun", () => {
+  it("renders a pending request with buttons", () => {
+    const run = renderCheckRun(request(), context);
+    expect(run.name).toBe("hitl/approval");
+    expect(run.title).toBe("Approval needed: Refund order 1234");
+    expect(run.summary).toBe(
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
+    );
+    expect(run.actions).toEqual([
+      { label: "Refund", description: "Customer gets $120 back", identifier: "approve" },
+      { label: "Deny", description: "Ticket goes back to support", identifier: "reject" },
+    ]);
+    expect(run.text).toContain(`### How to decide
+
+Use the buttons above, or post a comment on the pull request that starts with one of these lines. The rest of the comment is your reason.
+
+- \`/approve [reason]\`: Refund
+- \`/reject [reason]\`: Deny
+
+A review decides too: **Approve** approves, **Request changes** rejects.
+
+Who may decide: @alice and @octo-org/finance.`);
+    expect(run.text.startsWith("### What each action does\n")).toBe(true);
+    expect(run.text).not.toContain("<!-- hitl:request:");
+  });
+
+  it("cuts the title to 255 characters", () => {
+    const run = renderCheckRun(request({ taskDescription: "word ".repeat(100) }), context);
+    expect(run.title.length).toBeLessThanOrEqual(255);
+    expect(run.title).toMatch(/^Approval needed: word word .*word…$/);
+  });
+
+  it("offers at most 3 buttons, approve and reject first, each within GitHub's limits", () => {
+    const long = "refund-the-whole-order-and-close-the-ticket";
+    const run = renderCheckRun(
+      request({
+        availableActions: [
+          { id: long, label: "Refund the whole order and close", impact: "Customer gets $120 back and the support ticket is closed for good" },
+          { id: "reject", label: "Deny" },
+          { id: "partial", label: "Partial refund" },
+          { id: "approve", label: "Refund" },
+        ],
+      }),
+      context,
+    );
+    expect(run.actions).toEqual([
+      { label: "Refund", description: "Refund", identifier: "approve" },
+      { label: "Deny", description: "Deny", identifier: "reject" },
+      { label: "Refund the whole…", description: "Customer gets $120 back and the support…", identifier: "a1" },
+    ]);
+    for (const action of run.actions) {
+      expect(action.label.length).toBeLessThanOrEqual(20);
+      expect(action.description.length).toBeLessThanOrEqual(40);
+      expect(action.identifier.length).toBeLessThanOrEqual(20);
+    }
+  });
+
+  it("offers approve and reject when the agent gave no actions", () => {
+    const run = renderCheckRun(request({ availableActions: [] }), context);
+    expect(run.actions).toEqual([
+      { label: "Approve", description: "Approve", identifier: "approve" },
+      { label: "Reject", description: "Reject", identifier: "reject" },
+    ]);
+  });
+
+  it("offers no buttons once decided", () => {
+    const run = renderCheckRun(decided({}), context);
+    expect(run.actions).toEqual([]);
+    expect(run.title).toBe("Approved by @alice");
+    expect(run.summary).toBe(
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. Approved by @\u200Dalice on 24 Nov 2026 10:05 UTC: looks fine.",
+    );
+  });
+});
+
+describe("actionForIdentifier", () => {
+  it("maps identifiers back to actions, short ids avoiding real ones", () => {
+    const long = "x".repeat(21);
+    const r = request({
+      availableActions: [
+        { id: long, label: "Long" },
+        { id: "a1", label: "Called a1" },
+        { id: "approve", label: "Refund" },
+      ],
+    });
+    expect(renderCheckRun(r, context).actions.map((a) => a.identifier)).toEqual(["approve", "a1-2", "a1"]);
+    expect(actionForIdentifier(r, "a1-2")?.id).toBe(long);
+    expect(actionForIdentifier(r, "a1")?.id).toBe("a1");
+    expect(actionForIdentifier(r, "approve")?.label).toBe("Refund");
+    expect(actionForIdentifier(r, "reject")).toBeNull();
+    expect(actionForIdentifier(r, "nope")).toBeNull();
+  });
+
+  it("maps the default buttons back", () => {
+    expect(actionForIdentifier(request({ availableActions: [] }), "reject")).toEqual({ id: "reject", label: "Reject" });
+  });
+});
+
+describe("renderCheckRunConclusion", () => {
+  it.each<[string, ApprovalRequest, ReturnType<typeof renderCheckRunConclusion>]>([
+    [
+      "approved by a person",
+      decided({}),
+      { conclusion: "success", title: "Approved by @alice", summary: "Approved by @alice on 24 Nov 2026 10:05 UTC: looks fine." },
+    ],
+    [
+      "rejected in a review",
+      decided({ action: "reject", status: "rejected", decidedBy: { type: "human", login: "bob" }, justification: "Wrong amount.", via: "review" }),
+      { conclusion: "failure", title: "Rejected by @bob", summary: "Rejected by @bob on 24 Nov 2026 10:05 UTC: Wrong amount." },
+    ],
+    [
+      "a chosen action",
+      decided(
+        { action: "partial", justification: null },
+        { availableActions: [{ id: "partial", label: "Partial refund" }, { id: "reject", label: "Deny" }] },
+      ),
+      { conclusion: "success", title: "Approved (Partial refund) by @alice", summary: "Approved by @alice with **Partial refund** (`partial`) on 24 Nov 2026 10:05 UTC." },
+    ],
+    [
+      "expired",
+      decided({ action: "abort", status: "expired", decidedBy: { type: "fallback", fallback: "abort" }, justification: null, decidedAt: "2026-11-27T10:00:00.000Z", via: "fallback" }),
+      { conclusion: "neutral", title: "Expired: nobody decided by 27 Nov 2026 10:00 UTC", summary: "Nobody decided by 27 Nov 2026 10:00 UTC, so the request is aborted: nobody answered." },
+    ],
+    [
+      "cancelled by the agent",
+      decided({ action: "cancel", status: "cancelled", decidedBy: { type: "agent", name: "refund-agent" }, justification: "customer withdrew", via: "api" }),
+      { conclusion: "neutral", title: "Cancelled by refund-agent", summary: "Cancelled by the agent `refund-agent` on 24 Nov 2026 10:05 UTC: customer withdrew." },
+    ],
+    [
+      "cancelled because the pull request closed",
+      decided({ action: "cancel", status: "cancelled", decidedBy: { type: "system", reason: "the pull request was closed" }, justification: null, via: "pull_request_closed" }),
+      { conclusion: "neutral", title: "Cancelled", summary: "Cancelled on 24 Nov 2026 10:05 UTC: the pull request was closed." },
+    ],
+  ])("%s", (_name, r, expected) => {
+    expect(renderCheckRunConclusion(r)).toEqual(expected);
+  });
+});
