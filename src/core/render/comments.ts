@@ -1,0 +1,90 @@
+import { humanizeDuration } from "../duration.js";
+import type { ApprovalRequest } from "../types.js";
+import { codeSpan, describeFallback, formatTime, listWords, mention, quietMention, sentence } from "./format.js";
+import { askedApprovers, decisionCommandList, describeDecision, offeredActions } from "./request-markdown.js";
+
+/**
+ * The short comments hitl posts. Approvers are mentioned on purpose where they are asked to
+ * act; replies to a commenter name the approvers without pinging them, so nobody can make hitl
+ * ping approvers by posting commands.
+ */
+
+/** Posted once a request is decided, cancelled or expired. */
+export function renderDecisionComment(request: ApprovalRequest): string {
+  const decision = describeDecision(request, { ping: true });
+  if (request.status === "cancelled") return `${decision} No decision is needed any more.`;
+  if (request.status === "pending") return decision;
+  return `${decision} The agent has been told.`;
+}
+
+export type NotAllowedReason = "bot" | "requester" | "not_approver" | "edited";
+
+/** Why a command was not applied. `allowed` is who may decide; empty means anyone with write access. */
+export function renderNotAllowedReply(login: string, reason: NotAllowedReason, allowed: string[]): string {
+  const who =
+    allowed.length > 0
+      ? `Who may decide: ${listWords(allowed.map(quietMention))}.`
+      : "Who may decide: anyone with write access to this repository.";
+  switch (reason) {
+    case "bot":
+      return `Commands from bots do not count, so the command from ${codeSpan(login)} was not applied.`;
+    case "requester":
+      return `${mention(login)}, you opened this request, so you cannot decide it. ${who}`;
+    case "not_approver":
+      return allowed.length > 0
+        ? `${mention(login)}, you are not an approver of this request, so your command was not applied. ${who}`
+        : `${mention(login)}, deciding needs write access to this repository, so your command was not applied.`;
+    case "edited":
+      return `${mention(login)}, edited comments do not count, so your command was not applied. Post a new comment to decide.`;
+  }
+}
+
+/** A command that came after the decision. */
+export function renderAlreadyDecidedReply(login: string, request: ApprovalRequest): string {
+  return `${mention(login)}, this request was already decided, so your command was not applied. ${describeDecision(request, { ping: false })}`;
+}
+
+/** `/choose` with an id the request does not offer. */
+export function renderUnknownActionReply(login: string, actionId: string, request: ApprovalRequest): string {
+  const ids = offeredActions(request).map((action) => codeSpan(action.id));
+  return [
+    `${mention(login)}, this request has no action ${codeSpan(actionId)}, so nothing was applied.`,
+    `Its actions are ${listWords(ids)}. Decide with ${decisionCommandList(request)}.`,
+  ].join(" ");
+}
+
+/** Posted when the request moves up its escalation ladder; mentions the new approvers. */
+export function renderEscalationComment(
+  request: ApprovalRequest,
+  step: { level: number; approvers: string[]; message: string | null },
+  now: Date,
+): string {
+  const waited = humanizeDuration(now.getTime() - Date.parse(request.createdAt));
+  const to = step.approvers.length > 0 ? `${listWords(step.approvers.map(mention))}, this request is escalated to you` : "This request is escalated";
+  const paragraphs = [`${to} (level ${step.level}). It has waited ${waited} for a decision.`];
+  // The message comes from the repository's .hitl.yml, written by people with write access.
+  if (step.message?.trim()) paragraphs.push(step.message.trim());
+  paragraphs.push(`${deadlineSentence(request, now)} Decide with ${decisionCommandList(request)}.`);
+  return paragraphs.join("\n\n");
+}
+
+/** Posted some time before the deadline of a request nobody has decided. */
+export function renderWarningComment(request: ApprovalRequest, now: Date): string {
+  const asked = askedApprovers(request);
+  const to = asked.length > 0 ? `${listWords(asked.map(mention))}, this request` : "This request";
+  return `${to} still has no decision. ${deadlineSentence(request, now)} Decide with ${decisionCommandList(request)}.`;
+}
+
+/** Posted on a pull request when new commits make an earlier approval stale. */
+export function renderStaleComment(request: ApprovalRequest, headSha: string): string {
+  const head = /^[0-9a-f]{7,64}$/i.test(headSha) ? codeSpan(headSha.slice(0, 7)) : codeSpan(headSha.slice(0, 40));
+  const asked = askedApprovers(request);
+  const ask = asked.length > 0 ? `${listWords(asked.map(mention))}, please look again` : "Please look again";
+  return `New commits were pushed (head ${head}), so the earlier approval no longer counts. ${ask} and decide with ${decisionCommandList(request)}.`;
+}
+
+function deadlineSentence(request: ApprovalRequest, now: Date): string {
+  const left = Date.parse(request.deadline) - now.getTime();
+  const when = left > 0 ? `${formatTime(request.deadline)} (in ${humanizeDuration(left)})` : formatTime(request.deadline);
+  return sentence(`If nobody decides by ${when}, ${describeFallback(request.fallback)}`);
+}
