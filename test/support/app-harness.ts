@@ -1,0 +1,98 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
+import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import { createEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { Store } from "../../src/store/store.js";
+
+export const WEBHOOK_SECRET = "webhook-secret-for-tests";
+export const AGENT = { name: "refund-agent", token: "refund-agent-token-0123456789" };
+export const OTHER_AGENT = { name: "deploy-bot", token: "deploy-bot-token-0123456789ab" };
+
+let privateKey: string | undefined;
+/** A real RSA key, so Probot signs real app JWTs for the stand-in. */
+export function testPrivateKey(): string {
+  privateKey ??= generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
+  return privateKey;
+}
+
+export interface AppHarness {
+  url: string;
+  store: Store;
+  runtime: HitlRuntime;
+  /** Sets the clock the app sees. */
+  setNow(date: Date): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The app as production wires it (Probot's node middleware, the API handlers, an embedded or
+ * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
+ * retries are off, so failures reach hitl's job retries at once.
+ */
+export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch }): Promise<AppHarness> {
+  const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
+  const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
+  let now = options.now ?? null;
+  const clock = () => now ?? new Date();
+  const probot = new Probot({
+    appId: 1,
+    privateKey: testPrivateKey(),
+    secret: WEBHOOK_SECRET,
+    baseUrl: options.githubUrl,
+    log: pino({ level: "silent" }),
+    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+  });
+  let runtime: HitlRuntime | undefined;
+  const middleware = await createNodeMiddleware(
+    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, onReady: (ready) => (runtime = ready) }),
+    { probot },
+  );
+  const server: Server = createServer((req, res) => {
+    void middleware(req, res, () => {
+      res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    runtime: runtime!,
+    setNow(date) {
+      now = date;
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime?.stop();
+      if (!options.store) await store.close();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls the agent API as an agent would. */
+export async function api(app: { url: string }, method: string, path: string, body?: unknown, options: { token?: string; headers?: Record<string, string> } = {}) {
+  const response = await fetch(`${app.url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${options.token ?? AGENT.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...options.headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: response.status, json, text, headers: response.headers };
+}
