@@ -4,6 +4,7 @@ import { describeDecision, offeredActions, renderRequestDetails, renderRequestSu
 
 /** GitHub's limits on a check run's title and requested actions. */
 const TITLE_LIMIT = 255;
+const TEXT_LIMIT = 65_535;
 const MAX_ACTIONS = 3;
 const LABEL_LIMIT = 20;
 const DESCRIPTION_LIMIT = 40;
@@ -35,7 +36,7 @@ export function renderCheckRun(request: ApprovalRequest, context: RenderContext)
     name: "hitl/approval",
     title: checkRunTitle(request),
     summary: renderRequestSummary(request, context.now),
-    text: renderRequestDetails(request, context, "check_run"),
+    text: renderRequestDetails(request, context, "check_run", TEXT_LIMIT),
     actions: request.status === "pending" ? buttons(request) : [],
   };
 }

@@ -263,7 +263,7 @@ function dataJson(request: ApprovalRequest, room: number): string {
     used += line.length + 1;
   }
   fits.push("…");
-  return `${codeFence(fits.join("\n"), "json")}\n\n${cutNote(request, `The data is cut here; it has ${json.length.toLocaleString("en-US")} characters in all`)}`;
+  return `${codeFence(fits.join("\n"), "json")}\n\n${cutNote(request, `The data is cut here; it has ${String(json.length).replace(/\B(?=(\d{3})+$)/g, ",")} characters in all`)}`;
 }
 
 function cutNote(request: ApprovalRequest, what: string): string {

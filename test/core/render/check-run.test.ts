@@ -80,6 +80,14 @@ Who may decide: @alice and @octo-org/finance.`);
     }
   });
 
+  it("keeps the text within GitHub's limit even with thousands of actions", () => {
+    const availableActions = Array.from({ length: 2000 }, (_, i) => ({ id: `option-${i}`, label: `Option ${i}`, impact: "x".repeat(30) }));
+    const run = renderCheckRun(request({ availableActions }), context);
+    expect(run.text.length).toBeLessThanOrEqual(65_535);
+    expect(run.text.endsWith("\n\n*The rest is cut to fit GitHub's size limit.*")).toBe(true);
+    expect(run.actions).toHaveLength(3);
+  });
+
   it("offers approve and reject when the agent gave no actions", () => {
     const run = renderCheckRun(request({ availableActions: [] }), context);
     expect(run.actions).toEqual([
