@@ -60,12 +60,18 @@ export function renderRequestSummary(request: ApprovalRequest, now: Date): strin
     `${codeSpan(truncate(request.requestedBy, 100))} asks for approval: **${safeInline(request.taskDescription, 1000)}**.`,
     sentence(`Why: ${safeInline(request.approvalReason)}`),
     `Priority: ${request.priority}.`,
+    outlook(request, now),
   ];
-  if (request.status !== "pending") parts.push(describeDecision(request, { ping: false }));
-  else if (Date.parse(request.deadline) <= now.getTime()) {
-    parts.push(sentence(`The deadline, ${formatTime(request.deadline)}, has passed, so ${describeFallback(request.fallback)}`));
-  } else parts.push(sentence(`If nobody decides by ${formatTime(request.deadline)}, ${describeFallback(request.fallback)}`));
   return parts.join(" ");
+}
+
+function outlook(request: ApprovalRequest, now: Date): string {
+  if (request.status !== "pending") return describeDecision(request, { ping: false });
+  const deadline = formatTime(request.deadline);
+  const fallback = describeFallback(request.fallback);
+  return Date.parse(request.deadline) <= now.getTime()
+    ? sentence(`The deadline, ${deadline}, has passed, so ${fallback}`)
+    : sentence(`If nobody decides by ${deadline}, ${fallback}`);
 }
 
 /**
