@@ -11,6 +11,7 @@ import { createSweep, type SweepResult } from "./engine/sweep.js";
 import { createGitHubGateway } from "./github/gateway.js";
 import type { Octokit } from "./github/octokit.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
+import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
 import { oncePerDelivery } from "./handlers/deliveries.js";
 import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
@@ -66,6 +67,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
+    app.on("push", handleConfigPush({ log }));
+    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 }));
     addHandler(async (req: IncomingMessage, res: ServerResponse) => {

@@ -1,0 +1,61 @@
+import { parseConfig, type ConfigError } from "../config/parse-config.js";
+import { CONFIG_PATHS, readFile } from "./config-reader.js";
+import { splitRepo, type Octokit } from "./octokit.js";
+
+export const CONFIG_CHECK_NAME = "hitl/config";
+const MAX_ANNOTATIONS = 50;
+
+export const isConfigPath = (path: string) => (CONFIG_PATHS as readonly string[]).includes(path);
+
+function annotation(path: string, error: ConfigError) {
+  const allowed = error.allowed?.length ? ` Allowed values: ${error.allowed.join(", ")}.` : "";
+  return {
+    path,
+    start_line: error.line,
+    end_line: error.line,
+    start_column: error.column,
+    end_column: error.column,
+    annotation_level: "failure" as const,
+    title: error.path ? `${error.path}` : "YAML",
+    message: `${error.message}${allowed}`,
+  };
+}
+
+/**
+ * Validates the policy file `path` as it is at `sha` and reports it on that commit as the
+ * `hitl/config` check run, with each error at its line and column. Returns whether it is valid.
+ */
+export async function checkConfigAt(octokit: Octokit, repoName: string, sha: string, path: string): Promise<boolean> {
+  const { owner, repo } = splitRepo(repoName);
+  const text = await readFile(octokit, repoName, path, sha);
+  if (text === null) return true;
+  const parsed = parseConfig(text, path);
+  const base = { owner, repo, name: CONFIG_CHECK_NAME, head_sha: sha, status: "completed" as const };
+  if (parsed.ok) {
+    const rules = parsed.config.rules?.length ?? 0;
+    await octokit.rest.checks.create({
+      ...base,
+      conclusion: "success",
+      output: {
+        title: `${path} is valid`,
+        summary: `${path} is valid: ${rules} delegation rule${rules === 1 ? "" : "s"}. It takes effect once it is on the default branch.`,
+      },
+    });
+    return true;
+  }
+  const lines = parsed.errors.map((error) => `- \`${path}:${error.line}:${error.column}\` ${error.path ? `**${error.path}**: ` : ""}${error.message}${error.allowed?.length ? ` Allowed values: ${error.allowed.join(", ")}.` : ""}`);
+  await octokit.rest.checks.create({
+    ...base,
+    conclusion: "failure",
+    output: {
+      title: `${path} has ${parsed.errors.length} error${parsed.errors.length === 1 ? "" : "s"}`,
+      summary: [
+        `hitl cannot use ${path} as it is at this commit. While it is broken on the default branch, no delegation rule or auto-approval applies: every request goes to a person.`,
+        "",
+        ...lines,
+      ].join("\n"),
+      annotations: parsed.errors.slice(0, MAX_ANNOTATIONS).map((error) => annotation(path, error)),
+    },
+  });
+  return false;
+}
