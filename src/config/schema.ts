@@ -27,6 +27,8 @@ const APPROVER_PATTERN = /^(?:@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})|@[A-Za-z0-9][A
 const FIELD_PATH_PATTERN = /^[^.\s]+(?:\.[^.\s]+)*$/;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
+const VALID_UNTIL_ERROR = "expected a date (2027-01-01) or a date-time with zone (2027-01-01T18:00:00Z)";
+
 const duration = z
   .string()
   .regex(DURATION_PATTERN, { error: "expected a duration such as 30s, 15m, 4h, 2d or 1w" })
@@ -205,7 +207,8 @@ const ruleSchema = z.strictObject({
   action: ruleActionSchema,
   valid_until: z
     .string()
-    .refine(isRealDate, { error: "expected a date (2027-01-01) or a date-time with zone (2027-01-01T18:00:00Z)" })
+    .regex(DATE_PATTERN, { error: VALID_UNTIL_ERROR })
+    .refine(isRealDate, { error: VALID_UNTIL_ERROR })
     .optional()
     .describe("The rule stops applying after this: a date (through the end of that day, UTC) or a date-time with zone."),
   max_uses: z.int().positive().optional().describe("The rule decides at most this many requests in this repository, counted across all replicas."),
@@ -322,8 +325,7 @@ export const hitlConfigSchema = z
     if (deadline !== null && warning !== null && warning >= deadline) {
       ctx.addIssue({ code: "custom", message: `warning_before must be shorter than the deadline (${config.deadline})`, path: ["warning_before"] });
     }
-  })
-  .describe("hitl approval policy for this repository.");
+  });
 
 /** Runs even when a rule is otherwise invalid, so every duplicate is reported in one pass. */
 function uniqueRuleIds(rules: unknown, ctx: z.RefinementCtx<unknown>): void {
