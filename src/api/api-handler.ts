@@ -6,7 +6,9 @@ import type { Logger } from "../engine/ports.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { authenticateAgent, type AgentCredential } from "./agent-auth.js";
 import { readJson, sendError, sendJson } from "./http.js";
-import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
+import { formatConfigErrors, parseConfig } from "../config/parse-config.js";
+import type { LoadedConfig } from "../engine/ports.js";
+import { auditQuerySchema, cancelSchema, simulateSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
 import { toApiAudit, toApiRequest } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
@@ -17,8 +19,6 @@ export interface ApiDeps {
   clock: () => Date;
   log: Logger;
   maxBodyBytes: number;
-  /** Answers `POST /api/v1/simulate`; absent → 404. */
-  simulate?: (body: unknown, agent: AgentCredential) => Promise<unknown>;
 }
 
 interface Call {
@@ -124,8 +124,21 @@ export function createApiHandler(deps: ApiDeps) {
       method: "POST",
       pattern: /^\/simulate$/,
       async handle({ req, res, agent }) {
-        if (!deps.simulate) throw new HitlError("not_found", 404, "No such endpoint.");
-        sendJson(res, 200, await deps.simulate(await readJson(req, deps.maxBodyBytes), agent));
+        const body = parse(simulateSchema, await readJson(req, deps.maxBodyBytes));
+        const input = parse(newRequestSchema, body.request, "request.");
+        let candidate: LoadedConfig | null = null;
+        if (body.config !== undefined) {
+          const parsed = parseConfig(body.config, ".hitl.yml");
+          candidate = parsed.ok ? { config: parsed.config, error: null, file: ".hitl.yml" } : { config: null, error: formatConfigErrors(parsed.errors), file: ".hitl.yml" };
+        }
+        const result = await engine.simulate(toNewRequestInput(input, undefined), agent, candidate);
+        const shown = present(result.request);
+        sendJson(res, 200, {
+          outcome: result.evaluation.outcome.type === "decide" ? "decided" : "needs_human",
+          would_be: shown,
+          evaluation: shown.evaluation,
+          config: { source: result.config.file, error: result.config.error },
+        });
       },
     },
   ];

@@ -102,4 +102,10 @@ export const waitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).default(0),
 });
 
+/** `POST /api/v1/simulate`: a request body, and optionally a candidate `.hitl.yml` to try instead. */
+export const simulateSchema = z.strictObject({
+  request: z.unknown(),
+  config: z.string().max(256 * 1024).optional(),
+});
+
 export const cancelSchema = z.strictObject({ reason: z.string().max(2_000).optional() });

@@ -1,5 +1,4 @@
 import { EventEmitter } from "node:events";
-import type { HitlConfig } from "../config/schema.js";
 import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
 import { buildRequest, type NewRequestInput } from "../core/build-request.js";
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
@@ -178,7 +177,7 @@ export function createEngine(deps: EngineDeps) {
         if (!pull) throw new HitlError("invalid_request", 400, "The request is not valid.", [{ path: "surface.number", message: `${input.repo} has no pull request #${input.surface.number}` }]);
         if (pull.state !== "open") throw new HitlError("invalid_request", 400, "The request is not valid.", [{ path: "surface.number", message: `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}` }]);
       }
-      const request = buildRequest(input, loaded.config as HitlConfig | null, { id: newId("req"), now, requestedBy: agent.name, installationId });
+      const request = buildRequest(input, loaded.config, { id: newId("req"), now, requestedBy: agent.name, installationId });
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {
         audit: [audit(request, "created", { type: "agent", name: agent.name })],
@@ -332,6 +331,27 @@ export function createEngine(deps: EngineDeps) {
         if (await store.update(next, current.version)) return;
       }
       throw new Error(`Could not record the new surface of ${id}`);
+    },
+
+    /**
+     * What would happen to a request, and why, without storing or posting anything. A candidate
+     * policy (`configText`) is tried instead of the repository's when given.
+     */
+    async simulate(input: NewRequestInput, agent: Agent, candidate: LoadedConfig | null): Promise<{ request: ApprovalRequest; evaluation: Evaluation; config: LoadedConfig }> {
+      const installationId = await github.installationId(input.repo);
+      if (installationId === null && !candidate) {
+        throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}; pass a candidate config to simulate without it.`);
+      }
+      const loaded = candidate ?? (await github.loadConfig(installationId!, input.repo));
+      const request = buildRequest(input, loaded.config, { id: "req_simulated", now: clock(), requestedBy: agent.name, installationId: installationId ?? 0 });
+      const evaluation = await evaluatePolicy({
+        config: loaded.config,
+        configError: loaded.error,
+        facts: { decisionData: request.decisionData, requestType: request.requestType, riskScore: request.riskScore, confidence: request.confidence, availableActions: request.availableActions },
+        now: clock(),
+        takeUse: async (ruleId, max) => (await store.uses(`rule:${request.repo}:${ruleId}`)) < max,
+      });
+      return { request: { ...request, evaluation }, evaluation, config: loaded };
     },
 
     /** Low-level access for the sweep and surface updates, which share the audit and job conventions. */
