@@ -121,14 +121,14 @@ describe("nextStep", () => {
 });
 
 describe("applyStep", () => {
-  it.each([
+  it.each<[string, number, boolean, Step, number, { level: number; warned: boolean; nextAt: string | null }]>([
     ["first rung: the next rung is next", 0, false, { type: "escalate", level: 1, step: L1, skipped: [] }, 4, { level: 1, warned: false, nextAt: "2026-11-25T10:00:00.000Z" }],
     ["jump to the top: the warning is next", 0, false, { type: "escalate", level: 3, step: L3, skipped: [1, 2] }, 50, { level: 3, warned: false, nextAt: "2026-11-26T22:00:00.000Z" }],
     ["escalating when the warning is due counts as the warning", 0, false, { type: "escalate", level: 3, step: L3, skipped: [1, 2] }, 65, { level: 3, warned: true, nextAt: DEADLINE }],
     ["warning: the deadline is next", 3, false, { type: "warn", deadline: DEADLINE }, 60, { level: 3, warned: true, nextAt: DEADLINE }],
     ["warning before the last rung: the rung is next", 2, false, { type: "warn", deadline: DEADLINE }, 40, { level: 2, warned: true, nextAt: "2026-11-26T10:00:00.000Z" }],
     ["expiry: nothing is left", 1, false, { type: "expire" }, 72, { level: 1, warned: false, nextAt: null }],
-  ] as const)("%s", (_, level, warned, step, hours, expected) => {
+  ])("%s", (_, level, warned, step, hours, expected) => {
     const request = scheduled({ level, warned });
     expect(applyStep(request, step, at(hours))).toEqual({ ladder: LADDER, warningBeforeMs: WARNING, ...expected });
   });
