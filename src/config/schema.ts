@@ -190,9 +190,11 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
 export const ruleActionSchema = z
   .union([z.enum(["approve", "reject"]), z.strictObject({ choose: z.string().min(1).describe("The id of one of the request's available actions.") })], {
     error: (issue) =>
-      issue.code === "invalid_union"
-        ? `expected approve, reject or {choose: <action id>}${typeof issue.input === "string" ? `, got '${issue.input}'` : ""}`
-        : undefined,
+      issue.input === undefined
+        ? "required"
+        : issue.code === "invalid_union"
+          ? `expected approve, reject or {choose: <action id>}${typeof issue.input === "string" ? `, got '${issue.input}'` : ""}`
+          : undefined,
   })
   .describe("What the rule decides: `approve`, `reject`, or `{choose: <action id>}` for one of the request's available actions.");
 

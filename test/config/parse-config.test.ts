@@ -1,0 +1,379 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  formatConfigErrors,
+  loadConfigYaml,
+  mergeConfigs,
+  parseConfig,
+  parseConfigLayers,
+  type ConfigError,
+} from "../../src/config/parse-config.js";
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), "utf8");
+
+const DEFAULTS = {
+  approvers: [],
+  deadline: "72h",
+  fallback: { type: "abort", reason: "No decision before the deadline" },
+  escalation: [],
+  invalidate_on_push: true,
+  rules: [],
+};
+
+const TOP_LEVEL_KEYS = [
+  "_extends",
+  "approvers",
+  "agents",
+  "deadline",
+  "warning_before",
+  "fallback",
+  "escalation",
+  "escalation_critical",
+  "invalidate_on_push",
+  "rules",
+  "auto_approve",
+];
+const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
+const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";
+
+function errorsOf(text: string, file = ".hitl.yml"): ConfigError[] {
+  const result = parseConfig(text, file);
+  if (result.ok) throw new Error(`expected errors, got ${JSON.stringify(result.config)}`);
+  return result.errors;
+}
+
+describe("parseConfig on valid files", () => {
+  it.each([
+    ["empty.yml", fixture("empty.yml")],
+    ["an empty string", ""],
+    ["only whitespace", "  \n\n"],
+    ["an explicit null document", "~\n"],
+    ["a bare document marker", "---\n"],
+  ])("%s is the default configuration", (_name, text) => {
+    expect(parseConfig(text, ".hitl.yml")).toEqual({ ok: true, config: DEFAULTS });
+  });
+
+  it("valid-minimal.yml fills in every default", () => {
+    expect(parseConfig(fixture("valid-minimal.yml"), ".hitl.yml")).toEqual({ ok: true, config: { ...DEFAULTS, approvers: ["alice"] } });
+  });
+
+  it("valid-full.yml reads every key as written", () => {
+    expect(parseConfig(fixture("valid-full.yml"), ".hitl.yml")).toEqual({
+      ok: true,
+      config: {
+        _extends: "octo-org/.github:policies/hitl.yml",
+        approvers: ["alice", "@octo-org/finance"],
+        agents: ["refund-agent", "deploy-agent"],
+        deadline: "48h",
+        warning_before: "4h",
+        fallback: { type: "use_default", action: "reject", reason: "Nobody answered in two days" },
+        escalation: [
+          { after: "4h", approvers: ["bob"], message: "Still waiting on a refund decision", notify: ["slack"] },
+          { after: "1d", approvers: ["@octo-org/leads"] },
+        ],
+        escalation_critical: [{ after: "30m", approvers: ["carol"], notify: ["slack", "sms"] }],
+        invalidate_on_push: false,
+        rules: [
+          {
+            id: "small-refunds",
+            description: "Refunds under $50 for low-risk requests",
+            created_by: "alice",
+            when: { all: [{ field: "amount", lt: 50 }, { task_type: ["refund"] }, { risk_score: { max: 0.3 } }] },
+            action: "approve",
+            valid_until: "2027-01-01",
+            max_uses: 100,
+          },
+          {
+            id: "gold-customers",
+            when: { any: [{ field: "customer.tier", equals: "gold" }, { field: "tags", contains: "vip" }] },
+            action: { choose: "priority-refund" },
+          },
+          {
+            id: "no-weekend-deploys",
+            when: {
+              all: [
+                { task_type: ["deploy"] },
+                { not: { time_window: { start: "09:00", end: "17:00", timezone: "Europe/Berlin", weekdays: ["mon", "tue", "wed", "thu", "fri"] } } },
+              ],
+            },
+            action: "reject",
+            valid_until: "2027-06-30T18:00:00+02:00",
+          },
+          {
+            id: "confident-small-changes",
+            when: { all: [{ confidence: { min: 0.8 } }, { field: "lines_changed", gte: 1, lte: 20 }] },
+            action: "approve",
+          },
+        ],
+        auto_approve: { confidence_above: 0.95, risk_below: 0.1, require_human_above_risk: 0.7 },
+      },
+    });
+  });
+
+  it.each([
+    ["a time window with only weekdays", "rules:\n  - id: w\n    when: {time_window: {weekdays: [sat, sun]}}\n    action: reject\n"],
+    ["a window crossing midnight", "rules:\n  - id: n\n    when: {time_window: {start: '22:00', end: '06:00'}}\n    action: reject\n"],
+    ["require_human_above_risk alone", "auto_approve: {require_human_above_risk: 0.5}\n"],
+    ["every fallback type", "fallback: {type: delegate, approvers: ['@octo-org/leads'], extend_by: 1d}\n"],
+    ["retry_with_modification", "fallback: {type: retry_with_modification, modifications: {amount: 49}}\n"],
+    ["equals null", "rules:\n  - id: e\n    when: {field: coupon, equals: null}\n    action: approve\n"],
+    ["a login written with @", "approvers: ['@alice']\n"],
+    ["_extends with a repo only", "_extends: .github\n"],
+  ])("accepts %s", (_name, text) => {
+    expect(parseConfig(text, ".hitl.yml").ok).toBe(true);
+  });
+});
+
+describe("parseConfig on invalid files", () => {
+  const cases: { name: string; errors: ConfigError[] }[] = [
+    {
+      name: "invalid-unknown-key.yml",
+      errors: [
+        {
+          file: ".hitl.yml",
+          line: 1,
+          column: 1,
+          path: "aprovers",
+          message: `unknown key 'aprovers' — allowed keys: ${TOP_LEVEL_KEYS.join(", ")}`,
+          allowed: TOP_LEVEL_KEYS,
+        },
+        {
+          file: ".hitl.yml",
+          line: 6,
+          column: 3,
+          path: "auto_approve.require_human_above",
+          message: "unknown key 'require_human_above' — allowed keys: confidence_above, risk_below, require_human_above_risk",
+          allowed: ["confidence_above", "risk_below", "require_human_above_risk"],
+        },
+      ],
+    },
+    {
+      name: "invalid-bad-duration.yml",
+      errors: [
+        { file: ".hitl.yml", line: 1, column: 11, path: "deadline", message: DURATION_MESSAGE },
+        { file: ".hitl.yml", line: 3, column: 12, path: "escalation.0.after", message: DURATION_MESSAGE },
+      ],
+    },
+    {
+      name: "invalid-enum.yml",
+      errors: [
+        {
+          file: ".hitl.yml",
+          line: 2,
+          column: 9,
+          path: "fallback.type",
+          message: "'give_up' is not allowed",
+          allowed: ["abort", "use_default", "degrade", "delegate", "retry_with_modification"],
+        },
+        {
+          file: ".hitl.yml",
+          line: 7,
+          column: 62,
+          path: "rules.0.when.time_window.weekdays.0",
+          message: "'monday' is not allowed",
+          allowed: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        },
+        {
+          file: ".hitl.yml",
+          line: 8,
+          column: 13,
+          path: "rules.0.action",
+          message: "expected approve, reject or {choose: <action id>}, got 'aprove'",
+          allowed: ["approve", "reject"],
+        },
+      ],
+    },
+    {
+      name: "invalid-duplicate-rule-id.yml",
+      errors: [{ file: ".hitl.yml", line: 8, column: 9, path: "rules.2.id", message: "duplicate rule id 'small-refunds', first used by rules.0" }],
+    },
+    {
+      name: "malformed.yml",
+      errors: [{ file: ".hitl.yml", line: 2, column: 1, path: "", message: "deficient indentation" }],
+    },
+    {
+      name: "invalid-not-a-mapping.yml",
+      errors: [{ file: ".hitl.yml", line: 1, column: 1, path: "", message: "expected a mapping, got a list" }],
+    },
+    {
+      name: "invalid-condition.yml",
+      errors: [
+        { file: ".hitl.yml", line: 3, column: 11, path: "rules.0.when", message: "field needs an operator: lt, gt, lte, gte, equals, contains" },
+        {
+          file: ".hitl.yml",
+          line: 3,
+          column: 27,
+          path: "rules.0.when.less_than",
+          message: `unknown key 'less_than' — allowed keys: ${CONDITION_KEYS.join(", ")}`,
+          allowed: CONDITION_KEYS,
+        },
+        {
+          file: ".hitl.yml",
+          line: 6,
+          column: 11,
+          path: "rules.1.when",
+          message: "a condition has one of all, any, not, field, risk_score, confidence, task_type, time_window; found field and task_type (wrap them in all or any)",
+        },
+        { file: ".hitl.yml", line: 11, column: 31, path: "rules.2.when.all.0.lt", message: "expected a number, got 'fifty'" },
+        {
+          file: ".hitl.yml",
+          line: 15,
+          column: 61,
+          path: "rules.3.when.time_window.timezone",
+          message: "expected an IANA time zone such as Europe/Berlin or UTC",
+        },
+        { file: ".hitl.yml", line: 17, column: 5, path: "rules.4.action", message: "required", allowed: ["approve", "reject"] },
+      ],
+    },
+    {
+      name: "invalid-values.yml",
+      errors: [
+        { file: ".hitl.yml", line: 1, column: 20, path: "approvers.1", message: "expected a GitHub login (alice) or a team (@org/team-slug)" },
+        { file: ".hitl.yml", line: 2, column: 17, path: "warning_before", message: "warning_before must be shorter than the deadline (72h)" },
+        { file: ".hitl.yml", line: 3, column: 15, path: "auto_approve.risk_below", message: "confidence_above and risk_below go together" },
+        { file: ".hitl.yml", line: 3, column: 34, path: "auto_approve.confidence_above", message: "must be at most 1" },
+        { file: ".hitl.yml", line: 7, column: 12, path: "escalation.1.after", message: "after must be later than the previous level's 1d" },
+        { file: ".hitl.yml", line: 8, column: 16, path: "escalation.1.approvers", message: "needs at least 1 item" },
+        {
+          file: ".hitl.yml",
+          line: 13,
+          column: 18,
+          path: "rules.0.valid_until",
+          message: "expected a date (2027-01-01) or a date-time with zone (2027-01-01T18:00:00Z)",
+        },
+        { file: ".hitl.yml", line: 14, column: 15, path: "rules.0.max_uses", message: "must be above 0" },
+      ],
+    },
+  ];
+
+  it.each(cases)("$name", ({ name, errors }) => {
+    expect(errorsOf(fixture(name))).toEqual(errors);
+  });
+
+  it.each([
+    ["two documents", "a: 1\n---\nb: 2\n", { line: 1, column: 1, path: "", message: "expected one YAML document, found 2" }],
+    ["a duplicated key", "deadline: 4h\ndeadline: 8h\n", { line: 2, column: 1, path: "", message: "duplicated mapping key" }],
+    ["an unknown alias", "approvers: *team\n", { line: 1, column: 13, path: "", message: 'unidentified alias "team"' }],
+    ["a merge key, which the core schema does not enable", "<<: {deadline: 4h}\n", { line: 1, column: 1, path: "<<" }],
+    ["an empty value, reported at its key", "rules:\n  - id: a\n    when:\n    action: approve\n", { line: 3, column: 5, path: "rules.0.when", message: "expected a mapping, got null" }],
+    ["a quoted value, reported at its opening quote", 'deadline: "3 days"\n', { line: 1, column: 11, path: "deadline", message: DURATION_MESSAGE }],
+    ["a missing key, reported at its parent", "fallback:\n  type: degrade\n", { line: 2, column: 3, path: "fallback.mode", message: "required" }],
+    ["a number where a list belongs", "approvers: 5\n", { line: 1, column: 12, path: "approvers", message: "expected a list, got number 5" }],
+    ["a missing fallback type", "fallback: {reason: x}\n", { line: 1, column: 11, path: "fallback.type", message: "required" }],
+    ["an impossible date", "rules:\n  - id: a\n    when: {task_type: [x]}\n    action: approve\n    valid_until: 2026-13-01\n", { line: 5, column: 18, path: "rules.0.valid_until" }],
+    ["a choose without an id", "rules:\n  - id: a\n    when: {task_type: [x]}\n    action: {choose: ''}\n", { line: 4, column: 22, path: "rules.0.action.choose", message: "must not be empty" }],
+    ["a team without @", "approvers: [octo-org/finance]\n", { line: 1, column: 13, path: "approvers.0" }],
+    ["a bad _extends", "_extends: 'a b'\n", { line: 1, column: 11, path: "_extends", message: "expected repo, owner/repo or owner/repo:path" }],
+    ["bounds with neither min nor max", "rules:\n  - id: a\n    when: {risk_score: {}}\n    action: approve\n", { line: 3, column: 24, path: "rules.0.when.risk_score", message: "give min, max or both" }],
+    ["start without end", "rules:\n  - id: a\n    when: {time_window: {start: '09:00'}}\n    action: approve\n", { path: "rules.0.when.time_window.end", message: "give start and end together" }],
+    ["start equal to end", "rules:\n  - id: a\n    when: {time_window: {start: '09:00', end: '09:00'}}\n    action: approve\n", { path: "rules.0.when.time_window.end", message: "start and end must differ; leave both out for the whole day" }],
+    ["an empty all", "rules:\n  - id: a\n    when: {all: []}\n    action: approve\n", { path: "rules.0.when.all", message: "needs at least 1 item" }],
+    ["an operator without a field", "rules:\n  - id: a\n    when: {lt: 5}\n    action: approve\n", { path: "rules.0.when", message: "lt needs a field" }],
+    ["an empty condition", "rules:\n  - id: a\n    when: {}\n    action: approve\n", { path: "rules.0.when", message: "a condition needs one of all, any, not, field, risk_score, confidence, task_type, time_window" }],
+    ["equals with a mapping", "rules:\n  - id: a\n    when: {field: x, equals: {a: 1}}\n    action: approve\n", { path: "rules.0.when.equals", message: "expected a string, a number, a boolean or null, got a mapping" }],
+  ])("reports %s", (_name, text, expected) => {
+    const errors = errorsOf(text);
+    expect(errors[0]).toMatchObject({ file: ".hitl.yml", ...expected });
+  });
+
+  it("reports a duplicate id even when another rule is broken, errors in file order", () => {
+    const text = "rules:\n  - {id: a, when: {task_type: [x]}, action: approve}\n  - {id: a, when: {task_type: [x]}, action: nope}\n";
+    expect(errorsOf(text).map((error) => `${error.line}:${error.column} ${error.path}`)).toEqual(["3:10 rules.1.id", "3:45 rules.1.action"]);
+  });
+
+  it("never throws on input js-yaml cannot even tokenise", () => {
+    for (const text of ["\t- x", "{", "]", "a: 'unterminated", "? ? ?", "\u0000", "&a [*a]", "!!binary xyz"]) {
+      expect(() => parseConfig(text, ".hitl.yml")).not.toThrow();
+    }
+  });
+});
+
+describe("formatConfigErrors", () => {
+  it("prints one line per error with file, line, column and path, and lists allowed values once", () => {
+    expect(formatConfigErrors(errorsOf(fixture("invalid-enum.yml")))).toBe(
+      [
+        ".hitl.yml:2:9 fallback.type: 'give_up' is not allowed. Allowed values: abort, use_default, degrade, delegate, retry_with_modification",
+        ".hitl.yml:7:62 rules.0.when.time_window.weekdays.0: 'monday' is not allowed. Allowed values: mon, tue, wed, thu, fri, sat, sun",
+        ".hitl.yml:8:13 rules.0.action: expected approve, reject or {choose: <action id>}, got 'aprove'",
+      ].join("\n"),
+    );
+  });
+
+  it("does not repeat allowed keys already in the message, and omits an empty path", () => {
+    expect(
+      formatConfigErrors([
+        { file: ".hitl.yml", line: 1, column: 1, path: "aprovers", message: "unknown key 'aprovers' — allowed keys: approvers, agents", allowed: ["approvers", "agents"] },
+        { file: ".github/hitl.yml", line: 2, column: 1, path: "", message: "deficient indentation" },
+      ]),
+    ).toBe(".hitl.yml:1:1 aprovers: unknown key 'aprovers' — allowed keys: approvers, agents\n.github/hitl.yml:2:1 deficient indentation");
+  });
+});
+
+describe("mergeConfigs", () => {
+  it.each([
+    ["override wins per key", { deadline: "72h", approvers: ["a"] }, { deadline: "4h" }, { deadline: "4h", approvers: ["a"] }],
+    ["arrays are replaced, not concatenated", { approvers: ["a", "b"] }, { approvers: ["c"] }, { approvers: ["c"] }],
+    ["rules are replaced", { rules: [{ id: "base" }] }, { rules: [{ id: "mine" }] }, { rules: [{ id: "mine" }] }],
+    [
+      "an object is taken whole, never stitched from two files",
+      { fallback: { type: "use_default", action: "reject" } },
+      { fallback: { type: "abort", reason: "x" } },
+      { fallback: { type: "abort", reason: "x" } },
+    ],
+    ["keys only in the base are kept", { agents: ["bot"] }, {}, { agents: ["bot"] }],
+    ["a non-mapping override is returned as is, to fail validation", { deadline: "4h" }, ["x"], ["x"]],
+    ["a non-mapping base is ignored", null, { deadline: "4h" }, { deadline: "4h" }],
+  ])("%s", (_name, base, override, expected) => {
+    expect(mergeConfigs(base, override)).toEqual(expected);
+  });
+
+  it("does not change its inputs", () => {
+    const base = { approvers: ["a"] };
+    const override = { deadline: "4h" };
+    mergeConfigs(base, override);
+    expect(base).toEqual({ approvers: ["a"] });
+    expect(override).toEqual({ deadline: "4h" });
+  });
+});
+
+describe("parseConfigLayers", () => {
+  const base = { file: "octo-org/.github:.hitl.yml", text: "approvers: [alice]\ndeadline: 24h\nescalation:\n  - after: 4h\n    approvers: [bob]\n" };
+
+  it("merges the files, the extending one winning", () => {
+    const result = parseConfigLayers([base, { file: ".hitl.yml", text: "_extends: .github\ndeadline: 8h\n" }]);
+    expect(result).toEqual({
+      ok: true,
+      config: { ...DEFAULTS, _extends: ".github", approvers: ["alice"], deadline: "8h", escalation: [{ after: "4h", approvers: ["bob"] }] },
+    });
+  });
+
+  it("reports each error in the file that holds the key", () => {
+    const result = parseConfigLayers([
+      { ...base, text: `${base.text}agents: 5\n` },
+      { file: ".hitl.yml", text: "_extends: .github\ndeadline: soon\n" },
+    ]);
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        { file: "octo-org/.github:.hitl.yml", line: 6, column: 9, path: "agents", message: "expected a list, got number 5" },
+        { file: ".hitl.yml", line: 2, column: 11, path: "deadline", message: DURATION_MESSAGE },
+      ],
+    });
+  });
+
+  it("stops at the first file that is not YAML", () => {
+    const result = parseConfigLayers([{ file: "base.yml", text: "a: [" }, { file: ".hitl.yml", text: "deadline: 4h" }]);
+    expect(result).toEqual({ ok: false, errors: [{ file: "base.yml", line: 1, column: 5, path: "", message: "unexpected end of the stream within a flow collection" }] });
+  });
+});
+
+describe("loadConfigYaml", () => {
+  it.each([
+    ["", {}],
+    ["# comment only\n", {}],
+    ["deadline: 4h\n", { deadline: "4h" }],
+    ["valid_until: 2027-01-01\n", { valid_until: "2027-01-01" }],
+  ])("reads %j", (text, value) => {
+    expect(loadConfigYaml(text, ".hitl.yml")).toEqual({ ok: true, value });
+  });
+});
