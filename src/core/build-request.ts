@@ -1,7 +1,7 @@
 import type { HitlConfig } from "../config/schema.js";
 import { contextHash } from "./context-hash.js";
 import { parseDuration } from "./duration.js";
-import { initialEscalation } from "./schedule.js";
+import { initialEscalation, ladderFor } from "./schedule.js";
 import type { ActionOption, ApprovalRequest, EscalationStep, Fallback, Priority, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
@@ -43,8 +43,7 @@ export function buildRequest(
   const deadline = input.deadline
     ? new Date(input.deadline).toISOString()
     : new Date(context.now.getTime() + (durationMs(config?.deadline) ?? DEFAULT_DEADLINE_MS)).toISOString();
-  const ladderSource =
-    input.escalation ?? (input.priority === "critical" && config?.escalation_critical ? config.escalation_critical : config?.escalation) ?? [];
+  const ladderSource = input.escalation ?? ladderFor(input.priority, { escalation: config?.escalation ?? [], critical: config?.escalation_critical });
   const ladder: EscalationStep[] = ladderSource.map((level) => ({
     afterMs: durationMs(level.after) ?? 0,
     approvers: level.approvers,

@@ -3,7 +3,7 @@ import { preCheckDecider, type Actor, type RefusalReason } from "../core/authori
 import { buildRequest, type NewRequestInput } from "../core/build-request.js";
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
 import { evaluatePolicy } from "../core/policy.js";
-import { allowedApprovers } from "../core/schedule.js";
+import { allowedApprovers, nextDueAt } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind, RequestStatus } from "../core/types.js";
 import type { ListQuery, Store } from "../store/store.js";
 import { HitlError, notFound } from "./errors.js";
@@ -307,7 +307,7 @@ export function createEngine(deps: EngineDeps) {
           const invalidate = current.status === "approved" && current.invalidateOnPush;
           const moved: ApprovalRequest = { ...current, surfaceRef: { ...ref, headSha }, updatedAt: now.toISOString() };
           const next: ApprovalRequest = invalidate
-            ? { ...moved, status: "pending", decision: null, escalation: { ...moved.escalation, nextAt: reopenedNextAt(moved, now) } }
+            ? { ...moved, status: "pending", decision: null, escalation: { ...moved.escalation, nextAt: nextDueAt(moved.escalation, moved.createdAt, moved.deadline) } }
             : moved;
           const reason = invalidate ? "stale" : "head_changed";
           const entries = invalidate ? [audit(next, "stale", { type: "system", reason: `new commits pushed (${headSha.slice(0, 7)})` }, { headSha, previous: current.decision })] : [];
@@ -378,12 +378,6 @@ export function createEngine(deps: EngineDeps) {
     }
     return { type: "already_decided", request: current };
   }
-}
-
-/** A reopened request is looked at again by the sweep at its deadline at the latest. */
-function reopenedNextAt(request: ApprovalRequest, now: Date): string {
-  const deadline = new Date(request.deadline);
-  return (deadline.getTime() > now.getTime() ? deadline : now).toISOString();
 }
 
 export type Engine = ReturnType<typeof createEngine>;

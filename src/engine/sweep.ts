@@ -1,5 +1,5 @@
 import { finish } from "../core/decide.js";
-import { resolveFallback } from "../core/fallback.js";
+import { delegatedRuleAbort, resolveFallback } from "../core/fallback.js";
 import { applyStep, nextStep } from "../core/schedule.js";
 import { PRIORITIES, type ApprovalRequest, type Decider } from "../core/types.js";
 import type { Engine, EngineDeps } from "./engine.js";
@@ -51,7 +51,7 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
     if (outcome.type === "delegate_rule") {
       next = await decideByDelegatedRule(request, outcome.ruleId, now);
     } else {
-      next = { ...finish(request, { ...outcome.decision, fallback: outcome.decision.fallback }, now), decision: outcome.decision };
+      next = finish(request, outcome.decision, now);
     }
     const actor = next.decision?.decidedBy ?? { type: "fallback", fallback: request.fallback.type };
     if (await commit(next, request.version, [audit(next, "expired", actor)], finalJobs(next, "expired"))) result.expired += 1;
@@ -60,18 +60,16 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
   /** A `delegate` fallback naming a rule: that rule decides if it matches, else the request aborts. */
   async function decideByDelegatedRule(request: ApprovalRequest, ruleId: string, now: Date): Promise<ApprovalRequest> {
     const loaded = await deps.github.loadConfig(request.installationId, request.repo);
-    const rule = loaded.config?.rules?.find((r) => r.id === ruleId);
-    const evaluation = rule ? await evaluate(request, { ...loaded, config: { ...loaded.config!, rules: [rule], auto_approve: undefined } }) : null;
-    if (evaluation?.outcome.type === "decide") {
-      const { outcome } = evaluation;
-      return finish(request, { action: outcome.action, status: "expired", decidedBy: outcome.decider, justification: `Deadline passed; delegated to rule ${ruleId}: ${outcome.reason}`, via: "fallback", fallback: request.fallback }, now);
-    }
-    const why = rule ? `rule ${ruleId} did not match` : `no rule ${ruleId} in .hitl.yml`;
+    const rule = loaded.config?.rules.find((candidate) => candidate.id === ruleId);
+    if (!loaded.config || !rule) return finish(request, delegatedRuleAbort(request, ruleId, "missing", now), now);
+    const evaluation = await evaluate(request, { ...loaded, config: { ...loaded.config, rules: [rule], auto_approve: undefined } });
+    if (evaluation.outcome.type !== "decide") return finish(request, delegatedRuleAbort(request, ruleId, "no_match", now), now);
+    const { outcome } = evaluation;
     return finish(request, {
-      action: "abort",
+      action: outcome.action,
       status: "expired",
-      decidedBy: { type: "fallback", fallback: "delegate" },
-      justification: `Deadline passed and the request was delegated to rule ${ruleId}, but ${why}; aborted.`,
+      decidedBy: outcome.decider,
+      justification: `No decision before the deadline ${request.deadline}; delegated to rule ${ruleId}: ${outcome.reason}`,
       via: "fallback",
       fallback: request.fallback,
     }, now);
