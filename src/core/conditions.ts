@@ -171,22 +171,22 @@ const WEEKDAY_ORDER: Weekday[] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat
 function timeWindow(window: TimeWindow, now: Date): Outcome {
   const { weekday, minutes, clock } = localTime(now, window.timezone);
   const zone = window.timezone;
-  let day = weekday;
-  if (window.start !== undefined && window.end !== undefined) {
-    const start = toMinutes(window.start);
-    const end = toMinutes(window.end);
-    const span = `${window.start}-${window.end}`;
-    const inside = start < end ? minutes >= start && minutes < end : minutes >= start || minutes < end;
-    if (!inside) return leaf("no", `time is ${clock} in ${zone}, outside ${span}`);
-    if (start > end && minutes < end) day = WEEKDAY_ORDER[(WEEKDAY_ORDER.indexOf(weekday) + 6) % 7]!;
-    if (window.weekdays && !window.weekdays.includes(day)) {
-      return leaf("no", `day is ${day} in ${zone}, not one of ${window.weekdays.join(", ")}`);
-    }
-    return leaf("yes", `time is ${day} ${clock} in ${zone}, within ${span}`);
+  const days = window.weekdays;
+  if (window.start === undefined || window.end === undefined) {
+    const holds = days?.includes(weekday) ?? true;
+    return leaf(holds ? "yes" : "no", `day is ${weekday} in ${zone}, ${holds ? "" : "not "}one of ${(days ?? []).join(", ")}`);
   }
-  const days = window.weekdays ?? [];
-  const holds = days.includes(day);
-  return leaf(holds ? "yes" : "no", `day is ${day} in ${zone}, ${holds ? "" : "not "}one of ${days.join(", ")}`);
+  const start = toMinutes(window.start);
+  const end = toMinutes(window.end);
+  const span = `${window.start}-${window.end}`;
+  const clockText = `time is ${weekday} ${clock} in ${zone}`;
+  const inside = start < end ? minutes >= start && minutes < end : minutes >= start || minutes < end;
+  if (!inside) return leaf("no", `${clockText}, outside ${span}`);
+  const afterMidnight = start > end && minutes < end;
+  const day = afterMidnight ? WEEKDAY_ORDER[(WEEKDAY_ORDER.indexOf(weekday) + 6) % 7]! : weekday;
+  const within = afterMidnight ? `within ${day}'s ${span} window` : `within ${span}`;
+  if (days && !days.includes(day)) return leaf("no", `${clockText}, ${within} but ${day} is not one of ${days.join(", ")}`);
+  return leaf("yes", `${clockText}, ${within}`);
 }
 
 function localTime(now: Date, timeZone: string): { weekday: Weekday; minutes: number; clock: string } {
