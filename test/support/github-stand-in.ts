@@ -1,0 +1,220 @@
+import { randomUUID } from "node:crypto";
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { appRoutes } from "./github-stand-in/app-routes.js";
+import { checkRoutes } from "./github-stand-in/check-routes.js";
+import { issueRoutes } from "./github-stand-in/issue-routes.js";
+import { pullRoutes } from "./github-stand-in/pull-routes.js";
+import { repoRoutes } from "./github-stand-in/repo-routes.js";
+import {
+  findRoute,
+  GitHubError,
+  pathMatches,
+  type Reply,
+  type Route,
+  type RouteContext,
+  type StandInRequest,
+} from "./github-stand-in/router.js";
+import { createShapes } from "./github-stand-in/shapes.js";
+import { createState, findRepo, type RepoRecord, type Seed, type StandInState } from "./github-stand-in/state.js";
+
+export type * from "./github-stand-in/state.js";
+
+export interface RecordedCall {
+  method: string;
+  /** Without `/api/v3` and the query, each segment decoded: `/repos/o/r/issues/1/labels/needs review`. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON, the raw text when it is not JSON, or undefined when empty. */
+  body: unknown;
+  status: number;
+}
+
+export interface FaultMatch {
+  method?: string;
+  /** A RegExp, an exact path, or a pattern with `:name` segments such as `/repos/:owner/:repo/issues`. */
+  path?: string | RegExp;
+}
+
+export interface FaultResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Default: GitHub's error shape with the status text as the message. */
+  body?: unknown;
+}
+
+export interface GitHubStandIn {
+  /** Base URL for Octokit, with `/api/v3`. */
+  url: string;
+  /** `127.0.0.1:<port>`, for `GHE_HOST` (with `GHE_PROTOCOL=http`). */
+  host: string;
+  /** Every request, in order, including unknown routes and injected faults. */
+  calls: RecordedCall[];
+  state: StandInState;
+  callsTo(method: string, path: string | RegExp): RecordedCall[];
+  clearCalls(): void;
+  /** The next requests that match get these responses, one each, in order; then the real routes answer again. */
+  failNext(match: FaultMatch, responses: FaultResponse[]): void;
+  /** The repository record for `owner/name`; throws when it was not seeded. */
+  repo(fullName: string): RepoRecord;
+  close(): Promise<void>;
+}
+
+const API_PREFIX = "/api/v3";
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes];
+
+export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn> {
+  const clock = seed.now ?? (() => new Date());
+  const now = () => clock().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const state = createState(seed, now());
+  const calls: RecordedCall[] = [];
+  const faults: Array<{ match: FaultMatch; responses: FaultResponse[] }> = [];
+  let apiUrl = "";
+  const shapes = () => createShapes(state, { api: apiUrl, web: "https://github.com" });
+
+  const answer = (req: StandInRequest): Reply => {
+    const fault = faults.find((f) => faultMatches(f.match, req));
+    if (fault) {
+      const response = fault.responses.shift();
+      if (fault.responses.length === 0) faults.splice(faults.indexOf(fault), 1);
+      if (response) return faultReply(response);
+    }
+    const found = findRoute(ROUTES, req.method, req.path);
+    if (!found) return new GitHubError(404, `Not Found (stand-in has no route for ${req.method} ${req.path})`).toReply();
+    const auth = authenticate(found.route, req, state);
+    if ("status" in auth) return auth;
+    const ctx: RouteContext = { state, shapes: shapes(), apiUrl, now, actor: `${state.app.slug}[bot]`, installationId: auth.installationId };
+    try {
+      return found.route.handle({ ...req, params: found.params }, ctx);
+    } catch (error) {
+      if (error instanceof GitHubError) return error.toReply();
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`github stand-in: ${req.method} ${req.path} failed: ${message}\n`);
+      return { status: 500, body: { message: `stand-in error: ${String(error)}` } };
+    }
+  };
+
+  const server = createServer((incoming, response) => {
+    void readRequest(incoming).then((req) => {
+      const reply = answer(req);
+      calls.push({ method: req.method, path: req.path, query: req.query, body: req.body, status: reply.status });
+      send(response, reply, now());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const host = `127.0.0.1:${port}`;
+  apiUrl = `http://${host}${API_PREFIX}`;
+
+  return {
+    url: apiUrl,
+    host,
+    calls,
+    state,
+    callsTo: (method, path) => calls.filter((c) => c.method === method.toUpperCase() && pathMatches(path, c.path)),
+    clearCalls: () => void calls.splice(0, calls.length),
+    failNext: (match, responses) => void (responses.length > 0 && faults.push({ match, responses: [...responses] })),
+    repo: (fullName) => {
+      const [owner = "", name = ""] = fullName.split("/");
+      const repo = findRepo(state, owner, name);
+      if (!repo) throw new Error(`stand-in: no repository ${fullName} (seeded: ${Object.keys(state.repos).join(", ")})`);
+      return repo;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function faultMatches(match: FaultMatch, req: StandInRequest): boolean {
+  return (match.method === undefined || match.method.toUpperCase() === req.method) && (match.path === undefined || pathMatches(match.path, req.path));
+}
+
+function faultReply(response: FaultResponse): Reply {
+  const body = response.body ?? {
+    message: STATUS_CODES[response.status] ?? "Error",
+    documentation_url: "https://docs.github.com/rest",
+    status: String(response.status),
+  };
+  return { status: response.status, body, ...(response.headers ? { headers: response.headers } : {}) };
+}
+
+/** Loose on purpose: any JWT-looking bearer for app endpoints, any token for the rest. */
+function authenticate(route: Route, req: StandInRequest, state: StandInState): Reply | { installationId: number | undefined } {
+  const header = String(req.headers.authorization ?? "");
+  const [scheme = "", credential = ""] = header.split(/\s+/, 2);
+  if (!header) return new GitHubError(401, "Requires authentication").toReply();
+  if (route.auth === "jwt") {
+    return scheme.toLowerCase() === "bearer" && JWT.test(credential)
+      ? { installationId: undefined }
+      : new GitHubError(401, "A JSON web token could not be decoded").toReply();
+  }
+  if (!["token", "bearer"].includes(scheme.toLowerCase()) || credential === "") return new GitHubError(401, "Bad credentials").toReply();
+  return { installationId: state.tokens[credential] };
+}
+
+async function readRequest(incoming: IncomingMessage): Promise<StandInRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  const url = new URL(incoming.url ?? "/", "http://stand-in");
+  const rawPath = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) || "/" : url.pathname;
+  const path = rawPath
+    .split("/")
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    })
+    .join("/");
+  return {
+    method: (incoming.method ?? "GET").toUpperCase(),
+    path,
+    rawPath,
+    params: {},
+    query: Object.fromEntries(url.searchParams),
+    body: parseBody(text),
+    headers: incoming.headers,
+  };
+}
+
+function parseBody(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function send(response: ServerResponse, reply: Reply, now: string): void {
+  const reset = String(Math.floor(Date.parse(now) / 1000) + 3600);
+  const headers: Record<string, string> = {
+    "x-github-request-id": randomUUID(),
+    "x-github-api-version-selected": "2022-11-28",
+    "x-ratelimit-limit": "5000",
+    "x-ratelimit-remaining": "4999",
+    "x-ratelimit-used": "1",
+    "x-ratelimit-reset": reset,
+    "x-ratelimit-resource": "core",
+  };
+  let payload = "";
+  if (reply.text !== undefined) {
+    headers["content-type"] = "text/plain; charset=utf-8";
+    payload = reply.text;
+  } else if (reply.status !== 204 && reply.status !== 304) {
+    headers["content-type"] = "application/json; charset=utf-8";
+    payload = JSON.stringify(reply.body ?? null);
+  }
+  response.writeHead(reply.status, { ...headers, ...lowerCaseKeys(reply.headers ?? {}) });
+  response.end(payload);
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
+}
