@@ -16,8 +16,10 @@ import {
   type StandInRequest,
 } from "./github-stand-in/router.js";
 import { createShapes } from "./github-stand-in/shapes.js";
-import { createState, findRepo, type RepoRecord, type Seed, type StandInState } from "./github-stand-in/state.js";
+import type { Seed } from "./github-stand-in/seed.js";
+import { createState, findRepo, type RepoRecord, type StandInState } from "./github-stand-in/state.js";
 
+export type * from "./github-stand-in/seed.js";
 export type * from "./github-stand-in/state.js";
 
 export interface RecordedCall {

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { repoFrom } from "./lookup.js";
 import { GitHubError, notFound, paginate, route, type Reply, type Route, type RouteContext, type StandInRequest } from "./router.js";
-import { atLeast, isCollaborator, permissionOf, teamMembers, type Permission, type RepoRecord } from "./state.js";
+import type { Permission } from "./seed.js";
+import { atLeast, isCollaborator, permissionOf, teamMembers, type RepoRecord } from "./state.js";
 
 /** The `permission` field still speaks the old vocabulary; `role_name` has the real role. */
 const LEGACY_PERMISSION: Record<Permission, string> = {
