@@ -39,9 +39,36 @@ const COMPARISONS = {
   gte: { holds: (a: number, b: number) => a >= b, phrase: "at least" },
 } as const;
 
-/** Tries one condition tree on a request's facts at time `now`. */
-export function evaluateCondition(condition: Condition, facts: ConditionFacts, now: Date): ConditionResult {
-  const outcome = evaluate(condition, facts, now);
+export interface LocalTime {
+  weekday: Weekday;
+  /** Minutes since local midnight. */
+  minutes: number;
+  /** `HH:MM`. */
+  clock: string;
+}
+
+/** The wall-clock time of one instant in any zone. */
+export type ZoneClock = (timeZone: string) => LocalTime;
+
+/** Remembers each zone's answer, since building an Intl formatter costs far more than a rule. */
+export function zoneClock(now: Date): ZoneClock {
+  const seen = new Map<string, LocalTime>();
+  return (timeZone) => {
+    let time = seen.get(timeZone);
+    if (!time) {
+      time = localTime(now, timeZone);
+      seen.set(timeZone, time);
+    }
+    return time;
+  };
+}
+
+/**
+ * Tries one condition tree on a request's facts at time `now`. Pass one `clock` to many calls
+ * for the same instant to share its time-zone work.
+ */
+export function evaluateCondition(condition: Condition, facts: ConditionFacts, now: Date, clock: ZoneClock = zoneClock(now)): ConditionResult {
+  const outcome = evaluate(condition, facts, clock);
   return {
     matched: outcome.truth === "yes",
     unknown: outcome.truth === "unknown",
@@ -51,15 +78,15 @@ export function evaluateCondition(condition: Condition, facts: ConditionFacts, n
   };
 }
 
-function evaluate(condition: Condition, facts: ConditionFacts, now: Date): Outcome {
-  if (condition.all) return allOf(condition.all.map((child) => evaluate(child, facts, now)));
-  if (condition.any) return anyOf(condition.any.map((child) => evaluate(child, facts, now)));
-  if (condition.not) return negate(evaluate(condition.not, facts, now));
+function evaluate(condition: Condition, facts: ConditionFacts, clock: ZoneClock): Outcome {
+  if (condition.all) return allOf(condition.all.map((child) => evaluate(child, facts, clock)));
+  if (condition.any) return anyOf(condition.any.map((child) => evaluate(child, facts, clock)));
+  if (condition.not) return negate(evaluate(condition.not, facts, clock));
   if (condition.field !== undefined) return fieldCondition(condition, condition.field, facts.decisionData);
   if (condition.risk_score) return boundsCondition("risk_score", facts.riskScore, condition.risk_score);
   if (condition.confidence) return boundsCondition("confidence", facts.confidence, condition.confidence);
   if (condition.task_type) return taskType(condition.task_type, facts.requestType);
-  if (condition.time_window) return timeWindow(condition.time_window, now);
+  if (condition.time_window) return timeWindow(condition.time_window, clock);
   // The schema rejects an empty condition; should one arrive anyway it must not match.
   return leaf("unknown", "the condition is empty");
 }
@@ -168,8 +195,8 @@ const WEEKDAY_ORDER: Weekday[] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat
  * A window whose end is earlier than its start crosses midnight; the part after midnight
  * belongs to the day the window opened, so `fri 22:00-06:00` holds early on Saturday.
  */
-function timeWindow(window: TimeWindow, now: Date): Outcome {
-  const { weekday, minutes, clock } = localTime(now, window.timezone);
+function timeWindow(window: TimeWindow, clockOf: ZoneClock): Outcome {
+  const { weekday, minutes, clock } = clockOf(window.timezone);
   const zone = window.timezone;
   const days = window.weekdays;
   if (window.start === undefined || window.end === undefined) {
@@ -189,7 +216,7 @@ function timeWindow(window: TimeWindow, now: Date): Outcome {
   return leaf("yes", `${clockText}, ${within}`);
 }
 
-function localTime(now: Date, timeZone: string): { weekday: Weekday; minutes: number; clock: string } {
+function localTime(now: Date, timeZone: string): LocalTime {
   const parts = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(now);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
   const hour = Number(part("hour")) % 24;

@@ -1,5 +1,5 @@
 import type { AutoApprove, HitlConfig, Rule } from "../config/schema.js";
-import { evaluateCondition, type ConditionFacts } from "./conditions.js";
+import { evaluateCondition, zoneClock, type ConditionFacts, type ZoneClock } from "./conditions.js";
 import type { Evaluation, RuleTrace } from "./types.js";
 
 /** What the policy looks at: the request as the agent described it. */
@@ -42,8 +42,9 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
   }
 
   const traces: RuleTrace[] = [];
+  const clock = zoneClock(now);
   for (const rule of config.rules) {
-    const trace = await tryRule(rule, input);
+    const trace = await tryRule(rule, input, clock);
     traces.push(trace);
     if (trace.matched) return decided(ruleOutcome(rule, trace), traces);
   }
@@ -66,11 +67,11 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
   return { outcome: { type: "human", reason: `${why}, so a person decides.` }, rules: traces, closestRuleId: closestRule(traces), configError: null };
 }
 
-async function tryRule(rule: Rule, input: PolicyInput): Promise<RuleTrace> {
+async function tryRule(rule: Rule, input: PolicyInput, clock: ZoneClock): Promise<RuleTrace> {
   const reasons: string[] = [];
   const expired = rule.valid_until !== undefined && hasPassed(rule.valid_until, input.now);
   if (expired) reasons.push(`valid_until ${rule.valid_until} has passed`);
-  const result = evaluateCondition(rule.when, input.facts, input.now);
+  const result = evaluateCondition(rule.when, input.facts, input.now, clock);
   reasons.push(...result.reasons);
   const trace: RuleTrace = { ruleId: rule.id, matched: false, reasons, satisfied: result.satisfied, total: result.total };
   if (expired || !result.matched) return trace;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Condition } from "../../src/config/schema.js";
-import { evaluateCondition, formatValue, lookup, type ConditionFacts, type ConditionResult } from "../../src/core/conditions.js";
+import { evaluateCondition, formatValue, lookup, zoneClock, type ConditionFacts, type ConditionResult } from "../../src/core/conditions.js";
 
 const NOW = new Date("2026-06-03T10:00:00Z");
 
@@ -157,6 +157,21 @@ describe("time windows", () => {
   ];
   it.each(rows)("%s", (_name, condition, now, expected) => {
     expect(evaluateCondition(condition, facts(), new Date(now))).toEqual(expected);
+  });
+});
+
+describe("zoneClock", () => {
+  it("reads the wall clock of each zone for one instant", () => {
+    const clock = zoneClock(new Date("2026-06-05T23:30:00Z"));
+    expect(clock("UTC")).toEqual({ weekday: "fri", minutes: 23 * 60 + 30, clock: "23:30" });
+    expect(clock("Europe/Berlin")).toEqual({ weekday: "sat", minutes: 90, clock: "01:30" });
+    expect(clock("America/Los_Angeles")).toEqual({ weekday: "fri", minutes: 16 * 60 + 30, clock: "16:30" });
+  });
+
+  it("is what time windows read, so one instant is shared by every rule", () => {
+    const saturdayMorning = () => ({ weekday: "sat" as const, minutes: 600, clock: "10:00" });
+    const window: Condition = { time_window: { start: "09:00", end: "17:00", timezone: "Europe/Berlin", weekdays: ["sat"] } };
+    expect(evaluateCondition(window, facts(), NOW, saturdayMorning).reasons).toEqual(["time is sat 10:00 in Europe/Berlin, within 09:00-17:00"]);
   });
 });
 
