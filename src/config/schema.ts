@@ -299,6 +299,7 @@ export const hitlConfigSchema = z
     approvers: approverList.default([]).describe("Who decides requests: logins and `@org/team` teams. Empty: anyone with write access."),
     agents: z
       .array(z.string().min(1))
+      .min(1)
       .optional()
       .describe("Agent names allowed to open requests in this repository. Absent: any agent with a valid token."),
     deadline: duration.default("72h").describe("How long a request waits for a decision before the fallback applies, e.g. `72h`."),
