@@ -46,7 +46,9 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
     log: pino({ level: "silent" }),
-    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
+    // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
+    Octokit: ProbotOctokit.defaults((instanceOptions: object) => ({ ...instanceOptions, retry: { enabled: false }, throttle: { enabled: false } })),
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(

@@ -1,0 +1,315 @@
+import { createHmac } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { deliver, issueCommentPayload } from "../support/webhooks.js";
+
+const REPO = "octo-org/payments";
+
+const requestBody = (overrides: Record<string, unknown> = {}) => ({
+  repo: REPO,
+  task_description: "Refund order 1234",
+  approval_reason: "Refunds over $50 need a human",
+  decision_data: { amount: 120, currency: "USD" },
+  available_actions: [
+    { id: "approve", label: "Refund", impact: "Customer gets $120 back" },
+    { id: "reject", label: "Deny", impact: "Ticket goes back to support" },
+  ],
+  priority: "high",
+  deadline: "2099-12-01T12:00:00Z",
+  fallback_action: { type: "abort", reason: "nobody answered" },
+  approvers: ["alice", "@octo-org/finance"],
+  request_type: "refund",
+  ...overrides,
+});
+
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** An agent's callback endpoint that records what it receives. */
+async function startCallbackReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/hitl`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("the core loop on an issue", () => {
+  let github: GitHubStandIn;
+  let app: AppHarness;
+  let agent: Awaited<ReturnType<typeof startCallbackReceiver>>;
+
+  beforeEach(async () => {
+    github = await startGitHubStandIn({
+      repos: {
+        [REPO]: { collaborators: { alice: "write", bob: "write", carol: "write", mallory: "read" } },
+        "octo-org/unrelated": {},
+      },
+      installations: [{ id: 1, account: "octo-org", repos: [REPO] }],
+      teams: { "octo-org/finance": ["carol"] },
+    });
+    app = await startApp({ githubUrl: github.url });
+    agent = await startCallbackReceiver();
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await github.close();
+    await agent.close();
+  });
+
+  const comment = (body: string, login: string, options: { deliveryId?: string; action?: "created" | "edited"; userType?: "User" | "Bot"; issueNumber?: number } = {}) =>
+    deliver(`${app.url}/api/github/webhooks`, {
+      event: "issue_comment",
+      payload: issueCommentPayload({ repo: REPO, issueNumber: options.issueNumber ?? 1, body, login, action: options.action, userType: options.userType }),
+      secret: WEBHOOK_SECRET,
+      deliveryId: options.deliveryId,
+    });
+
+  async function openRequest(overrides: Record<string, unknown> = {}) {
+    const response = await api(app, "POST", "/requests", requestBody({ callback_url: agent.url, ...overrides }));
+    expect(response.status).toBe(201);
+    return response.json;
+  }
+
+  it("turns a request into an issue, takes /approve from an approver and tells the agent", async () => {
+    const created = await openRequest();
+    expect(created).toMatchObject({ status: "pending", surface_number: 1, surface_url: "https://github.com/octo-org/payments/issues/1", requested_by: AGENT.name });
+
+    expect(github.calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
+      "GET /repos/octo-org/payments/installation 200",
+      "POST /app/installations/1/access_tokens 201",
+      "GET /repos/octo-org/payments/contents/.hitl.yml 404",
+      "GET /repos/octo-org/payments/contents/.github/hitl.yml 404",
+      "GET /repos/octo-org/.github/contents/.hitl.yml 404",
+      "GET /repos/octo-org/.github/contents/.github/hitl.yml 404",
+      "POST /repos/octo-org/payments/issues 201",
+    ]);
+    const [issueCall] = github.callsTo("POST", "/repos/octo-org/payments/issues");
+    expect(issueCall!.body).toMatchObject({
+      title: "[hitl] Refund order 1234",
+      labels: ["hitl:pending", "priority:high"],
+      assignees: ["alice"],
+    });
+    const body = (issueCall!.body as { body: string }).body;
+    expect(body).toContain(`<!-- hitl:request:${created.id} -->`);
+    expect(body).toContain("Refunds over $50 need a human");
+    expect(body).toContain("/approve");
+
+    github.clearCalls();
+    const delivery = await comment("/approve customer is a regular", "alice");
+    expect(delivery.status).toBe(200);
+    await app.runtime.jobs.run();
+
+    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      "POST /repos/octo-org/payments/issues/1/comments",
+      "PATCH /repos/octo-org/payments/issues/1",
+    ]);
+    expect(github.calls[1]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
+    expect((github.calls[0]!.body as { body: string }).body).toContain("@alice");
+
+    const shown = await api(app, "GET", `/requests/${created.id}`);
+    expect(shown.json).toMatchObject({
+      status: "approved",
+      decision: { action: "approve", status: "approved", decided_by: { type: "human", login: "alice" }, justification: "customer is a regular", via: "comment" },
+    });
+
+    expect(agent.received).toHaveLength(1);
+    const [callback] = agent.received;
+    const expected = `sha256=${createHmac("sha256", AGENT.token).update(callback!.body).digest("hex")}`;
+    expect(callback!.headers["x-hitl-signature-256"]).toBe(expected);
+    expect(JSON.parse(callback!.body)).toMatchObject({ event: "request.approved", request: { id: created.id, status: "approved" } });
+
+    const audit = await api(app, "GET", `/audit?repo=${REPO}`);
+    expect(audit.headers.get("content-type")).toContain("application/x-ndjson");
+    const entries = audit.text.trim().split("\n").map((line) => JSON.parse(line));
+    expect(entries.map((entry) => [entry.event, entry.actor.type, entry.status])).toEqual([
+      ["created", "agent", "pending"],
+      ["surface_opened", "system", "pending"],
+      ["decided", "human", "approved"],
+    ]);
+    expect(entries[2]).toMatchObject({ request_id: created.id, action: "approve", justification: "customer is a regular", context_hash: created.context_hash });
+    expect(created.context_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("lets a member of an approving team decide, asking GitHub about the team once", async () => {
+    const created = await openRequest();
+    github.clearCalls();
+    await comment("/reject no receipt", "carol");
+    await app.runtime.jobs.run();
+    expect(github.callsTo("GET", "/orgs/octo-org/teams/finance/memberships/carol")).toHaveLength(1);
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "rejected", decision: { decided_by: { login: "carol" }, justification: "no receipt" } });
+    expect(github.callsTo("PATCH", "/repos/octo-org/payments/issues/1")[0]!.body).toMatchObject({ state: "closed", state_reason: "not_planned", labels: ["hitl:rejected", "priority:high"] });
+  });
+
+  it("answers people who may not decide, and leaves the request pending", async () => {
+    const created = await openRequest();
+    github.clearCalls();
+    await comment("/approve", "mallory");
+    await comment("/approve", AGENT.name);
+    await comment("/approve edited in", "alice", { action: "edited" });
+    const replies = github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments").map((call) => (call.body as { body: string }).body);
+    expect(replies).toHaveLength(3);
+    expect(replies[0]).toContain("mallory");
+    expect(replies[1]).toContain(AGENT.name);
+    expect(replies[2]).toContain("edit");
+    expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("pending");
+  });
+
+  it("ignores bots and chatter without a single API call", async () => {
+    await openRequest();
+    github.clearCalls();
+    await comment("/approve", "dependabot[bot]", { userType: "Bot" });
+    await comment("looks good to me, /approve later", "alice");
+    await comment("/approved", "alice");
+    expect(github.calls).toEqual([]);
+  });
+
+  it("applies the first decision only; a later one is answered, a redelivery ignored", async () => {
+    const created = await openRequest();
+    github.clearCalls();
+    const first = await comment("/approve", "alice", { deliveryId: "delivery-1" });
+    const again = await comment("/approve", "alice", { deliveryId: "delivery-1" });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    await comment("/reject too late", "bob");
+    await app.runtime.jobs.run();
+    const comments = github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments");
+    // The decision comment, and one answer to bob.
+    expect(comments).toHaveLength(2);
+    expect(comments.map((call) => (call.body as { body: string }).body).some((text) => text.includes("bob") && /already/i.test(text))).toBe(true);
+    const shown = await api(app, "GET", `/requests/${created.id}`);
+    expect(shown.json).toMatchObject({ status: "approved", decision: { decided_by: { login: "alice" } } });
+    expect(agent.received).toHaveLength(1);
+  });
+
+  it("wakes a long-poll as soon as the decision lands", async () => {
+    const created = await openRequest();
+    const poll = api(app, "GET", `/requests/${created.id}/decision?wait=20`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await comment("/approve", "alice");
+    const answer = await poll;
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ id: created.id, status: "approved", decision: { action: "approve" } });
+    const immediate = await api(app, "GET", `/requests/${created.id}/decision?wait=0`);
+    expect(immediate.json.status).toBe("approved");
+  });
+
+  it("returns the first request again for a reused Idempotency-Key, with one issue", async () => {
+    const headers = { "idempotency-key": "refund-1234" };
+    const first = await api(app, "POST", "/requests", requestBody(), { headers });
+    const second = await api(app, "POST", "/requests", requestBody(), { headers });
+    expect([first.status, second.status]).toEqual([201, 200]);
+    expect(second.json.id).toBe(first.json.id);
+    expect(github.callsTo("POST", "/repos/octo-org/payments/issues")).toHaveLength(1);
+  });
+
+  it("lets the agent cancel a pending request and closes the issue", async () => {
+    const created = await openRequest();
+    github.clearCalls();
+    const cancelled = await api(app, "POST", `/requests/${created.id}/cancel`, { reason: "customer withdrew" });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ status: "cancelled", decision: { decided_by: { type: "agent", name: AGENT.name }, justification: "customer withdrew" } });
+    await app.runtime.jobs.run();
+    expect(github.callsTo("PATCH", "/repos/octo-org/payments/issues/1")[0]!.body).toMatchObject({ state: "closed", labels: ["hitl:cancelled", "priority:high"] });
+    const again = await api(app, "POST", `/requests/${created.id}/cancel`, {});
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe("not_pending");
+  });
+
+  it("lists pending requests by priority, then age", async () => {
+    const low = await openRequest({ priority: "low" });
+    const critical = await openRequest({ priority: "critical" });
+    const high = await openRequest({ priority: "high" });
+    const listed = await api(app, "GET", `/requests?repo=${REPO}&status=pending`);
+    expect(listed.json.requests.map((r: { id: string }) => r.id)).toEqual([critical.id, high.id, low.id]);
+  });
+});
+
+describe("bad input gets a clear answer", () => {
+  let github: GitHubStandIn;
+  let app: AppHarness;
+
+  beforeEach(async () => {
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" } }, "someone/else": {} }, installations: [{ id: 1, account: "octo-org", repos: [REPO] }] });
+    app = await startApp({ githubUrl: github.url });
+  });
+  afterEach(async () => {
+    await app.close();
+    await github.close();
+  });
+
+  it("401 without a token or with a wrong one", async () => {
+    const missing = await fetch(`${app.url}/api/v1/requests`, { method: "POST", body: "{}" });
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="hitl"');
+    const wrong = await api(app, "POST", "/requests", requestBody(), { token: "not-a-real-token-at-all" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error.code).toBe("unauthorized");
+    expect(github.calls).toEqual([]);
+  });
+
+  it("400 naming each bad field", async () => {
+    const response = await api(app, "POST", "/requests", requestBody({ repo: "not a repo", priority: "urgent", risk_score: 3, surprise: true, task_description: undefined }));
+    expect(response.status).toBe(400);
+    expect(response.json.error.code).toBe("invalid_request");
+    const paths = response.json.error.issues.map((issue: { path: string }) => issue.path).sort();
+    expect(paths).toEqual(["(body)", "priority", "repo", "risk_score", "task_description"].sort());
+    expect(github.calls).toEqual([]);
+  });
+
+  it("400 for a deadline in the past and for a body that is not JSON", async () => {
+    const past = await api(app, "POST", "/requests", requestBody({ deadline: "2001-01-01T00:00:00Z" }));
+    expect(past.status).toBe(400);
+    expect(past.json.error.issues).toEqual([{ path: "deadline", message: "must be in the future" }]);
+    const garbage = await api(app, "POST", "/requests", "{not json");
+    expect(garbage.status).toBe(400);
+    expect(garbage.json.error.code).toBe("invalid_json");
+  });
+
+  it("404 for an unknown request or endpoint, 405 for a wrong method", async () => {
+    expect((await api(app, "GET", "/requests/req_nope")).status).toBe(404);
+    expect((await api(app, "GET", "/nothing-here")).status).toBe(404);
+    const wrongMethod = await api(app, "DELETE", "/requests");
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST, GET");
+  });
+
+  it("413 for an oversized body", async () => {
+    const response = await api(app, "POST", "/requests", requestBody({ decision_data: { blob: "x".repeat(2 * 1024 * 1024) } }));
+    expect(response.status).toBe(413);
+    expect(response.json.error.code).toBe("payload_too_large");
+  });
+
+  it("422 when the app is not installed on the repository", async () => {
+    const response = await api(app, "POST", "/requests", requestBody({ repo: "someone/else" }));
+    expect(response.status).toBe(422);
+    expect(response.json.error).toMatchObject({ code: "app_not_installed" });
+    expect(response.json.error.message).toContain("someone/else");
+  });
+
+  it("rejects a webhook with a bad signature and acts on nothing", async () => {
+    const response = await deliver(`${app.url}/api/github/webhooks`, {
+      event: "issue_comment",
+      payload: issueCommentPayload({ repo: REPO, issueNumber: 1, body: "/approve", login: "alice" }),
+      secret: "not-the-secret",
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(github.calls).toEqual([]);
+  });
+});
