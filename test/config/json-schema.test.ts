@@ -36,4 +36,17 @@ describe("schema/hitl.schema.json", () => {
     walk(JSON.parse(buildJsonSchema()), "$");
     expect(open).toEqual([]);
   });
+
+  it("every key is documented in docs/configuration.md", () => {
+    const docs = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+    const keys = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (typeof node !== "object" || node === null) return;
+      const record = node as Record<string, unknown>;
+      if (record.properties && typeof record.properties === "object") for (const key of Object.keys(record.properties)) keys.add(key);
+      for (const value of Object.values(record)) walk(value);
+    };
+    walk(JSON.parse(buildJsonSchema()));
+    expect([...keys].filter((key) => !docs.includes(`\`${key}\``) && !docs.includes(`\`${key}:`))).toEqual([]);
+  });
 });
