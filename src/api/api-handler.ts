@@ -169,6 +169,8 @@ export function createApiHandler(deps: ApiDeps) {
       if (res.headersSent) {
         res.destroy();
       } else if (error instanceof HitlError) {
+        // The unread rest of an oversized body is not worth receiving: close after answering.
+        if (error.status === 413) res.setHeader("connection", "close");
         sendError(res, error.status, error.code, error.message, error.issues);
       } else if (error instanceof StoreUnavailableError) {
         deps.log.error({ err: error }, "store unavailable");
