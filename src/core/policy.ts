@@ -37,6 +37,7 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
 
   const auto = config.auto_approve;
   const gate = auto?.require_human_above_risk;
+  // Written as "not at most" so that a NaN risk_score is held for a person too.
   if (gate !== undefined && facts.riskScore !== null && !(facts.riskScore <= gate)) {
     return human(`risk_score ${facts.riskScore} is above require_human_above_risk ${gate}, so a person decides.`, [], null);
   }
