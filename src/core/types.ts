@@ -37,6 +37,8 @@ export interface SurfaceRef {
   /** Pull requests only: the `hitl/approval` check run and the commit it is on. */
   checkRunId?: number;
   headSha?: string;
+  /** Pull requests only: the author, who may not approve their own change. */
+  author?: string;
 }
 
 /** Who or what made a decision. */

@@ -7,7 +7,7 @@ import { allowedApprovers, nextDueAt } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind, RequestStatus } from "../core/types.js";
 import type { ListQuery, Store } from "../store/store.js";
 import { HitlError, notFound } from "./errors.js";
-import type { GitHubGateway, LoadedConfig, Logger } from "./ports.js";
+import type { GitHubGateway, LoadedConfig, Logger, PullRequestInfo } from "./ports.js";
 import { OPEN_SURFACE_GRACE_MS } from "./retry-policy.js";
 
 export interface EngineDeps {
@@ -114,7 +114,7 @@ export function createEngine(deps: EngineDeps) {
    * posts it on its surface. Runs inline when the agent asks, and again from the `open_surface`
    * job if the process died half-way, so it must be safe to repeat.
    */
-  async function process(request: ApprovalRequest, attempt: number, loadedConfig?: LoadedConfig): Promise<ApprovalRequest> {
+  async function process(request: ApprovalRequest, attempt: number, loadedConfig?: LoadedConfig, pull?: PullRequestInfo): Promise<ApprovalRequest> {
     let current = request;
     if (!current.evaluation) {
       const loaded = loadedConfig ?? (await github.loadConfig(current.installationId, current.repo));
@@ -139,7 +139,7 @@ export function createEngine(deps: EngineDeps) {
     const recent = current.requestType
       ? (await store.list({ repo: current.repo, requestType: current.requestType, limit: 10 })).filter((r) => r.decision).slice(0, 5)
       : [];
-    const surfaceRef = await github.openSurface(current, { recent, attempt });
+    const surfaceRef = await github.openSurface(current, { recent, attempt, ...(pull ? { pull } : {}) });
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       const next = { ...current, surfaceRef, updatedAt: clock().toISOString() };
       const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef })], []);
@@ -172,10 +172,13 @@ export function createEngine(deps: EngineDeps) {
       if (agents && agents.length > 0 && !agents.includes(agent.name)) {
         throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${input.repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
       }
+      let pull: PullRequestInfo | undefined;
       if (input.surface.type === "pull_request") {
-        const pull = await github.pullRequest(installationId, input.repo, input.surface.number);
+        const wholePull = Object.keys(input.decisionData).length === 0;
+        pull = (await github.pullRequest(installationId, input.repo, input.surface.number, { withFiles: wholePull })) ?? undefined;
         if (!pull) throw new HitlError("invalid_request", 400, "The request is not valid.", [{ path: "surface.number", message: `${input.repo} has no pull request #${input.surface.number}` }]);
         if (pull.state !== "open") throw new HitlError("invalid_request", 400, "The request is not valid.", [{ path: "surface.number", message: `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}` }]);
+        if (wholePull) input = { ...input, decisionData: summarisePull(pull) };
       }
       const request = buildRequest(input, loaded.config, { id: newId("req"), now, requestedBy: agent.name, installationId });
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
@@ -185,7 +188,7 @@ export function createEngine(deps: EngineDeps) {
       });
       if (!created) return { request: stored, created: false };
       try {
-        const processed = await process(stored, 1, loaded);
+        const processed = await process(stored, 1, loaded, pull);
         if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
         return { request: processed, created: true };
       } catch (error) {
@@ -359,7 +362,7 @@ export function createEngine(deps: EngineDeps) {
   };
 
   async function decideOne(request: ApprovalRequest, input: GitHubDecision): Promise<DecisionOutcome> {
-    const requesters = [request.requestedBy, ...(input.pullRequestAuthor ? [input.pullRequestAuthor] : [])];
+    const requesters = [request.requestedBy, input.pullRequestAuthor, request.surfaceRef?.author].filter((login): login is string => Boolean(login));
     const allowed = allowedApprovers(request);
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
@@ -378,6 +381,19 @@ export function createEngine(deps: EngineDeps) {
     }
     return { type: "already_decided", request: current };
   }
+}
+
+/** What an approver of a whole pull request decides on: the size of the change and its files. */
+function summarisePull(pull: PullRequestInfo): Record<string, unknown> {
+  return {
+    pull_request: `#${pull.number}`,
+    author: pull.author,
+    head_commit: pull.headSha.slice(0, 7),
+    files_changed: pull.changedFiles,
+    additions: pull.additions,
+    deletions: pull.deletions,
+    ...(pull.files ? { files: pull.files.slice(0, 30).map((file) => `${file.filename} (${file.status}, +${file.additions} −${file.deletions})`) } : {}),
+  };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

@@ -18,9 +18,12 @@ export interface PullRequestInfo {
   merged: boolean;
   author: string;
   headSha: string;
+  url: string;
   additions: number;
   deletions: number;
   changedFiles: number;
+  /** Only when asked for: the changed files, at most 100. */
+  files?: { filename: string; status: string; additions: number; deletions: number }[];
 }
 
 /**
@@ -31,9 +34,12 @@ export interface GitHubGateway {
   /** The app's installation on `owner/name`, or null when the app is not installed there. */
   installationId(repo: string): Promise<number | null>;
   loadConfig(installationId: number, repo: string): Promise<LoadedConfig>;
-  pullRequest(installationId: number, repo: string, number: number): Promise<PullRequestInfo | null>;
-  /** Posts the request on its surface. `attempt` > 1 means an earlier try may have half-succeeded. */
-  openSurface(request: ApprovalRequest, context: { recent: ApprovalRequest[]; attempt: number }): Promise<SurfaceRef>;
+  pullRequest(installationId: number, repo: string, number: number, options?: { withFiles?: boolean }): Promise<PullRequestInfo | null>;
+  /**
+   * Posts the request on its surface. `attempt` > 1 means an earlier try may have half-succeeded.
+   * `pull` is the pull request as just read, when the caller has it.
+   */
+  openSurface(request: ApprovalRequest, context: { recent: ApprovalRequest[]; attempt: number; pull?: PullRequestInfo }): Promise<SurfaceRef>;
   /**
    * Makes the surface show the request's current state after `reason`. Returns the surface
    * reference when it changed (a new check run on a new head commit), else null.

@@ -41,15 +41,22 @@ async function requestReviewers(octokit: Octokit, request: ApprovalRequest, numb
 }
 
 /** Creates the `hitl/approval` check run on the head commit and requests the approvers' review. */
-export async function openCheckRun(octokit: Octokit, request: ApprovalRequest, context: { now: Date; attempt: number }): Promise<SurfaceRef> {
+export async function openCheckRun(octokit: Octokit, request: ApprovalRequest, context: { now: Date; attempt: number; pull?: PullSummary }): Promise<SurfaceRef> {
   if (request.surface.type !== "pull_request") throw new Error(`request ${request.id} is not on a pull request`);
-  const { owner, repo } = splitRepo(request.repo);
   const number = request.surface.number;
-  const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
-  const existing = context.attempt > 1 ? await findCheckRun(octokit, request, pull.head.sha) : null;
-  const checkRunId = existing ?? (await createCheckRun(octokit, request, pull.head.sha, context.now));
-  await requestReviewers(octokit, request, number, currentApprovers(request), pull.user?.login ?? null);
-  return { type: "pull_request", number, url: pull.html_url, checkRunId, headSha: pull.head.sha };
+  const pull = context.pull ?? (await readPull(octokit, request.repo, number));
+  const existing = context.attempt > 1 ? await findCheckRun(octokit, request, pull.headSha) : null;
+  const checkRunId = existing ?? (await createCheckRun(octokit, request, pull.headSha, context.now));
+  await requestReviewers(octokit, request, number, currentApprovers(request), pull.author);
+  return { type: "pull_request", number, url: pull.url, checkRunId, headSha: pull.headSha, author: pull.author };
+}
+
+type PullSummary = { headSha: string; author: string; url: string };
+
+async function readPull(octokit: Octokit, repoName: string, number: number): Promise<PullSummary> {
+  const { owner, repo } = splitRepo(repoName);
+  const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
+  return { headSha: data.head.sha, author: data.user?.login ?? "", url: data.html_url };
 }
 
 async function createCheckRun(octokit: Octokit, request: ApprovalRequest, headSha: string, now: Date): Promise<number> {

@@ -1,4 +1,4 @@
-import { parseConfig, type ConfigError } from "../config/parse-config.js";
+import { formatConfigErrors, parseConfig, type ConfigError } from "../config/parse-config.js";
 import { CONFIG_PATHS, readFile } from "./config-reader.js";
 import { splitRepo, type Octokit } from "./octokit.js";
 
@@ -8,7 +8,8 @@ const MAX_ANNOTATIONS = 50;
 export const isConfigPath = (path: string) => (CONFIG_PATHS as readonly string[]).includes(path);
 
 function annotation(path: string, error: ConfigError) {
-  const allowed = error.allowed?.length ? ` Allowed values: ${error.allowed.join(", ")}.` : "";
+  const listed = error.allowed?.length && !error.message.includes(error.allowed.join(", "));
+  const allowed = listed ? `. Allowed values: ${error.allowed!.join(", ")}` : "";
   return {
     path,
     start_line: error.line,
@@ -43,7 +44,7 @@ export async function checkConfigAt(octokit: Octokit, repoName: string, sha: str
     });
     return true;
   }
-  const lines = parsed.errors.map((error) => `- \`${path}:${error.line}:${error.column}\` ${error.path ? `**${error.path}**: ` : ""}${error.message}${error.allowed?.length ? ` Allowed values: ${error.allowed.join(", ")}.` : ""}`);
+  const lines = formatConfigErrors(parsed.errors).split("\n").map((line) => `- ${line}`);
   await octokit.rest.checks.create({
     ...base,
     conclusion: "failure",

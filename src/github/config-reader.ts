@@ -1,6 +1,4 @@
-import yaml from "js-yaml";
-import { mergeConfigs, parseConfig, formatConfigErrors } from "../config/parse-config.js";
-import { hitlConfigSchema } from "../config/schema.js";
+import { formatConfigErrors, loadConfigYaml, parseConfigLayers, type ConfigSource } from "../config/parse-config.js";
 import type { LoadedConfig } from "../engine/ports.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
 
@@ -52,15 +50,13 @@ export async function loadConfig(octokit: Octokit, repo: string): Promise<Loaded
   }
   if (!found) return { config: null, error: null, file: null };
 
-  const layers: unknown[] = [];
-  let current: { repo: string; file: string; text: string } | null = { repo: source, ...found };
   const label = (layer: { repo: string; file: string }) => (layer.repo === repo ? layer.file : `${layer.repo}:${layer.file}`);
+  const sources: ConfigSource[] = [];
+  let current: { repo: string; file: string; text: string } | null = { repo: source, ...found };
   for (let depth = 0; current; depth++) {
-    const parsed = parseConfig(current.text, label(current));
-    if (!parsed.ok) return { config: null, error: formatConfigErrors(parsed.errors), file: label(current) };
-    const raw = (yaml.load(current.text) ?? {}) as Record<string, unknown>;
-    layers.unshift(raw);
-    const extendsValue = raw._extends;
+    sources.unshift({ text: current.text, file: label(current) });
+    const loaded = loadConfigYaml(current.text, label(current));
+    const extendsValue = loaded.ok && isRecord(loaded.value) ? loaded.value._extends : undefined;
     if (typeof extendsValue !== "string") break;
     if (depth >= MAX_EXTENDS_DEPTH) {
       return { config: null, error: `${label(current)}: _extends goes deeper than ${MAX_EXTENDS_DEPTH} files`, file: label(current) };
@@ -72,9 +68,11 @@ export async function loadConfig(octokit: Octokit, repo: string): Promise<Loaded
     }
     current = { ...target, text };
   }
-  const merged = layers.reduce((base, layer) => mergeConfigs(base, layer), {});
-  const { _extends: _ignored, ...withoutExtends } = merged as Record<string, unknown>;
-  const result = hitlConfigSchema.safeParse(withoutExtends);
-  if (!result.success) return { config: null, error: `${found.file}: the merged configuration is not valid: ${result.error.message}`, file: found.file };
-  return { config: result.data, error: null, file: label({ repo: source, file: found.file }) };
+  const file = label({ repo: source, file: found.file });
+  const parsed = parseConfigLayers(sources);
+  return parsed.ok ? { config: parsed.config, error: null, file } : { config: null, error: formatConfigErrors(parsed.errors), file };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

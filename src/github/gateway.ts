@@ -33,20 +33,23 @@ export function createGitHubGateway(options: { octokit: OctokitFactory; clock: (
       return loadConfig(await octokit(installationId), repo);
     },
 
-    async pullRequest(installationId, repo, number): Promise<PullRequestInfo | null> {
+    async pullRequest(installationId, repo, number, pullOptions = {}): Promise<PullRequestInfo | null> {
       const client = await octokit(installationId);
       const { owner, repo: name } = splitRepo(repo);
       try {
         const { data } = await client.rest.pulls.get({ owner, repo: name, pull_number: number });
+        const files = pullOptions.withFiles ? (await client.rest.pulls.listFiles({ owner, repo: name, pull_number: number, per_page: 100 })).data : null;
         return {
           number: data.number,
           state: data.state === "open" ? "open" : "closed",
           merged: Boolean(data.merged),
           author: data.user?.login ?? "",
           headSha: data.head.sha,
+          url: data.html_url,
           additions: data.additions,
           deletions: data.deletions,
           changedFiles: data.changed_files,
+          ...(files ? { files: files.map((f) => ({ filename: f.filename, status: f.status, additions: f.additions, deletions: f.deletions })) } : {}),
         };
       } catch (error) {
         if (hasStatus(error, 404)) return null;
@@ -58,7 +61,7 @@ export function createGitHubGateway(options: { octokit: OctokitFactory; clock: (
       const client = await octokit(request.installationId);
       const now = clock();
       return request.surface.type === "pull_request"
-        ? openCheckRun(client, request, { now, attempt: context.attempt })
+        ? openCheckRun(client, request, { now, attempt: context.attempt, pull: context.pull })
         : openIssue(client, request, { ...context, now });
     },
 

@@ -25,7 +25,6 @@ export function handleCheckRunAction(deps: HandlerDeps) {
       deps.log.info({ requestId, identifier }, "check run action with an unknown identifier ignored");
       return;
     }
-    const pull = await deps.github.pullRequest(request.installationId, request.repo, request.surfaceRef.number);
     const outcomes = await deps.engine.decideFromGitHub({
       repo: request.repo,
       number: request.surfaceRef.number,
@@ -34,7 +33,6 @@ export function handleCheckRunAction(deps: HandlerDeps) {
       justification: null,
       via: "check_run",
       requestId,
-      ...(pull ? { pullRequestAuthor: pull.author } : {}),
     });
     await answerDecisionOutcomes(outcomes, { github: deps.github, log: deps.log, login: payload.sender.login, action, number: request.surfaceRef.number });
   };

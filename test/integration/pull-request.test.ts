@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { checkRunRequestedActionPayload, deliver, issueCommentPayload, pullRequestPayload, pullRequestReviewPayload } from "../support/webhooks.js";
+
+const REPO = "octo-org/payments";
+const HEAD = "a".repeat(40);
+const NEW_HEAD = "b".repeat(40);
+const AUTHOR = "deploy-agent";
+
+const body = (overrides: Record<string, unknown> = {}) => ({
+  repo: REPO,
+  task_description: "Deploy payments v2 to production",
+  approval_reason: "Production deploys need a human",
+  decision_data: { service: "payments", version: "2.0.0" },
+  surface: { type: "pull_request", number: 42 },
+  approvers: ["alice", "@octo-org/leads"],
+  deadline: "2099-01-01T00:00:00Z",
+  ...overrides,
+});
+
+describe("pull requests as the approval surface", () => {
+  let github: GitHubStandIn;
+  let app: AppHarness;
+
+  beforeEach(async () => {
+    github = await startGitHubStandIn({
+      repos: {
+        [REPO]: {
+          collaborators: { alice: "write", bob: "write", mallory: "read", [AUTHOR]: "write" },
+          pulls: [
+            { number: 42, headSha: HEAD, user: AUTHOR, files: [{ filename: "deploy/payments.yml", additions: 3, deletions: 1 }, { filename: "src/app.ts", additions: 10, deletions: 2 }] },
+            { number: 7, headSha: "c".repeat(40), state: "closed" },
+          ],
+        },
+      },
+      teams: { "octo-org/leads": ["bob"] },
+    });
+    app = await startApp({ githubUrl: github.url });
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await github.close();
+  });
+
+  const send = (event: string, payload: unknown) => deliver(`${app.url}/api/github/webhooks`, { event, payload, secret: WEBHOOK_SECRET });
+
+  async function open(overrides: Record<string, unknown> = {}) {
+    const response = await api(app, "POST", "/requests", body(overrides));
+    expect(response.status).toBe(201);
+    return response.json;
+  }
+
+  it("creates the hitl/approval check run on the head commit and requests the approvers' review", async () => {
+    const created = await open();
+    expect(created).toMatchObject({ status: "pending", surface_number: 42, surface_url: "https://github.com/octo-org/payments/pull/42" });
+    const writes = github.calls.filter((call) => call.method !== "GET").map((call) => `${call.method} ${call.path}`);
+    expect(writes).toEqual([
+      "POST /app/installations/1/access_tokens",
+      "POST /repos/octo-org/payments/check-runs",
+      "POST /repos/octo-org/payments/pulls/42/requested_reviewers",
+    ]);
+    const [checkRun] = github.callsTo("POST", "/repos/octo-org/payments/check-runs");
+    expect(checkRun!.body).toMatchObject({
+      name: "hitl/approval",
+      head_sha: HEAD,
+      status: "in_progress",
+      external_id: created.id,
+      actions: [
+        { identifier: "approve", label: "Approve" },
+        { identifier: "reject", label: "Reject" },
+      ],
+    });
+    expect((checkRun!.body as { output: { title: string } }).output.title).toContain("Deploy payments v2 to production");
+    expect(github.callsTo("POST", "/repos/octo-org/payments/pulls/42/requested_reviewers")[0]!.body).toEqual({ reviewers: ["alice"], team_reviewers: ["leads"] });
+    // The pull request is read once, when the request is opened.
+    expect(github.callsTo("GET", "/repos/octo-org/payments/pulls/42")).toHaveLength(1);
+  });
+
+  it("an approving review completes the check run with success; the lifecycle costs few calls", async () => {
+    const created = await open();
+    const openCalls = github.calls.length;
+    github.clearCalls();
+    const response = await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", body: "ship it", login: "alice", headSha: HEAD, author: AUTHOR }));
+    expect(response.status).toBe(200);
+    await app.runtime.jobs.run();
+    const checkRunId = github.state.repos[REPO]!.checkRuns[0]!.id;
+    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([`PATCH /repos/octo-org/payments/check-runs/${checkRunId}`]);
+    expect(github.calls[0]!.body).toMatchObject({ status: "completed", conclusion: "success" });
+    expect((github.calls[0]!.body as { output: { title: string } }).output.title).toContain("alice");
+    const shown = await api(app, "GET", `/requests/${created.id}`);
+    expect(shown.json).toMatchObject({ status: "approved", decision: { via: "review", justification: "ship it", decided_by: { login: "alice" } } });
+    // installation, token, 4 config look-ups, pull request, check run, reviewers; then 1 update.
+    expect(openCalls + github.calls.length).toBe(10);
+  });
+
+  it("a review requesting changes rejects; the author's own approval never counts", async () => {
+    const created = await open();
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: AUTHOR, headSha: HEAD, author: AUTHOR }));
+    expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("pending");
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "changes_requested", body: "not on a Friday", login: "bob", headSha: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "rejected", decision: { justification: "not on a Friday", decided_by: { login: "bob" } } });
+    const update = github.callsTo("PATCH", /\/check-runs\/\d+$/).at(-1)!;
+    expect(update.body).toMatchObject({ conclusion: "failure" });
+  });
+
+  it("a check-run button decides when an approver presses it, and is refused for others", async () => {
+    const created = await open();
+    const checkRunId = github.state.repos[REPO]!.checkRuns[0]!.id;
+    github.clearCalls();
+    await send("check_run", checkRunRequestedActionPayload({ repo: REPO, checkRunId, identifier: "approve", login: "mallory", headSha: HEAD, externalId: created.id, pullNumbers: [42] }));
+    const refusal = github.callsTo("POST", "/repos/octo-org/payments/issues/42/comments");
+    expect(refusal).toHaveLength(1);
+    expect((refusal[0]!.body as { body: string }).body).toContain("mallory");
+    await send("check_run", checkRunRequestedActionPayload({ repo: REPO, checkRunId, identifier: "approve", login: "bob", headSha: HEAD, externalId: created.id, pullNumbers: [42] }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "approved", decision: { via: "check_run", decided_by: { login: "bob" } } });
+    expect(github.callsTo("PATCH", `/repos/octo-org/payments/check-runs/${checkRunId}`)[0]!.body).toMatchObject({ conclusion: "success" });
+  });
+
+  it("a /approve comment on the pull request decides too", async () => {
+    const created = await open();
+    await send("issue_comment", issueCommentPayload({ repo: REPO, issueNumber: 42, isPullRequest: true, body: "/approve", login: "alice", issueAuthor: AUTHOR }));
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "approved", decision: { via: "comment" } });
+  });
+
+  it("new commits after an approval make it stale: pending again on the new head, approvers asked again", async () => {
+    const created = await open();
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    github.clearCalls();
+    await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    const shown = (await api(app, "GET", `/requests/${created.id}`)).json;
+    expect(shown).toMatchObject({ status: "pending", decision: null });
+    const checkRuns = github.callsTo("POST", "/repos/octo-org/payments/check-runs");
+    expect(checkRuns).toHaveLength(1);
+    expect(checkRuns[0]!.body).toMatchObject({ head_sha: NEW_HEAD, status: "in_progress", external_id: created.id });
+    expect(github.callsTo("POST", "/repos/octo-org/payments/pulls/42/requested_reviewers")).toHaveLength(1);
+    expect(github.callsTo("POST", "/repos/octo-org/payments/issues/42/comments")).toHaveLength(1);
+    const audit = (await api(app, "GET", `/audit?repo=${REPO}`)).text.trim().split("\n").map((line) => JSON.parse(line));
+    expect(audit.map((entry) => entry.event)).toContain("stale");
+
+    // The next decision lands on the check run of the new head.
+    github.clearCalls();
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: NEW_HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    const newRunId = github.state.repos[REPO]!.checkRuns.find((run) => run.headSha === NEW_HEAD)!.id;
+    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([`PATCH /repos/octo-org/payments/check-runs/${newRunId}`]);
+  });
+
+  it("with invalidate_on_push false an approval survives new commits and is copied to the new head", async () => {
+    const created = await open({ invalidate_on_push: false });
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    github.clearCalls();
+    await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("approved");
+    expect(github.callsTo("POST", "/repos/octo-org/payments/check-runs")[0]!.body).toMatchObject({ head_sha: NEW_HEAD, status: "completed", conclusion: "success" });
+  });
+
+  it("closing the pull request without merging cancels the request and tells the check run", async () => {
+    const created = await open();
+    await send("pull_request", pullRequestPayload({ repo: REPO, action: "closed", number: 42, headSha: HEAD, merged: false, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "cancelled", decision: { via: "pull_request_closed", decided_by: { type: "system" } } });
+    expect(github.callsTo("PATCH", /\/check-runs\/\d+$/).at(-1)!.body).toMatchObject({ conclusion: "neutral" });
+  });
+
+  it("approval of the pull request itself summarises the diff from GitHub", async () => {
+    const created = await open({ decision_data: {} });
+    expect(created.decision_data).toEqual({
+      pull_request: "#42",
+      author: AUTHOR,
+      head_commit: "aaaaaaa",
+      files_changed: 2,
+      additions: 13,
+      deletions: 3,
+      files: ["deploy/payments.yml (modified, +3 −1)", "src/app.ts (modified, +10 −2)"],
+    });
+  });
+
+  it("refuses a pull request that does not exist or is closed, naming the field", async () => {
+    const missing = await api(app, "POST", "/requests", body({ surface: { type: "pull_request", number: 999 } }));
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.issues).toEqual([{ path: "surface.number", message: "octo-org/payments has no pull request #999" }]);
+    const closed = await api(app, "POST", "/requests", body({ surface: { type: "pull_request", number: 7 } }));
+    expect(closed.json.error.issues).toEqual([{ path: "surface.number", message: "pull request #7 is closed" }]);
+  });
+});
