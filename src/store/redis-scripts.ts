@@ -1,0 +1,204 @@
+/**
+ * The Lua scripts of the Redis store. Each write that touches more than one key is one script,
+ * so it is atomic on any Redis, Upstash included. Multi-key scripts get the key prefix as
+ * ARGV[1] and build their keys from it (the keys an update touches depend on what is stored),
+ * so the store needs a single Redis, not a Redis Cluster.
+ *
+ * A request is the hash `req:<id>` with its JSON and the fields its indexes derive from, so a
+ * script can re-index without decoding JSON: json, v (version), repo, status, surf (issue or
+ * pull request number, or ""), created (ms), score (the status index's score), due (ms or ""),
+ * rtype (the JSON of requestType).
+ */
+
+/** Newest audit entries kept per repository. */
+export const AUDIT_MAX_PER_REPO = 100_000;
+
+const PRELUDE = `
+local P = ARGV[1]
+
+local function meta(id)
+  local v = redis.call('HMGET', P .. 'req:' .. id, 'repo', 'status', 'surf', 'score')
+  return { repo = v[1], status = v[2], surf = v[3] }
+end
+
+local function unindex(id, m)
+  redis.call('ZREM', P .. 'idx:all', id)
+  redis.call('ZREM', P .. 'idx:repo:' .. m.repo, id)
+  redis.call('ZREM', P .. 'idx:status:' .. m.status, id)
+  redis.call('ZREM', P .. 'idx:repo-status:' .. m.status .. ':' .. m.repo, id)
+  if m.surf ~= '' then redis.call('ZREM', P .. 'idx:surface:' .. m.repo .. '#' .. m.surf, id) end
+  redis.call('ZREM', P .. 'idx:due', id)
+end
+
+-- Writes and indexes the request whose nine fields start at ARGV[i]; returns the next index.
+local function put(id, i)
+  local repo, status, surf, created, score, due = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  redis.call('HSET', P .. 'req:' .. id, 'json', ARGV[i], 'v', ARGV[i + 1], 'repo', repo, 'status', status,
+    'surf', surf, 'created', created, 'score', score, 'due', due, 'rtype', ARGV[i + 8])
+  redis.call('ZADD', P .. 'idx:all', created, id)
+  redis.call('ZADD', P .. 'idx:repo:' .. repo, created, id)
+  redis.call('ZADD', P .. 'idx:status:' .. status, score, id)
+  redis.call('ZADD', P .. 'idx:repo-status:' .. status .. ':' .. repo, score, id)
+  if surf ~= '' then redis.call('ZADD', P .. 'idx:surface:' .. repo .. '#' .. surf, created, id) end
+  if due ~= '' then redis.call('ZADD', P .. 'idx:due', due, id) end
+  return i + 9
+end
+
+-- Appends audit entries (count, then repo and JSON each) and adds jobs (count, then id, JSON,
+-- runAt ms, attempts, has-error flag and error each), starting at ARGV[i].
+local function effects(i)
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  local trails = {}
+  for _ = 1, n do
+    local key = P .. 'audit:' .. ARGV[i]
+    redis.call('RPUSH', key, ARGV[i + 1])
+    trails[key] = true
+    i = i + 2
+  end
+  for key in pairs(trails) do redis.call('LTRIM', key, -${AUDIT_MAX_PER_REPO}, -1) end
+  n = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, n do
+    local key = P .. 'job:' .. ARGV[i]
+    redis.call('DEL', key)
+    redis.call('HSET', key, 'json', ARGV[i + 1], 'attempts', ARGV[i + 3])
+    if ARGV[i + 4] == '1' then redis.call('HSET', key, 'error', ARGV[i + 5]) end
+    redis.call('ZADD', P .. 'jobs', ARGV[i + 2], ARGV[i])
+    i = i + 6
+  end
+end
+`;
+
+/** ARGV: prefix, id, idempotency index key or "", request fields, effects. */
+export const CREATE = `${PRELUDE}
+local id, idem = ARGV[2], ARGV[3]
+if idem ~= '' then
+  local first = redis.call('GET', P .. 'idem:' .. idem)
+  if first then return { 0, redis.call('HGET', P .. 'req:' .. first, 'json') } end
+end
+if redis.call('EXISTS', P .. 'req:' .. id) == 1 then return { -1 } end
+effects(put(id, 4))
+if idem ~= '' then redis.call('SET', P .. 'idem:' .. idem, id) end
+return { 1 }
+`;
+
+/** ARGV: prefix, id, expected version, request fields, effects. 1 if written, 0 if not. */
+export const UPDATE = `${PRELUDE}
+local id = ARGV[2]
+local version = redis.call('HGET', P .. 'req:' .. id, 'v')
+if not version or tonumber(version) ~= tonumber(ARGV[3]) then return 0 end
+unindex(id, meta(id))
+effects(put(id, 4))
+return 1
+`;
+
+/** ARGV: prefix, sorted set key (without prefix), "1" for highest score first, limit, "1" to filter by type, type JSON. */
+export const LIST = `
+local P = ARGV[1]
+local key, reverse, limit, filter, rtype = P .. ARGV[2], ARGV[3] == '1', tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
+local out = {}
+local batch = filter and math.max(limit, 200) or limit
+local start = 0
+while #out < limit do
+  local ids
+  if reverse then ids = redis.call('ZREVRANGE', key, start, start + batch - 1)
+  else ids = redis.call('ZRANGE', key, start, start + batch - 1) end
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local v = redis.call('HMGET', P .. 'req:' .. id, 'json', 'rtype')
+    if v[1] and (not filter or v[2] == rtype) then
+      out[#out + 1] = v[1]
+      if #out >= limit then break end
+    end
+  end
+  start = start + batch
+end
+return out
+`;
+
+/** ARGV: prefix, now ms, limit. */
+export const DUE = `
+local P = ARGV[1]
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'idx:due', '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])) do
+  out[#out + 1] = redis.call('HGET', P .. 'req:' .. id, 'json')
+end
+return out
+`;
+
+/** ARGV: prefix, now ms, limit, leased-until ms. Returns id, JSON, attempts, error per job. */
+export const CLAIM_JOBS = `
+local P = ARGV[1]
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'jobs', '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])) do
+  local key = P .. 'job:' .. id
+  redis.call('ZADD', P .. 'jobs', ARGV[4], id)
+  local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+  local v = redis.call('HMGET', key, 'json', 'error')
+  out[#out + 1] = id
+  out[#out + 1] = v[1]
+  out[#out + 1] = attempts
+  out[#out + 1] = v[2]
+end
+return out
+`;
+
+/** ARGV: prefix. Returns id, runAt ms, JSON, attempts, error per job, by runAt. */
+export const PENDING_JOBS = `
+local P = ARGV[1]
+local out = {}
+local entries = redis.call('ZRANGE', P .. 'jobs', 0, -1, 'WITHSCORES')
+for i = 1, #entries, 2 do
+  local v = redis.call('HMGET', P .. 'job:' .. entries[i], 'json', 'attempts', 'error')
+  out[#out + 1] = entries[i]
+  out[#out + 1] = entries[i + 1]
+  out[#out + 1] = v[1]
+  out[#out + 1] = v[2]
+  out[#out + 1] = v[3]
+end
+return out
+`;
+
+/** ARGV: prefix, id. */
+export const COMPLETE_JOB = `
+local P = ARGV[1]
+redis.call('DEL', P .. 'job:' .. ARGV[2])
+redis.call('ZREM', P .. 'jobs', ARGV[2])
+return 1
+`;
+
+/** ARGV: prefix, id, runAt ms, error. A completed job stays completed. */
+export const RETRY_JOB = `
+local P = ARGV[1]
+local key = P .. 'job:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 then return 0 end
+redis.call('ZADD', P .. 'jobs', ARGV[3], ARGV[2])
+redis.call('HSET', key, 'error', ARGV[4])
+return 1
+`;
+
+/** KEYS: the counter. ARGV: max. The count after taking, or -1 when none is left. */
+export const TAKE_USE = `
+local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
+if taken >= tonumber(ARGV[1]) then return -1 end
+return redis.call('INCR', KEYS[1])
+`;
+
+/** KEYS: the lock. ARGV: owner, ttl ms. 1 if held by the owner now. */
+export const ACQUIRE_LOCK = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/** KEYS: the lock. ARGV: owner. */
+export const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

@@ -1,0 +1,260 @@
+import type { Redis } from "@upstash/redis";
+import type { ApprovalRequest, AuditEntry, Job } from "../core/types.js";
+import { dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
+import * as scripts from "./redis-scripts.js";
+import { StoreUnavailableError, type Effects, type ListQuery, type Store } from "./store.js";
+
+export interface RedisStoreOptions {
+  /**
+   * The client. Build it with `automaticDeserialization: false` (`new Redis({ url, token,
+   * automaticDeserialization: false })`); a client that deserialises works too, because every
+   * value this store reads is either JSON or a number, but the raw strings are cheaper.
+   */
+  redis: Redis;
+  /** Prepended to every key, so several deployments can share one database. Default `hitl:`. */
+  prefix?: string;
+  /** Names the backend in error messages, e.g. `Redis at redis://cache:6379`; never a secret. */
+  label?: string;
+  /** Called by close(), e.g. to close the connection the client uses. */
+  onClose?: () => Promise<void>;
+}
+
+const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * The store on Redis, through `@upstash/redis` (Upstash over REST, or any Redis through a RESP
+ * requester). Key layout, under the prefix:
+ *
+ * | key | type | what |
+ * |---|---|---|
+ * | `req:<id>` | hash | the request's JSON and its index fields (see redis-scripts.ts) |
+ * | `idem:<agent>:<key>` | string | the id of the first request of an idempotency key (both parts URI-encoded) |
+ * | `idx:all`, `idx:repo:<repo>` | zset | ids by creation time |
+ * | `idx:status:<status>`, `idx:repo-status:<status>:<repo>` | zset | ids by creation time; pending ones by urgency, then creation time |
+ * | `idx:surface:<repo>#<number>` | zset | ids by creation time |
+ * | `idx:due` | zset | pending ids by `escalation.nextAt` |
+ * | `audit:<repo>` | list | audit entries as JSON, oldest first, trimmed to the newest 100 000 |
+ * | `job:<id>` | hash | the job's JSON, `attempts`, `error` |
+ * | `jobs` | zset | job ids by `runAt` |
+ * | `delivery:<id>` | string | `claimed` (for the claim's ttl) or `done` (for a week) |
+ * | `use:<key>` | string | uses taken |
+ * | `lock:<name>` | string | the owner, with a ttl |
+ */
+export function createRedisStore(options: RedisStoreOptions): Store {
+  const { redis } = options;
+  const prefix = options.prefix ?? "hitl:";
+  const label = options.label ?? "Redis";
+
+  /** Runs one call to Redis; any failure there means the store is unavailable. */
+  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw new StoreUnavailableError(`${label} could not ${what}: ${reason(error)}`, { cause: error });
+    }
+  }
+
+  function evaluate(what: string, script: string, args: Array<string | number>, keys: string[] = []): Promise<unknown> {
+    return call(what, () => redis.eval(script, keys, args.map(String)));
+  }
+
+  return {
+    async create(request, effects = {}) {
+      const stored = { ...request, version: 1 };
+      const idem = request.idempotencyKey === null ? "" : idempotencyIndexKey(request.requestedBy, request.idempotencyKey);
+      const result = (await evaluate("store a request", scripts.CREATE, [
+        prefix,
+        request.id,
+        idem,
+        ...requestArgs(stored),
+        ...effectsArgs(effects),
+      ])) as unknown[];
+      const outcome = Number(result[0]);
+      if (outcome === -1) throw new Error(`A request with id ${request.id} already exists.`);
+      if (outcome === 0) return { request: json<ApprovalRequest>(result[1]), created: false };
+      return { request: json<ApprovalRequest>(JSON.stringify(stored)), created: true };
+    },
+
+    async get(id) {
+      const value = await call("read a request", () => redis.hget(`${prefix}req:${id}`, "json"));
+      return value === null || value === undefined ? null : json<ApprovalRequest>(value);
+    },
+
+    async update(next, expectedVersion, effects = {}) {
+      const stored = { ...next, version: expectedVersion + 1 };
+      const written = await evaluate("update a request", scripts.UPDATE, [
+        prefix,
+        next.id,
+        expectedVersion,
+        ...requestArgs(stored),
+        ...effectsArgs(effects),
+      ]);
+      return Number(written) === 1 ? json<ApprovalRequest>(JSON.stringify(stored)) : null;
+    },
+
+    async findBySurface(repo, number) {
+      return listFrom(`idx:surface:${repo}#${number}`, true, Number.MAX_SAFE_INTEGER);
+    },
+
+    async list(query) {
+      return listFrom(listKey(query), query.status !== "pending", query.limit ?? 100, query.requestType);
+    },
+
+    async audit(repo, limit = 1000) {
+      if (limit <= 0) return [];
+      const entries = await call("read the audit trail", () => redis.lrange(`${prefix}audit:${repo}`, -limit, -1));
+      return entries.map((entry) => json<AuditEntry>(entry));
+    },
+
+    async due(now, limit) {
+      if (limit <= 0) return [];
+      const found = (await evaluate("find due escalations", scripts.DUE, [prefix, now.getTime(), limit])) as unknown[];
+      return found.map((value) => json<ApprovalRequest>(value));
+    },
+
+    async claimJobs(now, limit, leaseMs) {
+      if (limit <= 0) return [];
+      const runAt = now.getTime() + leaseMs;
+      const flat = (await evaluate("claim jobs", scripts.CLAIM_JOBS, [prefix, now.getTime(), limit, runAt])) as unknown[];
+      const jobs: Job[] = [];
+      for (let i = 0; i < flat.length; i += 4) jobs.push(jobFrom(flat[i + 1], runAt, flat[i + 2], flat[i + 3]));
+      return jobs;
+    },
+
+    async completeJob(id) {
+      await evaluate("complete a job", scripts.COMPLETE_JOB, [prefix, id]);
+    },
+
+    async retryJob(id, runAt, error) {
+      await evaluate("reschedule a job", scripts.RETRY_JOB, [prefix, id, runAt.getTime(), error]);
+    },
+
+    async pendingJobs() {
+      const flat = (await evaluate("list jobs", scripts.PENDING_JOBS, [prefix])) as unknown[];
+      const jobs: Job[] = [];
+      for (let i = 0; i < flat.length; i += 5) jobs.push(jobFrom(flat[i + 2], Number(flat[i + 1]), flat[i + 3], flat[i + 4]));
+      return jobs;
+    },
+
+    async claimDelivery(deliveryId, ttlMs) {
+      const set = await call("claim a delivery", () => redis.set(`${prefix}delivery:${deliveryId}`, "claimed", { nx: true, px: ttlMs }));
+      return set === "OK";
+    },
+
+    async finishDelivery(deliveryId, ok) {
+      const key = `${prefix}delivery:${deliveryId}`;
+      if (ok) await call("finish a delivery", () => redis.set(key, "done", { px: DELIVERY_MEMORY_MS }));
+      else await call("release a delivery", () => redis.del(key));
+    },
+
+    async takeUse(key, max) {
+      const taken = Number(await evaluate("count a use", scripts.TAKE_USE, [max], [`${prefix}use:${key}`]));
+      return taken < 0 ? null : taken;
+    },
+
+    async uses(key) {
+      const value = await call("read a use count", () => redis.get(`${prefix}use:${key}`));
+      return value === null || value === undefined ? 0 : Number(value);
+    },
+
+    async acquireLock(name, owner, ttlMs) {
+      const held = await evaluate("take a lock", scripts.ACQUIRE_LOCK, [owner, ttlMs], [`${prefix}lock:${name}`]);
+      return Number(held) === 1;
+    },
+
+    async releaseLock(name, owner) {
+      await evaluate("release a lock", scripts.RELEASE_LOCK, [owner], [`${prefix}lock:${name}`]);
+    },
+
+    async ping() {
+      await call("answer a ping", () => redis.ping());
+    },
+
+    async close() {
+      await options.onClose?.();
+    },
+  };
+
+  async function listFrom(key: string, newestFirst: boolean, limit: number, requestType?: string): Promise<ApprovalRequest[]> {
+    if (limit <= 0) return [];
+    const found = (await evaluate("list requests", scripts.LIST, [
+      prefix,
+      key,
+      newestFirst ? "1" : "0",
+      Math.min(limit, 1_000_000),
+      requestType === undefined ? "0" : "1",
+      JSON.stringify(requestType ?? null),
+    ])) as unknown[];
+    return found.map((value) => json<ApprovalRequest>(value));
+  }
+}
+
+/** The sorted set that answers a list query with the fewest entries to skip. */
+function listKey(query: ListQuery): string {
+  if (query.status && query.repo) return `idx:repo-status:${query.status}:${query.repo}`;
+  if (query.status) return `idx:status:${query.status}`;
+  if (query.repo) return `idx:repo:${query.repo}`;
+  return "idx:all";
+}
+
+/** The nine index fields the scripts store with a request, in their order. */
+function requestArgs(request: ApprovalRequest): string[] {
+  const created = toMs(request.createdAt);
+  const number = surfaceNumber(request);
+  const due = dueMs(request);
+  return [
+    JSON.stringify(request),
+    String(request.version),
+    request.repo,
+    request.status,
+    number === null ? "" : String(number),
+    String(created),
+    String(request.status === "pending" ? pendingScore(request) : created),
+    due === null ? "" : String(due),
+    JSON.stringify(request.requestType),
+  ];
+}
+
+function effectsArgs(effects: Effects): string[] {
+  const audit = effects.audit ?? [];
+  const jobs = effects.jobs ?? [];
+  return [
+    String(audit.length),
+    ...audit.flatMap((entry) => [entry.repo, JSON.stringify(entry)]),
+    String(jobs.length),
+    ...jobs.flatMap((job) => [
+      job.id,
+      JSON.stringify(job),
+      String(toMs(job.runAt)),
+      String(job.attempts),
+      job.lastError === null ? "0" : "1",
+      job.lastError ?? "",
+    ]),
+  ];
+}
+
+/** A job from its stored JSON, with the fields that change kept outside it. */
+function jobFrom(value: unknown, runAtMs: number, attempts: unknown, error: unknown): Job {
+  return {
+    ...json<Job>(value),
+    runAt: new Date(runAtMs).toISOString(),
+    attempts: Number(attempts),
+    lastError: error === null || error === undefined || error === false ? null : String(error),
+  };
+}
+
+/** A stored JSON document, whether the client handed it over raw or already parsed. */
+function json<T>(value: unknown): T {
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
+
+/** The cause of a failure, short and without what the client echoes of the command or any credentials. */
+function reason(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  // fetch() says only "fetch failed"; what failed is in its cause.
+  if (error instanceof Error && error.cause instanceof Error) message += ` (${error.cause.message})`;
+  return message
+    .split(", command was:")[0]!
+    .replace(/\/\/[^/@\s]*@/g, "//")
+    .slice(0, 300);
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedisStore } from "../../src/store/redis-store.js";
+import { createRespRequester } from "../../src/store/resp-requester.js";
+import { StoreUnavailableError, type Store } from "../../src/store/store.js";
+import { makeJob, makeRequest } from "../support/fixtures.js";
+import { describeStoreContract } from "./store-contract.js";
+
+const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const admin = new IORedis(url, { lazyConnect: true });
+
+afterAll(async () => {
+  await admin.quit();
+});
+
+/** A store under a prefix no other test uses, and a cleanup that deletes its keys. */
+async function openStore(options: { deserialize?: boolean; prefix?: string } = {}) {
+  const prefix = options.prefix ?? `hitl-test:${randomBytes(6).toString("hex")}:`;
+  const requester = createRespRequester(url);
+  const redis = new Redis(requester);
+  if (options.deserialize === false) Object.assign(redis, { opts: { automaticDeserialization: false } });
+  const store = createRedisStore({ redis, prefix, onClose: () => requester.close() });
+  return {
+    store,
+    prefix,
+    async cleanup() {
+      await store.close();
+      const keys = await admin.keys(`${prefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
+    },
+  };
+}
+
+describeStoreContract("redis (raw strings)", () => openStore({ deserialize: false }));
+describeStoreContract("redis (deserialising client)", () => openStore());
+
+describe("redis store across replicas", () => {
+  async function twoReplicas(): Promise<{ a: Store; b: Store; cleanup(): Promise<void> }> {
+    const first = await openStore();
+    const second = await openStore({ prefix: first.prefix });
+    return { a: first.store, b: second.store, cleanup: async () => (await second.store.close(), await first.cleanup()) };
+  }
+
+  it("lets exactly one replica win a compare-and-set", async () => {
+    const { a, b, cleanup } = await twoReplicas();
+    const request = makeRequest();
+    await a.create(request);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).update({ ...request, approvers: [`user${i}`] }, 1)),
+    );
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect((await b.get(request.id))?.version).toBe(2);
+    await cleanup();
+  });
+
+  it("gives the last rule use to exactly one replica", async () => {
+    const { a, b, cleanup } = await twoReplicas();
+    await a.takeUse("rule:x", 3);
+    await b.takeUse("rule:x", 3);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).takeUse("rule:x", 3)));
+    expect(results.filter((r) => r !== null)).toEqual([3]);
+    await cleanup();
+  });
+
+  it("never hands one job to both replicas", async () => {
+    const { a, b, cleanup } = await twoReplicas();
+    const request = makeRequest();
+    const jobs = Array.from({ length: 30 }, () => makeJob(request));
+    await a.create(request, { jobs });
+    const now = new Date("2026-12-01T00:00:00.000Z");
+    const batches = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimJobs(now, 5, 60_000)));
+    const ids = batches.flat().map((j) => j.id);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+    await cleanup();
+  });
+
+  it("keeps each prefix to itself", async () => {
+    const one = await openStore();
+    const two = await openStore();
+    const request = makeRequest();
+    await one.store.create(request);
+    expect(await two.store.get(request.id)).toBeNull();
+    expect(await two.store.list({})).toEqual([]);
+    await one.cleanup();
+    await two.cleanup();
+  });
+});
+
+describe("redis store when Redis is unreachable", () => {
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  it("rejects every call quickly with StoreUnavailableError that names Redis but not the password", async () => {
+    const requester = createRespRequester(`redis://hitl:s3cret-pass@127.0.0.1:${await closedPort()}/0`);
+    const store = createRedisStore({ redis: new Redis(requester), label: "Redis at redis://127.0.0.1" });
+    const calls: Array<() => Promise<unknown>> = [
+      () => store.ping(),
+      () => store.get("req_x"),
+      () => store.create(makeRequest()),
+      () => store.claimJobs(new Date(), 5, 1000),
+      () => store.claimDelivery("d", 1000),
+    ];
+    for (const run of calls) {
+      const started = Date.now();
+      const error = await run().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1 could not .*not reachable/);
+      expect((error as Error).message).not.toContain("s3cret");
+    }
+    await store.close();
+  });
+});
