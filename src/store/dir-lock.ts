@@ -72,18 +72,30 @@ export async function lockDir(dir: string, options: DirLockOptions = {}): Promis
   };
 }
 
-/** Writes the holder to a temporary file and links it into place, so the lock never appears half-written. */
+/**
+ * Writes the holder to a temporary file and links it into place, so the lock never appears
+ * half-written; where the file system has no hard links, creates it exclusively instead.
+ */
 async function tryCreate(lockPath: string, me: Holder): Promise<boolean> {
+  const content = `${JSON.stringify(me)}\n`;
   const temporary = `${lockPath}.${me.pid}.${me.token}`;
-  await fs.writeFile(temporary, `${JSON.stringify(me)}\n`);
+  await fs.writeFile(temporary, content);
   try {
     await fs.link(temporary, lockPath);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
   } finally {
     await fs.rm(temporary, { force: true });
+  }
+  try {
+    await fs.writeFile(lockPath, content, { flag: "wx" });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
   }
 }
 

@@ -48,7 +48,13 @@ export class EmbeddedState {
   private readonly deliveryExpiry = new SortedIndex();
   private readonly useCounts = new Map<string, number>();
 
+  /** Applies the whole change, or throws before changing anything (a time that does not parse). */
   apply(change: ChangeBody): void {
+    for (const request of change.requests ?? []) {
+      toMs(request.createdAt);
+      dueMs(request);
+    }
+    for (const job of change.jobs ?? []) toMs(job.runAt);
     for (const request of change.requests ?? []) this.putRequest(request);
     for (const entry of change.audit ?? []) {
       const trail = this.audits.get(entry.repo);

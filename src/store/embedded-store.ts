@@ -40,7 +40,8 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
   const dir = path.resolve(options.dir);
   const now = options.now ?? (() => new Date());
   await fs.mkdir(dir, { recursive: true });
-  const lock = await lockDir(dir, { now });
+  // The lock's heartbeat is wall-clock time on purpose: an injected clock may be a test's fiction.
+  const lock = await lockDir(dir);
   const state = new EmbeddedState();
   const journal = await openJournal({
     dir,

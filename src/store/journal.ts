@@ -142,10 +142,10 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     commit(change) {
       if (failure) return Promise.reject(failure);
       if (closed) return Promise.reject(new Error("the journal is closed"));
-      seq += 1;
-      const line = `${JSON.stringify({ seq, ...change })}\n`;
-      // Apply what a replay would read back, so memory never holds what the disk would not.
+      const line = `${JSON.stringify({ seq: seq + 1, ...change })}\n`;
+      // Apply exactly what a replay will read back. A change apply() refuses is not journaled.
       options.apply(JSON.parse(line) as ChangeBody);
+      seq += 1;
       buffer.push({ seq, line });
       flushing ??= flush();
       return waitFor(seq);

@@ -166,6 +166,38 @@ describe("embedded store on disk", () => {
     await store.close();
   });
 
+  it("takes over a lock from another host only once its heartbeat stopped", async () => {
+    const dir = await tempDir();
+    const lock = path.join(dir, "LOCK");
+    await fs.writeFile(lock, JSON.stringify({ pid: 1, host: "other-host", processStart: 1, token: "x", since: "2026-01-01T00:00:00.000Z" }));
+    await expect(open(dir)).rejects.toThrow(/in use by process 1 on other-host/);
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    await fs.utimes(lock, twoMinutesAgo, twoMinutesAgo);
+    const store = await open(dir);
+    expect(JSON.parse(await fs.readFile(lock, "utf8"))).toMatchObject({ pid: process.pid });
+    await store.close();
+    await expect(fs.access(lock)).rejects.toThrow();
+  });
+
+  it("lets deliveries and locks lapse by the injected clock", async () => {
+    let time = Date.parse("2026-11-24T10:00:00.000Z");
+    const store = await open(await tempDir(), { now: () => new Date(time) });
+    expect(await store.claimDelivery("d", 60_000)).toBe(true);
+    expect(await store.acquireLock("sweep", "a", 60_000)).toBe(true);
+    time += 59_999;
+    expect(await store.claimDelivery("d", 60_000)).toBe(false);
+    expect(await store.acquireLock("sweep", "b", 60_000)).toBe(false);
+    time += 1;
+    expect(await store.claimDelivery("d", 60_000)).toBe(true);
+    expect(await store.acquireLock("sweep", "b", 60_000)).toBe(true);
+    await store.finishDelivery("d", true);
+    time += 6 * 24 * 60 * 60 * 1000;
+    expect(await store.claimDelivery("d", 60_000)).toBe(false);
+    time += 24 * 60 * 60 * 1000;
+    expect(await store.claimDelivery("d", 60_000)).toBe(true);
+    await store.close();
+  });
+
   it("answers StoreUnavailableError once closed", async () => {
     const store = await open(await tempDir());
     await store.close();

@@ -60,6 +60,17 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await store.get(request.id))?.taskDescription).toBe(request.taskDescription);
       });
 
+      it("refuses a request or job whose times do not parse, writing nothing", async () => {
+        const request = makeRequest({ createdAt: "yesterday" });
+        await expect(store.create(request)).rejects.toThrow(/yesterday/);
+        const good = makeRequest();
+        await expect(store.create(good, { jobs: [makeJob(good, { runAt: "soon" })] })).rejects.toThrow(/soon/);
+        expect(await store.get(request.id)).toBeNull();
+        expect(await store.get(good.id)).toBeNull();
+        expect(await store.pendingJobs()).toEqual([]);
+        expect(await store.create(good)).toEqual({ request: good, created: true });
+      });
+
       it("writes the audit entries and jobs with the request", async () => {
         const request = makeRequest();
         const entry = makeAudit(request);
