@@ -67,7 +67,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
-    app.on("push", handleConfigPush({ log }));
+    app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 }));

@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from "../core/types.js";
-import type { GitHubGateway, PullRequestInfo } from "../engine/ports.js";
+import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/ports.js";
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
 import { loadConfig } from "./config-reader.js";
 import { openIssue, syncIssue } from "./issue-surface.js";
@@ -7,11 +7,22 @@ import { hasStatus, splitRepo, type OctokitFactory } from "./octokit.js";
 import { mayDecide } from "./permissions.js";
 
 const INSTALLATION_TTL_MS = 10 * 60_000;
+/** `.hitl.yml` is re-read at most this often per repository (a push that changes it clears it). */
+export const CONFIG_TTL_MS = 30_000;
+
+export interface GitHubGatewayOptions {
+  octokit: OctokitFactory;
+  clock: () => Date;
+  /** How long a loaded `.hitl.yml` is reused; 0 reads it on every request. */
+  configTtlMs?: number;
+}
 
 /** The engine's view of GitHub, on Octokit clients from the factory (Probot's `app.auth`). */
-export function createGitHubGateway(options: { octokit: OctokitFactory; clock: () => Date }): GitHubGateway {
+export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGateway & { forgetConfig(repo: string): void } {
   const { octokit, clock } = options;
+  const configTtlMs = options.configTtlMs ?? CONFIG_TTL_MS;
   const installations = new Map<string, { id: number; until: number }>();
+  const configs = new Map<string, { loaded: Promise<LoadedConfig>; until: number }>();
 
   return {
     async installationId(repo) {
@@ -29,8 +40,21 @@ export function createGitHubGateway(options: { octokit: OctokitFactory; clock: (
       }
     },
 
-    async loadConfig(installationId, repo) {
-      return loadConfig(await octokit(installationId), repo);
+    loadConfig(installationId, repo) {
+      const now = clock().getTime();
+      const cached = configs.get(repo);
+      if (cached && cached.until > now) return cached.loaded;
+      const loaded = octokit(installationId).then((client) => loadConfig(client, repo));
+      // Concurrent requests share one read; a failed read is not remembered.
+      if (configTtlMs > 0) {
+        configs.set(repo, { loaded, until: now + configTtlMs });
+        loaded.catch(() => configs.delete(repo));
+      }
+      return loaded;
+    },
+
+    forgetConfig(repo) {
+      configs.delete(repo);
     },
 
     async pullRequest(installationId, repo, number, pullOptions = {}): Promise<PullRequestInfo | null> {

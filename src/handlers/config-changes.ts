@@ -4,10 +4,12 @@ import type { Octokit } from "../github/octokit.js";
 import type { Logger } from "../engine/ports.js";
 
 /** A push to the default branch that touches the policy file: check it on the pushed commit. */
-export function handleConfigPush(deps: { log: Logger }) {
+export function handleConfigPush(deps: { log: Logger; forgetConfig: (repo: string) => void }) {
   return async (context: Context<"push">): Promise<void> => {
     const { payload } = context;
     if (payload.deleted || payload.ref !== `refs/heads/${payload.repository.default_branch}`) return;
+    const changed = payload.commits.flatMap((commit) => [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])]);
+    if (changed.some(isConfigPath)) deps.forgetConfig(payload.repository.full_name);
     const touched = new Set(payload.commits.flatMap((commit) => [...(commit.added ?? []), ...(commit.modified ?? [])]).filter(isConfigPath));
     for (const path of touched) {
       const valid = await checkConfigAt(context.octokit as unknown as Octokit, payload.repository.full_name, payload.after, path);

@@ -136,6 +136,18 @@ describe(".hitl.yml decides routine requests and explains the rest", () => {
     expect(github.calls.filter((call) => call.method === "POST" && !call.path.startsWith("/app/"))).toEqual([]);
   });
 
+  it("reads .hitl.yml once for a burst of requests, and again after a push changes it", async () => {
+    await start({ ".hitl.yml": POLICY });
+    await api(app, "POST", "/requests", refund(500));
+    await api(app, "POST", "/requests", refund(600));
+    expect(github.callsTo("GET", "/repos/octo-org/payments/contents/.hitl.yml")).toHaveLength(1);
+    github.repo(REPO).files.main = { ".hitl.yml": "approvers: [alice]\nrules:\n  - {id: everything, when: {field: amount, gte: 0}, action: approve}\n" };
+    github.repo(REPO).files["f".repeat(40)] = github.repo(REPO).files.main;
+    await deliver(`${app.url}/api/github/webhooks`, { event: "push", payload: pushPayload({ repo: REPO, after: "f".repeat(40), commits: [{ modified: [".hitl.yml"] }] }), secret: WEBHOOK_SECRET });
+    const after = await api(app, "POST", "/requests", refund(700));
+    expect(after.json.decision.decided_by).toEqual({ type: "rule", id: "everything" });
+  });
+
   it("a push that breaks .hitl.yml gets a failing hitl/config check run with each error's line", async () => {
     const sha = "e".repeat(40);
     await start({});
