@@ -1,4 +1,4 @@
-import { PRIORITIES, type ApprovalRequest, type Job, type Priority } from "../core/types.js";
+import { PRIORITIES, type ApprovalRequest, type Priority } from "../core/types.js";
 
 /**
  * The orderings and derived index keys every store adapter shares, so the embedded store and
@@ -33,11 +33,6 @@ export function comparePending(a: ApprovalRequest, b: ApprovalRequest): number {
 /** Newest first; equal times fall back to the id, descending. */
 export function compareNewest(a: ApprovalRequest, b: ApprovalRequest): number {
   return toMs(b.createdAt) - toMs(a.createdAt) || compareIds(b.id, a.id);
-}
-
-/** Jobs by `runAt`, then id. */
-export function compareJobs(a: Job, b: Job): number {
-  return toMs(a.runAt) - toMs(b.runAt) || compareIds(a.id, b.id);
 }
 
 /**

@@ -21,6 +21,7 @@ async function openStore(options: { deserialize?: boolean; prefix?: string } = {
   const prefix = options.prefix ?? `hitl-test:${randomBytes(6).toString("hex")}:`;
   const requester = createRespRequester(url);
   const redis = new Redis(requester);
+  // Redis(requester) takes no options; set the one Redis({ url, token, ... }) would.
   if (options.deserialize === false) Object.assign(redis, { opts: { automaticDeserialization: false } });
   const store = createRedisStore({ redis, prefix, onClose: () => requester.close() });
   return {
