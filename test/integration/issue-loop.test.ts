@@ -313,3 +313,24 @@ describe("bad input gets a clear answer", () => {
     expect(github.calls).toEqual([]);
   });
 });
+
+describe("the API describes itself", () => {
+  it("serves an OpenAPI document generated from the request schema, without a token", async () => {
+    const github = await startGitHubStandIn();
+    const app = await startApp({ githubUrl: github.url });
+    try {
+      const response = await fetch(`${app.url}/api/v1/openapi.json`);
+      expect(response.status).toBe(200);
+      const document = await response.json();
+      expect(document.openapi).toBe("3.0.3");
+      const newRequest = document.components.schemas.NewRequest;
+      expect(newRequest.required).toEqual(["repo", "task_description", "approval_reason"]);
+      expect(newRequest.additionalProperties).toBe(false);
+      expect(newRequest.properties.priority.enum).toEqual(["low", "normal", "high", "critical"]);
+      expect(Object.keys(document.paths)).toEqual(["/api/v1/requests", "/api/v1/requests/{id}", "/api/v1/requests/{id}/decision", "/api/v1/requests/{id}/cancel", "/api/v1/audit", "/api/v1/simulate"]);
+    } finally {
+      await app.close();
+      await github.close();
+    }
+  });
+});
