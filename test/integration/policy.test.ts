@@ -142,7 +142,7 @@ describe(".hitl.yml decides routine requests and explains the rest", () => {
     await api(app, "POST", "/requests", refund(600));
     expect(github.callsTo("GET", "/repos/octo-org/payments/contents/.hitl.yml")).toHaveLength(1);
     github.repo(REPO).files.main = { ".hitl.yml": "approvers: [alice]\nrules:\n  - {id: everything, when: {field: amount, gte: 0}, action: approve}\n" };
-    github.repo(REPO).files["f".repeat(40)] = github.repo(REPO).files.main;
+    github.repo(REPO).files["f".repeat(40)] = github.repo(REPO).files.main!;
     await deliver(`${app.url}/api/github/webhooks`, { event: "push", payload: pushPayload({ repo: REPO, after: "f".repeat(40), commits: [{ modified: [".hitl.yml"] }] }), secret: WEBHOOK_SECRET });
     const after = await api(app, "POST", "/requests", refund(700));
     expect(after.json.decision.decided_by).toEqual({ type: "rule", id: "everything" });
