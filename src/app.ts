@@ -41,6 +41,7 @@ export interface HitlRuntime {
   stop: () => Promise<void>;
 }
 
+const JOB_POLL_MS = 5_000;
 const randomId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
 /** The Probot app: wiring only. */
@@ -83,12 +84,15 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     });
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;
+    // Retries come due every few seconds; between sweeps, look for them more often than the cron.
+    const poll = options.sweepCron ? setInterval(() => runner.kick(), JOB_POLL_MS).unref() : null;
     options.onReady?.({
       engine,
       jobs: runner,
       sweep,
       tick,
       async stop() {
+        if (poll) clearInterval(poll);
         await scheduler?.stop();
         await runner.run();
       },

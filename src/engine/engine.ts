@@ -8,7 +8,7 @@ import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job,
 import type { ListQuery, Store } from "../store/store.js";
 import { HitlError, notFound } from "./errors.js";
 import type { GitHubGateway, LoadedConfig, Logger, PullRequestInfo } from "./ports.js";
-import { OPEN_SURFACE_GRACE_MS } from "./retry-policy.js";
+import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 
 export interface EngineDeps {
   store: Store;
@@ -192,14 +192,18 @@ export function createEngine(deps: EngineDeps) {
         if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
         return { request: processed, created: true };
       } catch (error) {
-        // The request is stored and acknowledged; the safety-net job posts it once GitHub answers.
-        if (error instanceof HitlError) throw error;
+        // The request is stored and acknowledged: its safety-net job posts it once GitHub answers.
+        const message = error instanceof Error ? error.message : String(error);
         log.warn({ err: error, requestId: stored.id }, "could not post the request on GitHub yet; it will be retried");
+        await store.retryJob(safetyNet.id, new Date(clock().getTime() + retryDelayMs(1)), message);
         return { request: (await store.get(stored.id)) ?? stored, created: true };
       }
     },
 
-    /** Finishes what `open` could not, from the `open_surface` job. */
+    /**
+     * Finishes what `open` could not, from the `open_surface` job. `attempt` counts the try
+     * `open` made inline, so any value above 1 means an issue may already exist.
+     */
     async resume(requestId: string, attempt: number): Promise<void> {
       const request = await store.get(requestId);
       if (!request || request.status !== "pending" || request.surfaceRef) return;

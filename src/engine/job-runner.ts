@@ -27,7 +27,7 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
     if (!request) return;
     switch (job.kind) {
       case "open_surface":
-        await engine.resume(request.id, job.attempts);
+        await engine.resume(request.id, job.attempts + 1);
         return;
       case "sync_surface":
         if (request.surfaceRef) {
