@@ -10,6 +10,7 @@ import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
 import { createSweep, type SweepResult } from "./engine/sweep.js";
 import { createGitHubGateway } from "./github/gateway.js";
 import type { Octokit } from "./github/octokit.js";
+import type { Channel } from "./notify/channels.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
 import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
 import { oncePerDelivery } from "./handlers/deliveries.js";
@@ -28,6 +29,8 @@ export interface HitlOptions {
   clock?: () => Date;
   newId?: (prefix: string) => string;
   fetch?: typeof fetch;
+  /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
+  channels?: Channel[];
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -54,7 +57,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => jobs?.kick() };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
-    jobs = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch }, engine);
+    jobs = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
     const runner = jobs;
     const tick = async () => {

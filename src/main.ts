@@ -21,6 +21,7 @@ const server = await run(
   hitlApp({
     store,
     agents: env.agents,
+    channels: env.channels,
     sweepCron: env.HITL_SWEEP_CRON,
     maxBodyBytes: env.HITL_MAX_BODY_BYTES,
     onReady: (ready) => (runtime = ready),

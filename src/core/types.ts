@@ -194,7 +194,9 @@ export type JobKind =
   /** Make the surface show the request's current state (decision, escalation, warning). */
   | "sync_surface"
   /** POST the decision to the agent's callback_url. */
-  | "callback";
+  | "callback"
+  /** Tell a notification channel (`job.channel`) that the request reached an escalation level. */
+  | "notify";
 
 export interface Job {
   id: string;
@@ -202,6 +204,8 @@ export interface Job {
   requestId: string;
   /** Which state change caused it, for the surface to say the right thing. */
   reason: AuditEvent;
+  /** `notify` jobs: the channel's name. */
+  channel?: string;
   runAt: string;
   attempts: number;
   lastError: string | null;

@@ -1,5 +1,6 @@
 import type { ApprovalRequest, Job } from "../core/types.js";
 import { postCallback } from "../notify/callback.js";
+import { escalationMessage, type Channel } from "../notify/channels.js";
 import type { Engine, EngineDeps } from "./engine.js";
 import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
 
@@ -10,6 +11,8 @@ export interface JobRunnerDeps extends EngineDeps {
   toAgentJson: (request: ApprovalRequest) => unknown;
   fetch?: typeof fetch;
   concurrency?: number;
+  /** Notification channels escalation levels may name. */
+  channels?: Channel[];
 }
 
 /**
@@ -35,6 +38,18 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
           if (changed) await engine.recordSurface(request.id, changed);
         } else if (request.status === "pending") throw new Error("the surface is not open yet");
         return;
+      case "notify": {
+        const channel = deps.channels?.find((candidate) => candidate.name === job.channel);
+        if (!channel) {
+          log.warn({ requestId: request.id, channel: job.channel }, "escalation names a channel that is not configured (HITL_CHANNEL_<NAME>); skipped");
+          return;
+        }
+        const body = JSON.stringify(escalationMessage(channel, request, clock(), deps.toAgentJson(request)));
+        const response = await fetchImpl(channel.url, { method: "POST", headers: { "content-type": "application/json", "user-agent": "hitl" }, body, redirect: "manual", signal: AbortSignal.timeout(10_000) });
+        await response.body?.cancel();
+        if (!response.ok) throw new Error(`channel ${channel.name} answered HTTP ${response.status}`);
+        return;
+      }
       case "callback": {
         if (!request.callbackUrl) return;
         const secret = deps.agentSecret(request.requestedBy);

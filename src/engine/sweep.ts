@@ -33,7 +33,8 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
       const next = { ...request, escalation: applyStep(request, step, now), updatedAt: now.toISOString() };
       const event = step.type === "escalate" ? "escalated" : "warned";
       const details = step.type === "escalate" ? { level: step.level, approvers: step.step.approvers, skipped: step.skipped } : { deadline: request.deadline };
-      if (await commit(next, request.version, [audit(next, event, { type: "system", reason: "sweep" }, details)], [job(next, "sync_surface", event)])) {
+      const notify = step.type === "escalate" ? step.step.notify.map((channel) => ({ ...job(next, "notify", event), channel })) : [];
+      if (await commit(next, request.version, [audit(next, event, { type: "system", reason: "sweep" }, details)], [job(next, "sync_surface", event), ...notify])) {
         result[step.type === "escalate" ? "escalated" : "warned"] += 1;
       }
       return;

@@ -17,6 +17,7 @@ escalation:
   - after: 1h
     approvers: [bob]
     message: Alice is away; please take this.
+    notify: [oncall, nowhere]
   - after: 4h
     approvers: ["@octo-org/leads"]
 `;
@@ -25,6 +26,7 @@ describe("escalation, warnings and fallbacks", () => {
   let github: GitHubStandIn;
   let app: AppHarness;
   let callbacks: string[];
+  let notified: string[];
   let receiver: Server;
   let callbackUrl: string;
 
@@ -39,18 +41,20 @@ describe("escalation, warnings and fallbacks", () => {
       },
       teams: { "octo-org/leads": ["carol"] },
     });
-    app = await startApp({ githubUrl: github.url, now: T0 });
     callbacks = [];
+    notified = [];
     receiver = createServer((req, res) => {
       let text = "";
       req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
       req.on("end", () => {
-        callbacks.push(text);
+        (req.url === "/oncall" ? notified : callbacks).push(text);
         res.writeHead(200).end();
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    callbackUrl = `${base}/cb`;
+    app = await startApp({ githubUrl: github.url, now: T0, channels: [{ name: "oncall", url: `${base}/oncall`, kind: "webhook" }] });
   });
 
   afterEach(async () => {
@@ -96,6 +100,10 @@ describe("escalation, warnings and fallbacks", () => {
     expect(github.calls[0]!.body).toEqual({ assignees: ["bob"] });
     expect(comments()[0]).toContain("@bob");
     expect(comments()[0]).toContain("Alice is away; please take this.");
+    // The level's channel hears of it once; a channel nobody configured is skipped, not retried.
+    expect(notified.map((text) => JSON.parse(text))).toEqual([
+      expect.objectContaining({ event: "request.escalated", level: 1, approvers: ["bob"], request: expect.objectContaining({ id: created.id }) }),
+    ]);
 
     // Each level fires once, however often the sweep runs.
     expect(await sweepAt(at(2))).toMatchObject({ escalated: 0 });

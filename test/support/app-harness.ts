@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import type { Channel } from "../../src/notify/channels.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
 
@@ -35,7 +36,7 @@ export interface AppHarness {
  * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
  * retries are off, so failures reach hitl's job retries at once.
  */
-export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch }): Promise<AppHarness> {
+export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch; channels?: Channel[] }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
   let now = options.now ?? null;
@@ -52,7 +53,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
-    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, onReady: (ready) => (runtime = ready) }),
+    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, channels: options.channels, onReady: (ready) => (runtime = ready) }),
     { probot },
   );
   const server: Server = createServer((req, res) => {
