@@ -1,0 +1,99 @@
+import { cpus, totalmem } from "node:os";
+import { formatApiRows, runApiThroughputBench } from "./api-throughput.js";
+import { formatCallCounts, formatCallDetails, runCallCountsBench } from "./call-counts.js";
+import { formatLatencyRows, runDecisionLatencyBench } from "./decision-latency.js";
+import { formatRows, runRulesBench } from "./rules.js";
+import { fmt, QUICK, REDIS_URL, redisAvailable } from "./support.js";
+
+/**
+ * `npm run bench`: every section, a table each, then a summary. Figures, not pass/fail: the
+ * machine is shared, so each figure stands beside a baseline measured in the same run.
+ *
+ * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,sweep,memory,rules picks sections.
+ */
+
+interface Section {
+  key: string;
+  title: string;
+  run: (context: { redis: boolean }) => Promise<{ table: string; summary: string[] }>;
+}
+
+const sections: Section[] = [
+  {
+    key: "api",
+    title: "Agent API: POST /api/v1/requests, concurrency 8, beside a bare http server doing the same JSON parse and store write",
+    async run({ redis }) {
+      const rows = await runApiThroughputBench({ redis });
+      return {
+        table: formatApiRows(rows),
+        summary: rows.map((row) => `api ${row.store} ${row.path}: ${fmt.int(row.hitl.perSec)} req/s, p50 ${fmt.ms(row.hitl.p50)} ms (${fmt.ratio(row.hitl.p50 / row.baseline.p50)} the bare server's p50)`),
+      };
+    },
+  },
+  {
+    key: "calls",
+    title: "GitHub API calls and Redis commands per request lifecycle (Redis store; cold = first request on a fresh app)",
+    async run({ redis }) {
+      if (!redis) return { table: "skipped: Redis does not answer", summary: [] };
+      const rows = await runCallCountsBench();
+      const whole = (path: string) => rows.filter((row) => row.path === path);
+      const sum = (path: string, pick: (row: (typeof rows)[number]) => number) => whole(path).reduce((acc, row) => acc + pick(row), 0);
+      const redisTotal = (tally: Map<string, number>) => [...tally.values()].reduce((acc, n) => acc + n, 0);
+      return {
+        table: `${formatCallCounts(rows)}
+
+${formatCallDetails(rows)}`,
+        summary: (["issue", "pull_request", "rule"] as const).map(
+          (path) => `calls ${path}: ${sum(path, (r) => r.warm.github.length)} GitHub calls and ${sum(path, (r) => redisTotal(r.warm.redis))} Redis commands per warm lifecycle (${sum(path, (r) => r.cold.github.length)} GitHub calls cold)`,
+        ),
+      };
+    },
+  },
+  {
+    key: "latency",
+    title: "Decision latency: /approve webhook POST start → the agent's callback received, one decision at a time",
+    async run({ redis }) {
+      const rows = await runDecisionLatencyBench({ redis });
+      const relay = rows.find((row) => row.store === "bare relay")!;
+      return {
+        table: formatLatencyRows(rows),
+        summary: rows
+          .filter((row) => row !== relay)
+          .map((row) => `latency ${row.store}: callback p50 ${fmt.ms(row.callback.p50)} ms, p99 ${fmt.ms(row.callback.p99)} ms (${fmt.ratio(row.callback.p50 / relay.callback.p50)} a bare relay's p50)`),
+      };
+    },
+  },
+  {
+    key: "rules",
+    title: "Rule evaluation (evaluatePolicy), beside a plain loop doing the same comparisons",
+    async run() {
+      const rows = await runRulesBench();
+      return { table: formatRows(rows), summary: rows.map((row) => `rules ${row.name}: ${row.usPerOp.toFixed(2)} µs/eval`) };
+    },
+  },
+];
+
+const only = (process.env.BENCH_ONLY ?? "")
+  .split(",")
+  .map((key) => key.trim())
+  .filter(Boolean);
+const chosen = only.length ? sections.filter((section) => only.includes(section.key)) : sections;
+const redis = await redisAvailable();
+const started = performance.now();
+
+console.log(`hitl benchmarks${QUICK ? " (BENCH_QUICK)" : ""}`);
+console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown cpu"}), ${fmt.mb(totalmem())} memory`);
+console.log(redis ? `Redis at ${REDIS_URL}` : `Redis at ${REDIS_URL} does not answer: Redis rows are skipped`);
+
+const summary: string[] = [];
+for (const section of chosen) {
+  const began = performance.now();
+  console.log(`\n## ${section.title}\n`);
+  const { table, summary: lines } = await section.run({ redis });
+  console.log(table);
+  console.log(`\n(${((performance.now() - began) / 1000).toFixed(1)} s)`);
+  summary.push(...lines);
+}
+
+console.log(`\n## Summary (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+for (const line of summary) console.log(`- ${line}`);
