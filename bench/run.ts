@@ -3,6 +3,8 @@ import { formatApiRows, runApiThroughputBench } from "./api-throughput.js";
 import { formatCallCounts, formatCallDetails, runCallCountsBench } from "./call-counts.js";
 import { formatLatencyRows, runDecisionLatencyBench } from "./decision-latency.js";
 import { formatRows, runRulesBench } from "./rules.js";
+import { formatMemoryRows, runStoreMemoryBench } from "./store-memory.js";
+import { formatSweepRows, runSweepCostBench } from "./sweep-cost.js";
 import { fmt, QUICK, REDIS_URL, redisAvailable } from "./support.js";
 
 /**
@@ -60,6 +62,31 @@ ${formatCallDetails(rows)}`,
         summary: rows
           .filter((row) => row !== relay)
           .map((row) => `latency ${row.store}: callback p50 ${fmt.ms(row.callback.p50)} ms, p99 ${fmt.ms(row.callback.p99)} ms (${fmt.ratio(row.callback.p50 / relay.callback.p50)} a bare relay's p50)`),
+      };
+    },
+  },
+  {
+    key: "sweep",
+    title: "The escalation sweep: time per sweep at growing pending counts with the same few due",
+    async run({ redis }) {
+      const { rows, redisCap } = await runSweepCostBench({ redis });
+      const note = redisCap === null ? "" : `\n\nRedis capped at ${fmt.int(redisCap)} pending (BENCH_SWEEP_REDIS_MAX): seeding more takes too long for this run.`;
+      return {
+        table: formatSweepRows(rows) + note,
+        summary: rows.map((row) => `sweep ${row.store} ${fmt.int(row.pending)} pending, ${row.due} due: p50 ${fmt.ms(row.withDue.p50)} ms (empty ${fmt.ms(row.empty.p50)} ms)`),
+      };
+    },
+  },
+  {
+    key: "memory",
+    title: "Embedded store memory: heap per 100k pending requests (with their audit entries), after a forced GC, in a child process",
+    async run() {
+      const rows = await runStoreMemoryBench();
+      const store = rows.find((row) => row.holder === "embedded store")!;
+      const floor = rows.find((row) => row.holder === "plain Map")!;
+      return {
+        table: formatMemoryRows(rows),
+        summary: [`memory embedded store: ${fmt.mb((store.heapBytes * 100_000) / store.requests)} heap per 100k pending requests (${fmt.ratio(store.heapBytes / floor.heapBytes)} the same objects in a plain Map)`],
       };
     },
   },

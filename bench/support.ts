@@ -230,6 +230,10 @@ export async function openRedis(prefix = `hitl-bench:${randomBytes(6).toString("
   const counter = createCommandCounter();
   const redis = new Redis(countingRequester(requester, counter));
   const store = createRedisStore({ redis, prefix, label: "Redis (bench)", onClose: () => requester.close() });
+  // Connect before the first burst: calls made while the first connection is being set up each
+  // wait on it with listeners of their own.
+  await store.ping();
+  counter.reset();
   return {
     kind: "redis",
     store,

@@ -1,0 +1,149 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ApprovalRequest, AuditEntry } from "../src/core/types.js";
+import { createEmbeddedStore } from "../src/store/embedded-store.js";
+import { makeAudit, makeRequest } from "../test/support/fixtures.js";
+import { fmt, forceGc, forEachConcurrently, formatTable, now, openEmbedded, REPO, size } from "./support.js";
+
+/**
+ * Heap the embedded store holds per 100k pending requests (each with its two audit entries,
+ * `created` and `surface_opened`), measured after a forced GC in a child process started with
+ * `--expose-gc`, beside the same objects held in a plain Map (the floor: the data itself).
+ */
+
+export interface MemoryRow {
+  holder: "plain Map" | "embedded store";
+  requests: number;
+  heapBytes: number;
+  /** Snapshot and journal on disk (store only). */
+  diskBytes: number | null;
+  /** Reopening the directory: loading the snapshot and replaying the journal (store only). */
+  reopenMs: number | null;
+  gc: boolean;
+}
+
+type Holder = MemoryRow["holder"];
+
+/** A pending request as hitl stores it, every string its own allocation as when parsed from a body. */
+function pendingRequest(index: number): { request: ApprovalRequest; audit: AuditEntry[] } {
+  const at = new Date(Date.UTC(2026, 10, 24) + index * 1000).toISOString();
+  const request = makeRequest({
+    id: `req_${randomBytes(12).toString("base64url")}`,
+    taskDescription: `Refund order ${100_000 + index}`,
+    decisionData: { amount: 50 + (index % 500), currency: "USD", order: `A-${index}`, customer: { id: `cus_${index}`, tier: "silver" } },
+    contextHash: createHash("sha256").update(String(index)).digest("hex"),
+    createdAt: at,
+    updatedAt: at,
+    surfaceRef: { type: "issue", number: index + 1, url: `https://github.com/${REPO}/issues/${index + 1}` },
+    evaluation: { outcome: { type: "human", reason: "no rule matched" }, rules: [{ ruleId: "small-refunds", matched: false }], closestRuleId: "small-refunds", configError: null },
+  });
+  const audit = [makeAudit(request), makeAudit(request, { event: "surface_opened", actor: { type: "system", reason: "surface opened" } })];
+  return JSON.parse(JSON.stringify({ request, audit })) as { request: ApprovalRequest; audit: AuditEntry[] };
+}
+
+function* range(count: number): Generator<number> {
+  for (let i = 0; i < count; i++) yield i;
+}
+
+function heapUsed(): number {
+  forceGc();
+  forceGc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
+/** Runs in the child: builds `count` requests in `holder` and reports the heap they take. */
+async function measureHere(holder: Holder, count: number): Promise<MemoryRow> {
+  const gc = typeof (globalThis as { gc?: unknown }).gc === "function";
+  if (holder === "plain Map") {
+    const before = heapUsed();
+    const map = new Map<string, { request: ApprovalRequest; audit: AuditEntry[] }>();
+    for (let i = 0; i < count; i++) {
+      const item = pendingRequest(i);
+      map.set(item.request.id, item);
+    }
+    const after = heapUsed();
+    if (map.size !== count) throw new Error("lost requests");
+    return { holder, requests: count, heapBytes: after - before, diskBytes: null, reopenMs: null, gc };
+  }
+  const bench = await openEmbedded();
+  try {
+    const before = heapUsed();
+    await forEachConcurrently(range(count), 256, async (i) => {
+      const { request, audit } = pendingRequest(i);
+      await bench.store.create(request, { audit });
+    });
+    const after = heapUsed();
+    if (bench.store.stats().requests !== count) throw new Error("lost requests");
+    await bench.store.close();
+    const diskBytes = await dirBytes(bench.dir);
+    const start = now();
+    const reopened = await createEmbeddedStore({ dir: bench.dir });
+    const reopenMs = now() - start;
+    if (reopened.stats().requests !== count) throw new Error("lost requests on reopening");
+    await reopened.close();
+    return { holder, requests: count, heapBytes: after - before, diskBytes, reopenMs, gc };
+  } finally {
+    await bench.dispose();
+  }
+}
+
+/** Starts this file in a child with `--expose-gc` and reads its answer. */
+function measureInChild(holder: Holder, count: number): Promise<MemoryRow> {
+  const file = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", file, "--child", holder, String(count)], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`the memory child exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "") as MemoryRow);
+      } catch (error) {
+        reject(new Error(`the memory child answered ${JSON.stringify(out.slice(-300))}`, { cause: error }));
+      }
+    });
+  });
+}
+
+export async function runStoreMemoryBench(): Promise<MemoryRow[]> {
+  const count = size("BENCH_MEMORY_REQUESTS", 100_000, 10_000);
+  return [await measureInChild("plain Map", count), await measureInChild("embedded store", count)];
+}
+
+export function formatMemoryRows(rows: MemoryRow[]): string {
+  const floor = rows.find((row) => row.holder === "plain Map");
+  const per100k = (row: MemoryRow, bytes: number) => (bytes * 100_000) / row.requests;
+  const table = formatTable(
+    ["held in", "requests", "heap", "heap per 100k", "bytes/request", "÷ plain Map", "disk per 100k", "reopen ms"],
+    rows.map((row) => [
+      row.holder,
+      fmt.int(row.requests),
+      fmt.mb(row.heapBytes),
+      fmt.mb(per100k(row, row.heapBytes)),
+      fmt.int(row.heapBytes / row.requests),
+      floor ? fmt.ratio(row.heapBytes / floor.heapBytes) : "–",
+      row.diskBytes === null ? "–" : fmt.mb(per100k(row, row.diskBytes)),
+      row.reopenMs === null ? "–" : fmt.ms(row.reopenMs),
+    ]),
+  );
+  return rows.every((row) => row.gc) ? table : `${table}\n\n(no --expose-gc in the child: heap read without a forced GC)`;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === "--child") {
+  const holder = process.argv[3] as Holder;
+  const row = await measureHere(holder, Number(process.argv[4]));
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
