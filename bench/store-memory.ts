@@ -3,10 +3,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseConfig } from "../src/config/parse-config.js";
+import { buildRequest, type NewRequestInput } from "../src/core/build-request.js";
+import { evaluatePolicy } from "../src/core/policy.js";
 import type { ApprovalRequest, AuditEntry } from "../src/core/types.js";
 import { createEmbeddedStore } from "../src/store/embedded-store.js";
-import { makeAudit, makeRequest } from "../test/support/fixtures.js";
-import { fmt, forceGc, forEachConcurrently, formatTable, now, openEmbedded, REPO, size } from "./support.js";
+import { AGENT } from "../test/support/app-harness.js";
+import { makeAudit } from "../test/support/fixtures.js";
+import { fmt, forceGc, forEachConcurrently, formatTable, now, openEmbedded, POLICY, REPO, size } from "./support.js";
 
 /**
  * Heap the embedded store holds per 100k pending requests (each with its two audit entries,
@@ -27,20 +31,57 @@ export interface MemoryRow {
 
 type Holder = MemoryRow["holder"];
 
-/** A pending request as hitl stores it, every string its own allocation as when parsed from a body. */
-function pendingRequest(index: number): { request: ApprovalRequest; audit: AuditEntry[] } {
+/** A pending request on its issue as the engine builds it (buildRequest, then evaluatePolicy), and its two audit entries. */
+async function template(): Promise<{ request: ApprovalRequest; audit: AuditEntry[] }> {
+  const parsed = parseConfig(POLICY, ".hitl.yml");
+  if (!parsed.ok) throw new Error("the bench policy does not parse");
+  const at = new Date(Date.UTC(2026, 10, 24));
+  const input: NewRequestInput = {
+    repo: REPO,
+    taskDescription: "Refund order 120",
+    approvalReason: "Refunds over $50 need a human",
+    decisionData: { amount: 120, currency: "USD", order: "A-1234", customer: { id: "cus_42", tier: "silver" } },
+    availableActions: [
+      { id: "approve", label: "Refund", impact: "Customer gets $120 back" },
+      { id: "reject", label: "Deny", impact: "Ticket goes back to support" },
+    ],
+    priority: "high",
+    deadline: "2099-12-01T12:00:00Z",
+    fallback: { type: "abort", reason: "nobody answered" },
+    surface: { type: "issue" },
+    approvers: ["alice", "@octo-org/finance"],
+    requestType: "refund",
+    callbackUrl: "https://agent.example/hooks/hitl",
+  };
+  const built = buildRequest(input, parsed.config, { id: "req_template", now: at, requestedBy: AGENT.name, installationId: 1 });
+  const evaluation = await evaluatePolicy({
+    config: parsed.config,
+    configError: null,
+    facts: { decisionData: built.decisionData, requestType: built.requestType, riskScore: built.riskScore, confidence: built.confidence, availableActions: built.availableActions },
+    now: at,
+    takeUse: async () => true,
+  });
+  if (evaluation.outcome.type !== "human") throw new Error("the template request should need a person");
+  const request: ApprovalRequest = { ...built, evaluation, surfaceRef: { type: "issue", number: 1, url: `https://github.com/${REPO}/issues/1` } };
+  return { request, audit: [makeAudit(request), makeAudit(request, { event: "surface_opened", actor: { type: "system", reason: "surface opened" } })] };
+}
+
+/** The template made the `index`-th request: its own id, text, data, times and issue; every string its own allocation, as when parsed from a body. */
+function pendingRequest(base: { request: ApprovalRequest; audit: AuditEntry[] }, index: number): { request: ApprovalRequest; audit: AuditEntry[] } {
   const at = new Date(Date.UTC(2026, 10, 24) + index * 1000).toISOString();
-  const request = makeRequest({
-    id: `req_${randomBytes(12).toString("base64url")}`,
+  const id = `req_${randomBytes(12).toString("base64url")}`;
+  const number = index + 1;
+  const request: ApprovalRequest = {
+    ...base.request,
+    id,
     taskDescription: `Refund order ${100_000 + index}`,
     decisionData: { amount: 50 + (index % 500), currency: "USD", order: `A-${index}`, customer: { id: `cus_${index}`, tier: "silver" } },
     contextHash: createHash("sha256").update(String(index)).digest("hex"),
     createdAt: at,
     updatedAt: at,
-    surfaceRef: { type: "issue", number: index + 1, url: `https://github.com/${REPO}/issues/${index + 1}` },
-    evaluation: { outcome: { type: "human", reason: "no rule matched" }, rules: [{ ruleId: "small-refunds", matched: false }], closestRuleId: "small-refunds", configError: null },
-  });
-  const audit = [makeAudit(request), makeAudit(request, { event: "surface_opened", actor: { type: "system", reason: "surface opened" } })];
+    surfaceRef: { type: "issue", number, url: `https://github.com/${REPO}/issues/${number}` },
+  };
+  const audit = base.audit.map((entry, i) => ({ ...entry, id: `aud_${id}_${i}`, requestId: id, at, contextHash: request.contextHash }));
   return JSON.parse(JSON.stringify({ request, audit })) as { request: ApprovalRequest; audit: AuditEntry[] };
 }
 
@@ -63,11 +104,12 @@ async function dirBytes(dir: string): Promise<number> {
 /** Runs in the child: builds `count` requests in `holder` and reports the heap they take. */
 async function measureHere(holder: Holder, count: number): Promise<MemoryRow> {
   const gc = typeof (globalThis as { gc?: unknown }).gc === "function";
+  const base = await template();
   if (holder === "plain Map") {
     const before = heapUsed();
     const map = new Map<string, { request: ApprovalRequest; audit: AuditEntry[] }>();
     for (let i = 0; i < count; i++) {
-      const item = pendingRequest(i);
+      const item = pendingRequest(base, i);
       map.set(item.request.id, item);
     }
     const after = heapUsed();
@@ -78,7 +120,7 @@ async function measureHere(holder: Holder, count: number): Promise<MemoryRow> {
   try {
     const before = heapUsed();
     await forEachConcurrently(range(count), 256, async (i) => {
-      const { request, audit } = pendingRequest(i);
+      const { request, audit } = pendingRequest(base, i);
       await bench.store.create(request, { audit });
     });
     const after = heapUsed();
@@ -127,7 +169,7 @@ export function formatMemoryRows(rows: MemoryRow[]): string {
   const floor = rows.find((row) => row.holder === "plain Map");
   const per100k = (row: MemoryRow, bytes: number) => (bytes * 100_000) / row.requests;
   const table = formatTable(
-    ["held in", "requests", "heap", "heap per 100k", "bytes/request", "÷ plain Map", "disk per 100k", "reopen ms"],
+    ["held in", "requests", "heap", "heap per 100k", "bytes/request", "÷ plain Map", "on disk per 100k", "reopen ms"],
     rows.map((row) => [
       row.holder,
       fmt.int(row.requests),
