@@ -141,9 +141,9 @@ async function conflictingDecisions(cluster: Cluster, rounds: number, betweenRou
   const opened: Array<{ id: string; issue: number }> = [];
   for (let round = 0; round < rounds; round++) {
     if (round > 0) await betweenRounds?.();
-    const request = await openRequest(cluster, cluster.bases[round % 2]);
+    const request = await openRequest(cluster, round % 2 === 0 ? cluster.bases[0] : cluster.bases[1]);
     // Alternate which instance gets which command, so neither side is always first in line.
-    const [approveAt, rejectAt] = round % 2 === 0 ? cluster.bases : [cluster.bases[1], cluster.bases[0]];
+    const [approveAt, rejectAt] = round % 2 === 0 ? [cluster.bases[0], cluster.bases[1]] : [cluster.bases[1], cluster.bases[0]];
     const answers = await Promise.all([
       comment(approveAt, PAYMENTS, request.issue, "/approve fine by me", "alice"),
       comment(rejectAt, PAYMENTS, request.issue, "/reject not this one", "bob"),
@@ -295,7 +295,9 @@ describe("two server processes (src/main.ts) on one Redis", () => {
   let cluster: Cluster;
 
   /** Waits (bounded) until the processes ran every job they queued. */
-  const jobsDone = () => waitFor("every job to run", async () => ((await store.pendingJobs()).length === 0 ? true : undefined), 60_000, 200);
+  async function jobsDone(): Promise<void> {
+    await waitFor("every job to run", async () => ((await store.pendingJobs()).length === 0 ? true : undefined), 60_000, 200);
+  }
   /** Jobs run on their own in the processes; once none is left, a few more ticks of both, to catch anything done twice. */
   async function settle(): Promise<void> {
     await jobsDone();
