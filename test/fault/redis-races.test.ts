@@ -17,7 +17,10 @@ import {
   startServerProcess,
   uniquePrefix,
   waitFor,
+  startGatedProxy,
+  within,
   type CallbackReceiver,
+  type GatedProxy,
   type RedisServer,
   type ServerProcess,
 } from "./support.js";
@@ -379,4 +382,111 @@ describe("two server processes (src/main.ts) on one Redis", () => {
     expect(callbacks.received.filter((c) => c.requestId === ladder.json.id)).toEqual([]);
     for (const server of servers) expect(server.exited(), server.output()).toBe(false);
   }, 120_000);
+});
+
+/**
+ * The sweep on one instance racing the other writers on another: a request that expires while
+ * its issue is being posted, and an escalation whose issue update is still to be retried when a
+ * person decides. A pass-through proxy in front of the GitHub stand-in holds one call of
+ * instance A at an exact point while instance B acts.
+ */
+describe("the sweep on one instance racing writes on the other", () => {
+  const T0 = new Date("2026-11-24T09:00:00.000Z");
+  const at = (hours: number) => new Date(T0.getTime() + hours * 3_600_000);
+  let prefix: string;
+  let github: GitHubStandIn;
+  let proxy: GatedProxy;
+  let callbacks: CallbackReceiver;
+  let stores: Store[];
+  let a: AppHarness;
+  let b: AppHarness;
+  const drain = async () => {
+    for (let i = 0; i < 2; i++) await Promise.all([a.runtime.jobs.run(), b.runtime.jobs.run()]);
+  };
+  const setNow = (date: Date) => {
+    a.setNow(date);
+    b.setNow(date);
+  };
+
+  beforeEach(async () => {
+    prefix = uniquePrefix("sweep-race");
+    github = await startGitHubStandIn(seed(LADDER_POLICY));
+    proxy = await startGatedProxy(github.url);
+    callbacks = await startCallbackReceiver();
+    stores = [openRedisStore(REDIS_URL, prefix), openRedisStore(REDIS_URL, prefix), openRedisStore(REDIS_URL, prefix)];
+    const channels = [{ name: "oncall", url: `${callbacks.url}/oncall`, kind: "webhook" as const }];
+    a = await startApp({ githubUrl: proxy.url, store: stores[0], now: T0, channels });
+    b = await startApp({ githubUrl: github.url, store: stores[1], now: T0, channels });
+  });
+
+  afterEach(async () => {
+    await a?.close();
+    await b?.close();
+    for (const store of stores ?? []) await store.close();
+    await proxy?.close();
+    await github?.close();
+    await callbacks?.close();
+    await deleteKeys(REDIS_URL, prefix);
+  });
+
+  it("closes the issue of a request that expired while its issue was being posted", async () => {
+    const gate = proxy.hold("POST", `/repos/${PAYMENTS}/issues`);
+    const opening = callApi(a.url, "POST", "/requests", {
+      token: AGENT.token,
+      body: requestBody(callbacks.url, { approvers: ["alice"], deadline: at(1).toISOString() }),
+    });
+    await within("instance A posting the issue", gate.held, 20_000);
+
+    // Meanwhile instance B's sweep finds the request past its deadline.
+    b.setNow(at(2));
+    expect(await b.runtime.sweep()).toMatchObject({ ran: true, expired: 1 });
+    await b.runtime.jobs.run();
+    gate.release();
+    const opened = await opening;
+    expect(opened.status, opened.text).toBe(201);
+    const issue = opened.json.surface_number as number;
+    expect(issue).toEqual(expect.any(Number));
+    setNow(at(2));
+    await drain();
+
+    const shown = (await callApi(b.url, "GET", `/requests/${opened.json.id}`, { token: AGENT.token })).json;
+    expect(shown).toMatchObject({ status: "expired", surface_number: issue });
+    expect(callbacks.received.filter((c) => c.requestId === opened.json.id).map((c) => c.event)).toEqual(["request.expired"]);
+    // The issue must not stay open, labelled pending, for a request that is over.
+    expect(closesOf(github, PAYMENTS, issue).map((c) => (c.body as { labels: string[] }).labels[0])).toEqual(["hitl:expired"]);
+    expect(await stores[2]!.pendingJobs()).toEqual([]);
+  });
+
+  it("does not escalate on GitHub a request decided while its escalation's issue update waited for a retry", async () => {
+    const created = await callApi(a.url, "POST", "/requests", {
+      token: AGENT.token,
+      body: { repo: LADDER, task_description: "Refund order 77", approval_reason: "Large refund", decision_data: { amount: 900 }, callback_url: `${callbacks.url}/cb` },
+    });
+    expect(created.status, created.text).toBe(201);
+    const issue = created.json.surface_number as number;
+
+    // Level 1 fires on A; GitHub fails the reassignment, so the issue update is retried later.
+    github.failNext({ method: "PATCH", path: issuePath(LADDER, issue) }, [{ status: 502 }]);
+    setNow(at(1));
+    expect(await a.runtime.sweep()).toMatchObject({ escalated: 1 });
+    await drain();
+    expect(commentsOn(github, LADDER, issue)).toEqual([]);
+
+    // Bob, the level-1 approver, decides on B before the retry comes due.
+    const decision = await comment(b.url, LADDER, issue, "/approve covering for alice", "bob");
+    expect(decision.status).toBe(200);
+    await drain();
+    expect((await callApi(b.url, "GET", `/requests/${created.json.id}`, { token: AGENT.token })).json).toMatchObject({ status: "approved", decision: { decided_by: { login: "bob" } } });
+    expect(closesOf(github, LADDER, issue)).toHaveLength(1);
+
+    // The retry comes due: the request is decided, so there is nothing to escalate on GitHub.
+    setNow(new Date(at(1).getTime() + 10 * 60_000));
+    await drain();
+    const comments = commentsOn(github, LADDER, issue);
+    expect(comments.filter((text) => /escalated to you/.test(text)), "no escalation notice on a decided request").toEqual([]);
+    expect(comments).toHaveLength(1);
+    const successfulReassignments = reassignmentsOf(github, LADDER, issue).filter((c) => c.status === 200);
+    expect(successfulReassignments, "a closed, decided issue is not reassigned").toEqual([]);
+    expect(await stores[2]!.pendingJobs()).toEqual([]);
+  });
 });
