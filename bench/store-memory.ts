@@ -7,10 +7,10 @@ import { parseConfig } from "../src/config/parse-config.js";
 import { buildRequest, type NewRequestInput } from "../src/core/build-request.js";
 import { evaluatePolicy } from "../src/core/policy.js";
 import type { ApprovalRequest, AuditEntry } from "../src/core/types.js";
-import { createEmbeddedStore } from "../src/store/embedded-store.js";
+import { createEmbeddedStore, type EmbeddedStore } from "../src/store/embedded-store.js";
 import { AGENT } from "../test/support/app-harness.js";
 import { makeAudit } from "../test/support/fixtures.js";
-import { fmt, forceGc, forEachConcurrently, formatTable, now, openEmbedded, POLICY, REPO, size } from "./support.js";
+import { fmt, forceGc, forEachConcurrently, formatTable, now, openEmbedded, POLICY, REPO, size, summarize } from "./support.js";
 
 /**
  * Heap the embedded store holds per 100k pending requests (each with its two audit entries,
@@ -22,10 +22,17 @@ export interface MemoryRow {
   holder: "plain Map" | "embedded store";
   requests: number;
   heapBytes: number;
-  /** Snapshot and journal on disk (store only). */
+  /** Snapshot and journal on disk (store only), once it held `diskRequests`. */
   diskBytes: number | null;
+  diskRequests: number | null;
   /** Reopening the directory: loading the snapshot and replaying the journal (store only). */
   reopenMs: number | null;
+  /**
+   * Store only: creates of further requests, 8 at a time, until the journal compacted once (it
+   * rewrites the snapshot when the journal reaches 64 MiB): their p50, and the longest, which
+   * waited for the compaction. Null when no compaction came within the bound.
+   */
+  writes: { count: number; p50Ms: number; maxMs: number } | null;
   gc: boolean;
 }
 
@@ -114,7 +121,7 @@ async function measureHere(holder: Holder, count: number): Promise<MemoryRow> {
     }
     const after = heapUsed();
     if (map.size !== count) throw new Error("lost requests");
-    return { holder, requests: count, heapBytes: after - before, diskBytes: null, reopenMs: null, gc };
+    return { holder, requests: count, heapBytes: after - before, diskBytes: null, diskRequests: null, reopenMs: null, writes: null, gc };
   }
   const bench = await openEmbedded();
   try {
@@ -125,17 +132,39 @@ async function measureHere(holder: Holder, count: number): Promise<MemoryRow> {
     });
     const after = heapUsed();
     if (bench.store.stats().requests !== count) throw new Error("lost requests");
+    const writes = await untilCompaction(bench.store, base, count);
+    const held = bench.store.stats().requests;
     await bench.store.close();
     const diskBytes = await dirBytes(bench.dir);
     const start = now();
     const reopened = await createEmbeddedStore({ dir: bench.dir });
     const reopenMs = now() - start;
-    if (reopened.stats().requests !== count) throw new Error("lost requests on reopening");
+    if (reopened.stats().requests !== held) throw new Error("lost requests on reopening");
     await reopened.close();
-    return { holder, requests: count, heapBytes: after - before, diskBytes, reopenMs, gc };
+    return { holder, requests: count, heapBytes: after - before, diskBytes, diskRequests: held, reopenMs, writes, gc };
   } finally {
     await bench.dispose();
   }
+}
+
+/** Creates requests 8 at a time until the journal compacts once (at most 60k), timing each. */
+async function untilCompaction(store: EmbeddedStore, base: Awaited<ReturnType<typeof template>>, from: number): Promise<MemoryRow["writes"]> {
+  const compactions = store.stats().compactions;
+  const latencies: number[] = [];
+  let next = from;
+  while (store.stats().compactions === compactions && latencies.length < 60_000) {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const { request, audit } = pendingRequest(base, next++);
+        const start = now();
+        await store.create(request, { audit });
+        latencies.push(now() - start);
+      }),
+    );
+  }
+  if (store.stats().compactions === compactions) return null;
+  const stats = summarize(latencies);
+  return { count: latencies.length, p50Ms: stats.p50, maxMs: stats.max };
 }
 
 /** Starts this file in a child with `--expose-gc` and reads its answer. */
@@ -169,7 +198,7 @@ export function formatMemoryRows(rows: MemoryRow[]): string {
   const floor = rows.find((row) => row.holder === "plain Map");
   const per100k = (row: MemoryRow, bytes: number) => (bytes * 100_000) / row.requests;
   const table = formatTable(
-    ["held in", "requests", "heap", "heap per 100k", "bytes/request", "÷ plain Map", "on disk per 100k", "reopen ms"],
+    ["held in", "requests", "heap", "heap per 100k", "bytes/request", "÷ plain Map", "on disk per 100k", "reopen ms", "write p50 ms", "longest write ms", "writes"],
     rows.map((row) => [
       row.holder,
       fmt.int(row.requests),
@@ -177,11 +206,23 @@ export function formatMemoryRows(rows: MemoryRow[]): string {
       fmt.mb(per100k(row, row.heapBytes)),
       fmt.int(row.heapBytes / row.requests),
       floor ? fmt.ratio(row.heapBytes / floor.heapBytes) : "–",
-      row.diskBytes === null ? "–" : fmt.mb(per100k(row, row.diskBytes)),
+      row.diskBytes === null || !row.diskRequests ? "–" : fmt.mb((row.diskBytes * 100_000) / row.diskRequests),
       row.reopenMs === null ? "–" : fmt.ms(row.reopenMs),
+      row.writes ? fmt.ms(row.writes.p50Ms) : "–",
+      row.writes ? fmt.ms(row.writes.maxMs) : "–",
+      row.writes ? fmt.int(row.writes.count) : "–",
     ]),
   );
-  return rows.every((row) => row.gc) ? table : `${table}\n\n(no --expose-gc in the child: heap read without a forced GC)`;
+  const notes: string[] = [];
+  const store = rows.find((row) => row.diskRequests);
+  if (store?.diskRequests) {
+    notes.push(
+      `Heap read after seeding ${fmt.int(store.requests)}; then creates 8 at a time until the journal compacted once (writes, their p50 and the longest), ` +
+        `then the size on disk and a timed reopen, with ${fmt.int(store.diskRequests)} requests in the store.`,
+    );
+  }
+  if (!rows.every((row) => row.gc)) notes.push("No --expose-gc in the child: heap read without a forced GC.");
+  return notes.length ? `${table}\n\n${notes.join("\n")}` : table;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === "--child") {

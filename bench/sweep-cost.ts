@@ -119,7 +119,7 @@ export async function runSweepCostBench(options: { redis: boolean }): Promise<{ 
   const sizes = [size("BENCH_SWEEP_1", 1_000, 1_000), size("BENCH_SWEEP_2", 10_000, 5_000), size("BENCH_SWEEP_3", 100_000, 10_000)];
   const redisMax = size("BENCH_SWEEP_REDIS_MAX", 100_000, 10_000);
   const due = size("BENCH_SWEEP_DUE", 10, 10);
-  const sweeps = Math.max(1, size("BENCH_SWEEPS", 15, 5));
+  const sweeps = Math.max(1, size("BENCH_SWEEPS", 30, 5));
   const rows: SweepRow[] = [];
   const embedded = await openEmbedded();
   try {
