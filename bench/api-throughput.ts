@@ -161,7 +161,7 @@ export async function runApiThroughputBench(options: { redis: boolean }): Promis
 
 export function formatApiRows(rows: ApiRow[]): string {
   return formatTable(
-    ["store", "path", "in repo", "requests", "hitl req/s", "p50 ms", "p99 ms", "bare req/s", "p50 ms", "p99 ms", "req/s ratio", "p50 ratio"],
+    ["store", "path", "in repo", "requests", "hitl req/s", "hitl p50 ms", "hitl p99 ms", "bare req/s", "bare p50 ms", "bare p99 ms", "req/s hitl÷bare", "p50 hitl÷bare"],
     rows.map((row) => [
       row.store,
       row.path === "rule" ? "decided by rule" : "opens an issue",
