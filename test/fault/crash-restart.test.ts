@@ -117,6 +117,17 @@ function issuesByRequest(github: GitHubStandIn): Map<string, number[]> {
   return byRequest;
 }
 
+/** How many issue creations GitHub answered 201 for, by request, from the stand-in's calls. */
+function issueCreations(github: GitHubStandIn): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const call of github.callsTo("POST", `/repos/${REPO}/issues`)) {
+    const body = (call.body as { body?: string } | undefined)?.body;
+    const id = call.status === 201 && body ? findRequestMarker(body) : null;
+    if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
 const reassignedTo = (github: GitHubStandIn, issue: number, login: string) =>
   github.callsTo("PATCH", `/repos/${REPO}/issues/${issue}`).some((call) => JSON.stringify((call.body as { assignees?: unknown }).assignees) === JSON.stringify([login]));
 
@@ -320,6 +331,7 @@ describe.each(["embedded", "redis"] as const)("kill -9 during a burst, then rest
 
       // One issue per request, never two.
       for (const [id, numbers] of issuesByRequest(github)) expect(numbers, `issues of ${id}`).toHaveLength(1);
+      for (const [id, count] of issueCreations(github)) expect(count, `issues created for ${id}`).toBe(1);
 
       await second.stop();
       expect(second.output()).not.toContain("error while stopping");
@@ -346,6 +358,7 @@ describe.each(["embedded", "redis"] as const)("kill -9 during a burst, then rest
         expect(reassignedTo(github, stored!.surfaceRef!.number, "bob"), `reassignment of ${request.id}`).toBe(true);
       }
       for (const [id, numbers] of byRequest) expect(numbers, `issues of ${id}`).toHaveLength(1);
+      for (const [id, count] of issueCreations(github)) expect(count, `issues created for ${id}`).toBe(1);
       // Every acknowledged request that is pending now has its issue, idempotent replays included.
       for (const ack of requestAcks.filter((a) => a.kind === "issue")) {
         const stored = await store.get(ack.id);
