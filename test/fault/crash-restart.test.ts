@@ -243,7 +243,15 @@ describe.each(["embedded", "redis"] as const)("kill -9 during a burst, then rest
       // have been climbed before the kill.
       open("issue", 6, null);
       open("issue", 7, null);
-      await sleep(500);
+      await waitFor(
+        "the last two requests to be stored",
+        async () => {
+          const stored = await listAll(first.base);
+          return ["Crash issue 6", "Crash issue 7"].every((task) => stored.some((request) => request.task_description === task)) ? true : undefined;
+        },
+        patienceMs,
+        50,
+      );
       const killedAt = Date.now();
       await first.kill9();
       await Promise.allSettled(inflight);
