@@ -26,6 +26,10 @@ const server = await run(
     maxBodyBytes: env.HITL_MAX_BODY_BYTES,
     onReady: (ready) => (runtime = ready),
   }),
+  // REDIS_URL is hitl's store. Probot would also take it for a rate-limit queue shared by all
+  // replicas, with keys outside HITL_REDIS_PREFIX and a client it installs at run time; each
+  // process spaces its own GitHub writes instead.
+  { env: { ...process.env, REDIS_URL: undefined } },
 );
 
 async function shutdown(signal: string): Promise<void> {

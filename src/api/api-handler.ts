@@ -181,7 +181,7 @@ export function createApiHandler(deps: ApiDeps) {
         sendError(res, error.status, error.code, error.message, error.issues);
       } else if (error instanceof StoreUnavailableError) {
         deps.log.error({ err: error }, "store unavailable");
-        sendError(res, 503, "store_unavailable", "The request store is unavailable; nothing was changed. Retry shortly.");
+        sendError(res, 503, "store_unavailable", "The request store did not answer. Retry shortly with the same Idempotency-Key: a request is never created twice.");
       } else if (typeof (error as { status?: unknown }).status === "number") {
         deps.log.error({ err: error, path: url.pathname }, "GitHub call failed");
         sendError(res, 502, "github_unavailable", `GitHub answered HTTP ${(error as { status: number }).status}; nothing was created. Retry shortly.`);

@@ -1,4 +1,4 @@
-import type { ApprovalRequest, Decider, Decision, DecisionVia, FinalStatus } from "./types.js";
+import type { ApprovalRequest, AuditEvent, Decider, Decision, DecisionVia, FinalStatus } from "./types.js";
 
 export interface DecisionInput {
   action: string;
@@ -52,4 +52,11 @@ export function finish(
     updatedAt: at,
     escalation: { ...request.escalation, nextAt: null },
   };
+}
+
+/** The audit event that ended a request, for a surface to say the right thing. */
+export function finalEvent(request: ApprovalRequest): AuditEvent {
+  if (request.status === "expired") return "expired";
+  if (request.status === "cancelled") return "cancelled";
+  return "decided";
 }

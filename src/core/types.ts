@@ -39,6 +39,11 @@ export interface SurfaceRef {
   headSha?: string;
   /** Pull requests only: the author, who may not approve their own change. */
   author?: string;
+  /**
+   * The request had already ended when its surface was posted; the job that ended it found no
+   * surface, and a `surface_opened` job updates it instead.
+   */
+  openedAfterEnd?: boolean;
 }
 
 /** Who or what made a decision. */

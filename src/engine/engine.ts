@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
 import { buildRequest, type NewRequestInput } from "../core/build-request.js";
-import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
+import { applyDecision, finalEvent, finish, type DecisionInput } from "../core/decide.js";
 import { evaluatePolicy } from "../core/policy.js";
 import { allowedApprovers, nextDueAt } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind, RequestStatus } from "../core/types.js";
@@ -141,8 +141,13 @@ export function createEngine(deps: EngineDeps) {
       : [];
     const surfaceRef = await github.openSurface(current, { recent, attempt, ...(pull ? { pull } : {}) });
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
-      const next = { ...current, surfaceRef, updatedAt: clock().toISOString() };
-      const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef })], []);
+      const next: ApprovalRequest = { ...current, surfaceRef, updatedAt: clock().toISOString() };
+      // Ended (decided, expired, cancelled) while it was being posted: the job that ended it found
+      // no surface to update, so this one brings the surface up to date, once.
+      const ended = next.status !== "pending";
+      if (ended) next.surfaceRef = { ...surfaceRef, openedAfterEnd: true };
+      const catchUp = ended ? [job(next, "sync_surface", "surface_opened")] : [];
+      const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef })], catchUp);
       if (stored) return stored;
       current = await mustGet(current.id);
       if (current.surfaceRef) return current;

@@ -4,6 +4,10 @@ import { escalationMessage, type Channel } from "../notify/channels.js";
 import type { Engine, EngineDeps } from "./engine.js";
 import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
 
+/** Surface updates that only make sense while the request still waits for a decision. */
+const PENDING_ONLY_EVENTS = new Set(["escalated", "warned", "delegated"]);
+const FINAL_EVENTS = new Set(["decided", "expired", "cancelled"]);
+
 export interface JobRunnerDeps extends EngineDeps {
   /** The agent's token by agent name: callbacks are signed with it. */
   agentSecret: (agentName: string) => string | undefined;
@@ -33,12 +37,16 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         await engine.resume(request.id, job.attempts + 1);
         return;
       case "sync_surface":
+        if (request.status !== "pending" && PENDING_ONLY_EVENTS.has(job.reason)) return;
+        // The surface came after the end; its own `surface_opened` job shows the outcome once.
+        if (FINAL_EVENTS.has(job.reason) && request.surfaceRef?.openedAfterEnd) return;
         if (request.surfaceRef) {
           const changed = await github.syncSurface(request, job.reason);
           if (changed) await engine.recordSurface(request.id, changed);
         } else if (request.status === "pending") throw new Error("the surface is not open yet");
         return;
       case "notify": {
+        if (request.status !== "pending") return;
         const channel = deps.channels?.find((candidate) => candidate.name === job.channel);
         if (!channel) {
           log.warn({ requestId: request.id, channel: job.channel }, "escalation names a channel that is not configured (HITL_CHANNEL_<NAME>); skipped");

@@ -2,6 +2,7 @@ import { splitApprovers } from "../core/authorize.js";
 import { renderDecisionComment, renderEscalationComment, renderWarningComment } from "../core/render/comments.js";
 import { requestMarker } from "../core/render/markers.js";
 import { renderIssueTitle, renderRequestBody } from "../core/render/request-markdown.js";
+import { finalEvent } from "../core/decide.js";
 import { currentApprovers } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
@@ -58,7 +59,8 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
   if (!request.surfaceRef) return;
   const { owner, repo } = splitRepo(request.repo);
   const issue = { owner, repo, issue_number: request.surfaceRef.number };
-  switch (reason) {
+  const event = reason === "surface_opened" && request.status !== "pending" ? finalEvent(request) : reason;
+  switch (event) {
     case "decided":
     case "expired":
     case "cancelled":

@@ -1,7 +1,7 @@
 import { Redis } from "@upstash/redis";
 import { createEmbeddedStore } from "./embedded-store.js";
 import { createRedisStore } from "./redis-store.js";
-import { createRespRequester, describeUrl } from "./resp-requester.js";
+import { createRespRequester, describeUrl, STORE_COMMAND_TIMEOUT_MS } from "./resp-requester.js";
 import type { Store } from "./store.js";
 
 export interface StoreEnv {
@@ -15,7 +15,7 @@ export interface StoreEnv {
 export type StoreKind = "embedded" | "redis" | "upstash";
 
 /** How long one call to Upstash may take, retries included, before the store reports it unavailable. */
-const UPSTASH_TIMEOUT_MS = 10_000;
+const UPSTASH_TIMEOUT_MS = STORE_COMMAND_TIMEOUT_MS;
 
 /**
  * Picks the store from the environment: Upstash over REST when both UPSTASH_REDIS_REST_URL and

@@ -176,9 +176,10 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     async claimDelivery(deliveryId, ttlMs) {
       usable();
       const at = now().getTime();
-      if (state.delivery(deliveryId, at)) return read(false);
+      const mark = state.delivery(deliveryId, at);
+      if (mark) return read(mark.state === "done" ? "done" : "in_hand");
       await commit({ deliveries: [{ id: deliveryId, state: "claimed", expiresAt: at + ttlMs }] });
-      return true;
+      return "claimed";
     },
 
     async finishDelivery(deliveryId, ok) {

@@ -179,6 +179,14 @@ return 1
 `;
 
 /** KEYS: the counter. ARGV: max. The count after taking, or -1 when none is left. */
+/** KEYS[1] the delivery; ARGV[1] claim ttl ms. Answers claimed, in_hand or done. */
+export const CLAIM_DELIVERY = `
+if redis.call("SET", KEYS[1], "claimed", "NX", "PX", ARGV[1]) then return "claimed" end
+local state = redis.call("GET", KEYS[1])
+if state == "done" then return "done" end
+return "in_hand"
+`;
+
 export const TAKE_USE = `
 local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
 if taken >= tonumber(ARGV[1]) then return -1 end

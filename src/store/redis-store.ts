@@ -137,8 +137,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async claimDelivery(deliveryId, ttlMs) {
-      const set = await call("claim a delivery", () => redis.set(`${prefix}delivery:${deliveryId}`, "claimed", { nx: true, px: ttlMs }));
-      return set === "OK";
+      const key = `${prefix}delivery:${deliveryId}`;
+      const claimed = await evaluate("claim a delivery", scripts.CLAIM_DELIVERY, [ttlMs], [key]);
+      return claimed === "claimed" || claimed === "done" ? claimed : "in_hand";
     },
 
     async finishDelivery(deliveryId, ok) {

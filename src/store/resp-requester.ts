@@ -1,6 +1,12 @@
 import type { Requester, UpstashRequest, UpstashResponse } from "@upstash/redis";
 import { Redis as IORedis, ReplyError, type RedisOptions } from "ioredis";
 
+/**
+ * A store call gives up after this long: well under the 9 s after which Probot answers a
+ * webhook "still processing", so a stuck store fails the delivery instead of acknowledging it.
+ */
+export const STORE_COMMAND_TIMEOUT_MS = 5_000;
+
 export interface RespRequesterOptions {
   /** How long a call waits for a connection that is being made before it fails. Default 2000 ms. */
   connectTimeoutMs?: number;
@@ -36,7 +42,7 @@ export function createRespRequester(url: string, options: RespRequesterOptions =
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectTimeout: connectTimeoutMs,
-    commandTimeout: options.commandTimeoutMs ?? 10_000,
+    commandTimeout: options.commandTimeoutMs ?? STORE_COMMAND_TIMEOUT_MS,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
     ...options.ioredis,
   });

@@ -6,6 +6,8 @@ export interface Effects {
   jobs?: Job[];
 }
 
+export type DeliveryClaim = "claimed" | "in_hand" | "done";
+
 export interface ListQuery {
   repo?: string;
   status?: RequestStatus;
@@ -80,10 +82,11 @@ export interface Store {
   pendingJobs(): Promise<Job[]>;
 
   /**
-   * Marks a webhook delivery as being handled. True the first time for an id; false while it is
-   * being handled or after it was handled. A claim not finished within `ttlMs` lapses.
+   * Marks a webhook delivery as being handled: `claimed` the first time for an id; `in_hand`
+   * while someone else handles it; `done` after it was handled. A claim not finished within
+   * `ttlMs` lapses.
    */
-  claimDelivery(deliveryId: string, ttlMs: number): Promise<boolean>;
+  claimDelivery(deliveryId: string, ttlMs: number): Promise<DeliveryClaim>;
 
   /** `ok`: remember the delivery for a week, so redeliveries are ignored; else release it. */
   finishDelivery(deliveryId: string, ok: boolean): Promise<void>;

@@ -121,10 +121,13 @@ async function duplicateDeliveries(cluster: Cluster, copies: number) {
       deliver(`${cluster.bases[i % 2]}/api/github/webhooks`, { event: "issue_comment", payload, secret: WEBHOOK_SECRET, deliveryId }),
     ),
   );
-  // At least one copy is handled; no copy looks like a server failure to GitHub.
+  // One copy is handled and acknowledged. A copy that arrives while another is in hand is not
+  // acknowledged (so it could be redelivered if that one failed); one that arrives after is.
   expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
-  expect(answers.filter((a) => a.status >= 500).map((a) => `${a.status} ${a.text}`)).toEqual([]);
+  expect(answers.every((a) => a.status === 200 || a.status === 500)).toBe(true);
   await cluster.drain();
+  const later = await deliver(`${cluster.bases[1]}/api/github/webhooks`, { event: "issue_comment", payload, secret: WEBHOOK_SECRET, deliveryId });
+  expect(later.status).toBe(200);
 
   const shown = await callApi(cluster.bases[1], "GET", `/requests/${id}`, { token: AGENT.token });
   expect(shown.json).toMatchObject({ status: "approved", decision: { decided_by: { type: "human", login: "alice" }, justification: "customer is a regular" } });
@@ -441,12 +444,13 @@ describe("the sweep on one instance racing writes on the other", () => {
     b.setNow(at(2));
     expect(await b.runtime.sweep()).toMatchObject({ ran: true, expired: 1 });
     await b.runtime.jobs.run();
+    // Both instances read one clock, as replicas do: job leases are measured on it.
+    setNow(at(2));
     gate.release();
     const opened = await opening;
     expect(opened.status, opened.text).toBe(201);
     const issue = opened.json.surface_number as number;
     expect(issue).toEqual(expect.any(Number));
-    setNow(at(2));
     await drain();
 
     const shown = (await callApi(b.url, "GET", `/requests/${opened.json.id}`, { token: AGENT.token })).json;

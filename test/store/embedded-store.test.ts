@@ -59,7 +59,7 @@ describe("embedded store on disk", () => {
     expect(await store.audit(expected.pull.repo)).toEqual(expected.audit);
     expect(await store.pendingJobs()).toEqual([expected.job]);
     expect(await store.uses("rule:a")).toBe(1);
-    expect(await store.claimDelivery("handled", 60_000)).toBe(false);
+    expect(await store.claimDelivery("handled", 60_000)).toBe("done");
     expect((await store.create(makeRequest({ idempotencyKey: "k1" }))).request.id).toBe(expected.pull.id);
   }
 
@@ -182,19 +182,19 @@ describe("embedded store on disk", () => {
   it("lets deliveries and locks lapse by the injected clock", async () => {
     let time = Date.parse("2026-11-24T10:00:00.000Z");
     const store = await open(await tempDir(), { now: () => new Date(time) });
-    expect(await store.claimDelivery("d", 60_000)).toBe(true);
+    expect(await store.claimDelivery("d", 60_000)).toBe("claimed");
     expect(await store.acquireLock("sweep", "a", 60_000)).toBe(true);
     time += 59_999;
-    expect(await store.claimDelivery("d", 60_000)).toBe(false);
+    expect(await store.claimDelivery("d", 60_000)).toBe("in_hand");
     expect(await store.acquireLock("sweep", "b", 60_000)).toBe(false);
     time += 1;
-    expect(await store.claimDelivery("d", 60_000)).toBe(true);
+    expect(await store.claimDelivery("d", 60_000)).toBe("claimed");
     expect(await store.acquireLock("sweep", "b", 60_000)).toBe(true);
     await store.finishDelivery("d", true);
     time += 6 * 24 * 60 * 60 * 1000;
-    expect(await store.claimDelivery("d", 60_000)).toBe(false);
+    expect(await store.claimDelivery("d", 60_000)).toBe("done");
     time += 24 * 60 * 60 * 1000;
-    expect(await store.claimDelivery("d", 60_000)).toBe(true);
+    expect(await store.claimDelivery("d", 60_000)).toBe("claimed");
     await store.close();
   });
 

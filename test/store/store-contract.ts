@@ -351,29 +351,30 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
     describe("deliveries", () => {
       it("claims a delivery once, and ignores it after it was handled", async () => {
-        expect(await store.claimDelivery("d-1", 60_000)).toBe(true);
-        expect(await store.claimDelivery("d-1", 60_000)).toBe(false);
+        expect(await store.claimDelivery("d-1", 60_000)).toBe("claimed");
+        expect(await store.claimDelivery("d-1", 60_000)).toBe("in_hand");
         await store.finishDelivery("d-1", true);
-        expect(await store.claimDelivery("d-1", 60_000)).toBe(false);
-        expect(await store.claimDelivery("d-2", 60_000)).toBe(true);
+        expect(await store.claimDelivery("d-1", 60_000)).toBe("done");
+        expect(await store.claimDelivery("d-2", 60_000)).toBe("claimed");
       });
 
       it("releases a delivery whose handling failed, so a redelivery is handled", async () => {
-        expect(await store.claimDelivery("d-1", 60_000)).toBe(true);
+        expect(await store.claimDelivery("d-1", 60_000)).toBe("claimed");
         await store.finishDelivery("d-1", false);
-        expect(await store.claimDelivery("d-1", 60_000)).toBe(true);
+        expect(await store.claimDelivery("d-1", 60_000)).toBe("claimed");
       });
 
       it("lets a claim that was never finished lapse", async () => {
-        expect(await store.claimDelivery("d-1", 80)).toBe(true);
-        expect(await store.claimDelivery("d-1", 80)).toBe(false);
+        expect(await store.claimDelivery("d-1", 80)).toBe("claimed");
+        expect(await store.claimDelivery("d-1", 80)).toBe("in_hand");
         await sleep(200);
-        expect(await store.claimDelivery("d-1", 80)).toBe(true);
+        expect(await store.claimDelivery("d-1", 80)).toBe("claimed");
       });
 
       it("gives a delivery to exactly one of many concurrent claimers", async () => {
         const results = await Promise.all(Array.from({ length: 10 }, () => store.claimDelivery("d-race", 60_000)));
-        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(results.filter((result) => result === "claimed")).toHaveLength(1);
+        expect(results.filter((result) => result === "in_hand")).toHaveLength(9);
       });
     });
 
