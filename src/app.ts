@@ -39,7 +39,7 @@ export interface HitlRuntime {
   engine: Engine;
   jobs: JobRunner;
   sweep: () => Promise<SweepResult>;
-  /** One scheduler tick: sweep, then run every due job. */
+  /** One scheduler tick: sweep, then start running the due jobs (without waiting for them). */
   tick: () => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -60,9 +60,11 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     jobs = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
     const runner = jobs;
+    // The sweep does not wait for the jobs it queues: a slow GitHub call must not hold up the
+    // next escalation.
     const tick = async () => {
       await sweep();
-      await runner.run();
+      runner.kick();
     };
 
     const handlerDeps = { engine, github, log };

@@ -1,6 +1,7 @@
 import { run } from "probot";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
+import { hitlOctokit } from "./github/octokit.js";
 import { createStore } from "./store/create-store.js";
 
 const parsed = readEnv(process.env);
@@ -29,7 +30,7 @@ const server = await run(
   // REDIS_URL is hitl's store. Probot would also take it for a rate-limit queue shared by all
   // replicas, with keys outside HITL_REDIS_PREFIX and a client it installs at run time; each
   // process spaces its own GitHub writes instead.
-  { env: { ...process.env, REDIS_URL: undefined } },
+  { env: { ...process.env, REDIS_URL: undefined }, Octokit: hitlOctokit() },
 );
 
 async function shutdown(signal: string): Promise<void> {

@@ -41,7 +41,7 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         // The surface came after the end; its own `surface_opened` job shows the outcome once.
         if (FINAL_EVENTS.has(job.reason) && request.surfaceRef?.openedAfterEnd) return;
         if (request.surfaceRef) {
-          const changed = await github.syncSurface(request, job.reason);
+          const changed = await github.syncSurface(request, job.reason, job.attempts);
           if (changed) await engine.recordSurface(request.id, changed);
         } else if (request.status === "pending") throw new Error("the surface is not open yet");
         return;

@@ -42,9 +42,10 @@ export interface GitHubGateway {
   openSurface(request: ApprovalRequest, context: { recent: ApprovalRequest[]; attempt: number; pull?: PullRequestInfo }): Promise<SurfaceRef>;
   /**
    * Makes the surface show the request's current state after `reason`. Returns the surface
-   * reference when it changed (a new check run on a new head commit), else null.
+   * reference when it changed (a new check run on a new head commit), else null. `attempt` > 1
+   * means an earlier try may have half-succeeded.
    */
-  syncSurface(request: ApprovalRequest, reason: AuditEvent): Promise<SurfaceRef | null>;
+  syncSurface(request: ApprovalRequest, reason: AuditEvent, attempt?: number): Promise<SurfaceRef | null>;
   /**
    * Whether `login` may decide: one of `approvers` (users, or members of `@org/team`), or, when
    * `approvers` is empty, anyone with write access to the repository.

@@ -89,11 +89,11 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
         : openIssue(client, request, { ...context, now });
     },
 
-    async syncSurface(request, reason) {
+    async syncSurface(request, reason, attempt = 1) {
       const client = await octokit(request.installationId);
       const now = clock();
       if (request.surfaceRef?.type === "pull_request") return syncCheckRun(client, request, reason, now);
-      await syncIssue(client, request, reason, now);
+      await syncIssue(client, request, reason, now, attempt);
       return null;
     },
 

@@ -1,6 +1,6 @@
 import { splitApprovers } from "../core/authorize.js";
 import { renderDecisionComment, renderEscalationComment, renderWarningComment } from "../core/render/comments.js";
-import { requestMarker } from "../core/render/markers.js";
+import { outcomeMarker, requestMarker } from "../core/render/markers.js";
 import { renderIssueTitle, renderRequestBody } from "../core/render/request-markdown.js";
 import { finalEvent } from "../core/decide.js";
 import { currentApprovers } from "../core/schedule.js";
@@ -54,8 +54,15 @@ async function findIssueFor(octokit: Octokit, request: ApprovalRequest): Promise
   return issue ? { type: "issue", number: issue.number, url: issue.html_url } : null;
 }
 
+async function hasComment(octokit: Octokit, request: ApprovalRequest, marker: string): Promise<boolean> {
+  const { owner, repo } = splitRepo(request.repo);
+  const since = request.decision?.decidedAt ?? request.updatedAt;
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: request.surfaceRef!.number, since, per_page: 100 });
+  return comments.some((comment) => comment.body?.includes(marker));
+}
+
 /** Makes the issue show what just happened to the request. */
-export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reason: AuditEvent, now: Date): Promise<void> {
+export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reason: AuditEvent, now: Date, attempt = 1): Promise<void> {
   if (!request.surfaceRef) return;
   const { owner, repo } = splitRepo(request.repo);
   const issue = { owner, repo, issue_number: request.surfaceRef.number };
@@ -63,15 +70,20 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
   switch (event) {
     case "decided":
     case "expired":
-    case "cancelled":
-      await octokit.rest.issues.createComment({ ...issue, body: renderDecisionComment(request) });
+    case "cancelled": {
+      // Closing is safe to repeat, so it goes first; the comment is posted once, even when a
+      // retry follows an answer that was lost.
       await octokit.rest.issues.update({
         ...issue,
         state: "closed",
         state_reason: request.status === "approved" ? "completed" : "not_planned",
         labels: [statusLabel(request.status), priorityLabel(request)],
       });
+      const marker = outcomeMarker(request.id);
+      if (attempt > 1 && (await hasComment(octokit, request, marker))) return;
+      await octokit.rest.issues.createComment({ ...issue, body: `${renderDecisionComment(request)}\n\n${marker}` });
       return;
+    }
     case "escalated":
     case "delegated": {
       const approvers = currentApprovers(request);

@@ -1,4 +1,4 @@
-import type { ProbotOctokit } from "probot";
+import { ProbotOctokit } from "probot";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -13,4 +13,24 @@ export function splitRepo(repo: string): { owner: string; repo: string } {
 /** GitHub answered with this HTTP status (Octokit's RequestError carries it). */
 export function hasStatus(error: unknown, ...statuses: number[]): boolean {
   return typeof error === "object" && error !== null && "status" in error && statuses.includes((error as { status: number }).status);
+}
+
+/** A GitHub call that has not answered by then fails, so one quiet connection cannot stall a job batch. */
+export const GITHUB_TIMEOUT_MS = 30_000;
+
+const fetchWithTimeout: typeof fetch = (input, init) => {
+  const timeout = AbortSignal.timeout(GITHUB_TIMEOUT_MS);
+  return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+};
+
+/**
+ * Probot's Octokit with a deadline on every call; `extra` adds options (tests turn off
+ * Octokit's own retries and write spacing with it).
+ */
+export function hitlOctokit(extra: Record<string, unknown> = {}): typeof ProbotOctokit {
+  return ProbotOctokit.defaults((options: { request?: Record<string, unknown> }) => ({
+    ...options,
+    ...extra,
+    request: { ...options.request, fetch: fetchWithTimeout },
+  }));
 }

@@ -354,7 +354,8 @@ describe.each(["embedded", "redis"] as const)("kill -9 during a burst, then rest
       harness = await startApp({ githubUrl: github.url, store, now: new Date(ahead) });
       for (let round = 0; round < 10; round++) {
         harness.setNow(new Date(ahead + round * 10 * 60_000));
-        await harness.runtime.tick();
+        await harness.runtime.sweep();
+        await harness.runtime.jobs.run();
         const byRequest = issuesByRequest(github);
         if (pendingNow.every((request) => (byRequest.get(request.id) ?? []).some((issue) => reassignedTo(github, issue, "bob")))) break;
       }

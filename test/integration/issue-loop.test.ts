@@ -117,11 +117,13 @@ describe("the core loop on an issue", () => {
     await app.runtime.jobs.run();
 
     expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
-      "POST /repos/octo-org/payments/issues/1/comments",
       "PATCH /repos/octo-org/payments/issues/1",
+      "POST /repos/octo-org/payments/issues/1/comments",
     ]);
-    expect(github.calls[1]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
-    expect((github.calls[0]!.body as { body: string }).body).toContain("@alice");
+    expect(github.calls[0]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
+    const decisionComment = (github.calls[1]!.body as { body: string }).body;
+    expect(decisionComment).toContain("@alice");
+    expect(decisionComment).toContain(`<!-- hitl:outcome:${created.id} -->`);
 
     const shown = await api(app, "GET", `/requests/${created.id}`);
     expect(shown.json).toMatchObject({

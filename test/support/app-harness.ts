@@ -5,8 +5,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
+import { createNodeMiddleware, Probot } from "probot";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -49,7 +50,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
     log: pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
-    Octokit: ProbotOctokit.defaults((instanceOptions: object) => ({ ...instanceOptions, retry: { enabled: false }, throttle: { enabled: false } })),
+    Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }),
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(

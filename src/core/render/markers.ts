@@ -13,3 +13,8 @@ export function requestMarker(id: string): string {
 export function findRequestMarker(body: string): string | null {
   return REQUEST_MARKER.exec(body)?.[1] ?? null;
 }
+
+/** Marks the comment that shows a request's outcome, so a retried update does not post it twice. */
+export function outcomeMarker(id: string): string {
+  return `<!-- hitl:outcome:${id} -->`;
+}
