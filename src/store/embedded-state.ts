@@ -1,6 +1,6 @@
 import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
 import type { ListQuery } from "./store.js";
-import { compareNewest, comparePending, dueMs, idempotencyIndexKey, surfaceNumber, toMs } from "./order.js";
+import { compareIds, compareNewest, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
 import { SortedIndex } from "./sorted-index.js";
 
 export type DeliveryState = "claimed" | "done";
@@ -37,6 +37,8 @@ export interface ChangeBody {
 export class EmbeddedState {
   private readonly requests = new Map<string, ApprovalRequest>();
   private readonly byRepo = new Map<string, Set<string>>();
+  /** Per repository, ids by creation time: "the newest N of a repository" without a sort. */
+  private readonly byRepoCreated = new Map<string, SortedIndex>();
   private readonly byStatus = new Map<RequestStatus, Set<string>>();
   private readonly bySurface = new Map<string, Set<string>>();
   private readonly dueIndex = new SortedIndex();
@@ -91,6 +93,8 @@ export class EmbeddedState {
   }
 
   list(query: ListQuery): ApprovalRequest[] {
+    const limit = Math.max(0, query.limit ?? 100);
+    if (query.repo !== undefined && query.status !== "pending") return this.newestOfRepo(query.repo, query, limit);
     const candidates = this.smallest([
       query.repo === undefined ? undefined : (this.byRepo.get(query.repo) ?? new Set()),
       query.status === undefined ? undefined : (this.byStatus.get(query.status) ?? new Set()),
@@ -101,8 +105,20 @@ export class EmbeddedState {
         (query.status === undefined || r.status === query.status) &&
         (query.requestType === undefined || r.requestType === query.requestType),
     );
-    matches.sort(query.status === "pending" ? comparePending : compareNewest);
-    return matches.slice(0, Math.max(0, query.limit ?? 100));
+    return sortedByKey(matches, query.status === "pending").slice(0, limit);
+  }
+
+  /** Walks the repository's requests newest first and stops once `limit` match. */
+  private newestOfRepo(repo: string, query: ListQuery, limit: number): ApprovalRequest[] {
+    const found: ApprovalRequest[] = [];
+    for (const id of this.byRepoCreated.get(repo)?.descending() ?? []) {
+      if (found.length >= limit) break;
+      const request = this.requests.get(id)!;
+      if ((query.status === undefined || request.status === query.status) && (query.requestType === undefined || request.requestType === query.requestType)) {
+        found.push(request);
+      }
+    }
+    return found;
   }
 
   audit(repo: string, limit: number): AuditEntry[] {
@@ -160,6 +176,9 @@ export class EmbeddedState {
     if (previous) this.unindex(previous);
     this.requests.set(request.id, request);
     addTo(this.byRepo, request.repo, request.id);
+    let created = this.byRepoCreated.get(request.repo);
+    if (!created) this.byRepoCreated.set(request.repo, (created = new SortedIndex()));
+    created.set(request.id, toMs(request.createdAt));
     addTo(this.byStatus, request.status, request.id);
     const number = surfaceNumber(request);
     if (number !== null) addTo(this.bySurface, surfaceKey(request.repo, number), request.id);
@@ -214,4 +233,15 @@ function removeFrom<K>(index: Map<K, Set<string>>, key: K, id: string): void {
 
 function* chunked<T>(items: T[], wrap: (chunk: T[]) => ChangeBody, size = 500): Generator<ChangeBody> {
   for (let i = 0; i < items.length; i += size) yield wrap(items.slice(i, i + size));
+}
+
+/**
+ * Pending: by urgency then oldest (`pendingScore`), equal scores by id ascending. Otherwise the
+ * order of `compareNewest`. Each request's time is parsed once instead of once per comparison:
+ * listing a busy repository is on the path of every request that opens an issue.
+ */
+function sortedByKey(requests: ApprovalRequest[], pending: boolean): ApprovalRequest[] {
+  const keyed = requests.map((request) => ({ request, key: pending ? pendingScore(request) : -toMs(request.createdAt) }));
+  keyed.sort((a, b) => a.key - b.key || (pending ? compareIds(a.request.id, b.request.id) : compareIds(b.request.id, a.request.id)));
+  return keyed.map((entry) => entry.request);
 }

@@ -25,11 +25,6 @@ export function pendingScore(request: ApprovalRequest): number {
   return urgencyRank(request.priority) * 1e13 + toMs(request.createdAt);
 }
 
-/** Pending first by urgency then oldest; equal times fall back to the id, ascending. */
-export function comparePending(a: ApprovalRequest, b: ApprovalRequest): number {
-  return pendingScore(a) - pendingScore(b) || compareIds(a.id, b.id);
-}
-
 /** Newest first; equal times fall back to the id, descending. */
 export function compareNewest(a: ApprovalRequest, b: ApprovalRequest): number {
   return toMs(b.createdAt) - toMs(a.createdAt) || compareIds(b.id, a.id);

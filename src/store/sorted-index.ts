@@ -47,6 +47,11 @@ export class SortedIndex {
     return ids;
   }
 
+  /** Ids from the highest score down (equal scores: highest id first). */
+  *descending(): Generator<string> {
+    for (let i = this.entries.length - 1; i >= 0; i--) yield this.entries[i]!.id;
+  }
+
   /** Every id, lowest score first. */
   ids(): string[] {
     return this.entries.map((entry) => entry.id);
