@@ -15,7 +15,7 @@ export function handlePullRequest(deps: HandlerDeps) {
     if (payload.action === "closed" && !payload.pull_request.merged) {
       const onSurface = await deps.engine.onSurface(repo, number);
       for (const request of onSurface.filter((r) => r.status === "pending")) {
-        await deps.engine.endBySystem(request, "cancelled", "The pull request was closed without being merged.", "pull_request_closed");
+        await deps.engine.cancelBySystem(request, "The pull request was closed without being merged.", "pull_request_closed");
       }
     }
   };

@@ -1,0 +1,104 @@
+import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
+import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
+import { allowedApprovers } from "../core/schedule.js";
+import type { ApprovalRequest, Decider } from "../core/types.js";
+import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
+import { HitlError, notFound } from "./errors.js";
+
+/** Where a decision on GitHub came from, after the webhook handler read it. */
+export interface GitHubDecision {
+  repo: string;
+  number: number;
+  actor: Actor;
+  action: string;
+  justification: string | null;
+  via: "comment" | "review" | "check_run";
+  /** The comment was edited (it never counts). */
+  edited?: boolean;
+  /** The pull request's author, who may not approve their own change. */
+  pullRequestAuthor?: string;
+  /** A check-run button names one request; comments and reviews apply to every pending one. */
+  requestId?: string;
+}
+
+/** What happened to one request a person tried to decide, so the handler can answer them. */
+export type DecisionOutcome =
+  | { type: "decided"; request: ApprovalRequest }
+  | { type: "refused"; request: ApprovalRequest; reason: RefusalReason; allowed: string[] }
+  | { type: "unknown_action"; request: ApprovalRequest }
+  | { type: "already_decided"; request: ApprovalRequest };
+
+/** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
+export function createDeciding(ctx: EngineContext) {
+  const { store, github, clock, audit, job, finalJobs, commit, mustGet } = ctx;
+
+  async function decideOne(request: ApprovalRequest, input: GitHubDecision): Promise<DecisionOutcome> {
+    const requesters = [request.requestedBy, input.pullRequestAuthor, request.surfaceRef?.author].filter((login): login is string => Boolean(login));
+    const allowed = allowedApprovers(request);
+    const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
+    if (refusal) return { type: "refused", request, reason: refusal, allowed };
+    if (!(await github.mayDecide(request.installationId, request.repo, input.actor.login, allowed))) {
+      return { type: "refused", request, reason: "not_approver", allowed };
+    }
+    const decider: Decider = { type: "human", login: input.actor.login };
+    let current = request;
+    for (let i = 0; i < CAS_ATTEMPTS; i++) {
+      const result = applyDecision(current, { action: input.action, decidedBy: decider, justification: input.justification, via: input.via }, clock());
+      if (!result.ok) return result.reason === "not_pending" ? { type: "already_decided", request: current } : { type: "unknown_action", request: current };
+      const next = result.request;
+      const stored = await commit(next, current.version, [audit(next, "decided", decider)], finalJobs(next, "decided"));
+      if (stored) return { type: "decided", request: stored };
+      current = await mustGet(current.id);
+    }
+    return { type: "already_decided", request: current };
+  }
+
+  return {
+    /**
+     * Applies a decision a person made on GitHub to the pending requests on that issue or pull
+     * request. The first valid decision wins; later ones are reported as already decided.
+     */
+    async decideFromGitHub(input: GitHubDecision): Promise<DecisionOutcome[]> {
+      const onSurface = await store.findBySurface(input.repo, input.number);
+      const targets = input.requestId ? onSurface.filter((r) => r.id === input.requestId) : onSurface;
+      const pending = targets.filter((r) => r.status === "pending");
+      if (pending.length === 0) {
+        const latest = targets[0];
+        return latest ? [{ type: "already_decided", request: latest }] : [];
+      }
+      const outcomes: DecisionOutcome[] = [];
+      for (const request of pending) outcomes.push(await decideOne(request, input));
+      return outcomes;
+    },
+
+    /** Withdraws a pending request; only the agent that opened it may. */
+    async cancel(id: string, agent: Agent, reason: string | null): Promise<ApprovalRequest> {
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        const request = await mustGet(id);
+        if (request.requestedBy !== agent.name) throw notFound(id);
+        if (request.status !== "pending") {
+          throw new HitlError("not_pending", 409, `Request ${id} is already ${request.status}; only a pending request can be cancelled.`);
+        }
+        const actor: Decider = { type: "agent", name: agent.name };
+        const next = finish(request, { action: "cancel", status: "cancelled", decidedBy: actor, justification: reason, via: "api" }, clock());
+        const stored = await commit(next, request.version, [audit(next, "cancelled", actor)], [job(next, "sync_surface", "cancelled")]);
+        if (stored) return stored;
+      }
+      throw new HitlError("conflict", 409, `Request ${id} changed while it was being cancelled; try again.`);
+    },
+
+    /** Cancels a pending request for a reason of the system's own (its pull request was closed). */
+    async cancelBySystem(request: ApprovalRequest, reason: string, via: DecisionInput["via"]): Promise<ApprovalRequest | null> {
+      let current = request;
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        if (current.status !== "pending") return null;
+        const actor: Decider = { type: "system", reason };
+        const next = finish(current, { action: "cancel", status: "cancelled", decidedBy: actor, justification: reason, via }, clock());
+        const stored = await commit(next, current.version, [audit(next, "cancelled", actor)], finalJobs(next, "cancelled"));
+        if (stored) return stored;
+        current = await mustGet(current.id);
+      }
+      return null;
+    },
+  };
+}

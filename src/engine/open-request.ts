@@ -1,0 +1,138 @@
+import { buildRequest, type NewRequestInput } from "../core/build-request.js";
+import { finish } from "../core/decide.js";
+import type { ApprovalRequest, Evaluation } from "../core/types.js";
+import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
+import { HitlError } from "./errors.js";
+import type { LoadedConfig, PullRequestInfo } from "./ports.js";
+import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
+
+const invalid = (path: string, message: string) => new HitlError("invalid_request", 400, "The request is not valid.", [{ path, message }]);
+
+/** Opening requests: the policy first, then the surface, safe to repeat after a crash. */
+export function createOpening(ctx: EngineContext) {
+  const { store, github, clock, newId, log, audit, job, commit, mustGet, evaluate } = ctx;
+
+  /**
+   * Tries the repository's policy on a freshly stored request and either decides it by rule or
+   * posts it on its surface. Runs inline when the agent asks, and again from the `open_surface`
+   * job if the process died half-way, so it must be safe to repeat.
+   */
+  async function process(request: ApprovalRequest, attempt: number, loadedConfig?: LoadedConfig, pull?: PullRequestInfo): Promise<ApprovalRequest> {
+    let current = request;
+    if (!current.evaluation) {
+      const loaded = loadedConfig ?? (await github.loadConfig(current.installationId, current.repo));
+      const evaluation = await evaluate(current, loaded);
+      const { outcome } = evaluation;
+      if (outcome.type === "decide") {
+        const next = finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock());
+        const stored = await commit(next, current.version, [audit(next, "decided", outcome.decider)], next.callbackUrl ? [job(next, "callback", "decided")] : []);
+        return stored ?? mustGet(current.id);
+      }
+      const stored = await commit({ ...current, evaluation, updatedAt: clock().toISOString() }, current.version, [], []);
+      if (!stored) return mustGet(current.id);
+      current = stored;
+    }
+    if (current.status !== "pending" || current.surfaceRef) return current;
+    const recent = current.requestType
+      ? (await store.list({ repo: current.repo, requestType: current.requestType, limit: 10 })).filter((r) => r.decision).slice(0, 5)
+      : [];
+    const surfaceRef = await github.openSurface(current, { recent, attempt, ...(pull ? { pull } : {}) });
+    for (let i = 0; i < CAS_ATTEMPTS; i++) {
+      const next: ApprovalRequest = { ...current, surfaceRef, updatedAt: clock().toISOString() };
+      // Ended (decided, expired, cancelled) while it was being posted: the job that ended it found
+      // no surface to update, so this one brings the surface up to date, once.
+      const ended = next.status !== "pending";
+      if (ended) next.surfaceRef = { ...surfaceRef, openedAfterEnd: true };
+      const catchUp = ended ? [job(next, "sync_surface", "surface_opened")] : [];
+      const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef })], catchUp);
+      if (stored) return stored;
+      current = await mustGet(current.id);
+      if (current.surfaceRef) return current;
+    }
+    throw new Error(`Could not record the surface of ${current.id} after ${CAS_ATTEMPTS} attempts`);
+  }
+
+  /** Checks what must hold before anything is stored: the deadline, the agent, the pull request. */
+  async function admit(input: NewRequestInput, agent: Agent, now: Date) {
+    if (input.deadline && new Date(input.deadline).getTime() <= now.getTime()) throw invalid("deadline", "must be in the future");
+    const installationId = await github.installationId(input.repo);
+    if (installationId === null) {
+      throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}, or the repository does not exist. Install it there first.`);
+    }
+    const loaded = await github.loadConfig(installationId, input.repo);
+    const agents = loaded.config?.agents;
+    if (agents && agents.length > 0 && !agents.includes(agent.name)) {
+      throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${input.repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
+    }
+    if (input.surface.type !== "pull_request") return { installationId, loaded, input, pull: undefined };
+    const wholePull = Object.keys(input.decisionData).length === 0;
+    const pull = await github.pullRequest(installationId, input.repo, input.surface.number, { withFiles: wholePull });
+    if (!pull) throw invalid("surface.number", `${input.repo} has no pull request #${input.surface.number}`);
+    if (pull.state !== "open") throw invalid("surface.number", `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}`);
+    return { installationId, loaded, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull };
+  }
+
+  return {
+    /** Opens a request for an agent. Returns the first request again for a reused idempotency key. */
+    async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
+      const now = clock();
+      const { installationId, loaded, input, pull } = await admit(asked, agent, now);
+      const request = buildRequest(input, loaded.config, { id: newId("req"), now, requestedBy: agent.name, installationId });
+      const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
+      const { request: stored, created } = await store.create(request, {
+        audit: [audit(request, "created", { type: "agent", name: agent.name })],
+        jobs: [safetyNet],
+      });
+      if (!created) return { request: stored, created: false };
+      try {
+        const processed = await process(stored, 1, loaded, pull);
+        if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
+        return { request: processed, created: true };
+      } catch (error) {
+        // The request is stored and acknowledged: its safety-net job posts it once GitHub answers.
+        const message = error instanceof Error ? error.message : String(error);
+        log.warn({ err: error, requestId: stored.id }, "could not post the request on GitHub yet; it will be retried");
+        await store.retryJob(safetyNet.id, new Date(clock().getTime() + retryDelayMs(1)), message);
+        return { request: (await store.get(stored.id)) ?? stored, created: true };
+      }
+    },
+
+    /**
+     * Finishes what `open` could not, from the `open_surface` job. `attempt` counts the try
+     * `open` made inline, so any value above 1 means an issue may already exist.
+     */
+    async resume(requestId: string, attempt: number): Promise<void> {
+      const request = await store.get(requestId);
+      if (!request || request.status !== "pending" || request.surfaceRef) return;
+      await process(request, attempt);
+    },
+
+    /**
+     * What would happen to a request, and why, without storing or posting anything. A candidate
+     * policy is tried instead of the repository's when given.
+     */
+    async simulate(input: NewRequestInput, agent: Agent, candidate: LoadedConfig | null): Promise<{ request: ApprovalRequest; evaluation: Evaluation; config: LoadedConfig }> {
+      const installationId = await github.installationId(input.repo);
+      if (installationId === null && !candidate) {
+        throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}; pass a candidate config to simulate without it.`);
+      }
+      const loaded = candidate ?? (await github.loadConfig(installationId!, input.repo));
+      const request = buildRequest(input, loaded.config, { id: "req_simulated", now: clock(), requestedBy: agent.name, installationId: installationId ?? 0 });
+      const evaluation = await evaluate(request, loaded, { dryRun: true });
+      return { request: { ...request, evaluation }, evaluation, config: loaded };
+    },
+  };
+}
+
+/** What an approver of a whole pull request decides on: the size of the change and its files. */
+function summarisePull(pull: PullRequestInfo): Record<string, unknown> {
+  return {
+    pull_request: `#${pull.number}`,
+    author: pull.author,
+    head_commit: pull.headSha.slice(0, 7),
+    files_changed: pull.changedFiles,
+    additions: pull.additions,
+    deletions: pull.deletions,
+    ...(pull.files ? { files: pull.files.slice(0, 30).map((file) => `${file.filename} (${file.status}, +${file.additions} −${file.deletions})`) } : {}),
+  };
+}
