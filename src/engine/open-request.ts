@@ -6,6 +6,9 @@ import { HitlError } from "./errors.js";
 import type { LoadedConfig, PullRequestInfo } from "./ports.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 
+/** A replayed request younger than this may still be posted by its first call. */
+const REPLAY_GRACE_MS = 30_000;
+
 const invalid = (path: string, message: string) => new HitlError("invalid_request", 400, "The request is not valid.", [{ path, message }]);
 
 /** Opening requests: the policy first, then the surface, safe to repeat after a crash. */
@@ -72,6 +75,22 @@ export function createOpening(ctx: EngineContext) {
     return { installationId, loaded, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull };
   }
 
+  /**
+   * An agent retries a request whose first call never answered (the process died). Its
+   * surface is posted now rather than by the safety-net job minutes later; a first call still
+   * in flight (younger than the grace) is left to finish, so there is never a second issue.
+   */
+  async function resumeReplayed(request: ApprovalRequest, now: Date): Promise<ApprovalRequest> {
+    const age = now.getTime() - new Date(request.createdAt).getTime();
+    if (request.status !== "pending" || request.surfaceRef || age < REPLAY_GRACE_MS) return request;
+    try {
+      return await process(request, 2);
+    } catch (error) {
+      log.warn({ err: error, requestId: request.id }, "could not post a replayed request yet; its job will");
+      return request;
+    }
+  }
+
   return {
     /** Opens a request for an agent. Returns the first request again for a reused idempotency key. */
     async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
@@ -83,7 +102,7 @@ export function createOpening(ctx: EngineContext) {
         audit: [audit(request, "created", { type: "agent", name: agent.name })],
         jobs: [safetyNet],
       });
-      if (!created) return { request: stored, created: false };
+      if (!created) return { request: await resumeReplayed(stored, now), created: false };
       try {
         const processed = await process(stored, 1, loaded, pull);
         if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);

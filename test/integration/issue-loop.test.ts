@@ -220,6 +220,24 @@ describe("the core loop on an issue", () => {
     expect(github.callsTo("POST", "/repos/octo-org/payments/issues")).toHaveLength(1);
   });
 
+  it("posts a replayed request whose first try never reached GitHub, without a second issue", async () => {
+    const headers = { "idempotency-key": "refund-replayed" };
+    github.failNext({ method: "POST", path: "/repos/octo-org/payments/issues" }, [{ status: 502 }]);
+    const first = await api(app, "POST", "/requests", requestBody(), { headers });
+    expect(first.json).toMatchObject({ status: "pending", surface_url: null });
+    // A replay within seconds leaves the first call's retry to do the posting.
+    const soon = await api(app, "POST", "/requests", requestBody(), { headers });
+    expect(soon.json).toMatchObject({ id: first.json.id, surface_url: null });
+    app.setNow(new Date(Date.now() + 60_000));
+    const later = await api(app, "POST", "/requests", requestBody(), { headers });
+    expect(later.status).toBe(200);
+    expect(later.json).toMatchObject({ id: first.json.id, surface_url: expect.stringContaining("/issues/") });
+    // It looked for an issue the failed try might have made before creating one.
+    expect(github.calls.filter((call) => call.path === "/repos/octo-org/payments/issues").map((call) => `${call.method} ${call.status}`)).toEqual(["POST 502", "GET 200", "POST 201"]);
+    await app.runtime.jobs.run();
+    expect(github.callsTo("POST", "/repos/octo-org/payments/issues")).toHaveLength(2);
+  });
+
   it("lets the agent cancel a pending request and closes the issue", async () => {
     const created = await openRequest();
     github.clearCalls();
