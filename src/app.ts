@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunction, Probot } from "probot";
 import type { AgentCredential } from "./api/agent-auth.js";
 import { createApiHandler } from "./api/api-handler.js";
-import { sendJson } from "./api/http.js";
+import { createHealthHandler } from "./api/health-handler.js";
 import { toApiRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
@@ -53,13 +52,12 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const clock = options.clock ?? (() => new Date());
     const log = app.log;
     const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock });
-    let jobs: JobRunner | undefined;
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => jobs?.kick() };
+    // Jobs queued by a write run at once; `runner` exists by the time any write happens.
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
-    jobs = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch, channels: options.channels }, engine);
+    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
-    const runner = jobs;
     // The sweep does not wait for the jobs it queues: a slow GitHub call must not hold up the
     // next escalation.
     const tick = async () => {
@@ -77,16 +75,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 }));
-    addHandler(async (req: IncomingMessage, res: ServerResponse) => {
-      if (req.url !== "/healthz") return false;
-      try {
-        await options.store.ping();
-        sendJson(res, 200, { status: "ok" });
-      } catch {
-        sendJson(res, 503, { status: "unavailable", reason: "the request store cannot be reached" });
-      }
-      return true;
-    });
+    addHandler(createHealthHandler(options.store));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;
     // Retries come due every few seconds; between sweeps, look for them more often than the cron.
