@@ -67,12 +67,20 @@ export function createRespRequester(url: string, options: RespRequesterOptions =
     return new Error(`Redis at ${where} is not reachable${reason ? `: ${reason}` : ""}`, { cause });
   }
 
+  /** Calls made while the connection comes up all wait on this one promise. */
+  let connecting: Promise<void> | null = null;
+
   async function ready(): Promise<void> {
     if (closed) throw new Error(`The connection to Redis at ${where} is closed.`);
     if (client.status === "ready") return;
     if (down) throw unreachable(lastError);
+    connecting ??= connect().finally(() => (connecting = null));
+    return connecting;
+  }
+
+  function connect(): Promise<void> {
     if (client.status === "wait" || client.status === "end") client.connect().catch(() => undefined);
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
         client.off("ready", onReady);
