@@ -7,21 +7,21 @@ import { findRequestMarker } from "../../src/core/render/markers.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import { createStore } from "../../src/store/create-store.js";
 import type { Store } from "../../src/store/store.js";
+import { callApi as callAgentApi } from "../support/api-client.js";
 import { startApp, WEBHOOK_SECRET } from "../support/app-harness.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
-import { issueCommentPayload, signWebhook } from "../support/webhooks.js";
+import { deleteKeys, emptyDatabase, redisUrlForDb, scanKeys, uniquePrefix } from "../support/redis-keys.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { sleep, waitFor } from "../support/wait.js";
+import { deliver, issueCommentPayload } from "../support/webhooks.js";
 import { startFaultProxy } from "./support/fault-proxy.js";
-import { startReceiver, type Receiver } from "./support/receiver.js";
-import { deleteKeys, emptyDatabase, redisUrlForDb, scanKeys, uniquePrefix } from "./support/redis-admin.js";
-import { startServerProcess, waitFor, type ServerProcess } from "./support/server-process.js";
 
 const REPO = "octo-org/payments";
 const AGENT_NAME = "refund-agent";
 const TOKEN = "crash-agent-token-0123456789";
 /** Refunds under 10 are approved by rule, with no GitHub write: they are acknowledged at once. */
 const POLICY = "rules:\n  - id: tiny-refunds\n    when: {field: amount, lt: 10}\n    action: approve\n";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Kind = "target" | "issue" | "auto";
 
@@ -49,42 +49,11 @@ interface AuditLine {
   status: string;
 }
 
-async function callApi(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: response.status, json, text };
-}
+const callApi = (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callAgentApi(base, method, path, { token: TOKEN, body, headers });
 
 async function sendWebhook(base: string, event: string, payload: unknown, deliveryId: string): Promise<number> {
-  const body = JSON.stringify(payload);
-  const response = await fetch(`${base}/api/github/webhooks`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "user-agent": "GitHub-Hookshot/stand-in",
-      "x-github-event": event,
-      "x-github-delivery": deliveryId,
-      "x-github-hook-id": "1",
-      "x-github-hook-installation-target-type": "integration",
-      "x-github-hook-installation-target-id": "1",
-      "x-hub-signature-256": signWebhook(WEBHOOK_SECRET, body),
-    },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  await response.text();
-  return response.status;
+  return (await deliver(`${base}/api/github/webhooks`, { event, payload, secret: WEBHOOK_SECRET, deliveryId, timeoutMs: 30_000 })).status;
 }
 
 function requestBody(kind: Kind, index: number, callbackUrl: string) {
@@ -161,7 +130,7 @@ describe.each(["embedded", "redis"] as const)("kill -9 during a burst, then rest
       repos: { [REPO]: { collaborators: { alice: "write", bob: "write" }, files: { main: { ".hitl.yml": POLICY } } } },
     });
     const proxy = await startFaultProxy(github);
-    const receiver: Receiver = await startReceiver();
+    const receiver: CallbackReceiver = await startCallbackReceiver();
     const dir = kind === "embedded" ? await mkdtemp(join(tmpdir(), "hitl-crash-")) : null;
     const prefix = kind === "redis" ? uniquePrefix("crash") : null;
     const redisUrl = kind === "redis" ? redisUrlForDb(await emptyDatabase()) : null;

@@ -5,11 +5,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findRequestMarker } from "../../src/core/render/markers.js";
 import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/wait.js";
 import { deliver, issueCommentPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 import { rateLimited403, startFaultProxy, tooManyRequests429, type FaultAction, type FaultProxy } from "./support/fault-proxy.js";
-import { startReceiver, type Receiver } from "./support/receiver.js";
-import { startServerProcess, waitFor, type ServerProcess } from "./support/server-process.js";
 
 const REPO = "octo-org/payments";
 const ISSUES = "/repos/:owner/:repo/issues";
@@ -42,7 +43,7 @@ describe("GitHub failing for a while", () => {
   let github: GitHubStandIn;
   let proxy: FaultProxy;
   let app: AppHarness;
-  let agent: Receiver;
+  let agent: CallbackReceiver;
   let now: number;
 
   beforeEach(async () => {
@@ -56,7 +57,7 @@ describe("GitHub failing for a while", () => {
       teams: { "octo-org/finance": ["carol"] },
     });
     proxy = await startFaultProxy(github);
-    agent = await startReceiver();
+    agent = await startCallbackReceiver();
     now = T0.getTime();
     app = await startApp({ githubUrl: proxy.url, now: T0 });
   });

@@ -4,26 +4,15 @@ import type { Store } from "../../src/store/store.js";
 import { AGENT, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
-import {
-  auditOf,
-  callApi,
-  deleteKeys,
-  freePort,
-  openRedisStore,
-  REDIS_URL,
-  sleep,
-  startCallbackReceiver,
-  startRedisServer,
-  startServerProcess,
-  uniquePrefix,
-  waitFor,
-  startGatedProxy,
-  within,
-  type CallbackReceiver,
-  type GatedProxy,
-  type RedisServer,
-  type ServerProcess,
-} from "./support.js";
+import { auditOf, callApi } from "../support/api-client.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
+import { freePort } from "../support/ports.js";
+import { deleteKeys, REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { sleep, waitFor, within } from "../support/wait.js";
+import { startGatedProxy, type GatedProxy } from "./support/gated-proxy.js";
+import { startRedisServer, type RedisServer } from "./support/redis-server.js";
+import { openRedisStore } from "./support/redis-store.js";
 
 /**
  * Several hitl instances on one Redis must behave as one: a decision is applied once, whoever
@@ -97,7 +86,7 @@ const reassignmentsOf = (github: GitHubStandIn, repo: string, number: number) =>
   github.callsTo("PATCH", issuePath(repo, number)).filter((c) => "assignees" in (c.body as object));
 
 async function openRequest(cluster: Cluster, base: string, overrides: Record<string, unknown> = {}) {
-  const created = await callApi(base, "POST", "/requests", { token: AGENT.token, body: requestBody(cluster.callbacks.url, overrides) });
+  const created = await callApi(base, "POST", "/requests", { token: AGENT.token, body: requestBody(cluster.callbacks.base, overrides) });
   expect(created.status, created.text).toBe(201);
   expect(created.json.surface_number, "the issue is posted inline").toEqual(expect.any(Number));
   return { id: created.json.id as string, issue: created.json.surface_number as number };
@@ -204,7 +193,7 @@ describe("two app instances, each with its own Redis store, on one prefix", () =
     github = await startGitHubStandIn(seed(LADDER_POLICY));
     callbacks = await startCallbackReceiver();
     stores = [openRedisStore(REDIS_URL, prefix), openRedisStore(REDIS_URL, prefix), openRedisStore(REDIS_URL, prefix)];
-    const channels = [{ name: "oncall", url: `${callbacks.url}/oncall`, kind: "webhook" as const }];
+    const channels = [{ name: "oncall", url: `${callbacks.base}/oncall`, kind: "webhook" as const }];
     a = await startApp({ githubUrl: github.url, store: stores[0], channels });
     b = await startApp({ githubUrl: github.url, store: stores[1], channels });
     cluster = {
@@ -225,7 +214,7 @@ describe("two app instances, each with its own Redis store, on one prefix", () =
     for (const store of stores ?? []) await store.close();
     await github?.close();
     await callbacks?.close();
-    await deleteKeys(REDIS_URL, prefix);
+    await deleteKeys(REDIS_URL, `${prefix}*`);
   });
 
   it("applies a delivery sent many times to both instances once: one decision, one close, one callback", async () => {
@@ -240,7 +229,7 @@ describe("two app instances, each with its own Redis store, on one prefix", () =
     for (const app of [a, b]) app.setNow(T0);
     const created = await callApi(a.url, "POST", "/requests", {
       token: AGENT.token,
-      body: { repo: LADDER, task_description: "Refund order 77", approval_reason: "Large refund", decision_data: { amount: 900 }, callback_url: `${callbacks.url}/cb` },
+      body: { repo: LADDER, task_description: "Refund order 77", approval_reason: "Large refund", decision_data: { amount: 900 }, callback_url: `${callbacks.base}/cb` },
     });
     expect(created.status, created.text).toBe(201);
     const { id } = created.json;
@@ -302,7 +291,7 @@ describe("two server processes (src/main.ts) on one Redis", () => {
 
   /** Waits (bounded) until the processes ran every job they queued. */
   async function jobsDone(): Promise<void> {
-    await waitFor("every job to run", async () => ((await store.pendingJobs()).length === 0 ? true : undefined), 60_000, 200);
+    await waitFor("every job to run", async () => ((await store.pendingJobs()).length === 0 ? true : undefined), 60_000, 200, { retryErrors: true });
   }
   /** Jobs run on their own in the processes; once none is left, a few more ticks of both, to catch anything done twice. */
   async function settle(): Promise<void> {
@@ -316,14 +305,13 @@ describe("two server processes (src/main.ts) on one Redis", () => {
     callbacks = await startCallbackReceiver();
     store = openRedisStore(redis.url, prefix);
     const env = {
-      GHE_HOST: github.host,
       HITL_AGENT_TOKENS: `${AGENT.name}:${AGENT.token}`,
       REDIS_URL: redis.url,
       HITL_REDIS_PREFIX: prefix,
       HITL_SWEEP_CRON: "* * * * * *",
       HITL_DATA_DIR: "",
     };
-    servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+    servers = await Promise.all([startServerProcess({ githubHost: github.host, env }), startServerProcess({ githubHost: github.host, env })]);
     cluster = { bases: [servers[0]!.base, servers[1]!.base], github, callbacks, store, drain: settle };
   }, 200_000);
 
@@ -346,7 +334,7 @@ describe("two server processes (src/main.ts) on one Redis", () => {
   it("escalates once and expires once while both processes sweep every second", async () => {
     const ladder = await callApi(servers[0]!.base, "POST", "/requests", {
       token: AGENT.token,
-      body: { repo: LADDER, task_description: "Rotate the keys", approval_reason: "Production access", decision_data: { env: "prod" }, callback_url: `${callbacks.url}/cb` },
+      body: { repo: LADDER, task_description: "Rotate the keys", approval_reason: "Production access", decision_data: { env: "prod" }, callback_url: `${callbacks.base}/cb` },
     });
     expect(ladder.status, ladder.text).toBe(201);
     expect(ladder.json.surface_number).toEqual(expect.any(Number));
@@ -354,7 +342,7 @@ describe("two server processes (src/main.ts) on one Redis", () => {
     const deadline = new Date(Date.now() + 12_000).toISOString();
     const expiring = await callApi(servers[1]!.base, "POST", "/requests", {
       token: AGENT.token,
-      body: requestBody(callbacks.url, { deadline, fallback_action: { type: "abort", reason: "nobody answered in time" } }),
+      body: requestBody(callbacks.base, { deadline, fallback_action: { type: "abort", reason: "nobody answered in time" } }),
     });
     expect(expiring.status, expiring.text).toBe(201);
     expect(expiring.json).toMatchObject({ status: "pending", surface_number: expect.any(Number) });
@@ -366,7 +354,7 @@ describe("two server processes (src/main.ts) on one Redis", () => {
       const escalated = events.some((e) => e.request_id === ladder.json.id && e.event === "escalated");
       const expired = events.some((e) => e.request_id === expiring.json.id && e.event === "expired");
       return escalated && expired ? true : undefined;
-    }, 60_000, 250);
+    }, 60_000, 250, { retryErrors: true });
     await settle();
 
     const ladderEvents = (await auditOf(servers[1]!.base, AGENT.token, LADDER)).filter((e) => e.request_id === ladder.json.id).map((e) => e.event);
@@ -417,7 +405,7 @@ describe("the sweep on one instance racing writes on the other", () => {
     proxy = await startGatedProxy(github.url);
     callbacks = await startCallbackReceiver();
     stores = [openRedisStore(REDIS_URL, prefix), openRedisStore(REDIS_URL, prefix), openRedisStore(REDIS_URL, prefix)];
-    const channels = [{ name: "oncall", url: `${callbacks.url}/oncall`, kind: "webhook" as const }];
+    const channels = [{ name: "oncall", url: `${callbacks.base}/oncall`, kind: "webhook" as const }];
     a = await startApp({ githubUrl: proxy.url, store: stores[0], now: T0, channels });
     b = await startApp({ githubUrl: github.url, store: stores[1], now: T0, channels });
   });
@@ -429,14 +417,14 @@ describe("the sweep on one instance racing writes on the other", () => {
     await proxy?.close();
     await github?.close();
     await callbacks?.close();
-    await deleteKeys(REDIS_URL, prefix);
+    await deleteKeys(REDIS_URL, `${prefix}*`);
   });
 
   it("closes the issue of a request that expired while its issue was being posted", async () => {
     const gate = proxy.hold("POST", `/repos/${PAYMENTS}/issues`);
     const opening = callApi(a.url, "POST", "/requests", {
       token: AGENT.token,
-      body: requestBody(callbacks.url, { approvers: ["alice"], deadline: at(1).toISOString() }),
+      body: requestBody(callbacks.base, { approvers: ["alice"], deadline: at(1).toISOString() }),
     });
     await within("instance A posting the issue", gate.held, 20_000);
 
@@ -464,7 +452,7 @@ describe("the sweep on one instance racing writes on the other", () => {
   it("does not escalate on GitHub a request decided while its escalation's issue update waited for a retry", async () => {
     const created = await callApi(a.url, "POST", "/requests", {
       token: AGENT.token,
-      body: { repo: LADDER, task_description: "Refund order 77", approval_reason: "Large refund", decision_data: { amount: 900 }, callback_url: `${callbacks.url}/cb` },
+      body: { repo: LADDER, task_description: "Refund order 77", approval_reason: "Large refund", decision_data: { amount: 900 }, callback_url: `${callbacks.base}/cb` },
     });
     expect(created.status, created.text).toBe(201);
     const issue = created.json.surface_number as number;

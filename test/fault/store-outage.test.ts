@@ -7,22 +7,14 @@ import type { Store } from "../../src/store/store.js";
 import { AGENT, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
-import {
-  auditOf,
-  callApi,
-  freePort,
-  openRedisStore,
-  sleep,
-  startCallbackReceiver,
-  startGatedProxy,
-  startRedisServer,
-  uniquePrefix,
-  waitFor,
-  within,
-  type CallbackReceiver,
-  type GatedProxy,
-  type RedisServer,
-} from "./support.js";
+import { auditOf, callApi } from "../support/api-client.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
+import { freePort } from "../support/ports.js";
+import { uniquePrefix } from "../support/redis-keys.js";
+import { sleep, waitFor, within } from "../support/wait.js";
+import { startGatedProxy, type GatedProxy } from "./support/gated-proxy.js";
+import { startRedisServer, type RedisServer } from "./support/redis-server.js";
+import { openRedisStore } from "./support/redis-store.js";
 
 /**
  * The app on a Redis of its own (a redis-server this test starts on a free port), which then
@@ -113,7 +105,7 @@ describe("the store goes away", () => {
     await app.runtime.jobs.run();
   };
   async function open(overrides: Record<string, unknown> = {}, headers?: Record<string, string>) {
-    const created = await api("POST", "/requests", requestBody(callbacks.url, overrides), headers);
+    const created = await api("POST", "/requests", requestBody(callbacks.base, overrides), headers);
     expect(created.status, created.text).toBe(201);
     expect(created.json.surface_number).toEqual(expect.any(Number));
     return { id: created.json.id as string, issue: created.json.surface_number as number };
@@ -138,7 +130,7 @@ describe("the store goes away", () => {
     await killRedis();
     github.clearCalls();
     const during = {
-      "POST /requests": await api("POST", "/requests", requestBody(callbacks.url), { "idempotency-key": "during-the-outage" }),
+      "POST /requests": await api("POST", "/requests", requestBody(callbacks.base), { "idempotency-key": "during-the-outage" }),
       "GET /requests/:id": await api("GET", `/requests/${before.id}`),
       "GET /requests": await api("GET", `/requests?repo=${REPO}&status=pending`),
       "GET /requests/:id/decision": await api("GET", `/requests/${before.id}/decision?wait=1`),
@@ -177,7 +169,7 @@ describe("the store goes away", () => {
     const deliveryId = randomUUID();
     const webhook = await comment(request.issue, "/approve customer is a regular", "alice", deliveryId);
     expect(is2xx(webhook.status), `the webhook answered ${webhook.status}: ${webhook.text}`).toBe(false);
-    const post = await api("POST", "/requests", requestBody(callbacks.url), { "idempotency-key": "refund-during-outage" });
+    const post = await api("POST", "/requests", requestBody(callbacks.base), { "idempotency-key": "refund-during-outage" });
     expect({ status: post.status, code: post.json?.error?.code }).toEqual({ status: 503, code: "store_unavailable" });
     const cancel = await api("POST", `/requests/${request.id}/cancel`, {});
     expect({ status: cancel.status, code: cancel.json?.error?.code }).toEqual({ status: 503, code: "store_unavailable" });
@@ -198,7 +190,7 @@ describe("the store goes away", () => {
     expect(github.callsTo("PATCH", `${ISSUES}/${request.issue}`).filter((c) => (c.body as { state?: string }).state === "closed")).toHaveLength(1);
 
     // The key the failed POST used is still free: nothing of that request was stored.
-    const retried = await api("POST", "/requests", requestBody(callbacks.url), { "idempotency-key": "refund-during-outage" });
+    const retried = await api("POST", "/requests", requestBody(callbacks.base), { "idempotency-key": "refund-during-outage" });
     expect(retried.status, retried.text).toBe(201);
     expect(github.callsTo("POST", ISSUES)).toHaveLength(1);
   }, 90_000);
@@ -245,7 +237,7 @@ describe("the store goes away", () => {
     try {
       [webhook, post] = await Promise.all([
         comment(request.issue, "/approve customer is a regular", "alice", deliveryId),
-        callApi(app.url, "POST", "/requests", { token: AGENT.token, body: requestBody(callbacks.url), headers: { "idempotency-key": "refund-while-frozen" }, timeoutMs: 30_000 }),
+        callApi(app.url, "POST", "/requests", { token: AGENT.token, body: requestBody(callbacks.base), headers: { "idempotency-key": "refund-while-frozen" }, timeoutMs: 30_000 }),
       ]);
     } finally {
       redis!.process.kill("SIGCONT");
@@ -257,9 +249,9 @@ describe("the store goes away", () => {
     // A stalled store may still apply the write when it wakes, so the 503 asks for a retry with
     // the same key: that retry gets the one request for it, created now or earlier, never two.
     expect(post.json.error.message).toContain("same Idempotency-Key");
-    const retried = await api("POST", "/requests", requestBody(callbacks.url), { "idempotency-key": "refund-while-frozen" });
+    const retried = await api("POST", "/requests", requestBody(callbacks.base), { "idempotency-key": "refund-while-frozen" });
     expect([200, 201]).toContain(retried.status);
-    const again = await api("POST", "/requests", requestBody(callbacks.url), { "idempotency-key": "refund-while-frozen" });
+    const again = await api("POST", "/requests", requestBody(callbacks.base), { "idempotency-key": "refund-while-frozen" });
     expect({ status: again.status, id: again.json.id }).toEqual({ status: 200, id: retried.json.id });
 
     const redelivery = await redeliverUntilAcknowledged(request.issue, "/approve customer is a regular", "alice", deliveryId);

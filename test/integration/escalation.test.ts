@@ -1,7 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
 
@@ -25,10 +24,11 @@ escalation:
 describe("escalation, warnings and fallbacks", () => {
   let github: GitHubStandIn;
   let app: AppHarness;
-  let callbacks: string[];
-  let notified: string[];
-  let receiver: Server;
+  let receiver: CallbackReceiver;
   let callbackUrl: string;
+  /** What the agent was called back with, and what the `oncall` channel was told (bodies). */
+  const callbacks = () => receiver.received.filter((call) => call.path !== "/oncall").map((call) => call.body);
+  const notified = () => receiver.received.filter((call) => call.path === "/oncall").map((call) => call.body);
 
   beforeEach(async () => {
     github = await startGitHubStandIn({
@@ -41,26 +41,15 @@ describe("escalation, warnings and fallbacks", () => {
       },
       teams: { "octo-org/leads": ["carol"] },
     });
-    callbacks = [];
-    notified = [];
-    receiver = createServer((req, res) => {
-      let text = "";
-      req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
-      req.on("end", () => {
-        (req.url === "/oncall" ? notified : callbacks).push(text);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    callbackUrl = `${base}/cb`;
-    app = await startApp({ githubUrl: github.url, now: T0, channels: [{ name: "oncall", url: `${base}/oncall`, kind: "webhook" }] });
+    receiver = await startCallbackReceiver();
+    callbackUrl = `${receiver.base}/cb`;
+    app = await startApp({ githubUrl: github.url, now: T0, channels: [{ name: "oncall", url: `${receiver.base}/oncall`, kind: "webhook" }] });
   });
 
   afterEach(async () => {
     await app.close();
     await github.close();
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await receiver.close();
   });
 
   async function open(overrides: Record<string, unknown> = {}) {
@@ -101,7 +90,7 @@ describe("escalation, warnings and fallbacks", () => {
     expect(comments()[0]).toContain("@bob");
     expect(comments()[0]).toContain("Alice is away; please take this.");
     // The level's channel hears of it once; a channel nobody configured is skipped, not retried.
-    expect(notified.map((text) => JSON.parse(text))).toEqual([
+    expect(notified().map((text) => JSON.parse(text))).toEqual([
       expect.objectContaining({ event: "request.escalated", level: 1, approvers: ["bob"], request: expect.objectContaining({ id: created.id }) }),
     ]);
 
@@ -133,7 +122,7 @@ describe("escalation, warnings and fallbacks", () => {
         fallback: { type: "abort", cleanup: "Release the held funds" },
       },
     });
-    expect(callbacks.map((text) => JSON.parse(text).event)).toEqual(["request.expired"]);
+    expect(callbacks().map((text) => JSON.parse(text).event)).toEqual(["request.expired"]);
     const audit = (await api(app, "GET", `/audit?repo=${REPO}`)).text.trim().split("\n").map((line) => JSON.parse(line).event);
     expect(audit).toEqual(["created", "surface_opened", "escalated", "escalated", "warned", "expired"]);
   });
@@ -174,7 +163,7 @@ describe("escalation, warnings and fallbacks", () => {
     const created = await open({ fallback_action: fallback });
     await sweepAt(at(8));
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "expired", decision: { ...decision, decided_by: { type: "fallback", fallback: fallback.type } } });
-    expect(callbacks).toHaveLength(1);
+    expect(callbacks()).toHaveLength(1);
   });
 
   it("the delegate fallback hands the request to other approvers with more time", async () => {

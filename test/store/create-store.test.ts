@@ -1,20 +1,11 @@
 import { promises as fs } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createStore } from "../../src/store/create-store.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
-
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from "../support/ports.js";
+import { REDIS_URL as redisUrl } from "../support/redis-keys.js";
 
 describe("createStore", () => {
   it("uses the embedded store under HITL_DATA_DIR when no Redis is configured", async () => {
@@ -35,7 +26,7 @@ describe("createStore", () => {
   });
 
   it("prefers Upstash when both of its variables are set, and reports it unreachable without the token", async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const { store, kind } = await createStore({ UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: "tok-s3cret", REDIS_URL: redisUrl });
     expect(kind).toBe("upstash");
     const error = await store.ping().then(() => null, (e: unknown) => e);

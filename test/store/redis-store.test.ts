@@ -1,20 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { Redis } from "@upstash/redis";
-import { Redis as IORedis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { createRespRequester } from "../../src/store/resp-requester.js";
 import { StoreUnavailableError, type Store } from "../../src/store/store.js";
 import { makeJob, makeRequest } from "../support/fixtures.js";
+import { freePort } from "../support/ports.js";
+import { deleteKeys, REDIS_URL as url } from "../support/redis-keys.js";
 import { describeStoreContract } from "./store-contract.js";
-
-const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const admin = new IORedis(url, { lazyConnect: true });
-
-afterAll(async () => {
-  await admin.quit();
-});
 
 /** A store under a prefix no other test uses, and a cleanup that deletes its keys. */
 async function openStore(options: { deserialize?: boolean; prefix?: string } = {}) {
@@ -29,8 +22,7 @@ async function openStore(options: { deserialize?: boolean; prefix?: string } = {
     prefix,
     async cleanup() {
       await store.close();
-      const keys = await admin.keys(`${prefix}*`);
-      if (keys.length > 0) await admin.del(...keys);
+      await deleteKeys(url, `${prefix}*`);
     },
   };
 }
@@ -92,16 +84,8 @@ describe("redis store across replicas", () => {
 });
 
 describe("redis store when Redis is unreachable", () => {
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   it("rejects every call quickly with StoreUnavailableError that names Redis but not the password", async () => {
-    const requester = createRespRequester(`redis://hitl:s3cret-pass@127.0.0.1:${await closedPort()}/0`);
+    const requester = createRespRequester(`redis://hitl:s3cret-pass@127.0.0.1:${await freePort()}/0`);
     const store = createRedisStore({ redis: new Redis(requester), label: "Redis at redis://127.0.0.1" });
     const calls: Array<() => Promise<unknown>> = [
       () => store.ping(),

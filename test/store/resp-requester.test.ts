@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { Redis } from "@upstash/redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRespRequester, describeUrl, type RespRequester } from "../../src/store/resp-requester.js";
+import { freePort } from "../support/ports.js";
+import { REDIS_URL as url } from "../support/redis-keys.js";
 
-const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const opened: RespRequester[] = [];
 const servers: ChildProcess[] = [];
 
@@ -85,14 +85,6 @@ describe("RESP requester", () => {
     expect(answer).toBe("OK");
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A private redis-server, so stopping it disturbs nobody else. */
 async function start(port: number): Promise<ChildProcess> {

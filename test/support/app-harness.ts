@@ -11,6 +11,7 @@ import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
+import { callApi } from "./api-client.js";
 
 export const WEBHOOK_SECRET = "webhook-secret-for-tests";
 export const AGENT = { name: "refund-agent", token: "refund-agent-token-0123456789" };
@@ -80,23 +81,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   };
 }
 
-/** Calls the agent API as an agent would. */
-export async function api(app: { url: string }, method: string, path: string, body?: unknown, options: { token?: string; headers?: Record<string, string> } = {}) {
-  const response = await fetch(`${app.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${options.token ?? AGENT.token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...options.headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: response.status, json, text, headers: response.headers };
+/** Calls the agent API of `app` as an agent would (`AGENT` unless another token is given), with no deadline. */
+export function api(app: { url: string }, method: string, path: string, body?: unknown, options: { token?: string; headers?: Record<string, string> } = {}) {
+  return callApi(app.url, method, path, { token: options.token ?? AGENT.token, body, headers: options.headers, timeoutMs: null });
 }

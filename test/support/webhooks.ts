@@ -347,6 +347,8 @@ export interface Delivery {
   secret: string;
   /** Default: a new UUID, as GitHub sends. */
   deliveryId?: string;
+  /** How long the answer may take; by default as long as it takes. */
+  timeoutMs?: number;
 }
 
 /** POSTs a delivery the way GitHub does, and returns what the receiver answered. */
@@ -367,6 +369,7 @@ export async function deliver(url: string, delivery: Delivery): Promise<{ status
       "x-hub-signature-256": signWebhook(delivery.secret, body),
     },
     body,
+    signal: delivery.timeoutMs === undefined ? undefined : AbortSignal.timeout(delivery.timeoutMs),
   });
   return { status: response.status, text: await response.text(), deliveryId };
 }
