@@ -6,6 +6,7 @@ import { formatConfigErrors, parseConfig } from "../../src/config/parse-config.j
 import type { HitlConfig } from "../../src/config/schema.js";
 import { evaluateCondition } from "../../src/core/conditions.js";
 import { evaluatePolicy, hasPassed, type PolicyFacts } from "../../src/core/policy.js";
+import { applyEdits, textEdit, YAML_NOISE } from "../support/text-edits.js";
 
 /**
  * Whatever happens to a `.hitl.yml`, it must never let more through than its author wrote:
@@ -17,38 +18,7 @@ const VALID_VALUE = load(VALID) as Record<string, unknown>;
 const NOW = new Date("2026-06-03T10:00:00Z");
 const RUNS = 300;
 
-type Mutation =
-  | { kind: "delete"; at: number; length: number }
-  | { kind: "insert"; at: number; text: string }
-  | { kind: "swap-lines"; a: number; b: number };
-
-const yamlNoise = fc.constantFrom(":", "- ", "  ", "\t", "{", "}", "[", "]", "\n", "&a ", "*a", "!!str ", "#", "'", '"', "|\n", "? ", ",", "~", "0.9", "-1");
-
-const textMutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 20 }) }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fc.oneof(yamlNoise, fc.string({ unit: "binary", maxLength: 8 })) }),
-  fc.record({ kind: fc.constant("swap-lines" as const), a: fc.nat(), b: fc.nat() }),
-);
-
-function mutateText(text: string, mutations: Mutation[]): string {
-  let result = text;
-  for (const mutation of mutations) {
-    if (mutation.kind === "delete") {
-      const at = mutation.at % (result.length + 1);
-      result = result.slice(0, at) + result.slice(at + mutation.length);
-    } else if (mutation.kind === "insert") {
-      const at = mutation.at % (result.length + 1);
-      result = result.slice(0, at) + mutation.text + result.slice(at);
-    } else {
-      const lines = result.split("\n");
-      const a = mutation.a % lines.length;
-      const b = mutation.b % lines.length;
-      [lines[a], lines[b]] = [lines[b]!, lines[a]!];
-      result = lines.join("\n");
-    }
-  }
-  return result;
-}
+const textMutation = textEdit([...YAML_NOISE, "0.9"]);
 
 type Path = (string | number)[];
 
@@ -194,7 +164,7 @@ describe("a damaged .hitl.yml fails safe", () => {
   it("random edits of a valid file", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(textMutation, { minLength: 1, maxLength: 6 }), factsArbitrary, nowArbitrary, (mutations, facts, now) =>
-        check(mutateText(VALID, mutations), facts, now),
+        check(applyEdits(VALID, mutations), facts, now),
       ),
       { numRuns: RUNS },
     );

@@ -7,6 +7,7 @@ import { evaluatePolicy } from "../../src/core/policy.js";
 import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
+import { applyEdits, textEdit, YAML_NOISE } from "../support/text-edits.js";
 
 /**
  * Generated bad input, end to end through the app: whatever an agent sends, whatever people
@@ -116,7 +117,8 @@ function mutateBody(mutations: BodyMutation[]): unknown {
   const root = structuredClone(VALID_BODY) as Record<string, unknown>;
   for (const mutation of mutations) {
     if (mutation.kind === "add") {
-      Object.defineProperty(root, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true });
+      // A copy: the generators hand out shared objects, which later mutations must not change.
+      Object.defineProperty(root, mutation.key, { value: structuredClone(mutation.value), enumerable: true, writable: true, configurable: true });
       continue;
     }
     const all = paths(root);
@@ -129,7 +131,7 @@ function mutateBody(mutations: BodyMutation[]): unknown {
       if (Array.isArray(parent)) parent.splice(Number(key), 1);
       else delete parent[key];
     } else {
-      parent[key] = mutation.value;
+      parent[key] = structuredClone(mutation.value);
     }
   }
   return root;
@@ -327,33 +329,7 @@ describe("generated bad input", () => {
     const FULL = readFileSync(new URL("../fixtures/config/valid-full.yml", import.meta.url), "utf8");
     const BASES = [AUTO, STRICT, RULES, FULL];
 
-    type Edit = { kind: "delete"; at: number; length: number } | { kind: "insert"; at: number; text: string } | { kind: "swap-lines"; a: number; b: number };
-    const yamlNoise = fc.constantFrom(":", "- ", "  ", "\t", "{", "}", "[", "]", "\n", "&a ", "*a", "!!str ", "#", "'", '"', "|\n", "? ", ",", "~", "0.5", "0.0", "1", "-1", "approve", "reject", "auto_approve: {confidence_above: 0, risk_below: 1}\n", "_extends: .github\n", "<<: *a\n");
-    const edit: fc.Arbitrary<Edit> = fc.oneof(
-      fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 20 }) }),
-      fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fc.oneof(yamlNoise, fc.string({ unit: "binary", maxLength: 8 })) }),
-      fc.record({ kind: fc.constant("swap-lines" as const), a: fc.nat(), b: fc.nat() }),
-    );
-
-    function applyEdits(text: string, edits: Edit[]): string {
-      let result = text;
-      for (const change of edits) {
-        if (change.kind === "delete") {
-          const at = change.at % (result.length + 1);
-          result = result.slice(0, at) + result.slice(at + change.length);
-        } else if (change.kind === "insert") {
-          const at = change.at % (result.length + 1);
-          result = result.slice(0, at) + change.text + result.slice(at);
-        } else {
-          const lines = result.split("\n");
-          const a = change.a % lines.length;
-          const b = change.b % lines.length;
-          [lines[a], lines[b]] = [lines[b]!, lines[a]!];
-          result = lines.join("\n");
-        }
-      }
-      return result;
-    }
+    const edit = textEdit([...YAML_NOISE, "0.5", "0.0", "1", "approve", "reject", "auto_approve: {confidence_above: 0, risk_below: 1}\n", "_extends: .github\n", "<<: *a\n"]);
 
     /** Policies built from the schema's own words, mostly valid, sometimes edited after. */
     const unit = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.01, 0.5, 0.98, 0.99, 1));
