@@ -1,8 +1,15 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { run } from "probot";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
 import { hitlOctokit } from "./github/octokit.js";
 import { createStore } from "./store/create-store.js";
+
+// Probot's setup page writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to `.env`, and Probot reads
+// it inside run(), after hitl has read its own settings and handed Probot its environment: read
+// it first, the way Probot does (the file's values win).
+if (existsSync(".env")) Object.assign(process.env, parseEnv(readFileSync(".env", "utf8")));
 
 const parsed = readEnv(process.env);
 if (!parsed.ok) {

@@ -1,12 +1,15 @@
+import { execFileSync, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WEBHOOK_SECRET } from "../support/app-harness.js";
+import { testPrivateKey, WEBHOOK_SECRET } from "../support/app-harness.js";
 import { startCallbackReceiver, type Callback, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
-import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { freePort } from "../support/ports.js";
+import { REPO_ROOT, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/wait.js";
 import { deliver, issueCommentPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 
@@ -126,4 +129,60 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
     expect(server.output()).not.toContain("error while stopping");
     expect((await fetch(`${base}/healthz`).catch(() => null))?.status).toBeUndefined();
   }, 20_000);
+});
+
+/**
+ * After Probot's setup page, the app's credentials live in `.env` in the working directory, and
+ * `npm start` must pick them up (so must hitl's own settings there). Runs the build the test above
+ * made with `npm start`.
+ */
+describe("end to end: settings from .env", () => {
+  beforeAll(() => {
+    // `npm start` above builds dist/; run alone, this builds it the same way.
+    if (!existsSync(join(REPO_ROOT, "dist", "main.js"))) execFileSync("npm", ["run", "build", "--silent"], { cwd: REPO_ROOT, stdio: "ignore" });
+  }, 120_000);
+
+  it("starts as a configured app, not the setup page, with nothing but .env", async () => {
+    const github = await startGitHubStandIn();
+    const dir = await mkdtemp(join(tmpdir(), "hitl-dotenv-"));
+    const port = await freePort();
+    const token = "dotenv-agent-token-0123456789";
+    const quoted = (value: string) => `"${value.replace(/\n/g, "\\n")}"`;
+    await writeFile(
+      join(dir, ".env"),
+      [
+        "APP_ID=1",
+        `PRIVATE_KEY=${quoted(testPrivateKey())}`,
+        `WEBHOOK_SECRET=${WEBHOOK_SECRET}`,
+        `PORT=${port}`,
+        "HOST=127.0.0.1",
+        `GHE_HOST=${github.host}`,
+        "GHE_PROTOCOL=http",
+        `HITL_AGENT_TOKENS=dotenv-agent:${token}`,
+        "LOG_LEVEL=warn",
+      ].join("\n") + "\n",
+    );
+    let output = "";
+    const child = spawn(process.execPath, [join(REPO_ROOT, "dist", "main.js")], { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const status = await waitFor(
+        "the server to answer",
+        async () => {
+          if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${output}`);
+          const response = await fetch(`http://127.0.0.1:${port}/api/v1/requests`, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+          return response?.status;
+        },
+        30_000,
+      );
+      // The setup page has no agent API: a 200 means the app was loaded with its credentials and the agent's token.
+      expect(status, output).toBe(200);
+      expect(output).not.toContain("setup");
+    } finally {
+      child.kill("SIGKILL");
+      await github.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
