@@ -6,6 +6,20 @@ import { HitlError } from "./errors.js";
 import type { LoadedConfig, PullRequestInfo } from "./ports.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 
+/** How long `POST /requests` waits for the policy and the surface before answering without them. */
+export const INLINE_BUDGET_MS = 5_000;
+
+/** The promise's value, or null when it has not settled within `ms`. */
+async function withinBudget<T>(promise: Promise<T | null>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms).unref()));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A replayed request younger than this may still be posted by its first call. */
 const REPLAY_GRACE_MS = 30_000;
 
@@ -103,17 +117,23 @@ export function createOpening(ctx: EngineContext) {
         jobs: [safetyNet],
       });
       if (!created) return { request: await resumeReplayed(stored, now), created: false };
-      try {
-        const processed = await process(stored, 1, loaded, pull);
-        if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
-        return { request: processed, created: true };
-      } catch (error) {
-        // The request is stored and acknowledged: its safety-net job posts it once GitHub answers.
-        const message = error instanceof Error ? error.message : String(error);
-        log.warn({ err: error, requestId: stored.id }, "could not post the request on GitHub yet; it will be retried");
-        await store.retryJob(safetyNet.id, new Date(clock().getTime() + retryDelayMs(1)), message);
-        return { request: (await store.get(stored.id)) ?? stored, created: true };
-      }
+      const processing = process(stored, 1, loaded, pull).then(
+        async (processed) => {
+          if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
+          return processed;
+        },
+        async (error: unknown) => {
+          // The request is stored: its safety-net job posts it once GitHub answers.
+          log.warn({ err: error, requestId: stored.id }, "could not post the request on GitHub yet; it will be retried");
+          await store.retryJob(safetyNet.id, new Date(clock().getTime() + retryDelayMs(1)), error instanceof Error ? error.message : String(error));
+          return null;
+        },
+      );
+      // The agent is not kept waiting on GitHub (whose write spacing can queue an issue for
+      // seconds): past the budget it gets the stored request, and posting goes on without it.
+      const processed = await withinBudget(processing, INLINE_BUDGET_MS);
+      processing.catch((error: unknown) => log.error({ err: error, requestId: stored.id }, "could not record a failed post"));
+      return { request: processed ?? (await store.get(stored.id)) ?? stored, created: true };
     },
 
     /**

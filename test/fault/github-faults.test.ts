@@ -11,6 +11,7 @@ import { startServerProcess, type ServerProcess } from "../support/server-proces
 import { waitFor } from "../support/wait.js";
 import { deliver, issueCommentPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 import { rateLimited403, startFaultProxy, tooManyRequests429, type FaultAction, type FaultProxy } from "./support/fault-proxy.js";
+import { GITHUB_TIMEOUT_MS } from "../../src/github/octokit.js";
 
 const REPO = "octo-org/payments";
 const ISSUES = "/repos/:owner/:repo/issues";
@@ -114,6 +115,22 @@ describe("GitHub failing for a while", () => {
     expect(await auditEvents(id)).toEqual(["created", "surface_opened"]);
     expect(await app.store.pendingJobs()).toEqual([]);
   });
+
+  it("answers the agent within its budget while GitHub does not answer, and posts the issue once it does", async () => {
+    proxy.setRule(({ method, path }): FaultAction | undefined => (method === "POST" && path === `/repos/${REPO}/issues` ? { type: "hang" } : undefined));
+    const started = Date.now();
+    const created = await api(app, "POST", "/requests", refund());
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ status: "pending", surface_url: null });
+    // Well before the 30 s GitHub deadline: the budget, not GitHub, decided when to answer.
+    expect(Date.now() - started).toBeLessThan(GITHUB_TIMEOUT_MS);
+    const id = created.json.id as string;
+
+    proxy.setRule(null);
+    const rounds = await retryUntil(async () => (await shown(id)).surface_number !== null, { stepMs: 5 * 60_000 });
+    expect(rounds).toBeLessThan(12);
+    expect(issuesOf(github, id)).toHaveLength(1);
+  }, 60_000);
 
   it("never posts a second issue when GitHub created one but the answer was lost", async () => {
     let creates = 0;
