@@ -28,6 +28,8 @@ const invalid = (path: string, message: string) => new HitlError("invalid_reques
 /** Opening requests: the policy first, then the surface, safe to repeat after a crash. */
 export function createOpening(ctx: EngineContext) {
   const { store, github, clock, newId, log, audit, job, commit, mustGet, evaluate } = ctx;
+  /** Requests this process is posting right now, which its own safety-net job must leave alone. */
+  const posting = new Set<string>();
 
   /**
    * Tries the repository's policy on a freshly stored request and either decides it by rule or
@@ -117,7 +119,8 @@ export function createOpening(ctx: EngineContext) {
         jobs: [safetyNet],
       });
       if (!created) return { request: await resumeReplayed(stored, now), created: false };
-      const processing = process(stored, 1, loaded, pull).then(
+      posting.add(stored.id);
+      const processing = process(stored, 1, loaded, pull).finally(() => posting.delete(stored.id)).then(
         async (processed) => {
           if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
           return processed;
@@ -141,6 +144,8 @@ export function createOpening(ctx: EngineContext) {
      * `open` made inline, so any value above 1 means an issue may already exist.
      */
     async resume(requestId: string, attempt: number): Promise<void> {
+      // Still queued behind GitHub's write spacing here: posting it twice could make two issues.
+      if (posting.has(requestId)) throw new Error("the request is still being posted by the call that opened it");
       const request = await store.get(requestId);
       if (!request || request.status !== "pending" || request.surfaceRef) return;
       await process(request, attempt);

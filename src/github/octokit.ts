@@ -18,16 +18,15 @@ export function hasStatus(error: unknown, ...statuses: number[]): boolean {
 /** A GitHub call that has not answered by then fails, so one quiet connection cannot stall a job batch. */
 export const GITHUB_TIMEOUT_MS = 30_000;
 
-const fetchWithTimeout: typeof fetch = (input, init) => {
-  const timeout = AbortSignal.timeout(GITHUB_TIMEOUT_MS);
-  return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
-};
-
 /**
  * Probot's Octokit with a deadline on every call; `extra` adds options (tests turn off
  * Octokit's own retries and write spacing with it).
  */
-export function hitlOctokit(extra: Record<string, unknown> = {}): typeof ProbotOctokit {
+export function hitlOctokit(extra: Record<string, unknown> = {}, timeoutMs = GITHUB_TIMEOUT_MS): typeof ProbotOctokit {
+  const fetchWithTimeout: typeof fetch = (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
   return ProbotOctokit.defaults((options: { request?: Record<string, unknown> }) => ({
     ...options,
     ...extra,

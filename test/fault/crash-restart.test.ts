@@ -146,8 +146,19 @@ describe.each(["embedded", "redis"] as const)("kill -9 during a burst, then rest
       // Before the burst: three requests with issues, for the decisions to land on.
       const first = await startServerProcess({ githubHost: proxy.host, env });
       servers.push(first);
-      const targets = await Promise.all([0, 1, 2].map((i) => callApi(first.base, "POST", "/requests", requestBody("target", i, receiver.url))));
-      for (const target of targets) expect(target).toMatchObject({ status: 201, json: { status: "pending", surface_number: expect.any(Number) } });
+      const opened = await Promise.all([0, 1, 2].map((i) => callApi(first.base, "POST", "/requests", requestBody("target", i, receiver.url))));
+      for (const target of opened) expect(target).toMatchObject({ status: 201, json: { status: "pending" } });
+      // Octokit spaces issue-creating calls three seconds apart, and the API answers within its
+      // budget: the later issues may follow the answers. Wait for all three.
+      const targets = await Promise.all(
+        opened.map((target) =>
+          waitFor(`the issue of ${target.json.id}`, async () => {
+            const shown = await callApi(first.base, "GET", `/requests/${target.json.id}`);
+            return shown.json.surface_number === null ? undefined : shown;
+          }, 30_000, 250),
+        ),
+      );
+      for (const target of targets) expect(target).toMatchObject({ status: 200, json: { status: "pending", surface_number: expect.any(Number) } });
       // Octokit spaces issue-creating calls three seconds apart; let that pass, so the burst's
       // first issue is tried at once.
       await sleep(3_500);

@@ -13,6 +13,9 @@ import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
 import { callApi } from "./api-client.js";
 
+/** The stand-in answers in milliseconds; a call it leaves hanging gives up after this. */
+export const GITHUB_TEST_TIMEOUT_MS = 8_000;
+
 export const WEBHOOK_SECRET = "webhook-secret-for-tests";
 export const AGENT = { name: "refund-agent", token: "refund-agent-token-0123456789" };
 export const OTHER_AGENT = { name: "deploy-bot", token: "deploy-bot-token-0123456789ab" };
@@ -51,7 +54,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
     log: pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
-    Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }),
+    Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
