@@ -1,4 +1,4 @@
-import type { HitlConfig } from "../config/schema.js";
+import { hitlConfigSchema, type HitlConfig } from "../config/schema.js";
 import { contextHash } from "./context-hash.js";
 import { parseDuration } from "./duration.js";
 import { initialEscalation, ladderFor } from "./schedule.js";
@@ -26,8 +26,8 @@ export interface NewRequestInput {
   invalidateOnPush?: boolean;
 }
 
-export const DEFAULT_DEADLINE_MS = 72 * 3_600_000;
-export const DEFAULT_FALLBACK: Fallback = { type: "abort", reason: "No decision before the deadline." };
+/** A repository without `.hitl.yml` gets the schema's defaults, the same as an empty file. */
+const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
 
 /**
  * The request as it will be stored: the agent's input, completed from the repository's policy
@@ -36,21 +36,22 @@ export const DEFAULT_FALLBACK: Fallback = { type: "abort", reason: "No decision 
  */
 export function buildRequest(
   input: NewRequestInput,
-  config: HitlConfig | null,
+  configOrNone: HitlConfig | null,
   context: { id: string; now: Date; requestedBy: string; installationId: number },
 ): ApprovalRequest {
+  const config = configOrNone ?? NO_POLICY;
   const createdAt = context.now.toISOString();
   const deadline = input.deadline
     ? new Date(input.deadline).toISOString()
-    : new Date(context.now.getTime() + (durationMs(config?.deadline) ?? DEFAULT_DEADLINE_MS)).toISOString();
-  const ladderSource = input.escalation ?? ladderFor(input.priority, { escalation: config?.escalation ?? [], critical: config?.escalation_critical });
+    : new Date(context.now.getTime() + durationMs(config.deadline)!).toISOString();
+  const ladderSource = input.escalation ?? ladderFor(input.priority, { escalation: config.escalation, critical: config.escalation_critical });
   const ladder: EscalationStep[] = ladderSource.map((level) => ({
     afterMs: durationMs(level.after) ?? 0,
     approvers: level.approvers,
     message: level.message ?? null,
     notify: "notify" in level && Array.isArray(level.notify) ? level.notify : [],
   }));
-  const warningBeforeMs = durationMs(input.warningBefore ?? config?.warning_before) ?? null;
+  const warningBeforeMs = durationMs(input.warningBefore ?? config.warning_before) ?? null;
   const shown = {
     repo: input.repo,
     taskDescription: input.taskDescription,
@@ -70,10 +71,10 @@ export function buildRequest(
     availableActions: input.availableActions,
     priority: input.priority,
     deadline,
-    fallback: input.fallback ?? (config?.fallback as Fallback | undefined) ?? DEFAULT_FALLBACK,
+    fallback: input.fallback ?? (config.fallback as Fallback),
     surface: input.surface,
     surfaceRef: null,
-    approvers: input.approvers ?? config?.approvers ?? [],
+    approvers: input.approvers ?? config.approvers,
     requestType: input.requestType ?? null,
     riskScore: input.riskScore ?? null,
     confidence: input.confidence ?? null,
@@ -81,7 +82,7 @@ export function buildRequest(
     requestedBy: context.requestedBy,
     idempotencyKey: input.idempotencyKey ?? null,
     contextHash: contextHash(shown),
-    invalidateOnPush: input.invalidateOnPush ?? (input.surface.type === "pull_request" ? (config?.invalidate_on_push ?? true) : false),
+    invalidateOnPush: input.invalidateOnPush ?? (input.surface.type === "pull_request" ? config.invalidate_on_push : false),
     createdAt,
     updatedAt: createdAt,
     escalation: initialEscalation({ ladder, warningBeforeMs, createdAt, deadline }),
