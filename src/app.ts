@@ -40,7 +40,13 @@ export interface HitlRuntime {
   sweep: () => Promise<SweepResult>;
   /** One scheduler tick: sweep, then start running the due jobs (without waiting for them). */
   tick: () => Promise<void>;
-  stop: () => Promise<void>;
+  /**
+   * The first step of stopping: open long-polls answer at once with the current status, new
+   * API calls get 503, and nothing more is scheduled. Safe to call more than once.
+   */
+  drain: () => void;
+  /** Drains, then gives the jobs in hand `graceMs` (default 5 s) to finish and hands the rest back. */
+  stop: (graceMs?: number) => Promise<void>;
 }
 
 const JOB_POLL_MS = 5_000;
@@ -74,21 +80,28 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
-    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 }));
+    const closing = new AbortController();
+    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
     addHandler(createHealthHandler(options.store));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;
     // Retries come due every few seconds; between sweeps, look for them more often than the cron.
     const poll = options.sweepCron ? setInterval(() => runner.kick(), JOB_POLL_MS).unref() : null;
+    const drain = () => {
+      if (closing.signal.aborted) return;
+      closing.abort();
+      if (poll) clearInterval(poll);
+      void scheduler?.stop();
+    };
     options.onReady?.({
       engine,
       jobs: runner,
       sweep,
       tick,
-      async stop() {
-        if (poll) clearInterval(poll);
-        await scheduler?.stop();
-        await runner.run();
+      drain,
+      async stop(graceMs = 5_000) {
+        drain();
+        await runner.stop(graceMs);
       },
     });
   };

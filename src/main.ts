@@ -4,7 +4,9 @@ import { run } from "probot";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
 import { hitlOctokit } from "./github/octokit.js";
+import { createLogger } from "./logger.js";
 import { createStore } from "./store/create-store.js";
+import { createStoreClock } from "./store/store-clock.js";
 
 // Probot's setup page writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to `.env`, and Probot reads
 // it inside run(), after hitl has read its own settings and handed Probot its environment: read
@@ -21,8 +23,12 @@ if (env.agents.length === 0) {
   console.warn("HITL_AGENT_TOKENS is not set: the agent API will answer 401 to every call until it is.");
 }
 
+const log = await createLogger(process.env);
 const { store, kind } = await createStore(env);
-console.info(`hitl store: ${kind}`);
+log.info(`hitl store: ${kind}`);
+const clock = createStoreClock({ storeTime: () => store.time(), log });
+await clock.sync();
+clock.start();
 
 let runtime: HitlRuntime | undefined;
 const server = await run(
@@ -32,24 +38,51 @@ const server = await run(
     channels: env.channels,
     sweepCron: env.HITL_SWEEP_CRON,
     maxBodyBytes: env.HITL_MAX_BODY_BYTES,
+    clock: clock.now,
     onReady: (ready) => (runtime = ready),
   }),
   // REDIS_URL is hitl's store. Probot would also take it for a rate-limit queue shared by all
   // replicas, with keys outside HITL_REDIS_PREFIX and a client it installs at run time; each
   // process spaces its own GitHub writes instead.
-  { env: { ...process.env, REDIS_URL: undefined }, Octokit: hitlOctokit() },
+  { env: { ...process.env, REDIS_URL: undefined }, Octokit: hitlOctokit(), log },
 );
 
+/** Everything below must fit in this, or the process exits anyway (orchestrators kill at 10 s or later). */
+const STOP_BUDGET_MS = 9_000;
+/** How long jobs in hand may take to finish before they are handed back to the store. */
+const JOB_GRACE_MS = 4_000;
+
+/**
+ * Stops in order: answer open long-polls and refuse new API calls, stop listening once the
+ * requests in flight are answered, let jobs in hand finish or hand them back, then close the
+ * store (which releases the embedded store's lock).
+ */
 async function shutdown(signal: string): Promise<void> {
-  console.info(`${signal}: stopping`);
-  try {
-    await server.stop();
-    await runtime?.stop();
-    await store.close();
-    process.exit(0);
-  } catch (error) {
-    console.error("error while stopping", error);
+  log.info(`${signal}: stopping`);
+  setTimeout(() => {
+    log.error(`did not stop within ${STOP_BUDGET_MS / 1000} s; exiting anyway (unfinished jobs run again after their lease)`);
     process.exit(1);
+  }, STOP_BUDGET_MS).unref();
+  try {
+    runtime?.drain();
+    await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, STOP_BUDGET_MS - JOB_GRACE_MS - 1_000).unref())]);
+    await runtime?.stop(JOB_GRACE_MS);
+    clock.stop();
+    await store.close();
+    log.info(`${signal}: stopped`);
+    exitSoon(0);
+  } catch (error) {
+    log.error({ err: error }, "error while stopping");
+    exitSoon(1);
   }
 }
+
+/** Exits once the last log lines are written (the logger writes through a stream), or soon regardless. */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 250);
+}
+// Probot's run() installs a SIGINT handler that exits without closing the store: replace it.
+process.removeAllListeners("SIGINT");
+process.once("SIGINT", () => void shutdown("SIGINT"));
 process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -20,6 +20,8 @@ export interface ApiDeps {
   clock: () => Date;
   log: Logger;
   maxBodyBytes: number;
+  /** Aborted when the process is stopping: long-polls answer at once, new calls get 503. */
+  closing?: AbortSignal;
 }
 
 interface Call {
@@ -96,7 +98,9 @@ export function createApiHandler(deps: ApiDeps) {
         const onClose = () => abort.abort();
         req.on("close", onClose);
         try {
-          const request = await engine.waitForDecision(params[0]!, wait * 1000, abort.signal);
+          const stopWaiting = deps.closing ? AbortSignal.any([abort.signal, deps.closing]) : abort.signal;
+          const request = await engine.waitForDecision(params[0]!, wait * 1000, stopWaiting);
+          // The agent hung up: nobody to answer. (When the process stops, it gets the status as it is.)
           if (abort.signal.aborted) return;
           const shown = present(request);
           sendJson(res, 200, { id: shown.id, status: shown.status, decision: shown.decision });
@@ -170,6 +174,12 @@ export function createApiHandler(deps: ApiDeps) {
   return async function apiHandler(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) return false;
+    if (deps.closing?.aborted) {
+      res.setHeader("connection", "close");
+      res.setHeader("retry-after", "1");
+      sendError(res, 503, "shutting_down", "This server is stopping. Retry shortly (with the same Idempotency-Key): another replica, or this one after its restart, will answer.");
+      return true;
+    }
     try {
       await dispatch(req, res, url.pathname.slice(API_PREFIX.length), url.searchParams);
     } catch (error) {

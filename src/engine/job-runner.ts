@@ -28,6 +28,9 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
   const fetchImpl = deps.fetch ?? fetch;
   let running: Promise<number> | null = null;
   let again = false;
+  let stopped = false;
+  /** Jobs this process holds a lease on right now. */
+  const inFlight = new Map<string, { job: Job; done: Promise<void> }>();
 
   async function execute(job: Job): Promise<void> {
     const request = await store.get(job.requestId);
@@ -69,7 +72,13 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
     }
   }
 
-  async function runOne(job: Job): Promise<void> {
+  function runOne(job: Job): Promise<void> {
+    const done = attempt(job).finally(() => inFlight.delete(job.id));
+    inFlight.set(job.id, { job, done });
+    return done;
+  }
+
+  async function attempt(job: Job): Promise<void> {
     try {
       await execute(job);
       await store.completeJob(job.id);
@@ -89,12 +98,13 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
   /** Runs every due job, a few at a time; returns how many ran. */
   async function drainOnce(): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (!stopped) {
       const jobs = await store.claimJobs(clock(), deps.concurrency ?? 8, JOB_LEASE_MS);
       if (jobs.length === 0) return total;
       await Promise.all(jobs.map(runOne));
       total += jobs.length;
     }
+    return total;
   }
 
   /** Runs due jobs now; calls while a run is going on are folded into one more run. */
@@ -122,7 +132,23 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
     run,
     /** Starts a run without waiting for it; failures are logged. */
     kick(): void {
+      if (stopped) return;
       run().catch((error: unknown) => log.error({ err: error }, "job run failed"));
+    },
+
+    /**
+     * Takes no more jobs, gives the ones in hand `graceMs` to finish, and hands the rest back to
+     * the store at once, so another replica (or the next start) runs them without waiting for
+     * their lease to lapse. Returns how many were handed back.
+     */
+    async stop(graceMs: number): Promise<number> {
+      stopped = true;
+      const all = Promise.all([...inFlight.values()].map((entry) => entry.done));
+      await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      const unfinished = [...inFlight.values()].map((entry) => entry.job);
+      await Promise.all(unfinished.map((job) => store.retryJob(job.id, clock(), "handed back: the process stopped before it finished")));
+      if (unfinished.length > 0) log.warn({ jobs: unfinished.map((job) => job.id) }, "handed unfinished jobs back to the store");
+      return unfinished.length;
     },
   };
 }

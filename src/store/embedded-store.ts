@@ -221,6 +221,12 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       usable();
     },
 
+    /** One process holds the store, so its clock is the store's. */
+    async time() {
+      usable();
+      return new Date();
+    },
+
     async close() {
       if (closed) return;
       closed = true;

@@ -167,6 +167,11 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       await evaluate("release a lock", scripts.RELEASE_LOCK, [owner], [`${prefix}lock:${name}`]);
     },
 
+    async time() {
+      const [seconds, micros] = await call("read its clock", () => redis.time());
+      return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+    },
+
     async ping() {
       await call("answer a ping", () => redis.ping());
     },

@@ -108,5 +108,11 @@ export interface Store {
   /** Throws StoreUnavailableError when the store cannot be used. */
   ping(): Promise<void>;
 
+  /**
+   * The store's own clock. Replicas set their clocks by it, so job leases and due times are
+   * measured on one clock whatever their machines' clocks say.
+   */
+  time(): Promise<Date>;
+
   close(): Promise<void>;
 }

@@ -42,7 +42,7 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
       // As a shell that runs the README's command would: npm needs the environment it runs in.
       inheritEnv: true,
       githubHost: github.host,
-      env: { HITL_AGENT_TOKENS: `e2e-agent:${TOKEN}`, HITL_DATA_DIR: dataDir, HITL_SWEEP_CRON: "*/2 * * * * *" },
+      env: { HITL_AGENT_TOKENS: `e2e-agent:${TOKEN}`, HITL_DATA_DIR: dataDir, HITL_SWEEP_CRON: "*/2 * * * * *", LOG_LEVEL: "info" },
       startTimeoutMs: 90_000,
     });
     base = server.base;
@@ -126,6 +126,7 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
     signal("SIGTERM");
     await waitFor("the server to exit", () => (server.exited() ? true : undefined), 15_000);
     expect(server.output()).toContain("SIGTERM: stopping");
+    expect(server.output()).toContain("SIGTERM: stopped");
     expect(server.output()).not.toContain("error while stopping");
     expect((await fetch(`${base}/healthz`).catch(() => null))?.status).toBeUndefined();
   }, 20_000);

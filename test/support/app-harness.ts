@@ -31,7 +31,7 @@ export interface AppHarness {
   url: string;
   store: Store;
   runtime: HitlRuntime;
-  /** Sets the clock the app sees. */
+  /** Sets the clock the app sees (unless it was given a clock of its own). */
   setNow(date: Date): void;
   close(): Promise<void>;
 }
@@ -41,11 +41,11 @@ export interface AppHarness {
  * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
  * retries are off, so failures reach hitl's job retries at once.
  */
-export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch; channels?: Channel[] }): Promise<AppHarness> {
+export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch; channels?: Channel[]; clock?: () => Date }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
   let now = options.now ?? null;
-  const clock = () => now ?? new Date();
+  const clock = options.clock ?? (() => now ?? new Date());
   const probot = new Probot({
     appId: 1,
     privateKey: testPrivateKey(),

@@ -53,6 +53,8 @@ export interface ServerProcess {
   output(): string;
   /** True once it exited (npm may end by a signal while the app it started exits 0). */
   exited(): boolean;
+  /** The exit code once it exited by itself; null while running or when a signal ended it. */
+  exitCode(): number | null;
   /** SIGKILL to the whole process group; resolves once the process is gone (or after 10 s). */
   kill9(): Promise<void>;
   /** SIGTERM to the whole process group, then `kill9` if it has not exited within `graceMs`. */
@@ -91,6 +93,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     pid: child.pid!,
     output: () => output,
     exited,
+    exitCode: () => child.exitCode,
     async kill9() {
       signal("SIGKILL");
       await Promise.race([gone, sleep(10_000)]);
