@@ -21,6 +21,11 @@ if (env.agents.length === 0) {
   console.warn("HITL_AGENT_TOKENS is not set: the agent API will answer 401 to every call until it is.");
 }
 
+for (const channel of env.channels.filter((c) => c.kind === "webhook" && !c.secret)) {
+  const variable = `HITL_CHANNEL_${channel.name.toUpperCase()}`;
+  console.warn(`${variable} has no ${variable}_SECRET: its posts are not signed, so its receiver cannot tell them from forgeries.`);
+}
+
 const { store, kind } = await createStore(env);
 console.info(`hitl store: ${kind}`);
 
@@ -30,6 +35,7 @@ const server = await run(
     store,
     agents: env.agents,
     channels: env.channels,
+    outbound: { allowed: env.allowedTargets },
     sweepCron: env.HITL_SWEEP_CRON,
     maxBodyBytes: env.HITL_MAX_BODY_BYTES,
     onReady: (ready) => (runtime = ready),
