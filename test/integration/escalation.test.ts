@@ -28,7 +28,7 @@ describe("escalation, warnings and fallbacks", () => {
   let app: AppHarness;
   let receiver: CallbackReceiver;
   let callbackUrl: string;
-  /** What the agent was called back with, and what the `oncall` channel was told (bodies). */
+  /** What the agent was called back with (bodies). */
   const callbacks = () => receiver.received.filter((call) => call.path !== "/oncall").map((call) => call.body);
 
   beforeEach(async () => {
