@@ -42,7 +42,7 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-
 const family = (address: string) => (isIP(address) === 6 ? "ipv6" : "ipv4");
 
 /** Parses `host,10.0.0.0/8,fd12::/16,127.0.0.1`; each bad entry is named with what it should be. */
-export function parseAllowedTargets(value: string | undefined, variable = "HITL_ALLOWED_PRIVATE_TARGETS"): { targets: AllowedTargets; errors: string[] } {
+export function parseAllowedTargets(value: string | undefined): { targets: AllowedTargets; errors: string[] } {
   const hosts = new Set<string>();
   const ranges = new BlockList();
   const errors: string[] = [];
@@ -57,7 +57,7 @@ export function parseAllowedTargets(value: string | undefined, variable = "HITL_
     } else if (!version && prefixText === undefined && HOST_NAME.test(entry)) {
       hosts.add(entry);
     } else {
-      errors.push(`${variable} entry ${index + 1} ("${entry}"): must be a host name, an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8`);
+      errors.push(`HITL_ALLOWED_PRIVATE_TARGETS entry ${index + 1} ("${entry}"): must be a host name, an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8`);
     }
   });
   return { targets: { hosts, ranges }, errors };
