@@ -4,6 +4,7 @@ import { run } from "probot";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
 import { hitlOctokit } from "./github/octokit.js";
+import { unsignedChannelWarnings } from "./notify/channels.js";
 import { createStore } from "./store/create-store.js";
 
 // Probot's setup page writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to `.env`, and Probot reads
@@ -21,10 +22,7 @@ if (env.agents.length === 0) {
   console.warn("HITL_AGENT_TOKENS is not set: the agent API will answer 401 to every call until it is.");
 }
 
-for (const channel of env.channels.filter((c) => c.kind === "webhook" && !c.secret)) {
-  const variable = `HITL_CHANNEL_${channel.name.toUpperCase()}`;
-  console.warn(`${variable} has no ${variable}_SECRET: its posts are not signed, so its receiver cannot tell them from forgeries.`);
-}
+for (const warning of unsignedChannelWarnings(env.channels)) console.warn(warning);
 
 const { store, kind } = await createStore(env);
 console.info(`hitl store: ${kind}`);

@@ -44,6 +44,13 @@ export function readChannels(env: NodeJS.ProcessEnv, allowed: AllowedTargets): {
   return { channels, errors };
 }
 
+/** What start-up warns of: a webhook channel whose posts nobody can verify. */
+export function unsignedChannelWarnings(channels: Channel[]): string[] {
+  return channels
+    .filter((channel) => channel.kind === "webhook" && !channel.secret)
+    .map((channel) => `HITL_CHANNEL_${channel.name.toUpperCase()} has no HITL_CHANNEL_${channel.name.toUpperCase()}_SECRET: its posts are not signed, so its receiver cannot tell them from forgeries.`);
+}
+
 /** The body a channel receives when a request reaches an escalation level. */
 export function escalationMessage(channel: Channel, request: ApprovalRequest, now: Date, agentJson: unknown): { text: string } | { event: string; [field: string]: unknown } {
   const level = request.escalation.level;

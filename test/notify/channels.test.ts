@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escalationMessage, readChannels } from "../../src/notify/channels.js";
+import { escalationMessage, readChannels, unsignedChannelWarnings } from "../../src/notify/channels.js";
 import { NO_ALLOWED_TARGETS, parseAllowedTargets } from "../../src/notify/private-targets.js";
 import { makeRequest } from "../support/fixtures.js";
 
@@ -67,6 +67,21 @@ describe("notification channels", () => {
       "HITL_CHANNEL_GONE_SECRET: there is no HITL_CHANNEL_GONE to sign for",
     ]);
     expect(errors.join("\n")).not.toMatch(/0123456789|short/);
+  });
+
+  it("warns of each webhook channel without a secret (Slack's are never signed)", () => {
+    const { channels } = readChannels(
+      {
+        HITL_CHANNEL_SLACK: "https://hooks.slack.com/services/T0/B0/x",
+        HITL_CHANNEL_ON_CALL: "https://pager.example/h",
+        HITL_CHANNEL_SIGNED: "https://signed.example/h",
+        HITL_CHANNEL_SIGNED_SECRET: "signed-secret-0123456789",
+      },
+      NO_ALLOWED_TARGETS,
+    );
+    expect(unsignedChannelWarnings(channels)).toEqual([
+      "HITL_CHANNEL_ON_CALL has no HITL_CHANNEL_ON_CALL_SECRET: its posts are not signed, so its receiver cannot tell them from forgeries.",
+    ]);
   });
 
   it("sends Slack a text message naming the task, the wait and the new approvers", () => {
