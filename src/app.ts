@@ -10,6 +10,8 @@ import { createSweep, type SweepResult } from "./engine/sweep.js";
 import { createGitHubGateway } from "./github/gateway.js";
 import type { Octokit } from "./github/octokit.js";
 import type { Channel } from "./notify/channels.js";
+import type { Outbound } from "./notify/post-json.js";
+import { NO_ALLOWED_TARGETS } from "./notify/private-targets.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
 import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
 import { oncePerDelivery } from "./handlers/deliveries.js";
@@ -27,7 +29,8 @@ export interface HitlOptions {
   maxBodyBytes?: number;
   clock?: () => Date;
   newId?: (prefix: string) => string;
-  fetch?: typeof fetch;
+  /** Where callbacks and channel posts may go (`HITL_ALLOWED_PRIVATE_TARGETS`); public https only by default. */
+  outbound?: Outbound;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
@@ -62,7 +65,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
-    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), fetch: options.fetch, channels: options.channels }, engine);
+    const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
+    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), outbound, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
     // The sweep does not wait for the jobs it queues: a slow GitHub call must not hold up the
     // next escalation.
@@ -81,7 +85,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     const closing = new AbortController();
-    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
+    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
     addHandler(createHealthHandler(options.store));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;

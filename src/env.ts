@@ -2,6 +2,7 @@ import { z } from "zod";
 import { validate as validateCron } from "node-cron";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { readChannels, type Channel } from "./notify/channels.js";
+import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targets.js";
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
 const envSchema = z.object({
@@ -16,9 +17,10 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
+  HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
 });
 
-export type HitlEnv = z.infer<typeof envSchema> & { agents: AgentCredential[]; channels: Channel[] };
+export type HitlEnv = z.infer<typeof envSchema> & { agents: AgentCredential[]; channels: Channel[]; allowedTargets: AllowedTargets };
 
 /** Reads the environment, or explains every bad variable by name (values are never echoed). */
 export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { ok: false; errors: string[] } {
@@ -27,11 +29,13 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   const errors = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
   const tokens = parseAgentTokens(env.HITL_AGENT_TOKENS);
   if ("error" in tokens) errors.push(tokens.error);
-  const channels = readChannels(env);
+  const allowed = parseAllowedTargets(env.HITL_ALLOWED_PRIVATE_TARGETS);
+  errors.push(...allowed.errors);
+  const channels = readChannels(env, allowed.targets);
   errors.push(...channels.errors);
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
   if (!result.success || "error" in tokens || errors.length) return { ok: false, errors };
-  return { ok: true, env: { ...result.data, agents: tokens.agents, channels: channels.channels } };
+  return { ok: true, env: { ...result.data, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets } };
 }

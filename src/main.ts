@@ -5,6 +5,7 @@ import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
 import { hitlOctokit } from "./github/octokit.js";
 import { createLogger } from "./logger.js";
+import { unsignedChannelWarnings } from "./notify/channels.js";
 import { createStore } from "./store/create-store.js";
 import { createStoreClock } from "./store/store-clock.js";
 
@@ -24,6 +25,8 @@ if (env.agents.length === 0) {
 }
 
 const log = await createLogger(process.env);
+for (const warning of unsignedChannelWarnings(env.channels)) log.warn(warning);
+
 const { store, kind } = await createStore(env);
 log.info(`hitl store: ${kind}`);
 const clock = createStoreClock({ storeTime: () => store.time(), log });
@@ -36,6 +39,7 @@ const server = await run(
     store,
     agents: env.agents,
     channels: env.channels,
+    outbound: { allowed: env.allowedTargets },
     sweepCron: env.HITL_SWEEP_CRON,
     maxBodyBytes: env.HITL_MAX_BODY_BYTES,
     clock: clock.now,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readEnv } from "../src/env.js";
+import { NO_ALLOWED_TARGETS } from "../src/notify/private-targets.js";
 
 describe("readEnv", () => {
   it("applies defaults and reads agents and channels", () => {
@@ -14,7 +15,37 @@ describe("readEnv", () => {
         HITL_AGENT_TOKENS: "refund-agent:0123456789abcdef0123",
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
+        allowedTargets: NO_ALLOWED_TARGETS,
       },
+    });
+  });
+
+  it("reads HITL_ALLOWED_PRIVATE_TARGETS, which lets channels use the hosts it lists", () => {
+    const result = readEnv({ HITL_ALLOWED_PRIVATE_TARGETS: "pager.internal, 10.0.0.0/8", HITL_CHANNEL_ONCALL: "http://pager.internal/h" });
+    expect(result.ok).toBe(true);
+    const env = (result as Extract<typeof result, { ok: true }>).env;
+    expect(env.channels).toEqual([{ name: "oncall", url: "http://pager.internal/h", kind: "webhook" }]);
+    expect([...env.allowedTargets.hosts]).toEqual(["pager.internal"]);
+    expect(env.allowedTargets.ranges.check("10.1.2.3")).toBe(true);
+    expect(env.allowedTargets.ranges.check("192.168.1.1")).toBe(false);
+  });
+
+  it("names each bad HITL_ALLOWED_PRIVATE_TARGETS entry with what it may be", () => {
+    expect(readEnv({ HITL_ALLOWED_PRIVATE_TARGETS: "10.0.0.0/33,ok.internal,http://x.internal,fd00::/8/1,not a host" })).toEqual({
+      ok: false,
+      errors: [
+        'HITL_ALLOWED_PRIVATE_TARGETS entry 1 ("10.0.0.0/33"): must be a host name, an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+        'HITL_ALLOWED_PRIVATE_TARGETS entry 3 ("http://x.internal"): must be a host name, an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+        'HITL_ALLOWED_PRIVATE_TARGETS entry 4 ("fd00::/8/1"): must be a host name, an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+        'HITL_ALLOWED_PRIVATE_TARGETS entry 5 ("not a host"): must be a host name, an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+      ],
+    });
+  });
+
+  it("refuses a channel on a private address or over http when nothing allows it", () => {
+    expect(readEnv({ HITL_CHANNEL_ONCALL: "http://127.0.0.1:8080/h" })).toEqual({
+      ok: false,
+      errors: ["HITL_CHANNEL_ONCALL: must be an https URL (http only for hosts in HITL_ALLOWED_PRIVATE_TARGETS)"],
     });
   });
 

@@ -10,6 +10,7 @@ import { formatConfigErrors, parseConfig } from "../config/parse-config.js";
 import type { LoadedConfig } from "../engine/ports.js";
 import { auditQuerySchema, cancelSchema, simulateSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
 import { openApiDocument } from "./openapi.js";
+import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
 import { toApiAudit, toApiRequest } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
@@ -22,6 +23,8 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** Aborted when the process is stopping: long-polls answer at once, new calls get 503. */
   closing?: AbortSignal;
+  /** `HITL_ALLOWED_PRIVATE_TARGETS`: the only private hosts, and `http` hosts, a `callback_url` may name. */
+  allowedTargets: AllowedTargets;
 }
 
 interface Call {
@@ -34,14 +37,12 @@ interface Call {
 
 type Route = { method: string; pattern: RegExp; handle: (call: Call) => Promise<void> };
 
+const invalid = (issues: FieldIssue[]) => new HitlError("invalid_request", 400, `The request is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}.`, issues);
+
 function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues: FieldIssue[] = result.error.issues.map((issue) => ({
-    path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"),
-    message: issue.message,
-  }));
-  throw new HitlError("invalid_request", 400, `The request is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}.`, issues);
+  throw invalid(result.error.issues.map((issue) => ({ path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"), message: issue.message })));
 }
 
 const queryObject = (query: URLSearchParams) => Object.fromEntries(query.entries());
@@ -55,13 +56,20 @@ export function createApiHandler(deps: ApiDeps) {
   let document: Record<string, unknown> | undefined;
   const openApi = () => (document ??= openApiDocument());
   const present = (request: Parameters<typeof toApiRequest>[0]) => toApiRequest(request, clock());
+  /** A request body, with a `callback_url` hitl may send to (checked again at every delivery). */
+  const parseNewRequest = (value: unknown, prefix = "") => {
+    const body = parse(newRequestSchema, value, prefix);
+    const refusal = body.callback_url === undefined ? null : targetRefusal(body.callback_url, deps.allowedTargets);
+    if (refusal) throw invalid([{ path: `${prefix}callback_url`, message: refusal }]);
+    return body;
+  };
 
   const routes: Route[] = [
     {
       method: "POST",
       pattern: /^\/requests$/,
       async handle({ req, res, agent }) {
-        const body = parse(newRequestSchema, await readJson(req, deps.maxBodyBytes));
+        const body = parseNewRequest(await readJson(req, deps.maxBodyBytes));
         if (body.requested_by !== undefined && body.requested_by !== agent.name) {
           throw new HitlError("invalid_request", 400, "The request is not valid.", [
             { path: "requested_by", message: `must be ${agent.name}, the agent the token belongs to (or left out)` },
@@ -132,7 +140,7 @@ export function createApiHandler(deps: ApiDeps) {
       pattern: /^\/simulate$/,
       async handle({ req, res, agent }) {
         const body = parse(simulateSchema, await readJson(req, deps.maxBodyBytes));
-        const input = parse(newRequestSchema, body.request, "request.");
+        const input = parseNewRequest(body.request, "request.");
         let candidate: LoadedConfig | null = null;
         if (body.config !== undefined) {
           const parsed = parseConfig(body.config, ".hitl.yml");

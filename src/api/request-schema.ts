@@ -50,7 +50,12 @@ export const newRequestSchema = z
     request_type: z.string().min(1).max(100).optional(),
     risk_score: z.number().min(0).max(1).optional(),
     confidence: z.number().min(0).max(1).optional(),
-    callback_url: z.url({ protocol: /^https?$/ }).max(2_000).optional(),
+    // Where hitl may send depends on the server's HITL_ALLOWED_PRIVATE_TARGETS: the API checks it after this shape.
+    callback_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2_000)
+      .describe("https URL that receives the signed decision; http, or a private address, only for hosts the server lists in HITL_ALLOWED_PRIVATE_TARGETS")
+      .optional(),
     requested_by: z.string().optional(),
     idempotency_key: z.string().min(1).max(200).optional(),
     escalation: z

@@ -1,6 +1,8 @@
 import type { ApprovalRequest, Job } from "../core/types.js";
-import { postCallback } from "../notify/callback.js";
+import { deliveryIdOf, signedPost, type SignedPost } from "../notify/callback.js";
 import { escalationMessage, type Channel } from "../notify/channels.js";
+import { postJson, type Outbound } from "../notify/post-json.js";
+import { NO_ALLOWED_TARGETS } from "../notify/private-targets.js";
 import type { Engine, EngineDeps } from "./engine.js";
 import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
 
@@ -13,7 +15,8 @@ export interface JobRunnerDeps extends EngineDeps {
   agentSecret: (agentName: string) => string | undefined;
   /** How the decision is shown to the agent (the API's JSON shape). */
   toAgentJson: (request: ApprovalRequest) => unknown;
-  fetch?: typeof fetch;
+  /** Where callbacks and channel posts may go (`HITL_ALLOWED_PRIVATE_TARGETS`); public https only by default. */
+  outbound?: Outbound;
   concurrency?: number;
   /** Notification channels escalation levels may name. */
   channels?: Channel[];
@@ -25,12 +28,20 @@ export interface JobRunnerDeps extends EngineDeps {
  */
 export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
   const { store, github, clock, log } = deps;
-  const fetchImpl = deps.fetch ?? fetch;
+  const outbound = deps.outbound ?? { allowed: NO_ALLOWED_TARGETS };
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
   /** Jobs this process holds a lease on right now. */
   const inFlight = new Map<string, { job: Job; done: Promise<void> }>();
+
+  async function send(what: string, url: string, post: SignedPost): Promise<void> {
+    try {
+      await postJson(outbound, url, post.body, post.headers);
+    } catch (error) {
+      throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   async function execute(job: Job): Promise<void> {
     const request = await store.get(job.requestId);
@@ -55,18 +66,19 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
           log.warn({ requestId: request.id, channel: job.channel }, "escalation names a channel that is not configured (HITL_CHANNEL_<NAME>); skipped");
           return;
         }
-        const body = JSON.stringify(escalationMessage(channel, request, clock(), deps.toAgentJson(request)));
-        const response = await fetchImpl(channel.url, { method: "POST", headers: { "content-type": "application/json", "user-agent": "hitl" }, body, redirect: "manual", signal: AbortSignal.timeout(10_000) });
-        await response.body?.cancel();
-        if (!response.ok) throw new Error(`channel ${channel.name} answered HTTP ${response.status}`);
+        const message = escalationMessage(channel, request, clock(), deps.toAgentJson(request));
+        // Slack takes its own shape, unsigned (its webhook URL is the secret); a webhook gets an event.
+        const post = "event" in message ? signedPost(message, deliveryIdOf(job.id), clock(), channel.secret ?? null) : { body: JSON.stringify(message), headers: { "content-type": "application/json", "user-agent": "hitl" } };
+        await send(`channel ${channel.name}`, channel.url, post);
         return;
       }
       case "callback": {
         if (!request.callbackUrl) return;
         const secret = deps.agentSecret(request.requestedBy);
         if (!secret) throw new Error(`no token is configured for agent ${request.requestedBy}; cannot sign the callback`);
-        const body = JSON.stringify({ event: `request.${request.status}`, request: deps.toAgentJson(request) });
-        await postCallback(fetchImpl, { url: request.callbackUrl, body, secret, deliveryId: job.id });
+        // One delivery id for the job, so the agent can drop a retry; a fresh sent_at for each try.
+        const post = signedPost({ event: `request.${request.status}`, request: deps.toAgentJson(request) }, deliveryIdOf(job.id), clock(), secret);
+        await send("callback", request.callbackUrl, post);
         return;
       }
     }

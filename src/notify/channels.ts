@@ -1,43 +1,58 @@
 import { humanizeDuration } from "../core/duration.js";
 import type { ApprovalRequest } from "../core/types.js";
+import { targetRefusal, type AllowedTargets } from "./private-targets.js";
 
 /** Where an escalation level's `notify:` names send word: a Slack incoming webhook or any URL. */
 export interface Channel {
   name: string;
   url: string;
   kind: "slack" | "webhook";
+  /** `HITL_CHANNEL_<NAME>_SECRET`: a webhook channel's posts are signed with it, as callbacks are. */
+  secret?: string;
 }
 
 const CHANNEL_VARIABLE = /^HITL_CHANNEL_([A-Z0-9_]+)$/;
+const SECRET_SUFFIX = "_SECRET";
 
 /**
- * Channels come from `HITL_CHANNEL_<NAME>=<https url>`; `.hitl.yml` names them in lower case
- * (`HITL_CHANNEL_ONCALL` is `oncall`). Slack incoming webhooks get Slack's message shape.
+ * Channels come from `HITL_CHANNEL_<NAME>=<https url>` and, for a webhook channel,
+ * `HITL_CHANNEL_<NAME>_SECRET`; `.hitl.yml` names them in lower case (`HITL_CHANNEL_ONCALL` is
+ * `oncall`). Slack incoming webhooks get Slack's message shape. Private hosts and `http` only when
+ * `allowed` lists them.
  */
-export function readChannels(env: NodeJS.ProcessEnv): { channels: Channel[]; errors: string[] } {
+export function readChannels(env: NodeJS.ProcessEnv, allowed: AllowedTargets): { channels: Channel[]; errors: string[] } {
   const channels: Channel[] = [];
   const errors: string[] = [];
   for (const [key, value] of Object.entries(env)) {
     const match = CHANNEL_VARIABLE.exec(key);
-    if (!match || !value) continue;
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      errors.push(`${key}: must be an http(s) URL`);
+    if (!match || !value || key.endsWith(SECRET_SUFFIX)) continue;
+    const refusal = targetRefusal(value, allowed);
+    if (refusal) {
+      errors.push(`${key}: ${refusal}`);
       continue;
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      errors.push(`${key}: must be an http(s) URL`);
-      continue;
-    }
-    channels.push({ name: match[1]!.toLowerCase(), url: value, kind: url.hostname === "hooks.slack.com" ? "slack" : "webhook" });
+    const kind = new URL(value).hostname === "hooks.slack.com" ? "slack" : "webhook";
+    const secret = env[`${key}${SECRET_SUFFIX}`];
+    if (secret && kind === "slack") errors.push(`${key}${SECRET_SUFFIX}: Slack incoming webhooks are not signed (their URL is the secret); leave it out`);
+    else if (secret !== undefined && secret !== "" && secret.length < 16) errors.push(`${key}${SECRET_SUFFIX}: must be at least 16 characters`);
+    channels.push({ name: match[1]!.toLowerCase(), url: value, kind, ...(secret ? { secret } : {}) });
+  }
+  for (const key of Object.keys(env)) {
+    const channel = key.slice(0, -SECRET_SUFFIX.length);
+    if (CHANNEL_VARIABLE.test(key) && key.endsWith(SECRET_SUFFIX) && env[key] && !env[channel]) errors.push(`${key}: there is no ${channel} to sign for`);
   }
   return { channels, errors };
 }
 
+/** What start-up warns of: a webhook channel whose posts nobody can verify. */
+export function unsignedChannelWarnings(channels: Channel[]): string[] {
+  return channels
+    .filter((channel) => channel.kind === "webhook" && !channel.secret)
+    .map((channel) => `HITL_CHANNEL_${channel.name.toUpperCase()} has no HITL_CHANNEL_${channel.name.toUpperCase()}_SECRET: its posts are not signed, so its receiver cannot tell them from forgeries.`);
+}
+
 /** The body a channel receives when a request reaches an escalation level. */
-export function escalationMessage(channel: Channel, request: ApprovalRequest, now: Date, agentJson: unknown): unknown {
+export function escalationMessage(channel: Channel, request: ApprovalRequest, now: Date, agentJson: unknown): { text: string } | { event: string; [field: string]: unknown } {
   const level = request.escalation.level;
   const approvers = request.escalation.ladder[level - 1]?.approvers ?? request.approvers;
   const waited = humanizeDuration(now.getTime() - new Date(request.createdAt).getTime());

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
@@ -6,6 +7,7 @@ import { deliver, issueCommentPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
 const T0 = new Date("2026-11-24T09:00:00.000Z");
+const ONCALL_SECRET = "oncall-channel-secret-0123";
 const at = (hours: number) => new Date(T0.getTime() + hours * 3_600_000);
 
 const POLICY = `approvers: [alice]
@@ -26,9 +28,8 @@ describe("escalation, warnings and fallbacks", () => {
   let app: AppHarness;
   let receiver: CallbackReceiver;
   let callbackUrl: string;
-  /** What the agent was called back with, and what the `oncall` channel was told (bodies). */
+  /** What the agent was called back with (bodies). */
   const callbacks = () => receiver.received.filter((call) => call.path !== "/oncall").map((call) => call.body);
-  const notified = () => receiver.received.filter((call) => call.path === "/oncall").map((call) => call.body);
 
   beforeEach(async () => {
     github = await startGitHubStandIn({
@@ -43,7 +44,7 @@ describe("escalation, warnings and fallbacks", () => {
     });
     receiver = await startCallbackReceiver();
     callbackUrl = `${receiver.base}/cb`;
-    app = await startApp({ githubUrl: github.url, now: T0, channels: [{ name: "oncall", url: `${receiver.base}/oncall`, kind: "webhook" }] });
+    app = await startApp({ githubUrl: github.url, now: T0, channels: [{ name: "oncall", url: `${receiver.base}/oncall`, kind: "webhook", secret: ONCALL_SECRET }] });
   });
 
   afterEach(async () => {
@@ -89,10 +90,24 @@ describe("escalation, warnings and fallbacks", () => {
     expect(github.calls[0]!.body).toEqual({ assignees: ["bob"] });
     expect(comments()[0]).toContain("@bob");
     expect(comments()[0]).toContain("Alice is away; please take this.");
-    // The level's channel hears of it once; a channel nobody configured is skipped, not retried.
-    expect(notified().map((text) => JSON.parse(text))).toEqual([
-      expect.objectContaining({ event: "request.escalated", level: 1, approvers: ["bob"], request: expect.objectContaining({ id: created.id }) }),
-    ]);
+    // The level's channel hears of it once, signed with its secret; a channel nobody configured is skipped, not retried.
+    const [post, ...more] = receiver.received.filter((call) => call.path === "/oncall");
+    expect(more).toEqual([]);
+    const deliveryId = post!.headers["x-hitl-delivery"] as string;
+    expect(deliveryId).toMatch(/^dlv_/);
+    const shownAtEscalation = (await api(app, "GET", `/requests/${created.id}`)).json;
+    expect(post!.body).toBe(
+      JSON.stringify({
+        event: "request.escalated",
+        delivery_id: deliveryId,
+        sent_at: at(1).toISOString(),
+        level: 1,
+        approvers: ["bob"],
+        text: `Approval needed (normal): Refund order 77 — waiting 60 minutes, now with bob. Deadline ${at(8).toISOString()}. https://github.com/octo-org/payments/issues/43`,
+        request: shownAtEscalation,
+      }),
+    );
+    expect(post!.headers["x-hitl-signature-256"]).toBe(`sha256=${createHmac("sha256", ONCALL_SECRET).update(post!.body).digest("hex")}`);
 
     // Each level fires once, however often the sweep runs.
     expect(await sweepAt(at(2))).toMatchObject({ escalated: 0 });

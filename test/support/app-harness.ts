@@ -9,6 +9,8 @@ import { createNodeMiddleware, Probot } from "probot";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
+import type { Outbound } from "../../src/notify/post-json.js";
+import { parseAllowedTargets } from "../../src/notify/private-targets.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
 import { callApi } from "./api-client.js";
@@ -19,6 +21,12 @@ export const GITHUB_TEST_TIMEOUT_MS = 8_000;
 export const WEBHOOK_SECRET = "webhook-secret-for-tests";
 export const AGENT = { name: "refund-agent", token: "refund-agent-token-0123456789" };
 export const OTHER_AGENT = { name: "deploy-bot", token: "deploy-bot-token-0123456789ab" };
+
+/**
+ * The callback receivers and channels of the tests listen on 127.0.0.1 over http, as
+ * `HITL_ALLOWED_PRIVATE_TARGETS=127.0.0.1` allows; the app is given that unless a test says otherwise.
+ */
+export const LOCAL_RECEIVERS: Outbound = { allowed: parseAllowedTargets("127.0.0.1").targets };
 
 let privateKey: string | undefined;
 /** A real RSA key, so Probot signs real app JWTs for the stand-in. */
@@ -41,7 +49,7 @@ export interface AppHarness {
  * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
  * retries are off, so failures reach hitl's job retries at once.
  */
-export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch; channels?: Channel[]; clock?: () => Date }): Promise<AppHarness> {
+export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; outbound?: Outbound; channels?: Channel[]; clock?: () => Date }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
   let now = options.now ?? null;
@@ -58,7 +66,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
-    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, channels: options.channels, onReady: (ready) => (runtime = ready) }),
+    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, outbound: options.outbound ?? LOCAL_RECEIVERS, channels: options.channels, onReady: (ready) => (runtime = ready) }),
     { probot },
   );
   const server: Server = createServer((req, res) => {

@@ -24,13 +24,18 @@ export interface CallbackReceiver {
   received: Callback[];
   /** The next calls get these statuses, one each, then 204 again. */
   failNext(statuses: number[]): void;
+  /** The next call gets a redirect to `location`. */
+  redirectNext(location: string, status?: number): void;
+  /** How many TCP connections reached the receiver, answered or not. */
+  connections(): number;
   close(): Promise<void>;
 }
 
 /** An agent's callback endpoint (or a notification channel) that records every call and can be made to fail for a while. */
 export async function startCallbackReceiver(): Promise<CallbackReceiver> {
   const received: Callback[] = [];
-  const failures: number[] = [];
+  const failures: { status: number; headers?: Record<string, string> }[] = [];
+  let connections = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -45,18 +50,21 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
       } catch {
         // recorded as is
       }
-      const status = failures.shift() ?? 204;
+      const { status, headers } = failures.shift() ?? { status: 204 };
       received.push({ path: req.url ?? "/", headers: req.headers, body, event, requestId, status });
-      res.writeHead(status).end();
+      res.writeHead(status, headers).end();
     });
   });
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base,
     url: `${base}/hooks/hitl`,
     received,
-    failNext: (statuses) => void failures.push(...statuses),
+    failNext: (statuses) => void failures.push(...statuses.map((status) => ({ status }))),
+    redirectNext: (location, status = 302) => void failures.push({ status, headers: { location } }),
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -27,6 +27,8 @@ export function serverEnv(options: { port: number; githubHost: string; env?: Rec
     REDIS_URL: "",
     UPSTASH_REDIS_REST_URL: "",
     UPSTASH_REDIS_REST_TOKEN: "",
+    // Callback receivers and channels in the tests listen on 127.0.0.1 over http.
+    HITL_ALLOWED_PRIVATE_TARGETS: "127.0.0.1",
     ...options.env,
   };
 }
