@@ -45,10 +45,16 @@ export function resolveFallback(request: ApprovalRequest, now: Date): FallbackOu
 
 /**
  * The decision when a `delegate` fallback named a rule that did not decide the request: it
- * aborts, decided by the delegate fallback. `missing` is for a rule no longer in `.hitl.yml`.
+ * aborts, decided by the delegate fallback. `missing` is for a rule no longer in `.hitl.yml`,
+ * `needs_person` for a risk_score above `require_human_above_risk`, which no rule may decide.
  */
-export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why: "no_match" | "missing", now: Date): Decision {
-  const because = why === "no_match" ? `rule ${ruleId} did not match` : `.hitl.yml has no rule ${ruleId}`;
+export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why: "no_match" | "missing" | "needs_person", now: Date): Decision {
+  const because =
+    why === "no_match"
+      ? `rule ${ruleId} did not match`
+      : why === "missing"
+        ? `.hitl.yml has no rule ${ruleId}`
+        : `a person must decide a request with risk_score ${request.riskScore} (above require_human_above_risk)`;
   return {
     action: "abort",
     status: "expired",

@@ -73,6 +73,8 @@ describe("the core loop on an issue", () => {
       "GET /repos/octo-org/payments/contents/.github/hitl.yml 404",
       "GET /repos/octo-org/.github/contents/.hitl.yml 404",
       "GET /repos/octo-org/.github/contents/.github/hitl.yml 404",
+      // No approvers in .hitl.yml: a user the request names must have write access.
+      "GET /repos/octo-org/payments/collaborators/alice/permission 200",
       "POST /repos/octo-org/payments/issues 201",
     ]);
     const [issueCall] = github.callsTo("POST", "/repos/octo-org/payments/issues");
@@ -91,12 +93,14 @@ describe("the core loop on an issue", () => {
     expect(delivery.status).toBe(200);
     await app.runtime.jobs.run();
 
+    // Alice is in the request's approvers, and (no approvers in .hitl.yml) must have write access.
     expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      "GET /repos/octo-org/payments/collaborators/alice/permission",
       "PATCH /repos/octo-org/payments/issues/1",
       "POST /repos/octo-org/payments/issues/1/comments",
     ]);
-    expect(github.calls[0]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
-    const decisionComment = (github.calls[1]!.body as { body: string }).body;
+    expect(github.calls[1]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
+    const decisionComment = (github.calls[2]!.body as { body: string }).body;
     expect(decisionComment).toContain("@alice");
     expect(decisionComment).toContain(`<!-- hitl:outcome:${created.id} -->`);
 
