@@ -80,21 +80,6 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     }
   }
 
-  const fallback = input.fallback ?? (config.fallback as Fallback);
-  if (input.fallback) checkFallback(input.fallback, input, config, violate, narrow);
-  const approving = approvesAtDeadline(fallback, input);
-
-  let deadline = new Date(now.getTime() + parseDuration(config.deadline)!).toISOString();
-  if (input.deadline !== undefined) {
-    const asked = Date.parse(input.deadline);
-    const min = parseDuration(config.min_deadline)!;
-    if (asked <= now.getTime()) violate("deadline", "must be in the future");
-    else if (approving && asked - now.getTime() < min) {
-      violate("deadline", `must be at least ${config.min_deadline} from now (.hitl.yml's min_deadline), because the fallback approves at the deadline`);
-    }
-    deadline = new Date(asked).toISOString();
-  }
-
   const repoLadder = ladderFor(input.priority, { escalation: config.escalation, critical: config.escalation_critical });
   let ladder: EscalationStep[] = repoLadder.map((level) => ({
     afterMs: parseDuration(level.after)!,
@@ -121,6 +106,21 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
       message: level.message ?? null,
       notify: repoLadder[index]?.notify ?? [],
     }));
+  }
+
+  const fallback = input.fallback ?? (config.fallback as Fallback);
+  if (input.fallback) checkFallback(input.fallback, input, config, violate, narrow);
+  const approving = approvesAtDeadline(fallback, input);
+
+  let deadline = new Date(now.getTime() + parseDuration(config.deadline)!).toISOString();
+  if (input.deadline !== undefined) {
+    const asked = Date.parse(input.deadline);
+    const min = parseDuration(config.min_deadline)!;
+    if (asked <= now.getTime()) violate("deadline", "must be in the future");
+    else if (approving && asked - now.getTime() < min) {
+      violate("deadline", `must be at least ${config.min_deadline} from now (.hitl.yml's min_deadline), because the fallback approves at the deadline`);
+    }
+    deadline = new Date(asked).toISOString();
   }
 
   const repoWarning = config.warning_before === undefined ? null : parseDuration(config.warning_before)!;

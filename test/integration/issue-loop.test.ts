@@ -138,6 +138,24 @@ describe("the core loop on an issue", () => {
     expect(github.callsTo("PATCH", "/repos/octo-org/payments/issues/1")[0]!.body).toMatchObject({ state: "closed", state_reason: "not_planned", labels: ["hitl:rejected", "priority:high"] });
   });
 
+  it("/choose of a custom action of kind reject rejects, and the issue says what each action does", async () => {
+    const created = await openRequest({
+      available_actions: [
+        { id: "refund-half", label: "Refund half", kind: "approve" },
+        { id: "close-ticket", label: "Close the ticket", kind: "reject", impact: "Nothing is refunded" },
+      ],
+    });
+    const issue = (github.callsTo("POST", "/repos/octo-org/payments/issues")[0]!.body as { body: string }).body;
+    expect(issue).toContain("- **Refund half** (`refund-half`, approves)\n- **Close the ticket** (`close-ticket`, rejects): Nothing is refunded");
+    await comment("/choose close-ticket duplicate of #12", "alice");
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({
+      status: "rejected",
+      decision: { action: "close-ticket", status: "rejected", decided_by: { login: "alice" }, justification: "duplicate of #12" },
+    });
+    expect(JSON.parse(agent.received[0]!.body)).toMatchObject({ event: "request.rejected" });
+  });
+
   it("answers people who may not decide, and leaves the request pending", async () => {
     const created = await openRequest();
     github.clearCalls();

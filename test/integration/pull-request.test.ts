@@ -126,6 +126,20 @@ describe("pull requests as the approval surface", () => {
     expect(github.callsTo("PATCH", `/repos/octo-org/payments/check-runs/${checkRunId}`)[0]!.body).toMatchObject({ conclusion: "success" });
   });
 
+  it("a button for a custom action of kind reject rejects, and says so on the button", async () => {
+    const created = await open({ available_actions: [{ id: "approve", label: "Ship" }, { id: "rollback", label: "Roll back", kind: "reject", impact: "Keep v1 running" }] });
+    const [checkRun] = github.callsTo("POST", "/repos/octo-org/payments/check-runs");
+    expect((checkRun!.body as { actions: unknown[] }).actions).toEqual([
+      { identifier: "approve", label: "Ship", description: "Approves" },
+      { identifier: "rollback", label: "Roll back", description: "Rejects: Keep v1 running" },
+    ]);
+    const checkRunId = github.state.repos[REPO]!.checkRuns[0]!.id;
+    await send("check_run", checkRunRequestedActionPayload({ repo: REPO, checkRunId, identifier: "rollback", login: "bob", headSha: HEAD, externalId: created.id, pullNumbers: [42] }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "rejected", decision: { action: "rollback", via: "check_run", decided_by: { login: "bob" } } });
+    expect(github.callsTo("PATCH", `/repos/octo-org/payments/check-runs/${checkRunId}`)[0]!.body).toMatchObject({ conclusion: "failure" });
+  });
+
   it("a /approve comment on the pull request decides too", async () => {
     const created = await open();
     await send("issue_comment", issueCommentPayload({ repo: REPO, issueNumber: 42, isPullRequest: true, body: "/approve", login: "alice", issueAuthor: AUTHOR }));
