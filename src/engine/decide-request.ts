@@ -38,9 +38,10 @@ export function createDeciding(ctx: EngineContext) {
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
     // The request's approvers and the repository's both: a request only ever narrows who decides.
+    // The reply names the list the person is missing from.
     for (const approvers of approverLists(request)) {
       if (!(await github.mayDecide(request.installationId, request.repo, input.actor.login, approvers))) {
-        return { type: "refused", request, reason: "not_approver", allowed };
+        return { type: "refused", request, reason: "not_approver", allowed: approvers };
       }
     }
     const decider: Decider = { type: "human", login: input.actor.login };

@@ -260,6 +260,8 @@ rules:
       deliver(`${app.url}/api/github/webhooks`, { event: "issue_comment", payload: issueCommentPayload({ repo: REPO, issueNumber: number, body, login }), secret: WEBHOOK_SECRET });
     await comment("dan", "/approve");
     expect((await api(app, "GET", `/requests/${created.json.id}`)).json.status).toBe("pending");
+    const [reply] = github.callsTo("POST", `/repos/octo-org/payments/issues/${number}/comments`);
+    expect((reply!.body as { body: string }).body).toBe("@dan, deciding needs write access to this repository, so your command was not applied.");
     await comment("carol", "/approve");
     expect((await api(app, "GET", `/requests/${created.json.id}`)).json).toMatchObject({ status: "approved", decision: { decided_by: { login: "carol" } } });
   });
