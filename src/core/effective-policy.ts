@@ -128,7 +128,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
   if (input.warningBefore !== undefined) {
     const asked = parseDuration(input.warningBefore)!;
     if (repoWarning !== null && asked < repoWarning) violate("warning_before", `must be at least ${config.warning_before}, .hitl.yml's warning_before`);
-    warningBeforeMs = Math.max(asked, repoWarning ?? 0);
+    warningBeforeMs = asked;
   }
 
   const onPull = input.surface.type === "pull_request";

@@ -1,3 +1,4 @@
+import { actionKind } from "./decide.js";
 import { parseDuration } from "./duration.js";
 import { allowedApprovers, initialEscalation } from "./schedule.js";
 import type { ApprovalRequest, Decision, EscalationState, Fallback } from "./types.js";
@@ -67,7 +68,7 @@ export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why
 }
 
 function offers(request: ApprovalRequest, action: string): boolean {
-  return action === "approve" || action === "reject" || request.availableActions.some((option) => option.id === action);
+  return actionKind(request, action) !== null;
 }
 
 function decide(request: ApprovalRequest, action: string, reason: string | undefined, now: Date): FallbackOutcome {
