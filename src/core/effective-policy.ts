@@ -42,7 +42,7 @@ export interface EffectivePolicy {
 export type PolicyResult = { ok: true; policy: EffectivePolicy } | { ok: false; violations: PolicyViolation[] };
 
 /** A repository without `.hitl.yml`, or with a broken one, gets the schema's defaults, the same as an empty file. */
-export const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
+const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
 
 /** At most this many named users are looked up on GitHub for one request. */
 export const MAX_VERIFIED_USERS = 50;
