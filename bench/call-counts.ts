@@ -81,7 +81,7 @@ async function countPath(path: Path): Promise<PhaseCounts[]> {
               approval_reason: "Production deploys need a human",
               decision_data: { service: "payments", version: "2.0.0" },
               surface: { type: "pull_request", number: PULLS[round] },
-              approvers: ["alice", "@octo-org/leads"],
+              approvers: ["alice", "@octo-org/finance"],
               deadline: "2099-01-01T00:00:00Z",
               callback_url: agent.url,
             }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseConfig } from "../src/config/parse-config.js";
 import { buildRequest, type NewRequestInput } from "../src/core/build-request.js";
+import { effectivePolicy } from "../src/core/effective-policy.js";
 import { evaluatePolicy } from "../src/core/policy.js";
 import type { ApprovalRequest, AuditEntry } from "../src/core/types.js";
 import { createEmbeddedStore, type EmbeddedStore } from "../src/store/embedded-store.js";
@@ -60,7 +61,9 @@ async function template(): Promise<{ request: ApprovalRequest; audit: AuditEntry
     requestType: "refund",
     callbackUrl: "https://agent.example/hooks/hitl",
   };
-  const built = buildRequest(input, parsed.config, { id: "req_template", now: at, requestedBy: AGENT.name, installationId: 1 });
+  const policy = effectivePolicy(parsed.config, input, at);
+  if (!policy.ok) throw new Error("the bench request breaks the bench policy");
+  const built = buildRequest(input, policy.policy, { id: "req_template", now: at, requestedBy: AGENT.name, installationId: 1 });
   const evaluation = await evaluatePolicy({
     config: parsed.config,
     configError: null,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { Engine } from "../engine/engine.js";
-import { HitlError, type FieldIssue } from "../engine/errors.js";
+import { HitlError, invalidRequest, type FieldIssue } from "../engine/errors.js";
 import type { Logger } from "../engine/ports.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { authenticateAgent, type AgentCredential } from "./agent-auth.js";
@@ -37,12 +37,15 @@ interface Call {
 
 type Route = { method: string; pattern: RegExp; handle: (call: Call) => Promise<void> };
 
-const invalid = (issues: FieldIssue[]) => new HitlError("invalid_request", 400, `The request is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}.`, issues);
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw invalid(result.error.issues.map((issue) => ({ path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"), message: issue.message })));
+  const issues: FieldIssue[] = result.error.issues.map((issue) => ({
+    path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"),
+    message: issue.message,
+  }));
+  throw invalidRequest(issues);
 }
 
 const queryObject = (query: URLSearchParams) => Object.fromEntries(query.entries());
@@ -60,7 +63,7 @@ export function createApiHandler(deps: ApiDeps) {
   const parseNewRequest = (value: unknown, prefix = "") => {
     const body = parse(newRequestSchema, value, prefix);
     const refusal = body.callback_url === undefined ? null : targetRefusal(body.callback_url, deps.allowedTargets);
-    if (refusal) throw invalid([{ path: `${prefix}callback_url`, message: refusal }]);
+    if (refusal) throw invalidRequest([{ path: `${prefix}callback_url`, message: refusal }]);
     return body;
   };
 
@@ -146,7 +149,11 @@ export function createApiHandler(deps: ApiDeps) {
           const parsed = parseConfig(body.config, ".hitl.yml");
           candidate = parsed.ok ? { config: parsed.config, error: null, file: ".hitl.yml" } : { config: null, error: formatConfigErrors(parsed.errors), file: ".hitl.yml" };
         }
-        const result = await engine.simulate(toNewRequestInput(input, undefined), agent, candidate);
+        const result = await engine.simulate(toNewRequestInput(input, undefined), agent, candidate).catch((error: unknown) => {
+          // The request is the body's `request`, so its fields are named from there.
+          if (error instanceof HitlError && error.code === "invalid_request") throw invalidRequest(error.issues.map((issue) => ({ ...issue, path: `request.${issue.path}` })));
+          throw error;
+        });
         const shown = present(result.request);
         sendJson(res, 200, {
           outcome: result.evaluation.outcome.type === "decide" ? "decided" : "needs_human",

@@ -11,7 +11,23 @@ const action = z.strictObject({
   id: actionId,
   label: z.string().min(1).max(100),
   impact: z.string().max(2_000).optional(),
+  kind: z
+    .enum(["approve", "reject"])
+    .optional()
+    .describe("Whether choosing it approves or rejects. Required for ids other than `approve` (always approves) and `reject` (always rejects)."),
 });
+
+/** An action's effect comes only from its kind, so it must be stated and must not contradict its id. */
+function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): void {
+  actions.forEach((option, index) => {
+    const path = [index, "kind"];
+    if (option.id === "reject" && option.kind === "approve") ctx.addIssue({ code: "custom", path, message: "the reject action always rejects: leave kind out or make it reject" });
+    else if (option.id === "approve" && option.kind === "reject") ctx.addIssue({ code: "custom", path, message: "the approve action always approves: leave kind out or make it approve" });
+    else if (option.id !== "approve" && option.id !== "reject" && option.kind === undefined) {
+      ctx.addIssue({ code: "custom", path, message: `required for action ${option.id}: approve or reject` });
+    }
+  });
+}
 
 export const fallbackSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("abort"), reason: z.string().min(1).max(2_000), cleanup: z.string().max(2_000).optional() }),
@@ -36,7 +52,8 @@ export const newRequestSchema = z
         { id: "approve", label: "Approve" },
         { id: "reject", label: "Reject" },
       ])
-      .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, "action ids must be unique"),
+      .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, "action ids must be unique")
+      .superRefine(actionKinds),
     priority: z.enum(PRIORITIES).default("normal"),
     deadline: z.iso.datetime({ offset: true }).optional(),
     fallback_action: fallbackSchema.optional(),

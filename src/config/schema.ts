@@ -314,7 +314,21 @@ export const hitlConfigSchema = z
     invalidate_on_push: z
       .boolean()
       .default(true)
-      .describe("Pull requests: a new commit makes an earlier approval stale, so it must be given again."),
+      .describe("Pull requests: a new commit makes an earlier approval stale, so it must be given again. A request may switch it on, not off."),
+    min_deadline: duration
+      .default("1h")
+      .describe("The shortest deadline a request may set for itself when its fallback approves (`use_default` with an approving action, or `delegate` to a rule)."),
+    approving_fallbacks: z
+      .strictObject({
+        request_types: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe("The `request_type`s whose requests may carry an approving fallback; `\"*\"` for every request, with a type or without."),
+      })
+      .optional()
+      .describe(
+        "Lets an agent's request carry a fallback that approves at the deadline: `use_default` with an action of kind approve, or `delegate` to a rule. Absent: only this file's own `fallback` may approve.",
+      ),
     rules: z
       .array(ruleSchema)
       .default([])

@@ -1,8 +1,7 @@
-import { hitlConfigSchema, type HitlConfig } from "../config/schema.js";
 import { contextHash } from "./context-hash.js";
-import { parseDuration } from "./duration.js";
-import { initialEscalation, ladderFor } from "./schedule.js";
-import type { ActionOption, ApprovalRequest, EscalationStep, Fallback, Priority, SurfaceSpec } from "./types.js";
+import type { EffectivePolicy } from "./effective-policy.js";
+import { initialEscalation } from "./schedule.js";
+import type { ActionOption, ApprovalRequest, Fallback, Priority, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
 export interface NewRequestInput {
@@ -26,32 +25,17 @@ export interface NewRequestInput {
   invalidateOnPush?: boolean;
 }
 
-/** A repository without `.hitl.yml` gets the schema's defaults, the same as an empty file. */
-const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
-
 /**
- * The request as it will be stored: the agent's input, completed from the repository's policy
- * (the request's own values win), with the escalation ladder snapshotted so later edits of
- * `.hitl.yml` do not change a request already in flight.
+ * The request as it will be stored: what the agent described, under the policy `effectivePolicy`
+ * settled (approvers, deadline, fallback, ladder, warning, invalidation), with the escalation
+ * ladder snapshotted so later edits of `.hitl.yml` do not change a request already in flight.
  */
 export function buildRequest(
   input: NewRequestInput,
-  configOrNone: HitlConfig | null,
+  policy: EffectivePolicy,
   context: { id: string; now: Date; requestedBy: string; installationId: number },
 ): ApprovalRequest {
-  const config = configOrNone ?? NO_POLICY;
   const createdAt = context.now.toISOString();
-  const deadline = input.deadline
-    ? new Date(input.deadline).toISOString()
-    : new Date(context.now.getTime() + durationMs(config.deadline)!).toISOString();
-  const ladderSource = input.escalation ?? ladderFor(input.priority, { escalation: config.escalation, critical: config.escalation_critical });
-  const ladder: EscalationStep[] = ladderSource.map((level) => ({
-    afterMs: durationMs(level.after) ?? 0,
-    approvers: level.approvers,
-    message: level.message ?? null,
-    notify: "notify" in level && Array.isArray(level.notify) ? level.notify : [],
-  }));
-  const warningBeforeMs = durationMs(input.warningBefore ?? config.warning_before) ?? null;
   const shown = {
     repo: input.repo,
     taskDescription: input.taskDescription,
@@ -70,11 +54,12 @@ export function buildRequest(
     decisionData: input.decisionData,
     availableActions: input.availableActions,
     priority: input.priority,
-    deadline,
-    fallback: input.fallback ?? (config.fallback as Fallback),
+    deadline: policy.deadline,
+    fallback: policy.fallback,
     surface: input.surface,
     surfaceRef: null,
-    approvers: input.approvers ?? config.approvers,
+    approvers: policy.approvers,
+    policyApprovers: policy.policyApprovers,
     requestType: input.requestType ?? null,
     riskScore: input.riskScore ?? null,
     confidence: input.confidence ?? null,
@@ -82,16 +67,11 @@ export function buildRequest(
     requestedBy: context.requestedBy,
     idempotencyKey: input.idempotencyKey ?? null,
     contextHash: contextHash(shown),
-    invalidateOnPush: input.invalidateOnPush ?? (input.surface.type === "pull_request" ? config.invalidate_on_push : false),
+    invalidateOnPush: policy.invalidateOnPush,
     createdAt,
     updatedAt: createdAt,
-    escalation: initialEscalation({ ladder, warningBeforeMs, createdAt, deadline }),
+    escalation: initialEscalation({ ladder: policy.ladder, warningBeforeMs: policy.warningBeforeMs, createdAt, deadline: policy.deadline }),
     evaluation: null,
     decision: null,
   };
-}
-
-function durationMs(value: string | number | undefined | null): number | null {
-  if (value === undefined || value === null) return null;
-  return typeof value === "number" ? value : parseDuration(value);
 }

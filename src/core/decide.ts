@@ -1,4 +1,4 @@
-import type { ApprovalRequest, AuditEvent, Decider, Decision, DecisionVia, FinalStatus } from "./types.js";
+import type { ActionKind, ActionOption, ApprovalRequest, AuditEvent, Decider, Decision, DecisionVia, FinalStatus } from "./types.js";
 
 export interface DecisionInput {
   action: string;
@@ -12,20 +12,33 @@ export type DecideResult =
   | { ok: true; request: ApprovalRequest }
   | { ok: false; reason: "not_pending" | "unknown_action" };
 
-/** `reject` rejects; `approve` or any other offered action approves, with that action recorded. */
-export function statusForAction(action: string): "approved" | "rejected" {
-  return action === "reject" ? "rejected" : "approved";
+/**
+ * What taking an action does. `reject` always rejects and `approve` always approves (both are
+ * understood whether offered or not); any other action does what its `kind` says. A custom
+ * action stored before kinds existed approves, as it did then. Null for an action not offered.
+ */
+export function actionKind(request: { availableActions: Pick<ActionOption, "id" | "kind">[] }, actionId: string): ActionKind | null {
+  if (actionId === "reject") return "reject";
+  if (actionId === "approve") return "approve";
+  const offered = request.availableActions.find((action) => action.id === actionId);
+  return offered ? (offered.kind ?? "approve") : null;
+}
+
+/** The status an action ends a request with, by its kind; null for an action not offered. */
+export function statusForAction(request: { availableActions: Pick<ActionOption, "id" | "kind">[] }, actionId: string): "approved" | "rejected" | null {
+  const kind = actionKind(request, actionId);
+  return kind === null ? null : kind === "reject" ? "rejected" : "approved";
 }
 
 /**
  * The pending → decided transition. `approve` and `reject` are always understood; any other
- * action must be one the request offered.
+ * action must be one the request offered, and approves or rejects by its kind.
  */
 export function applyDecision(request: ApprovalRequest, input: DecisionInput, now: Date): DecideResult {
   if (request.status !== "pending") return { ok: false, reason: "not_pending" };
-  const known = input.action === "approve" || input.action === "reject" || request.availableActions.some((a) => a.id === input.action);
-  if (!known) return { ok: false, reason: "unknown_action" };
-  return { ok: true, request: finish(request, { ...input, status: statusForAction(input.action) }, now) };
+  const status = statusForAction(request, input.action);
+  if (status === null) return { ok: false, reason: "unknown_action" };
+  return { ok: true, request: finish(request, { ...input, status }, now) };
 }
 
 /** Ends a pending request with a decision of any final status (cancelled and expired included). */

@@ -1,3 +1,4 @@
+import { actionKind } from "./decide.js";
 import { parseDuration } from "./duration.js";
 import { allowedApprovers, initialEscalation } from "./schedule.js";
 import type { ApprovalRequest, Decision, EscalationState, Fallback } from "./types.js";
@@ -45,10 +46,16 @@ export function resolveFallback(request: ApprovalRequest, now: Date): FallbackOu
 
 /**
  * The decision when a `delegate` fallback named a rule that did not decide the request: it
- * aborts, decided by the delegate fallback. `missing` is for a rule no longer in `.hitl.yml`.
+ * aborts, decided by the delegate fallback. `missing` is for a rule no longer in `.hitl.yml`,
+ * `needs_person` for a risk_score above `require_human_above_risk`, which no rule may decide.
  */
-export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why: "no_match" | "missing", now: Date): Decision {
-  const because = why === "no_match" ? `rule ${ruleId} did not match` : `.hitl.yml has no rule ${ruleId}`;
+export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why: "no_match" | "missing" | "needs_person", now: Date): Decision {
+  const because =
+    why === "no_match"
+      ? `rule ${ruleId} did not match`
+      : why === "missing"
+        ? `.hitl.yml has no rule ${ruleId}`
+        : `a person must decide a request with risk_score ${request.riskScore} (above require_human_above_risk)`;
   return {
     action: "abort",
     status: "expired",
@@ -61,7 +68,7 @@ export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why
 }
 
 function offers(request: ApprovalRequest, action: string): boolean {
-  return action === "approve" || action === "reject" || request.availableActions.some((option) => option.id === action);
+  return actionKind(request, action) !== null;
 }
 
 function decide(request: ApprovalRequest, action: string, reason: string | undefined, now: Date): FallbackOutcome {

@@ -1,10 +1,11 @@
 import type { AutoApprove, HitlConfig, Rule } from "../config/schema.js";
 import { evaluateCondition, zoneClock, type ConditionFacts, type ZoneClock } from "./conditions.js";
-import type { Evaluation, RuleTrace } from "./types.js";
+import { actionKind } from "./decide.js";
+import type { ActionOption, Evaluation, RuleTrace } from "./types.js";
 
 /** What the policy looks at: the request as the agent described it. */
 export interface PolicyFacts extends ConditionFacts {
-  availableActions: { id: string }[];
+  availableActions: Pick<ActionOption, "id" | "kind">[];
 }
 
 export interface PolicyInput {
@@ -36,10 +37,8 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
   if (config === null) return human("There is no .hitl.yml, so a person decides.", [], null);
 
   const auto = config.auto_approve;
-  const gate = auto?.require_human_above_risk;
-  // Written as "not at most" so that a NaN risk_score is held for a person too.
-  if (gate !== undefined && facts.riskScore !== null && !(facts.riskScore <= gate)) {
-    return human(`risk_score ${facts.riskScore} is above require_human_above_risk ${gate}, so a person decides.`, [], null);
+  if (needsPerson(config, facts.riskScore)) {
+    return human(`risk_score ${facts.riskScore} is above require_human_above_risk ${auto?.require_human_above_risk}, so a person decides.`, [], null);
   }
 
   const traces: RuleTrace[] = [];
@@ -47,7 +46,7 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
   for (const rule of config.rules) {
     const trace = await tryRule(rule, input, clock);
     traces.push(trace);
-    if (trace.matched) return decided(ruleOutcome(rule, trace), traces);
+    if (trace.matched) return decided(ruleOutcome(rule, trace, facts), traces);
   }
 
   const autoResult = auto ? autoApprove(auto, facts) : null;
@@ -99,12 +98,13 @@ async function tryRule(rule: Rule, input: PolicyInput, clock: ZoneClock): Promis
   return trace;
 }
 
-function ruleOutcome(rule: Rule, trace: RuleTrace): Outcome {
+/** A rule's `choose` approves or rejects by the kind of the action it picks. */
+function ruleOutcome(rule: Rule, trace: RuleTrace, facts: PolicyFacts): Outcome {
   const action = typeof rule.action === "object" ? rule.action.choose : rule.action;
   return {
     type: "decide",
     action,
-    status: rule.action === "reject" ? "rejected" : "approved",
+    status: actionKind(facts, action) === "reject" ? "rejected" : "approved",
     decider: { type: "rule", id: rule.id },
     via: "rule",
     reason: `Rule ${rule.id} matched: ${trace.reasons.join("; ")}.`,
@@ -134,6 +134,13 @@ function autoApprove(auto: AutoApprove, facts: PolicyFacts): { approve: boolean;
     reasons.push(`risk_score ${facts.riskScore} is ${ok ? "" : "not "}below ${riskBelow}`);
   }
   return { approve, reasons: approve ? reasons : reasons.filter((reason) => / not |missing/.test(reason)) };
+}
+
+/** Whether a risk_score is above `require_human_above_risk`, so that no rule or threshold may decide. */
+export function needsPerson(config: HitlConfig, riskScore: number | null): boolean {
+  const gate = config.auto_approve?.require_human_above_risk;
+  // Written as "not at most" so that a NaN risk_score is held for a person too.
+  return gate !== undefined && riskScore !== null && !(riskScore <= gate);
 }
 
 /** A date alone runs through the end of that day, UTC; a date-time is the last moment. */

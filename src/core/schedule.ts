@@ -112,9 +112,11 @@ export function applyStep(request: ApprovalRequest, step: Step, now: Date): Esca
   }
 }
 
-const approverKey = (approver: string) => approver.replace(/^@/, "").toLowerCase();
+/** An approver as compared: without a leading `@`, lowercased (`@Octo-Org/Leads` is `octo-org/leads`). */
+export const approverKey = (approver: string) => approver.replace(/^@/, "").toLowerCase();
 
-function dedupe(approvers: string[]): string[] {
+/** The approvers in order, each once. */
+export function dedupe(approvers: string[]): string[] {
   const seen = new Set<string>();
   return approvers.filter((approver) => {
     const key = approverKey(approver);
@@ -133,6 +135,20 @@ export function allowedApprovers(request: ApprovalRequest): string[] {
   if (request.approvers.length === 0) return [];
   const fired = request.escalation.ladder.slice(0, request.escalation.level).flatMap((step) => step.approvers);
   return dedupe([...request.approvers, ...fired]);
+}
+
+/**
+ * The approver lists a person must each pass to decide (their users, their teams' members, or
+ * anyone with write access when a list is empty): the request's own, and the set `.hitl.yml`
+ * allowed when it was opened, unless every one the request names is listed there by name.
+ */
+export function approverLists(request: ApprovalRequest): string[][] {
+  const own = allowedApprovers(request);
+  const policy = request.policyApprovers;
+  if (policy === undefined) return [own];
+  const listed = new Set(policy.map(approverKey));
+  const within = policy.length === 0 ? own.length === 0 : own.length > 0 && own.every((approver) => listed.has(approverKey(approver)));
+  return within ? [own] : [own, policy];
 }
 
 /** Who holds the request now, to assign it to: the highest fired rung that names anyone, else the first approvers. */

@@ -10,11 +10,18 @@ export const STATUSES = ["pending", "approved", "rejected", "expired", "cancelle
 export type RequestStatus = (typeof STATUSES)[number];
 export type FinalStatus = Exclude<RequestStatus, "pending">;
 
+export type ActionKind = "approve" | "reject";
+
 /** One thing an approver may choose, with what it does. `approve` and `reject` are the usual ids. */
 export interface ActionOption {
   id: string;
   label: string;
   impact?: string;
+  /**
+   * Whether choosing it approves or rejects the request. Required for ids other than `approve`
+   * and `reject`; requests stored before kinds existed lack it (see `actionKind`).
+   */
+  kind?: ActionKind;
 }
 
 /** What happens when nobody decides before the deadline. */
@@ -142,6 +149,12 @@ export interface ApprovalRequest {
   surfaceRef: SurfaceRef | null;
   /** The first-level approvers (users and `@org/team`); empty means anyone with write access. */
   approvers: string[];
+  /**
+   * Everyone `.hitl.yml` let decide when the request was opened (its approvers and everyone its
+   * ladders and fallback name; empty: anyone with write access). A person deciding must be in
+   * this set as well as in the request's own. Absent on requests stored before it existed.
+   */
+  policyApprovers?: string[];
   requestType: string | null;
   riskScore: number | null;
   confidence: number | null;

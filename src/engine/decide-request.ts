@@ -1,6 +1,6 @@
 import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
-import { allowedApprovers } from "../core/schedule.js";
+import { allowedApprovers, approverLists } from "../core/schedule.js";
 import type { ApprovalRequest, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
 import { HitlError, notFound } from "./errors.js";
@@ -37,8 +37,12 @@ export function createDeciding(ctx: EngineContext) {
     const allowed = allowedApprovers(request);
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
-    if (!(await github.mayDecide(request.installationId, request.repo, input.actor.login, allowed))) {
-      return { type: "refused", request, reason: "not_approver", allowed };
+    // The request's approvers and the repository's both: a request only ever narrows who decides.
+    // The reply names the list the person is missing from.
+    for (const approvers of approverLists(request)) {
+      if (!(await github.mayDecide(request.installationId, request.repo, input.actor.login, approvers))) {
+        return { type: "refused", request, reason: "not_approver", allowed: approvers };
+      }
     }
     const decider: Decider = { type: "human", login: input.actor.login };
     let current = request;

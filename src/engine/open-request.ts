@@ -1,8 +1,10 @@
 import { buildRequest, type NewRequestInput } from "../core/build-request.js";
 import { finish } from "../core/decide.js";
+import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
 import type { ApprovalRequest, Evaluation } from "../core/types.js";
+import type { HitlConfig } from "../config/schema.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
-import { HitlError } from "./errors.js";
+import { HitlError, invalidRequest, type FieldIssue } from "./errors.js";
 import type { LoadedConfig, PullRequestInfo } from "./ports.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 
@@ -23,7 +25,7 @@ async function withinBudget<T>(promise: Promise<T | null>, ms: number): Promise<
 /** A replayed request younger than this may still be posted by its first call. */
 const REPLAY_GRACE_MS = 30_000;
 
-const invalid = (path: string, message: string) => new HitlError("invalid_request", 400, "The request is not valid.", [{ path, message }]);
+const invalid = (path: string, message: string) => invalidRequest([{ path, message }]);
 
 /** Opening requests: the policy first, then the surface, safe to repeat after a crash. */
 export function createOpening(ctx: EngineContext) {
@@ -71,9 +73,28 @@ export function createOpening(ctx: EngineContext) {
     throw new Error(`Could not record the surface of ${current.id} after ${CAS_ATTEMPTS} attempts`);
   }
 
-  /** Checks what must hold before anything is stored: the deadline, the agent, the pull request. */
+  /**
+   * The policy the request is opened under, or a 400 naming every field that would lower the
+   * repository's bar. Users only GitHub can place (write access, team membership) are looked up
+   * one by one; without an installation (a simulation with a candidate file) they are not.
+   */
+  async function enforce(config: HitlConfig | null, input: NewRequestInput, installationId: number | null, now: Date): Promise<EffectivePolicy> {
+    const result = effectivePolicy(config, input, now);
+    if (!result.ok) throw invalidRequest(result.violations);
+    const { policy } = result;
+    if (installationId === null) return policy;
+    const refused: FieldIssue[] = [];
+    for (const { path, login } of policy.verify) {
+      if (!(await github.mayDecide(installationId, input.repo, login, policy.policyApprovers))) {
+        refused.push({ path, message: notAllowedMessage(login, policy.policyApprovers, input.repo) });
+      }
+    }
+    if (refused.length > 0) throw invalidRequest(refused);
+    return policy;
+  }
+
+  /** Checks what must hold before anything is stored: the agent, the policy, the pull request. */
   async function admit(input: NewRequestInput, agent: Agent, now: Date) {
-    if (input.deadline && new Date(input.deadline).getTime() <= now.getTime()) throw invalid("deadline", "must be in the future");
     const installationId = await github.installationId(input.repo);
     if (installationId === null) {
       throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}, or the repository does not exist. Install it there first.`);
@@ -83,12 +104,13 @@ export function createOpening(ctx: EngineContext) {
     if (agents && agents.length > 0 && !agents.includes(agent.name)) {
       throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${input.repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
     }
-    if (input.surface.type !== "pull_request") return { installationId, loaded, input, pull: undefined };
+    const policy = await enforce(loaded.config, input, installationId, now);
+    if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined };
     const wholePull = Object.keys(input.decisionData).length === 0;
     const pull = await github.pullRequest(installationId, input.repo, input.surface.number, { withFiles: wholePull });
     if (!pull) throw invalid("surface.number", `${input.repo} has no pull request #${input.surface.number}`);
     if (pull.state !== "open") throw invalid("surface.number", `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}`);
-    return { installationId, loaded, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull };
+    return { installationId, loaded, policy, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull };
   }
 
   /**
@@ -111,8 +133,8 @@ export function createOpening(ctx: EngineContext) {
     /** Opens a request for an agent. Returns the first request again for a reused idempotency key. */
     async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = clock();
-      const { installationId, loaded, input, pull } = await admit(asked, agent, now);
-      const request = buildRequest(input, loaded.config, { id: newId("req"), now, requestedBy: agent.name, installationId });
+      const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
+      const request = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId });
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {
         audit: [audit(request, "created", { type: "agent", name: agent.name })],
@@ -161,7 +183,9 @@ export function createOpening(ctx: EngineContext) {
         throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}; pass a candidate config to simulate without it.`);
       }
       const loaded = candidate ?? (await github.loadConfig(installationId!, input.repo));
-      const request = buildRequest(input, loaded.config, { id: "req_simulated", now: clock(), requestedBy: agent.name, installationId: installationId ?? 0 });
+      const now = clock();
+      const policy = await enforce(loaded.config, input, installationId, now);
+      const request = buildRequest(input, policy, { id: "req_simulated", now, requestedBy: agent.name, installationId: installationId ?? 0 });
       const evaluation = await evaluate(request, loaded, { dryRun: true });
       return { request: { ...request, evaluation }, evaluation, config: loaded };
     },

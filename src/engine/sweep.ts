@@ -1,5 +1,6 @@
 import { finish } from "../core/decide.js";
 import { delegatedRuleAbort, resolveFallback } from "../core/fallback.js";
+import { needsPerson } from "../core/policy.js";
 import { applyStep, nextStep } from "../core/schedule.js";
 import { PRIORITIES, type ApprovalRequest, type Decider } from "../core/types.js";
 import type { Engine, EngineDeps } from "./engine.js";
@@ -63,8 +64,13 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
     const loaded = await deps.github.loadConfig(request.installationId, request.repo);
     const rule = loaded.config?.rules.find((candidate) => candidate.id === ruleId);
     if (!loaded.config || !rule) return finish(request, delegatedRuleAbort(request, ruleId, "missing", now), now);
-    const evaluation = await evaluate(request, { ...loaded, config: { ...loaded.config, rules: [rule], auto_approve: undefined } });
-    if (evaluation.outcome.type !== "decide") return finish(request, delegatedRuleAbort(request, ruleId, "no_match", now), now);
+    // Only that rule may decide, and only under require_human_above_risk, like every rule.
+    const gate = loaded.config.auto_approve?.require_human_above_risk;
+    const config = { ...loaded.config, rules: [rule], auto_approve: gate === undefined ? undefined : { require_human_above_risk: gate } };
+    const evaluation = await evaluate(request, { ...loaded, config });
+    if (evaluation.outcome.type !== "decide") {
+      return finish(request, delegatedRuleAbort(request, ruleId, needsPerson(config, request.riskScore) ? "needs_person" : "no_match", now), now);
+    }
     const { outcome } = evaluation;
     return finish(request, {
       action: outcome.action,

@@ -17,6 +17,7 @@ const DEFAULTS = {
   fallback: { type: "abort", reason: "No decision before the deadline" },
   escalation: [],
   invalidate_on_push: true,
+  min_deadline: "1h",
   rules: [],
 };
 
@@ -30,6 +31,8 @@ const TOP_LEVEL_KEYS = [
   "escalation",
   "escalation_critical",
   "invalidate_on_push",
+  "min_deadline",
+  "approving_fallbacks",
   "rules",
   "auto_approve",
 ];
@@ -73,6 +76,8 @@ describe("parseConfig on valid files", () => {
         ],
         escalation_critical: [{ after: "30m", approvers: ["carol"], notify: ["slack", "sms"] }],
         invalidate_on_push: false,
+        min_deadline: "2h",
+        approving_fallbacks: { request_types: ["refund"] },
         rules: [
           {
             id: "small-refunds",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyDecision, statusForAction } from "../../src/core/decide.js";
+import { actionKind, applyDecision, statusForAction } from "../../src/core/decide.js";
 import { makeRequest } from "../support/fixtures.js";
 
 const now = new Date("2026-11-24T12:00:00.000Z");
@@ -35,7 +35,36 @@ describe("applyDecision", () => {
     expect(result).toEqual({ ok: false, reason: "not_pending" });
   });
 
-  it("maps only reject to rejected", () => {
-    expect([statusForAction("reject"), statusForAction("approve"), statusForAction("deny")]).toEqual(["rejected", "approved", "approved"]);
+  it("a custom action of kind reject rejects", () => {
+    const request = makeRequest({ availableActions: [{ id: "deny-refund", label: "Deny", kind: "reject" }] });
+    const result = applyDecision(request, { action: "deny-refund", decidedBy: alice, justification: null, via: "comment" }, now);
+    expect(result.ok && result.request.decision).toMatchObject({ action: "deny-refund", status: "rejected" });
+  });
+});
+
+describe("actionKind", () => {
+  const actions = {
+    availableActions: [
+      { id: "refund-half", label: "Half", kind: "approve" as const },
+      { id: "deny", label: "Deny", kind: "reject" as const },
+      { id: "legacy", label: "Stored before kinds" },
+    ],
+  };
+
+  it.each([
+    ["reject", "reject", "rejected"],
+    ["approve", "approve", "approved"],
+    ["refund-half", "approve", "approved"],
+    ["deny", "reject", "rejected"],
+    ["legacy", "approve", "approved"],
+    ["not-offered", null, null],
+  ] as const)("%s is of kind %s and ends the request as %s", (id, kind, status) => {
+    expect(actionKind(actions, id)).toBe(kind);
+    expect(statusForAction(actions, id)).toBe(status);
+  });
+
+  it("reject rejects and approve approves by id, whatever a stored action says", () => {
+    const stored = { availableActions: [{ id: "reject", label: "No", kind: "approve" as const }, { id: "approve", label: "Yes", kind: "reject" as const }] };
+    expect([actionKind(stored, "reject"), actionKind(stored, "approve")]).toEqual(["reject", "approve"]);
   });
 });

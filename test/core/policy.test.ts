@@ -140,6 +140,14 @@ describe("evaluatePolicy with rules", () => {
     });
   });
 
+  it("choose of an action of kind reject rejects", async () => {
+    const { evaluation } = await run(policy(REFUND_RULES), {
+      decisionData: { amount: 120, customer: { tier: "gold" } },
+      availableActions: [{ id: "priority-refund", kind: "reject" }, { id: "approve" }],
+    });
+    expect(evaluation.outcome).toMatchObject({ type: "decide", action: "priority-refund", status: "rejected", decider: { type: "rule", id: "gold-customers" } });
+  });
+
   it("choose of an action the request does not offer does not match", async () => {
     const { evaluation } = await run(policy(REFUND_RULES), { decisionData: { amount: 120, customer: { tier: "gold" } } });
     expect(evaluation).toEqual<Evaluation>({

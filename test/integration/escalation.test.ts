@@ -21,6 +21,7 @@ escalation:
     notify: [oncall, nowhere]
   - after: 4h
     approvers: ["@octo-org/leads"]
+approving_fallbacks: {request_types: ["*"]}
 `;
 
 describe("escalation, warnings and fallbacks", () => {

@@ -73,6 +73,8 @@ describe("the core loop on an issue", () => {
       "GET /repos/octo-org/payments/contents/.github/hitl.yml 404",
       "GET /repos/octo-org/.github/contents/.hitl.yml 404",
       "GET /repos/octo-org/.github/contents/.github/hitl.yml 404",
+      // No approvers in .hitl.yml: a user the request names must have write access.
+      "GET /repos/octo-org/payments/collaborators/alice/permission 200",
       "POST /repos/octo-org/payments/issues 201",
     ]);
     const [issueCall] = github.callsTo("POST", "/repos/octo-org/payments/issues");
@@ -91,12 +93,14 @@ describe("the core loop on an issue", () => {
     expect(delivery.status).toBe(200);
     await app.runtime.jobs.run();
 
+    // Alice is in the request's approvers, and (no approvers in .hitl.yml) must have write access.
     expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      "GET /repos/octo-org/payments/collaborators/alice/permission",
       "PATCH /repos/octo-org/payments/issues/1",
       "POST /repos/octo-org/payments/issues/1/comments",
     ]);
-    expect(github.calls[0]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
-    const decisionComment = (github.calls[1]!.body as { body: string }).body;
+    expect(github.calls[1]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
+    const decisionComment = (github.calls[2]!.body as { body: string }).body;
     expect(decisionComment).toContain("@alice");
     expect(decisionComment).toContain(`<!-- hitl:outcome:${created.id} -->`);
 
@@ -132,6 +136,24 @@ describe("the core loop on an issue", () => {
     expect(github.callsTo("GET", "/orgs/octo-org/teams/finance/memberships/carol")).toHaveLength(1);
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "rejected", decision: { decided_by: { login: "carol" }, justification: "no receipt" } });
     expect(github.callsTo("PATCH", "/repos/octo-org/payments/issues/1")[0]!.body).toMatchObject({ state: "closed", state_reason: "not_planned", labels: ["hitl:rejected", "priority:high"] });
+  });
+
+  it("/choose of a custom action of kind reject rejects, and the issue says what each action does", async () => {
+    const created = await openRequest({
+      available_actions: [
+        { id: "refund-half", label: "Refund half", kind: "approve" },
+        { id: "close-ticket", label: "Close the ticket", kind: "reject", impact: "Nothing is refunded" },
+      ],
+    });
+    const issue = (github.callsTo("POST", "/repos/octo-org/payments/issues")[0]!.body as { body: string }).body;
+    expect(issue).toContain("- **Refund half** (`refund-half`, approves)\n- **Close the ticket** (`close-ticket`, rejects): Nothing is refunded");
+    await comment("/choose close-ticket duplicate of #12", "alice");
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({
+      status: "rejected",
+      decision: { action: "close-ticket", status: "rejected", decided_by: { login: "alice" }, justification: "duplicate of #12" },
+    });
+    expect(JSON.parse(agent.received[0]!.body)).toMatchObject({ event: "request.rejected" });
   });
 
   it("answers people who may not decide, and leaves the request pending", async () => {

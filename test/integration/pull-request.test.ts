@@ -86,13 +86,19 @@ describe("pull requests as the approval surface", () => {
     expect(response.status).toBe(200);
     await app.runtime.jobs.run();
     const checkRunId = github.state.repos[REPO]!.checkRuns[0]!.id;
-    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([`PATCH /repos/octo-org/payments/check-runs/${checkRunId}`]);
-    expect(github.calls[0]!.body).toMatchObject({ status: "completed", conclusion: "success" });
-    expect((github.calls[0]!.body as { output: { title: string } }).output.title).toContain("alice");
+    // Without approvers in .hitl.yml the repository's set is everyone with write access, and a
+    // person deciding must be in it as well as in the request's approvers.
+    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      "GET /repos/octo-org/payments/collaborators/alice/permission",
+      `PATCH /repos/octo-org/payments/check-runs/${checkRunId}`,
+    ]);
+    expect(github.calls[1]!.body).toMatchObject({ status: "completed", conclusion: "success" });
+    expect((github.calls[1]!.body as { output: { title: string } }).output.title).toContain("alice");
     const shown = await api(app, "GET", `/requests/${created.id}`);
     expect(shown.json).toMatchObject({ status: "approved", decision: { via: "review", justification: "ship it", decided_by: { login: "alice" } } });
-    // installation, token, 4 config look-ups, pull request, check run, reviewers; then 1 update.
-    expect(openCalls + github.calls.length).toBe(10);
+    // installation, token, 4 config look-ups, alice's write access, pull request, check run,
+    // reviewers; then alice's write access again and 1 update.
+    expect(openCalls + github.calls.length).toBe(12);
   });
 
   it("a review requesting changes rejects; the author's own approval never counts", async () => {
@@ -118,6 +124,20 @@ describe("pull requests as the approval surface", () => {
     await app.runtime.jobs.run();
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "approved", decision: { via: "check_run", decided_by: { login: "bob" } } });
     expect(github.callsTo("PATCH", `/repos/octo-org/payments/check-runs/${checkRunId}`)[0]!.body).toMatchObject({ conclusion: "success" });
+  });
+
+  it("a button for a custom action of kind reject rejects, and says so on the button", async () => {
+    const created = await open({ available_actions: [{ id: "approve", label: "Ship" }, { id: "rollback", label: "Roll back", kind: "reject", impact: "Keep v1 running" }] });
+    const [checkRun] = github.callsTo("POST", "/repos/octo-org/payments/check-runs");
+    expect((checkRun!.body as { actions: unknown[] }).actions).toEqual([
+      { identifier: "approve", label: "Ship", description: "Approves" },
+      { identifier: "rollback", label: "Roll back", description: "Rejects: Keep v1 running" },
+    ]);
+    const checkRunId = github.state.repos[REPO]!.checkRuns[0]!.id;
+    await send("check_run", checkRunRequestedActionPayload({ repo: REPO, checkRunId, identifier: "rollback", login: "bob", headSha: HEAD, externalId: created.id, pullNumbers: [42] }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "rejected", decision: { action: "rollback", via: "check_run", decided_by: { login: "bob" } } });
+    expect(github.callsTo("PATCH", `/repos/octo-org/payments/check-runs/${checkRunId}`)[0]!.body).toMatchObject({ conclusion: "failure" });
   });
 
   it("a /approve comment on the pull request decides too", async () => {
@@ -148,10 +168,11 @@ describe("pull requests as the approval surface", () => {
     await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: NEW_HEAD, author: AUTHOR }));
     await app.runtime.jobs.run();
     const newRunId = github.state.repos[REPO]!.checkRuns.find((run) => run.headSha === NEW_HEAD)!.id;
-    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([`PATCH /repos/octo-org/payments/check-runs/${newRunId}`]);
+    expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual(["GET /repos/octo-org/payments/collaborators/alice/permission", `PATCH /repos/octo-org/payments/check-runs/${newRunId}`]);
   });
 
   it("with invalidate_on_push false an approval survives new commits and is copied to the new head", async () => {
+    github.repo(REPO).files.main = { ".hitl.yml": "invalidate_on_push: false\n" };
     const created = await open({ invalidate_on_push: false });
     await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
     await app.runtime.jobs.run();

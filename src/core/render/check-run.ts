@@ -1,6 +1,6 @@
 import type { ActionOption, ApprovalRequest } from "../types.js";
 import { formatTime, truncate } from "./format.js";
-import { describeDecision, offeredActions, renderRequestDetails, renderRequestSummary, type RenderContext } from "./request-markdown.js";
+import { describeDecision, kindWord, offeredActions, renderRequestDetails, renderRequestSummary, type RenderContext } from "./request-markdown.js";
 
 /** GitHub's limits on a check run's title and requested actions. */
 const TITLE_LIMIT = 255;
@@ -59,9 +59,16 @@ function buttons(request: ApprovalRequest): CheckRunAction[] {
     .slice(0, MAX_ACTIONS)
     .map(({ action, identifier }) => ({
       label: truncate(oneLine(action.label) || action.id, LABEL_LIMIT),
-      description: truncate(oneLine(action.impact ?? "") || oneLine(action.label) || action.id, DESCRIPTION_LIMIT),
+      description: truncate(buttonDescription(request, action), DESCRIPTION_LIMIT),
       identifier,
     }));
+}
+
+/** "Approves: Customer gets $120 back": what pressing the button does, then its impact. */
+function buttonDescription(request: ApprovalRequest, action: ActionOption): string {
+  const kind = kindWord(request, action);
+  const impact = oneLine(action.impact ?? "");
+  return `${kind.charAt(0).toUpperCase()}${kind.slice(1)}${impact ? `: ${impact}` : ""}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { actionKind } from "../decide.js";
 import { formatDuration } from "../duration.js";
 import type { ActionOption, ApprovalRequest, Decider, Decision, FinalStatus } from "../types.js";
 import {
@@ -199,10 +200,15 @@ function capitalise(status: FinalStatus | "pending"): string {
   return status.charAt(0).toUpperCase() + status.slice(1);
 }
 
+/** "approves" or "rejects": what taking an offered action does to the request. */
+export function kindWord(request: ApprovalRequest, action: ActionOption): "approves" | "rejects" {
+  return actionKind({ availableActions: offeredActions(request) }, action.id) === "reject" ? "rejects" : "approves";
+}
+
 function actionsSection(request: ApprovalRequest): string {
   const lines = offeredActions(request).map((action) => {
     const impact = action.impact ? `: ${safeInline(action.impact, 1000)}` : "";
-    return `- **${safeInline(action.label, 200)}** (${codeSpan(action.id)})${impact}`;
+    return `- **${safeInline(action.label, 200)}** (${codeSpan(action.id)}, ${kindWord(request, action)})${impact}`;
   });
   return ["### What each action does", "", ...lines].join("\n");
 }

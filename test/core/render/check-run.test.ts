@@ -32,8 +32,8 @@ describe("renderCheckRun", () => {
       "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
     );
     expect(run.actions).toEqual([
-      { label: "Refund", description: "Customer gets $120 back", identifier: "approve" },
-      { label: "Deny", description: "Ticket goes back to support", identifier: "reject" },
+      { label: "Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
+      { label: "Deny", description: "Rejects: Ticket goes back to support", identifier: "reject" },
     ]);
     expect(run.text).toContain(`### How to decide
 
@@ -60,7 +60,7 @@ Who may decide: @alice and @octo-org/finance.`);
     const run = renderCheckRun(
       request({
         availableActions: [
-          { id: long, label: "Refund the whole order and close", impact: "Customer gets $120 back and the support ticket is closed for good" },
+          { id: long, label: "Refund the whole order and close", impact: "Customer gets $120 back and the support ticket is closed for good", kind: "reject" },
           { id: "reject", label: "Deny" },
           { id: "partial", label: "Partial refund" },
           { id: "approve", label: "Refund" },
@@ -69,9 +69,9 @@ Who may decide: @alice and @octo-org/finance.`);
       context,
     );
     expect(run.actions).toEqual([
-      { label: "Refund", description: "Refund", identifier: "approve" },
-      { label: "Deny", description: "Deny", identifier: "reject" },
-      { label: "Refund the whole…", description: "Customer gets $120 back and the support…", identifier: "a1" },
+      { label: "Refund", description: "Approves", identifier: "approve" },
+      { label: "Deny", description: "Rejects", identifier: "reject" },
+      { label: "Refund the whole…", description: "Rejects: Customer gets $120 back and…", identifier: "a1" },
     ]);
     for (const action of run.actions) {
       expect(action.label.length).toBeLessThanOrEqual(20);
@@ -91,8 +91,8 @@ Who may decide: @alice and @octo-org/finance.`);
   it("offers approve and reject when the agent gave no actions", () => {
     const run = renderCheckRun(request({ availableActions: [] }), context);
     expect(run.actions).toEqual([
-      { label: "Approve", description: "Approve", identifier: "approve" },
-      { label: "Reject", description: "Reject", identifier: "reject" },
+      { label: "Approve", description: "Approves", identifier: "approve" },
+      { label: "Reject", description: "Rejects", identifier: "reject" },
     ]);
   });
 

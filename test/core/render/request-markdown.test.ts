@@ -82,8 +82,8 @@ describe("renderRequestBody", () => {
 
 ### What each action does
 
-- **Refund** (\`approve\`): Customer gets $120 back
-- **Deny** (\`reject\`): Ticket goes back to support
+- **Refund** (\`approve\`, approves): Customer gets $120 back
+- **Deny** (\`reject\`, rejects): Ticket goes back to support
 
 ### How to decide
 
@@ -143,9 +143,9 @@ Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
     );
     expect(section(body, "### What each action does")).toBe(`### What each action does
 
-- **Refund in full** (\`approve\`): Customer gets $120 back
-- **Refund half** (\`refund-half\`): Customer gets $60 back
-- **Deny** (\`reject\`)
+- **Refund in full** (\`approve\`, approves): Customer gets $120 back
+- **Refund half** (\`refund-half\`, approves): Customer gets $60 back
+- **Deny** (\`reject\`, rejects)
 `);
     expect(section(body, "### How to decide")).toBe(`### How to decide
 
@@ -214,7 +214,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
     expect(body.split("\n")[1]).toBe(
       `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req_forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
     );
-    expect(body).toContain(`- **Do it @${ZWJ}bob** (\`approve\`): pings @${ZWJ}carol`);
+    expect(body).toContain(`- **Do it @${ZWJ}bob** (\`approve\`, approves): pings @${ZWJ}carol`);
     expect(body).toContain(`| owner | @${ZWJ}dave |`);
     expect(pings(body)).toEqual(["@alice", "@octo-org/finance"]);
     expect(findRequestMarker(body)).toBe("req_abc123");

@@ -1,0 +1,209 @@
+import { hitlConfigSchema, type HitlConfig } from "../config/schema.js";
+import type { NewRequestInput } from "./build-request.js";
+import { actionKind } from "./decide.js";
+import { parseDuration } from "./duration.js";
+import { approverKey, dedupe, ladderFor } from "./schedule.js";
+import type { EscalationStep, Fallback } from "./types.js";
+
+/**
+ * The one place that decides, for a request being opened, who may decide it, its deadline,
+ * fallback, escalation ladder, warning and invalidation. `.hitl.yml` sets the bar and a request
+ * may only raise it: narrow the approvers, escalate sooner, warn earlier, switch invalidation on.
+ * A request that would lower it is refused, field by field.
+ */
+
+export interface PolicyViolation {
+  path: string;
+  message: string;
+}
+
+export interface EffectivePolicy {
+  /** The first approvers: the request's narrowing, else `.hitl.yml`'s. Empty: anyone with write access. */
+  approvers: string[];
+  /**
+   * Everyone `.hitl.yml` lets decide: its approvers and everyone its ladders and its own fallback
+   * name, or empty (anyone with write access) when it names no approvers. A person deciding must
+   * be in this set as well as in the request's.
+   */
+  policyApprovers: string[];
+  deadline: string;
+  fallback: Fallback;
+  ladder: EscalationStep[];
+  warningBeforeMs: number | null;
+  invalidateOnPush: boolean;
+  /**
+   * Users the request names whom `.hitl.yml` does not list by name: each must pass `mayDecide`
+   * against `policyApprovers` (write access, or membership of one of its teams) before the
+   * request is stored. `path` is the field that named them first.
+   */
+  verify: { path: string; login: string }[];
+}
+
+export type PolicyResult = { ok: true; policy: EffectivePolicy } | { ok: false; violations: PolicyViolation[] };
+
+/** A repository without `.hitl.yml`, or with a broken one, gets the schema's defaults, the same as an empty file. */
+const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
+
+/** At most this many named users are looked up on GitHub for one request. */
+export const MAX_VERIFIED_USERS = 50;
+
+export function effectivePolicy(configOrNone: HitlConfig | null, input: NewRequestInput, now: Date): PolicyResult {
+  const config = configOrNone ?? NO_POLICY;
+  const violations: PolicyViolation[] = [];
+  const violate = (path: string, message: string) => violations.push({ path, message });
+  const policyApprovers = repositoryApprovers(config);
+  const verify = new Map<string, string>();
+
+  /** Each name must be in the repository's set; users only a GitHub call can place are queued in `verify`. */
+  const narrow = (path: string, names: string[]) => {
+    const listed = new Set(policyApprovers.map(approverKey));
+    const hasTeams = policyApprovers.some((approver) => approverKey(approver).includes("/"));
+    names.forEach((name, index) => {
+      const key = approverKey(name);
+      const team = key.includes("/");
+      if (listed.has(key) || (team && policyApprovers.length === 0)) return;
+      if (!team && (policyApprovers.length === 0 || hasTeams)) {
+        if (!verify.has(key)) verify.set(key, `${path}.${index}`);
+        return;
+      }
+      violate(`${path}.${index}`, `${name} is not one of the approvers .hitl.yml allows: ${policyApprovers.join(", ")}`);
+    });
+  };
+
+  let approvers = config.approvers;
+  if (input.approvers !== undefined) {
+    if (input.approvers.length === 0 && config.approvers.length > 0) {
+      violate("approvers", `must name some of the approvers .hitl.yml allows (${policyApprovers.join(", ")}), or be left out: an empty list would let anyone with write access decide`);
+    } else {
+      narrow("approvers", input.approvers);
+      approvers = input.approvers;
+    }
+  }
+
+  const repoLadder = ladderFor(input.priority, { escalation: config.escalation, critical: config.escalation_critical });
+  let ladder: EscalationStep[] = repoLadder.map((level) => ({
+    afterMs: parseDuration(level.after)!,
+    approvers: level.approvers,
+    message: level.message ?? null,
+    notify: level.notify ?? [],
+  }));
+  if (input.escalation) {
+    const asked = input.escalation;
+    asked.forEach((level, index) => narrow(`escalation.${index}.approvers`, level.approvers));
+    if (asked.length < repoLadder.length) {
+      violate("escalation", `.hitl.yml's ladder has ${repoLadder.length} levels; a request's ladder may replace it only with as many or more, each taking over no later`);
+    }
+    repoLadder.forEach((level, index) => {
+      const mine = asked[index];
+      if (mine && parseDuration(mine.after)! > parseDuration(level.after)!) {
+        violate(`escalation.${index}.after`, `must be at most ${level.after}, when level ${index + 1} of .hitl.yml's ladder takes over`);
+      }
+    });
+    // A level keeps the channels the repository's level at its place alerts.
+    ladder = asked.map((level, index) => ({
+      afterMs: parseDuration(level.after)!,
+      approvers: level.approvers,
+      message: level.message ?? null,
+      notify: repoLadder[index]?.notify ?? [],
+    }));
+  }
+
+  const fallback = input.fallback ?? (config.fallback as Fallback);
+  if (input.fallback) checkFallback(input.fallback, input, config, violate, narrow);
+  const approving = approvesAtDeadline(fallback, input);
+
+  let deadline = new Date(now.getTime() + parseDuration(config.deadline)!).toISOString();
+  if (input.deadline !== undefined) {
+    const asked = Date.parse(input.deadline);
+    const min = parseDuration(config.min_deadline)!;
+    if (asked <= now.getTime()) violate("deadline", "must be in the future");
+    else if (approving && asked - now.getTime() < min) {
+      violate("deadline", `must be at least ${config.min_deadline} from now (.hitl.yml's min_deadline), because the fallback approves at the deadline`);
+    }
+    deadline = new Date(asked).toISOString();
+  }
+
+  const repoWarning = config.warning_before === undefined ? null : parseDuration(config.warning_before)!;
+  let warningBeforeMs = repoWarning;
+  if (input.warningBefore !== undefined) {
+    const asked = parseDuration(input.warningBefore)!;
+    if (repoWarning !== null && asked < repoWarning) violate("warning_before", `must be at least ${config.warning_before}, .hitl.yml's warning_before`);
+    warningBeforeMs = asked;
+  }
+
+  const onPull = input.surface.type === "pull_request";
+  if (onPull && config.invalidate_on_push && input.invalidateOnPush === false) {
+    violate("invalidate_on_push", ".hitl.yml has invalidate_on_push: true; a request may switch it on, not off");
+  }
+  const invalidateOnPush = input.invalidateOnPush ?? (onPull ? config.invalidate_on_push : false);
+
+  if (verify.size > MAX_VERIFIED_USERS) {
+    violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);
+  }
+  if (violations.length > 0) return { ok: false, violations };
+  return {
+    ok: true,
+    policy: {
+      approvers,
+      policyApprovers,
+      deadline,
+      fallback,
+      ladder,
+      warningBeforeMs,
+      invalidateOnPush,
+      verify: [...verify].map(([login, path]) => ({ path, login })),
+    },
+  };
+}
+
+/**
+ * Everyone `.hitl.yml` lets decide: with approvers, those and everyone its ladders and its own
+ * `delegate` fallback name; without, anyone with write access (empty).
+ */
+export function repositoryApprovers(config: HitlConfig): string[] {
+  if (config.approvers.length === 0) return [];
+  const ladders = [...config.escalation, ...(config.escalation_critical ?? [])].flatMap((level) => level.approvers);
+  const delegated = config.fallback.type === "delegate" ? (config.fallback.approvers ?? []) : [];
+  return dedupe([...config.approvers, ...ladders, ...delegated]);
+}
+
+/** Whether a fallback ends the request by approving it without a person: a default action of kind approve, or a rule. */
+export function approvesAtDeadline(fallback: Fallback, request: Pick<NewRequestInput, "availableActions">): boolean {
+  if (fallback.type === "use_default") return actionKind(request, fallback.action) === "approve";
+  return fallback.type === "delegate" && fallback.rule !== undefined;
+}
+
+/** Whether `.hitl.yml` lets an agent's own fallback approve requests of this type. */
+export function allowsApprovingFallback(config: HitlConfig, requestType: string | undefined): boolean {
+  const types = config.approving_fallbacks?.request_types ?? [];
+  return types.includes("*") || (requestType !== undefined && types.includes(requestType));
+}
+
+/** The sentence for a user a GitHub look-up did not place in the repository's set. */
+export function notAllowedMessage(login: string, policyApprovers: string[], repo: string): string {
+  return policyApprovers.length === 0
+    ? `${login} does not have write access to ${repo}, so may not decide its requests`
+    : `${login} is not one of the approvers .hitl.yml allows, nor a member of its teams: ${policyApprovers.join(", ")}`;
+}
+
+/** The repository's own `fallback:` is the owners' choice; an agent's is checked. */
+function checkFallback(
+  fallback: Fallback,
+  input: NewRequestInput,
+  config: HitlConfig,
+  violate: (path: string, message: string) => void,
+  narrow: (path: string, names: string[]) => void,
+): void {
+  if (fallback.type === "use_default" && actionKind(input, fallback.action) === null) {
+    violate("fallback_action.action", `must be approve, reject or one of available_actions (${input.availableActions.map((action) => action.id).join(", ")})`);
+  }
+  if (fallback.type === "delegate" && fallback.approvers) narrow("fallback_action.approvers", fallback.approvers);
+  if (!approvesAtDeadline(fallback, input) || allowsApprovingFallback(config, input.requestType)) return;
+  const path = fallback.type === "use_default" ? "fallback_action.action" : "fallback_action.rule";
+  const what = fallback.type === "use_default" ? `use_default with ${fallback.action}` : `delegate to rule ${fallback.type === "delegate" ? fallback.rule : ""}`;
+  const allowed = config.approving_fallbacks?.request_types;
+  const why = allowed
+    ? `.hitl.yml's approving_fallbacks allows that only for request types ${allowed.join(", ")}`
+    : ".hitl.yml does not allow that for a request's own fallback (approving_fallbacks)";
+  violate(path, `${what} would approve without a person; ${why}`);
+}
