@@ -41,7 +41,7 @@ export interface AppHarness {
  * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
  * retries are off, so failures reach hitl's job retries at once.
  */
-export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch; channels?: Channel[] }): Promise<AppHarness> {
+export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; fetch?: typeof fetch; channels?: Channel[]; recoveryPerPass?: number }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
   let now = options.now ?? null;
@@ -58,7 +58,16 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
-    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, channels: options.channels, onReady: (ready) => (runtime = ready) }),
+    hitlApp({
+      store,
+      agents: [AGENT, OTHER_AGENT],
+      sweepCron: null,
+      clock,
+      fetch: options.fetch,
+      channels: options.channels,
+      recoveryPerPass: options.recoveryPerPass,
+      onReady: (ready) => (runtime = ready),
+    }),
     { probot },
   );
   const server: Server = createServer((req, res) => {
