@@ -1,11 +1,12 @@
 import type { Context } from "probot";
+import { DeliveryInHandError } from "./deliveries.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 /** `/approve`, `/reject` or `/choose <id>` in a comment on an issue or pull request. */
 export function handleIssueComment(deps: HandlerDeps) {
-  return async ({ payload }: Context<"issue_comment.created" | "issue_comment.edited">): Promise<void> => {
+  return async ({ id, payload }: Context<"issue_comment.created" | "issue_comment.edited">): Promise<void> => {
     const { comment, issue } = payload;
-    await deps.engine.decideFromComment({
+    const result = await deps.engine.decideFromComment({
       id: comment.id,
       repo: payload.repository.full_name,
       number: issue.number,
@@ -16,5 +17,7 @@ export function handleIssueComment(deps: HandlerDeps) {
       edited: payload.action === "edited",
       ...(issue.pull_request && issue.user ? { pullRequestAuthor: issue.user.login } : {}),
     });
+    // Another copy (recovery, or a handler the store failed) holds it: not acknowledged, so never lost to that copy failing.
+    if (result === "in_hand") throw new DeliveryInHandError(id);
   };
 }

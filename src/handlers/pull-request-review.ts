@@ -1,11 +1,12 @@
 import type { Context } from "probot";
+import { DeliveryInHandError } from "./deliveries.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 /** An approving review approves; a review requesting changes rejects; comments do nothing. */
 export function handlePullRequestReview(deps: HandlerDeps) {
-  return async ({ payload }: Context<"pull_request_review.submitted">): Promise<void> => {
+  return async ({ id, payload }: Context<"pull_request_review.submitted">): Promise<void> => {
     const { review, pull_request: pull } = payload;
-    await deps.engine.decideFromReview({
+    const result = await deps.engine.decideFromReview({
       id: review.id,
       repo: payload.repository.full_name,
       number: pull.number,
@@ -15,5 +16,7 @@ export function handlePullRequestReview(deps: HandlerDeps) {
       submittedAt: review.submitted_at ?? null,
       ...(pull.user ? { pullRequestAuthor: pull.user.login } : {}),
     });
+    // Another copy (recovery, or a handler the store failed) holds it: not acknowledged, so never lost to that copy failing.
+    if (result === "in_hand") throw new DeliveryInHandError(id);
   };
 }
