@@ -169,6 +169,11 @@ export interface ApprovalRequest {
 export interface RecoveryCursor {
   /** When the pass last looked; the least recently looked-at requests go first. */
   checkedAt: string;
+  /**
+   * Comments and reviews made before this never count: the request's creation, or the push
+   * after which earlier approvals are stale.
+   */
+  notBefore: string;
   /** The issue's comments: listed `since` this time; those up to `lastId` are done. */
   comments: { since: string; lastId: number; etag: string | null };
   /** Pull requests: the reviews, by page (they have no `since`); those up to `lastId` are done. */

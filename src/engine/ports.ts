@@ -45,6 +45,8 @@ export interface PullReview {
   body: string | null;
   user: { login: string; type: string } | null;
   submittedAt: string | null;
+  /** The commit reviewed. */
+  commitId: string | null;
 }
 
 /** One page of a listing GitHub answered with content (a 304 is null instead). */

@@ -25,9 +25,11 @@ export interface RecoveryResult {
 /** GitHub's times have whole seconds; a request opened within a second may show a comment's time. */
 const floorToSecond = (iso: string) => new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-function initialCursor(request: ApprovalRequest): RecoveryCursor {
+/** The cursor of a request the pass has not looked at yet. */
+export function initialCursor(request: ApprovalRequest): RecoveryCursor {
   return {
     checkedAt: "",
+    notBefore: floorToSecond(request.createdAt),
     comments: { since: floorToSecond(request.createdAt), lastId: 0, etag: null },
     reviews: request.surfaceRef?.type === "pull_request" ? { page: 1, lastId: 0, etag: null } : null,
   };
@@ -74,7 +76,7 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
     const ref = request.surfaceRef!;
     const { installationId, repo } = request;
     const cursor = request.recovery ?? initialCursor(request);
-    const opened = Date.parse(floorToSecond(request.createdAt));
+    const opened = Date.parse(cursor.notBefore);
     let { comments, reviews } = cursor;
 
     const commentPage = counted(await github.listComments(installationId, repo, ref.number, comments), result);
@@ -91,19 +93,24 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
       reviews ??= { page: 1, lastId: 0, etag: null };
       const reviewPage = counted(await github.listReviews(installationId, repo, ref.number, reviews), result);
       if (reviewPage) {
-        const walked = await walk(reviewPage.items, reviews.lastId, (r) => r.submittedAt, opened, (r) => engine.decideFromReview({ ...r, repo, number: ref.number, foundLate: true }), result);
+        // A review of an earlier commit does not approve the head when a push makes approvals stale.
+        const current = reviewPage.items.filter((r) => !request.invalidateOnPush || r.commitId === ref.headSha);
+        const walked = await walk(current, reviews.lastId, (r) => r.submittedAt, opened, (r) => engine.decideFromReview({ ...r, repo, number: ref.number, foundLate: true }), result);
         const next = reviewPage.full && walked.complete;
         reviews = { page: next ? reviews.page + 1 : reviews.page, lastId: walked.last, etag: walked.complete && !next ? reviewPage.etag : null };
       }
     }
-    return { checkedAt: clock().toISOString(), comments, reviews };
+    return { checkedAt: clock().toISOString(), notBefore: cursor.notBefore, comments, reviews };
   }
 
   /** Stores the cursor on the request (not a state change: no audit entry, no job, same `updatedAt`). */
   async function remember(id: string, cursor: RecoveryCursor): Promise<void> {
     for (let i = 0; i < WRITE_ATTEMPTS; i++) {
       const current = await store.get(id);
-      if (!current || (await store.update({ ...current, recovery: cursor }, current.version))) return;
+      if (!current) return;
+      // A push during the pass may have moved `notBefore` on; keep the later one.
+      const notBefore = [cursor.notBefore, current.recovery?.notBefore ?? ""].sort().at(-1)!;
+      if (await store.update({ ...current, recovery: { ...cursor, notBefore } }, current.version)) return;
     }
   }
 

@@ -54,6 +54,7 @@ export async function listPullReviews(octokit: Octokit, repo: string, number: nu
       body: r.body?.trim() ? r.body : null,
       user: r.user ? { login: r.user.login, type: r.user.type } : null,
       submittedAt: r.submitted_at ?? null,
+      commitId: r.commit_id ?? null,
     })),
   };
 }

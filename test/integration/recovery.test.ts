@@ -4,7 +4,7 @@ import { auditOf } from "../support/api-client.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { waitFor } from "../support/wait.js";
-import { deliver, issueCommentPayload, pullRequestReviewPayload } from "../support/webhooks.js";
+import { deliver, issueCommentPayload, pullRequestPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 
 /**
  * GitHub does not redeliver a webhook it could not deliver. The recovery pass reads the
@@ -15,6 +15,7 @@ import { deliver, issueCommentPayload, pullRequestReviewPayload } from "../suppo
 const REPO = "octo-org/payments";
 const ISSUES = `/repos/${REPO}/issues`;
 const HEAD = "a".repeat(40);
+const NEW_HEAD = "b".repeat(40);
 const PR_AUTHOR = "deploy-agent";
 
 const requestBody = (callbackUrl: string, overrides: Record<string, unknown> = {}) => ({
@@ -215,5 +216,32 @@ describe("recovery of decisions whose webhook never arrived", () => {
     });
     expect(late.status).toBe(200);
     expect(github.calls).toEqual([]);
+  });
+
+  it("does not apply to a new head commit what was said before the push that made approvals stale", async () => {
+    await startWith();
+    const request = await open({ surface: { type: "pull_request", number: 42 }, decision_data: { service: "payments" } });
+    // Both webhooks are lost; then new commits arrive (and their webhook does).
+    github.review(REPO, 42, { login: "alice", state: "APPROVED", body: "ship it" });
+    github.comment(REPO, 42, { login: "alice", body: "/approve" });
+    github.repo(REPO).pulls[0]!.headSha = NEW_HEAD;
+    const push = await deliver(`${app.url}/api/github/webhooks`, {
+      event: "pull_request",
+      payload: pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: PR_AUTHOR }),
+      secret: WEBHOOK_SECRET,
+    });
+    expect(push.status).toBe(200);
+    await app.runtime.jobs.run();
+
+    github.clearCalls();
+    expect(await app.runtime.recover()).toMatchObject({ listings: 2, handled: 0 });
+    expect(await show(request.id)).toMatchObject({ status: "pending", decision: null });
+    expect(github.calls.filter((c) => c.method !== "GET")).toEqual([]);
+
+    // Said again after the push, it counts.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    github.review(REPO, 42, { login: "alice", state: "APPROVED", body: "ship the new one" });
+    expect(await app.runtime.recover()).toMatchObject({ handled: 1 });
+    expect(await show(request.id)).toMatchObject({ status: "approved", decision: { justification: "ship the new one", via: "review" } });
   });
 });
