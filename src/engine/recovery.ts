@@ -48,15 +48,15 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
   const perPass = options.perPass ?? RECOVERY_PER_PASS;
 
   /**
-   * Hands the new items (after `lastId`, made since the request opened) to `decide` in order.
+   * Hands the new items (after `lastId`, made at or after `notBefore`) to `decide` in order.
    * Stops at one being handled elsewhere right now, so it is read again next time.
    */
-  async function walk<T extends { id: number }>(items: T[], lastId: number, madeAt: (item: T) => string | null, opened: number, decide: (item: T) => Promise<InputResult>, result: RecoveryResult) {
+  async function walk<T extends { id: number }>(items: T[], lastId: number, madeAt: (item: T) => string | null, notBefore: number, decide: (item: T) => Promise<InputResult>, result: RecoveryResult) {
     let last = lastId;
     for (const item of items) {
       if (item.id <= lastId) continue;
       const made = madeAt(item);
-      if (made === null || Date.parse(made) >= opened) {
+      if (made === null || Date.parse(made) >= notBefore) {
         const outcome = await decide(item);
         if (outcome === "in_hand") return { last, complete: false };
         if (outcome === "handled") result.handled += 1;
@@ -76,12 +76,12 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
     const ref = request.surfaceRef!;
     const { installationId, repo } = request;
     const cursor = request.recovery ?? initialCursor(request);
-    const opened = Date.parse(cursor.notBefore);
+    const notBefore = Date.parse(cursor.notBefore);
     let { comments, reviews } = cursor;
 
     const commentPage = counted(await github.listComments(installationId, repo, ref.number, comments), result);
     if (commentPage) {
-      const walked = await walk(commentPage.items, comments.lastId, (c) => c.createdAt, opened, (c) => engine.decideFromComment({ ...c, repo, number: ref.number, foundLate: true }), result);
+      const walked = await walk(commentPage.items, comments.lastId, (c) => c.createdAt, notBefore, (c) => engine.decideFromComment({ ...c, repo, number: ref.number, foundLate: true }), result);
       const lastItem = commentPage.items.at(-1);
       // A full page may have more after it: list from its last comment's time next (less a
       // second, in case GitHub's `since` is exclusive), without an ETag.
@@ -95,7 +95,7 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
       if (reviewPage) {
         // A review of an earlier commit does not approve the head when a push makes approvals stale.
         const current = reviewPage.items.filter((r) => !request.invalidateOnPush || r.commitId === ref.headSha);
-        const walked = await walk(current, reviews.lastId, (r) => r.submittedAt, opened, (r) => engine.decideFromReview({ ...r, repo, number: ref.number, foundLate: true }), result);
+        const walked = await walk(current, reviews.lastId, (r) => r.submittedAt, notBefore, (r) => engine.decideFromReview({ ...r, repo, number: ref.number, foundLate: true }), result);
         const next = reviewPage.full && walked.complete;
         reviews = { page: next ? reviews.page + 1 : reviews.page, lastId: walked.last, etag: walked.complete && !next ? reviewPage.etag : null };
       }
