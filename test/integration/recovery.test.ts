@@ -218,6 +218,18 @@ describe("recovery of decisions whose webhook never arrived", () => {
     expect(github.calls).toEqual([]);
   });
 
+  it("applies a comment found late only to the requests that were open when it was made", async () => {
+    await startWith();
+    const earlier = await open({ surface: { type: "pull_request", number: 42 }, decision_data: { service: "payments" } });
+    github.comment(REPO, 42, { login: "alice", body: "/approve the payments part" });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const later = await open({ surface: { type: "pull_request", number: 42 }, decision_data: { service: "billing" } });
+
+    await app.runtime.recover();
+    expect((await show(earlier.id)).status).toBe("approved");
+    expect((await show(later.id)).status).toBe("pending");
+  });
+
   it("does not apply to a new head commit what was said before the push that made approvals stale", async () => {
     await startWith();
     const request = await open({ surface: { type: "pull_request", number: 42 }, decision_data: { service: "payments" } });
