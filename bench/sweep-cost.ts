@@ -37,6 +37,8 @@ const offline: GitHubGateway = {
   syncSurface: () => Promise.reject(new Error("not used by the sweep")),
   mayDecide: () => Promise.reject(new Error("not used by the sweep")),
   reply: () => Promise.reject(new Error("not used by the sweep")),
+  listComments: () => Promise.reject(new Error("not used by the sweep")),
+  listReviews: () => Promise.reject(new Error("not used by the sweep")),
 };
 
 /** Pending on its issue, nothing due for 30 days and more. */

@@ -6,6 +6,7 @@ import { createHealthHandler } from "./api/health-handler.js";
 import { toApiRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
+import { createRecovery, type RecoveryResult } from "./engine/recovery.js";
 import { createSweep, type SweepResult } from "./engine/sweep.js";
 import { createGitHubGateway } from "./github/gateway.js";
 import type { Octokit } from "./github/octokit.js";
@@ -31,6 +32,8 @@ export interface HitlOptions {
   newId?: (prefix: string) => string;
   /** Where callbacks and channel posts may go (`HITL_ALLOWED_PRIVATE_TARGETS`); public https only by default. */
   outbound?: Outbound;
+  /** Pending requests whose surface the recovery pass reads per tick (default 10). */
+  recoveryPerPass?: number;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
@@ -41,7 +44,12 @@ export interface HitlRuntime {
   engine: Engine;
   jobs: JobRunner;
   sweep: () => Promise<SweepResult>;
-  /** One scheduler tick: sweep, then start running the due jobs (without waiting for them). */
+  /** One recovery pass: decisions on GitHub whose webhook never arrived. */
+  recover: () => Promise<RecoveryResult>;
+  /**
+   * One scheduler tick: sweep, then start running the due jobs and a recovery pass (without
+   * waiting for either).
+   */
   tick: () => Promise<void>;
   /**
    * The first step of stopping: open long-polls answer at once with the current status, new
@@ -68,11 +76,16 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
     const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), outbound, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
-    // The sweep does not wait for the jobs it queues: a slow GitHub call must not hold up the
-    // next escalation.
+    const recover = createRecovery(deps, engine, randomId("recoverer"), { perPass: options.recoveryPerPass });
+    let recovering: Promise<unknown> | null = null;
+    // The sweep waits neither for the jobs it queues nor for the recovery pass, which talks to
+    // GitHub: a slow GitHub call must not hold up the next escalation.
     const tick = async () => {
       await sweep();
       runner.kick();
+      recovering ??= recover()
+        .catch((error: unknown) => log.error({ err: error }, "recovery pass failed; it runs again on the next tick"))
+        .finally(() => (recovering = null));
     };
 
     const handlerDeps = { engine, github, log };
@@ -101,10 +114,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       engine,
       jobs: runner,
       sweep,
+      recover,
       tick,
       drain,
       async stop(graceMs = 5_000) {
         drain();
+        // A recovery pass in flight only reads; it is not worth more than the jobs' grace.
+        await Promise.race([recovering, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
         await runner.stop(graceMs);
       },
     });

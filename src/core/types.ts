@@ -171,6 +171,26 @@ export interface ApprovalRequest {
   escalation: EscalationState;
   evaluation: Evaluation | null;
   decision: Decision | null;
+  /** How far the recovery pass has read the surface; absent until its first look. */
+  recovery?: RecoveryCursor;
+}
+
+/**
+ * Where the recovery pass left off on a request's surface: GitHub does not redeliver a failed
+ * webhook, so pending requests' comments (and reviews) are read again, cheaply and once each.
+ */
+export interface RecoveryCursor {
+  /** When the pass last looked; the least recently looked-at requests go first. */
+  checkedAt: string;
+  /**
+   * Comments and reviews made before this never count: the request's creation, or the push
+   * after which earlier approvals are stale.
+   */
+  notBefore: string;
+  /** The issue's comments: listed `since` this time; those up to `lastId` are done. */
+  comments: { since: string; lastId: number; etag: string | null };
+  /** Pull requests: the reviews, by page (they have no `since`); those up to `lastId` are done. */
+  reviews: { page: number; lastId: number; etag: string | null } | null;
 }
 
 export type AuditEvent =

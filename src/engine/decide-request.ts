@@ -19,7 +19,15 @@ export interface GitHubDecision {
   pullRequestAuthor?: string;
   /** A check-run button names one request; comments and reviews apply to every pending one. */
   requestId?: string;
+  /**
+   * When the comment or review was made, for one found late (by recovery): it decides only the
+   * requests that were already open then. GitHub's times have whole seconds.
+   */
+  madeAt?: string;
 }
+
+const openedBy = (request: ApprovalRequest, madeAt: string | undefined) =>
+  madeAt === undefined || Math.floor(Date.parse(request.createdAt) / 1000) * 1000 <= Date.parse(madeAt);
 
 /** What happened to one request a person tried to decide, so the handler can answer them. */
 export type DecisionOutcome =
@@ -64,7 +72,7 @@ export function createDeciding(ctx: EngineContext) {
      */
     async decideFromGitHub(input: GitHubDecision): Promise<DecisionOutcome[]> {
       const onSurface = await store.findBySurface(input.repo, input.number);
-      const targets = input.requestId ? onSurface.filter((r) => r.id === input.requestId) : onSurface;
+      const targets = (input.requestId ? onSurface.filter((r) => r.id === input.requestId) : onSurface).filter((r) => openedBy(r, input.madeAt));
       const pending = targets.filter((r) => r.status === "pending");
       if (pending.length === 0) {
         const latest = targets[0];

@@ -2,11 +2,13 @@ import type { ApprovalRequest, AuditEntry } from "../core/types.js";
 import type { ListQuery } from "../store/store.js";
 import { createEngineContext, type EngineDeps } from "./context.js";
 import { createDeciding } from "./decide-request.js";
+import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
 import { createPushes } from "./pull-request-pushes.js";
 
 export type { Agent, EngineDeps } from "./context.js";
 export type { DecisionOutcome, GitHubDecision } from "./decide-request.js";
+export type { CommentInput, InputResult, ReviewInput } from "./github-decisions.js";
 
 /**
  * The approval engine: every state change of a request goes through here. It talks to the
@@ -16,9 +18,12 @@ export function createEngine(deps: EngineDeps) {
   const ctx = createEngineContext(deps);
   const { store, clock, decided, mustGet } = ctx;
 
+  const deciding = createDeciding(ctx);
+
   return {
     ...createOpening(ctx),
-    ...createDeciding(ctx),
+    ...deciding,
+    ...createGitHubDecisions(ctx, deciding.decideFromGitHub),
     ...createPushes(ctx),
 
     get: mustGet,

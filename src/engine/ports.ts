@@ -26,6 +26,38 @@ export interface PullRequestInfo {
   files?: { filename: string; status: string; additions: number; deletions: number }[];
 }
 
+/** A comment on an issue or pull request, as a listing shows it. */
+export interface IssueComment {
+  id: number;
+  body: string;
+  /** Null for a deleted account ("ghost"). */
+  user: { login: string; type: string } | null;
+  createdAt: string;
+  /** Differs from `createdAt` once the comment was edited. */
+  updatedAt: string;
+}
+
+/** A submitted review on a pull request, as a listing shows it. */
+export interface PullReview {
+  id: number;
+  /** `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, … */
+  state: string;
+  body: string | null;
+  user: { login: string; type: string } | null;
+  submittedAt: string | null;
+  /** The commit reviewed. */
+  commitId: string | null;
+}
+
+/** One page of a listing GitHub answered with content (a 304 is null instead). */
+export interface Listing<T> {
+  items: T[];
+  /** For the next conditional request. */
+  etag: string | null;
+  /** The page was full: there may be more after it. */
+  full: boolean;
+}
+
 /**
  * Everything the engine asks of GitHub, as plain data. Only `src/github/` implements it, so the
  * engine never sees Octokit.
@@ -53,6 +85,13 @@ export interface GitHubGateway {
   mayDecide(installationId: number, repo: string, login: string, approvers: string[]): Promise<boolean>;
   /** A comment on an issue or pull request; best effort, for answers to people. */
   reply(installationId: number, repo: string, number: number, body: string): Promise<void>;
+  /**
+   * The comments on issue or pull request `number` updated at or after `since`, oldest first,
+   * one page. Asked with `If-None-Match: etag`; null when GitHub answers 304 (nothing changed).
+   */
+  listComments(installationId: number, repo: string, number: number, cursor: { since: string; etag: string | null }): Promise<Listing<IssueComment> | null>;
+  /** Page `page` of the reviews on pull request `number`, oldest first; null on a 304 for `etag`. */
+  listReviews(installationId: number, repo: string, number: number, cursor: { page: number; etag: string | null }): Promise<Listing<PullReview> | null>;
 }
 
 /** The slice of a pino logger the app uses. */

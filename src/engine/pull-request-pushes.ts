@@ -1,6 +1,7 @@
 import { nextDueAt } from "../core/schedule.js";
 import type { ApprovalRequest } from "../core/types.js";
 import { CAS_ATTEMPTS, type EngineContext } from "./context.js";
+import { initialCursor } from "./recovery.js";
 
 /** New commits on a pull request, and the check runs that follow the head commit. */
 export function createPushes(ctx: EngineContext) {
@@ -12,6 +13,13 @@ export function createPushes(ctx: EngineContext) {
     const ref = current.surfaceRef!;
     const invalidate = current.status === "approved" && current.invalidateOnPush;
     const moved: ApprovalRequest = { ...current, surfaceRef: { ...ref, headSha }, updatedAt: now.toISOString() };
+    if (current.invalidateOnPush) {
+      // What was said before this push approved the old head: recovery must not apply it to the
+      // new one (a webhook would have, and the push would have made it stale). Whole seconds,
+      // rounded up: a comment within the push's second is not taken on trust.
+      const notBefore = new Date(Math.ceil(now.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      moved.recovery = { ...(current.recovery ?? initialCursor(current)), notBefore };
+    }
     if (!invalidate) return commit(moved, current.version, [], [job(moved, "sync_surface", "head_changed")]);
     const next: ApprovalRequest = {
       ...moved,

@@ -3,6 +3,7 @@ import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/por
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
 import { loadConfig } from "./config-reader.js";
 import { openIssue, syncIssue } from "./issue-surface.js";
+import { listIssueComments, listPullReviews } from "./listings.js";
 import { hasStatus, splitRepo, type OctokitFactory } from "./octokit.js";
 import { mayDecide } from "./permissions.js";
 
@@ -105,6 +106,14 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
       const { owner, repo: name } = splitRepo(repo);
       const client = await octokit(installationId);
       await client.rest.issues.createComment({ owner, repo: name, issue_number: number, body });
+    },
+
+    async listComments(installationId, repo, number, cursor) {
+      return listIssueComments(await octokit(installationId), repo, number, cursor);
+    },
+
+    async listReviews(installationId, repo, number, cursor) {
+      return listPullReviews(await octokit(installationId), repo, number, cursor);
     },
   };
 }

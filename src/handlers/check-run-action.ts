@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import { isBot } from "../core/authorize.js";
 import { actionForIdentifier } from "../core/render/check-run.js";
 import { HitlError } from "../engine/errors.js";
-import { answerDecisionOutcomes } from "./answer-decisions.js";
+import { answerDecisionOutcomes } from "../engine/answer-decisions.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 

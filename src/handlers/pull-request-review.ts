@@ -1,26 +1,22 @@
 import type { Context } from "probot";
-import { isBot } from "../core/authorize.js";
-import { answerDecisionOutcomes } from "./answer-decisions.js";
+import { DeliveryInHandError } from "./deliveries.js";
 import type { HandlerDeps } from "./handler-deps.js";
-
-
-const ACTION_BY_STATE: Record<string, "approve" | "reject"> = { approved: "approve", changes_requested: "reject" };
 
 /** An approving review approves; a review requesting changes rejects; comments do nothing. */
 export function handlePullRequestReview(deps: HandlerDeps) {
-  return async ({ payload }: Context<"pull_request_review.submitted">): Promise<void> => {
-    const action = ACTION_BY_STATE[payload.review.state.toLowerCase()];
-    const user = payload.review.user;
-    if (!action || !user || isBot({ login: user.login, type: user.type ?? "User" })) return;
-    const outcomes = await deps.engine.decideFromGitHub({
+  return async ({ id, payload }: Context<"pull_request_review.submitted">): Promise<void> => {
+    const { review, pull_request: pull } = payload;
+    const result = await deps.engine.decideFromReview({
+      id: review.id,
       repo: payload.repository.full_name,
-      number: payload.pull_request.number,
-      actor: { login: user.login, type: user.type ?? "User" },
-      action,
-      justification: payload.review.body?.trim() || null,
-      via: "review",
-      ...(payload.pull_request.user ? { pullRequestAuthor: payload.pull_request.user.login } : {}),
+      number: pull.number,
+      state: review.state,
+      body: review.body ?? null,
+      user: review.user ? { login: review.user.login, type: review.user.type ?? "User" } : null,
+      submittedAt: review.submitted_at ?? null,
+      ...(pull.user ? { pullRequestAuthor: pull.user.login } : {}),
     });
-    await answerDecisionOutcomes(outcomes, { github: deps.github, log: deps.log, login: user.login, action, number: payload.pull_request.number });
+    // Another copy (recovery, or a handler the store failed) holds it: not acknowledged, so never lost to that copy failing.
+    if (result === "in_hand") throw new DeliveryInHandError(id);
   };
 }

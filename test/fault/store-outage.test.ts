@@ -195,6 +195,40 @@ describe("the store goes away", () => {
     expect(github.callsTo("POST", ISSUES)).toHaveLength(1);
   }, 90_000);
 
+  it("decides by a comment whose webhook the outage refused, without any redelivery, exactly once", async () => {
+    await startRedis(persistent(dataDir));
+    await startAppOn();
+    const request = await open();
+
+    await killRedis();
+    // Alice comments on GitHub; GitHub's only delivery finds the store down, and GitHub never retries.
+    const made = github.comment(REPO, request.issue, { login: "alice", body: "/approve customer is a regular" });
+    const deliveryId = randomUUID();
+    const payload = () => issueCommentPayload({ repo: REPO, issueNumber: request.issue, body: made.body, login: "alice", commentId: made.id, at: made.createdAt });
+    const refused = await within("the webhook answer", deliver(`${app.url}/api/github/webhooks`, { event: "issue_comment", payload: payload(), secret: WEBHOOK_SECRET, deliveryId }), 30_000);
+    expect(is2xx(refused.status), `the webhook answered ${refused.status}: ${refused.text}`).toBe(false);
+
+    await startRedis(persistent(dataDir));
+    await waitUntilHealthy();
+    expect((await api("GET", `/requests/${request.id}`)).json.status).toBe("pending");
+    github.clearCalls();
+    // The next scheduler tick reads the surface and finds the comment.
+    await app.runtime.tick();
+    await waitFor("the refused comment to decide the request", async () => ((await api("GET", `/requests/${request.id}`)).json.status === "approved" ? true : undefined), 30_000, 200);
+    await drain();
+    expect((await api("GET", `/requests/${request.id}`)).json).toMatchObject({ status: "approved", decision: { decided_by: { login: "alice" }, justification: "customer is a regular" } });
+
+    // Someone redelivers the failed delivery after all, and a later tick lists again: nothing more happens.
+    const late = await within("the webhook answer", deliver(`${app.url}/api/github/webhooks`, { event: "issue_comment", payload: payload(), secret: WEBHOOK_SECRET, deliveryId }), 30_000);
+    expect(late.status).toBe(200);
+    await app.runtime.recover();
+    await drain();
+    expect((await auditOf(app.url, AGENT.token, REPO)).filter((e) => e.request_id === request.id && e.event === "decided")).toHaveLength(1);
+    expect(callbacks.received.filter((c) => c.requestId === request.id).map((c) => c.event)).toEqual(["request.approved"]);
+    expect(github.callsTo("POST", `${ISSUES}/${request.issue}/comments`)).toHaveLength(1);
+    expect(github.callsTo("PATCH", `${ISSUES}/${request.issue}`).filter((c) => (c.body as { state?: string }).state === "closed")).toHaveLength(1);
+  }, 90_000);
+
   it("applies a redelivery of a webhook the outage cut off half-way (after its delivery was claimed)", async () => {
     await startRedis(persistent(dataDir));
     await startAppOn({ throughProxy: true });

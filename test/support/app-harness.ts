@@ -49,7 +49,7 @@ export interface AppHarness {
  * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
  * retries are off, so failures reach hitl's job retries at once.
  */
-export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; outbound?: Outbound; channels?: Channel[]; clock?: () => Date }): Promise<AppHarness> {
+export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; outbound?: Outbound; channels?: Channel[]; clock?: () => Date; recoveryPerPass?: number }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
   let now = options.now ?? null;
@@ -66,7 +66,16 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
-    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, outbound: options.outbound ?? LOCAL_RECEIVERS, channels: options.channels, onReady: (ready) => (runtime = ready) }),
+    hitlApp({
+      store,
+      agents: [AGENT, OTHER_AGENT],
+      sweepCron: null,
+      clock,
+      outbound: options.outbound ?? LOCAL_RECEIVERS,
+      channels: options.channels,
+      recoveryPerPass: options.recoveryPerPass,
+      onReady: (ready) => (runtime = ready),
+    }),
     { probot },
   );
   const server: Server = createServer((req, res) => {

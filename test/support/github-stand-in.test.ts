@@ -153,6 +153,51 @@ describe("issues", () => {
   });
 });
 
+describe("listings for recovery", () => {
+  it("lists comments updated since a time, by creation, and refuses a since that is not ISO 8601 as GitHub does", async () => {
+    const issue = (await octokit.rest.issues.create({ ...repo, title: "Approve refund" })).data.number;
+    const first = standIn.comment("octo-org/payments", issue, { login: "alice", body: "/approve" });
+    const second = standIn.comment("octo-org/payments", issue, { login: "bob", body: "looks fine" });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const later = standIn.editComment("octo-org/payments", first.id, "/reject").updatedAt;
+
+    const all = await octokit.rest.issues.listComments({ ...repo, issue_number: issue, since: "2020-01-01T00:00:00Z" });
+    expect(all.data.map((c) => [c.id, c.user?.login, c.body])).toEqual([[first.id, "alice", "/reject"], [second.id, "bob", "looks fine"]]);
+    expect(all.data[0]!.updated_at > all.data[0]!.created_at).toBe(true);
+    // Only the edited comment was updated at or after its edit.
+    const since = await octokit.rest.issues.listComments({ ...repo, issue_number: issue, since: later });
+    expect(since.data.map((c) => c.id)).toEqual([first.id]);
+
+    await expect(octokit.rest.issues.listComments({ ...repo, issue_number: issue, since: "yesterday" })).rejects.toMatchObject({
+      status: 422,
+      response: { data: { message: "The since parameter needs to be in ISO 8601 format: YYYY-MM-DDTHH:MM:SSZ" } },
+    });
+  });
+
+  it("lists a pull request's reviews, at most 100 a page", async () => {
+    for (let i = 0; i < 101; i++) standIn.review("octo-org/payments", 7, { login: "alice", state: i === 100 ? "APPROVED" : "COMMENTED", body: `review ${i}` });
+    const page = await octokit.rest.pulls.listReviews({ ...repo, pull_number: 7, per_page: 500 });
+    expect(page.data).toHaveLength(100);
+    expect(page.headers.link).toContain('rel="next"');
+    const next = await octokit.rest.pulls.listReviews({ ...repo, pull_number: 7, per_page: 100, page: 2 });
+    expect(next.data).toEqual([
+      expect.objectContaining({ state: "APPROVED", body: "review 100", user: expect.objectContaining({ login: "alice", type: "User" }), commit_id: HEAD, submitted_at: expect.any(String) }),
+    ]);
+  });
+
+  it("answers a GET with an ETag, and 304 with no body when If-None-Match names the current one", async () => {
+    const first = await octokit.rest.pulls.listReviews({ ...repo, pull_number: 7 });
+    const etag = first.headers.etag!;
+    expect(etag).toMatch(/^W\/"[0-9a-f]+"$/);
+    await expect(octokit.rest.pulls.listReviews({ ...repo, pull_number: 7, headers: { "if-none-match": etag } })).rejects.toMatchObject({ status: 304 });
+    standIn.review("octo-org/payments", 7, { login: "alice", state: "APPROVED" });
+    const changed = await octokit.rest.pulls.listReviews({ ...repo, pull_number: 7, headers: { "if-none-match": etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect(standIn.callsTo("GET", "/repos/octo-org/payments/pulls/7/reviews").map((c) => c.status)).toEqual([200, 304, 200]);
+  });
+});
+
 describe("permissions, teams and contents", () => {
   it("answers the collaborator permission in the legacy field and the role in role_name", async () => {
     const permission = async (owner: string, name: string, username: string) =>

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { appRoutes } from "./github-stand-in/app-routes.js";
@@ -17,7 +17,17 @@ import {
 } from "./github-stand-in/router.js";
 import { createShapes } from "./github-stand-in/shapes.js";
 import type { Seed } from "./github-stand-in/seed.js";
-import { createState, findRepo, type RepoRecord, type StandInState } from "./github-stand-in/state.js";
+import { issueIn, pullIn } from "./github-stand-in/lookup.js";
+import {
+  allocateId,
+  createState,
+  findRepo,
+  type CommentRecord,
+  type RepoRecord,
+  type ReviewRecord,
+  type ReviewState,
+  type StandInState,
+} from "./github-stand-in/state.js";
 
 export type * from "./github-stand-in/seed.js";
 export type * from "./github-stand-in/state.js";
@@ -59,6 +69,12 @@ export interface GitHubStandIn {
   failNext(match: FaultMatch, responses: FaultResponse[]): void;
   /** The repository record for `owner/name`; throws when it was not seeded. */
   repo(fullName: string): RepoRecord;
+  /** A person comments on issue or pull request `number`, as on github.com; no webhook is sent. */
+  comment(repo: string, number: number, from: { login: string; body: string }): CommentRecord;
+  /** A person edits a comment: its `updated_at` moves past its `created_at`. */
+  editComment(repo: string, id: number, body: string): CommentRecord;
+  /** A person submits a review on pull request `number`; no webhook is sent. */
+  review(repo: string, number: number, from: { login: string; state: ReviewState; body?: string }): ReviewRecord;
   close(): Promise<void>;
 }
 
@@ -75,7 +91,8 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
   let apiUrl = "";
   const shapes = () => createShapes(state, { api: apiUrl, web: "https://github.com" });
 
-  const answer = (req: StandInRequest): Reply => {
+  const answer = (req: StandInRequest): Reply => withEtag(req, route(req));
+  const route = (req: StandInRequest): Reply => {
     const fault = faults.find((f) => faultMatches(f.match, req));
     if (fault) {
       const response = fault.responses.shift();
@@ -104,6 +121,13 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
       send(response, reply, now());
     });
   });
+  function repoNamed(fullName: string): RepoRecord {
+    const [owner = "", name = ""] = fullName.split("/");
+    const repo = findRepo(state, owner, name);
+    if (!repo) throw new Error(`stand-in: no repository ${fullName} (seeded: ${Object.keys(state.repos).join(", ")})`);
+    return repo;
+  }
+
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const host = `127.0.0.1:${port}`;
@@ -117,11 +141,28 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
     callsTo: (method, path) => calls.filter((c) => c.method === method.toUpperCase() && pathMatches(path, c.path)),
     clearCalls: () => void calls.splice(0, calls.length),
     failNext: (match, responses) => void (responses.length > 0 && faults.push({ match, responses: [...responses] })),
-    repo: (fullName) => {
-      const [owner = "", name = ""] = fullName.split("/");
-      const repo = findRepo(state, owner, name);
-      if (!repo) throw new Error(`stand-in: no repository ${fullName} (seeded: ${Object.keys(state.repos).join(", ")})`);
-      return repo;
+    repo: repoNamed,
+    comment: (fullName, number, from) => {
+      const issue = issueIn(repoNamed(fullName), String(number));
+      const at = now();
+      const comment: CommentRecord = { id: allocateId(state), body: from.body, user: from.login, createdAt: at, updatedAt: at, reactions: [] };
+      issue.comments.push(comment);
+      issue.updatedAt = at;
+      return comment;
+    },
+    editComment: (fullName, id, body) => {
+      const comment = repoNamed(fullName).issues.flatMap((i) => i.comments).find((c) => c.id === id);
+      if (!comment) throw new Error(`stand-in: no comment ${id} in ${fullName}`);
+      comment.body = body;
+      // Timestamps have whole seconds: an edit within the second still shows as later, as it would be.
+      comment.updatedAt = new Date(Math.max(Date.parse(now()), Date.parse(comment.createdAt) + 1_000)).toISOString().replace(/\.\d{3}Z$/, "Z");
+      return comment;
+    },
+    review: (fullName, number, from) => {
+      const pull = pullIn(repoNamed(fullName), String(number));
+      const review: ReviewRecord = { id: allocateId(state), user: from.login, state: from.state, body: from.body ?? "", commitId: pull.headSha, submittedAt: now() };
+      pull.reviews.push(review);
+      return review;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -129,6 +170,20 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/**
+ * As on GitHub, every successful GET carries an `ETag` (a hash of what it answers), and a GET
+ * whose `If-None-Match` names the current one is answered `304 Not Modified` with no body.
+ */
+function withEtag(req: StandInRequest, reply: Reply): Reply {
+  if (req.method !== "GET" || reply.status !== 200 || reply.text !== undefined) return reply;
+  const digest = createHash("sha256").update(JSON.stringify(reply.body ?? null)).update(reply.headers?.link ?? "").digest("hex").slice(0, 32);
+  const etag = `W/"${digest}"`;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  const wanted = String(req.headers["if-none-match"] ?? "").split(",").filter((tag) => tag.trim() !== "");
+  if (wanted.some((tag) => tag.trim() === "*" || opaque(tag) === opaque(etag))) return { status: 304, headers: { etag } };
+  return { ...reply, headers: { ...reply.headers, etag } };
 }
 
 function faultMatches(match: FaultMatch, req: StandInRequest): boolean {

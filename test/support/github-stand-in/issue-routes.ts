@@ -69,7 +69,10 @@ export const issueRoutes: Route[] = [
   route("GET", "/repos/:owner/:repo/issues/:number/comments", (req, ctx) => {
     const repo = repoFrom(req, ctx);
     const issue = issueIn(repo, req.params.number);
-    return paginate(req, ctx, issue.comments.map((c) => ctx.shapes.comment(repo, issue, c)));
+    // `since` keeps the comments updated at or after it; the order stays by creation.
+    const since = req.query.since === undefined ? null : sinceTime(req.query.since);
+    const listed = issue.comments.filter((c) => since === null || Date.parse(c.updatedAt) >= since);
+    return paginate(req, ctx, listed.map((c) => ctx.shapes.comment(repo, issue, c)));
   }),
 
   route("POST", "/repos/:owner/:repo/issues/:number/comments", (req, ctx) => {
@@ -176,6 +179,14 @@ export const issueRoutes: Route[] = [
     return react(ctx, issueIn(repo, req.params.number).reactions, bodyObject(req).content);
   }),
 ];
+
+/** GitHub takes an ISO 8601 time and answers 422 with this message for anything else. */
+function sinceTime(value: string): number {
+  const parsed = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(parsed)) throw new GitHubError(422, "The since parameter needs to be in ISO 8601 format: YYYY-MM-DDTHH:MM:SSZ");
+  return parsed;
+}
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function assigneesFrom(body: Record<string, unknown>): string[] {
   const list = stringList(body.assignees, "Issue", "assignees") ?? [];

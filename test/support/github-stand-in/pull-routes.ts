@@ -33,6 +33,12 @@ export const pullRoutes: Route[] = [
     return paginate(req, ctx, files);
   }),
 
+  route("GET", "/repos/:owner/:repo/pulls/:number/reviews", (req, ctx) => {
+    const repo = repoFrom(req, ctx);
+    const pull = pullIn(repo, req.params.number);
+    return paginate(req, ctx, pull.reviews.map((review) => ctx.shapes.review(repo, pull, review)));
+  }),
+
   route("GET", "/repos/:owner/:repo/pulls/:number/requested_reviewers", (req, ctx) => {
     const repo = repoFrom(req, ctx);
     const pull = pullIn(repo, req.params.number);

@@ -10,6 +10,7 @@ import {
   type PullRecord,
   type ReactionRecord,
   type RepoRecord,
+  type ReviewRecord,
   type StandInState,
 } from "./state.js";
 
@@ -24,6 +25,7 @@ export interface Shapes {
   comment(repo: RepoRecord, issue: IssueRecord, comment: CommentRecord): Record<string, unknown>;
   reaction(reaction: ReactionRecord): Record<string, unknown>;
   pull(repo: RepoRecord, pull: PullRecord): Record<string, unknown>;
+  review(repo: RepoRecord, pull: PullRecord, review: ReviewRecord): Record<string, unknown>;
   team(org: string, slug: string): Record<string, unknown>;
   checkRun(repo: RepoRecord, run: CheckRunRecord): Record<string, unknown>;
 }
@@ -265,6 +267,23 @@ export function createShapes(state: StandInState, urls: { api: string; web: stri
     };
   };
 
+  const review = (r: RepoRecord, p: PullRecord, v: ReviewRecord) => {
+    const htmlUrl = `${web}/${r.fullName}/pull/${p.number}#pullrequestreview-${v.id}`;
+    return {
+      id: v.id,
+      node_id: nodeId("PullRequestReview", v.id),
+      user: user(v.user),
+      body: v.body,
+      state: v.state,
+      html_url: htmlUrl,
+      pull_request_url: `${repoUrl(r)}/pulls/${p.number}`,
+      author_association: association(r, v.user),
+      _links: { html: { href: htmlUrl }, pull_request: { href: `${repoUrl(r)}/pulls/${p.number}` } },
+      submitted_at: v.submittedAt,
+      commit_id: v.commitId,
+    };
+  };
+
   const checkRun = (r: RepoRecord, run: CheckRunRecord) => ({
     id: run.id,
     node_id: nodeId("CheckRun", run.id),
@@ -320,5 +339,5 @@ export function createShapes(state: StandInState, urls: { api: string; web: stri
     suspended_at: null,
   });
 
-  return { user, app, installation, repo, label, issue, comment, reaction, pull, team, checkRun };
+  return { user, app, installation, repo, label, issue, comment, reaction, pull, review, team, checkRun };
 }

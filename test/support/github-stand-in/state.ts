@@ -36,6 +36,17 @@ export interface CommentRecord {
   reactions: ReactionRecord[];
 }
 
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED";
+
+export interface ReviewRecord {
+  id: number;
+  user: string;
+  state: ReviewState;
+  body: string;
+  commitId: string;
+  submittedAt: string;
+}
+
 /** An issue, or the issue half of a pull request (they share numbers, as on GitHub). */
 export interface IssueRecord {
   id: number;
@@ -81,6 +92,8 @@ export interface PullRecord {
   files: PullFileRecord[];
   requestedReviewers: string[];
   requestedTeams: string[];
+  /** Submitted reviews, oldest first. */
+  reviews: ReviewRecord[];
 }
 
 export interface CheckRunAction {
@@ -217,6 +230,7 @@ function seedRepo(state: StandInState, fullName: string, seed: RepoSeed, now: st
       files,
       requestedReviewers: [...(pull.requestedReviewers ?? [])],
       requestedTeams: [...(pull.requestedTeams ?? [])],
+      reviews: [],
     });
   }
   for (const seedIssue of seed.issues ?? []) {

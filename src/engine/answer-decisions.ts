@@ -1,6 +1,6 @@
 import { renderAlreadyDecidedReply, renderNotAllowedReply, renderUnknownActionReply } from "../core/render/comments.js";
-import type { DecisionOutcome } from "../engine/engine.js";
-import type { GitHubGateway, Logger } from "../engine/ports.js";
+import type { DecisionOutcome } from "./decide-request.js";
+import type { GitHubGateway, Logger } from "./ports.js";
 
 /**
  * Tells a person why their decision did not count. A decision that did count is shown by the

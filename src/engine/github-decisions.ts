@@ -1,0 +1,119 @@
+import { isBot, type Actor } from "../core/authorize.js";
+import { parseCommand } from "../core/commands.js";
+import { answerDecisionOutcomes } from "./answer-decisions.js";
+import type { EngineContext } from "./context.js";
+import type { GitHubDecision, DecisionOutcome } from "./decide-request.js";
+
+/** A comment on an issue or pull request, from its webhook or found by recovery. */
+export interface CommentInput {
+  id: number;
+  repo: string;
+  number: number;
+  body: string;
+  user: Actor | null;
+  createdAt: string;
+  updatedAt: string;
+  /** The webhook said `edited`; a comment whose `updatedAt` differs from `createdAt` is edited too. */
+  edited?: boolean;
+  pullRequestAuthor?: string;
+  /** Set by recovery: the comment decides only requests opened before it was made. */
+  foundLate?: boolean;
+}
+
+/** A submitted review on a pull request, from its webhook or found by recovery. */
+export interface ReviewInput {
+  id: number;
+  repo: string;
+  number: number;
+  /** `approved` / `APPROVED`, `changes_requested`, `commented`, `dismissed`. */
+  state: string;
+  body: string | null;
+  user: Actor | null;
+  submittedAt: string | null;
+  pullRequestAuthor?: string;
+  foundLate?: boolean;
+}
+
+/**
+ * `handled`: applied and answered now or before (by its webhook or by recovery); `ignored`: no
+ * decision in it; `in_hand`: being handled right now elsewhere (recovery looks again later).
+ */
+export type InputResult = "handled" | "ignored" | "in_hand";
+
+/**
+ * Above Probot's 9 s webhook timeout, so one handler is not overtaken by another copy; short, so
+ * a claim whose release was lost (the store went away) holds the comment back only briefly.
+ */
+const CLAIM_TTL_MS = 60_000;
+const ACTION_BY_REVIEW_STATE: Record<string, "approve" | "reject"> = { approved: "approve", changes_requested: "reject" };
+
+/**
+ * The one path from a comment or review to a decision, for webhooks and recovery alike: the
+ * command is parsed and bots are dropped before any I/O, then the comment (or review) is
+ * claimed in the store by its id, so however many times it arrives (webhook, redelivery,
+ * recovery) it is applied and answered once.
+ */
+export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (input: GitHubDecision) => Promise<DecisionOutcome[]>) {
+  const { store, github, log } = ctx;
+
+  async function once(key: string, decision: GitHubDecision): Promise<InputResult> {
+    const claim = await store.claimDelivery(key, CLAIM_TTL_MS);
+    if (claim === "done") return "handled";
+    if (claim === "in_hand") return "in_hand";
+    let outcomes: DecisionOutcome[];
+    try {
+      outcomes = await decideFromGitHub(decision);
+    } catch (error) {
+      // Released, so a redelivery or the next recovery pass tries again; if the store is what
+      // failed, the claim lapses by itself.
+      await store.finishDelivery(key, false).catch(() => undefined);
+      throw error;
+    }
+    if (outcomes.length === 0) log.debug({ repo: decision.repo, number: decision.number }, "decision on an issue with no pending approval request");
+    await answerDecisionOutcomes(outcomes, { github, log, login: decision.actor.login, action: decision.action, number: decision.number });
+    await store.finishDelivery(key, true).catch((error: unknown) => {
+      // The decision is written; only the memory of having answered is missing until the claim lapses.
+      log.warn({ err: error, key }, "could not record a handled comment or review");
+    });
+    return "handled";
+  }
+
+  return {
+    /** `/approve`, `/reject` or `/choose <id>` in a comment. */
+    async decideFromComment(comment: CommentInput): Promise<InputResult> {
+      const command = parseCommand(comment.body);
+      if (!command) return "ignored";
+      if (!comment.user || isBot(comment.user)) {
+        log.debug({ login: comment.user?.login }, "command from a bot ignored");
+        return "ignored";
+      }
+      return once(`comment:${comment.id}:${comment.updatedAt}`, {
+        repo: comment.repo,
+        number: comment.number,
+        actor: comment.user,
+        action: command.type === "choose" ? command.actionId : command.type,
+        justification: command.justification,
+        via: "comment",
+        edited: Boolean(comment.edited) || comment.updatedAt !== comment.createdAt,
+        ...(comment.pullRequestAuthor ? { pullRequestAuthor: comment.pullRequestAuthor } : {}),
+        ...(comment.foundLate ? { madeAt: comment.createdAt } : {}),
+      });
+    },
+
+    /** An approving review approves; one requesting changes rejects; other reviews do nothing. */
+    async decideFromReview(review: ReviewInput): Promise<InputResult> {
+      const action = ACTION_BY_REVIEW_STATE[review.state.toLowerCase()];
+      if (!action || !review.user || isBot(review.user)) return "ignored";
+      return once(`review:${review.id}`, {
+        repo: review.repo,
+        number: review.number,
+        actor: review.user,
+        action,
+        justification: review.body?.trim() || null,
+        via: "review",
+        ...(review.pullRequestAuthor ? { pullRequestAuthor: review.pullRequestAuthor } : {}),
+        ...(review.foundLate && review.submittedAt ? { madeAt: review.submittedAt } : {}),
+      });
+    },
+  };
+}
