@@ -1,6 +1,7 @@
 import type { Context } from "probot";
 import { isBot } from "../core/authorize.js";
 import { parseCommand } from "../core/commands.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import { answerDecisionOutcomes } from "./answer-decisions.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
@@ -17,7 +18,7 @@ export function handleIssueComment(deps: HandlerDeps) {
     }
     const action = command.type === "choose" ? command.actionId : command.type;
     const outcomes = await deps.engine.decideFromGitHub({
-      repo: payload.repository.full_name,
+      repo: canonicalRepo(payload.repository.full_name),
       number: payload.issue.number,
       actor: { login: user.login, type: user.type ?? "User" },
       action,

@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { isBot } from "../core/authorize.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import { answerDecisionOutcomes } from "./answer-decisions.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
@@ -13,7 +14,7 @@ export function handlePullRequestReview(deps: HandlerDeps) {
     const user = payload.review.user;
     if (!action || !user || isBot({ login: user.login, type: user.type ?? "User" })) return;
     const outcomes = await deps.engine.decideFromGitHub({
-      repo: payload.repository.full_name,
+      repo: canonicalRepo(payload.repository.full_name),
       number: payload.pull_request.number,
       actor: { login: user.login, type: user.type ?? "User" },
       action,

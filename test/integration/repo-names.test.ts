@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { deliver, issueCommentPayload, pushPayload } from "../support/webhooks.js";
+
+/** As GitHub spells it; agents and webhooks may write it in any case. */
+const REPO = "Octo-Org/Payments";
+
+const POLICY = `rules:
+  - id: small-refunds
+    when: {field: amount, lt: 50}
+    action: approve
+    max_uses: 1
+`;
+
+const refund = (repo: string, amount: number) => ({
+  repo,
+  task_description: `Refund ${amount} USD`,
+  approval_reason: "Refunds need a decision",
+  decision_data: { amount },
+  approvers: ["alice"],
+  deadline: "2099-12-01T12:00:00Z",
+});
+
+describe("repository names are compared without regard to case", () => {
+  let github: GitHubStandIn;
+  let app: AppHarness;
+
+  beforeEach(async () => {
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": POLICY } } } } });
+    app = await startApp({ githubUrl: github.url });
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await github.close();
+  });
+
+  const comment = (fullName: string, issueNumber: number, body: string) =>
+    deliver(`${app.url}/api/github/webhooks`, { event: "issue_comment", payload: issueCommentPayload({ repo: fullName, issueNumber, body, login: "alice" }), secret: WEBHOOK_SECRET });
+
+  async function open(repo: string, amount = 120) {
+    const response = await api(app, "POST", "/requests", refund(repo, amount));
+    expect(response.status).toBe(201);
+    return response.json as { id: string; repo: string; status: string; surface_number: number };
+  }
+
+  it("a request opened for Octo-Org/Payments is decided by /approve on a webhook for octo-org/payments, and the other way round", async () => {
+    const first = await open("Octo-Org/Payments");
+    const second = await open("octo-org/payments");
+    expect([first.repo, second.repo]).toEqual(["octo-org/payments", "octo-org/payments"]);
+    await comment("octo-org/payments", first.surface_number, "/approve");
+    await comment("Octo-Org/Payments", second.surface_number, "/reject");
+    expect((await api(app, "GET", `/requests/${first.id}`)).json).toMatchObject({ status: "approved", decision: { decided_by: { login: "alice" } } });
+    expect((await api(app, "GET", `/requests/${second.id}`)).json).toMatchObject({ status: "rejected" });
+  });
+
+  it("list and audit find the same requests whichever case the query uses", async () => {
+    const created = await open("Octo-Org/Payments");
+    for (const repo of ["octo-org/payments", "OCTO-ORG/PAYMENTS", "Octo-Org/Payments"]) {
+      const listed = await api(app, "GET", `/requests?repo=${encodeURIComponent(repo)}`);
+      expect(listed.json.requests.map((r: { id: string }) => r.id)).toEqual([created.id]);
+      const audit = await api(app, "GET", `/audit?repo=${encodeURIComponent(repo)}`);
+      expect(audit.text.trim().split("\n").map((line) => JSON.parse(line).request_id)).toEqual([created.id, created.id]);
+    }
+  });
+
+  it("counts a rule's max_uses once across spellings of the repository", async () => {
+    const first = await open("Octo-Org/Payments", 10);
+    const second = await open("octo-org/PAYMENTS", 10);
+    expect(first).toMatchObject({ status: "approved" });
+    expect(second).toMatchObject({ status: "pending" });
+  });
+
+  it("a push to .hitl.yml, named as GitHub spells the repository, is seen by requests named in lowercase", async () => {
+    expect(await open("octo-org/payments", 120)).toMatchObject({ status: "pending" });
+    github.repo(REPO).files.main![".hitl.yml"] = "rules:\n  - {id: refunds, when: {field: amount, lt: 500}, action: approve}\n";
+    const push = pushPayload({ repo: REPO, after: "e".repeat(40), commits: [{ modified: [".hitl.yml"] }] });
+    expect((await deliver(`${app.url}/api/github/webhooks`, { event: "push", payload: push, secret: WEBHOOK_SECRET })).status).toBe(200);
+    expect(await open("octo-org/payments", 120)).toMatchObject({ status: "approved", decision: { decided_by: { type: "rule", id: "refunds" } } });
+  });
+});
