@@ -56,6 +56,7 @@ export const newRequestSchema = z
     confidence: z.number().min(0).max(1).optional(),
     callback_url: z.url({ protocol: /^https?$/ }).max(2_000).optional(),
     requested_by: z.string().optional(),
+    on_behalf_of: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "must be a GitHub login, e.g. alice or some-app[bot]").optional(),
     idempotency_key: z.string().min(1).max(200).optional(),
     escalation: z
       .array(z.strictObject({ after: duration, approvers: z.array(login).min(1).max(50), message: z.string().max(2_000).optional() }))
@@ -87,6 +88,7 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     escalation: body.escalation,
     warningBefore: body.warning_before,
     invalidateOnPush: body.invalidate_on_push,
+    onBehalfOf: body.on_behalf_of,
   };
 }
 

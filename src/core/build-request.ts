@@ -24,6 +24,8 @@ export interface NewRequestInput {
   escalation?: { after: string; approvers: string[]; message?: string }[];
   warningBefore?: string;
   invalidateOnPush?: boolean;
+  /** The GitHub login the agent acts for. */
+  onBehalfOf?: string;
 }
 
 /** A repository without `.hitl.yml` gets the schema's defaults, the same as an empty file. */
@@ -37,7 +39,7 @@ const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
 export function buildRequest(
   input: NewRequestInput,
   configOrNone: HitlConfig | null,
-  context: { id: string; now: Date; requestedBy: string; installationId: number },
+  context: { id: string; now: Date; requestedBy: string; installationId: number; agentLogins?: string[] },
 ): ApprovalRequest {
   const config = configOrNone ?? NO_POLICY;
   const createdAt = context.now.toISOString();
@@ -80,6 +82,8 @@ export function buildRequest(
     confidence: input.confidence ?? null,
     callbackUrl: input.callbackUrl ?? null,
     requestedBy: context.requestedBy,
+    agentLogins: context.agentLogins ?? [],
+    onBehalfOf: input.onBehalfOf ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
     contextHash: contextHash(shown),
     invalidateOnPush: input.invalidateOnPush ?? (input.surface.type === "pull_request" ? config.invalidate_on_push : false),

@@ -10,7 +10,7 @@ export interface DecisionInput {
 
 export type DecideResult =
   | { ok: true; request: ApprovalRequest }
-  | { ok: false; reason: "not_pending" | "unknown_action" };
+  | { ok: false; reason: "not_pending" | "unknown_action" | "past_deadline" };
 
 /** `reject` rejects; `approve` or any other offered action approves, with that action recorded. */
 export function statusForAction(action: string): "approved" | "rejected" {
@@ -19,10 +19,12 @@ export function statusForAction(action: string): "approved" | "rejected" {
 
 /**
  * The pending → decided transition. `approve` and `reject` are always understood; any other
- * action must be one the request offered.
+ * action must be one the request offered. A decision at or after the deadline does not count,
+ * even before the sweep has applied the fallback.
  */
 export function applyDecision(request: ApprovalRequest, input: DecisionInput, now: Date): DecideResult {
   if (request.status !== "pending") return { ok: false, reason: "not_pending" };
+  if (now.getTime() >= Date.parse(request.deadline)) return { ok: false, reason: "past_deadline" };
   const known = input.action === "approve" || input.action === "reject" || request.availableActions.some((a) => a.id === input.action);
   if (!known) return { ok: false, reason: "unknown_action" };
   return { ok: true, request: finish(request, { ...input, status: statusForAction(input.action) }, now) };

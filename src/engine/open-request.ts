@@ -112,7 +112,7 @@ export function createOpening(ctx: EngineContext) {
     async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = clock();
       const { installationId, loaded, input, pull } = await admit(asked, agent, now);
-      const request = buildRequest(input, loaded.config, { id: newId("req"), now, requestedBy: agent.name, installationId });
+      const request = buildRequest(input, loaded.config, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {
         audit: [audit(request, "created", { type: "agent", name: agent.name })],
@@ -161,7 +161,7 @@ export function createOpening(ctx: EngineContext) {
         throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}; pass a candidate config to simulate without it.`);
       }
       const loaded = candidate ?? (await github.loadConfig(installationId!, input.repo));
-      const request = buildRequest(input, loaded.config, { id: "req_simulated", now: clock(), requestedBy: agent.name, installationId: installationId ?? 0 });
+      const request = buildRequest(input, loaded.config, { id: "req_simulated", now: clock(), requestedBy: agent.name, installationId: installationId ?? 0, agentLogins: agent.githubLogins });
       const evaluation = await evaluate(request, loaded, { dryRun: true });
       return { request: { ...request, evaluation }, evaluation, config: loaded };
     },
