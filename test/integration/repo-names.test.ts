@@ -70,6 +70,8 @@ describe("repository names are compared without regard to case", () => {
     const second = await open("octo-org/PAYMENTS", 10);
     expect(first).toMatchObject({ status: "approved" });
     expect(second).toMatchObject({ status: "pending" });
+    const simulated = await api(app, "POST", "/simulate", { request: refund("OCTO-ORG/Payments", 10) });
+    expect(simulated.json).toMatchObject({ outcome: "needs_human", would_be: { repo: "octo-org/payments" } });
   });
 
   it("a push to .hitl.yml, named as GitHub spells the repository, is seen by requests named in lowercase", async () => {
