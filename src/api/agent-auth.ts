@@ -22,10 +22,11 @@ const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 export function parseAgentTokens(value: string | undefined): { agents: AgentCredential[] } | { error: string } {
   const agents: AgentCredential[] = [];
   const pieces = (value ?? "").split(",").map((p) => p.trim()).filter(Boolean);
-  let current: { options: boolean } | null = null;
+  /** The last entry had options, so a piece without ':' is one more of them. */
+  let inOptions = false;
   for (const piece of pieces) {
     if (!piece.includes(":")) {
-      if (!current?.options) return { error: `HITL_AGENT_TOKENS entry ${agents.length + 1} must be name:token[:option,…] with a name of letters, digits, '.', '_' or '-'` };
+      if (!inOptions) return { error: `HITL_AGENT_TOKENS entry ${agents.length + 1} must be name:token[:option,…] with a name of letters, digits, '.', '_' or '-'` };
       const problem = addOption(agents.at(-1)!, piece);
       if (problem) return { error: `HITL_AGENT_TOKENS entry ${agents.length} (${agents.at(-1)!.name}): ${problem}` };
       continue;
@@ -38,7 +39,7 @@ export function parseAgentTokens(value: string | undefined): { agents: AgentCred
     if (agents.some((agent) => agent.name === name)) return { error: `HITL_AGENT_TOKENS names agent ${name} twice` };
     const agent: AgentCredential = { name, token };
     agents.push(agent);
-    current = { options: options !== undefined };
+    inOptions = options !== undefined;
     if (options !== undefined) {
       const problem = addOption(agent, options);
       if (problem) return { error: `HITL_AGENT_TOKENS entry ${number} (${name}): ${problem}` };

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
-import { deliver, issueCommentPayload, pushPayload } from "../support/webhooks.js";
+import { checkRunRequestedActionPayload, deliver, issueCommentPayload, pullRequestPayload, pullRequestReviewPayload, pushPayload } from "../support/webhooks.js";
 
 /** As GitHub spells it; agents and webhooks may write it in any case. */
 const REPO = "Octo-Org/Payments";
+const HEAD = "a".repeat(40);
 
 const POLICY = `rules:
   - id: small-refunds
@@ -27,7 +28,7 @@ describe("repository names are compared without regard to case", () => {
   let app: AppHarness;
 
   beforeEach(async () => {
-    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": POLICY } } } } });
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": POLICY } }, pulls: [{ number: 42, headSha: HEAD }, { number: 43, headSha: HEAD }] } } });
     app = await startApp({ githubUrl: github.url });
   });
 
@@ -53,6 +54,24 @@ describe("repository names are compared without regard to case", () => {
     await comment("Octo-Org/Payments", second.surface_number, "/reject");
     expect((await api(app, "GET", `/requests/${first.id}`)).json).toMatchObject({ status: "approved", decision: { decided_by: { login: "alice" } } });
     expect((await api(app, "GET", `/requests/${second.id}`)).json).toMatchObject({ status: "rejected" });
+  });
+
+  it("a review and a check-run button on a pull request of Octo-Org/Payments decide requests opened in lowercase", async () => {
+    const send = (event: string, payload: unknown) => deliver(`${app.url}/api/github/webhooks`, { event, payload, secret: WEBHOOK_SECRET });
+    const byButton = (await api(app, "POST", "/requests", { ...refund("octo-org/payments", 120), surface: { type: "pull_request", number: 42 } })).json;
+    const byReview = (await api(app, "POST", "/requests", { ...refund("octo-org/payments", 120), surface: { type: "pull_request", number: 43 } })).json;
+    const checkRunId = github.repo(REPO).checkRuns.find((run) => run.externalId === byButton.id)!.id;
+    await send("check_run", checkRunRequestedActionPayload({ repo: REPO, checkRunId, identifier: "approve", login: "alice", headSha: HEAD, externalId: byButton.id, pullNumbers: [42] }));
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 43, state: "approved", login: "alice", headSha: HEAD }));
+    expect((await api(app, "GET", `/requests/${byButton.id}`)).json).toMatchObject({ status: "approved", decision: { via: "check_run" } });
+    expect((await api(app, "GET", `/requests/${byReview.id}`)).json).toMatchObject({ status: "approved", decision: { via: "review" } });
+  });
+
+  it("closing that pull request unmerged cancels a request opened in lowercase", async () => {
+    const created = (await api(app, "POST", "/requests", { ...refund("octo-org/payments", 120), surface: { type: "pull_request", number: 42 } })).json;
+    const closed = pullRequestPayload({ repo: REPO, action: "closed", number: 42, headSha: HEAD });
+    await deliver(`${app.url}/api/github/webhooks`, { event: "pull_request", payload: closed, secret: WEBHOOK_SECRET });
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "cancelled", decision: { via: "pull_request_closed" } });
   });
 
   it("list and audit find the same requests whichever case the query uses", async () => {
