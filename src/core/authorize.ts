@@ -14,7 +14,10 @@ export interface Actor {
 
 export interface PreCheckInput {
   actor: Actor;
-  /** The agent's name and, on a pull request, the pull request's author. */
+  /**
+   * Who may never decide: the agent's name, its own GitHub logins, the login it acts for
+   * (`on_behalf_of`) and, on a pull request, the pull request's author. Compared without case.
+   */
   requesters: string[];
   /** The comment was edited: the text someone approved may not be the text shown now. */
   edited?: boolean;
