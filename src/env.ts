@@ -20,7 +20,8 @@ const envSchema = z.object({
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
 });
 
-export type HitlEnv = z.infer<typeof envSchema> & { agents: AgentCredential[]; channels: Channel[]; allowedTargets: AllowedTargets };
+/** The settings, with `HITL_AGENT_TOKENS` only in parsed form: the raw value holds every token. */
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS"> & { agents: AgentCredential[]; channels: Channel[]; allowedTargets: AllowedTargets };
 
 /** Reads the environment, or explains every bad variable by name (values are never echoed). */
 export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { ok: false; errors: string[] } {
@@ -37,5 +38,6 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
   if (!result.success || "error" in tokens || errors.length) return { ok: false, errors };
-  return { ok: true, env: { ...result.data, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets } };
+  const { HITL_AGENT_TOKENS: _tokens, ...settings } = result.data;
+  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets } };
 }

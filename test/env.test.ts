@@ -12,7 +12,6 @@ describe("readEnv", () => {
         HITL_SWEEP_CRON: "* * * * *",
         HITL_MAX_BODY_BYTES: 1024 * 1024,
         HITL_REDIS_PREFIX: "hitl:",
-        HITL_AGENT_TOKENS: "refund-agent:0123456789abcdef0123",
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
@@ -60,6 +59,34 @@ describe("readEnv", () => {
     const errors = (result as { errors: string[] }).errors;
     expect(errors.map((e) => e.split(":")[0])).toEqual(["HITL_SWEEP_CRON", "REDIS_URL", "HITL_AGENT_TOKENS entry 1 (refund-agent)", "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together"]);
     expect(errors.join("\n")).not.toMatch(/hunter2|short|upstash-secret-token/);
+  });
+
+  it("reads agent options: read-all and the agent's own GitHub logins, lowercased", () => {
+    const result = readEnv({
+      HITL_AGENT_TOKENS:
+        "refund-agent:0123456789abcdef0123, deploy-bot:fedcba9876543210fedc:github=Deploy-Bot[bot],github=ci-user,read-all,auditor:aaaabbbbccccdddd0000:read-all",
+    });
+    expect(result.ok && result.env.agents).toEqual([
+      { name: "refund-agent", token: "0123456789abcdef0123" },
+      { name: "deploy-bot", token: "fedcba9876543210fedc", githubLogins: ["deploy-bot[bot]", "ci-user"], readAll: true },
+      { name: "auditor", token: "aaaabbbbccccdddd0000", readAll: true },
+    ]);
+    expect(JSON.stringify(result)).not.toContain("HITL_AGENT_TOKENS");
+  });
+
+  it.each([
+    ["an unknown option", "a:0123456789abcdef0123,b:fedcba9876543210fedc:readall", "HITL_AGENT_TOKENS entry 2 (b): options are read-all and github=<login>"],
+    ["a bad GitHub login", "a:0123456789abcdef0123:github=-x/y", "HITL_AGENT_TOKENS entry 1 (a): github= must name a GitHub login"],
+    ["an option after an entry without options", "a:0123456789abcdef0123,read-all", "HITL_AGENT_TOKENS entry 2 must be name:token[:option,…]"],
+    ["a token with a colon", "a:0123456789abcdef:secret-part", "HITL_AGENT_TOKENS entry 1 (a): options are read-all and github=<login>"],
+    ["a second colon after the options", "a:0123456789abcdef0123:read-all:x", "HITL_AGENT_TOKENS entry 1 (a): a token may not contain ':'"],
+  ])("names the entry for %s and echoes no part of a token", (_name, value, message) => {
+    const result = readEnv({ HITL_AGENT_TOKENS: value });
+    expect(result.ok).toBe(false);
+    const errors = (result as { errors: string[] }).errors;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(message);
+    expect(errors[0]).not.toMatch(/0123456789abcdef|fedcba|secret-part|readall/);
   });
 
   it("accepts a six-field cron with seconds", () => {

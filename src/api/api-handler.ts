@@ -87,30 +87,30 @@ export function createApiHandler(deps: ApiDeps) {
     {
       method: "GET",
       pattern: /^\/requests$/,
-      async handle({ res, query }) {
+      async handle({ res, query, agent }) {
         const q = parse(listQuerySchema, queryObject(query), "query.");
-        const requests = await engine.list({ repo: q.repo, status: q.status, requestType: q.request_type, limit: q.limit });
+        const requests = await engine.list({ repo: q.repo, status: q.status, requestType: q.request_type, limit: q.limit }, agent);
         sendJson(res, 200, { requests: requests.map(present) });
       },
     },
     {
       method: "GET",
       pattern: /^\/requests\/([A-Za-z0-9_-]+)$/,
-      async handle({ res, params }) {
-        sendJson(res, 200, present(await engine.get(params[0]!)));
+      async handle({ res, params, agent }) {
+        sendJson(res, 200, present(await engine.getFor(params[0]!, agent)));
       },
     },
     {
       method: "GET",
       pattern: /^\/requests\/([A-Za-z0-9_-]+)\/decision$/,
-      async handle({ req, res, params, query }) {
+      async handle({ req, res, params, query, agent }) {
         const { wait } = parse(waitQuerySchema, queryObject(query), "query.");
         const abort = new AbortController();
         const onClose = () => abort.abort();
         req.on("close", onClose);
         try {
           const stopWaiting = deps.closing ? AbortSignal.any([abort.signal, deps.closing]) : abort.signal;
-          const request = await engine.waitForDecision(params[0]!, wait * 1000, stopWaiting);
+          const request = await engine.waitForDecision(params[0]!, agent, wait * 1000, stopWaiting);
           // The agent hung up: nobody to answer. (When the process stops, it gets the status as it is.)
           if (abort.signal.aborted) return;
           const shown = present(request);
@@ -131,9 +131,9 @@ export function createApiHandler(deps: ApiDeps) {
     {
       method: "GET",
       pattern: /^\/audit$/,
-      async handle({ res, query }) {
+      async handle({ res, query, agent }) {
         const q = parse(auditQuerySchema, queryObject(query), "query.");
-        const entries = await engine.audit(q.repo, q.limit);
+        const entries = await engine.audit(q.repo, q.limit, agent);
         res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
         res.end(entries.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""));
       },

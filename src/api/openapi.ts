@@ -52,7 +52,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { "201": requestResponse, "200": { ...requestResponse, description: "The first request for this Idempotency-Key" }, "400": error, "401": error, "403": error, "413": error, "422": error, "503": error },
         },
         get: {
-          summary: "List requests: pending by priority then age, else newest first",
+          summary: "List the agent's own requests (every agent's with read-all): pending by priority then age, else newest first",
           parameters: [
             { name: "repo", in: "query", schema: { type: "string" } },
             { name: "status", in: "query", schema: { type: "string", enum: ["pending", "approved", "rejected", "expired", "cancelled"] } },
@@ -62,7 +62,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { "200": { description: "`{requests: [...]}`" }, "400": error, "401": error },
         },
       },
-      "/api/v1/requests/{id}": { get: { summary: "A request, its decision and escalation schedule", parameters: [idParam], responses: { "200": requestResponse, "404": error } } },
+      "/api/v1/requests/{id}": { get: { summary: "A request, its decision and escalation schedule; another agent's is 404 without read-all", parameters: [idParam], responses: { "200": requestResponse, "404": error } } },
       "/api/v1/requests/{id}/decision": {
         get: {
           summary: "Long-poll until the request is decided",
@@ -80,7 +80,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/api/v1/audit": {
         get: {
-          summary: "The audit trail of a repository, as JSON lines",
+          summary: "The audit trail of a repository, as JSON lines: the entries of the agent's own requests, or all with read-all",
           parameters: [{ name: "repo", in: "query", required: true, schema: { type: "string" } }, { name: "limit", in: "query", schema: { type: "integer" } }],
           responses: { "200": { description: "One JSON object per line", content: { "application/x-ndjson": {} } }, "400": error },
         },

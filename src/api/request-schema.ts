@@ -1,9 +1,13 @@
 import { z } from "zod";
+import { APPROVER_PATTERN } from "../core/approver-name.js";
 import type { NewRequestInput } from "../core/build-request.js";
 import { parseDuration } from "../core/duration.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import { PRIORITIES, STATUSES } from "../core/types.js";
 
-const login = z.string().regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]{1,100})?$/, "must be a GitHub login or @org/team");
+const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
+/** Compared without case, as GitHub does: stored and looked up lowercased. */
+const repoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").transform(canonicalRepo);
 const duration = z.string().refine((value) => parseDuration(value) !== null, "must be a duration such as 30s, 15m, 4h or 2d");
 const actionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, "must be 1-40 letters, digits, '-' or '_', starting with a letter or digit");
 
@@ -40,7 +44,7 @@ export const fallbackSchema = z.discriminatedUnion("type", [
 /** `POST /api/v1/requests`. Keys are snake_case, as agents send them. */
 export const newRequestSchema = z
   .strictObject({
-    repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name"),
+    repo: repoName,
     task_description: z.string().trim().min(1).max(500),
     approval_reason: z.string().trim().min(1).max(5_000),
     decision_data: z.record(z.string(), z.unknown()).default({}),
@@ -74,6 +78,7 @@ export const newRequestSchema = z
       .describe("https URL that receives the signed decision; http, or a private address, only for hosts the server lists in HITL_ALLOWED_PRIVATE_TARGETS")
       .optional(),
     requested_by: z.string().optional(),
+    on_behalf_of: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "must be a GitHub login, e.g. alice or some-app[bot]").optional(),
     idempotency_key: z.string().min(1).max(200).optional(),
     escalation: z
       .array(z.strictObject({ after: duration, approvers: z.array(login).min(1).max(50), message: z.string().max(2_000).optional() }))
@@ -105,18 +110,19 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     escalation: body.escalation,
     warningBefore: body.warning_before,
     invalidateOnPush: body.invalidate_on_push,
+    onBehalfOf: body.on_behalf_of,
   };
 }
 
 export const listQuerySchema = z.strictObject({
-  repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").optional(),
+  repo: repoName.optional(),
   status: z.enum(STATUSES).optional(),
   request_type: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 export const auditQuerySchema = z.strictObject({
-  repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name"),
+  repo: repoName,
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
 });
 

@@ -52,6 +52,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     confidence: request.confidence,
     callback_url: request.callbackUrl,
     requested_by: request.requestedBy,
+    on_behalf_of: request.onBehalfOf ?? null,
     idempotency_key: request.idempotencyKey,
     context_hash: request.contextHash,
     created_at: request.createdAt,
@@ -80,5 +81,6 @@ export function toApiAudit(entry: AuditEntry) {
     justification: entry.justification,
     context_hash: entry.contextHash,
     ...(entry.details ? { details: entry.details } : {}),
+    ...(entry.requestedBy ? { requested_by: entry.requestedBy } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOGIN_SOURCE, TEAM_SLUG_SOURCE } from "../core/approver-name.js";
 import { parseDuration } from "../core/duration.js";
 
 /**
@@ -23,7 +24,7 @@ export const EXTENDS_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9-]*\/)?[A-Za-z0-9._-]+(
 const DURATION_PATTERN = /^\d+(?:s|m|h|d|w)$/;
 const CLOCK_PATTERN = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const APPROVER_PATTERN = /^(?:@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})|@[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+)$/;
+const APPROVER_PATTERN = new RegExp(`^(?:@?${LOGIN_SOURCE}|@${LOGIN_SOURCE}/${TEAM_SLUG_SOURCE})$`);
 const FIELD_PATH_PATTERN = /^[^.\s]+(?:\.[^.\s]+)*$/;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 

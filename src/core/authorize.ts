@@ -1,3 +1,5 @@
+import { parseApprover } from "./approver-name.js";
+
 /**
  * The checks on who may decide that need no API call. They run before any call to GitHub, so
  * chatter from bots and the requester costs nothing.
@@ -12,7 +14,10 @@ export interface Actor {
 
 export interface PreCheckInput {
   actor: Actor;
-  /** The agent's name and, on a pull request, the pull request's author. */
+  /**
+   * Who may never decide: the agent's name, its own GitHub logins, the login it acts for
+   * (`on_behalf_of`) and, on a pull request, the pull request's author. Compared without case.
+   */
   requesters: string[];
   /** The comment was edited: the text someone approved may not be the text shown now. */
   edited?: boolean;
@@ -30,15 +35,17 @@ export function isBot(actor: Actor): boolean {
   return actor.type === "Bot" || /\[bot\]$/i.test(actor.login);
 }
 
-/** Splits approvers into user logins and `org/slug` teams (written `@org/slug`). */
+/**
+ * Splits approvers into user logins and `org/slug` teams (written `@org/slug`). An entry that is
+ * neither (`@org/..`, `org//x`) is dropped: it names nobody, and never widens to anyone.
+ */
 export function splitApprovers(approvers: string[]): { users: string[]; teams: { org: string; slug: string }[] } {
   const users: string[] = [];
   const teams: { org: string; slug: string }[] = [];
   for (const entry of approvers) {
-    const name = entry.replace(/^@/, "");
-    const slash = name.indexOf("/");
-    if (slash > 0) teams.push({ org: name.slice(0, slash), slug: name.slice(slash + 1) });
-    else users.push(name);
+    const parsed = parseApprover(entry);
+    if (parsed?.type === "user") users.push(parsed.login);
+    else if (parsed?.type === "team") teams.push({ org: parsed.org, slug: parsed.slug });
   }
   return { users, teams };
 }

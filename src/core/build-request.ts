@@ -23,6 +23,8 @@ export interface NewRequestInput {
   escalation?: { after: string; approvers: string[]; message?: string }[];
   warningBefore?: string;
   invalidateOnPush?: boolean;
+  /** The GitHub login the agent acts for. */
+  onBehalfOf?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface NewRequestInput {
 export function buildRequest(
   input: NewRequestInput,
   policy: EffectivePolicy,
-  context: { id: string; now: Date; requestedBy: string; installationId: number },
+  context: { id: string; now: Date; requestedBy: string; installationId: number; agentLogins?: string[] },
 ): ApprovalRequest {
   const createdAt = context.now.toISOString();
   const shown = {
@@ -65,6 +67,8 @@ export function buildRequest(
     confidence: input.confidence ?? null,
     callbackUrl: input.callbackUrl ?? null,
     requestedBy: context.requestedBy,
+    agentLogins: context.agentLogins ?? [],
+    onBehalfOf: input.onBehalfOf ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
     contextHash: contextHash(shown),
     invalidateOnPush: policy.invalidateOnPush,

@@ -10,7 +10,7 @@ export interface DecisionInput {
 
 export type DecideResult =
   | { ok: true; request: ApprovalRequest }
-  | { ok: false; reason: "not_pending" | "unknown_action" };
+  | { ok: false; reason: "not_pending" | "unknown_action" | "past_deadline" };
 
 /**
  * What taking an action does. `reject` always rejects and `approve` always approves (both are
@@ -32,10 +32,12 @@ export function statusForAction(request: { availableActions: Pick<ActionOption, 
 
 /**
  * The pending → decided transition. `approve` and `reject` are always understood; any other
- * action must be one the request offered, and approves or rejects by its kind.
+ * action must be one the request offered, and approves or rejects by its kind. A decision at or
+ * after the deadline does not count, even before the sweep has applied the fallback.
  */
 export function applyDecision(request: ApprovalRequest, input: DecisionInput, now: Date): DecideResult {
   if (request.status !== "pending") return { ok: false, reason: "not_pending" };
+  if (now.getTime() >= Date.parse(request.deadline)) return { ok: false, reason: "past_deadline" };
   const status = statusForAction(request, input.action);
   if (status === null) return { ok: false, reason: "unknown_action" };
   return { ok: true, request: finish(request, { ...input, status }, now) };

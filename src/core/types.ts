@@ -161,6 +161,10 @@ export interface ApprovalRequest {
   callbackUrl: string | null;
   /** The agent's name, from its token. */
   requestedBy: string;
+  /** The agent's own GitHub identities, lowercased, from its token's options; they never decide this request. */
+  agentLogins: string[];
+  /** The GitHub login the agent acts for, as the agent declared it; they never decide this request. */
+  onBehalfOf: string | null;
   idempotencyKey: string | null;
   /** SHA-256 of the canonical JSON of what the approver is shown. */
   contextHash: string;
@@ -220,6 +224,8 @@ export interface AuditEntry {
   justification: string | null;
   contextHash: string;
   details?: Record<string, unknown>;
+  /** The agent that opened the request, so an agent can be shown only its own trail. */
+  requestedBy?: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { renderAlreadyDecidedReply, renderNotAllowedReply, renderUnknownActionReply } from "../core/render/comments.js";
+import { renderAlreadyDecidedReply, renderNotAllowedReply, renderPastDeadlineReply, renderUnknownActionReply } from "../core/render/comments.js";
 import type { DecisionOutcome } from "./decide-request.js";
 import type { GitHubGateway, Logger } from "./ports.js";
 
@@ -15,6 +15,7 @@ export async function answerDecisionOutcomes(
     if (outcome.type === "refused") replies.add(renderNotAllowedReply(context.login, outcome.reason, outcome.allowed));
     else if (outcome.type === "unknown_action") replies.add(renderUnknownActionReply(context.login, context.action, outcome.request));
     else if (outcome.type === "already_decided") replies.add(renderAlreadyDecidedReply(context.login, outcome.request));
+    else if (outcome.type === "past_deadline") replies.add(renderPastDeadlineReply(context.login, outcome.request));
   }
   const first = outcomes[0]?.request;
   if (!first) return;

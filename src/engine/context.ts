@@ -17,6 +17,10 @@ export interface EngineDeps {
 
 export interface Agent {
   name: string;
+  /** May read every agent's requests and whole audit trails. */
+  readAll?: boolean;
+  /** The agent's own GitHub identities, lowercased. */
+  githubLogins?: string[];
 }
 
 /** How often a compare-and-set is tried again after another write came first. */
@@ -45,6 +49,7 @@ export function createEngineContext(deps: EngineDeps) {
       justification: request.decision?.justification ?? null,
       contextHash: request.contextHash,
       ...(details ? { details } : {}),
+      requestedBy: request.requestedBy,
     };
   }
 

@@ -34,14 +34,21 @@ export type DecisionOutcome =
   | { type: "decided"; request: ApprovalRequest }
   | { type: "refused"; request: ApprovalRequest; reason: RefusalReason; allowed: string[] }
   | { type: "unknown_action"; request: ApprovalRequest }
+  /** It came at or after the deadline; the sweep applies the fallback. */
+  | { type: "past_deadline"; request: ApprovalRequest }
   | { type: "already_decided"; request: ApprovalRequest };
+
+const OUTCOME_OF_REFUSAL = { not_pending: "already_decided", unknown_action: "unknown_action", past_deadline: "past_deadline" } as const;
 
 /** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
 export function createDeciding(ctx: EngineContext) {
   const { store, github, clock, audit, job, finalJobs, commit, mustGet } = ctx;
 
   async function decideOne(request: ApprovalRequest, input: GitHubDecision): Promise<DecisionOutcome> {
-    const requesters = [request.requestedBy, input.pullRequestAuthor, request.surfaceRef?.author].filter((login): login is string => Boolean(login));
+    // Requests stored before agentLogins and onBehalfOf existed have neither.
+    const requesters = [request.requestedBy, ...(request.agentLogins ?? []), request.onBehalfOf, input.pullRequestAuthor, request.surfaceRef?.author].filter(
+      (login): login is string => Boolean(login),
+    );
     const allowed = allowedApprovers(request);
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
@@ -56,7 +63,7 @@ export function createDeciding(ctx: EngineContext) {
     let current = request;
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       const result = applyDecision(current, { action: input.action, decidedBy: decider, justification: input.justification, via: input.via }, clock());
-      if (!result.ok) return result.reason === "not_pending" ? { type: "already_decided", request: current } : { type: "unknown_action", request: current };
+      if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = result.request;
       const stored = await commit(next, current.version, [audit(next, "decided", decider)], finalJobs(next, "decided"));
       if (stored) return { type: "decided", request: stored };

@@ -1,9 +1,10 @@
 import type { ApprovalRequest, AuditEntry } from "../core/types.js";
 import type { ListQuery } from "../store/store.js";
-import { createEngineContext, type EngineDeps } from "./context.js";
+import { createEngineContext, type Agent, type EngineDeps } from "./context.js";
 import { createDeciding } from "./decide-request.js";
 import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
+import { notFound } from "./errors.js";
 import { createPushes } from "./pull-request-pushes.js";
 
 export type { Agent, EngineDeps } from "./context.js";
@@ -20,6 +21,17 @@ export function createEngine(deps: EngineDeps) {
 
   const deciding = createDeciding(ctx);
 
+  /**
+   * Whose requests an agent reads: its own, or everyone's with `read-all`. Another agent's
+   * request is not found, so an agent cannot even learn that it exists.
+   */
+  const readsAll = (agent: Agent) => agent.readAll === true;
+  async function readableBy(id: string, agent: Agent): Promise<ApprovalRequest> {
+    const request = await mustGet(id);
+    if (!readsAll(agent) && request.requestedBy !== agent.name) throw notFound(id);
+    return request;
+  }
+
   return {
     ...createOpening(ctx),
     ...deciding,
@@ -28,23 +40,28 @@ export function createEngine(deps: EngineDeps) {
 
     get: mustGet,
 
+    /** A request as `agent` may read it. */
+    getFor: readableBy,
+
     /** The requests shown on an issue or pull request, newest first. */
     onSurface(repo: string, number: number): Promise<ApprovalRequest[]> {
       return store.findBySurface(repo, number);
     },
 
-    list(query: ListQuery): Promise<ApprovalRequest[]> {
-      return store.list(query);
+    /** The requests `agent` may read that match the query. */
+    list(query: ListQuery, agent: Agent): Promise<ApprovalRequest[]> {
+      return store.list(readsAll(agent) ? query : { ...query, requestedBy: agent.name });
     },
 
-    audit(repo: string, limit?: number): Promise<AuditEntry[]> {
-      return store.audit(repo, limit);
+    /** A repository's audit trail as `agent` may read it: only its own requests' entries without `read-all`. */
+    audit(repo: string, limit: number | undefined, agent: Agent): Promise<AuditEntry[]> {
+      return store.audit(repo, limit, readsAll(agent) ? undefined : agent.name);
     },
 
     /** Resolves with the request once it is final, or as it is when `waitMs` has passed. */
-    async waitForDecision(id: string, waitMs: number, signal?: AbortSignal): Promise<ApprovalRequest> {
+    async waitForDecision(id: string, agent: Agent, waitMs: number, signal?: AbortSignal): Promise<ApprovalRequest> {
       const deadline = clock().getTime() + waitMs;
-      let request = await mustGet(id);
+      let request = await readableBy(id, agent);
       while (request.status === "pending" && !signal?.aborted) {
         const left = deadline - clock().getTime();
         if (left <= 0) break;

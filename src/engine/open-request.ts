@@ -134,7 +134,7 @@ export function createOpening(ctx: EngineContext) {
     async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = clock();
       const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
-      const request = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId });
+      const request = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {
         audit: [audit(request, "created", { type: "agent", name: agent.name })],
@@ -185,7 +185,7 @@ export function createOpening(ctx: EngineContext) {
       const loaded = candidate ?? (await github.loadConfig(installationId!, input.repo));
       const now = clock();
       const policy = await enforce(loaded.config, input, installationId, now);
-      const request = buildRequest(input, policy, { id: "req_simulated", now, requestedBy: agent.name, installationId: installationId ?? 0 });
+      const request = buildRequest(input, policy, { id: "req_simulated", now, requestedBy: agent.name, installationId: installationId ?? 0, agentLogins: agent.githubLogins });
       const evaluation = await evaluate(request, loaded, { dryRun: true });
       return { request: { ...request, evaluation }, evaluation, config: loaded };
     },

@@ -1,4 +1,5 @@
 import { formatConfigErrors, loadConfigYaml, parseConfigLayers, type ConfigSource } from "../config/parse-config.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import type { LoadedConfig } from "../engine/ports.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
 
@@ -29,7 +30,7 @@ async function findConfigFile(octokit: Octokit, repo: string): Promise<{ file: s
 /** `_extends: repo`, `owner/repo` or `owner/repo:path`, read relative to the extending repo. */
 function resolveExtends(value: string, fromRepo: string, fromFile: string): { repo: string; file: string } {
   const [target = "", path] = value.split(":");
-  const repo = target.includes("/") ? target : `${splitRepo(fromRepo).owner}/${target}`;
+  const repo = canonicalRepo(target.includes("/") ? target : `${splitRepo(fromRepo).owner}/${target}`);
   return { repo, file: path ?? fromFile };
 }
 

@@ -1,3 +1,4 @@
+import { canonicalRepo } from "../core/repo-name.js";
 import type { ApprovalRequest } from "../core/types.js";
 import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/ports.js";
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
@@ -26,7 +27,8 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
   const configs = new Map<string, { loaded: Promise<LoadedConfig>; until: number }>();
 
   return {
-    async installationId(repo) {
+    async installationId(asked) {
+      const repo = canonicalRepo(asked);
       const cached = installations.get(repo);
       if (cached && cached.until > clock().getTime()) return cached.id;
       const { owner, repo: name } = splitRepo(repo);
@@ -41,7 +43,8 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
       }
     },
 
-    loadConfig(installationId, repo) {
+    loadConfig(installationId, asked) {
+      const repo = canonicalRepo(asked);
       const now = clock().getTime();
       const cached = configs.get(repo);
       if (cached && cached.until > now) return cached.loaded;
@@ -55,7 +58,7 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
     },
 
     forgetConfig(repo) {
-      configs.delete(repo);
+      configs.delete(canonicalRepo(repo));
     },
 
     async pullRequest(installationId, repo, number, pullOptions = {}): Promise<PullRequestInfo | null> {

@@ -1,6 +1,7 @@
 import type { Context } from "probot";
 import { isBot } from "../core/authorize.js";
 import { actionForIdentifier } from "../core/render/check-run.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import { HitlError } from "../engine/errors.js";
 import { answerDecisionOutcomes } from "../engine/answer-decisions.js";
 import type { HandlerDeps } from "./handler-deps.js";
@@ -16,7 +17,7 @@ export function handleCheckRunAction(deps: HandlerDeps) {
       if (error instanceof HitlError) return null;
       throw error;
     });
-    if (!request?.surfaceRef || request.repo !== payload.repository.full_name) {
+    if (!request?.surfaceRef || request.repo !== canonicalRepo(payload.repository.full_name)) {
       deps.log.info({ requestId, repo: payload.repository.full_name }, "check run action for an unknown request ignored");
       return;
     }

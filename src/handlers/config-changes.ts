@@ -1,4 +1,5 @@
 import type { Context } from "probot";
+import { canonicalRepo } from "../core/repo-name.js";
 import { checkConfigAt, isConfigPath } from "../github/config-check.js";
 import type { Octokit } from "../github/octokit.js";
 import type { Logger } from "../engine/ports.js";
@@ -9,7 +10,7 @@ export function handleConfigPush(deps: { log: Logger; forgetConfig: (repo: strin
     const { payload } = context;
     if (payload.deleted || payload.ref !== `refs/heads/${payload.repository.default_branch}`) return;
     const changed = payload.commits.flatMap((commit) => [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])]);
-    if (changed.some(isConfigPath)) deps.forgetConfig(payload.repository.full_name);
+    if (changed.some(isConfigPath)) deps.forgetConfig(canonicalRepo(payload.repository.full_name));
     const touched = new Set(payload.commits.flatMap((commit) => [...(commit.added ?? []), ...(commit.modified ?? [])]).filter(isConfigPath));
     for (const path of touched) {
       const valid = await checkConfigAt(context.octokit as unknown as Octokit, payload.repository.full_name, payload.after, path);

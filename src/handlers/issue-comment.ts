@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { DeliveryInHandError } from "./deliveries.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 /** `/approve`, `/reject` or `/choose <id>` in a comment on an issue or pull request. */
@@ -8,7 +9,7 @@ export function handleIssueComment(deps: HandlerDeps) {
     const { comment, issue } = payload;
     const result = await deps.engine.decideFromComment({
       id: comment.id,
-      repo: payload.repository.full_name,
+      repo: canonicalRepo(payload.repository.full_name),
       number: issue.number,
       body: comment.body ?? "",
       user: comment.user ? { login: comment.user.login, type: comment.user.type ?? "User" } : null,

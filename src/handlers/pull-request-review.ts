@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { DeliveryInHandError } from "./deliveries.js";
+import { canonicalRepo } from "../core/repo-name.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 /** An approving review approves; a review requesting changes rejects; comments do nothing. */
@@ -8,7 +9,7 @@ export function handlePullRequestReview(deps: HandlerDeps) {
     const { review, pull_request: pull } = payload;
     const result = await deps.engine.decideFromReview({
       id: review.id,
-      repo: payload.repository.full_name,
+      repo: canonicalRepo(payload.repository.full_name),
       number: pull.number,
       state: review.state,
       body: review.body ?? null,

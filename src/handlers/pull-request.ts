@@ -1,11 +1,12 @@
 import type { Context } from "probot";
+import { canonicalRepo } from "../core/repo-name.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 
 /** Closing a pull request without merging cancels its requests; new commits may make approvals stale. */
 export function handlePullRequest(deps: HandlerDeps) {
   return async ({ payload }: Context<"pull_request.synchronize" | "pull_request.closed">): Promise<void> => {
-    const repo = payload.repository.full_name;
+    const repo = canonicalRepo(payload.repository.full_name);
     const { number } = payload.pull_request;
     if (payload.action === "synchronize") {
       const changed = await deps.engine.pushedTo(repo, number, payload.pull_request.head.sha);

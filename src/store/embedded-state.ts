@@ -100,10 +100,7 @@ export class EmbeddedState {
       query.status === undefined ? undefined : (this.byStatus.get(query.status) ?? new Set()),
     ]);
     const matches = (candidates ? this.resolve(candidates) : [...this.requests.values()]).filter(
-      (r) =>
-        (query.repo === undefined || r.repo === query.repo) &&
-        (query.status === undefined || r.status === query.status) &&
-        (query.requestType === undefined || r.requestType === query.requestType),
+      (r) => (query.repo === undefined || r.repo === query.repo) && (query.status === undefined || r.status === query.status) && matchesRest(r, query),
     );
     return sortedByKey(matches, query.status === "pending").slice(0, limit);
   }
@@ -114,16 +111,18 @@ export class EmbeddedState {
     for (const id of this.byRepoCreated.get(repo)?.descending() ?? []) {
       if (found.length >= limit) break;
       const request = this.requests.get(id)!;
-      if ((query.status === undefined || request.status === query.status) && (query.requestType === undefined || request.requestType === query.requestType)) {
-        found.push(request);
-      }
+      if ((query.status === undefined || request.status === query.status) && matchesRest(request, query)) found.push(request);
     }
     return found;
   }
 
-  audit(repo: string, limit: number): AuditEntry[] {
+  audit(repo: string, limit: number, requestedBy?: string): AuditEntry[] {
+    if (limit <= 0) return [];
     const trail = this.audits.get(repo) ?? [];
-    return limit <= 0 ? [] : trail.slice(-limit);
+    if (requestedBy === undefined) return trail.slice(-limit);
+    const found: AuditEntry[] = [];
+    for (let i = trail.length - 1; i >= 0 && found.length < limit; i--) if (trail[i]!.requestedBy === requestedBy) found.push(trail[i]!);
+    return found.reverse();
   }
 
   due(nowMs: number, limit: number): ApprovalRequest[] {
@@ -212,6 +211,11 @@ export class EmbeddedState {
     for (const set of sets) if (set && (!best || set.size < best.size)) best = set;
     return best;
   }
+}
+
+/** The filters that no index answers: the request type and the agent. */
+function matchesRest(request: ApprovalRequest, query: ListQuery): boolean {
+  return (query.requestType === undefined || request.requestType === query.requestType) && (query.requestedBy === undefined || request.requestedBy === query.requestedBy);
 }
 
 function surfaceKey(repo: string, number: number): string {

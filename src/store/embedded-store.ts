@@ -136,9 +136,9 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       return read(state.list(query).map(copy));
     },
 
-    async audit(repo, limit = 1000) {
+    async audit(repo, limit = 1000, requestedBy) {
       usable();
-      return read(state.audit(repo, limit).map((entry) => structuredClone(entry)));
+      return read(state.audit(repo, limit, requestedBy).map((entry) => structuredClone(entry)));
     },
 
     async due(at, limit) {

@@ -7,7 +7,9 @@
  * A request is the hash `req:<id>` with its JSON and the fields its indexes derive from, so a
  * script can re-index without decoding JSON: json, v (version), repo, status, surf (issue or
  * pull request number, or ""), created (ms), score (the status index's score), due (ms or ""),
- * rtype (the JSON of requestType).
+ * rtype (the JSON of requestType), by (the agent that opened it). Scripts do not decode JSON:
+ * Upstash's Lua has no cjson. A request last written before `by` existed has none, and is
+ * listed only without an agent filter (to agents with `read-all`) until it is written again.
  */
 
 /** Newest audit entries kept per repository. */
@@ -30,31 +32,37 @@ local function unindex(id, m)
   redis.call('ZREM', P .. 'idx:due', id)
 end
 
--- Writes and indexes the request whose nine fields start at ARGV[i]; returns the next index.
+-- Writes and indexes the request whose ten fields start at ARGV[i]; returns the next index.
 local function put(id, i)
   local repo, status, surf, created, score, due = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   redis.call('HSET', P .. 'req:' .. id, 'json', ARGV[i], 'v', ARGV[i + 1], 'repo', repo, 'status', status,
-    'surf', surf, 'created', created, 'score', score, 'due', due, 'rtype', ARGV[i + 8])
+    'surf', surf, 'created', created, 'score', score, 'due', due, 'rtype', ARGV[i + 8], 'by', ARGV[i + 9])
   redis.call('ZADD', P .. 'idx:all', created, id)
   redis.call('ZADD', P .. 'idx:repo:' .. repo, created, id)
   redis.call('ZADD', P .. 'idx:status:' .. status, score, id)
   redis.call('ZADD', P .. 'idx:repo-status:' .. status .. ':' .. repo, score, id)
   if surf ~= '' then redis.call('ZADD', P .. 'idx:surface:' .. repo .. '#' .. surf, created, id) end
   if due ~= '' then redis.call('ZADD', P .. 'idx:due', due, id) end
-  return i + 9
+  return i + 10
 end
 
--- Appends audit entries (count, then repo and JSON each) and adds jobs (count, then id, JSON,
--- runAt ms, attempts, has-error flag and error each), starting at ARGV[i].
+-- Appends audit entries (count, then repo, agent or "" and JSON each) to the repository's trail
+-- and to the agent's trail in it, and adds jobs (count, then id, JSON, runAt ms, attempts,
+-- has-error flag and error each), starting at ARGV[i].
 local function effects(i)
   local n = tonumber(ARGV[i])
   i = i + 1
   local trails = {}
   for _ = 1, n do
     local key = P .. 'audit:' .. ARGV[i]
-    redis.call('RPUSH', key, ARGV[i + 1])
+    redis.call('RPUSH', key, ARGV[i + 2])
     trails[key] = true
-    i = i + 2
+    if ARGV[i + 1] ~= '' then
+      local own = P .. 'audit-by:' .. ARGV[i + 1] .. ':' .. ARGV[i]
+      redis.call('RPUSH', own, ARGV[i + 2])
+      trails[own] = true
+    end
+    i = i + 3
   end
   for key in pairs(trails) do redis.call('LTRIM', key, -${AUDIT_MAX_PER_REPO}, -1) end
   n = tonumber(ARGV[i])
@@ -93,12 +101,16 @@ effects(put(id, 4))
 return 1
 `;
 
-/** ARGV: prefix, sorted set key (without prefix), "1" for highest score first, limit, "1" to filter by type, type JSON. */
+/**
+ * ARGV: prefix, sorted set key (without prefix), "1" for highest score first, limit, "1" to
+ * filter by type, type JSON, "1" to filter by agent, agent.
+ */
 export const LIST = `
 local P = ARGV[1]
 local key, reverse, limit, filter, rtype = P .. ARGV[2], ARGV[3] == '1', tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
+local byFilter, by = ARGV[7] == '1', ARGV[8]
 local out = {}
-local batch = filter and math.max(limit, 200) or limit
+local batch = (filter or byFilter) and math.max(limit, 200) or limit
 local start = 0
 while #out < limit do
   local ids
@@ -106,8 +118,8 @@ while #out < limit do
   else ids = redis.call('ZRANGE', key, start, start + batch - 1) end
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
-    local v = redis.call('HMGET', P .. 'req:' .. id, 'json', 'rtype')
-    if v[1] and (not filter or v[2] == rtype) then
+    local v = redis.call('HMGET', P .. 'req:' .. id, 'json', 'rtype', 'by')
+    if v[1] and (not filter or v[2] == rtype) and (not byFilter or v[3] == by) then
       out[#out + 1] = v[1]
       if #out >= limit then break end
     end

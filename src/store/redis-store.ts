@@ -34,6 +34,7 @@ const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
  * | `idx:surface:<repo>#<number>` | zset | ids by creation time |
  * | `idx:due` | zset | pending ids by `escalation.nextAt` |
  * | `audit:<repo>` | list | audit entries as JSON, oldest first, trimmed to the newest 100 000 |
+ * | `audit-by:<agent>:<repo>` | list | the same, only those of requests the agent opened |
  * | `job:<id>` | hash | the job's JSON, `attempts`, `error` |
  * | `jobs` | zset | job ids by `runAt` |
  * | `delivery:<id>` | string | `claimed` (for the claim's ttl) or `done` (for a week) |
@@ -97,12 +98,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async list(query) {
-      return listFrom(listKey(query), query.status !== "pending", query.limit ?? 100, query.requestType);
+      return listFrom(listKey(query), query.status !== "pending", query.limit ?? 100, query.requestType, query.requestedBy);
     },
 
-    async audit(repo, limit = 1000) {
+    async audit(repo, limit = 1000, requestedBy) {
       if (limit <= 0) return [];
-      const entries = await call("read the audit trail", () => redis.lrange(`${prefix}audit:${repo}`, -limit, -1));
+      const key = requestedBy === undefined ? `${prefix}audit:${repo}` : `${prefix}audit-by:${requestedBy}:${repo}`;
+      const entries = await call("read the audit trail", () => redis.lrange(key, -limit, -1));
       return entries.map((entry) => json<AuditEntry>(entry));
     },
 
@@ -181,7 +183,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
   };
 
-  async function listFrom(key: string, newestFirst: boolean, limit: number, requestType?: string): Promise<ApprovalRequest[]> {
+  async function listFrom(key: string, newestFirst: boolean, limit: number, requestType?: string, requestedBy?: string): Promise<ApprovalRequest[]> {
     if (limit <= 0) return [];
     const found = (await evaluate("list requests", scripts.LIST, [
       prefix,
@@ -190,6 +192,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       Math.min(limit, 1_000_000),
       requestType === undefined ? "0" : "1",
       JSON.stringify(requestType ?? null),
+      requestedBy === undefined ? "0" : "1",
+      requestedBy ?? "",
     ])) as unknown[];
     return found.map((value) => json<ApprovalRequest>(value));
   }
@@ -203,7 +207,7 @@ function listKey(query: ListQuery): string {
   return "idx:all";
 }
 
-/** The nine index fields the scripts store with a request, in their order. */
+/** The ten index fields the scripts store with a request, in their order. */
 function requestArgs(request: ApprovalRequest): string[] {
   const created = toMs(request.createdAt);
   const number = surfaceNumber(request);
@@ -218,6 +222,7 @@ function requestArgs(request: ApprovalRequest): string[] {
     String(request.status === "pending" ? pendingScore(request) : created),
     due === null ? "" : String(due),
     JSON.stringify(request.requestType),
+    request.requestedBy,
   ];
 }
 
@@ -226,7 +231,7 @@ function effectsArgs(effects: Effects): string[] {
   const jobs = effects.jobs ?? [];
   return [
     String(audit.length),
-    ...audit.flatMap((entry) => [entry.repo, JSON.stringify(entry)]),
+    ...audit.flatMap((entry) => [entry.repo, entry.requestedBy ?? "", JSON.stringify(entry)]),
     String(jobs.length),
     ...jobs.flatMap((job) => [
       job.id,

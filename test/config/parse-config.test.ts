@@ -268,6 +268,14 @@ describe("parseConfig on invalid files", () => {
     ["an impossible date", "rules:\n  - id: a\n    when: {task_type: [x]}\n    action: approve\n    valid_until: 2026-13-01\n", { line: 5, column: 18, path: "rules.0.valid_until" }],
     ["a choose without an id", "rules:\n  - id: a\n    when: {task_type: [x]}\n    action: {choose: ''}\n", { line: 4, column: 22, path: "rules.0.action.choose", message: "must not be empty" }],
     ["a team without @", "approvers: [octo-org/finance]\n", { line: 1, column: 13, path: "approvers.0" }],
+    ...["@octo-org/..", "@octo-org/.", "@/x", "@octo-org//x", "@octo-org/fin.ance", "@octo-org/-x", "@octo-org/"].map(
+      (team): [string, string, Record<string, unknown>] => [
+        `the malformed team ${team}`,
+        `approvers:\n  - alice\n  - "${team}"\n`,
+        { line: 3, column: 5, path: "approvers.1", message: "expected a GitHub login (alice) or a team (@org/team-slug)" },
+      ],
+    ),
+    ["a malformed team in an escalation level", "escalation:\n  - after: 4h\n    approvers: ['@octo-org/..']\n", { line: 3, column: 17, path: "escalation.0.approvers.0" }],
     ["a bad _extends", "_extends: 'a b'\n", { line: 1, column: 11, path: "_extends", message: "expected repo, owner/repo or owner/repo:path" }],
     ["bounds with neither min nor max", "rules:\n  - id: a\n    when: {risk_score: {}}\n    action: approve\n", { line: 3, column: 24, path: "rules.0.when.risk_score", message: "give min, max or both" }],
     ["start without end", "rules:\n  - id: a\n    when: {time_window: {start: '09:00'}}\n    action: approve\n", { path: "rules.0.when.time_window.end", message: "give start and end together" }],

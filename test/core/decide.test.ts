@@ -35,6 +35,14 @@ describe("applyDecision", () => {
     expect(result).toEqual({ ok: false, reason: "not_pending" });
   });
 
+  it.each(["2026-11-27T10:00:00.000Z", "2026-11-27T10:00:30.000Z"])("refuses a decision at %s, at or after the deadline the sweep has not reached yet", (at) => {
+    const request = makeRequest({ deadline: "2026-11-27T10:00:00.000Z" });
+    expect(applyDecision(request, { action: "approve", decidedBy: alice, justification: null, via: "comment" }, new Date(at))).toEqual({ ok: false, reason: "past_deadline" });
+    const before = new Date(Date.parse(request.deadline) - 1);
+    expect(applyDecision(request, { action: "approve", decidedBy: alice, justification: null, via: "comment" }, before).ok).toBe(true);
+  });
+
+
   it("a custom action of kind reject rejects", () => {
     const request = makeRequest({ availableActions: [{ id: "deny-refund", label: "Deny", kind: "reject" }] });
     const result = applyDecision(request, { action: "deny-refund", decidedBy: alice, justification: null, via: "comment" }, now);

@@ -83,6 +83,22 @@ describe("redis store across replicas", () => {
   });
 });
 
+describe("redis store with requests written by an earlier version", () => {
+  it("lists a request whose hash has no agent field only without an agent filter, until it is written again", async () => {
+    const { store, prefix, cleanup } = await openStore();
+    const requester = createRespRequester(url);
+    const request = makeRequest({ requestedBy: "refund-agent" });
+    await store.create(request);
+    await new Redis(requester).hdel(`${prefix}req:${request.id}`, "by");
+    expect((await store.list({ requestedBy: "refund-agent" })).map((r) => r.id)).toEqual([]);
+    expect((await store.list({})).map((r) => r.id)).toEqual([request.id]);
+    await store.update({ ...request, updatedAt: "2026-11-24T10:05:00.000Z" }, 1);
+    expect((await store.list({ requestedBy: "refund-agent" })).map((r) => r.id)).toEqual([request.id]);
+    await requester.close();
+    await cleanup();
+  });
+});
+
 describe("redis store when Redis is unreachable", () => {
   it("rejects every call quickly with StoreUnavailableError that names Redis but not the password", async () => {
     const requester = createRespRequester(`redis://hitl:s3cret-pass@127.0.0.1:${await freePort()}/0`);

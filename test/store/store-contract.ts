@@ -244,6 +244,27 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await ids({ repo: "octo-org/none" })).toEqual([]);
       });
 
+      it("filters by the agent that opened the request, alone and with every other filter", async () => {
+        const mine = (overrides: Parameters<typeof makeRequest>[0]) => makeRequest({ requestedBy: "refund-agent", ...overrides });
+        const theirs = (overrides: Parameters<typeof makeRequest>[0]) => makeRequest({ requestedBy: "deploy-bot", ...overrides });
+        const a = mine({ repo: "octo-org/a", requestType: "refund", createdAt: at(1) });
+        const b = theirs({ repo: "octo-org/a", requestType: "refund", createdAt: at(2) });
+        const c = mine({ repo: "octo-org/b", requestType: "deploy", createdAt: at(3), priority: "critical" });
+        const d = theirs({ repo: "octo-org/b", requestType: "deploy", createdAt: at(4), priority: "critical" });
+        const e = mine({ repo: "octo-org/a", requestType: "refund", createdAt: at(5) });
+        for (const r of [a, b, c, d, e]) await store.create(r);
+        await store.update(approved(e), 1);
+        const ids = async (query: Parameters<Store["list"]>[0]) => (await store.list(query)).map((r) => r.id);
+        expect(await ids({ requestedBy: "refund-agent" })).toEqual([e.id, c.id, a.id]);
+        expect(await ids({ requestedBy: "deploy-bot" })).toEqual([d.id, b.id]);
+        expect(await ids({ requestedBy: "refund-agent", repo: "octo-org/a" })).toEqual([e.id, a.id]);
+        expect(await ids({ requestedBy: "refund-agent", status: "pending" })).toEqual([c.id, a.id]);
+        expect(await ids({ requestedBy: "refund-agent", repo: "octo-org/a", status: "pending" })).toEqual([a.id]);
+        expect(await ids({ requestedBy: "deploy-bot", requestType: "deploy" })).toEqual([d.id]);
+        expect(await ids({ requestedBy: "refund-agent", limit: 2 })).toEqual([e.id, c.id]);
+        expect(await ids({ requestedBy: "nobody" })).toEqual([]);
+      });
+
       it("returns at most 100 by default", async () => {
         await Promise.all(Array.from({ length: 105 }, (_, i) => store.create(makeRequest({ createdAt: at(i) }))));
         const listed = await store.list({});
@@ -264,6 +285,24 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await store.audit(request.repo, 2)).toEqual(entries.slice(2));
         expect(await store.audit("octo-org/other")).toHaveLength(1);
         expect(await store.audit("octo-org/none")).toEqual([]);
+      });
+
+      it("gives only the entries of one agent's requests, the newest `limit` of them", async () => {
+        const mine = makeRequest({ requestedBy: "refund-agent" });
+        const theirs = makeRequest({ requestedBy: "deploy-bot" });
+        const own = [0, 1, 2].map((i) => makeAudit(mine, { at: at(i * 2), event: i === 0 ? "created" : "escalated" }));
+        const other = [0, 1].map((i) => makeAudit(theirs, { at: at(i * 2 + 1), event: i === 0 ? "created" : "escalated" }));
+        await store.create(mine, { audit: [own[0]!] });
+        await store.create(theirs, { audit: [other[0]!] });
+        await store.update({ ...mine, updatedAt: at(2) }, 1, { audit: [own[1]!] });
+        await store.update({ ...theirs, updatedAt: at(3) }, 1, { audit: [other[1]!] });
+        await store.update({ ...mine, updatedAt: at(4) }, 2, { audit: [own[2]!] });
+        expect(await store.audit(mine.repo)).toEqual([own[0], other[0], own[1], other[1], own[2]]);
+        expect(await store.audit(mine.repo, 1000, "refund-agent")).toEqual(own);
+        expect(await store.audit(mine.repo, 2, "refund-agent")).toEqual(own.slice(1));
+        expect(await store.audit(mine.repo, undefined, "deploy-bot")).toEqual(other);
+        expect(await store.audit(mine.repo, 1000, "nobody")).toEqual([]);
+        expect(await store.audit("octo-org/other", 1000, "refund-agent")).toEqual([]);
       });
     });
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
+import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
@@ -49,7 +50,17 @@ export interface AppHarness {
  * given store), on a local port, talking to the GitHub stand-in at `githubUrl`. Octokit's own
  * retries are off, so failures reach hitl's job retries at once.
  */
-export async function startApp(options: { githubUrl: string; store?: Store; now?: Date; outbound?: Outbound; channels?: Channel[]; clock?: () => Date; recoveryPerPass?: number }): Promise<AppHarness> {
+export async function startApp(options: {
+  githubUrl: string;
+  store?: Store;
+  now?: Date;
+  outbound?: Outbound;
+  channels?: Channel[];
+  clock?: () => Date;
+  recoveryPerPass?: number;
+  /** Default `AGENT` and `OTHER_AGENT`. */
+  agents?: AgentCredential[];
+}): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
   let now = options.now ?? null;
@@ -68,7 +79,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   const middleware = await createNodeMiddleware(
     hitlApp({
       store,
-      agents: [AGENT, OTHER_AGENT],
+      agents: options.agents ?? [AGENT, OTHER_AGENT],
       sweepCron: null,
       clock,
       outbound: options.outbound ?? LOCAL_RECEIVERS,

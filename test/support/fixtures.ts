@@ -30,6 +30,8 @@ export function makeRequest(overrides: Partial<ApprovalRequest> = {}): ApprovalR
     confidence: 0.9,
     callbackUrl: null,
     requestedBy: "refund-agent",
+    agentLogins: [],
+    onBehalfOf: null,
     idempotencyKey: null,
     contextHash: "0".repeat(64),
     invalidateOnPush: false,
@@ -55,6 +57,7 @@ export function makeAudit(request: ApprovalRequest, overrides: Partial<AuditEntr
     action: null,
     justification: null,
     contextHash: request.contextHash,
+    requestedBy: request.requestedBy,
     ...overrides,
   };
 }

@@ -220,6 +220,35 @@ describe("permissions, teams and contents", () => {
     expect(members.data.map((m) => m.login)).toEqual(["dave"]);
   });
 
+  it("answers organisation membership for listed members and team members, 404 otherwise", async () => {
+    const seeded = await startGitHubStandIn({ members: { "octo-org": ["mallory"] }, teams: { "octo-org/finance": ["dave"] } });
+    try {
+      const api = client(seeded.url, "token x");
+      for (const username of ["mallory", "Dave"]) {
+        expect((await api.rest.orgs.getMembershipForUser({ org: "Octo-Org", username })).data).toMatchObject({ state: "active", role: "member" });
+      }
+      await expect(api.rest.orgs.getMembershipForUser({ org: "octo-org", username: "stranger" })).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it("treats owner and repository names without regard to case, answering with the names as seeded", async () => {
+    const seeded = await startGitHubStandIn({ repos: { "Octo-Org/Payments": { collaborators: { alice: "write" } } } });
+    try {
+      const lower = { owner: "octo-org", repo: "payments" };
+      expect((await client(seeded.url, "a.b.c").rest.apps.getRepoInstallation(lower)).data).toMatchObject({ id: 1 });
+      const api = client(seeded.url, "token x");
+      expect((await api.rest.repos.get(lower)).data).toMatchObject({ full_name: "Octo-Org/Payments" });
+      const issue = await api.rest.issues.create({ owner: "OCTO-ORG", repo: "PAYMENTS", title: "x" });
+      expect(issue.data.html_url).toBe("https://github.com/Octo-Org/Payments/issues/1");
+      expect((await api.rest.issues.get({ ...lower, issue_number: 1 })).data.title).toBe("x");
+      expect((await api.rest.repos.getCollaboratorPermissionLevel({ ...lower, username: "ALICE" })).data.role_name).toBe("write");
+    } finally {
+      await seeded.close();
+    }
+  });
+
   it("serves files as base64 JSON, raw, per ref, and 404 when absent", async () => {
     const { data } = await octokit.rest.repos.getContent({ ...repo, path: ".hitl.yml" });
     expect(data).toMatchObject({ type: "file", encoding: "base64", path: ".hitl.yml", name: ".hitl.yml" });

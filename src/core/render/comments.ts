@@ -44,6 +44,11 @@ export function renderAlreadyDecidedReply(login: string, request: ApprovalReques
   return `${mention(login)}, this request was already decided, so your command was not applied. ${describeDecision(request, { ping: false })}`;
 }
 
+/** A command that came at or after the deadline, before the fallback was applied. */
+export function renderPastDeadlineReply(login: string, request: ApprovalRequest): string {
+  return `${mention(login)}, the deadline of this request (${formatTime(request.deadline)}) has passed, so your command was not applied. ${sentence(`Instead, ${describeFallback(request.fallback)}`)}`;
+}
+
 /** `/choose` with an id the request does not offer. */
 export function renderUnknownActionReply(login: string, actionId: string, request: ApprovalRequest): string {
   const ids = offeredActions(request).map((action) => codeSpan(action.id));

@@ -4,6 +4,7 @@ import {
   renderDecisionComment,
   renderEscalationComment,
   renderNotAllowedReply,
+  renderPastDeadlineReply,
   renderStaleComment,
   renderUnknownActionReply,
   renderWarningComment,
@@ -113,6 +114,17 @@ describe("renderAlreadyDecidedReply", () => {
   it("says who decided, without pinging them", () => {
     expect(renderAlreadyDecidedReply("bob", decided({}))).toBe(
       `@bob, this request was already decided, so your command was not applied. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
+    );
+  });
+});
+
+describe("renderPastDeadlineReply", () => {
+  it("says the deadline passed and what the fallback does instead", () => {
+    expect(renderPastDeadlineReply("bob", makeRequest())).toBe(
+      "@bob, the deadline of this request (27 Nov 2026 10:00 UTC) has passed, so your command was not applied. Instead, the request is aborted: nobody answered.",
+    );
+    expect(renderPastDeadlineReply("bob", makeRequest({ fallback: { type: "use_default", action: "reject" } }))).toBe(
+      "@bob, the deadline of this request (27 Nov 2026 10:00 UTC) has passed, so your command was not applied. Instead, the default action `reject` is taken.",
     );
   });
 });

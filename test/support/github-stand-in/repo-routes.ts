@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { repoFrom } from "./lookup.js";
 import { GitHubError, notFound, paginate, route, type Reply, type Route, type RouteContext, type StandInRequest } from "./router.js";
 import type { Permission } from "./seed.js";
-import { atLeast, isCollaborator, permissionOf, teamMembers, type RepoRecord } from "./state.js";
+import { atLeast, isCollaborator, isOrgMember, permissionOf, teamMembers, type RepoRecord } from "./state.js";
 
 /** The `permission` field still speaks the old vocabulary; `role_name` has the real role. */
 const LEGACY_PERMISSION: Record<Permission, string> = {
@@ -53,6 +53,15 @@ export const repoRoutes: Route[] = [
         role: "member",
         state: "active",
       },
+    };
+  }),
+
+  route("GET", "/orgs/:org/memberships/:username", (req, ctx) => {
+    const { org = "", username = "" } = req.params;
+    if (!isOrgMember(ctx.state, org, username)) return notFound();
+    return {
+      status: 200,
+      body: { url: `${ctx.apiUrl}/orgs/${org}/memberships/${username}`, state: "active", role: "member", organization_url: `${ctx.apiUrl}/orgs/${org}`, user: ctx.shapes.user(username) },
     };
   }),
 

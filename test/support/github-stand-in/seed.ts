@@ -15,6 +15,8 @@ export interface Seed {
   repos?: Record<string, RepoSeed>;
   /** Team members by `org/slug`. */
   teams?: Record<string, string[]>;
+  /** Organisation members by org, besides the members of its teams (who are members too). */
+  members?: Record<string, string[]>;
   /** Account types by login. Unlisted logins are `User`, or `Bot` when they end in `[bot]`. */
   users?: Record<string, AccountType>;
   /** The clock for timestamps the stand-in writes. Default: the real clock. */

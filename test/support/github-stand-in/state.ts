@@ -144,6 +144,7 @@ export interface StandInState {
   installations: InstallationRecord[];
   repos: Record<string, RepoRecord>;
   teams: Record<string, string[]>;
+  members: Record<string, string[]>;
   users: Record<string, UserRecord>;
   /** Installation tokens the stand-in issued, and the installation each belongs to. */
   tokens: Record<string, number>;
@@ -159,6 +160,7 @@ export function createState(seed: Seed, now: string): StandInState {
     installations: [],
     repos: {},
     teams: structuredClone(seed.teams ?? {}),
+    members: structuredClone(seed.members ?? {}),
     users: {},
     tokens: {},
     nextId: 1000,
@@ -320,6 +322,13 @@ export function installationFor(state: StandInState, repo: RepoRecord): Installa
       ? i.account.toLowerCase() === repo.owner.toLowerCase()
       : i.repos.some((r) => r.toLowerCase() === repo.fullName.toLowerCase()),
   );
+}
+
+/** Whether `login` belongs to `org`: listed as a member, or in one of its teams. */
+export function isOrgMember(state: StandInState, org: string, login: string): boolean {
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const listed = Object.entries(state.members).some(([name, logins]) => same(name, org) && logins.some((l) => same(l, login)));
+  return listed || Object.entries(state.teams).some(([key, logins]) => same(key.split("/")[0] ?? "", org) && logins.some((l) => same(l, login)));
 }
 
 export function teamMembers(state: StandInState, org: string, slug: string): string[] | undefined {
