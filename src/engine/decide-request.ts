@@ -19,6 +19,11 @@ export interface GitHubDecision {
   pullRequestAuthor?: string;
   /** A check-run button names one request; comments and reviews apply to every pending one. */
   requestId?: string;
+  /**
+   * Reviews and buttons: the commit they were made on. Only a decision on the commit the request
+   * is on now counts, so an approval of old commits never decides for new ones. Comments have none.
+   */
+  headSha?: string;
 }
 
 /** What happened to one request a person tried to decide, so the handler can answer them. */
@@ -26,6 +31,7 @@ export type DecisionOutcome =
   | { type: "decided"; request: ApprovalRequest }
   | { type: "refused"; request: ApprovalRequest; reason: RefusalReason; allowed: string[] }
   | { type: "unknown_action"; request: ApprovalRequest }
+  | { type: "old_head"; request: ApprovalRequest; headSha: string }
   | { type: "already_decided"; request: ApprovalRequest };
 
 /** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
@@ -37,6 +43,7 @@ export function createDeciding(ctx: EngineContext) {
     const allowed = allowedApprovers(request);
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
+    if (input.headSha !== undefined && input.headSha !== request.surfaceRef?.headSha) return { type: "old_head", request, headSha: input.headSha };
     if (!(await github.mayDecide(request.installationId, request.repo, input.actor.login, allowed))) {
       return { type: "refused", request, reason: "not_approver", allowed };
     }

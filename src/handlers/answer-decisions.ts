@@ -1,4 +1,4 @@
-import { renderAlreadyDecidedReply, renderNotAllowedReply, renderUnknownActionReply } from "../core/render/comments.js";
+import { renderAlreadyDecidedReply, renderNotAllowedReply, renderOldHeadReply, renderUnknownActionReply } from "../core/render/comments.js";
 import type { DecisionOutcome } from "../engine/engine.js";
 import type { GitHubGateway, Logger } from "../engine/ports.js";
 
@@ -15,6 +15,7 @@ export async function answerDecisionOutcomes(
     if (outcome.type === "refused") replies.add(renderNotAllowedReply(context.login, outcome.reason, outcome.allowed));
     else if (outcome.type === "unknown_action") replies.add(renderUnknownActionReply(context.login, context.action, outcome.request));
     else if (outcome.type === "already_decided") replies.add(renderAlreadyDecidedReply(context.login, outcome.request));
+    else if (outcome.type === "old_head") replies.add(renderOldHeadReply(context.login, outcome.headSha, outcome.request));
   }
   const first = outcomes[0]?.request;
   if (!first) return;

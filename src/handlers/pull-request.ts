@@ -2,12 +2,16 @@ import type { Context } from "probot";
 import type { HandlerDeps } from "./handler-deps.js";
 
 
-/** Closing a pull request without merging cancels its requests; new commits may make approvals stale. */
+/**
+ * Closing a pull request without merging cancels its requests; new commits may make approvals
+ * stale. A reopened pull request may have a new head (pushes while it was closed send no
+ * `synchronize`), so it is treated as a push.
+ */
 export function handlePullRequest(deps: HandlerDeps) {
-  return async ({ payload }: Context<"pull_request.synchronize" | "pull_request.closed">): Promise<void> => {
+  return async ({ payload }: Context<"pull_request.synchronize" | "pull_request.reopened" | "pull_request.closed">): Promise<void> => {
     const repo = payload.repository.full_name;
     const { number } = payload.pull_request;
-    if (payload.action === "synchronize") {
+    if (payload.action === "synchronize" || payload.action === "reopened") {
       const changed = await deps.engine.pushedTo(repo, number, payload.pull_request.head.sha);
       if (changed.length) deps.log.info({ repo, number, requests: changed.map((r) => r.id) }, "requests moved to the new head commit");
       return;

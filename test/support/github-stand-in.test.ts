@@ -239,6 +239,15 @@ describe("pull requests and check runs", () => {
     await expect(octokit.rest.checks.create({ ...repo, name: "x", head_sha: HEAD, status: "completed" })).rejects.toMatchObject({ status: 422 });
     await expect(octokit.rest.checks.update({ ...repo, check_run_id: 1, status: "in_progress" })).rejects.toMatchObject({ status: 404 });
   });
+
+  it("never lets a completed check run change its status or conclusion, as on GitHub", async () => {
+    const created = await octokit.rest.checks.create({ ...repo, name: "hitl/approval", head_sha: HEAD, conclusion: "success", output: { title: "Approved", summary: "By @alice" } });
+    const id = created.data.id;
+    await expect(octokit.rest.checks.update({ ...repo, check_run_id: id, status: "in_progress" })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.rest.checks.update({ ...repo, check_run_id: id, conclusion: "failure" })).rejects.toMatchObject({ status: 422 });
+    const again = await octokit.rest.checks.update({ ...repo, check_run_id: id, status: "completed", conclusion: "success", output: { title: "Approved", summary: "By @alice, again" } });
+    expect(again.data).toMatchObject({ status: "completed", conclusion: "success", output: { summary: "By @alice, again" } });
+  });
 });
 
 describe("defaults", () => {
