@@ -82,7 +82,8 @@ export function buildRequest(
     requestedBy: context.requestedBy,
     idempotencyKey: input.idempotencyKey ?? null,
     contextHash: contextHash(shown),
-    invalidateOnPush: input.invalidateOnPush ?? (input.surface.type === "pull_request" ? config.invalidate_on_push : false),
+    // The agent may ask for a stricter merge gate, never a looser one: `false` takes the owners' `.hitl.yml`.
+    invalidateOnPush: (input.surface.type === "pull_request" && config.invalidate_on_push) || (input.invalidateOnPush ?? false),
     createdAt,
     updatedAt: createdAt,
     escalation: initialEscalation({ ladder, warningBeforeMs, createdAt, deadline }),

@@ -152,8 +152,9 @@ describe("pull requests as the approval surface", () => {
     expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([`PATCH /repos/octo-org/payments/check-runs/${newRunId}`]);
   });
 
-  it("with invalidate_on_push false an approval survives new commits and is copied to the new head", async () => {
-    const created = await open({ invalidate_on_push: false });
+  it("with invalidate_on_push false in .hitl.yml an approval survives new commits and is copied to the new head", async () => {
+    github.state.repos[REPO]!.files.main = { ".hitl.yml": "invalidate_on_push: false\n" };
+    const created = await open();
     await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
     await app.runtime.jobs.run();
     github.clearCalls();
@@ -161,6 +162,17 @@ describe("pull requests as the approval surface", () => {
     await app.runtime.jobs.run();
     expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("approved");
     expect(github.callsTo("POST", "/repos/octo-org/payments/check-runs")[0]!.body).toMatchObject({ head_sha: NEW_HEAD, status: "completed", conclusion: "success" });
+  });
+
+  it("the agent's invalidate_on_push false does not loosen .hitl.yml: new commits still make the approval stale", async () => {
+    const created = await open({ invalidate_on_push: false });
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    github.clearCalls();
+    await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "pending", decision: null });
+    expect(github.callsTo("POST", "/repos/octo-org/payments/check-runs").map((call) => call.body)).toMatchObject([{ head_sha: NEW_HEAD, status: "in_progress" }]);
   });
 
   it("closing the pull request without merging cancels the request and fails its check run; reopening leaves it failing", async () => {
