@@ -22,6 +22,7 @@ export const checkRoutes: Route[] = [
       completedAt: null,
       output: { title: null, summary: null, text: null, annotationsCount: 0 },
       actions: [],
+      appId: ctx.installationId === undefined ? null : ctx.state.app.id,
     };
     applyChanges(run, body, ctx);
     repo.checkRuns.push(run);
