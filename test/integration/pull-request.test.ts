@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { Octokit } from "@octokit/rest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
@@ -342,6 +344,53 @@ describe("pull requests as the approval surface", () => {
       await app.runtime.jobs.run();
       expect(writes()).toEqual([`PATCH ${checkRunsPath}/${runOn(HEAD).id}`]);
       expect(runOn(HEAD)).toMatchObject({ status: "completed", conclusion: "success" });
+    });
+
+    it("with the README's branch protection, the agent cannot merge its pull request until a person approves", async () => {
+      // The README's call, as written there, with hitl's app id (1 in these tests).
+      const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+      const call = /gh api -X PATCH repos\/OWNER\/REPO\/branches\/main\/protection\/required_status_checks --input - <<'EOF'\n([^]*?)\nEOF/.exec(readme);
+      const required = JSON.parse(call![1]!.replace("APP_ID", "1")) as Record<string, unknown>;
+      expect(required).toEqual({ strict: true, checks: [{ context: "hitl/approval", app_id: 1 }] });
+      const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+      const person = (token: string) => new Octokit({ baseUrl: github.url, auth: token, log: quiet, request: { retries: 0 } });
+      const owner = person("owner-token");
+      const agent = person("agent-token");
+      const target = { owner: "octo-org", repo: "payments" };
+      await owner.rest.repos.updateBranchProtection({ ...target, branch: "main", required_status_checks: null, enforce_admins: true, required_pull_request_reviews: null, restrictions: null });
+      await owner.request("PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", { ...target, branch: "main", ...required });
+      expect(github.callsTo("PATCH", "/repos/octo-org/payments/branches/main/protection/required_status_checks")[0]!.body).toEqual(required);
+
+      const merge = () => agent.rest.pulls.merge({ ...target, pull_number: 42 });
+      const refused = (why: string) => ({ status: 405, response: { data: { message: `Required status check "hitl/approval" is ${why}.` } } });
+      const first = await open();
+      await expect(merge()).rejects.toMatchObject(refused("pending"));
+      // Its own commit status does not count.
+      await agent.rest.repos.createCommitStatus({ ...target, sha: HEAD, state: "success", context: "hitl/approval" });
+      await expect(merge()).rejects.toMatchObject(refused("pending"));
+      // Nor does withdrawing its request.
+      await api(app, "POST", `/requests/${first.id}/cancel`, { reason: "never mind" });
+      await app.runtime.jobs.run();
+      await expect(merge()).rejects.toMatchObject(refused("failing"));
+      // Nor closing and reopening the pull request.
+      await open();
+      await send("pull_request", pullRequestPayload({ repo: REPO, action: "closed", number: 42, headSha: HEAD, merged: false, author: AUTHOR }));
+      await send("pull_request", pullRequestPayload({ repo: REPO, action: "reopened", number: 42, headSha: HEAD, author: AUTHOR }));
+      await app.runtime.jobs.run();
+      await expect(merge()).rejects.toMatchObject(refused("failing"));
+      // Nor a short deadline nobody meets.
+      const now = Date.now();
+      await open({ deadline: new Date(now + 3_600_000).toISOString() });
+      app.setNow(new Date(now + 3_660_000));
+      await app.runtime.sweep();
+      await app.runtime.jobs.run();
+      await expect(merge()).rejects.toMatchObject(refused("failing"));
+
+      // A person's approval opens it.
+      await open({ deadline: "2099-01-01T00:00:00Z" });
+      await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+      await app.runtime.jobs.run();
+      expect((await merge()).data).toMatchObject({ merged: true });
     });
 
     it("neither the pull request's author nor a GitHub account with the agent's name approves by review", async () => {
