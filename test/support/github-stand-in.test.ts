@@ -295,10 +295,13 @@ describe("branch protection and merging", () => {
   });
 
   it("refuses what GitHub refuses", async () => {
-    await expect(octokit.request("PUT /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch: "main", required_status_checks: null })).rejects.toMatchObject({ status: 422 });
+    // Typed as plain strings, so that the bodies GitHub refuses can be sent.
+    const UNTYPED_PUT_PROTECTION: string = "PUT /repos/{owner}/{repo}/branches/{branch}/protection";
+    const UNTYPED_PATCH_CHECKS: string = "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks";
+    await expect(octokit.request(UNTYPED_PUT_PROTECTION, { ...repo, branch: "main", required_status_checks: null })).rejects.toMatchObject({ status: 422 });
     await octokit.rest.repos.updateBranchProtection({ ...repo, branch: "main", required_status_checks: null, enforce_admins: true, required_pull_request_reviews: null, restrictions: null });
     await expect(octokit.request("PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", { ...repo, branch: "main", contexts: ["a"], checks: [{ context: "a" }] })).rejects.toMatchObject({ status: 422 });
-    await expect(octokit.request("PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", { ...repo, branch: "main", checks: [{ context: "a", app_id: "hitl" }] })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.request(UNTYPED_PATCH_CHECKS, { ...repo, branch: "main", checks: [{ context: "a", app_id: "hitl" }] })).rejects.toMatchObject({ status: 422 });
     await expect(octokit.rest.repos.createCommitStatus({ ...repo, sha: HEAD, state: "neutral" as "success" })).rejects.toMatchObject({ status: 422 });
   });
 });
