@@ -230,6 +230,13 @@ describe("pull requests as the approval surface", () => {
         actions: [],
       });
       expect(runOn(HEAD)).toMatchObject({ status: "completed", conclusion: "failure" });
+
+      // New commits after that get no check run of this request, so the required check stays expected.
+      github.clearCalls();
+      await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
+      await app.runtime.jobs.run();
+      expect(writes()).toEqual([]);
+      expect(github.state.repos[REPO]!.checkRuns.filter((run) => run.headSha === NEW_HEAD)).toEqual([]);
     });
 
     it("a request that expires fails the check run, and a push after that puts a failing one on the new head", async () => {
