@@ -18,7 +18,7 @@ import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-cha
 import { oncePerDelivery } from "./handlers/deliveries.js";
 import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
-import { handlePullRequestReview } from "./handlers/pull-request-review.js";
+import { handlePullRequestReview, handlePullRequestReviewDismissed } from "./handlers/pull-request-review.js";
 import { startScheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";
 
@@ -92,8 +92,9 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
     app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
+    app.on("pull_request_review.dismissed", once(handlePullRequestReviewDismissed(handlerDeps)));
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
-    app.on(["pull_request.synchronize", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
+    app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
     app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 

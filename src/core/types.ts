@@ -209,6 +209,8 @@ export type AuditEvent =
   | "stale"
   /** New commits on the pull request; the request's state carries over to the new head. */
   | "head_changed"
+  /** The approving review that decided the request was dismissed: pending again. */
+  | "review_dismissed"
   | "delegated";
 
 /** One line of the audit trail. Appended, never changed. */

@@ -24,6 +24,11 @@ export interface GitHubDecision {
    * requests that were already open then. GitHub's times have whole seconds.
    */
   madeAt?: string;
+  /**
+   * Reviews and buttons: the commit they were made on. Only a decision on the commit the request
+   * is on now counts, so an approval of old commits never decides for new ones. Comments have none.
+   */
+  headSha?: string;
 }
 
 const openedBy = (request: ApprovalRequest, madeAt: string | undefined) =>
@@ -36,6 +41,7 @@ export type DecisionOutcome =
   | { type: "unknown_action"; request: ApprovalRequest }
   /** It came at or after the deadline; the sweep applies the fallback. */
   | { type: "past_deadline"; request: ApprovalRequest }
+  | { type: "old_head"; request: ApprovalRequest; headSha: string }
   | { type: "already_decided"; request: ApprovalRequest };
 
 const OUTCOME_OF_REFUSAL = { not_pending: "already_decided", unknown_action: "unknown_action", past_deadline: "past_deadline" } as const;
@@ -52,6 +58,7 @@ export function createDeciding(ctx: EngineContext) {
     const allowed = allowedApprovers(request);
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
+    if (input.headSha !== undefined && input.headSha !== request.surfaceRef?.headSha) return { type: "old_head", request, headSha: input.headSha };
     // The request's approvers and the repository's both: a request only ever narrows who decides.
     // The reply names the list the person is missing from.
     for (const approvers of approverLists(request)) {

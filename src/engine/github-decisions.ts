@@ -30,6 +30,8 @@ export interface ReviewInput {
   body: string | null;
   user: Actor | null;
   submittedAt: string | null;
+  /** The commit reviewed: a review of another commit than the request's does not decide. */
+  commitId?: string | null;
   pullRequestAuthor?: string;
   foundLate?: boolean;
 }
@@ -111,6 +113,7 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
         action,
         justification: review.body?.trim() || null,
         via: "review",
+        ...(review.commitId ? { headSha: review.commitId } : {}),
         ...(review.pullRequestAuthor ? { pullRequestAuthor: review.pullRequestAuthor } : {}),
         ...(review.foundLate && review.submittedAt ? { madeAt: review.submittedAt } : {}),
       });

@@ -1,11 +1,26 @@
 import { nextDueAt } from "../core/schedule.js";
-import type { ApprovalRequest } from "../core/types.js";
+import type { ApprovalRequest, AuditEvent, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type EngineContext } from "./context.js";
 import { initialCursor } from "./recovery.js";
 
-/** New commits on a pull request, and the check runs that follow the head commit. */
+/** New commits on a pull request, dismissed reviews, and the check runs that follow the head commit. */
 export function createPushes(ctx: EngineContext) {
   const { store, clock, audit, job, commit, mustGet } = ctx;
+
+  /**
+   * An approval taken back: the request waits for a decision again, its surface shows it, and the
+   * agent is told. One compare-and-set; null when another write came first.
+   */
+  function backToPending(current: ApprovalRequest, changed: ApprovalRequest, event: AuditEvent, actor: Decider, details: Record<string, unknown>) {
+    const next: ApprovalRequest = {
+      ...changed,
+      status: "pending",
+      decision: null,
+      escalation: { ...changed.escalation, nextAt: nextDueAt(changed.escalation, changed.createdAt, changed.deadline) },
+    };
+    const entry = audit(next, event, actor, { ...details, previous: current.decision });
+    return commit(next, current.version, [entry], [job(next, "sync_surface", event), ...(next.callbackUrl ? [job(next, "callback", event)] : [])]);
+  }
 
   /** One request's move to the new head, as a compare-and-set; null when another write came first. */
   function moveToHead(current: ApprovalRequest, headSha: string): Promise<ApprovalRequest | null> {
@@ -21,38 +36,60 @@ export function createPushes(ctx: EngineContext) {
       moved.recovery = { ...(current.recovery ?? initialCursor(current)), notBefore };
     }
     if (!invalidate) return commit(moved, current.version, [], [job(moved, "sync_surface", "head_changed")]);
-    const next: ApprovalRequest = {
-      ...moved,
-      status: "pending",
-      decision: null,
-      escalation: { ...moved.escalation, nextAt: nextDueAt(moved.escalation, moved.createdAt, moved.deadline) },
-    };
-    const entry = audit(next, "stale", { type: "system", reason: `new commits pushed (${headSha.slice(0, 7)})` }, { headSha, previous: current.decision });
-    return commit(next, current.version, [entry], [job(next, "sync_surface", "stale"), ...(next.callbackUrl ? [job(next, "callback", "stale")] : [])]);
+    return backToPending(current, moved, "stale", { type: "system", reason: `new commits pushed (${headSha.slice(0, 7)})` }, { headSha });
+  }
+
+  /** Applies `change` to each request on the pull request, retrying lost compare-and-sets; `change` returns undefined to skip one. */
+  async function eachOnPullRequest(
+    repo: string,
+    number: number,
+    change: (current: ApprovalRequest) => Promise<ApprovalRequest | null> | undefined,
+  ): Promise<ApprovalRequest[]> {
+    const changed: ApprovalRequest[] = [];
+    for (const found of await store.findBySurface(repo, number)) {
+      let current = found;
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        if (current.surfaceRef?.type !== "pull_request") break;
+        const write = change(current);
+        if (!write) break;
+        const stored = await write;
+        if (stored) {
+          changed.push(stored);
+          break;
+        }
+        current = await mustGet(current.id);
+      }
+    }
+    return changed;
   }
 
   return {
     /**
      * New commits on a pull request. An approval that must not outlive a push goes back to
      * pending and the approvers are asked again; every other request's state moves to the new
-     * head commit, so branch protection sees it there.
+     * head commit, so branch protection sees it there (an approval only when it still counts).
      */
-    async pushedTo(repo: string, number: number, headSha: string): Promise<ApprovalRequest[]> {
-      const changed: ApprovalRequest[] = [];
-      for (const found of await store.findBySurface(repo, number)) {
-        let current = found;
-        for (let i = 0; i < CAS_ATTEMPTS; i++) {
-          const ref = current.surfaceRef;
-          if (!ref || ref.type !== "pull_request" || ref.headSha === headSha || current.status === "cancelled") break;
-          const stored = await moveToHead(current, headSha);
-          if (stored) {
-            changed.push(stored);
-            break;
-          }
-          current = await mustGet(current.id);
-        }
-      }
-      return changed;
+    pushedTo(repo: string, number: number, headSha: string): Promise<ApprovalRequest[]> {
+      return eachOnPullRequest(repo, number, (current) =>
+        current.surfaceRef?.headSha === headSha || current.status === "cancelled" ? undefined : moveToHead(current, headSha),
+      );
+    },
+
+    /**
+     * An approving review was dismissed: the requests that review approved wait for a decision
+     * again, so the check run no longer passes.
+     */
+    reviewDismissed(repo: string, number: number, reviewer: string, dismissedBy: string): Promise<ApprovalRequest[]> {
+      const login = reviewer.toLowerCase();
+      return eachOnPullRequest(repo, number, (current) => {
+        const decision = current.decision;
+        const approvedByReviewer =
+          current.status === "approved" && decision?.via === "review" && decision.decidedBy.type === "human" && decision.decidedBy.login.toLowerCase() === login;
+        if (!approvedByReviewer) return undefined;
+        const changed = { ...current, updatedAt: clock().toISOString() };
+        const actor: Decider = { type: "system", reason: `the approving review by @${reviewer} was dismissed by @${dismissedBy}` };
+        return backToPending(current, changed, "review_dismissed", actor, { reviewer, dismissedBy });
+      });
     },
 
     /** Records a surface reference that changed while the surface was updated. */

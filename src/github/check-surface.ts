@@ -1,6 +1,6 @@
 import { splitApprovers } from "../core/authorize.js";
 import { renderCheckRun, renderCheckRunConclusion } from "../core/render/check-run.js";
-import { renderEscalationComment, renderStaleComment, renderWarningComment } from "../core/render/comments.js";
+import { renderEscalationComment, renderReviewDismissedComment, renderStaleComment, renderWarningComment } from "../core/render/comments.js";
 import { currentApprovers } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
@@ -85,12 +85,18 @@ export async function syncCheckRun(octokit: Octokit, request: ApprovalRequest, r
   const issue = { owner, repo, issue_number: ref.number };
   switch (reason) {
     case "stale":
-    case "head_changed": {
-      // New commits: the check run on the new head is the one branch protection looks at.
+    case "head_changed":
+    case "review_dismissed": {
+      // New commits: the check run on the new head is the one branch protection looks at. A
+      // dismissed approval: GitHub never lets a completed check run change again, so a new one
+      // on the same head takes over (the latest check run of a name is the one that counts).
       const checkRunId = await createCheckRun(octokit, request, ref.headSha, now);
       if (reason === "stale") {
         await requestReviewers(octokit, request, ref.number, currentApprovers(request), null);
         await octokit.rest.issues.createComment({ ...issue, body: renderStaleComment(request, ref.headSha) });
+      }
+      if (reason === "review_dismissed" && request.status === "pending") {
+        await octokit.rest.issues.createComment({ ...issue, body: renderReviewDismissedComment(request) });
       }
       return { ...ref, checkRunId };
     }

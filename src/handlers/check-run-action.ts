@@ -7,7 +7,10 @@ import { answerDecisionOutcomes } from "../engine/answer-decisions.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 
-/** A button on the `hitl/approval` check run; the check run's external id names the request. */
+/**
+ * A button on the `hitl/approval` check run; the check run's external id names the request. A
+ * button on the check run of an earlier commit is answered, not applied.
+ */
 export function handleCheckRunAction(deps: HandlerDeps) {
   return async ({ payload }: Context<"check_run.requested_action">): Promise<void> => {
     const identifier = payload.requested_action?.identifier;
@@ -34,6 +37,7 @@ export function handleCheckRunAction(deps: HandlerDeps) {
       justification: null,
       via: "check_run",
       requestId,
+      headSha: payload.check_run.head_sha,
     });
     await answerDecisionOutcomes(outcomes, { github: deps.github, log: deps.log, login: payload.sender.login, action, number: request.surfaceRef.number });
   };

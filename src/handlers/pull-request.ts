@@ -3,12 +3,16 @@ import { canonicalRepo } from "../core/repo-name.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 
-/** Closing a pull request without merging cancels its requests; new commits may make approvals stale. */
+/**
+ * Closing a pull request without merging cancels its requests; new commits may make approvals
+ * stale. A reopened pull request may be on a new head, so reopening is treated as a push: a
+ * cancelled request stays cancelled (its check run failing), every other one follows the head.
+ */
 export function handlePullRequest(deps: HandlerDeps) {
-  return async ({ payload }: Context<"pull_request.synchronize" | "pull_request.closed">): Promise<void> => {
+  return async ({ payload }: Context<"pull_request.synchronize" | "pull_request.reopened" | "pull_request.closed">): Promise<void> => {
     const repo = canonicalRepo(payload.repository.full_name);
     const { number } = payload.pull_request;
-    if (payload.action === "synchronize") {
+    if (payload.action === "synchronize" || payload.action === "reopened") {
       const changed = await deps.engine.pushedTo(repo, number, payload.pull_request.head.sha);
       if (changed.length) deps.log.info({ repo, number, requests: changed.map((r) => r.id) }, "requests moved to the new head commit");
       return;

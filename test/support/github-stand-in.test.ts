@@ -313,6 +313,71 @@ describe("pull requests and check runs", () => {
     await expect(octokit.rest.checks.create({ ...repo, name: "x", head_sha: HEAD, status: "completed" })).rejects.toMatchObject({ status: 422 });
     await expect(octokit.rest.checks.update({ ...repo, check_run_id: 1, status: "in_progress" })).rejects.toMatchObject({ status: 404 });
   });
+
+  it("never lets a completed check run change its status or conclusion, as on GitHub", async () => {
+    const created = await octokit.rest.checks.create({ ...repo, name: "hitl/approval", head_sha: HEAD, conclusion: "success", output: { title: "Approved", summary: "By @alice" } });
+    const id = created.data.id;
+    await expect(octokit.rest.checks.update({ ...repo, check_run_id: id, status: "in_progress" })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.rest.checks.update({ ...repo, check_run_id: id, conclusion: "failure" })).rejects.toMatchObject({ status: 422 });
+    const again = await octokit.rest.checks.update({ ...repo, check_run_id: id, status: "completed", conclusion: "success", output: { title: "Approved", summary: "By @alice, again" } });
+    expect(again.data).toMatchObject({ status: "completed", conclusion: "success", output: { summary: "By @alice, again" } });
+  });
+});
+
+describe("branch protection and merging", () => {
+  const output = { title: "t", summary: "s" };
+  const merge = () => octokit.rest.pulls.merge({ ...repo, pull_number: 7 });
+  const blocked = (why: string) => ({ status: 405, response: { data: { message: `Required status check "hitl/approval" is ${why}.` } } });
+
+  async function protect(checks: Array<{ context: string; app_id?: number }>) {
+    await octokit.rest.repos.updateBranchProtection({ ...repo, branch: "main", required_status_checks: null, enforce_admins: true, required_pull_request_reviews: null, restrictions: null });
+    return octokit.rest.repos.updateStatusCheckProtection({ ...repo, branch: "main", strict: true, checks });
+  }
+
+  async function appClient() {
+    const { data } = await client(standIn.url, "header.payload.signature").rest.apps.createInstallationAccessToken({ installation_id: 1 });
+    return client(standIn.url, data.token);
+  }
+
+  it("a check pinned to the app passes only with the app's own passing check run; neutral passes, as on GitHub", async () => {
+    await expect(octokit.rest.repos.updateStatusCheckProtection({ ...repo, branch: "main", strict: true, checks: [] })).rejects.toMatchObject({ status: 404, response: { data: { message: "Branch not protected" } } });
+    const pinned = await protect([{ context: "hitl/approval", app_id: 1 }]);
+    expect(pinned.data).toMatchObject({ strict: true, contexts: ["hitl/approval"], checks: [{ context: "hitl/approval", app_id: 1 }] });
+    await expect(merge()).rejects.toMatchObject(blocked("expected"));
+
+    // Successes from anyone else do not count: a commit status, a check run of another app.
+    await octokit.rest.repos.createCommitStatus({ ...repo, sha: HEAD, state: "success", context: "hitl/approval" });
+    await octokit.rest.checks.create({ ...repo, name: "hitl/approval", head_sha: HEAD, conclusion: "success", output });
+    await expect(merge()).rejects.toMatchObject(blocked("expected"));
+
+    const app = await appClient();
+    const run = await app.rest.checks.create({ ...repo, name: "hitl/approval", head_sha: HEAD, status: "in_progress", output });
+    await expect(merge()).rejects.toMatchObject(blocked("pending"));
+    await app.rest.checks.update({ ...repo, check_run_id: run.data.id, conclusion: "failure", output });
+    await expect(merge()).rejects.toMatchObject(blocked("failing"));
+    // The latest check run of the name is the one that counts.
+    await app.rest.checks.create({ ...repo, name: "hitl/approval", head_sha: HEAD, conclusion: "neutral", output });
+    expect((await merge()).data).toEqual({ sha: HEAD, merged: true, message: "Pull Request successfully merged" });
+    await expect(merge()).rejects.toMatchObject({ status: 405, response: { data: { message: "Pull Request is not mergeable" } } });
+  });
+
+  it("a check not pinned to an app, that no app provided yet, passes with anyone's commit status", async () => {
+    const unpinned = await protect([{ context: "hitl/approval" }]);
+    expect(unpinned.data.checks).toEqual([{ context: "hitl/approval", app_id: null }]);
+    await octokit.rest.repos.createCommitStatus({ ...repo, sha: HEAD, state: "success", context: "hitl/approval" });
+    expect((await merge()).data).toMatchObject({ merged: true });
+  });
+
+  it("refuses what GitHub refuses", async () => {
+    // Typed as plain strings, so that the bodies GitHub refuses can be sent.
+    const UNTYPED_PUT_PROTECTION: string = "PUT /repos/{owner}/{repo}/branches/{branch}/protection";
+    const UNTYPED_PATCH_CHECKS: string = "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks";
+    await expect(octokit.request(UNTYPED_PUT_PROTECTION, { ...repo, branch: "main", required_status_checks: null })).rejects.toMatchObject({ status: 422 });
+    await octokit.rest.repos.updateBranchProtection({ ...repo, branch: "main", required_status_checks: null, enforce_admins: true, required_pull_request_reviews: null, restrictions: null });
+    await expect(octokit.request("PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks", { ...repo, branch: "main", contexts: ["a"], checks: [{ context: "a" }] })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.request(UNTYPED_PATCH_CHECKS, { ...repo, branch: "main", checks: [{ context: "a", app_id: "hitl" }] })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.rest.repos.createCommitStatus({ ...repo, sha: HEAD, state: "neutral" as "success" })).rejects.toMatchObject({ status: 422 });
+  });
 });
 
 describe("defaults", () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { appRoutes } from "./github-stand-in/app-routes.js";
 import { checkRoutes } from "./github-stand-in/check-routes.js";
 import { issueRoutes } from "./github-stand-in/issue-routes.js";
+import { protectionRoutes } from "./github-stand-in/protection-routes.js";
 import { pullRoutes } from "./github-stand-in/pull-routes.js";
 import { repoRoutes } from "./github-stand-in/repo-routes.js";
 import {
@@ -80,7 +81,7 @@ export interface GitHubStandIn {
 
 const API_PREFIX = "/api/v3";
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes];
+const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes];
 
 export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn> {
   const clock = seed.now ?? (() => new Date());

@@ -118,12 +118,15 @@ export function issueCommentPayload(options: IssueCommentOptions): WebhookPayloa
 
 export interface PullRequestReviewOptions extends DeliveryTarget {
   number: number;
-  state: "approved" | "changes_requested" | "commented";
+  /** The review's state; a `dismissed` delivery always says `dismissed`, as on GitHub. */
+  state: "approved" | "changes_requested" | "commented" | "dismissed";
   body?: string | null;
   login: string;
   userType?: "User" | "Bot";
-  /** The commit the review is on. */
+  /** The pull request's head commit. */
   headSha: string;
+  /** The commit the review is on (`review.commit_id`). Default: `headSha`. */
+  commitId?: string;
   /** Default: derived from the repository, number, login and commit. */
   reviewId?: number;
   /** Who opened the pull request. Default `octocat`. */
@@ -131,36 +134,44 @@ export interface PullRequestReviewOptions extends DeliveryTarget {
   /** Default `feature-<number>`. */
   headRef?: string;
   /** Default `submitted`. */
-  action?: "submitted" | "edited";
+  action?: "submitted" | "edited" | "dismissed";
   /** Default `COLLABORATOR`. */
   authorAssociation?: string;
+  /** Who caused the event (`dismissed`: who dismissed the review). Default: the reviewer. */
+  sender?: string;
+  /** Default `open`. */
+  pullState?: "open" | "closed";
 }
 
 export function pullRequestReviewPayload(options: PullRequestReviewOptions): WebhookPayload<"pull_request_review"> {
   const action = options.action ?? "submitted";
   const repo = options.repo ?? DEFAULT_REPO;
   const at = options.at ?? timestamp();
-  const payload: Loose = examplePayload("pull_request_review", "submitted", (p) => "installation" in p);
+  const example = action === "dismissed" ? "dismissed" : "submitted";
+  const payload: Loose = examplePayload("pull_request_review", example, (p) => "installation" in p);
   payload.action = action;
   retarget(payload, options);
   renumber(payload, payload.pull_request.number, options.number);
   resha(payload, payload.pull_request.head.sha, options.headSha);
   shapePull(payload.pull_request, repo, { ...options, headRef: options.headRef ?? `feature-${options.number}` });
-  const id = options.reviewId ?? stableId("review", `${repo}#${options.number}:${options.login}:${options.headSha}`);
+  const commitId = options.commitId ?? options.headSha;
+  const id = options.reviewId ?? stableId("review", `${repo}#${options.number}:${options.login}:${commitId}`);
   const htmlUrl = `https://github.com/${repo}/pull/${options.number}#pullrequestreview-${id}`;
   Object.assign(payload.review, {
     id,
     node_id: nodeId("PullRequestReview", id),
     user: account(payload.review.user, options.login, options.userType),
     body: options.body ?? null,
-    commit_id: options.headSha,
-    submitted_at: at,
-    state: options.state,
+    commit_id: commitId,
+    submitted_at: action === "dismissed" ? minutesBefore(at, 5) : at,
+    state: action === "dismissed" ? "dismissed" : options.state,
     html_url: htmlUrl,
     author_association: options.authorAssociation ?? "COLLABORATOR",
   });
   payload.review._links.html.href = htmlUrl;
-  payload.sender = account(payload.sender, options.login, options.userType);
+  const pullState = options.pullState ?? "open";
+  Object.assign(payload.pull_request, { state: pullState, closed_at: pullState === "closed" ? at : null, merged_at: null });
+  payload.sender = account(payload.sender, options.sender ?? options.login, options.sender ? undefined : options.userType);
   return payload;
 }
 

@@ -25,7 +25,7 @@ export interface CheckRunOutput {
 }
 
 export interface CheckRunConclusion {
-  conclusion: "success" | "failure" | "neutral";
+  conclusion: "success" | "failure";
   title: string;
   summary: string;
 }
@@ -41,9 +41,12 @@ export function renderCheckRun(request: ApprovalRequest, context: RenderContext)
   };
 }
 
-/** How the check run ends: success when approved, failure when rejected, neutral when expired or cancelled. */
+/**
+ * How the check run ends: `success` only for an approval. GitHub counts `neutral` and `skipped`
+ * as passing a required check, so every other outcome (rejected, expired, cancelled) is `failure`.
+ */
 export function renderCheckRunConclusion(request: ApprovalRequest): CheckRunConclusion {
-  const conclusion = request.status === "approved" ? "success" : request.status === "rejected" ? "failure" : "neutral";
+  const conclusion = request.status === "approved" ? "success" : "failure";
   return { conclusion, title: checkRunTitle(request), summary: describeDecision(request, { ping: true }) };
 }
 
@@ -111,6 +114,7 @@ function checkRunTitle(request: ApprovalRequest): string {
     case "fallback":
       return `${status}: nobody decided by ${formatTime(request.deadline)}`;
     case "system":
+      if (decision.status === "cancelled") return truncate(`${status}: ${oneLine(by.reason).replace(/\.$/, "")}`, TITLE_LIMIT);
       return truncate(`${status}${action}${decision.via === "auto_approve" ? " automatically" : ""}`, TITLE_LIMIT);
   }
 }

@@ -88,6 +88,28 @@ export function renderStaleComment(request: ApprovalRequest, headSha: string): s
   return `New commits were pushed (head ${head}), so the earlier approval no longer counts. ${ask} and decide with ${decisionCommandList(request)}.`;
 }
 
+/** Posted on a pull request when the approving review that decided a request is dismissed. */
+export function renderReviewDismissedComment(request: ApprovalRequest): string {
+  return `The approving review was dismissed, so its approval no longer counts. ${askAgain(request)}`;
+}
+
+/** A review or button on another commit than the one the request is on now. */
+export function renderOldHeadReply(login: string, headSha: string, request: ApprovalRequest): string {
+  const current = request.surfaceRef?.headSha;
+  const now = current ? `this request is on ${commitName(current)} now` : "this request is not on that commit";
+  return `${mention(login)}, your decision was made on commit ${commitName(headSha)}, but ${now}, so it was not applied. Decide on the latest commit, or with ${decisionCommandList(request)}.`;
+}
+
+function commitName(sha: string): string {
+  return /^[0-9a-f]{7,64}$/i.test(sha) ? codeSpan(sha.slice(0, 7)) : codeSpan(sha.slice(0, 40));
+}
+
+function askAgain(request: ApprovalRequest): string {
+  const asked = askedApprovers(request);
+  const ask = asked.length > 0 ? `${listWords(asked.map(mention))}, please look again` : "Please look again";
+  return `${ask} and decide with ${decisionCommandList(request)}.`;
+}
+
 function deadlineSentence(request: ApprovalRequest, now: Date): string {
   const left = Date.parse(request.deadline) - now.getTime();
   const when = left > 0 ? `${formatTime(request.deadline)} (in ${humanizeDuration(left)})` : formatTime(request.deadline);

@@ -130,6 +130,7 @@ describe("actionForIdentifier", () => {
 });
 
 describe("renderCheckRunConclusion", () => {
+  // GitHub counts `neutral` and `skipped` as passing a required check: only an approval may pass.
   it.each<[string, ApprovalRequest, ReturnType<typeof renderCheckRunConclusion>]>([
     [
       "approved by a person",
@@ -152,17 +153,34 @@ describe("renderCheckRunConclusion", () => {
     [
       "expired",
       decided({ action: "abort", status: "expired", decidedBy: { type: "fallback", fallback: "abort" }, justification: null, decidedAt: "2026-11-27T10:00:00.000Z", via: "fallback" }),
-      { conclusion: "neutral", title: "Expired: nobody decided by 27 Nov 2026 10:00 UTC", summary: "Nobody decided by 27 Nov 2026 10:00 UTC, so the request is aborted: nobody answered." },
+      { conclusion: "failure", title: "Expired: nobody decided by 27 Nov 2026 10:00 UTC", summary: "Nobody decided by 27 Nov 2026 10:00 UTC, so the request is aborted: nobody answered." },
+    ],
+    [
+      "expired with a default action that approves",
+      decided(
+        { action: "approve", status: "expired", decidedBy: { type: "fallback", fallback: "use_default" }, justification: "ship by default", decidedAt: "2026-11-27T10:00:00.000Z", via: "fallback" },
+        { fallback: { type: "use_default", action: "approve", reason: "ship by default" } },
+      ),
+      { conclusion: "failure", title: "Expired: nobody decided by 27 Nov 2026 10:00 UTC", summary: "Nobody decided by 27 Nov 2026 10:00 UTC, so the default action `approve` is taken: ship by default." },
+    ],
+    [
+      "rejected by a rule",
+      decided({ action: "reject", status: "rejected", decidedBy: { type: "rule", id: "no-fridays" }, justification: "Fridays are frozen", via: "rule" }),
+      { conclusion: "failure", title: "Rejected by rule no-fridays", summary: "Rejected by rule `no-fridays` on 24 Nov 2026 10:05 UTC: Fridays are frozen." },
     ],
     [
       "cancelled by the agent",
       decided({ action: "cancel", status: "cancelled", decidedBy: { type: "agent", name: "refund-agent" }, justification: "customer withdrew", via: "api" }),
-      { conclusion: "neutral", title: "Cancelled by refund-agent", summary: "Cancelled by the agent `refund-agent` on 24 Nov 2026 10:05 UTC: customer withdrew." },
+      { conclusion: "failure", title: "Cancelled by refund-agent", summary: "Cancelled by the agent `refund-agent` on 24 Nov 2026 10:05 UTC: customer withdrew." },
     ],
     [
       "cancelled because the pull request closed",
-      decided({ action: "cancel", status: "cancelled", decidedBy: { type: "system", reason: "the pull request was closed" }, justification: null, via: "pull_request_closed" }),
-      { conclusion: "neutral", title: "Cancelled", summary: "Cancelled on 24 Nov 2026 10:05 UTC: the pull request was closed." },
+      decided({ action: "cancel", status: "cancelled", decidedBy: { type: "system", reason: "The pull request was closed without being merged." }, justification: null, via: "pull_request_closed" }),
+      {
+        conclusion: "failure",
+        title: "Cancelled: The pull request was closed without being merged",
+        summary: "Cancelled on 24 Nov 2026 10:05 UTC: The pull request was closed without being merged.",
+      },
     ],
   ])("%s", (_name, r, expected) => {
     expect(renderCheckRunConclusion(r)).toEqual(expected);

@@ -4,6 +4,8 @@ import {
   renderDecisionComment,
   renderEscalationComment,
   renderNotAllowedReply,
+  renderOldHeadReply,
+  renderReviewDismissedComment,
   renderPastDeadlineReply,
   renderStaleComment,
   renderUnknownActionReply,
@@ -181,6 +183,33 @@ describe("renderStaleComment", () => {
   it("says the approval is stale and asks the approvers again", () => {
     expect(renderStaleComment(makeRequest(), "4f9c2e1d0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d")).toBe(
       "New commits were pushed (head `4f9c2e1`), so the earlier approval no longer counts. @alice and @octo-org/finance, please look again and decide with `/approve [reason]` or `/reject [reason]`.",
+    );
+  });
+});
+
+describe("renderReviewDismissedComment", () => {
+  it("says the approval was taken back and asks the approvers again", () => {
+    expect(renderReviewDismissedComment(makeRequest())).toBe(
+      "The approving review was dismissed, so its approval no longer counts. @alice and @octo-org/finance, please look again and decide with `/approve [reason]` or `/reject [reason]`.",
+    );
+    expect(renderReviewDismissedComment(makeRequest({ approvers: [] }))).toBe(
+      "The approving review was dismissed, so its approval no longer counts. Please look again and decide with `/approve [reason]` or `/reject [reason]`.",
+    );
+  });
+});
+
+describe("renderOldHeadReply", () => {
+  const onHead = makeRequest({ surface: { type: "pull_request", number: 42 }, surfaceRef: { type: "pull_request", number: 42, url: null, checkRunId: 7, headSha: "b".repeat(40) } });
+
+  it("names the commit the decision was on and the one the request is on", () => {
+    expect(renderOldHeadReply("carol", "a".repeat(40), onHead)).toBe(
+      "@carol, your decision was made on commit `aaaaaaa`, but this request is on `bbbbbbb` now, so it was not applied. Decide on the latest commit, or with `/approve [reason]` or `/reject [reason]`.",
+    );
+  });
+
+  it("does without the request's commit when it is not known yet", () => {
+    expect(renderOldHeadReply("carol", "a".repeat(40), makeRequest({ surfaceRef: null }))).toBe(
+      "@carol, your decision was made on commit `aaaaaaa`, but this request is not on that commit, so it was not applied. Decide on the latest commit, or with `/approve [reason]` or `/reject [reason]`.",
     );
   });
 });

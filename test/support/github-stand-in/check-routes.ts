@@ -22,6 +22,7 @@ export const checkRoutes: Route[] = [
       completedAt: null,
       output: { title: null, summary: null, text: null, annotationsCount: 0 },
       actions: [],
+      appId: ctx.installationId === undefined ? null : ctx.state.app.id,
     };
     applyChanges(run, body, ctx);
     repo.checkRuns.push(run);
@@ -58,13 +59,22 @@ export const checkRoutes: Route[] = [
   }),
 ];
 
-/** Validates and applies the fields POST and PATCH share; a conclusion completes the run, as on GitHub. */
+/**
+ * Validates and applies the fields POST and PATCH share; a conclusion completes the run, as on
+ * GitHub. A completed run keeps its status and conclusion for good (GitHub: "once a check run
+ * transitions to completed, it's not possible to modify its status nor its conclusion"), so a
+ * change to either is refused; sending the same ones again is harmless.
+ */
 function applyChanges(run: CheckRunRecord, body: Record<string, unknown>, ctx: RouteContext): void {
   const status = optionalString(body.status, "CheckRun", "status");
   const conclusion = body.conclusion === null ? undefined : optionalString(body.conclusion, "CheckRun", "conclusion");
   if (status !== undefined && !STATUSES.includes(status)) validationFailed({ resource: "CheckRun", field: "status", code: "invalid" });
   if (conclusion !== undefined && !CONCLUSIONS.includes(conclusion)) {
     validationFailed({ resource: "CheckRun", field: "conclusion", code: "invalid" });
+  }
+  if (run.status === "completed") {
+    if (status !== undefined && status !== "completed") validationFailed({ resource: "CheckRun", field: "status", code: "invalid" });
+    if (conclusion !== undefined && conclusion !== run.conclusion) validationFailed({ resource: "CheckRun", field: "conclusion", code: "invalid" });
   }
   if (status === "completed" && conclusion === undefined && run.conclusion === null) {
     validationFailed({ resource: "CheckRun", field: "conclusion", code: "missing_field" });

@@ -1,5 +1,6 @@
 import { bodyObject, pullIn, repoFrom, stringList } from "./lookup.js";
 import { GitHubError, paginate, route, type Route } from "./router.js";
+import { mergeBlockedBy } from "./protection-routes.js";
 import { isCollaborator, teamMembers } from "./state.js";
 
 export const pullRoutes: Route[] = [
@@ -37,6 +38,19 @@ export const pullRoutes: Route[] = [
     const repo = repoFrom(req, ctx);
     const pull = pullIn(repo, req.params.number);
     return paginate(req, ctx, pull.reviews.map((review) => ctx.shapes.review(repo, pull, review)));
+  }),
+
+  route("PUT", "/repos/:owner/:repo/pulls/:number/merge", (req, ctx) => {
+    const repo = repoFrom(req, ctx);
+    const pull = pullIn(repo, req.params.number);
+    const issue = repo.issues.find((i) => i.number === pull.number);
+    if (pull.merged || issue?.state !== "open") throw new GitHubError(405, "Pull Request is not mergeable");
+    const blocked = mergeBlockedBy(repo, pull.baseRef, pull.headSha);
+    if (blocked) throw new GitHubError(405, blocked);
+    pull.merged = true;
+    pull.mergedAt = ctx.now();
+    Object.assign(issue, { state: "closed", closedAt: ctx.now(), updatedAt: ctx.now() });
+    return { status: 200, body: { sha: pull.headSha, merged: true, message: "Pull Request successfully merged" } };
   }),
 
   route("GET", "/repos/:owner/:repo/pulls/:number/requested_reviewers", (req, ctx) => {

@@ -122,6 +122,31 @@ export interface CheckRunRecord {
   output: CheckRunOutput;
   /** Not part of GitHub's response; kept so tests can see the buttons. */
   actions: CheckRunAction[];
+  /** The app that made it: this app for tokens the stand-in issued, null for any other token (another app, such as GitHub Actions). */
+  appId: number | null;
+}
+
+/** A commit status (`POST /repos/{owner}/{repo}/statuses/{sha}`), the older kind of check anyone with write access can set. */
+export interface CommitStatusRecord {
+  id: number;
+  sha: string;
+  state: "error" | "failure" | "pending" | "success";
+  context: string;
+  description: string | null;
+  targetUrl: string | null;
+  /** As for check runs: this app, or null for any other token (a person, a workflow). */
+  appId: number | null;
+  createdAt: string;
+}
+
+/** A required status check of a protected branch; `appId` null means any source may satisfy it. */
+export interface RequiredCheck {
+  context: string;
+  appId: number | null;
+}
+
+export interface BranchProtectionRecord {
+  requiredStatusChecks: { strict: boolean; checks: RequiredCheck[] } | null;
 }
 
 export interface RepoRecord {
@@ -137,6 +162,9 @@ export interface RepoRecord {
   issues: IssueRecord[];
   pulls: PullRecord[];
   checkRuns: CheckRunRecord[];
+  statuses: CommitStatusRecord[];
+  /** Branch protection by branch name. */
+  protection: Record<string, BranchProtectionRecord>;
 }
 
 export interface StandInState {
@@ -200,6 +228,8 @@ function seedRepo(state: StandInState, fullName: string, seed: RepoSeed, now: st
     issues: [],
     pulls: [],
     checkRuns: [],
+    statuses: [],
+    protection: {},
   };
   for (const pull of seed.pulls ?? []) {
     const files = (pull.files ?? []).map((f) => ({
