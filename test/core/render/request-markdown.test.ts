@@ -78,11 +78,11 @@ describe("renderRequestBody", () => {
     );
 
     expect(body).toBe(`<!-- hitl:request:req_abc123 -->
-\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
+\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
 
 ### What each action does
 
-- **Refund** (\`approve\`): Customer gets $120 back
+- **Refund** (\`approve\`): Customer gets &#36;120 back
 - **Deny** (\`reject\`): Ticket goes back to support
 
 ### How to decide
@@ -143,8 +143,8 @@ Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
     );
     expect(section(body, "### What each action does")).toBe(`### What each action does
 
-- **Refund in full** (\`approve\`): Customer gets $120 back
-- **Refund half** (\`refund-half\`): Customer gets $60 back
+- **Refund in full** (\`approve\`): Customer gets &#36;120 back
+- **Refund half** (\`refund-half\`): Customer gets &#36;60 back
 - **Deny** (\`reject\`)
 `);
     expect(section(body, "### How to decide")).toBe(`### How to decide
@@ -212,7 +212,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
       { now, recent: [] },
     );
     expect(body.split("\n")[1]).toBe(
-      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req_forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
+      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req&#95;forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
     );
     expect(body).toContain(`- **Do it @${ZWJ}bob** (\`approve\`): pings @${ZWJ}carol`);
     expect(body).toContain(`| owner | @${ZWJ}dave |`);
@@ -227,7 +227,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
     expect(body.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     const note = /\n\n\*(\d+) more fields are not shown\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n/.exec(body);
     expect(note).not.toBeNull();
-    const shown = body.match(/^\| field_\d+ \|/gm)!.length;
+    const shown = body.match(/^\| field&#95;\d+ \|/gm)!.length;
     expect(shown + Number(note![1])).toBe(3000);
     expect(body).toContain("<details><summary>Request details</summary>");
   });
@@ -271,7 +271,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   it("shows the decision instead of the deadline, and no commands, once decided", () => {
     const body = renderRequestBody(decided({ justification: "looks fine", decidedAt: "2026-11-24T10:05:00.000Z" }), { now, recent: [] });
     expect(body.split("\n")[1]).toBe(
-      `\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
+      `\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
     );
     expect(section(body, "### How to decide")).toBe("### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.\n");
   });
@@ -296,14 +296,14 @@ Who may decide: anyone with write access to this repository. Bots, the requester
 describe("renderRequestSummary", () => {
   it("says the fallback is due when the deadline has passed", () => {
     expect(renderRequestSummary(request(), new Date("2026-11-27T10:00:00.000Z"))).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. The deadline, 27 Nov 2026 10:00 UTC, has passed, so the request is aborted: nobody answered.",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. The deadline, 27 Nov 2026 10:00 UTC, has passed, so the request is aborted: nobody answered.",
     );
   });
 
   it("describes each kind of fallback", () => {
     const summary = renderRequestSummary(request({ priority: "critical", fallback: { type: "use_default", action: "reject", reason: "safer to say no." } }), now);
     expect(summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: critical. If nobody decides by 27 Nov 2026 10:00 UTC, the default action `reject` is taken: safer to say no.",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: critical. If nobody decides by 27 Nov 2026 10:00 UTC, the default action `reject` is taken: safer to say no.",
     );
   });
 });
