@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { validate as validateCron } from "node-cron";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
+import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
@@ -16,9 +17,10 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
+  HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
 });
 
-export type HitlEnv = z.infer<typeof envSchema> & { agents: AgentCredential[]; channels: Channel[] };
+export type HitlEnv = z.infer<typeof envSchema> & { agents: AgentCredential[]; channels: Channel[]; self: AppSelf | null };
 
 /** Reads the environment, or explains every bad variable by name (values are never echoed). */
 export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { ok: false; errors: string[] } {
@@ -32,6 +34,21 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
-  if (!result.success || "error" in tokens || errors.length) return { ok: false, errors };
-  return { ok: true, env: { ...result.data, agents: tokens.agents, channels: channels.channels } };
+  const self = readSelf(env);
+  if ("error" in self) errors.push(self.error);
+  if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
+  return { ok: true, env: { ...result.data, agents: tokens.agents, channels: channels.channels, self: self.self } };
+}
+
+/**
+ * The app's id and marker key. Without APP_ID, Probot serves its setup page and loads no app,
+ * so neither is needed yet. With it, hitl signs its markers with a key derived from
+ * HITL_MARKER_SECRET, or else from WEBHOOK_SECRET (Probot's own default for that is public).
+ */
+function readSelf(env: NodeJS.ProcessEnv): { self: AppSelf | null } | { error: string } {
+  if (!env.APP_ID) return { self: null };
+  if (!/^[1-9]\d*$/.test(env.APP_ID)) return { error: "APP_ID: must be the GitHub App's numeric id" };
+  const secret = env.HITL_MARKER_SECRET || env.WEBHOOK_SECRET;
+  if (!secret) return { error: "HITL_MARKER_SECRET: set it, or WEBHOOK_SECRET, to sign the markers hitl hides in its issues and comments" };
+  return { self: { appId: Number(env.APP_ID), markerKey: markerKeyFrom(secret) } };
 }

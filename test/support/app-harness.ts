@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
@@ -17,6 +18,8 @@ import { callApi } from "./api-client.js";
 export const GITHUB_TEST_TIMEOUT_MS = 8_000;
 
 export const WEBHOOK_SECRET = "webhook-secret-for-tests";
+/** The app as the stand-in knows it (id 1), with the marker key production derives from WEBHOOK_SECRET. */
+export const SELF: AppSelf = { appId: 1, markerKey: markerKeyFrom(WEBHOOK_SECRET) };
 export const AGENT = { name: "refund-agent", token: "refund-agent-token-0123456789" };
 export const OTHER_AGENT = { name: "deploy-bot", token: "deploy-bot-token-0123456789ab" };
 
@@ -47,7 +50,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   let now = options.now ?? null;
   const clock = () => now ?? new Date();
   const probot = new Probot({
-    appId: 1,
+    appId: SELF.appId,
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
@@ -58,7 +61,7 @@ export async function startApp(options: { githubUrl: string; store?: Store; now?
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
-    hitlApp({ store, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, channels: options.channels, onReady: (ready) => (runtime = ready) }),
+    hitlApp({ store, self: SELF, agents: [AGENT, OTHER_AGENT], sweepCron: null, clock, fetch: options.fetch, channels: options.channels, onReady: (ready) => (runtime = ready) }),
     { probot },
   );
   const server: Server = createServer((req, res) => {

@@ -47,11 +47,12 @@ export function renderIssueTitle(request: ApprovalRequest): string {
 }
 
 /**
- * The issue body: summary first, then what each action does, how to decide, the data, and
- * the rest folded. The body stays under GitHub's limit by cutting the decision data.
+ * The issue body: hitl's signed marker first (markers.ts), then the summary, what each action
+ * does, how to decide, the data, and the rest folded. The body stays under GitHub's limit by
+ * cutting the decision data.
  */
-export function renderRequestBody(request: ApprovalRequest, context: RenderContext): string {
-  const head = [requestMarker(request.id), renderRequestSummary(request, context.now)].join("\n");
+export function renderRequestBody(request: ApprovalRequest, context: RenderContext & { markerKey: string }): string {
+  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now)].join("\n");
   return `${head}\n\n${renderRequestDetails(request, context, "issue", MARKDOWN_LIMIT - head.length - 2)}`;
 }
 

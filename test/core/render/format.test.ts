@@ -12,7 +12,6 @@ import {
   safeInline,
   truncate,
 } from "../../../src/core/render/format.js";
-import { findRequestMarker, requestMarker } from "../../../src/core/render/markers.js";
 import type { Fallback } from "../../../src/core/types.js";
 
 const ZWJ = "\u200D";
@@ -116,13 +115,5 @@ describe("safe markdown", () => {
     expect(listWords(["a"])).toBe("a");
     expect(listWords(["a", "b", "c"])).toBe("a, b and c");
     expect(listWords(["a", "b"], "or")).toBe("a or b");
-  });
-});
-
-describe("markers", () => {
-  it("round-trips a request id", () => {
-    expect(requestMarker("req_abc")).toBe("<!-- hitl:request:req_abc -->");
-    expect(findRequestMarker(`text\n${requestMarker("req_abc")}\nmore`)).toBe("req_abc");
-    expect(findRequestMarker("<!-- hitl:other -->")).toBeNull();
   });
 });

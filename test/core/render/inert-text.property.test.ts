@@ -27,6 +27,7 @@ import { allNodes, parseGfm, skeleton, type MdNode } from "../../support/gfm.js"
 // Each run renders some thirty documents twice and parses them; a run takes about a third of a second.
 const RUNS = 40;
 const TIMEOUT_MS = 120_000;
+const markerKey = "marker-key-for-tests";
 const NOW = new Date("2026-11-25T12:00:00.000Z");
 const SURFACE_URL = "https://github.com/octo-org/payments/issues/7";
 /** The people hitl mentions on purpose: approvers, the ladder's, the human decider, the commenter it answers. */
@@ -244,7 +245,7 @@ function markdownSurfaces(s: AgentStrings): [string, string][] {
     const request = requestFrom(s, state);
     const run = renderCheckRun(request, { now: NOW, recent });
     out.push(
-      [`${state} issue body`, renderRequestBody(request, { now: NOW, recent })],
+      [`${state} issue body`, renderRequestBody(request, { now: NOW, recent, markerKey })],
       [`${state} check run summary`, run.summary],
       [`${state} check run text`, run.text],
       [`${state} check run conclusion`, renderCheckRunConclusion(request).summary],
@@ -329,8 +330,8 @@ describe("agent text is inert on every surface", () => {
             if (node.type === "html") expect(HITL_HTML.some((re) => re.test(node.value ?? "")), `${label}: ${node.value}`).toBe(true);
           }
         });
-        const body = renderRequestBody(requestFrom(s, "pending"), { now: NOW, recent: [] });
-        expect(findRequestMarker(body)).toBe("req_inert000001");
+        const body = renderRequestBody(requestFrom(s, "pending"), { now: NOW, recent: [], markerKey });
+        expect(findRequestMarker(body, markerKey)).toBe("req_inert000001");
       }),
       { numRuns: RUNS },
     );
