@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 
-/** Who hitl is on GitHub, to know its own issues, comments and check runs from anyone else's. */
+/** Who hitl is on GitHub, to sign its markers and know its own issues and comments from anyone else's. */
 export interface AppSelf {
   appId: number;
   /** Signs hitl's markers (core/render/markers.ts). */
