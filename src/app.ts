@@ -8,6 +8,7 @@ import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
 import { createRecovery, type RecoveryResult } from "./engine/recovery.js";
 import { createSweep, type SweepResult } from "./engine/sweep.js";
+import type { AppSelf } from "./github/app-self.js";
 import { createGitHubGateway } from "./github/gateway.js";
 import type { Octokit } from "./github/octokit.js";
 import type { Channel } from "./notify/channels.js";
@@ -24,6 +25,8 @@ import type { Store } from "./store/store.js";
 
 export interface HitlOptions {
   store: Store;
+  /** The GitHub App's id and the key its markers are signed with (`markerKeyFrom`). */
+  self: AppSelf;
   agents: AgentCredential[];
   /** Cron expression for the sweep; null to not schedule it (tests drive it by hand). */
   sweepCron: string | null;
@@ -68,7 +71,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
     const clock = options.clock ?? (() => new Date());
     const log = app.log;
-    const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock });
+    const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock, self: options.self });
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
     const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
     const engine = createEngine(deps);

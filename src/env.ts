@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { validate as validateCron } from "node-cron";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
+import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targets.js";
 
@@ -18,10 +19,16 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
+  HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
 });
 
-/** The settings, with `HITL_AGENT_TOKENS` only in parsed form: the raw value holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS"> & { agents: AgentCredential[]; channels: Channel[]; allowedTargets: AllowedTargets };
+/** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET"> & {
+  agents: AgentCredential[];
+  channels: Channel[];
+  allowedTargets: AllowedTargets;
+  self: AppSelf | null;
+};
 
 /** Reads the environment, or explains every bad variable by name (values are never echoed). */
 export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { ok: false; errors: string[] } {
@@ -37,7 +44,22 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
-  if (!result.success || "error" in tokens || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets } };
+  const self = readSelf(env);
+  if ("error" in self) errors.push(self.error);
+  if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
+  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, ...settings } = result.data;
+  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
+}
+
+/**
+ * The app's id and marker key. Without APP_ID, Probot serves its setup page and loads no app,
+ * so neither is needed yet. With it, hitl signs its markers with a key derived from
+ * HITL_MARKER_SECRET, or else from WEBHOOK_SECRET (Probot's own default for that is public).
+ */
+function readSelf(env: NodeJS.ProcessEnv): { self: AppSelf | null } | { error: string } {
+  if (!env.APP_ID) return { self: null };
+  if (!/^[1-9]\d*$/.test(env.APP_ID)) return { error: "APP_ID: must be the GitHub App's numeric id" };
+  const secret = env.HITL_MARKER_SECRET || env.WEBHOOK_SECRET;
+  if (!secret) return { error: "HITL_MARKER_SECRET: set it, or WEBHOOK_SECRET, to sign the markers hitl hides in its issues and comments" };
+  return { self: { appId: Number(env.APP_ID), markerKey: markerKeyFrom(secret) } };
 }

@@ -35,16 +35,20 @@ clock.start();
 
 let runtime: HitlRuntime | undefined;
 const server = await run(
-  hitlApp({
-    store,
-    agents: env.agents,
-    channels: env.channels,
-    outbound: { allowed: env.allowedTargets },
-    sweepCron: env.HITL_SWEEP_CRON,
-    maxBodyBytes: env.HITL_MAX_BODY_BYTES,
-    clock: clock.now,
-    onReady: (ready) => (runtime = ready),
-  }),
+  // Without APP_ID, Probot serves its setup page and loads no app.
+  env.self
+    ? hitlApp({
+        store,
+        self: env.self,
+        agents: env.agents,
+        channels: env.channels,
+        outbound: { allowed: env.allowedTargets },
+        sweepCron: env.HITL_SWEEP_CRON,
+        maxBodyBytes: env.HITL_MAX_BODY_BYTES,
+        clock: clock.now,
+        onReady: (ready) => (runtime = ready),
+      })
+    : () => undefined,
   // REDIS_URL is hitl's store. Probot would also take it for a rate-limit queue shared by all
   // replicas, with keys outside HITL_REDIS_PREFIX and a client it installs at run time; each
   // process spaces its own GitHub writes instead.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readEnv } from "../src/env.js";
 import { NO_ALLOWED_TARGETS } from "../src/notify/private-targets.js";
+import { markerKeyFrom } from "../src/github/app-self.js";
 
 describe("readEnv", () => {
   it("applies defaults and reads agents and channels", () => {
@@ -15,6 +16,7 @@ describe("readEnv", () => {
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
+        self: null,
       },
     });
   });
@@ -46,6 +48,24 @@ describe("readEnv", () => {
       ok: false,
       errors: ["HITL_CHANNEL_ONCALL: must be an https URL (http only for hosts in HITL_ALLOWED_PRIVATE_TARGETS)"],
     });
+  });
+
+  it("derives the marker key from HITL_MARKER_SECRET, or else WEBHOOK_SECRET, once APP_ID is set", () => {
+    const self = (env: NodeJS.ProcessEnv) => {
+      const result = readEnv(env);
+      return result.ok ? result.env.self : result.errors;
+    };
+    const secret = "a-marker-secret-of-at-least-32-chars";
+    expect(self({ APP_ID: "12", WEBHOOK_SECRET: "webhook" })).toEqual({ appId: 12, markerKey: markerKeyFrom("webhook") });
+    expect(self({ APP_ID: "12", WEBHOOK_SECRET: "webhook", HITL_MARKER_SECRET: secret })).toEqual({ appId: 12, markerKey: markerKeyFrom(secret) });
+    expect(markerKeyFrom(secret)).not.toBe(markerKeyFrom("webhook"));
+    expect(markerKeyFrom("webhook")).not.toContain("webhook");
+    expect(self({ WEBHOOK_SECRET: "webhook" })).toBeNull();
+    expect(self({ APP_ID: "12" })).toEqual([
+      "HITL_MARKER_SECRET: set it, or WEBHOOK_SECRET, to sign the markers hitl hides in its issues and comments",
+    ]);
+    expect(self({ APP_ID: "my-app", WEBHOOK_SECRET: "webhook" })).toEqual(["APP_ID: must be the GitHub App's numeric id"]);
+    expect(self({ APP_ID: "12", HITL_MARKER_SECRET: "short" })).toEqual(["HITL_MARKER_SECRET: must be at least 32 characters"]);
   });
 
   it("names every bad variable and never echoes a secret", () => {

@@ -220,7 +220,7 @@ const ruleSchema = z.strictObject({
 const escalationLevelSchema = z.strictObject({
   after: duration.describe("How long after the request was opened this level takes over, e.g. `4h`."),
   approvers: approverList.min(1).describe("Who is assigned and mentioned at this level: logins and `@org/team` teams."),
-  message: z.string().optional().describe("Extra text posted when the request reaches this level."),
+  message: z.string().optional().describe("Extra text posted when the request reaches this level, as plain text on one line: no markdown, mentions or links."),
   notify: z.array(z.string().min(1)).optional().describe("Notification channel names to alert at this level, e.g. `slack`."),
 });
 

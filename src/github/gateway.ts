@@ -2,6 +2,7 @@ import { canonicalRepo } from "../core/repo-name.js";
 import type { ApprovalRequest } from "../core/types.js";
 import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/ports.js";
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
+import type { AppSelf } from "./app-self.js";
 import { loadConfig } from "./config-reader.js";
 import { openIssue, syncIssue } from "./issue-surface.js";
 import { listIssueComments, listPullReviews } from "./listings.js";
@@ -15,13 +16,15 @@ export const CONFIG_TTL_MS = 30_000;
 export interface GitHubGatewayOptions {
   octokit: OctokitFactory;
   clock: () => Date;
+  /** The app's id and marker key, to sign its markers and know its own issues and comments. */
+  self: AppSelf;
   /** How long a loaded `.hitl.yml` is reused; 0 reads it on every request. */
   configTtlMs?: number;
 }
 
 /** The engine's view of GitHub, on Octokit clients from the factory (Probot's `app.auth`). */
 export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGateway & { forgetConfig(repo: string): void } {
-  const { octokit, clock } = options;
+  const { octokit, clock, self } = options;
   const configTtlMs = options.configTtlMs ?? CONFIG_TTL_MS;
   const installations = new Map<string, { id: number; until: number }>();
   const configs = new Map<string, { loaded: Promise<LoadedConfig>; until: number }>();
@@ -90,14 +93,14 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
       const now = clock();
       return request.surface.type === "pull_request"
         ? openCheckRun(client, request, { now, attempt: context.attempt, pull: context.pull })
-        : openIssue(client, request, { ...context, now });
+        : openIssue(client, request, { ...context, now, self });
     },
 
     async syncSurface(request, reason, attempt = 1) {
       const client = await octokit(request.installationId);
       const now = clock();
       if (request.surfaceRef?.type === "pull_request") return syncCheckRun(client, request, reason, now);
-      await syncIssue(client, request, reason, now, attempt);
+      await syncIssue(client, request, reason, now, attempt, self);
       return null;
     },
 

@@ -1,10 +1,11 @@
 import { splitApprovers } from "../core/authorize.js";
 import { renderDecisionComment, renderEscalationComment, renderWarningComment } from "../core/render/comments.js";
-import { outcomeMarker, requestMarker } from "../core/render/markers.js";
+import { endsWithOutcomeMarker, findRequestMarker, outcomeMarker } from "../core/render/markers.js";
 import { renderIssueTitle, renderRequestBody } from "../core/render/request-markdown.js";
 import { finalEvent } from "../core/decide.js";
 import { currentApprovers } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
+import { writtenBy, type AppSelf } from "./app-self.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
 
 export const PENDING_LABEL = "hitl:pending";
@@ -21,17 +22,21 @@ function assigneesOf(approvers: string[]): string[] {
  * assigned. On a retry it first looks for an issue an earlier try created (GitHub may have
  * created it even though the answer never arrived), so a request never gets two issues.
  */
-export async function openIssue(octokit: Octokit, request: ApprovalRequest, context: { recent: ApprovalRequest[]; attempt: number; now: Date }): Promise<SurfaceRef> {
+export async function openIssue(
+  octokit: Octokit,
+  request: ApprovalRequest,
+  context: { recent: ApprovalRequest[]; attempt: number; now: Date; self: AppSelf },
+): Promise<SurfaceRef> {
   const { owner, repo } = splitRepo(request.repo);
   if (context.attempt > 1) {
-    const existing = await findIssueFor(octokit, request);
+    const existing = await findIssueFor(octokit, request, context.self);
     if (existing) return existing;
   }
   const params = {
     owner,
     repo,
     title: renderIssueTitle(request),
-    body: renderRequestBody(request, { now: context.now, recent: context.recent }),
+    body: renderRequestBody(request, { now: context.now, recent: context.recent, markerKey: context.self.markerKey }),
     labels: [PENDING_LABEL, priorityLabel(request)],
   };
   const assignees = assigneesOf(currentApprovers(request));
@@ -46,23 +51,26 @@ export async function openIssue(octokit: Octokit, request: ApprovalRequest, cont
   }
 }
 
-async function findIssueFor(octokit: Octokit, request: ApprovalRequest): Promise<SurfaceRef | null> {
+/** hitl's own open issue for the request: written by the app, its body starting with the request's signed marker. */
+async function findIssueFor(octokit: Octokit, request: ApprovalRequest, self: AppSelf): Promise<SurfaceRef | null> {
   const { owner, repo } = splitRepo(request.repo);
   const { data } = await octokit.rest.issues.listForRepo({ owner, repo, labels: PENDING_LABEL, state: "open", sort: "created", direction: "desc", per_page: 100 });
-  const marker = requestMarker(request.id);
-  const issue = data.find((candidate) => !candidate.pull_request && candidate.body?.includes(marker));
+  const issue = data.find(
+    (candidate) => !candidate.pull_request && writtenBy(self, candidate) && findRequestMarker(candidate.body ?? "", self.markerKey) === request.id,
+  );
   return issue ? { type: "issue", number: issue.number, url: issue.html_url } : null;
 }
 
-async function hasComment(octokit: Octokit, request: ApprovalRequest, marker: string): Promise<boolean> {
+/** Whether the app already posted the request's outcome comment (it ends with the signed outcome marker). */
+async function hasOutcomeComment(octokit: Octokit, request: ApprovalRequest, self: AppSelf): Promise<boolean> {
   const { owner, repo } = splitRepo(request.repo);
   const since = request.decision?.decidedAt ?? request.updatedAt;
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: request.surfaceRef!.number, since, per_page: 100 });
-  return comments.some((comment) => comment.body?.includes(marker));
+  return comments.some((comment) => writtenBy(self, comment) && endsWithOutcomeMarker(comment.body ?? "", request.id, self.markerKey));
 }
 
 /** Makes the issue show what just happened to the request. */
-export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reason: AuditEvent, now: Date, attempt = 1): Promise<void> {
+export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reason: AuditEvent, now: Date, attempt: number, self: AppSelf): Promise<void> {
   if (!request.surfaceRef) return;
   const { owner, repo } = splitRepo(request.repo);
   const issue = { owner, repo, issue_number: request.surfaceRef.number };
@@ -79,9 +87,8 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
         state_reason: request.status === "approved" ? "completed" : "not_planned",
         labels: [statusLabel(request.status), priorityLabel(request)],
       });
-      const marker = outcomeMarker(request.id);
-      if (attempt > 1 && (await hasComment(octokit, request, marker))) return;
-      await octokit.rest.issues.createComment({ ...issue, body: `${renderDecisionComment(request)}\n\n${marker}` });
+      if (attempt > 1 && (await hasOutcomeComment(octokit, request, self))) return;
+      await octokit.rest.issues.createComment({ ...issue, body: `${renderDecisionComment(request)}\n\n${outcomeMarker(request.id, self.markerKey)}` });
       return;
     }
     case "escalated":

@@ -1,4 +1,5 @@
 import { humanizeDuration } from "../core/duration.js";
+import { inertChatText, slackText } from "../core/render/inert.js";
 import type { ApprovalRequest } from "../core/types.js";
 import { targetRefusal, type AllowedTargets } from "./private-targets.js";
 
@@ -51,13 +52,17 @@ export function unsignedChannelWarnings(channels: Channel[]): string[] {
     .map((channel) => `HITL_CHANNEL_${channel.name.toUpperCase()} has no HITL_CHANNEL_${channel.name.toUpperCase()}_SECRET: its posts are not signed, so its receiver cannot tell them from forgeries.`);
 }
 
-/** The body a channel receives when a request reaches an escalation level. */
+/**
+ * The body a channel receives when a request reaches an escalation level. The task is agent
+ * text, so it is made inert (no mention, link or Slack control sequence survives); Slack's
+ * text is then escaped as Slack asks. `request` is the API's JSON, data for programs.
+ */
 export function escalationMessage(channel: Channel, request: ApprovalRequest, now: Date, agentJson: unknown): { text: string } | { event: string; [field: string]: unknown } {
   const level = request.escalation.level;
   const approvers = request.escalation.ladder[level - 1]?.approvers ?? request.approvers;
   const waited = humanizeDuration(now.getTime() - new Date(request.createdAt).getTime());
   const where = request.surfaceRef?.url ?? `request ${request.id}`;
-  const text = `Approval needed (${request.priority}): ${request.taskDescription} — waiting ${waited}, now with ${approvers.join(", ") || "anyone with write access"}. Deadline ${request.deadline}. ${where}`;
-  if (channel.kind === "slack") return { text };
+  const text = `Approval needed (${request.priority}): ${inertChatText(request.taskDescription)} — waiting ${waited}, now with ${approvers.join(", ") || "anyone with write access"}. Deadline ${request.deadline}. ${where}`;
+  if (channel.kind === "slack") return { text: slackText(text) };
   return { event: "request.escalated", level, approvers, text, request: agentJson };
 }

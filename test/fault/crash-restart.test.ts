@@ -8,7 +8,7 @@ import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import { createStore } from "../../src/store/create-store.js";
 import type { Store } from "../../src/store/store.js";
 import { callApi as callAgentApi } from "../support/api-client.js";
-import { startApp, WEBHOOK_SECRET } from "../support/app-harness.js";
+import { SELF, startApp, WEBHOOK_SECRET } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deleteKeys, emptyDatabase, redisUrlForDb, scanKeys, uniquePrefix } from "../support/redis-keys.js";
@@ -79,7 +79,7 @@ function requestBody(kind: Kind, index: number, callbackUrl: string) {
 function issuesByRequest(github: GitHubStandIn): Map<string, number[]> {
   const byRequest = new Map<string, number[]>();
   for (const issue of github.repo(REPO).issues) {
-    const id = issue.body ? findRequestMarker(issue.body) : null;
+    const id = issue.body ? findRequestMarker(issue.body, SELF.markerKey) : null;
     if (!id) continue;
     byRequest.set(id, [...(byRequest.get(id) ?? []), issue.number]);
   }
@@ -91,7 +91,7 @@ function issueCreations(github: GitHubStandIn): Map<string, number> {
   const counts = new Map<string, number>();
   for (const call of github.callsTo("POST", `/repos/${REPO}/issues`)) {
     const body = (call.body as { body?: string } | undefined)?.body;
-    const id = call.status === 201 && body ? findRequestMarker(body) : null;
+    const id = call.status === 201 && body ? findRequestMarker(body, SELF.markerKey) : null;
     if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findRequestMarker } from "../../src/core/render/markers.js";
-import { AGENT, api, GITHUB_TEST_TIMEOUT_MS, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { AGENT, api, GITHUB_TEST_TIMEOUT_MS, SELF, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
@@ -30,7 +30,7 @@ const refund = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /** The issues on the stand-in that belong to `requestId`, by the marker in their body. */
-const issuesOf = (github: GitHubStandIn, requestId: string) => github.repo(REPO).issues.filter((issue) => issue.body && findRequestMarker(issue.body) === requestId);
+const issuesOf = (github: GitHubStandIn, requestId: string) => github.repo(REPO).issues.filter((issue) => issue.body && findRequestMarker(issue.body, SELF.markerKey) === requestId);
 const checkRunsOf = (github: GitHubStandIn, requestId: string) => github.repo(REPO).checkRuns.filter((run) => run.externalId === requestId);
 const oneFault = (status: number) => ({ status });
 

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { outcomeMarker, requestMarker } from "../../src/core/render/markers.js";
+import { AGENT, api, SELF, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
@@ -84,8 +85,8 @@ describe("the core loop on an issue", () => {
       assignees: ["alice"],
     });
     const body = (issueCall!.body as { body: string }).body;
-    expect(body).toContain(`<!-- hitl:request:${created.id} -->`);
-    expect(body).toContain("Refunds over $50 need a human");
+    expect(body.startsWith(`${requestMarker(created.id, SELF.markerKey)}\n`)).toBe(true);
+    expect(body).toContain("Refunds over &#36;50 need a human");
     expect(body).toContain("/approve");
 
     github.clearCalls();
@@ -102,7 +103,7 @@ describe("the core loop on an issue", () => {
     expect(github.calls[1]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
     const decisionComment = (github.calls[2]!.body as { body: string }).body;
     expect(decisionComment).toContain("@alice");
-    expect(decisionComment).toContain(`<!-- hitl:outcome:${created.id} -->`);
+    expect(decisionComment.endsWith(`\n\n${outcomeMarker(created.id, SELF.markerKey)}`)).toBe(true);
 
     const shown = await api(app, "GET", `/requests/${created.id}`);
     expect(shown.json).toMatchObject({

@@ -3,6 +3,8 @@ import { escalationMessage, readChannels, unsignedChannelWarnings } from "../../
 import { NO_ALLOWED_TARGETS, parseAllowedTargets } from "../../src/notify/private-targets.js";
 import { makeRequest } from "../support/fixtures.js";
 
+const ZWJ = "\u200D";
+
 describe("notification channels", () => {
   it("reads HITL_CHANNEL_<NAME> variables, Slack webhooks by their host", () => {
     expect(
@@ -93,6 +95,28 @@ describe("notification channels", () => {
     const body = escalationMessage({ name: "slack", url: "https://hooks.slack.com/x", kind: "slack" }, request, new Date("2026-11-24T13:00:00.000Z"), {});
     expect(body).toEqual({
       text: "Approval needed (high): Refund order 1234 — waiting 3 hours, now with bob. Deadline 2026-11-27T10:00:00.000Z. https://github.com/octo-org/payments/issues/7",
+    });
+  });
+
+  it("makes the agent's task inert: Slack's control sequences are escaped, mentions and links broken", () => {
+    const request = makeRequest({
+      createdAt: "2026-11-24T10:00:00.000Z",
+      taskDescription: "Refund <!channel> <@U024BE7LH> <https://evil.example|click> @here & www.evil.example\u202E",
+      escalation: { ladder: [{ afterMs: 3_600_000, approvers: ["bob"], message: null, notify: ["slack"] }], warningBeforeMs: null, level: 1, warned: false, nextAt: null },
+      surfaceRef: { type: "issue", number: 7, url: "https://github.com/octo-org/payments/issues/7" },
+    });
+    const at = new Date("2026-11-24T13:00:00.000Z");
+    const task = `Refund <${ZWJ}!channel> <${ZWJ}@${ZWJ}U024BE7LH> <${ZWJ}https:${ZWJ}//evil.example|click> @${ZWJ}here & www${ZWJ}.evil.example`;
+    const tail = " — waiting 3 hours, now with bob. Deadline 2026-11-27T10:00:00.000Z. https://github.com/octo-org/payments/issues/7";
+    expect(escalationMessage({ name: "slack", url: "https://hooks.slack.com/x", kind: "slack" }, request, at, {})).toEqual({
+      text: `Approval needed (high): Refund &lt;${ZWJ}!channel&gt; &lt;${ZWJ}@${ZWJ}U024BE7LH&gt; &lt;${ZWJ}https:${ZWJ}//evil.example|click&gt; @${ZWJ}here &amp; www${ZWJ}.evil.example${tail}`,
+    });
+    expect(escalationMessage({ name: "pager", url: "https://pager.example/h", kind: "webhook" }, request, at, { id: request.id })).toEqual({
+      event: "request.escalated",
+      level: 1,
+      approvers: ["bob"],
+      text: `Approval needed (high): ${task}${tail}`,
+      request: { id: request.id },
     });
   });
 });

@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
 import type { Outbound } from "../../src/notify/post-json.js";
@@ -20,6 +21,8 @@ import { callApi } from "./api-client.js";
 export const GITHUB_TEST_TIMEOUT_MS = 8_000;
 
 export const WEBHOOK_SECRET = "webhook-secret-for-tests";
+/** The app as the stand-in knows it (id 1), with the marker key production derives from WEBHOOK_SECRET. */
+export const SELF: AppSelf = { appId: 1, markerKey: markerKeyFrom(WEBHOOK_SECRET) };
 export const AGENT = { name: "refund-agent", token: "refund-agent-token-0123456789" };
 export const OTHER_AGENT = { name: "deploy-bot", token: "deploy-bot-token-0123456789ab" };
 
@@ -66,7 +69,7 @@ export async function startApp(options: {
   let now = options.now ?? null;
   const clock = options.clock ?? (() => now ?? new Date());
   const probot = new Probot({
-    appId: 1,
+    appId: SELF.appId,
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
@@ -79,6 +82,7 @@ export async function startApp(options: {
   const middleware = await createNodeMiddleware(
     hitlApp({
       store,
+      self: SELF,
       agents: options.agents ?? [AGENT, OTHER_AGENT],
       sweepCron: null,
       clock,

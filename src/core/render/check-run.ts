@@ -1,5 +1,6 @@
 import type { ActionOption, ApprovalRequest } from "../types.js";
 import { formatTime, truncate } from "./format.js";
+import { inertText } from "./inert.js";
 import { describeDecision, kindWord, offeredActions, renderRequestDetails, renderRequestSummary, type RenderContext } from "./request-markdown.js";
 
 /** GitHub's limits on a check run's title and requested actions. */
@@ -61,7 +62,7 @@ function buttons(request: ApprovalRequest): CheckRunAction[] {
     .sort((a, b) => rank(a.action) - rank(b.action))
     .slice(0, MAX_ACTIONS)
     .map(({ action, identifier }) => ({
-      label: truncate(oneLine(action.label) || action.id, LABEL_LIMIT),
+      label: truncate(inertText(action.label) || action.id, LABEL_LIMIT),
       description: truncate(buttonDescription(request, action), DESCRIPTION_LIMIT),
       identifier,
     }));
@@ -70,7 +71,7 @@ function buttons(request: ApprovalRequest): CheckRunAction[] {
 /** "Approves: Customer gets $120 back": what pressing the button does, then its impact. */
 function buttonDescription(request: ApprovalRequest, action: ActionOption): string {
   const kind = kindWord(request, action);
-  const impact = oneLine(action.impact ?? "");
+  const impact = inertText(action.impact ?? "");
   return `${kind.charAt(0).toUpperCase()}${kind.slice(1)}${impact ? `: ${impact}` : ""}`;
 }
 
@@ -96,13 +97,13 @@ function checkRunTitle(request: ApprovalRequest): string {
   const decision = request.decision;
   if (request.status === "pending" || !decision) {
     if (request.status !== "pending") return capitalise(request.status);
-    return truncate(`Approval needed: ${oneLine(request.taskDescription)}`, TITLE_LIMIT);
+    return truncate(`Approval needed: ${inertText(request.taskDescription)}`, TITLE_LIMIT);
   }
   const status = capitalise(decision.status);
   const action =
     decision.action === "approve" || decision.action === "reject" || decision.status === "expired" || decision.status === "cancelled"
       ? ""
-      : ` (${oneLine(request.availableActions.find((a) => a.id === decision.action)?.label ?? decision.action)})`;
+      : ` (${inertText(request.availableActions.find((a) => a.id === decision.action)?.label ?? decision.action)})`;
   const by = decision.decidedBy;
   switch (by.type) {
     case "human":
@@ -110,17 +111,13 @@ function checkRunTitle(request: ApprovalRequest): string {
     case "rule":
       return truncate(`${status}${action} by rule ${by.id}`, TITLE_LIMIT);
     case "agent":
-      return truncate(`${status}${action} by ${oneLine(by.name)}`, TITLE_LIMIT);
+      return truncate(`${status}${action} by ${inertText(by.name)}`, TITLE_LIMIT);
     case "fallback":
       return `${status}: nobody decided by ${formatTime(request.deadline)}`;
     case "system":
-      if (decision.status === "cancelled") return truncate(`${status}: ${oneLine(by.reason).replace(/\.$/, "")}`, TITLE_LIMIT);
+      if (decision.status === "cancelled") return truncate(`${status}: ${inertText(by.reason).replace(/\.$/, "")}`, TITLE_LIMIT);
       return truncate(`${status}${action}${decision.via === "auto_approve" ? " automatically" : ""}`, TITLE_LIMIT);
   }
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
 }
 
 function capitalise(text: string): string {

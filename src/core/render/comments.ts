@@ -1,6 +1,6 @@
 import { humanizeDuration } from "../duration.js";
 import type { ApprovalRequest } from "../types.js";
-import { codeSpan, describeFallback, formatTime, listWords, mention, quietMention, sentence } from "./format.js";
+import { codeSpan, describeFallback, formatTime, listWords, mention, quietMention, safeInline, sentence } from "./format.js";
 import { askedApprovers, decisionCommandList, describeDecision, offeredActions } from "./request-markdown.js";
 
 /**
@@ -67,8 +67,10 @@ export function renderEscalationComment(
   const waited = humanizeDuration(now.getTime() - Date.parse(request.createdAt));
   const to = step.approvers.length > 0 ? `${listWords(step.approvers.map(mention))}, this request is escalated to you` : "This request is escalated";
   const paragraphs = [`${to} (level ${step.level}). It has waited ${waited} for a decision.`];
-  // The message comes from the repository's .hitl.yml, written by people with write access.
-  if (step.message?.trim()) paragraphs.push(step.message.trim());
+  // The message comes from the repository's .hitl.yml or from the agent's own ladder, so it is
+  // shown as agent text: one inert line.
+  const message = step.message === null ? "" : safeInline(step.message);
+  if (message) paragraphs.push(message);
   paragraphs.push(`${deadlineSentence(request, now)} Decide with ${decisionCommandList(request)}.`);
   return paragraphs.join("\n\n");
 }

@@ -1,17 +1,23 @@
 import type { Fallback } from "../types.js";
+import { inertText, oneLine, visibleJson } from "./inert.js";
 
 /**
  * How values are written for people, and how text that hitl did not write is made safe to
  * embed in GitHub markdown.
  *
  * Text from agents (and from commenters echoed back) is untrusted. It is always embedded
- * inline, never as a block, and passes through `safeInline` (or `safeCell` in tables):
- * - `@name` gets a zero-width joiner after the `@`, so it reads the same but pings nobody;
- * - `<`, `>` and `\` become entities, so it cannot open HTML (fake markers, hidden text) and
- *   cannot escape the entities hitl adds;
- * - line breaks collapse to spaces, so it cannot start a heading, a list, a quote or a fence.
+ * inline, inside a sentence hitl writes, never as a block, and passes through `safeInline` (or
+ * `safeCell` in tables):
+ * - it is made inert first (inert.ts): one line, no invisible or direction characters, and a
+ *   joiner after whatever would start a mention, reference or link (`@`, `#1`, `GH-1`, SHAs,
+ *   `://`, `www.`), so it cannot start a heading, list, quote or fence, and pings nobody;
+ * - then every character markdown reads as syntax inline is written as an entity: `<` and `>`
+ *   (no HTML, so no fake marker and no hidden text), `[`, `]` (no link, image or footnote), `*`,
+ *   `_`, `~`, `` ` `` and `$` (no emphasis, code or math that could make it look like hitl's own
+ *   lines), `\` (no escapes), and `&` before an entity (it shows as written).
  * Mentions that are meant to ping (approvers, deciders) go through `mention`, which only
- * accepts a valid login or `org/team`.
+ * accepts a valid login or `org/team`. Code spans and fences cannot hold entities; what they
+ * show is plain code to GitHub (never linked or mentioned), with invisible characters removed.
  */
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -33,7 +39,7 @@ export function describeFallback(fallback: Fallback): string {
       return withReason(`the request is aborted${cleanup}`, fallback.reason);
     }
     case "use_default": {
-      const value = fallback.value === undefined ? "" : ` with the value ${codeSpan(truncate(JSON.stringify(fallback.value) ?? "null", 200))}`;
+      const value = fallback.value === undefined ? "" : ` with the value ${codeSpan(truncate(visibleJson(fallback.value), 200))}`;
       return withReason(`the default action ${codeSpan(fallback.action)} is taken${value}`, fallback.reason);
     }
     case "degrade":
@@ -49,7 +55,7 @@ export function describeFallback(fallback: Fallback): string {
     }
     case "retry_with_modification": {
       const changes = Object.entries(fallback.modifications)
-        .map(([key, value]) => `${codeSpan(key)} set to ${codeSpan(truncate(JSON.stringify(value) ?? "null", 100))}`)
+        .map(([key, value]) => `${codeSpan(key)} set to ${codeSpan(truncate(visibleJson(value), 100))}`)
         .join(", ");
       return withReason(changes ? `the agent retries with ${changes}` : "the agent retries with changes", fallback.reason);
     }
@@ -79,28 +85,24 @@ export function truncate(text: string, max: number): string {
   return `${space >= max * 0.8 ? cut.slice(0, space) : cut}…`;
 }
 
-// Like GitHub, an @ right after a letter or digit (an email address) is not a mention.
-const MENTION = /(?<![A-Za-z0-9])@(?=[A-Za-z0-9])/g;
-const ZWJ = "\u200D";
-
-/** Untrusted text in a markdown paragraph: one line, no HTML, no pings. */
+/** Untrusted text in a markdown paragraph: one line, inert, markdown syntax written as entities. */
 export function safeInline(text: string, max = 2000): string {
-  return truncate(text.replace(/\s+/g, " ").trim(), max)
+  // A lone `$` (a price) could still pair with one in the next agent string of the paragraph.
+  return inertText(truncate(oneLine(text), max))
     .replace(/&(?=#?\w+;)/g, "&amp;")
-    .replace(/\\/g, "&#92;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
-    .replace(MENTION, `@${ZWJ}`);
+    .replace(/[\\[\]*_~`$]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-/** Untrusted text in a table cell: as `safeInline`, and `|` and backticks cannot end the cell or span it. */
+/** Untrusted text in a table cell: as `safeInline`, and `|` cannot end the cell. */
 export function safeCell(text: string, max = 2000): string {
-  return safeInline(text, max).replace(/\|/g, "&#124;").replace(/`/g, "&#96;");
+  return safeInline(text, max).replace(/\|/g, "&#124;");
 }
 
 /** Text as inline code, with a backtick run longer than any inside. Code spans never ping. */
 export function codeSpan(text: string): string {
-  const inner = text.replace(/\s+/g, " ");
+  const inner = oneLine(text);
   const ticks = "`".repeat(longestRun(inner, "`") + 1);
   const pad = inner.startsWith("`") || inner.endsWith("`") ? " " : "";
   return `${ticks}${pad}${inner}${pad}${ticks}`;

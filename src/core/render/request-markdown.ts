@@ -16,6 +16,7 @@ import {
   stripFinalStop,
   truncate,
 } from "./format.js";
+import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
 
 export interface RenderContext {
@@ -38,17 +39,21 @@ const DEFAULT_ACTIONS: ActionOption[] = [
   { id: "reject", label: "Reject" },
 ];
 
-/** `[hitl] Refund order 1234`, on one line, cut to GitHub's 256 characters. Titles are plain text: nothing pings. */
+/**
+ * `[hitl] Refund order 1234`, on one line, cut to GitHub's 256 characters. Titles are plain text
+ * (nothing pings), but GitHub still links issue references in them, so the task is made inert.
+ */
 export function renderIssueTitle(request: ApprovalRequest): string {
-  return truncate(`[hitl] ${request.taskDescription.replace(/\s+/g, " ").trim()}`, TITLE_LIMIT);
+  return truncate(`[hitl] ${inertText(request.taskDescription)}`, TITLE_LIMIT);
 }
 
 /**
- * The issue body: summary first, then what each action does, how to decide, the data, and
- * the rest folded. The body stays under GitHub's limit by cutting the decision data.
+ * The issue body: hitl's signed marker first (markers.ts), then the summary, what each action
+ * does, how to decide, the data, and the rest folded. The body stays under GitHub's limit by
+ * cutting the decision data.
  */
-export function renderRequestBody(request: ApprovalRequest, context: RenderContext): string {
-  const head = [requestMarker(request.id), renderRequestSummary(request, context.now)].join("\n");
+export function renderRequestBody(request: ApprovalRequest, context: RenderContext & { markerKey: string }): string {
+  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now)].join("\n");
   return `${head}\n\n${renderRequestDetails(request, context, "issue", MARKDOWN_LIMIT - head.length - 2)}`;
 }
 
@@ -192,7 +197,7 @@ function actionPart(request: ApprovalRequest, decision: Decision): string {
 function editedSentence(decision: Decision): string {
   const entries = Object.entries(decision.editedFields ?? {});
   if (entries.length === 0) return "";
-  const changes = entries.map(([field, value]) => `${codeSpan(field)} to ${codeSpan(truncate(JSON.stringify(value) ?? "null", 100))}`);
+  const changes = entries.map(([field, value]) => `${codeSpan(field)} to ${codeSpan(truncate(visibleJson(value), 100))}`);
   return ` They changed ${listWords(changes)}.`;
 }
 
@@ -264,7 +269,7 @@ function scalarCell(value: unknown): string {
 }
 
 function dataJson(request: ApprovalRequest, room: number): string {
-  const json = JSON.stringify(request.decisionData, null, 2);
+  const json = visibleJson(request.decisionData, 2);
   const block = codeFence(json, "json");
   if (block.length <= room) return block;
   const fits: string[] = [];

@@ -3,6 +3,7 @@ import { actionForIdentifier, renderCheckRun, renderCheckRunConclusion } from ".
 import type { ApprovalRequest, Decision } from "../../../src/core/types.js";
 import { makeRequest } from "../../support/fixtures.js";
 
+const ZWJ = "\u200D";
 const now = new Date("2026-11-24T10:00:00.000Z");
 const context = { now, recent: [] };
 
@@ -29,7 +30,7 @@ describe("renderCheckRun", () => {
     expect(run.name).toBe("hitl/approval");
     expect(run.title).toBe("Approval needed: Refund order 1234");
     expect(run.summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
     );
     expect(run.actions).toEqual([
       { label: "Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
@@ -47,6 +48,18 @@ A review decides too: **Approve** approves, **Request changes** rejects.
 Who may decide: @alice and @octo-org/finance.`);
     expect(run.text.startsWith("### What each action does\n")).toBe(true);
     expect(run.text).not.toContain("<!-- hitl:request:");
+  });
+
+  it("makes agent text in the title and buttons inert", () => {
+    const run = renderCheckRun(
+      request({
+        taskDescription: "Deploy\u202E #12 for @bob\nvia https://evil.example",
+        availableActions: [{ id: "approve", label: "Ship @bob", impact: "closes GH-7" }],
+      }),
+      context,
+    );
+    expect(run.title).toBe(`Approval needed: Deploy #${ZWJ}12 for @${ZWJ}bob via https:${ZWJ}//evil.example`);
+    expect(run.actions[0]).toEqual({ label: `Ship @${ZWJ}bob`, description: `Approves: closes GH-${ZWJ}7`, identifier: "approve" });
   });
 
   it("cuts the title to 255 characters", () => {
@@ -101,7 +114,7 @@ Who may decide: @alice and @octo-org/finance.`);
     expect(run.actions).toEqual([]);
     expect(run.title).toBe("Approved by @alice");
     expect(run.summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. Approved by @\u200Dalice on 24 Nov 2026 10:05 UTC: looks fine.",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. Approved by @\u200Dalice on 24 Nov 2026 10:05 UTC: looks fine.",
     );
   });
 });

@@ -12,7 +12,6 @@ import {
   safeInline,
   truncate,
 } from "../../../src/core/render/format.js";
-import { findRequestMarker, requestMarker } from "../../../src/core/render/markers.js";
 import type { Fallback } from "../../../src/core/types.js";
 
 const ZWJ = "\u200D";
@@ -42,6 +41,8 @@ describe("describeFallback", () => {
     [{ type: "retry_with_modification", modifications: { amount: 50, note: "half" }, reason: "try a smaller refund" }, 'the agent retries with `amount` set to `50`, `note` set to `"half"`: try a smaller refund'],
     [{ type: "retry_with_modification", modifications: {} }, "the agent retries with changes"],
     [{ type: "abort", reason: "ask @security <b>now</b>" }, `the request is aborted: ask @${ZWJ}security &lt;b&gt;now&lt;/b&gt;`],
+    [{ type: "degrade", mode: "read\u202Eonly\n" }, "the agent continues in degraded mode `readonly`"],
+    [{ type: "use_default", action: "approve", value: "x\u202Ey" }, 'the default action `approve` is taken with the value `"x\\u202ey"`'],
   ])("%j", (fallback, expected) => {
     expect(describeFallback(fallback)).toBe(expected);
   });
@@ -54,8 +55,22 @@ describe("safe markdown", () => {
     );
   });
 
-  it("leaves email addresses and a lone @ alone", () => {
-    expect(safeInline("mail bob@example.com @ noon (@carol)")).toBe(`mail bob@example.com @ noon (@${ZWJ}carol)`);
+  it("breaks emails but leaves a lone @ alone", () => {
+    expect(safeInline("mail bob@example.com @ noon (@carol)")).toBe(`mail bob@${ZWJ}example.com @ noon (@${ZWJ}carol)`);
+  });
+
+  it("breaks links, references and SHAs, and writes link, emphasis, code and math syntax as entities", () => {
+    expect(safeInline("see https://evil.example and www.evil.example")).toBe(`see https:${ZWJ}//evil.example and www${ZWJ}.evil.example`);
+    expect(safeInline("fixes #12, octo-org/payments#3 and GH-4")).toBe(`fixes #${ZWJ}12, octo-org/payments#${ZWJ}3 and GH-${ZWJ}4`);
+    expect(safeInline("commit a5c3785ed8d6")).toBe(`commit a5c378${ZWJ}5ed8d6`);
+    expect(safeInline("[x](https://e) ![i](u) **Approved** _a_ ~~b~~ `c` $d$")).toBe(
+      `&#91;x&#93;(https:${ZWJ}//e) !&#91;i&#93;(u) &#42;&#42;Approved&#42;&#42; &#95;a&#95; &#126;&#126;b&#126;&#126; &#96;c&#96; &#36;d&#36;`,
+    );
+  });
+
+  it("drops invisible and direction characters", () => {
+    expect(safeInline("a\u202Eb\u2066c\u200Bd\u200De\uFEFFf\u00ADg\u{E0041}h\u0007i")).toBe("abcdefghi");
+    expect(safeInline("@\u200Balice #\u200C1")).toBe(`@${ZWJ}alice #${ZWJ}1`);
   });
 
   it("escapes backslashes and existing entities so the text shows as written", () => {
@@ -85,7 +100,7 @@ describe("safe markdown", () => {
   it("mentions only valid logins and teams", () => {
     expect(mention("alice")).toBe("@alice");
     expect(mention("@octo-org/finance")).toBe("@octo-org/finance");
-    expect(mention("dependabot[bot]")).toBe("dependabot[bot]");
+    expect(mention("dependabot[bot]")).toBe("dependabot&#91;bot&#93;");
     expect(mention("x @everyone")).toBe(`x @${ZWJ}everyone`);
     expect(quietMention("alice")).toBe(`@${ZWJ}alice`);
   });
@@ -100,13 +115,5 @@ describe("safe markdown", () => {
     expect(listWords(["a"])).toBe("a");
     expect(listWords(["a", "b", "c"])).toBe("a, b and c");
     expect(listWords(["a", "b"], "or")).toBe("a or b");
-  });
-});
-
-describe("markers", () => {
-  it("round-trips a request id", () => {
-    expect(requestMarker("req_abc")).toBe("<!-- hitl:request:req_abc -->");
-    expect(findRequestMarker(`text\n${requestMarker("req_abc")}\nmore`)).toBe("req_abc");
-    expect(findRequestMarker("<!-- hitl:other -->")).toBeNull();
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { findRequestMarker } from "../../../src/core/render/markers.js";
+import { findRequestMarker, requestMarker } from "../../../src/core/render/markers.js";
 import { MARKDOWN_LIMIT, renderIssueTitle, renderRequestBody, renderRequestSummary } from "../../../src/core/render/request-markdown.js";
 import type { ApprovalRequest, Decision, Evaluation } from "../../../src/core/types.js";
 import { makeRequest } from "../../support/fixtures.js";
 
 const ZWJ = "\u200D";
 const now = new Date("2026-11-24T10:00:00.000Z");
+const markerKey = "marker-key-for-tests";
+const MARKER = requestMarker("req_abc123", markerKey);
 
 function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   return makeRequest({ id: "req_abc123", ...overrides });
@@ -74,15 +76,15 @@ describe("renderRequestBody", () => {
           closestRuleId: "small-refunds",
         }),
       }),
-      { now, recent },
+      { now, recent, markerKey },
     );
 
-    expect(body).toBe(`<!-- hitl:request:req_abc123 -->
-\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
+    expect(body).toBe(`${MARKER}
+\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
 
 ### What each action does
 
-- **Refund** (\`approve\`, approves): Customer gets $120 back
+- **Refund** (\`approve\`, approves): Customer gets &#36;120 back
 - **Deny** (\`reject\`, rejects): Ticket goes back to support
 
 ### How to decide
@@ -126,7 +128,7 @@ Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
 | escalation ladder | after 4h: @${ZWJ}bob; after 1d: @${ZWJ}octo-org/leads |
 
 </details>`);
-    expect(findRequestMarker(body)).toBe("req_abc123");
+    expect(findRequestMarker(body, markerKey)).toBe("req_abc123");
   });
 
   it("lists /choose for actions other than approve and reject, and anyone with write access when nobody is named", () => {
@@ -139,12 +141,12 @@ Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
           { id: "reject", label: "Deny" },
         ],
       }),
-      { now, recent: [], appName: "hitl-staging" },
+      { now, recent: [], appName: "hitl-staging", markerKey },
     );
     expect(section(body, "### What each action does")).toBe(`### What each action does
 
-- **Refund in full** (\`approve\`, approves): Customer gets $120 back
-- **Refund half** (\`refund-half\`, approves): Customer gets $60 back
+- **Refund in full** (\`approve\`, approves): Customer gets &#36;120 back
+- **Refund half** (\`refund-half\`, approves): Customer gets &#36;60 back
 - **Deny** (\`reject\`, rejects)
 `);
     expect(section(body, "### How to decide")).toBe(`### How to decide
@@ -162,7 +164,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   it("shows nested decision data as JSON in a fence no value can close", () => {
     const body = renderRequestBody(
       request({ decisionData: { order: { id: 1234, items: ["mug", "```evil```"] }, amount: 120 } }),
-      { now, recent: [] },
+      { now, recent: [], markerKey },
     );
     expect(section(body, "### Decision data")).toContain(`### Decision data
 
@@ -184,7 +186,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   it("escapes pipes and newlines in table cells and shows empty strings and null", () => {
     const body = renderRequestBody(
       request({ decisionData: { "a|b": "x | y\nz", note: "", paid: false, ref: null } }),
-      { now, recent: [] },
+      { now, recent: [], markerKey },
     );
     expect(section(body, "### Decision data")).toContain(`| field | value |
 | --- | --- |
@@ -196,7 +198,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   });
 
   it("says so when there is no decision data", () => {
-    const body = renderRequestBody(request({ decisionData: {} }), { now, recent: [] });
+    const body = renderRequestBody(request({ decisionData: {} }), { now, recent: [], markerKey });
     expect(section(body, "### Decision data")).toContain("### Decision data\n\nNo decision data was given.\n");
   });
 
@@ -209,32 +211,32 @@ Who may decide: anyone with write access to this repository. Bots, the requester
         availableActions: [{ id: "approve", label: "Do it @bob", impact: "pings @carol" }],
         decisionData: { owner: "@dave" },
       }),
-      { now, recent: [] },
+      { now, recent: [], markerKey },
     );
     expect(body.split("\n")[1]).toBe(
-      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req_forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
+      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req&#95;forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
     );
     expect(body).toContain(`- **Do it @${ZWJ}bob** (\`approve\`, approves): pings @${ZWJ}carol`);
     expect(body).toContain(`| owner | @${ZWJ}dave |`);
     expect(pings(body)).toEqual(["@alice", "@octo-org/finance"]);
-    expect(findRequestMarker(body)).toBe("req_abc123");
+    expect(findRequestMarker(body, markerKey)).toBe("req_abc123");
     expect(body.match(/^### How to decide$/gm)).toHaveLength(1);
   });
 
   it("cuts a huge table to fit GitHub's limit, with a note", () => {
     const decisionData = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`field_${i}`, "x".repeat(40)]));
-    const body = renderRequestBody(request({ decisionData }), { now, recent: [] });
+    const body = renderRequestBody(request({ decisionData }), { now, recent: [], markerKey });
     expect(body.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     const note = /\n\n\*(\d+) more fields are not shown\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n/.exec(body);
     expect(note).not.toBeNull();
-    const shown = body.match(/^\| field_\d+ \|/gm)!.length;
+    const shown = body.match(/^\| field&#95;\d+ \|/gm)!.length;
     expect(shown + Number(note![1])).toBe(3000);
     expect(body).toContain("<details><summary>Request details</summary>");
   });
 
   it("cuts huge JSON to fit GitHub's limit, closing the fence, with a note", () => {
     const decisionData = { rows: Array.from({ length: 5000 }, (_, i) => ({ i, name: `item ${i}` })) };
-    const body = renderRequestBody(request({ decisionData }), { now, recent: [] });
+    const body = renderRequestBody(request({ decisionData }), { now, recent: [], markerKey });
     expect(body.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     expect(body).toMatch(
       /\n…\n```\n\n\*The data is cut here; it has [\d,]+ characters in all\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n\n<details>/,
@@ -244,7 +246,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   it("cuts very long agent text and stays under the limit", () => {
     const body = renderRequestBody(
       request({ taskDescription: "t".repeat(100_000), approvalReason: "r".repeat(100_000), requestedBy: "a".repeat(1000) }),
-      { now, recent: [] },
+      { now, recent: [], markerKey },
     );
     expect(body.length).toBeLessThan(10_000);
     expect(body).toContain(`**${"t".repeat(999)}…**`);
@@ -253,7 +255,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   it("warns when the repository's .hitl.yml could not be used", () => {
     const body = renderRequestBody(
       request({ evaluation: evaluation({ configError: ".hitl.yml line 4: rules.0.action: expected approve or reject." }) }),
-      { now, recent: [] },
+      { now, recent: [], markerKey },
     );
     expect(body).toContain(`| currency | USD |
 
@@ -264,14 +266,14 @@ Who may decide: anyone with write access to this repository. Bots, the requester
   });
 
   it("names the closest rule without reasons when its trace is missing", () => {
-    const body = renderRequestBody(request({ evaluation: evaluation({ closestRuleId: "night-shift" }) }), { now, recent: [] });
+    const body = renderRequestBody(request({ evaluation: evaluation({ closestRuleId: "night-shift" }) }), { now, recent: [], markerKey });
     expect(body).toContain("\n\nClosest delegation rule: `night-shift`.\n\n");
   });
 
   it("shows the decision instead of the deadline, and no commands, once decided", () => {
-    const body = renderRequestBody(decided({ justification: "looks fine", decidedAt: "2026-11-24T10:05:00.000Z" }), { now, recent: [] });
+    const body = renderRequestBody(decided({ justification: "looks fine", decidedAt: "2026-11-24T10:05:00.000Z" }), { now, recent: [], markerKey });
     expect(body.split("\n")[1]).toBe(
-      `\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
+      `\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
     );
     expect(section(body, "### How to decide")).toBe("### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.\n");
   });
@@ -284,7 +286,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
         confidence: null,
         escalation: { ladder: [{ afterMs: 5_400_000, approvers: [], message: null, notify: [] }], warningBeforeMs: null, level: 1, warned: false, nextAt: null },
       }),
-      { now, recent: [] },
+      { now, recent: [], markerKey },
     );
     expect(body).toContain(`| request type | none |
 | risk score | not given |
@@ -296,14 +298,14 @@ Who may decide: anyone with write access to this repository. Bots, the requester
 describe("renderRequestSummary", () => {
   it("says the fallback is due when the deadline has passed", () => {
     expect(renderRequestSummary(request(), new Date("2026-11-27T10:00:00.000Z"))).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: high. The deadline, 27 Nov 2026 10:00 UTC, has passed, so the request is aborted: nobody answered.",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. The deadline, 27 Nov 2026 10:00 UTC, has passed, so the request is aborted: nobody answered.",
     );
   });
 
   it("describes each kind of fallback", () => {
     const summary = renderRequestSummary(request({ priority: "critical", fallback: { type: "use_default", action: "reject", reason: "safer to say no." } }), now);
     expect(summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over $50 need a human. Priority: critical. If nobody decides by 27 Nov 2026 10:00 UTC, the default action `reject` is taken: safer to say no.",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: critical. If nobody decides by 27 Nov 2026 10:00 UTC, the default action `reject` is taken: safer to say no.",
     );
   });
 });

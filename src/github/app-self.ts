@@ -1,0 +1,31 @@
+import { createHmac } from "node:crypto";
+
+/** Who hitl is on GitHub, to sign its markers and know its own issues and comments from anyone else's. */
+export interface AppSelf {
+  appId: number;
+  /** Signs hitl's markers (core/render/markers.ts). */
+  markerKey: string;
+}
+
+/**
+ * The marker key, derived from a secret only the app holds (`HITL_MARKER_SECRET`, else the
+ * webhook secret), so the secret itself never appears next to anything public.
+ */
+export function markerKeyFrom(secret: string): string {
+  return createHmac("sha256", secret).update("hitl marker key").digest("base64url");
+}
+
+interface Authored {
+  user?: { type?: string } | null;
+  performed_via_github_app?: { id: number } | null;
+}
+
+/**
+ * Whether GitHub says this app wrote the issue or comment: its author is a bot, and the app that
+ * acted is this one. GitHub gives `performed_via_github_app` (null when no app acted); only a
+ * response without the field at all is judged by the author alone.
+ */
+export function writtenBy(self: AppSelf, item: Authored): boolean {
+  if (item.user?.type !== "Bot") return false;
+  return item.performed_via_github_app === undefined || item.performed_via_github_app?.id === self.appId;
+}
