@@ -149,6 +149,11 @@ export interface ApprovalRequest {
   /** The agent's name, from its token. */
   requestedBy: string;
   idempotencyKey: string | null;
+  /**
+   * SHA-256 of the canonical request as the agent sent it with `idempotencyKey`, so a reused
+   * key with a different body is refused. Absent on requests stored before it was kept.
+   */
+  idempotencyFingerprint?: string;
   /** SHA-256 of the canonical JSON of what the approver is shown. */
   contextHash: string;
   /** Pull requests: new commits make an approval stale. */
@@ -158,6 +163,17 @@ export interface ApprovalRequest {
   escalation: EscalationState;
   evaluation: Evaluation | null;
   decision: Decision | null;
+  /**
+   * Set when the sweep found the request's schedule impossible to compute (a time that does
+   * not parse, a date past what can be represented) and parked it: it stays pending, people
+   * can still decide it, but the sweep no longer escalates or expires it.
+   */
+  error?: RequestError | null;
+}
+
+export interface RequestError {
+  at: string;
+  message: string;
 }
 
 export type AuditEvent =
@@ -172,7 +188,9 @@ export type AuditEvent =
   | "stale"
   /** New commits on the pull request; the request's state carries over to the new head. */
   | "head_changed"
-  | "delegated";
+  | "delegated"
+  /** The sweep could not compute the request's schedule and took it out of the due index. */
+  | "error";
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {

@@ -79,6 +79,38 @@ export class EmbeddedState {
     for (const [key, count] of change.uses ?? []) this.useCounts.set(key, count);
   }
 
+  /**
+   * Applies a change read back from disk. Unlike `apply` it never refuses: a record with a
+   * time that does not parse (written by a version that did not check, or by hand) is mended
+   * so the store opens, and such a request is parked with the reason. A stored record can
+   * then never keep the process from starting.
+   */
+  restore(change: ChangeBody, now: Date): void {
+    const at = now.toISOString();
+    this.apply({
+      ...change,
+      ...(change.requests ? { requests: change.requests.map((request) => this.mended(request, at)) } : {}),
+      ...(change.jobs ? { jobs: change.jobs.map((job) => (isTime(job.runAt) ? job : { ...job, runAt: at })) } : {}),
+    });
+  }
+
+  /** Ids of the requests `restore` had to park. */
+  readonly parkedOnLoad: string[] = [];
+
+  private mended(request: ApprovalRequest, at: string): ApprovalRequest {
+    const problems: string[] = [];
+    let mended = request;
+    if (!isTime(request.createdAt)) {
+      problems.push(`createdAt ${JSON.stringify(request.createdAt)} is not a time`);
+      mended = { ...mended, createdAt: isTime(request.updatedAt) ? request.updatedAt : new Date(0).toISOString() };
+    }
+    const nextAt = request.escalation?.nextAt ?? null;
+    if (nextAt !== null && !isTime(nextAt)) problems.push(`escalation.nextAt ${JSON.stringify(nextAt)} is not a time`);
+    if (problems.length === 0) return request;
+    this.parkedOnLoad.push(request.id);
+    return { ...mended, escalation: { ...mended.escalation, nextAt: null }, error: { at, message: `parked when the store was loaded: ${problems.join("; ")}` } };
+  }
+
   request(id: string): ApprovalRequest | undefined {
     return this.requests.get(id);
   }
@@ -212,6 +244,10 @@ export class EmbeddedState {
     for (const set of sets) if (set && (!best || set.size < best.size)) best = set;
     return best;
   }
+}
+
+function isTime(iso: unknown): boolean {
+  return typeof iso === "string" && !Number.isNaN(Date.parse(iso));
 }
 
 function surfaceKey(repo: string, number: number): string {
