@@ -26,6 +26,15 @@ export interface NewRequestInput {
   invalidateOnPush?: boolean;
 }
 
+/**
+ * What identifies a request body for its idempotency key: SHA-256 of the canonical validated
+ * input (defaults filled in, key order irrelevant), the key itself left out.
+ */
+export function idempotencyFingerprint(input: NewRequestInput): string {
+  const { idempotencyKey: _key, ...body } = input;
+  return contextHash(body);
+}
+
 /** A repository without `.hitl.yml` gets the schema's defaults, the same as an empty file. */
 const NO_POLICY: HitlConfig = hitlConfigSchema.parse({});
 
