@@ -78,7 +78,7 @@ export function loadConfigYaml(text: string, file: string): LoadYamlResult {
     const events = parseEvents(text, { filename: file });
     const tooBig = expansionProblem(events, text);
     if (tooBig) {
-      const { line, column } = lineColumn(text, tooBig.offset);
+      const { line, column } = lineColumnIn(lineStarts(text), tooBig.offset);
       return fail(line, column, tooBig.message);
     }
     const documents = constructFromEvents(events, { source: text, filename: file });
@@ -209,14 +209,24 @@ function validate(value: unknown, sources: ConfigSource[]): ParseConfigResult {
     error: (issue) => issueMessage(issue, allowedKeys),
   });
   if (result.success) return { ok: true, config: result.data };
-  const located = result.error.issues.flatMap((issue) => flatten(issue, [], allowedKeys));
-  const maps = sources.map((source) => ({ source, positions: positionMap(source.text) }));
+  // A file with thousands of errors (a list of 100,000 wrong values) is not worth listing whole,
+  // nor locating: only the first issues are, and the rest are mentioned in one last line.
+  const issues = result.error.issues;
+  const located = issues.slice(0, MAX_LOCATED_ISSUES).flatMap((issue) => flatten(issue, [], allowedKeys));
+  const maps = sources.map((source) => ({ source, positions: positionMap(source.text), lines: lineStarts(source.text) }));
   const fileOrder = (error: ConfigError) => sources.findIndex((source) => source.file === error.file);
   const errors = dedupe(located.map((item) => locate(item, maps))).sort(
     (a, b) => fileOrder(a) - fileOrder(b) || a.line - b.line || a.column - b.column,
   );
-  return { ok: false, errors };
+  if (errors.length <= MAX_REPORTED_ERRORS && issues.length <= MAX_LOCATED_ISSUES) return { ok: false, errors };
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  const last = shown.at(-1)!;
+  return { ok: false, errors: [...shown, { file: last.file, line: last.line, column: last.column, path: "", message: "more errors not listed; fix these first" }] };
 }
+
+/** How many of the schema's issues are located, and how many errors are reported. */
+const MAX_LOCATED_ISSUES = 1_000;
+const MAX_REPORTED_ERRORS = 100;
 
 function issueMessage(issue: RawIssue, allowedKeys: Map<string, string[]>): string | undefined {
   switch (issue.code) {
@@ -312,6 +322,8 @@ interface NodePosition {
 interface SourcePositions {
   source: ConfigSource;
   positions: Map<string, NodePosition>;
+  /** Offsets at which each line starts. */
+  lines: number[];
 }
 
 function locate(item: Located, maps: SourcePositions[]): ConfigError {
@@ -333,7 +345,7 @@ function locate(item: Located, maps: SourcePositions[]): ConfigError {
     const { key, value } = chosen.position;
     offset = (exact && item.atKey ? (key ?? value) : (value ?? key)) ?? 0;
   }
-  const { line, column } = chosen ? lineColumn(chosen.map.source.text, offset) : { line: 1, column: 1 };
+  const { line, column } = chosen ? lineColumnIn(chosen.map.lines, offset) : { line: 1, column: 1 };
   return {
     file,
     line,
@@ -450,16 +462,22 @@ function firstOffset(offsets: number[]): number | null {
   return present.length > 0 ? Math.min(...present) : null;
 }
 
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Line and column of an offset, by binary search: a file may have thousands of errors. */
+function lineColumnIn(starts: number[], offset: number): { line: number; column: number } {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (starts[mid]! <= offset) low = mid;
+    else high = mid - 1;
   }
-  return { line, column: offset - lineStart + 1 };
+  return { line: low + 1, column: offset - starts[low]! + 1 };
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

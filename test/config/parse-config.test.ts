@@ -430,6 +430,14 @@ describe("hostile files are refused quickly, with the line, never thrown or hung
     expect(timed(text).errors).toEqual([{ file: ".hitl.yml", line: 1, column: 1, path: "", message: "the file is 300022 bytes; at most 262144 are allowed" }]);
   });
 
+  it("a list of 120,000 wrong values: the first 100 errors and one line for the rest", () => {
+    const { errors, ms } = timed(`approvers: [${Array(120_000).fill("5").join(",")}]\n`);
+    expect(errors).toHaveLength(101);
+    expect(errors[0]).toEqual({ file: ".hitl.yml", line: 1, column: 13, path: "approvers.0", message: "expected a string, got number 5" });
+    expect(errors[100]).toEqual({ file: ".hitl.yml", line: 1, column: 211, path: "", message: "more errors not listed; fix these first" });
+    expect(ms).toBeLessThan(5_000);
+  });
+
   it("while a few aliases, and nesting as deep as conditions go, still read as written", () => {
     const text = "approvers: &leads [alice, bob]\nescalation:\n  - after: 4h\n    approvers: *leads\nrules:\n  - id: nested\n    when: {not: {not: {not: {all: [{any: [{field: a, lt: 1}]}]}}}}\n    action: approve\n";
     const result = parseConfig(text, ".hitl.yml");
