@@ -180,7 +180,7 @@ export function currentApprovers(request: ApprovalRequest): string[] {
 export function describeSchedule(request: ApprovalRequest, now: Date): ScheduleView {
   const level = request.escalation.level;
   // A parked request (see scheduleFault) is pending with nothing scheduled.
-  if (request.status !== "pending" || request.decision || request.escalation.nextAt === null) return { level, next: null };
+  if (request.status !== "pending" || request.decision || request.escalation.nextAt === null || scheduleFault(request, now)) return { level, next: null };
   const dueAt = Date.parse(nextDueAt(request.escalation, request.createdAt, request.deadline));
   const step = nextStep(request, new Date(Math.max(now.getTime(), dueAt)));
   switch (step.type) {
