@@ -27,7 +27,7 @@ describe("hostile input", () => {
   let github: GitHubStandIn;
   let app: AppHarness;
 
-  async function start(policy: string | null) {
+  async function start(policy: string | null, others: Record<string, string> = {}) {
     github = await startGitHubStandIn({
       repos: {
         [REPO]: {
@@ -35,6 +35,7 @@ describe("hostile input", () => {
           files: { main: policy === null ? {} : { ".hitl.yml": policy } },
           pulls: [{ number: 5, headSha: "d".repeat(40), files: [{ filename: ".hitl.yml" }] }],
         },
+        ...Object.fromEntries(Object.entries(others).map(([name, text]) => [name, { files: { main: { ".hitl.yml": text } } }])),
       },
       installations: [{ id: 1, account: "octo-org" }],
     });
@@ -92,6 +93,21 @@ describe("hostile input", () => {
           ],
         },
       });
+    });
+
+    it("an _extends cycle stops after three files, with one read each", async () => {
+      await start("_extends: base-a\napprovers: [alice]\n", { "octo-org/base-a": "_extends: octo-org/base-b\n", "octo-org/base-b": `_extends: ${REPO}\n` });
+      github.clearCalls();
+      const response = await api(app, "POST", "/requests", refund());
+      expect(response.status).toBe(201);
+      expect(response.json.evaluation.config_error).toBe(".hitl.yml: _extends goes deeper than 3 files");
+      const reads = github.calls.filter((call) => call.method === "GET" && call.path.includes("/contents/")).map((call) => call.path);
+      expect(reads).toEqual([
+        `/repos/${REPO}/contents/.hitl.yml`,
+        "/repos/octo-org/base-a/contents/.hitl.yml",
+        "/repos/octo-org/base-b/contents/.hitl.yml",
+        `/repos/${REPO}/contents/.hitl.yml`,
+      ]);
     });
 
     it("POST /simulate with a candidate whose alias contains itself answers with the config error", async () => {
