@@ -69,6 +69,8 @@ export const CONFIG_LIMITS = {
   expanded: 1_000_000,
 } as const;
 
+const TOO_DEEP = `mappings and lists nest deeper than ${CONFIG_LIMITS.depth} levels; at most ${CONFIG_LIMITS.depth} are allowed`;
+
 /** Reads the YAML only, without the schema: an empty document is `{}`. Never throws. */
 export function loadConfigYaml(text: string, file: string): LoadYamlResult {
   const fail = (line: number, column: number, message: string): LoadYamlResult => ({ ok: false, errors: [{ file, line, column, path: "", message }] });
@@ -85,7 +87,11 @@ export function loadConfigYaml(text: string, file: string): LoadYamlResult {
     if (documents.length > 1) return fail(1, 1, `expected one YAML document, found ${documents.length}`);
     return { ok: true, value: documents[0] ?? {} };
   } catch (error) {
-    if (error instanceof YAMLException) return fail((error.mark?.line ?? 0) + 1, (error.mark?.column ?? 0) + 1, error.reason);
+    if (error instanceof YAMLException) {
+      // The parser stops at its own, higher, depth limit before the walk below sees the events.
+      const reason = error.reason.startsWith("nesting exceeded maxDepth") ? TOO_DEEP : error.reason;
+      return fail((error.mark?.line ?? 0) + 1, (error.mark?.column ?? 0) + 1, reason);
+    }
     return fail(1, 1, error instanceof Error ? error.message : String(error));
   }
 }
@@ -110,7 +116,7 @@ function expansionProblem(events: Event[], text: string): { offset: number; mess
   let total = 0;
   let aliases = 0;
   const anchorOf = (event: { anchorStart: number; anchorEnd: number }) => (event.anchorStart >= 0 ? text.slice(event.anchorStart, event.anchorEnd) : null);
-  const tooDeep = (offset: number) => ({ offset, message: `mappings and lists nest deeper than ${CONFIG_LIMITS.depth} levels; at most ${CONFIG_LIMITS.depth} are allowed` });
+  const tooDeep = (offset: number) => ({ offset, message: TOO_DEEP });
   const tooBig = (offset: number) => ({ offset, message: `aliases (*name) expand the file past ${CONFIG_LIMITS.expanded} values and characters; at most ${CONFIG_LIMITS.expanded} are allowed` });
   /** A finished child: its parent grows by it. */
   const child = (measure: Measure) => {

@@ -414,6 +414,10 @@ describe("hostile files are refused quickly, with the line, never thrown or hung
     expect(timed(written).errors).toEqual([
       { file: ".hitl.yml", line: 1, column: 79, path: "", message: "mappings and lists nest deeper than 32 levels; at most 32 are allowed" },
     ]);
+    const parserDepth = `fallback: {type: use_default, action: a, value: ${"[".repeat(5_000)}${"]".repeat(5_000)}}\n`;
+    expect(timed(parserDepth).errors).toEqual([
+      { file: ".hitl.yml", line: 1, column: 147, path: "", message: "mappings and lists nest deeper than 32 levels; at most 32 are allowed" },
+    ]);
     const aliased = `fallback: {type: use_default, action: a, value: [&x ${"[".repeat(20)}${"]".repeat(20)}, ${"[".repeat(20)}*x${"]".repeat(20)}]}\n`;
     expect(timed(aliased).errors).toEqual([
       { file: ".hitl.yml", line: 1, column: 115, path: "", message: "mappings and lists nest deeper than 32 levels; at most 32 are allowed" },
