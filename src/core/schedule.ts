@@ -39,7 +39,8 @@ const isSpan = (ms: unknown) => typeof ms === "number" && Number.isFinite(ms) &&
 export function scheduleFault(request: ApprovalRequest, now: Date): string | null {
   if (!isTime(request.createdAt)) return `createdAt ${JSON.stringify(request.createdAt)} is not a time`;
   if (!isTime(request.deadline)) return `deadline ${JSON.stringify(request.deadline)} is not a time`;
-  const state = request.escalation;
+  const state = request.escalation as EscalationState | undefined;
+  if (typeof state !== "object" || state === null || !Array.isArray(state.ladder)) return "escalation is not a schedule";
   if (state.nextAt !== null && !isTime(state.nextAt)) return `escalation.nextAt ${JSON.stringify(state.nextAt)} is not a time`;
   if (state.warningBeforeMs !== null && !isSpan(state.warningBeforeMs)) return `escalation.warningBeforeMs ${String(state.warningBeforeMs)} is not a duration`;
   const level = state.ladder.findIndex((step) => !isSpan(step.afterMs));

@@ -89,7 +89,10 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
    */
   async function park(request: ApprovalRequest, message: string, now: Date, result: SweepResult): Promise<void> {
     const error = { at: now.toISOString(), message };
-    const next: ApprovalRequest = { ...request, escalation: { ...request.escalation, nextAt: null }, error, updatedAt: now.toISOString() };
+    // A malformed stored schedule is filled out, so the parked request reads back whole.
+    const stored = request.escalation as Partial<ApprovalRequest["escalation"]> | undefined;
+    const escalation = { ladder: [], warningBeforeMs: null, level: 0, warned: false, ...stored, nextAt: null };
+    const next: ApprovalRequest = { ...request, escalation, error, updatedAt: now.toISOString() };
     if (await commit(next, request.version, [audit(next, "error", { type: "system", reason: "sweep" }, { message })], [])) {
       result.parked += 1;
       log.error({ requestId: request.id, error: message }, "sweep parked a request whose schedule cannot be computed; it stays pending for people to decide");
@@ -120,7 +123,9 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
     result.ran = true;
     try {
       const now = clock();
-      const due = (await store.due(now, BATCH)).sort((a, b) => priorityRank(b) - priorityRank(a) || (a.escalation.nextAt ?? "").localeCompare(b.escalation.nextAt ?? ""));
+      // Read defensively: one malformed stored request must not stop the sort, and with it everyone.
+      const dueAt = (request: ApprovalRequest) => String(request.escalation?.nextAt ?? "");
+      const due = (await store.due(now, BATCH)).sort((a, b) => priorityRank(b) - priorityRank(a) || dueAt(a).localeCompare(dueAt(b)));
       for (const request of due) {
         try {
           await advance(request, now, result);

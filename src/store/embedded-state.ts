@@ -1,4 +1,4 @@
-import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, EscalationState, Job, RequestStatus } from "../core/types.js";
 import type { ListQuery } from "./store.js";
 import { compareIds, compareNewest, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
 import { SortedIndex } from "./sorted-index.js";
@@ -104,11 +104,13 @@ export class EmbeddedState {
       problems.push(`createdAt ${JSON.stringify(request.createdAt)} is not a time`);
       mended = { ...mended, createdAt: isTime(request.updatedAt) ? request.updatedAt : new Date(0).toISOString() };
     }
-    const nextAt = request.escalation?.nextAt ?? null;
-    if (nextAt !== null && !isTime(nextAt)) problems.push(`escalation.nextAt ${JSON.stringify(nextAt)} is not a time`);
+    const escalation: Partial<EscalationState> | null = typeof request.escalation === "object" ? request.escalation : null;
+    if (escalation === null) problems.push("escalation is missing");
+    else if (escalation.nextAt != null && !isTime(escalation.nextAt)) problems.push(`escalation.nextAt ${JSON.stringify(escalation.nextAt)} is not a time`);
     if (problems.length === 0) return request;
     this.parkedOnLoad.push(request.id);
-    return { ...mended, escalation: { ...mended.escalation, nextAt: null }, error: { at, message: `parked when the store was loaded: ${problems.join("; ")}` } };
+    const parked = { ladder: [], warningBeforeMs: null, level: 0, warned: false, ...escalation, nextAt: null };
+    return { ...mended, escalation: parked, error: { at, message: `parked when the store was loaded: ${problems.join("; ")}` } };
   }
 
   request(id: string): ApprovalRequest | undefined {

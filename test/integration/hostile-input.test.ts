@@ -1,8 +1,13 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "@upstash/redis";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApprovalRequest } from "../../src/core/types.js";
+import { createRedisStore } from "../../src/store/redis-store.js";
+import { createRespRequester } from "../../src/store/resp-requester.js";
 import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { aliasBomb, nestedJson, spliceJson } from "../support/hostile.js";
+import { deleteKeys, REDIS_URL } from "../support/redis-keys.js";
 import { deliver, pullRequestPayload } from "../support/webhooks.js";
 
 /**
@@ -27,7 +32,7 @@ describe("hostile input", () => {
   let github: GitHubStandIn;
   let app: AppHarness;
 
-  async function start(policy: string | null, others: Record<string, string> = {}) {
+  async function start(policy: string | null, others: Record<string, string> = {}, store?: Parameters<typeof startApp>[0]["store"]) {
     github = await startGitHubStandIn({
       repos: {
         [REPO]: {
@@ -39,12 +44,16 @@ describe("hostile input", () => {
       },
       installations: [{ id: 1, account: "octo-org" }],
     });
-    app = await startApp({ githubUrl: github.url, now: T0 });
+    app = await startApp({ githubUrl: github.url, now: T0, ...(store ? { store } : {}) });
   }
+
+  /** Run after the app has closed: stores a test brought along. */
+  const cleanups: (() => Promise<unknown>)[] = [];
 
   afterEach(async () => {
     await app?.close();
     await github?.close();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
   describe(".hitl.yml", () => {
@@ -258,6 +267,30 @@ describe("hostile input", () => {
       expect((await auditOf(unreadable)).filter((entry) => entry.event === "error")).toHaveLength(1);
       // People can still decide a parked request.
       expect((await api(app, "GET", `/requests/${unbounded}`)).json.status).toBe("pending");
+    });
+
+    it("a request stored in Redis without its escalation state is parked; the sweep's sort does not stop on it", async () => {
+      const prefix = `hitl-test:${randomBytes(6).toString("hex")}:`;
+      const requester = createRespRequester(REDIS_URL);
+      const redis = new Redis(requester);
+      const store = createRedisStore({ redis, prefix, onClose: () => requester.close() });
+      cleanups.push(() => store.close(), () => deleteKeys(REDIS_URL, `${prefix}*`));
+      await start(null, {}, store);
+      const open = async (body: Record<string, unknown>) => (await api(app, "POST", "/requests", refund(body))).json.id as string;
+      const shapeless = await open({ deadline: at(1).toISOString() });
+      const expiring = await open({ deadline: at(1).toISOString(), fallback_action: { type: "abort", reason: "Nobody answered" } });
+      // What an older version, or a hand, could have left in Redis: the document without its schedule.
+      const { escalation: _dropped, ...document } = (await store.get(shapeless))!;
+      await redis.hset(`${prefix}req:${shapeless}`, { json: JSON.stringify(document) });
+
+      expect(await sweepAt(at(2))).toEqual({ ran: true, escalated: 0, warned: 0, expired: 1, delegated: 0, parked: 1 });
+      expect((await api(app, "GET", `/requests/${expiring}`)).json.status).toBe("expired");
+      expect((await api(app, "GET", `/requests/${shapeless}`)).json).toMatchObject({
+        status: "pending",
+        escalation: { level: 0, next: null },
+        error: { message: "escalation is not a schedule" },
+      });
+      expect(await store.due(at(3), 10)).toEqual([]);
     });
   });
 });
