@@ -272,7 +272,7 @@ function flatten(issue: Issue, base: Path, allowedKeys: Map<string, string[]>): 
     const allowed = allowedKeys.get(issue.message) ?? [];
     return issue.keys.map((key) => ({
       path: [...path, key],
-      message: allowed.length > 0 ? `unknown key '${key}' — allowed keys: ${allowed.join(", ")}` : `unknown key '${key}'`,
+      message: allowed.length > 0 ? `unknown key ${describeValue(key)} — allowed keys: ${allowed.join(", ")}` : `unknown key ${describeValue(key)}`,
       ...(allowed.length > 0 ? { allowed } : {}),
       atKey: true,
     }));
@@ -516,7 +516,10 @@ function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `'${value}'`;
+  if (typeof value === "string") return `'${value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value}'`;
   if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${value}`;
   return String(value);
 }
+
+/** How much of a wrong text value an error quotes: enough to recognise it. */
+const QUOTED = 80;

@@ -119,6 +119,23 @@ describe("hostile input", () => {
       ]);
     });
 
+    it("a file whose errors quote huge values still gets its hitl/config check, within GitHub's limits", async () => {
+      await start(null);
+      const head = "d".repeat(40);
+      const key = "k".repeat(300);
+      github.repo(REPO).files[head] = { ".hitl.yml": `${key}: 1\nrules:\n  - id: r\n    when: {task_type: [x]}\n    action: ${"x".repeat(70_000)}\n` };
+      await deliver(`${app.url}/api/github/webhooks`, { event: "pull_request", payload: pullRequestPayload({ repo: REPO, action: "opened", number: 5, headSha: head }), secret: WEBHOOK_SECRET });
+      const [check] = github.callsTo("POST", `/repos/${REPO}/check-runs`);
+      const output = (check!.body as { output: { title: string; summary: string; annotations: { title: string; message: string }[] } }).output;
+      expect(check).toMatchObject({ status: 201, body: { name: "hitl/config", conclusion: "failure" } });
+      expect(output.title).toBe(".hitl.yml has 2 errors");
+      expect(output.annotations.map((annotation) => annotation.title)).toEqual([`${key.slice(0, 254)}…`, "rules.0.action"]);
+      expect(output.annotations[0]!.message).toMatch(/^unknown key 'k{80}…' — allowed keys: _extends, approvers/);
+      expect(output.annotations[1]!.message.length).toBeLessThanOrEqual(16_000);
+      expect(output.summary.length).toBe(65_535);
+      expect(output.summary.endsWith("…")).toBe(true);
+    });
+
     it("POST /simulate with a candidate whose alias contains itself answers with the config error", async () => {
       await start(null);
       const config = "approvers: [alice]\nrules:\n  - id: loop\n    when: &c {not: *c}\n    action: approve\n";
