@@ -179,7 +179,7 @@ export function currentApprovers(request: ApprovalRequest): string[] {
 
 /** The schedule as the API shows it: the current level and the next thing the sweep will do. */
 export function describeSchedule(request: ApprovalRequest, now: Date): ScheduleView {
-  const level = request.escalation.level;
+  const level = request.escalation?.level ?? 0;
   // A parked request (see scheduleFault) is pending with nothing scheduled.
   if (request.status !== "pending" || request.decision || request.escalation.nextAt === null || scheduleFault(request, now)) return { level, next: null };
   const dueAt = Date.parse(nextDueAt(request.escalation, request.createdAt, request.deadline));

@@ -49,6 +49,8 @@ export class EmbeddedState {
   private readonly deliveries = new Map<string, DeliveryMark>();
   private readonly deliveryExpiry = new SortedIndex();
   private readonly useCounts = new Map<string, number>();
+  /** Ids of the requests `restore` had to park. */
+  readonly parkedOnLoad: string[] = [];
 
   /** Applies the whole change, or throws before changing anything (a time that does not parse). */
   apply(change: ChangeBody): void {
@@ -93,9 +95,6 @@ export class EmbeddedState {
       ...(change.jobs ? { jobs: change.jobs.map((job) => (isTime(job.runAt) ? job : { ...job, runAt: at })) } : {}),
     });
   }
-
-  /** Ids of the requests `restore` had to park. */
-  readonly parkedOnLoad: string[] = [];
 
   private mended(request: ApprovalRequest, at: string): ApprovalRequest {
     const problems: string[] = [];

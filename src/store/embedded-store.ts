@@ -23,7 +23,7 @@ export interface EmbeddedStoreStats extends JournalStats {
   pending: number;
   jobs: number;
   deliveries: number;
-  /** Requests parked when the store was opened, because a time they held did not parse. */
+  /** Requests parked when the store was opened: a time they held did not parse, or their schedule was missing. */
   parkedOnLoad: number;
 }
 
