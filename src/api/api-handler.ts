@@ -39,7 +39,14 @@ type Route = { method: string; pattern: RegExp; handle: (call: Call) => Promise<
 
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.infer<T> {
-  const result = schema.safeParse(value);
+  let result: z.ZodSafeParseResult<z.infer<T>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // A body the schema's walk cannot finish (a stack overflow) is the sender's fault, not ours.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new HitlError("invalid_request", 400, `The request is not valid: ${reason}.`, [{ path: prefix + "(body)", message: `could not be read: ${reason}` }]);
+  }
   if (result.success) return result.data;
   const issues: FieldIssue[] = result.error.issues.map((issue) => ({
     path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"),

@@ -1,15 +1,26 @@
 import { z } from "zod";
 import { APPROVER_PATTERN } from "../core/approver-name.js";
 import type { NewRequestInput } from "../core/build-request.js";
-import { parseDuration } from "../core/duration.js";
+import { dataLimitProblem } from "../core/data-limits.js";
+import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { canonicalRepo } from "../core/repo-name.js";
 import { PRIORITIES, STATUSES } from "../core/types.js";
 
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
 /** Compared without case, as GitHub does: stored and looked up lowercased. */
 const repoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").transform(canonicalRepo);
-const duration = z.string().refine((value) => parseDuration(value) !== null, "must be a duration such as 30s, 15m, 4h or 2d");
+const duration = z
+  .string()
+  .refine((value) => parseDuration(value) !== null, "must be a duration such as 30s, 15m, 4h or 2d")
+  .refine(withinMaxDuration, DURATION_TOO_LONG);
 const actionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, "must be 1-40 letters, digits, '-' or '_', starting with a letter or digit");
+
+/** Free-form JSON, bounded in depth and size (see `DATA_LIMITS`). */
+const boundedData = <T extends z.ZodType>(schema: T) =>
+  schema.superRefine((value, ctx) => {
+    const problem = dataLimitProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const action = z.strictObject({
   id: actionId,
@@ -35,10 +46,10 @@ function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): v
 
 export const fallbackSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("abort"), reason: z.string().min(1).max(2_000), cleanup: z.string().max(2_000).optional() }),
-  z.strictObject({ type: z.literal("use_default"), action: actionId, value: z.unknown().optional(), reason: z.string().max(2_000).optional() }),
+  z.strictObject({ type: z.literal("use_default"), action: actionId, value: boundedData(z.unknown()).optional(), reason: z.string().max(2_000).optional() }),
   z.strictObject({ type: z.literal("degrade"), mode: z.string().min(1).max(200), reason: z.string().max(2_000).optional() }),
   z.strictObject({ type: z.literal("delegate"), approvers: z.array(login).max(50).optional(), rule: z.string().optional(), extend_by: duration.optional(), reason: z.string().max(2_000).optional() }),
-  z.strictObject({ type: z.literal("retry_with_modification"), modifications: z.record(z.string(), z.unknown()), reason: z.string().max(2_000).optional() }),
+  z.strictObject({ type: z.literal("retry_with_modification"), modifications: boundedData(z.record(z.string(), z.unknown())), reason: z.string().max(2_000).optional() }),
 ]);
 
 /** `POST /api/v1/requests`. Keys are snake_case, as agents send them. */
@@ -47,7 +58,7 @@ export const newRequestSchema = z
     repo: repoName,
     task_description: z.string().trim().min(1).max(500),
     approval_reason: z.string().trim().min(1).max(5_000),
-    decision_data: z.record(z.string(), z.unknown()).default({}),
+    decision_data: boundedData(z.record(z.string(), z.unknown())).default({}),
     available_actions: z
       .array(action)
       .min(1)

@@ -63,6 +63,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     },
     evaluation: evaluation(request.evaluation),
     decision: decision(request.decision),
+    ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
   };
 }
 

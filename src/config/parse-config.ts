@@ -1,4 +1,4 @@
-import { EVENT_ID, getScalarValue, loadAll, parseEvents, SCALAR_STYLE, YAMLException, type Event } from "js-yaml";
+import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, YAMLException, type Event } from "js-yaml";
 import type { z } from "zod";
 import { hitlConfigSchema, type HitlConfig } from "./schema.js";
 
@@ -44,26 +44,130 @@ export function parseConfigLayers(sources: ConfigSource[]): ParseConfigResult {
     layers.push({ source, value: loaded.value });
   }
   const merged = layers.reduce<unknown>((base, layer) => (base === undefined ? layer.value : mergeConfigs(base, layer.value)), undefined);
-  return validate(merged ?? {}, layers.map((layer) => layer.source));
+  try {
+    return validate(merged ?? {}, layers.map((layer) => layer.source));
+  } catch (error) {
+    // The limits above keep the schema's walk small; this is the boundary should one be missed.
+    const file = sources.at(-1)?.file ?? "";
+    return { ok: false, errors: [{ file, line: 1, column: 1, path: "", message: `could not be checked: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
 }
 
-/** Reads the YAML only, without the schema: an empty document is `{}`. */
+/**
+ * Hard limits on one `.hitl.yml`, so that a hostile file (an alias bomb, deep nesting, a huge
+ * file) is refused in milliseconds instead of hanging or exhausting the process. Every file
+ * that sets a policy by hand is far below them.
+ */
+export const CONFIG_LIMITS = {
+  /** The file's size in bytes (UTF-8). */
+  bytes: 256 * 1024,
+  /** Mappings and lists inside one another, aliases expanded. */
+  depth: 32,
+  /** Aliases (`*name`) in the file. */
+  aliases: 100,
+  /** Values plus characters of text once every alias is expanded (about the file's size without aliases). */
+  expanded: 1_000_000,
+} as const;
+
+const TOO_DEEP = `mappings and lists nest deeper than ${CONFIG_LIMITS.depth} levels; at most ${CONFIG_LIMITS.depth} are allowed`;
+
+/** Reads the YAML only, without the schema: an empty document is `{}`. Never throws. */
 export function loadConfigYaml(text: string, file: string): LoadYamlResult {
+  const fail = (line: number, column: number, message: string): LoadYamlResult => ({ ok: false, errors: [{ file, line, column, path: "", message }] });
   try {
-    const documents = loadAll(text, { filename: file });
-    if (documents.length > 1) {
-      return { ok: false, errors: [{ file, line: 1, column: 1, path: "", message: `expected one YAML document, found ${documents.length}` }] };
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > CONFIG_LIMITS.bytes) return fail(1, 1, `the file is ${bytes} bytes; at most ${CONFIG_LIMITS.bytes} are allowed`);
+    const events = parseEvents(text, { filename: file });
+    const tooBig = expansionProblem(events, text);
+    if (tooBig) {
+      const { line, column } = lineColumnIn(lineStarts(text), tooBig.offset);
+      return fail(line, column, tooBig.message);
     }
+    const documents = constructFromEvents(events, { source: text, filename: file });
+    if (documents.length > 1) return fail(1, 1, `expected one YAML document, found ${documents.length}`);
     return { ok: true, value: documents[0] ?? {} };
   } catch (error) {
     if (error instanceof YAMLException) {
-      return {
-        ok: false,
-        errors: [{ file, line: (error.mark?.line ?? 0) + 1, column: (error.mark?.column ?? 0) + 1, path: "", message: error.reason }],
-      };
+      // The parser stops at its own, higher, depth limit before the walk below sees the events.
+      const reason = error.reason.startsWith("nesting exceeded maxDepth") ? TOO_DEEP : error.reason;
+      return fail((error.mark?.line ?? 0) + 1, (error.mark?.column ?? 0) + 1, reason);
     }
-    return { ok: false, errors: [{ file, line: 1, column: 1, path: "", message: error instanceof Error ? error.message : String(error) }] };
+    return fail(1, 1, error instanceof Error ? error.message : String(error));
   }
+}
+
+interface Measure {
+  /** Values and characters below and including the node, aliases expanded. */
+  size: number;
+  /** Levels of mappings and lists, the node's own included. */
+  height: number;
+}
+
+/**
+ * Walks the events once and measures the document as it will be once loaded: an alias counts
+ * as everything its anchor holds. That is what a billion-laughs file multiplies, and what the
+ * schema, the store and the JSON of a request would otherwise walk.
+ */
+function expansionProblem(events: Event[], text: string): { offset: number; message: string } | null {
+  const anchors = new Map<string, Measure>();
+  /** The containers (and documents) not closed yet, innermost last. */
+  const open: { anchor: string | null; container: boolean; measure: Measure }[] = [];
+  let depth = 0;
+  let total = 0;
+  let aliases = 0;
+  const anchorOf = (event: { anchorStart: number; anchorEnd: number }) => (event.anchorStart >= 0 ? text.slice(event.anchorStart, event.anchorEnd) : null);
+  const tooDeep = (offset: number) => ({ offset, message: TOO_DEEP });
+  const tooBig = (offset: number) => ({ offset, message: `aliases (*name) expand the file past ${CONFIG_LIMITS.expanded} values and characters; at most ${CONFIG_LIMITS.expanded} are allowed` });
+  /** A finished child: its parent grows by it. */
+  const child = (measure: Measure) => {
+    const parent = open.at(-1);
+    if (!parent) return;
+    parent.measure.size += measure.size;
+    parent.measure.height = Math.max(parent.measure.height, measure.height + 1);
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case EVENT_ID.SCALAR: {
+        const measure = { size: 1 + Math.max(0, event.valueEnd - event.valueStart), height: 0 };
+        const anchor = anchorOf(event);
+        if (anchor !== null) anchors.set(anchor, measure);
+        child(measure);
+        total += measure.size;
+        if (total > CONFIG_LIMITS.expanded) return tooBig(Math.max(0, event.valueStart));
+        break;
+      }
+      case EVENT_ID.ALIAS: {
+        const offset = Math.max(0, event.anchorStart - 1);
+        const name = anchorOf(event) ?? "";
+        if (++aliases > CONFIG_LIMITS.aliases) return { offset, message: `more than ${CONFIG_LIMITS.aliases} aliases (*name); at most ${CONFIG_LIMITS.aliases} are allowed` };
+        if (open.some((frame) => frame.anchor === name)) return { offset, message: `the alias *${name} is inside the mapping or list it names` };
+        const measure = anchors.get(name) ?? { size: 1, height: 0 };
+        child(measure);
+        total += measure.size;
+        if (total > CONFIG_LIMITS.expanded) return tooBig(offset);
+        if (depth + measure.height > CONFIG_LIMITS.depth) return tooDeep(offset);
+        break;
+      }
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE:
+        open.push({ anchor: anchorOf(event), container: true, measure: { size: 1, height: 1 } });
+        total += 1;
+        if (++depth > CONFIG_LIMITS.depth) return tooDeep(event.start);
+        break;
+      case EVENT_ID.DOCUMENT:
+        open.push({ anchor: null, container: false, measure: { size: 0, height: 0 } });
+        break;
+      case EVENT_ID.POP: {
+        const frame = open.pop();
+        if (!frame?.container) break;
+        depth -= 1;
+        if (frame.anchor !== null) anchors.set(frame.anchor, frame.measure);
+        child(frame.measure);
+        break;
+      }
+    }
+  }
+  return null;
 }
 
 /**
@@ -111,14 +215,24 @@ function validate(value: unknown, sources: ConfigSource[]): ParseConfigResult {
     error: (issue) => issueMessage(issue, allowedKeys),
   });
   if (result.success) return { ok: true, config: result.data };
-  const located = result.error.issues.flatMap((issue) => flatten(issue, [], allowedKeys));
-  const maps = sources.map((source) => ({ source, positions: positionMap(source.text) }));
+  // A file with thousands of errors (a list of 100,000 wrong values) is not worth listing whole,
+  // nor locating: only the first issues are, and the rest are mentioned in one last line.
+  const issues = result.error.issues;
+  const located = issues.slice(0, MAX_LOCATED_ISSUES).flatMap((issue) => flatten(issue, [], allowedKeys));
+  const maps = sources.map((source) => ({ source, positions: positionMap(source.text), lines: lineStarts(source.text) }));
   const fileOrder = (error: ConfigError) => sources.findIndex((source) => source.file === error.file);
   const errors = dedupe(located.map((item) => locate(item, maps))).sort(
     (a, b) => fileOrder(a) - fileOrder(b) || a.line - b.line || a.column - b.column,
   );
-  return { ok: false, errors };
+  if (errors.length <= MAX_REPORTED_ERRORS && issues.length <= MAX_LOCATED_ISSUES) return { ok: false, errors };
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  const last = shown.at(-1)!;
+  return { ok: false, errors: [...shown, { file: last.file, line: last.line, column: last.column, path: "", message: "more errors not listed; fix these first" }] };
 }
+
+/** How many of the schema's issues are located, and how many errors are reported. */
+const MAX_LOCATED_ISSUES = 1_000;
+const MAX_REPORTED_ERRORS = 100;
 
 function issueMessage(issue: RawIssue, allowedKeys: Map<string, string[]>): string | undefined {
   switch (issue.code) {
@@ -158,7 +272,7 @@ function flatten(issue: Issue, base: Path, allowedKeys: Map<string, string[]>): 
     const allowed = allowedKeys.get(issue.message) ?? [];
     return issue.keys.map((key) => ({
       path: [...path, key],
-      message: allowed.length > 0 ? `unknown key '${key}' — allowed keys: ${allowed.join(", ")}` : `unknown key '${key}'`,
+      message: allowed.length > 0 ? `unknown key ${describeValue(key)} — allowed keys: ${allowed.join(", ")}` : `unknown key ${describeValue(key)}`,
       ...(allowed.length > 0 ? { allowed } : {}),
       atKey: true,
     }));
@@ -214,6 +328,8 @@ interface NodePosition {
 interface SourcePositions {
   source: ConfigSource;
   positions: Map<string, NodePosition>;
+  /** Offsets at which each line starts. */
+  lines: number[];
 }
 
 function locate(item: Located, maps: SourcePositions[]): ConfigError {
@@ -235,7 +351,7 @@ function locate(item: Located, maps: SourcePositions[]): ConfigError {
     const { key, value } = chosen.position;
     offset = (exact && item.atKey ? (key ?? value) : (value ?? key)) ?? 0;
   }
-  const { line, column } = chosen ? lineColumn(chosen.map.source.text, offset) : { line: 1, column: 1 };
+  const { line, column } = chosen ? lineColumnIn(chosen.map.lines, offset) : { line: 1, column: 1 };
   return {
     file,
     line,
@@ -352,16 +468,22 @@ function firstOffset(offsets: number[]): number | null {
   return present.length > 0 ? Math.min(...present) : null;
 }
 
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Line and column of an offset, by binary search: a file may have thousands of errors. */
+function lineColumnIn(starts: number[], offset: number): { line: number; column: number } {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (starts[mid]! <= offset) low = mid;
+    else high = mid - 1;
   }
-  return { line, column: offset - lineStart + 1 };
+  return { line: low + 1, column: offset - starts[low]! + 1 };
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {
@@ -394,7 +516,10 @@ function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `'${value}'`;
+  if (typeof value === "string") return `'${value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value}'`;
   if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${value}`;
   return String(value);
 }
+
+/** How much of a wrong text value an error quotes: enough to recognise it. */
+const QUOTED = 80;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LOGIN_SOURCE, TEAM_SLUG_SOURCE } from "../core/approver-name.js";
-import { parseDuration } from "../core/duration.js";
+import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 
 /**
  * The `.hitl.yml` schema. Every key carries a description, which editors show through the
@@ -33,7 +33,8 @@ const VALID_UNTIL_ERROR = "expected a date (2027-01-01) or a date-time with zone
 const duration = z
   .string()
   .regex(DURATION_PATTERN, { error: "expected a duration such as 30s, 15m, 4h, 2d or 1w" })
-  .refine((text) => parseDuration(text) !== null, { error: "expected a duration such as 30s, 15m, 4h, 2d or 1w" });
+  .refine((text) => parseDuration(text) !== null, { error: "expected a duration such as 30s, 15m, 4h, 2d or 1w" })
+  .refine(withinMaxDuration, { error: DURATION_TOO_LONG });
 
 const approver = z
   .string()

@@ -28,6 +28,15 @@ export interface NewRequestInput {
 }
 
 /**
+ * What identifies a request body for its idempotency key: SHA-256 of the canonical validated
+ * input (defaults filled in, key order irrelevant), the key itself left out.
+ */
+export function idempotencyFingerprint(input: NewRequestInput): string {
+  const { idempotencyKey: _key, ...body } = input;
+  return contextHash(body);
+}
+
+/**
  * The request as it will be stored: what the agent described, under the policy `effectivePolicy`
  * settled (approvers, deadline, fallback, ladder, warning, invalidation), with the escalation
  * ladder snapshotted so later edits of `.hitl.yml` do not change a request already in flight.

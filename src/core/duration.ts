@@ -1,6 +1,20 @@
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const DURATION = /^(\d+)(s|m|h|d|w)$/;
 
+/**
+ * The longest duration a deadline, a warning, an escalation level or an extension may be. Far
+ * enough for any approval, near enough that every time computed from it is a real date.
+ */
+export const MAX_DURATION = "365d";
+export const MAX_DURATION_MS = 365 * UNIT_MS.d;
+export const DURATION_TOO_LONG = `must be at most ${MAX_DURATION} (a year)`;
+
+/** Whether a duration that parses is within `MAX_DURATION`. */
+export function withinMaxDuration(text: string): boolean {
+  const ms = parseDuration(text);
+  return ms === null || ms <= MAX_DURATION_MS;
+}
+
 /** Durations as people write them in `.hitl.yml`: `30s`, `15m`, `4h`, `2d`, `1w`. */
 export function parseDuration(text: string): number | null {
   const match = DURATION.exec(text.trim());

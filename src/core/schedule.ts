@@ -1,3 +1,4 @@
+import { parseDuration } from "./duration.js";
 import type { ApprovalRequest, EscalationState, EscalationStep, Priority } from "./types.js";
 
 /**
@@ -22,6 +23,37 @@ export interface ScheduleView {
 }
 
 const NONE: Step = { type: "none" };
+
+/** The last moment a JavaScript Date can hold (+275760-09-13). */
+const LATEST_MS = 8.64e15;
+
+const isTime = (iso: unknown) => typeof iso === "string" && Number.isFinite(Date.parse(iso));
+const isSpan = (ms: unknown) => typeof ms === "number" && Number.isFinite(ms) && ms >= 0 && ms <= LATEST_MS;
+
+/**
+ * Why the schedule of a stored request cannot be computed at `now`, naming the field, or null
+ * when it can. Requests are checked when they are opened, so this only finds what older
+ * versions stored or what was written to the store by hand; the sweep parks such a request
+ * instead of failing on it every minute.
+ */
+export function scheduleFault(request: ApprovalRequest, now: Date): string | null {
+  if (!isTime(request.createdAt)) return `createdAt ${JSON.stringify(request.createdAt)} is not a time`;
+  if (!isTime(request.deadline)) return `deadline ${JSON.stringify(request.deadline)} is not a time`;
+  const state = request.escalation as EscalationState | undefined;
+  if (typeof state !== "object" || state === null || !Array.isArray(state.ladder)) return "escalation is not a schedule";
+  if (state.nextAt !== null && !isTime(state.nextAt)) return `escalation.nextAt ${JSON.stringify(state.nextAt)} is not a time`;
+  if (state.warningBeforeMs !== null && !isSpan(state.warningBeforeMs)) return `escalation.warningBeforeMs ${String(state.warningBeforeMs)} is not a duration`;
+  const level = state.ladder.findIndex((step) => !isSpan(step.afterMs));
+  if (level !== -1) return `escalation.ladder.${level}.afterMs ${String(state.ladder[level]!.afterMs)} is not a duration`;
+  const fallback = request.fallback;
+  if (fallback.type === "delegate" && !fallback.rule && fallback.extend_by !== undefined) {
+    const extendMs = parseDuration(fallback.extend_by);
+    const from = Math.max(Date.parse(request.deadline), now.getTime());
+    if (extendMs === null) return `fallback.extend_by ${JSON.stringify(fallback.extend_by)} is not a duration`;
+    if (from + extendMs > LATEST_MS) return `fallback.extend_by ${fallback.extend_by} puts the deadline past any date that can be stored`;
+  }
+  return null;
+}
 
 /** The ladder a request is opened with: critical requests take the shorter one when there is one. */
 export function ladderFor<T>(priority: Priority, ladders: { escalation: T[]; critical?: T[] | null }): T[] {
@@ -163,8 +195,9 @@ export function currentApprovers(request: ApprovalRequest): string[] {
 
 /** The schedule as the API shows it: the current level and the next thing the sweep will do. */
 export function describeSchedule(request: ApprovalRequest, now: Date): ScheduleView {
-  const level = request.escalation.level;
-  if (request.status !== "pending" || request.decision) return { level, next: null };
+  const level = request.escalation?.level ?? 0;
+  // A parked request (see scheduleFault) is pending with nothing scheduled.
+  if (request.status !== "pending" || request.decision || request.escalation.nextAt === null || scheduleFault(request, now)) return { level, next: null };
   const dueAt = Date.parse(nextDueAt(request.escalation, request.createdAt, request.deadline));
   const step = nextStep(request, new Date(Math.max(now.getTime(), dueAt)));
   switch (step.type) {

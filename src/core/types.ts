@@ -166,6 +166,11 @@ export interface ApprovalRequest {
   /** The GitHub login the agent acts for, as the agent declared it; they never decide this request. */
   onBehalfOf: string | null;
   idempotencyKey: string | null;
+  /**
+   * SHA-256 of the canonical request as the agent sent it with `idempotencyKey`, so a reused
+   * key with a different body is refused. Absent on requests stored before it was kept.
+   */
+  idempotencyFingerprint?: string;
   /** SHA-256 of the canonical JSON of what the approver is shown. */
   contextHash: string;
   /** Pull requests: new commits make an approval stale. */
@@ -177,6 +182,17 @@ export interface ApprovalRequest {
   decision: Decision | null;
   /** How far the recovery pass has read the surface; absent until its first look. */
   recovery?: RecoveryCursor;
+  /**
+   * Set when the sweep found the request's schedule impossible to compute (a time that does
+   * not parse, a date past what can be represented) and parked it: it stays pending, people
+   * can still decide it, but the sweep no longer escalates or expires it.
+   */
+  error?: RequestError | null;
+}
+
+export interface RequestError {
+  at: string;
+  message: string;
 }
 
 /**
@@ -211,7 +227,9 @@ export type AuditEvent =
   | "head_changed"
   /** The approving review that decided the request was dismissed: pending again. */
   | "review_dismissed"
-  | "delegated";
+  | "delegated"
+  /** The sweep could not compute the request's schedule and took it out of the due index. */
+  | "error";
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {

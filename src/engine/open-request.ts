@@ -1,4 +1,4 @@
-import { buildRequest, type NewRequestInput } from "../core/build-request.js";
+import { buildRequest, idempotencyFingerprint, type NewRequestInput } from "../core/build-request.js";
 import { finish } from "../core/decide.js";
 import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
 import type { ApprovalRequest, Evaluation } from "../core/types.js";
@@ -133,14 +133,26 @@ export function createOpening(ctx: EngineContext) {
     /** Opens a request for an agent. Returns the first request again for a reused idempotency key. */
     async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = clock();
+      const fingerprint = asked.idempotencyKey === undefined ? undefined : idempotencyFingerprint(asked);
       const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
-      const request = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
+      const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
+      const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {
         audit: [audit(request, "created", { type: "agent", name: agent.name })],
         jobs: [safetyNet],
       });
-      if (!created) return { request: await resumeReplayed(stored, now), created: false };
+      if (!created) {
+        // Requests stored before fingerprints were kept have none, and answer as they always did.
+        if (stored.idempotencyFingerprint !== undefined && stored.idempotencyFingerprint !== fingerprint) {
+          throw new HitlError(
+            "idempotency_key_reused",
+            422,
+            `Idempotency-Key ${JSON.stringify(asked.idempotencyKey)} was already used for request ${stored.id} with a different body. Send the same body again to get that request back, or use a new key for a new request.`,
+          );
+        }
+        return { request: await resumeReplayed(stored, now), created: false };
+      }
       posting.add(stored.id);
       const processing = process(stored, 1, loaded, pull).finally(() => posting.delete(stored.id)).then(
         async (processed) => {

@@ -1,7 +1,7 @@
 import { finish } from "../core/decide.js";
 import { delegatedRuleAbort, resolveFallback } from "../core/fallback.js";
 import { needsPerson } from "../core/policy.js";
-import { applyStep, nextStep } from "../core/schedule.js";
+import { applyStep, nextStep, scheduleFault, type Step } from "../core/schedule.js";
 import { PRIORITIES, type ApprovalRequest, type Decider } from "../core/types.js";
 import type { Engine, EngineDeps } from "./engine.js";
 
@@ -16,6 +16,21 @@ export interface SweepResult {
   warned: number;
   expired: number;
   delegated: number;
+  /** Requests whose schedule could not be computed, taken out of the due index. */
+  parked: number;
+}
+
+type Plan =
+  | { type: "none" }
+  | { type: "escalate" | "warn"; step: Extract<Step, { type: "escalate" | "warn" }>; escalation: ApprovalRequest["escalation"] }
+  | { type: "fallback"; outcome: ReturnType<typeof resolveFallback> };
+
+/** What the sweep will do to the request, from the pure core alone: a throw here is the data's fault. */
+function plan(request: ApprovalRequest, now: Date): Plan {
+  const step = nextStep(request, now);
+  if (step.type === "none") return { type: "none" };
+  if (step.type === "expire") return { type: "fallback", outcome: resolveFallback(request, now) };
+  return { type: step.type, step, escalation: applyStep(request, step, now) };
 }
 
 /**
@@ -28,10 +43,19 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
   const { audit, job, finalJobs, commit, evaluate } = engine.internals;
 
   async function advance(request: ApprovalRequest, now: Date, result: SweepResult): Promise<void> {
-    const step = nextStep(request, now);
-    if (step.type === "none") return;
-    if (step.type === "escalate" || step.type === "warn") {
-      const next = { ...request, escalation: applyStep(request, step, now), updatedAt: now.toISOString() };
+    let planned: Plan;
+    try {
+      const fault = scheduleFault(request, now);
+      if (fault) throw new Error(fault);
+      planned = plan(request, now);
+    } catch (error) {
+      await park(request, error instanceof Error ? error.message : String(error), now, result);
+      return;
+    }
+    if (planned.type === "none") return;
+    if (planned.type !== "fallback") {
+      const { step } = planned;
+      const next = { ...request, escalation: planned.escalation, updatedAt: now.toISOString() };
       const event = step.type === "escalate" ? "escalated" : "warned";
       const details = step.type === "escalate" ? { level: step.level, approvers: step.step.approvers, skipped: step.skipped } : { deadline: request.deadline };
       const notify = step.type === "escalate" ? step.step.notify.map((channel) => ({ ...job(next, "notify", event), channel })) : [];
@@ -40,7 +64,7 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
       }
       return;
     }
-    const outcome = resolveFallback(request, now);
+    const { outcome } = planned;
     if (outcome.type === "delegate") {
       const next = { ...request, approvers: outcome.approvers, deadline: outcome.deadline, fallback: outcome.fallback, escalation: outcome.escalation, updatedAt: now.toISOString() };
       const actor: Decider = { type: "fallback", fallback: "delegate" };
@@ -57,6 +81,23 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
     }
     const actor = next.decision?.decidedBy ?? { type: "fallback", fallback: request.fallback.type };
     if (await commit(next, request.version, [audit(next, "expired", actor)], finalJobs(next, "expired"))) result.expired += 1;
+  }
+
+  /**
+   * Takes a request whose schedule cannot be computed out of the due index, once, with the
+   * reason on the request and in its audit trail: it would otherwise fail every minute and,
+   * with enough of them, fill every batch ahead of the requests that can move.
+   */
+  async function park(request: ApprovalRequest, message: string, now: Date, result: SweepResult): Promise<void> {
+    const error = { at: now.toISOString(), message };
+    // A malformed stored schedule is filled out, so the parked request reads back whole.
+    const stored = request.escalation as Partial<ApprovalRequest["escalation"]> | undefined;
+    const escalation = { ladder: [], warningBeforeMs: null, level: 0, warned: false, ...stored, nextAt: null };
+    const next: ApprovalRequest = { ...request, escalation, error, updatedAt: now.toISOString() };
+    if (await commit(next, request.version, [audit(next, "error", { type: "system", reason: "sweep" }, { message })], [])) {
+      result.parked += 1;
+      log.error({ requestId: request.id, error: message }, "sweep parked a request whose schedule cannot be computed; it stays pending for people to decide");
+    }
   }
 
   /** A `delegate` fallback naming a rule: that rule decides if it matches, else the request aborts. */
@@ -83,12 +124,14 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
   }
 
   return async function sweep(): Promise<SweepResult> {
-    const result: SweepResult = { ran: false, escalated: 0, warned: 0, expired: 0, delegated: 0 };
+    const result: SweepResult = { ran: false, escalated: 0, warned: 0, expired: 0, delegated: 0, parked: 0 };
     if (!(await store.acquireLock("sweep", owner, LOCK_TTL_MS))) return result;
     result.ran = true;
     try {
       const now = clock();
-      const due = (await store.due(now, BATCH)).sort((a, b) => priorityRank(b) - priorityRank(a) || (a.escalation.nextAt ?? "").localeCompare(b.escalation.nextAt ?? ""));
+      // Read defensively: one malformed stored request must not stop the sort, and with it everyone.
+      const dueAt = (request: ApprovalRequest) => String(request.escalation?.nextAt ?? "");
+      const due = (await store.due(now, BATCH)).sort((a, b) => priorityRank(b) - priorityRank(a) || dueAt(a).localeCompare(dueAt(b)));
       for (const request of due) {
         try {
           await advance(request, now, result);

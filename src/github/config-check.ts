@@ -4,6 +4,13 @@ import { splitRepo, type Octokit } from "./octokit.js";
 
 export const CONFIG_CHECK_NAME = "hitl/config";
 const MAX_ANNOTATIONS = 50;
+/** GitHub's limits: a summary of 65,535 characters, an annotation title of 255 and a message of 64 KB. */
+const MAX_SUMMARY = 65_535;
+const MAX_TITLE = 255;
+const MAX_MESSAGE = 16_000;
+
+/** A hostile file can make an error as long as itself; GitHub would refuse the whole check run. */
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 export const isConfigPath = (path: string) => (CONFIG_PATHS as readonly string[]).includes(path);
 
@@ -17,8 +24,8 @@ function annotation(path: string, error: ConfigError) {
     start_column: error.column,
     end_column: error.column,
     annotation_level: "failure" as const,
-    title: error.path ? `${error.path}` : "YAML",
-    message: `${error.message}${allowed}`,
+    title: error.path ? clip(error.path, MAX_TITLE) : "YAML",
+    message: clip(`${error.message}${allowed}`, MAX_MESSAGE),
   };
 }
 
@@ -50,11 +57,14 @@ export async function checkConfigAt(octokit: Octokit, repoName: string, sha: str
     conclusion: "failure",
     output: {
       title: `${path} has ${parsed.errors.length} error${parsed.errors.length === 1 ? "" : "s"}`,
-      summary: [
-        `hitl cannot use ${path} as it is at this commit. While it is broken on the default branch, no delegation rule or auto-approval applies: every request goes to a person.`,
-        "",
-        ...lines,
-      ].join("\n"),
+      summary: clip(
+        [
+          `hitl cannot use ${path} as it is at this commit. While it is broken on the default branch, no delegation rule or auto-approval applies: every request goes to a person.`,
+          "",
+          ...lines,
+        ].join("\n"),
+        MAX_SUMMARY,
+      ),
       annotations: parsed.errors.slice(0, MAX_ANNOTATIONS).map((error) => annotation(path, error)),
     },
   });

@@ -1,4 +1,4 @@
-import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, EscalationState, Job, RequestStatus } from "../core/types.js";
 import type { ListQuery } from "./store.js";
 import { compareIds, compareNewest, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
 import { SortedIndex } from "./sorted-index.js";
@@ -49,6 +49,8 @@ export class EmbeddedState {
   private readonly deliveries = new Map<string, DeliveryMark>();
   private readonly deliveryExpiry = new SortedIndex();
   private readonly useCounts = new Map<string, number>();
+  /** Ids of the requests `restore` had to park. */
+  readonly parkedOnLoad: string[] = [];
 
   /** Applies the whole change, or throws before changing anything (a time that does not parse). */
   apply(change: ChangeBody): void {
@@ -77,6 +79,37 @@ export class EmbeddedState {
     }
     for (const id of change.deliveriesReleased ?? []) this.forgetDelivery(id);
     for (const [key, count] of change.uses ?? []) this.useCounts.set(key, count);
+  }
+
+  /**
+   * Applies a change read back from disk. Unlike `apply` it never refuses: a record with a
+   * time that does not parse (written by a version that did not check, or by hand) is mended
+   * so the store opens, and such a request is parked with the reason. A stored record can
+   * then never keep the process from starting.
+   */
+  restore(change: ChangeBody, now: Date): void {
+    const at = now.toISOString();
+    this.apply({
+      ...change,
+      ...(change.requests ? { requests: change.requests.map((request) => this.mended(request, at)) } : {}),
+      ...(change.jobs ? { jobs: change.jobs.map((job) => (isTime(job.runAt) ? job : { ...job, runAt: at })) } : {}),
+    });
+  }
+
+  private mended(request: ApprovalRequest, at: string): ApprovalRequest {
+    const problems: string[] = [];
+    let mended = request;
+    if (!isTime(request.createdAt)) {
+      problems.push(`createdAt ${JSON.stringify(request.createdAt)} is not a time`);
+      mended = { ...mended, createdAt: isTime(request.updatedAt) ? request.updatedAt : new Date(0).toISOString() };
+    }
+    const escalation: Partial<EscalationState> | null = typeof request.escalation === "object" ? request.escalation : null;
+    if (escalation === null) problems.push("escalation is missing");
+    else if (escalation.nextAt != null && !isTime(escalation.nextAt)) problems.push(`escalation.nextAt ${JSON.stringify(escalation.nextAt)} is not a time`);
+    if (problems.length === 0) return request;
+    this.parkedOnLoad.push(request.id);
+    const parked = { ladder: [], warningBeforeMs: null, level: 0, warned: false, ...escalation, nextAt: null };
+    return { ...mended, escalation: parked, error: { at, message: `parked when the store was loaded: ${problems.join("; ")}` } };
   }
 
   request(id: string): ApprovalRequest | undefined {
@@ -216,6 +249,10 @@ export class EmbeddedState {
 /** The filters that no index answers: the request type and the agent. */
 function matchesRest(request: ApprovalRequest, query: ListQuery): boolean {
   return (query.requestType === undefined || request.requestType === query.requestType) && (query.requestedBy === undefined || request.requestedBy === query.requestedBy);
+}
+
+function isTime(iso: unknown): boolean {
+  return typeof iso === "string" && !Number.isNaN(Date.parse(iso));
 }
 
 function surfaceKey(repo: string, number: number): string {

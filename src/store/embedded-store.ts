@@ -23,6 +23,8 @@ export interface EmbeddedStoreStats extends JournalStats {
   pending: number;
   jobs: number;
   deliveries: number;
+  /** Requests parked when the store was opened: a time they held did not parse, or their schedule was missing. */
+  parkedOnLoad: number;
 }
 
 export type EmbeddedStore = Store & { stats(): EmbeddedStoreStats };
@@ -48,6 +50,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     fsync: options.fsync ?? true,
     compactBytes: options.compactBytes ?? 64 * 1024 * 1024,
     apply: (change) => state.apply(change),
+    restore: (change) => state.restore(change, now()),
     snapshot: () => state.snapshot(now().getTime()),
   }).catch(async (error: unknown) => {
     await lock.release();
@@ -238,7 +241,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     },
 
     stats() {
-      return { dir, ...journal.stats(), ...state.counts() };
+      return { dir, ...journal.stats(), ...state.counts(), parkedOnLoad: state.parkedOnLoad.length };
     },
   };
 }

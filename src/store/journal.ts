@@ -25,6 +25,8 @@ export interface JournalOptions {
   compactBytes: number;
   /** Applies a change to the state: every loaded line, and every new one as it is committed. */
   apply(change: ChangeBody): void;
+  /** Applies a change read back from disk, which must not refuse it; `apply` when absent. */
+  restore?(change: ChangeBody): void;
   /** The current state as changes. */
   snapshot(): Iterable<ChangeBody>;
 }
@@ -63,8 +65,9 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
   const snapshotPath = path.join(options.dir, SNAPSHOT_FILE);
   const journalPath = path.join(options.dir, JOURNAL_FILE);
 
-  const loadedSeq = await loadSnapshot(snapshotPath, options.apply);
-  const { seq: replayedSeq, replayed } = await replayJournal(journalPath, loadedSeq, options.apply);
+  const restore = options.restore ?? options.apply;
+  const loadedSeq = await loadSnapshot(snapshotPath, restore);
+  const { seq: replayedSeq, replayed } = await replayJournal(journalPath, loadedSeq, restore);
   await writeSnapshot(options.dir, snapshotPath, replayedSeq, options.snapshot(), options.fsync);
   const handle = await fs.open(journalPath, "w");
   await handle.close();

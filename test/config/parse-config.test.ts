@@ -390,3 +390,88 @@ describe("loadConfigYaml", () => {
     expect(loadConfigYaml(text, ".hitl.yml")).toEqual({ ok: true, value });
   });
 });
+
+describe("hostile files are refused quickly, with the line, never thrown or hung on", () => {
+  /** A billion laughs under a key the schema takes as-is: each level holds nine of the one before. */
+  function aliasBomb(levels: number): string {
+    const lines = ["fallback:", "  type: use_default", "  action: approve", "  value:", '    l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < levels; i++) lines.push(`    l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(", ")}]`);
+    return `${lines.join("\n")}\n`;
+  }
+
+  function timed(text: string): { errors: ConfigError[]; ms: number } {
+    const started = performance.now();
+    const result = parseConfig(text, ".hitl.yml");
+    const ms = performance.now() - started;
+    if (result.ok) throw new Error(`expected errors, got a valid file (${JSON.stringify(result.config).length} bytes of JSON)`);
+    return { errors: result.errors, ms };
+  }
+
+  it("an alias bomb, at the alias where the expansion passes the limit", () => {
+    // Nine levels expand to 387 million strings; the sixth (line 10) already passes a million.
+    const { errors, ms } = timed(aliasBomb(9));
+    expect(errors).toEqual([
+      { file: ".hitl.yml", line: 10, column: 24, path: "", message: "aliases (*name) expand the file past 1000000 values and characters; at most 1000000 are allowed" },
+    ]);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it("an alias inside what it names (a cycle), which no schema walk would finish", () => {
+    const text = "rules:\n  - id: loop\n    when: &c {not: *c}\n    action: approve\n";
+    expect(timed(text).errors).toEqual([{ file: ".hitl.yml", line: 3, column: 20, path: "", message: "the alias *c is inside the mapping or list it names" }]);
+    expect(timed("fallback: {type: use_default, action: a, value: &v [1, [2, *v]]}\n").errors[0]!.message).toBe("the alias *v is inside the mapping or list it names");
+  });
+
+  it("nesting deeper than 32 levels, written out or built from aliases", () => {
+    const written = `fallback: {type: use_default, action: a, value: ${"[".repeat(40)}${"]".repeat(40)}}\n`;
+    expect(timed(written).errors).toEqual([
+      { file: ".hitl.yml", line: 1, column: 79, path: "", message: "mappings and lists nest deeper than 32 levels; at most 32 are allowed" },
+    ]);
+    const parserDepth = `fallback: {type: use_default, action: a, value: ${"[".repeat(5_000)}${"]".repeat(5_000)}}\n`;
+    expect(timed(parserDepth).errors).toEqual([
+      { file: ".hitl.yml", line: 1, column: 147, path: "", message: "mappings and lists nest deeper than 32 levels; at most 32 are allowed" },
+    ]);
+    const aliased = `fallback: {type: use_default, action: a, value: [&x ${"[".repeat(20)}${"]".repeat(20)}, ${"[".repeat(20)}*x${"]".repeat(20)}]}\n`;
+    expect(timed(aliased).errors).toEqual([
+      { file: ".hitl.yml", line: 1, column: 115, path: "", message: "mappings and lists nest deeper than 32 levels; at most 32 are allowed" },
+    ]);
+  });
+
+  it("more than 100 aliases", () => {
+    const text = `approvers: [&a alice, ${Array(101).fill("*a").join(", ")}]\n`;
+    expect(timed(text).errors).toEqual([{ file: ".hitl.yml", line: 1, column: 423, path: "", message: "more than 100 aliases (*name); at most 100 are allowed" }]);
+  });
+
+  it("a file larger than 256 KiB, before it is parsed", () => {
+    const text = `approvers: [alice]\n# ${"x".repeat(300_000)}\n`;
+    expect(timed(text).errors).toEqual([{ file: ".hitl.yml", line: 1, column: 1, path: "", message: "the file is 300022 bytes; at most 262144 are allowed" }]);
+  });
+
+  it("a list of 120,000 wrong values: the first 100 errors and one line for the rest", () => {
+    const { errors, ms } = timed(`approvers: [${Array(120_000).fill("5").join(",")}]\n`);
+    expect(errors).toHaveLength(101);
+    expect(errors[0]).toEqual({ file: ".hitl.yml", line: 1, column: 13, path: "approvers.0", message: "expected a string, got number 5" });
+    expect(errors[100]).toEqual({ file: ".hitl.yml", line: 1, column: 211, path: "", message: "more errors not listed; fix these first" });
+    expect(ms).toBeLessThan(5_000);
+  });
+
+  it("while a few aliases, and nesting as deep as conditions go, still read as written", () => {
+    const text = "approvers: &leads [alice, bob]\nescalation:\n  - after: 4h\n    approvers: *leads\nrules:\n  - id: nested\n    when: {not: {not: {not: {all: [{any: [{field: a, lt: 1}]}]}}}}\n    action: approve\n";
+    const result = parseConfig(text, ".hitl.yml");
+    expect(result.ok && result.config.escalation).toEqual([{ after: "4h", approvers: ["alice", "bob"] }]);
+  });
+
+  it.each([
+    ["deadline: 99999999999d\n", 1, 11, "deadline"],
+    ["escalation_critical:\n  - {after: 53w, approvers: [bob]}\n", 2, 13, "escalation_critical.0.after"],
+    ["escalation:\n  - {after: 366d, approvers: [bob]}\n", 2, 13, "escalation.0.after"],
+    ["fallback: {type: delegate, extend_by: 9000h}\n", 1, 39, "fallback.extend_by"],
+    [`deadline: ${"9".repeat(400)}s\n`, 1, 11, "deadline"],
+  ])("a duration past 365 days: %j", (text, line, column, path) => {
+    expect(errorsOf(text)).toEqual([{ file: ".hitl.yml", line, column, path, message: "must be at most 365d (a year)" }]);
+  });
+
+  it("accepts exactly 365 days", () => {
+    expect(parseConfig("deadline: 365d\nwarning_before: 52w\n", ".hitl.yml").ok).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../suppor
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
 import { applyEdits, textEdit, YAML_NOISE } from "../support/text-edits.js";
+import { nestedJson, spliceJson } from "../support/hostile.js";
 
 /**
  * Generated bad input, end to end through the app: whatever an agent sends, whatever people
@@ -251,6 +252,40 @@ describe("generated bad input", () => {
     }, 120_000);
   });
 
+  describe("hostile shapes", () => {
+    /** Values built as JSON text: deep, wide, or past what a date or a duration can hold. */
+    const hostileJson = fc.oneof(
+      fc.integer({ min: 21, max: 20_000 }).map(nestedJson),
+      fc.integer({ min: 21, max: 20_000 }).map((depth) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`),
+      fc.integer({ min: 10_001, max: 11_000 }).map((keys) => `{${Array.from({ length: keys }, (_, i) => `"k${i}":${i}`).join(",")}}`),
+      fc.constantFrom('"99999999999d"', '"366d"', '"53w"', `"${"9".repeat(400)}s"`, '"+275760-09-13T00:00:00.000Z"', '"9999-12-31T23:59:59Z"', "1e308", "-1e308"),
+    );
+    /** Where to put it: every key of the body, and the free-form parts of each fallback. */
+    const place = fc.constantFrom(
+      ...Object.keys(VALID_BODY).map((key) => ({ key, body: VALID_BODY as Record<string, unknown> })),
+      { key: "decision_data.customer", body: VALID_BODY },
+      { key: "fallback_action.value", body: { ...VALID_BODY, fallback_action: { type: "use_default", action: "approve" } } },
+      { key: "fallback_action.modifications", body: { ...VALID_BODY, fallback_action: { type: "retry_with_modification" } } },
+      { key: "fallback_action.extend_by", body: { ...VALID_BODY, fallback_action: { type: "delegate", approvers: ["carol"] } } },
+      { key: "escalation", body: VALID_BODY },
+    );
+
+    it("deep, wide and out-of-range values anywhere in POST /requests and POST /simulate are a 4xx naming the field", async () => {
+      await fc.assert(
+        fc.asyncProperty(place, hostileJson, fc.boolean(), async ({ key, body }, json, simulate) => {
+          const text = spliceJson({ ...body, idempotency_key: undefined }, key, json);
+          const answer = simulate ? await api(app, "POST", "/simulate", `{"request": ${text}}`) : await api(app, "POST", "/requests", text);
+          expectWellFormed(answer, `${key} = ${json.slice(0, 80)}`);
+          if (key.startsWith("decision_data") && /^[[{]/.test(json)) {
+            expect(answer.status).toBe(400);
+            expect(answer.json.error.issues).toEqual([expect.objectContaining({ path: simulate ? "request.decision_data" : "decision_data" })]);
+          }
+        }),
+        settings,
+      );
+    }, 120_000);
+  });
+
   describe("comments", () => {
     const commandish = fc
       .tuple(
@@ -439,6 +474,81 @@ describe("generated bad input", () => {
       // The generators reach both sides: files that decide, and broken ones.
       expect(decidedCount).toBeGreaterThan(0);
       expect(brokenCount).toBeGreaterThan(0);
+    }, 120_000);
+
+    interface Hostile {
+      text: string;
+      /** What the errors must say, when the file must be refused whatever else it holds. */
+      refused?: RegExp;
+    }
+
+    /** `levels` anchors, each `fanout` aliases of the one before, under a key the schema checks or takes as-is. */
+    function aliasBomb(fanout: number, levels: number, under: string): Hostile {
+      const items = [`  - &x0 [${Array(fanout).fill("lol").join(", ")}]`];
+      for (let i = 1; i < levels; i++) items.push(`  - &x${i} [${Array(fanout).fill(`*x${i - 1}`).join(", ")}]`);
+      const text = under === "value" ? `fallback:\n  type: use_default\n  action: approve\n  value:\n${items.map((line) => `  ${line}`).join("\n")}\n` : `${under}:\n${items.join("\n")}\n`;
+      return { text, ...(fanout ** levels >= 1_000_000 ? { refused: /alias/ } : {}) };
+    }
+
+    const hostileYaml: fc.Arbitrary<Hostile> = fc.oneof(
+      fc.tuple(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 14 }), fc.constantFrom("value", "approvers", "rules", "escalation", "agents")).map(([fanout, levels, under]) => aliasBomb(fanout, levels, under)),
+      fc.tuple(fc.integer({ min: 31, max: 5_000 }), fc.boolean()).map(([depth, flow]) => ({
+        text: flow
+          ? `fallback: {type: use_default, action: approve, value: ${"[".repeat(depth)}${"]".repeat(depth)}}\n`
+          : `fallback:\n  type: use_default\n  action: approve\n  value:\n    ${"- ".repeat(depth)}x\n`,
+        refused: /nest deeper than/,
+      })),
+      fc.constantFrom<Hostile>(
+        { text: "rules:\n  - id: loop\n    when: &c {not: *c}\n    action: approve\n", refused: /alias \*c is inside/ },
+        { text: "fallback: {type: use_default, action: a, value: &v [1, [2, *v]]}\n", refused: /alias \*v is inside/ },
+        { text: "approvers: &a [*a]\n", refused: /alias \*a is inside/ },
+        { text: "rules:\n  - &r {id: r, when: {all: [*r]}, action: approve}\n", refused: /alias \*r is inside/ },
+        { text: `approvers: [&a alice, ${Array(150).fill("*a").join(", ")}]\n`, refused: /more than 100 aliases/ },
+        { text: `# ${"x".repeat(300_000)}\n`, refused: /at most 262144 are allowed/ },
+      ),
+      fc.tuple(fc.constantFrom("deadline: X\n", "escalation: [{after: X, approvers: [bob]}]\n", "escalation_critical: [{after: X, approvers: [bob]}]\n", "fallback: {type: delegate, extend_by: X}\n"), fc.stringMatching(/^[1-9]\d{3,40}$/), fc.constantFrom("d", "w")).map(([line, digits, unit]) => ({
+        text: line.replace("X", `${digits}${unit}`),
+        refused: /must be at most 365d \(a year\)/,
+      })),
+    );
+
+    it("hostile files are refused quickly with the line, and never throw", () => {
+      fc.assert(
+        fc.property(hostileYaml, ({ text, refused }) => {
+          const started = performance.now();
+          const result = parseConfig(text, ".hitl.yml");
+          const context = `${text.slice(0, 200)} → ${JSON.stringify(result).slice(0, 300)}`;
+          expect(performance.now() - started, context).toBeLessThan(2_000);
+          if (!refused) return;
+          expect(result.ok, context).toBe(false);
+          if (result.ok) return;
+          expect(result.errors.some((error) => refused.test(error.message)), context).toBe(true);
+          for (const error of result.errors) expect(error.line, context).toBeGreaterThanOrEqual(1);
+        }),
+        settings,
+      );
+    }, 120_000);
+
+    it("hostile files on the default branch or sent to POST /simulate leave every request to a person", async () => {
+      await fc.assert(
+        fc.asyncProperty(hostileYaml.filter((hostile) => hostile.refused !== undefined), async ({ text }) => {
+          github.repo(REPO).files.main = { ".hitl.yml": text };
+          nextMinute();
+          const opened = await api(app, "POST", "/requests", confidentRequest);
+          const context = `${text.slice(0, 200)} → ${opened.status} ${opened.text.slice(0, 300)}`;
+          expect(opened.status, context).toBe(201);
+          expect(opened.json, context).toMatchObject({ status: "pending", evaluation: { config_error: expect.any(String) } });
+          const simulated = await api(app, "POST", "/simulate", { request: confidentRequest, config: text });
+          if (text.length > 256 * 1024) {
+            expect(simulated.status, context).toBe(400);
+            expect(simulated.json.error.issues, context).toEqual([expect.objectContaining({ path: "config" })]);
+            return;
+          }
+          expect(simulated.status, context).toBe(200);
+          expect(simulated.json, context).toMatchObject({ outcome: "needs_human", config: { error: expect.any(String) } });
+        }),
+        { ...settings, numRuns: 60 },
+      );
     }, 120_000);
   });
 });

@@ -143,6 +143,45 @@ describe("embedded store on disk", () => {
     await expect(open(dir)).rejects.toThrow(/journal.*corrupt at line 2/);
   });
 
+  it("opens a journal whose request or job holds a time that does not parse, parking that request", async () => {
+    const dir = await tempDir();
+    const first = await open(dir, { now: () => new Date("2026-11-25T00:00:00.000Z") });
+    const healthy = makeRequest();
+    await first.create(healthy);
+    await first.close();
+    await fs.rm(path.join(dir, SNAPSHOT_FILE));
+    // What a version that did not check times could have written.
+    const unreadable = makeRequest({ createdAt: "yesterday", updatedAt: "2026-11-24T12:00:00.000Z" });
+    const overdue = makeRequest({ escalation: { ...healthy.escalation, nextAt: "soon" } });
+    const { escalation: _missing, ...shapeless } = makeRequest();
+    const job = { ...makeJob(healthy), runAt: "whenever" };
+    const lines = [JSON.stringify({ seq: 2, requests: [unreadable] }), JSON.stringify({ seq: 3, requests: [overdue, shapeless], jobs: [job] })];
+    await fs.appendFile(path.join(dir, JOURNAL_FILE), `${lines.join("\n")}\n`);
+
+    const now = new Date("2026-11-25T00:00:00.000Z");
+    const reopened = await open(dir, { now: () => now });
+    expect(reopened.stats()).toMatchObject({ replayed: 3, parkedOnLoad: 3 });
+    expect(await reopened.get(unreadable.id)).toEqual({
+      ...unreadable,
+      createdAt: unreadable.updatedAt,
+      escalation: { ...unreadable.escalation, nextAt: null },
+      error: { at: now.toISOString(), message: 'parked when the store was loaded: createdAt "yesterday" is not a time' },
+    });
+    expect((await reopened.get(overdue.id))?.error?.message).toBe('parked when the store was loaded: escalation.nextAt "soon" is not a time');
+    expect(await reopened.get(shapeless.id)).toMatchObject({
+      escalation: { ladder: [], warningBeforeMs: null, level: 0, warned: false, nextAt: null },
+      error: { message: "parked when the store was loaded: escalation is missing" },
+    });
+    // Parked requests leave the due index; the healthy one and the job carry on.
+    expect(await reopened.due(new Date("2030-01-01T00:00:00.000Z"), 10)).toEqual([healthy]);
+    expect(await reopened.pendingJobs()).toEqual([{ ...job, runAt: now.toISOString() }]);
+    await reopened.close();
+    // What was mended is in the new snapshot: the next open is clean.
+    const again = await open(dir);
+    expect(again.stats().parkedOnLoad).toBe(0);
+    await again.close();
+  });
+
   it("refuses a second open of the same directory, and allows it after close", async () => {
     const dir = await tempDir();
     const first = await open(dir);

@@ -109,6 +109,13 @@ function outputFrom(value: unknown, previous: CheckRunOutput): CheckRunOutput {
   if (summary.length > MAX_TEXT) validationFailed({ resource: "CheckRun", field: "output.summary", code: "too_long" });
   if (text !== undefined && text.length > MAX_TEXT) validationFailed({ resource: "CheckRun", field: "output.text", code: "too_long" });
   const annotations = Array.isArray(output.annotations) ? output.annotations.length : 0;
+  if (annotations > 50) validationFailed({ resource: "CheckRun", field: "output.annotations", code: "too_long" });
+  for (const annotation of Array.isArray(output.annotations) ? (output.annotations as Record<string, unknown>[]) : []) {
+    // GitHub: a title of at most 255 characters, a message of at most 64 KB.
+    if (typeof annotation.title === "string" && annotation.title.length > 255) validationFailed({ resource: "CheckRun", field: "output.annotations.title", code: "too_long" });
+    if (typeof annotation.message !== "string") validationFailed({ resource: "CheckRun", field: "output.annotations.message", code: "missing_field" });
+    if (Buffer.byteLength(annotation.message as string) > 64 * 1024) validationFailed({ resource: "CheckRun", field: "output.annotations.message", code: "too_long" });
+  }
   return { title, summary, text: text ?? null, annotationsCount: previous.annotationsCount + annotations };
 }
 
