@@ -212,6 +212,13 @@ async function replayJournal(
     const { seq: lineSeq, ...body } = change as unknown as ChangeBody & { seq: unknown };
     if (typeof lineSeq !== "number") throw new Error(`The journal ${journalPath} has a line without a seq.`);
     if (lineSeq <= seq) continue;
+    if (lineSeq !== seq + 1) {
+      const missing = lineSeq === seq + 2 ? `change ${seq + 1} is` : `changes ${seq + 1} to ${lineSeq - 1} are`;
+      throw new Error(
+        `The journal ${journalPath} does not continue from change ${seq}: its next line is change ${lineSeq}, so ${missing} ` +
+          "missing. Restore the data directory from a backup; do not start on it as it is.",
+      );
+    }
     apply(body);
     seq = lineSeq;
     replayed += 1;

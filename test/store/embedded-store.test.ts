@@ -143,6 +143,26 @@ describe("embedded store on disk", () => {
     await expect(open(dir)).rejects.toThrow(/journal.*corrupt at line 2/);
   });
 
+  it("refuses a journal that does not continue its snapshot's sequence, naming the missing changes", async () => {
+    const dir = await tempDir();
+    const first = await open(dir);
+    await fill(first);
+    await first.close();
+    // The snapshot written on opening holds changes 1 to n; a journal from changes n+3 on lost two.
+    await (await open(dir)).close();
+    const header = JSON.parse((await fs.readFile(path.join(dir, SNAPSHOT_FILE), "utf8")).split("\n")[0]!) as { seq: number };
+    const late = makeRequest();
+    await fs.writeFile(path.join(dir, JOURNAL_FILE), `${JSON.stringify({ seq: header.seq + 3, requests: [late] })}\n`);
+    await expect(open(dir)).rejects.toThrow(`does not continue from change ${header.seq}: its next line is change ${header.seq + 3}`);
+  });
+
+  it("refuses a journal with a gap inside it", async () => {
+    const dir = await tempDir();
+    const [a, b] = [makeRequest(), makeRequest()];
+    await fs.writeFile(path.join(dir, JOURNAL_FILE), [{ seq: 1, requests: [a] }, { seq: 3, requests: [b] }].map((line) => JSON.stringify(line)).join("\n"));
+    await expect(open(dir)).rejects.toThrow(/does not continue from change 1: its next line is change 3, so change 2 is missing/);
+  });
+
   it("refuses a second open of the same directory, and allows it after close", async () => {
     const dir = await tempDir();
     const first = await open(dir);
