@@ -186,6 +186,8 @@ export interface AuditEntry {
   action: string | null;
   justification: string | null;
   contextHash: string;
+  /** The agent that opened the request. */
+  requestedBy?: string;
   details?: Record<string, unknown>;
 }
 

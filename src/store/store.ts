@@ -12,6 +12,8 @@ export interface ListQuery {
   repo?: string;
   status?: RequestStatus;
   requestType?: string;
+  /** Only requests opened by this agent (`requestedBy`). */
+  requestedBy?: string;
   /** At most this many; default 100. */
   limit?: number;
 }
@@ -56,8 +58,11 @@ export interface Store {
    */
   list(query: ListQuery): Promise<ApprovalRequest[]>;
 
-  /** The audit trail of a repository, oldest first, at most `limit` (default 1000) of the newest. */
-  audit(repo: string, limit?: number): Promise<AuditEntry[]>;
+  /**
+   * The audit trail of a repository, oldest first, at most `limit` (default 1000) of the newest;
+   * with `requestedBy`, only the entries of requests that agent opened.
+   */
+  audit(repo: string, limit?: number, requestedBy?: string): Promise<AuditEntry[]>;
 
   /**
    * Pending requests whose `escalation.nextAt` is at or before `now`, from an index ordered by
