@@ -5,12 +5,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEmbeddedStore, type EmbeddedStore } from "../../src/store/embedded-store.js";
+import { listStatement } from "../../src/store/sqlite-queries.js";
+import { openDatabase } from "../../src/store/sqlite-schema.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { makeAudit, makeJob, makeRequest } from "../support/fixtures.js";
 import { describeStoreContract } from "./store-contract.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function tempDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(tmpdir(), "hitl-embedded-"));
@@ -107,6 +110,83 @@ describe("embedded store on disk", () => {
     expect(JSON.parse(await fs.readFile(lock, "utf8"))).toMatchObject({ pid: process.pid });
     await store.close();
     await expect(fs.access(lock)).rejects.toThrow();
+  });
+
+  it("stops writing once another process took its data directory over, and leaves that process's lock alone", async () => {
+    const dir = await tempDir();
+    // No heartbeat during the test: the first process is as if frozen past the lock's staleness.
+    const first = await open(dir, { lock: { heartbeatMs: 3_600_000 } });
+    const before = makeRequest();
+    await first.create(before);
+    await sleep(120);
+    const second = await open(dir, { lock: { staleMs: 50 } });
+    const late = makeRequest();
+    const refused = await first.create(late).then(() => null, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect((refused as Error).message).toBe(
+      `The embedded store at ${dir} is no longer this process's: another process opened the data directory and took its lock over. Restart hitl.`,
+    );
+    await expect(first.get(before.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await first.close();
+    const after = makeRequest();
+    await second.create(after);
+    expect(await second.get(late.id)).toBeNull();
+    expect(await second.get(before.id)).toEqual(before);
+    expect(await second.get(after.id)).toEqual(after);
+    expect(JSON.parse(await fs.readFile(path.join(dir, "LOCK"), "utf8"))).toMatchObject({ pid: process.pid });
+    await second.close();
+  });
+
+  it("becomes unavailable when its heartbeat finds the lock no longer its own", async () => {
+    const dir = await tempDir();
+    const store = await open(dir, { lock: { heartbeatMs: 20 } });
+    await fs.writeFile(path.join(dir, "LOCK.other"), JSON.stringify({ pid: 1, host: "other-host", processStart: 1, token: "x", since: "2026-01-01T00:00:00.000Z" }));
+    await fs.rename(path.join(dir, "LOCK.other"), path.join(dir, "LOCK"));
+    await sleep(150);
+    await expect(store.get("req_x")).rejects.toThrow(
+      `The embedded store at ${dir} is no longer this process's: the lock file ${path.join(dir, "LOCK")} now names process 1 on other-host. Restart hitl.`,
+    );
+    await store.close();
+  });
+
+  it("lists and audits the requests of one agent", async () => {
+    const store = await open(await tempDir());
+    const a = makeRequest({ requestedBy: "agent-a", createdAt: "2026-11-24T10:00:00.000Z" });
+    const b = makeRequest({ requestedBy: "agent-b", createdAt: "2026-11-24T10:01:00.000Z" });
+    const c = makeRequest({ requestedBy: "agent-a", createdAt: "2026-11-24T10:02:00.000Z", repo: "octo-org/other" });
+    // An entry without `requestedBy` (written before the field existed) counts for its request's agent.
+    const auditA = makeAudit(a);
+    const auditB = { ...makeAudit(b), requestedBy: "agent-b" };
+    await store.create(a, { audit: [auditA] });
+    await store.create(b, { audit: [auditB] });
+    await store.create(c, { audit: [makeAudit(c)] });
+    await store.update({ ...c, status: "approved", escalation: { ...c.escalation, nextAt: null } }, 1);
+    const ids = async (query: Parameters<EmbeddedStore["list"]>[0]) => (await store.list(query)).map((r) => r.id);
+    expect(await ids({ requestedBy: "agent-a" })).toEqual([c.id, a.id]);
+    expect(await ids({ requestedBy: "agent-a", repo: a.repo })).toEqual([a.id]);
+    expect(await ids({ requestedBy: "agent-a", status: "pending" })).toEqual([a.id]);
+    expect(await ids({ requestedBy: "agent-a", status: "approved" })).toEqual([c.id]);
+    expect(await ids({ requestedBy: "agent-c" })).toEqual([]);
+    expect(await store.audit(a.repo, 1000, "agent-a")).toEqual([auditA]);
+    expect(await store.audit(a.repo, 1000, "agent-b")).toEqual([auditB]);
+    expect(await store.audit(a.repo)).toEqual([auditA, auditB]);
+    await store.close();
+  });
+
+  it("answers every list query from an index walked in order, never sorting what it found", async () => {
+    const db = openDatabase(path.join(await tempDir(), "plans.db"), { fsync: false });
+    const plans: string[] = [];
+    for (const repo of [undefined, "octo-org/payments"])
+      for (const status of [undefined, "pending", "approved"] as const)
+        for (const requestType of [undefined, "refund"])
+          for (const requestedBy of [undefined, "agent-a"]) {
+            const { sql, params } = listStatement({ repo, status, requestType, requestedBy });
+            const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail).join("; ");
+            plans.push(plan);
+            expect(plan, sql).toMatch(/^(SCAN|SEARCH) requests USING INDEX requests_\w+( \([^)]*\))?$/);
+          }
+    expect(plans).toHaveLength(24);
+    db.close();
   });
 
   it("lets deliveries and locks lapse by the injected clock", async () => {
