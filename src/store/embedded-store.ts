@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { ApprovalRequest, Job } from "../core/types.js";
+import { startCheckpointer } from "./checkpointer.js";
 import { lockDir, type DirLockOptions } from "./dir-lock.js";
 import { groupCommit } from "./group-commit.js";
 import { migrateLegacyFiles } from "./legacy-migration.js";
@@ -71,6 +72,13 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     throw error;
   }
 
+  const checkpointer = startCheckpointer(file, {
+    fsync: options.fsync ?? true,
+    onFailure(reason) {
+      log(`The embedded store's checkpoint thread failed (${reason}); checkpointing on commits instead.`);
+      if (!closed) db.pragma("wal_autocheckpoint = 1000");
+    },
+  });
   const commit = groupCommit(db, () => {
     const holder = queries.meta(HOLDER_KEY);
     if (holder !== lock.token) {
@@ -224,6 +232,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       await commit.settled().catch(() => undefined);
       closed = true;
       try {
+        await checkpointer.stop();
         db.close();
       } finally {
         await lock.release();

@@ -81,6 +81,9 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
     db.pragma(`synchronous = ${options.fsync ? "FULL" : "OFF"}`);
     db.pragma("cache_size = -16000");
     db.pragma("temp_store = MEMORY");
+    // Checkpoints run on a thread of their own (checkpointer.ts), not in the commit of a write.
+    db.pragma("wal_autocheckpoint = 0");
+    db.pragma("journal_size_limit = 67108864");
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new Error(`The database ${file} was written by a newer hitl (schema ${version}; this one knows ${SCHEMA_VERSION}).`);
