@@ -119,23 +119,25 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     for (const job of effects.jobs ?? []) queries.putJob(job);
   }
 
-  /** Throws before anything is written when a time does not parse. */
-  function checkTimes(request: ApprovalRequest, effects: Effects): void {
-    requestRow(request);
+  /** The request as it will be stored, its JSON, and its row; throws before anything is written when a time does not parse. */
+  function prepare(request: ApprovalRequest, version: number, effects: Effects) {
+    const body = JSON.stringify({ ...request, version });
+    const stored = JSON.parse(body) as ApprovalRequest;
+    requestRow(stored, body);
     for (const job of effects.jobs ?? []) toMs(job.runAt);
+    return { stored, body };
   }
 
   return {
     create(request, effects = {}) {
-      const stored: ApprovalRequest = JSON.parse(JSON.stringify({ ...request, version: 1 }));
       return write(() => {
         if (request.idempotencyKey !== null) {
           const first = queries.idempotent(request.requestedBy, request.idempotencyKey);
           if (first) return { request: first, created: false };
         }
-        checkTimes(stored, effects);
+        const { stored, body } = prepare(request, 1, effects);
         if (queries.request(request.id)) throw new Error(`A request with id ${request.id} already exists.`);
-        queries.insertRequest(stored);
+        queries.insertRequest(stored, body);
         writeEffects(effects);
         return { request: stored, created: true };
       });
@@ -144,10 +146,9 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     get: (id) => read(() => queries.request(id)),
 
     update(next, expectedVersion, effects = {}) {
-      const stored: ApprovalRequest = JSON.parse(JSON.stringify({ ...next, version: expectedVersion + 1 }));
       return write(() => {
-        checkTimes(stored, effects);
-        if (!queries.casRequest(stored, expectedVersion)) return null;
+        const { stored, body } = prepare(next, expectedVersion + 1, effects);
+        if (!queries.casRequest(stored, body, expectedVersion)) return null;
         writeEffects(effects);
         return stored;
       });
@@ -225,7 +226,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       await write(() => queries.deleteLock(name, owner));
     },
 
-    ping: () => read(() => undefined),
+    ping: () => read(() => void queries.meta(HOLDER_KEY)),
 
     async close() {
       if (closed) return;

@@ -18,8 +18,8 @@ const REQUEST_UPDATE =
   "repo = @repo, status = @status, urgency = @urgency, created_at = @created_at, next_at = @next_at, request_type = @request_type, " +
   "requested_by = @requested_by, surface_number = @surface_number, idempotency_key = @idempotency_key, version = @version, body = @body";
 
-/** The columns of a request's row. Throws, before anything is written, on a time that does not parse. */
-export function requestRow(request: ApprovalRequest) {
+/** The columns of a request's row (`body`: its JSON, if already made). Throws, before anything is written, on a time that does not parse. */
+export function requestRow(request: ApprovalRequest, body = JSON.stringify(request)) {
   return {
     id: request.id,
     repo: request.repo,
@@ -32,7 +32,7 @@ export function requestRow(request: ApprovalRequest) {
     surface_number: surfaceNumber(request),
     idempotency_key: request.idempotencyKey,
     version: request.version,
-    body: JSON.stringify(request),
+    body,
   };
 }
 
@@ -113,17 +113,17 @@ export function prepareQueries(db: Database.Database) {
     request: (id: string) => parse<ApprovalRequest>(s.getRequest.get(id) as { body: string } | undefined),
     idempotent: (requestedBy: string, key: string) =>
       parse<ApprovalRequest>(s.idempotent.get(requestedBy, key) as { body: string } | undefined),
-    /** Inserts a new request; the caller checked that its id is free. */
-    insertRequest(request: ApprovalRequest): void {
-      s.insertRequest.run(requestRow(request));
+    /** Inserts a new request (`body`: its JSON); the caller checked that its id is free. */
+    insertRequest(request: ApprovalRequest, body: string): void {
+      s.insertRequest.run(requestRow(request, body));
     },
     /** Writes the request whole, new or not (a migration, a bench's seed). */
     putRequest(request: ApprovalRequest): void {
       s.upsertRequest.run(requestRow(request));
     },
-    /** Writes `request` only if the stored version is `expected`; true if it did. */
-    casRequest(request: ApprovalRequest, expected: number): boolean {
-      return s.casRequest.run({ ...requestRow(request), expected }).changes === 1;
+    /** Writes `request` (`body`: its JSON) only if the stored version is `expected`; true if it did. */
+    casRequest(request: ApprovalRequest, body: string, expected: number): boolean {
+      return s.casRequest.run({ ...requestRow(request, body), expected }).changes === 1;
     },
     findBySurface: (repo: string, number: number) => parseAll<ApprovalRequest>(s.bySurface.all(repo, number)),
     list(query: ListQuery): ApprovalRequest[] {

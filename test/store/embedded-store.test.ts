@@ -214,6 +214,21 @@ describe("embedded store on disk", () => {
     await expect(store.get("req_x")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
+  it("checkpoints on a thread of its own, so the WAL does not grow with the writes", { timeout: 30_000 }, async () => {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const sizes: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 300 }, () => store.create(makeRequest({ taskDescription: "x".repeat(2000) }))));
+      sizes.push((await fs.stat(path.join(dir, "hitl.db-wal"))).size);
+      await sleep(1200);
+    }
+    // Each round appends about a megabyte; the WAL starts over once a checkpoint copied it all.
+    expect(sizes[0]).toBeGreaterThan(500_000);
+    expect(sizes[3]).toBeLessThan(sizes[0]! * 2);
+    await store.close();
+  });
+
   it("groups concurrent writes into few commits", async () => {
     const store = await open(await tempDir());
     const before = store.stats().commits;
