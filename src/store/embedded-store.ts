@@ -86,6 +86,9 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       throw unavailable();
     }
   });
+  // Locks live in memory: with one process per directory they cannot outlive their holder, and a
+  // process restarted after a crash need not wait out the lease of the one it replaces.
+  const locks = new Map<string, { owner: string; expiresAt: number }>();
   let closed = false;
 
   function unavailable(cause?: unknown): StoreUnavailableError {
@@ -212,18 +215,18 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
 
     uses: (key) => read(() => queries.uses(key)),
 
-    acquireLock(name, owner, ttlMs) {
-      return write(() => {
-        const at = now().getTime();
-        const held = queries.lock(name);
-        if (held && held.expiresAt > at && held.owner !== owner) return false;
-        queries.putLock(name, owner, at + ttlMs);
-        return true;
-      });
+    async acquireLock(name, owner, ttlMs) {
+      usable();
+      const at = now().getTime();
+      const held = locks.get(name);
+      if (held && held.expiresAt > at && held.owner !== owner) return false;
+      locks.set(name, { owner, expiresAt: at + ttlMs });
+      return true;
     },
 
     async releaseLock(name, owner) {
-      await write(() => queries.deleteLock(name, owner));
+      usable();
+      if (locks.get(name)?.owner === owner) locks.delete(name);
     },
 
     ping: () => read(() => void queries.meta(HOLDER_KEY)),

@@ -101,9 +101,6 @@ export function prepareQueries(db: Database.Database) {
     purgeDeliveries: db.prepare("DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_expiry WHERE expires_at <= ? LIMIT 100)"),
     uses: db.prepare("SELECT count FROM uses WHERE key = ?").pluck(),
     putUses: db.prepare("INSERT INTO uses (key, count) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count"),
-    lock: db.prepare("SELECT owner, expires_at AS expiresAt FROM locks WHERE name = ?"),
-    putLock: db.prepare("INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at"),
-    deleteLock: db.prepare("DELETE FROM locks WHERE name = ? AND owner = ?"),
     meta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(),
     putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
   };
@@ -161,9 +158,6 @@ export function prepareQueries(db: Database.Database) {
     deleteDelivery: (id: string) => void s.deleteDelivery.run(id),
     uses: (key: string) => (s.uses.get(key) as number | undefined) ?? 0,
     putUses: (key: string, count: number) => void s.putUses.run(key, count),
-    lock: (name: string) => s.lock.get(name) as { owner: string; expiresAt: number } | undefined,
-    putLock: (name: string, owner: string, expiresAt: number) => void s.putLock.run(name, owner, expiresAt),
-    deleteLock: (name: string, owner: string) => void s.deleteLock.run(name, owner),
     meta: (key: string) => s.meta.get(key) as string | undefined,
     putMeta: (key: string, value: string) => void s.putMeta.run(key, value),
     counts(): { requests: number; pending: number; jobs: number; deliveries: number } {

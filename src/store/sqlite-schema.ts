@@ -57,8 +57,6 @@ CREATE TABLE deliveries (id TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at IN
 CREATE INDEX deliveries_expiry ON deliveries (expires_at);
 
 CREATE TABLE uses (key TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
-
-CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 export interface OpenOptions {
