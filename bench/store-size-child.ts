@@ -198,7 +198,7 @@ async function measureHere(dir: string, requests: number, pending: number, lifec
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [mode, dir, ...rest] = process.argv.slice(2);
   if (mode === "--build") {
-    process.stdout.write(`${JSON.stringify({ pending: await build(dir!, Number(rest[0])), diskBytes: 0 })}\n`);
+    process.stdout.write(`${JSON.stringify({ pending: await build(dir!, Number(rest[0])) })}\n`);
   } else {
     const [requests, pending, lifecycles, fsync] = rest;
     const row = await measureHere(dir!, Number(requests), Number(pending), Number(lifecycles), fsync === "true");
