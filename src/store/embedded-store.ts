@@ -59,18 +59,11 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
   let lostReason: string | null = null;
   // The lock's heartbeat is wall-clock time on purpose: an injected clock may be a test's fiction.
   const lock = await lockDir(dir, { ...options.lock, onLost: (reason) => (lostReason ??= reason) });
-  let db: Database.Database;
-  let queries: ReturnType<typeof prepareQueries>;
-  try {
-    db = openDatabase(file, { fsync: options.fsync ?? true });
-    queries = prepareQueries(db);
-    await migrateLegacyFiles(dir, db, queries, log);
-    queries.putMeta(HOLDER_KEY, lock.token);
-  } catch (error) {
-    db!?.close();
+  const { db, queries } = await openAndMigrate(dir, file, options.fsync ?? true, log).catch(async (error: unknown) => {
     await lock.release();
     throw error;
-  }
+  });
+  queries.putMeta(HOLDER_KEY, lock.token);
 
   const checkpointer = startCheckpointer(file, {
     fsync: options.fsync ?? true,
@@ -247,4 +240,17 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       return { dir, file, ...queries.counts(), commits: commit.commits };
     },
   };
+}
+
+/** Opens the database and imports a journal store's files found beside it; closes it again if that fails. */
+async function openAndMigrate(dir: string, file: string, fsync: boolean, log: (message: string) => void) {
+  const db = openDatabase(file, { fsync });
+  try {
+    const queries = prepareQueries(db);
+    await migrateLegacyFiles(dir, db, queries, log);
+    return { db, queries };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
