@@ -55,13 +55,21 @@ export function groupCommit(db: Database.Database, begin: () => void): GroupComm
 
   return {
     write<T>(work: () => T): Promise<T> {
-      const committed = transaction();
-      const result = savepoint(work) as T;
-      return committed.then(() => result);
+      try {
+        const committed = transaction();
+        const result = savepoint(work) as T;
+        return committed.then(() => result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     read<T>(read: () => T): Promise<T> {
-      const result = read();
-      return open ? open.then(() => result) : Promise.resolve(result);
+      try {
+        const result = read();
+        return open ? open.then(() => result) : Promise.resolve(result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     settled() {
       return open ?? Promise.resolve();
