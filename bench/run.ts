@@ -3,7 +3,7 @@ import { formatApiRows, runApiThroughputBench } from "./api-throughput.js";
 import { formatCallCounts, formatCallDetails, runCallCountsBench } from "./call-counts.js";
 import { formatLatencyRows, runDecisionLatencyBench } from "./decision-latency.js";
 import { formatRows, runRulesBench } from "./rules.js";
-import { formatMemoryRows, runStoreMemoryBench } from "./store-memory.js";
+import { formatStoreSizeRows, runStoreSizeBench } from "./store-size.js";
 import { formatSweepRows, runSweepCostBench } from "./sweep-cost.js";
 import { fmt, QUICK, REDIS_URL, redisAvailable } from "./support.js";
 
@@ -11,10 +11,11 @@ import { fmt, QUICK, REDIS_URL, redisAvailable } from "./support.js";
  * `npm run bench`: every section, a table each, then a summary. Figures, not pass/fail: the
  * machine is shared, so each figure stands beside a baseline measured in the same run.
  *
- * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,sweep,memory,rules picks sections.
+ * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,sweep,store,rules picks sections.
  * Sizes: BENCH_API_REQUESTS, BENCH_API_WARMUP, BENCH_API_ROUNDS, BENCH_API_HISTORY,
  * BENCH_DECISIONS, BENCH_DECISIONS_WARMUP, BENCH_SWEEP_1/_2/_3, BENCH_SWEEP_REDIS_MAX,
- * BENCH_SWEEP_DUE, BENCH_SWEEPS, BENCH_MEMORY_REQUESTS. REDIS_URL (default redis://127.0.0.1:6379)
+ * BENCH_SWEEP_DUE, BENCH_SWEEPS, BENCH_STORE_SIZE (largest store size; 1000000 for 1M),
+ * BENCH_STORE_WRITES. REDIS_URL (default redis://127.0.0.1:6379)
  * names the Redis; its rows are skipped when it does not answer. Everything listens on 127.0.0.1.
  */
 
@@ -82,15 +83,19 @@ ${formatCallDetails(rows)}`,
     },
   },
   {
-    key: "memory",
-    title: "Embedded store memory: heap per 100k pending requests (with their audit entries), after a forced GC, in a child process",
+    key: "store",
+    title: "Embedded store as its history grows: opening, resident memory, write and read latencies (SQLite, in a child process)",
     async run() {
-      const rows = await runStoreMemoryBench();
-      const store = rows.find((row) => row.holder === "embedded store")!;
-      const floor = rows.find((row) => row.holder === "plain Map")!;
+      const rows = await runStoreSizeBench();
+      const full = rows.filter((row) => row.fsync);
+      const first = full[0]!;
+      const last = full.at(-1)!;
       return {
-        table: formatMemoryRows(rows),
-        summary: [`memory embedded store: ${fmt.mb((store.heapBytes * 100_000) / store.requests)} heap per 100k pending requests (${fmt.ratio(store.heapBytes / floor.heapBytes)} the same objects in a plain Map)`],
+        table: formatStoreSizeRows(rows),
+        summary: [
+          `store ${fmt.int(last.requests)} requests: RSS ${fmt.mb(last.rss)}, reopen ${fmt.ms(last.reopenMs)} ms, write p99.9 ${fmt.ms(last.writes.p999)} ms (max ${fmt.ms(last.writes.max)} ms)`,
+          `store due / pending list p50 at ${fmt.int(first.requests)} → ${fmt.int(last.requests)} requests: ${fmt.ms(first.reads.due)} → ${fmt.ms(last.reads.due)} ms / ${fmt.ms(first.reads.pending)} → ${fmt.ms(last.reads.pending)} ms`,
+        ],
       };
     },
   },

@@ -243,9 +243,9 @@ export interface AuditEntry {
   action: string | null;
   justification: string | null;
   contextHash: string;
-  details?: Record<string, unknown>;
-  /** The agent that opened the request, so an agent can be shown only its own trail. */
+  /** The agent that opened the request. */
   requestedBy?: string;
+  details?: Record<string, unknown>;
 }
 
 /**

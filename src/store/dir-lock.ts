@@ -1,10 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 
 export interface DirLock {
   path: string;
+  /** The holder's token, written in the lock file. */
+  token: string;
+  /** Set once a heartbeat found the lock file gone or naming another holder; it is not renewed then. */
+  readonly lost: boolean;
   release(): Promise<void>;
 }
 
@@ -15,6 +20,8 @@ export interface DirLockOptions {
   staleMs?: number;
   /** Time, for the staleness check. */
   now?: () => Date;
+  /** Called once when a heartbeat finds that the lock is no longer this holder's. */
+  onLost?: (reason: string) => void;
 }
 
 interface Holder {
@@ -56,20 +63,58 @@ export async function lockDir(dir: string, options: DirLockOptions = {}): Promis
     throw new Error(inUseMessage(dir, lockPath, found.holder, age));
   }
 
+  let lost: string | null = null;
   const heartbeat = setInterval(() => {
-    const time = now();
-    fs.utimes(lockPath, time, time).catch(() => undefined);
+    void renew(lockPath, me.token, now()).then((reason) => {
+      if (reason === null || lost !== null) return;
+      lost = reason;
+      clearInterval(heartbeat);
+      options.onLost?.(reason);
+    });
   }, heartbeatMs);
   heartbeat.unref();
 
   return {
     path: lockPath,
+    token: me.token,
+    get lost() {
+      return lost !== null;
+    },
     async release() {
       clearInterval(heartbeat);
       const found = await readHolder(lockPath);
       if (found !== "gone" && found.holder?.token === me.token) await fs.rm(lockPath, { force: true });
     },
   };
+}
+
+/**
+ * Touches the lock file only if it still names this holder, and answers null; else says why not.
+ * The check and the touch go through one open file, so a lock that another process put in place
+ * meanwhile (a new file) is never kept alive by the process it replaced.
+ */
+async function renew(lockPath: string, token: string, time: Date): Promise<string | null> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(lockPath, "r+");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return `the lock file ${lockPath} was removed`;
+    return null;
+  }
+  try {
+    const holder = parseHolder(await handle.readFile("utf8"));
+    if (holder?.token !== token) {
+      const who = holder ? `process ${holder.pid} on ${holder.host}` : "an unreadable holder";
+      return `the lock file ${lockPath} now names ${who}`;
+    }
+    await handle.utimes(time, time);
+    return null;
+  } catch {
+    // A transient failure to touch the file; the next heartbeat tries again.
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -102,16 +147,19 @@ async function tryCreate(lockPath: string, me: Holder): Promise<boolean> {
 async function readHolder(lockPath: string): Promise<{ holder: Holder | null; mtimeMs: number } | "gone"> {
   try {
     const [text, stat] = await Promise.all([fs.readFile(lockPath, "utf8"), fs.stat(lockPath)]);
-    let holder: Holder | null = null;
-    try {
-      holder = JSON.parse(text) as Holder;
-    } catch {
-      holder = null;
-    }
-    return { holder, mtimeMs: stat.mtimeMs };
+    return { holder: parseHolder(text), mtimeMs: stat.mtimeMs };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     throw error;
+  }
+}
+
+function parseHolder(text: string): Holder | null {
+  try {
+    const holder = JSON.parse(text) as Holder | null;
+    return holder && typeof holder === "object" ? holder : null;
+  } catch {
+    return null;
   }
 }
 

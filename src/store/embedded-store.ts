@@ -1,210 +1,212 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import type { ApprovalRequest, Job } from "../core/types.js";
-import { lockDir } from "./dir-lock.js";
-import { EmbeddedState, type ChangeBody } from "./embedded-state.js";
-import { openJournal, type JournalStats } from "./journal.js";
+import { startCheckpointer } from "./checkpointer.js";
+import { lockDir, type DirLockOptions } from "./dir-lock.js";
+import { groupCommit } from "./group-commit.js";
+import { migrateLegacyFiles } from "./legacy-migration.js";
+import { toMs } from "./order.js";
+import { DATABASE_FILE, openDatabase } from "./sqlite-schema.js";
+import { prepareQueries, requestRow } from "./sqlite-queries.js";
 import { StoreUnavailableError, type Effects, type Store } from "./store.js";
 
 export interface EmbeddedStoreOptions {
-  /** Where the snapshot, the journal and the lock live; created if missing. */
+  /** Where the database and the lock live; created if missing. */
   dir: string;
-  /** fdatasync each group of writes before acknowledging them. Default true; false only for tests. */
+  /** fsync each commit before acknowledging it (`synchronous=FULL`). Default true; false only for tests. */
   fsync?: boolean;
   /** The clock for delivery and lock expiry. */
   now?: () => Date;
-  /** Rewrite the snapshot and empty the journal once it is this large. Default 64 MiB. */
-  compactBytes?: number;
+  /** Where to say what happened on opening (a migration). */
+  log?: (message: string) => void;
+  /** The data directory lock's timing (tests). */
+  lock?: Pick<DirLockOptions, "heartbeatMs" | "staleMs">;
 }
 
-export interface EmbeddedStoreStats extends JournalStats {
+export interface EmbeddedStoreStats {
   dir: string;
+  file: string;
   requests: number;
   pending: number;
   jobs: number;
   deliveries: number;
-  /** Requests parked when the store was opened: a time they held did not parse, or their schedule was missing. */
-  parkedOnLoad: number;
+  /** Transactions committed since opening; each holds every write of one event-loop turn. */
+  commits: number;
 }
 
 export type EmbeddedStore = Store & { stats(): EmbeddedStoreStats };
 
 const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
+const HOLDER_KEY = "holder";
 
 /**
- * The default store: all state in memory with its indexes, made durable by a journal with
- * group commit (see journal.ts). Checks and changes happen synchronously, so compare-and-set is
- * atomic within the process; only one process may open a directory. Reads wait until what they
- * saw is on disk, so nobody acts on a write that a crash could still take back. Locks live in
- * memory only: with one process per directory they cannot outlive their holder anyway.
+ * The default store: SQLite (better-sqlite3) in `dir/hitl.db`, WAL mode, each write one atomic
+ * step with its audit entries and jobs, fsynced before it resolves (writes of one event-loop turn
+ * share a commit; see group-commit.ts). Only what pending work needs is read back, through
+ * indexes, so memory follows the work in hand, not the history on disk.
+ *
+ * One process per directory: a `LOCK` file keeps a second hitl out, and the lock's token is
+ * written into the database, checked by every write transaction, so a process that lost its
+ * lock (it froze past the lock's staleness and another took over) can no longer write.
  */
 export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   const dir = path.resolve(options.dir);
+  const file = path.join(dir, DATABASE_FILE);
   const now = options.now ?? (() => new Date());
+  const log = options.log ?? ((message: string) => console.info(message));
   await fs.mkdir(dir, { recursive: true });
+  let lostReason: string | null = null;
   // The lock's heartbeat is wall-clock time on purpose: an injected clock may be a test's fiction.
-  const lock = await lockDir(dir);
-  const state = new EmbeddedState();
-  const journal = await openJournal({
-    dir,
-    fsync: options.fsync ?? true,
-    compactBytes: options.compactBytes ?? 64 * 1024 * 1024,
-    apply: (change) => state.apply(change),
-    restore: (change) => state.restore(change, now()),
-    snapshot: () => state.snapshot(now().getTime()),
-  }).catch(async (error: unknown) => {
+  const lock = await lockDir(dir, { ...options.lock, onLost: (reason) => (lostReason ??= reason) });
+  const { db, queries } = await openAndMigrate(dir, file, options.fsync ?? true, log, now()).catch(async (error: unknown) => {
     await lock.release();
     throw error;
   });
+  queries.putMeta(HOLDER_KEY, lock.token);
+
+  const checkpointer = startCheckpointer(file, {
+    fsync: options.fsync ?? true,
+    onFailure(reason) {
+      log(`The embedded store's checkpoint thread failed (${reason}); checkpointing on commits instead.`);
+      if (!closed) db.pragma("wal_autocheckpoint = 1000");
+    },
+  });
+  const commit = groupCommit(db, () => {
+    const holder = queries.meta(HOLDER_KEY);
+    if (holder !== lock.token) {
+      lostReason ??= "another process opened the data directory and took its lock over";
+      throw unavailable();
+    }
+  });
+  // Locks live in memory: with one process per directory they cannot outlive their holder, and a
+  // process restarted after a crash need not wait out the lease of the one it replaces.
   const locks = new Map<string, { owner: string; expiresAt: number }>();
   let closed = false;
 
+  function unavailable(cause?: unknown): StoreUnavailableError {
+    if (closed) return new StoreUnavailableError(`The embedded store at ${dir} is closed.`);
+    if (lostReason) {
+      return new StoreUnavailableError(`The embedded store at ${dir} is no longer this process's: ${lostReason}. Restart hitl.`, { cause });
+    }
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new StoreUnavailableError(`The embedded store at ${file} failed: ${reason}.`, { cause });
+  }
+
   function usable(): void {
-    if (closed) throw new StoreUnavailableError(`The embedded store at ${dir} is closed.`);
-    if (journal.failure) throw unavailable(journal.failure);
+    if (closed || lostReason) throw unavailable();
   }
 
-  function unavailable(error: unknown): StoreUnavailableError {
-    const reason = error instanceof Error ? error.message : String(error);
-    return new StoreUnavailableError(
-      `The embedded store at ${dir} could not write its journal (${reason}); restart hitl to recover from disk.`,
-      { cause: error },
-    );
-  }
-
-  /** Applies the change now; resolves once it is durable. */
-  function commit(change: ChangeBody): Promise<void> {
+  /** SQLite's own failures (disk full, I/O errors, busy) make the store unavailable; the store's refusals pass as they are. */
+  async function guard<T>(run: () => Promise<T>): Promise<T> {
     usable();
-    return journal.commit(change).catch((error: unknown) => {
-      throw unavailable(error);
-    });
+    try {
+      return await run();
+    } catch (error) {
+      throw error instanceof Database.SqliteError ? unavailable(error) : error;
+    }
   }
 
-  /** Answers from memory as it is now, once that is durable. */
-  async function read<T>(answer: T): Promise<T> {
-    await journal.settled().catch((error: unknown) => {
-      throw unavailable(error);
-    });
-    return answer;
+  const write = <T>(work: () => T): Promise<T> => guard(() => commit.write(work));
+  const read = <T>(query: () => T): Promise<T> => guard(() => commit.read(query));
+
+  function writeEffects(effects: Effects): void {
+    if (effects.audit?.length) queries.addAudit(effects.audit);
+    for (const job of effects.jobs ?? []) queries.putJob(job);
   }
 
-  function effectsChange(effects: Effects): ChangeBody {
-    return {
-      ...(effects.audit?.length ? { audit: effects.audit } : {}),
-      ...(effects.jobs?.length ? { jobs: effects.jobs } : {}),
-    };
-  }
-
-  function copy(request: ApprovalRequest): ApprovalRequest {
-    return structuredClone(request);
+  /** The request as it will be stored, its JSON, and its row; throws before anything is written when a time does not parse. */
+  function prepare(request: ApprovalRequest, version: number, effects: Effects) {
+    const body = JSON.stringify({ ...request, version });
+    const stored = JSON.parse(body) as ApprovalRequest;
+    requestRow(stored, body);
+    for (const job of effects.jobs ?? []) toMs(job.runAt);
+    return { stored, body };
   }
 
   return {
-    async create(request, effects = {}) {
-      usable();
-      if (request.idempotencyKey !== null) {
-        const first = state.idempotent(request.requestedBy, request.idempotencyKey);
-        if (first) return read({ request: copy(first), created: false });
-      }
-      if (state.request(request.id)) throw new Error(`A request with id ${request.id} already exists.`);
-      const written = commit({ requests: [{ ...request, version: 1 }], ...effectsChange(effects) });
-      const stored = copy(state.request(request.id)!);
-      await written;
-      return { request: stored, created: true };
+    create(request, effects = {}) {
+      return write(() => {
+        if (request.idempotencyKey !== null) {
+          const first = queries.idempotent(request.requestedBy, request.idempotencyKey);
+          if (first) return { request: first, created: false };
+        }
+        const { stored, body } = prepare(request, 1, effects);
+        if (queries.request(request.id)) throw new Error(`A request with id ${request.id} already exists.`);
+        queries.insertRequest(stored, body);
+        writeEffects(effects);
+        return { request: stored, created: true };
+      });
     },
 
-    async get(id) {
-      usable();
-      const request = state.request(id);
-      return read(request ? copy(request) : null);
+    get: (id) => read(() => queries.request(id)),
+
+    update(next, expectedVersion, effects = {}) {
+      return write(() => {
+        const { stored, body } = prepare(next, expectedVersion + 1, effects);
+        if (!queries.casRequest(stored, body, expectedVersion)) return null;
+        writeEffects(effects);
+        return stored;
+      });
     },
 
-    async update(next, expectedVersion, effects = {}) {
-      usable();
-      const current = state.request(next.id);
-      if (!current || current.version !== expectedVersion) return read(null);
-      const written = commit({ requests: [{ ...next, version: expectedVersion + 1 }], ...effectsChange(effects) });
-      const stored = copy(state.request(next.id)!);
-      await written;
-      return stored;
-    },
+    findBySurface: (repo, number) => read(() => queries.findBySurface(repo, number)),
 
-    async findBySurface(repo, number) {
-      usable();
-      return read(state.findBySurface(repo, number).map(copy));
-    },
+    list: (query) => read(() => queries.list(query)),
 
-    async list(query) {
-      usable();
-      return read(state.list(query).map(copy));
-    },
+    audit: (repo, limit = 1000, requestedBy) => read(() => queries.audit(repo, limit, requestedBy)),
 
-    async audit(repo, limit = 1000, requestedBy) {
-      usable();
-      return read(state.audit(repo, limit, requestedBy).map((entry) => structuredClone(entry)));
-    },
+    due: (at, limit) => read(() => queries.due(at.getTime(), limit)),
 
-    async due(at, limit) {
-      usable();
-      return read(state.due(at.getTime(), limit).map(copy));
-    },
-
-    async claimJobs(at, limit, leaseMs) {
-      usable();
+    claimJobs(at, limit, leaseMs) {
       const runAt = new Date(at.getTime() + leaseMs).toISOString();
-      const leased: Job[] = state.jobsDue(at.getTime(), limit).map((job) => ({ ...job, runAt, attempts: job.attempts + 1 }));
-      if (leased.length === 0) return read([]);
-      await commit({ jobs: leased });
-      return leased;
+      return write(() => {
+        const leased: Job[] = queries.jobsDue(at.getTime(), limit).map((job) => ({ ...job, runAt, attempts: job.attempts + 1 }));
+        for (const job of leased) queries.putJob(job);
+        return leased;
+      });
     },
 
     async completeJob(id) {
-      usable();
-      if (!state.job(id)) return read(undefined);
-      await commit({ jobsDone: [id] });
+      await write(() => queries.deleteJob(id));
     },
 
     async retryJob(id, runAt, error) {
-      usable();
-      const job = state.job(id);
-      if (!job) return read(undefined);
-      await commit({ jobs: [{ ...job, runAt: runAt.toISOString(), lastError: error }] });
+      await write(() => {
+        const job = queries.job(id);
+        if (job) queries.putJob({ ...job, runAt: runAt.toISOString(), lastError: error });
+      });
     },
 
-    async pendingJobs() {
-      usable();
-      return read(state.pendingJobs().map((job) => ({ ...job })));
-    },
+    pendingJobs: () => read(() => queries.pendingJobs()),
 
-    async claimDelivery(deliveryId, ttlMs) {
-      usable();
-      const at = now().getTime();
-      const mark = state.delivery(deliveryId, at);
-      if (mark) return read(mark.state === "done" ? "done" : "in_hand");
-      await commit({ deliveries: [{ id: deliveryId, state: "claimed", expiresAt: at + ttlMs }] });
-      return "claimed";
+    claimDelivery(deliveryId, ttlMs) {
+      return write(() => {
+        const at = now().getTime();
+        const state = queries.delivery(deliveryId, at);
+        if (state) return state === "done" ? "done" : "in_hand";
+        queries.putDelivery(deliveryId, "claimed", at + ttlMs);
+        return "claimed";
+      });
     },
 
     async finishDelivery(deliveryId, ok) {
-      usable();
-      const at = now().getTime();
-      if (ok) return commit({ deliveries: [{ id: deliveryId, state: "done", expiresAt: at + DELIVERY_MEMORY_MS }] });
-      if (!state.delivery(deliveryId, at)) return read(undefined);
-      await commit({ deliveriesReleased: [deliveryId] });
+      await write(() => {
+        if (ok) queries.putDelivery(deliveryId, "done", now().getTime() + DELIVERY_MEMORY_MS);
+        else queries.deleteDelivery(deliveryId);
+      });
     },
 
-    async takeUse(key, max) {
-      usable();
-      const taken = state.uses(key);
-      if (taken >= max) return read(null);
-      await commit({ uses: [[key, taken + 1]] });
-      return taken + 1;
+    takeUse(key, max) {
+      return write(() => {
+        const taken = queries.uses(key);
+        if (taken >= max) return null;
+        queries.putUses(key, taken + 1);
+        return taken + 1;
+      });
     },
 
-    async uses(key) {
-      usable();
-      return read(state.uses(key));
-    },
+    uses: (key) => read(() => queries.uses(key)),
 
     async acquireLock(name, owner, ttlMs) {
       usable();
@@ -220,9 +222,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       if (locks.get(name)?.owner === owner) locks.delete(name);
     },
 
-    async ping() {
-      usable();
-    },
+    ping: () => read(() => void queries.meta(HOLDER_KEY)),
 
     /** One process holds the store, so its clock is the store's. */
     async time() {
@@ -232,16 +232,31 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
 
     async close() {
       if (closed) return;
+      await commit.settled().catch(() => undefined);
       closed = true;
       try {
-        await journal.close();
+        await checkpointer.stop();
+        db.close();
       } finally {
         await lock.release();
       }
     },
 
     stats() {
-      return { dir, ...journal.stats(), ...state.counts(), parkedOnLoad: state.parkedOnLoad.length };
+      return { dir, file, ...queries.counts(), commits: commit.commits };
     },
   };
+}
+
+/** Opens the database and imports a journal store's files found beside it; closes it again if that fails. */
+async function openAndMigrate(dir: string, file: string, fsync: boolean, log: (message: string) => void, now: Date) {
+  const db = openDatabase(file, { fsync });
+  try {
+    const queries = prepareQueries(db);
+    await migrateLegacyFiles(dir, db, queries, log, now);
+    return { db, queries };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }

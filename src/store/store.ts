@@ -12,7 +12,7 @@ export interface ListQuery {
   repo?: string;
   status?: RequestStatus;
   requestType?: string;
-  /** Only requests opened by this agent. */
+  /** Only requests opened by this agent (`requestedBy`). */
   requestedBy?: string;
   /** At most this many; default 100. */
   limit?: number;
@@ -59,8 +59,8 @@ export interface Store {
   list(query: ListQuery): Promise<ApprovalRequest[]>;
 
   /**
-   * The audit trail of a repository, oldest first, at most `limit` (default 1000) of the newest.
-   * With `requestedBy`, only the entries whose `requestedBy` is that agent.
+   * The audit trail of a repository, oldest first, at most `limit` (default 1000) of the newest;
+   * with `requestedBy`, only the entries of requests that agent opened.
    */
   audit(repo: string, limit?: number, requestedBy?: string): Promise<AuditEntry[]>;
 

@@ -14,7 +14,7 @@ describe("createStore", () => {
     expect(kind).toBe("embedded");
     await store.ping();
     await store.close();
-    expect(await fs.readdir(dir)).toEqual(expect.arrayContaining(["journal.jsonl", "snapshot.jsonl"]));
+    expect(await fs.readdir(dir)).toEqual(expect.arrayContaining(["hitl.db"]));
     await fs.rm(dir, { recursive: true, force: true });
   });
 

@@ -5,13 +5,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEmbeddedStore, type EmbeddedStore } from "../../src/store/embedded-store.js";
-import { JOURNAL_FILE, SNAPSHOT_FILE } from "../../src/store/journal.js";
+import { listStatement } from "../../src/store/sqlite-queries.js";
+import { openDatabase } from "../../src/store/sqlite-schema.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { makeAudit, makeJob, makeRequest } from "../support/fixtures.js";
 import { describeStoreContract } from "./store-contract.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function tempDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(tmpdir(), "hitl-embedded-"));
@@ -25,13 +27,13 @@ afterEach(async () => {
 
 describeStoreContract("embedded", async () => {
   const dir = await tempDir();
-  const store = await createEmbeddedStore({ dir });
+  const store = await createEmbeddedStore({ dir, log: () => undefined });
   return { store, cleanup: () => store.close() };
 });
 
 describe("embedded store on disk", () => {
   const open = (dir: string, extra: Partial<Parameters<typeof createEmbeddedStore>[0]> = {}): Promise<EmbeddedStore> =>
-    createEmbeddedStore({ dir, ...extra });
+    createEmbeddedStore({ dir, log: () => undefined, ...extra });
 
   /** Writes one of everything the store keeps, and returns what to expect back. */
   async function fill(store: EmbeddedStore) {
@@ -74,114 +76,6 @@ describe("embedded store on disk", () => {
     await second.close();
   });
 
-  it("keeps everything when the journal is compacted while writing", async () => {
-    const dir = await tempDir();
-    const store = await open(dir, { compactBytes: 2048 });
-    const expected = await fill(store);
-    const escalation = { ladder: [], warningBeforeMs: null, level: 0, warned: false, nextAt: null };
-    const many = Array.from({ length: 60 }, () => makeRequest({ repo: "octo-org/bulk", escalation }));
-    await Promise.all(many.map((r) => store.create(r, { audit: [makeAudit(r)] })));
-    await store.close();
-    expect(store.stats().compactions).toBeGreaterThan(0);
-    expect((await fs.stat(path.join(dir, JOURNAL_FILE))).size).toBeLessThan(2048);
-    const reopened = await open(dir);
-    await expectFilled(reopened, expected);
-    expect(await reopened.list({ repo: "octo-org/bulk", limit: 1000 })).toHaveLength(60);
-    expect(await reopened.audit("octo-org/bulk")).toHaveLength(60);
-    await reopened.close();
-  });
-
-  it("skips journal lines the snapshot already holds (a crash between snapshot and truncation)", async () => {
-    const dir = await tempDir();
-    const first = await open(dir);
-    const expected = await fill(first);
-    await first.close();
-    const journal = await fs.readFile(path.join(dir, JOURNAL_FILE), "utf8");
-    expect(journal.split("\n").filter(Boolean).length).toBeGreaterThan(3);
-    await (await open(dir)).close();
-    // Put the old journal back next to the new snapshot, as if the truncation never happened.
-    await fs.writeFile(path.join(dir, JOURNAL_FILE), journal);
-    const reopened = await open(dir);
-    await expectFilled(reopened, expected);
-    expect(reopened.stats().replayed).toBe(0);
-    await reopened.close();
-  });
-
-  it("ignores a torn last journal line", async () => {
-    const dir = await tempDir();
-    const first = await open(dir);
-    const expected = await fill(first);
-    const torn = makeRequest();
-    const journal = await fs.readFile(path.join(dir, JOURNAL_FILE), "utf8");
-    await first.close();
-    await fs.rm(path.join(dir, SNAPSHOT_FILE));
-    const line = JSON.stringify({ seq: 999, requests: [torn] });
-    await fs.writeFile(path.join(dir, JOURNAL_FILE), journal + line.slice(0, line.length - 20));
-    const reopened = await open(dir);
-    await expectFilled(reopened, expected);
-    expect(await reopened.get(torn.id)).toBeNull();
-    expect(reopened.stats().replayed).toBe(journal.split("\n").filter(Boolean).length);
-    // The torn line is gone for good: new writes after it read back after another reopen.
-    const after = makeRequest();
-    await reopened.create(after);
-    await reopened.close();
-    const again = await open(dir);
-    expect(await again.get(after.id)).toEqual(after);
-    await again.close();
-  });
-
-  it("refuses a journal damaged before its end, naming the line", async () => {
-    const dir = await tempDir();
-    const first = await open(dir);
-    await fill(first);
-    const journal = await fs.readFile(path.join(dir, JOURNAL_FILE), "utf8");
-    await first.close();
-    await fs.rm(path.join(dir, SNAPSHOT_FILE));
-    const lines = journal.split("\n");
-    lines[1] = "{not json";
-    await fs.writeFile(path.join(dir, JOURNAL_FILE), lines.join("\n"));
-    await expect(open(dir)).rejects.toThrow(/journal.*corrupt at line 2/);
-  });
-
-  it("opens a journal whose request or job holds a time that does not parse, parking that request", async () => {
-    const dir = await tempDir();
-    const first = await open(dir, { now: () => new Date("2026-11-25T00:00:00.000Z") });
-    const healthy = makeRequest();
-    await first.create(healthy);
-    await first.close();
-    await fs.rm(path.join(dir, SNAPSHOT_FILE));
-    // What a version that did not check times could have written.
-    const unreadable = makeRequest({ createdAt: "yesterday", updatedAt: "2026-11-24T12:00:00.000Z" });
-    const overdue = makeRequest({ escalation: { ...healthy.escalation, nextAt: "soon" } });
-    const { escalation: _missing, ...shapeless } = makeRequest();
-    const job = { ...makeJob(healthy), runAt: "whenever" };
-    const lines = [JSON.stringify({ seq: 2, requests: [unreadable] }), JSON.stringify({ seq: 3, requests: [overdue, shapeless], jobs: [job] })];
-    await fs.appendFile(path.join(dir, JOURNAL_FILE), `${lines.join("\n")}\n`);
-
-    const now = new Date("2026-11-25T00:00:00.000Z");
-    const reopened = await open(dir, { now: () => now });
-    expect(reopened.stats()).toMatchObject({ replayed: 3, parkedOnLoad: 3 });
-    expect(await reopened.get(unreadable.id)).toEqual({
-      ...unreadable,
-      createdAt: unreadable.updatedAt,
-      escalation: { ...unreadable.escalation, nextAt: null },
-      error: { at: now.toISOString(), message: 'parked when the store was loaded: createdAt "yesterday" is not a time' },
-    });
-    expect((await reopened.get(overdue.id))?.error?.message).toBe('parked when the store was loaded: escalation.nextAt "soon" is not a time');
-    expect(await reopened.get(shapeless.id)).toMatchObject({
-      escalation: { ladder: [], warningBeforeMs: null, level: 0, warned: false, nextAt: null },
-      error: { message: "parked when the store was loaded: escalation is missing" },
-    });
-    // Parked requests leave the due index; the healthy one and the job carry on.
-    expect(await reopened.due(new Date("2030-01-01T00:00:00.000Z"), 10)).toEqual([healthy]);
-    expect(await reopened.pendingJobs()).toEqual([{ ...job, runAt: now.toISOString() }]);
-    await reopened.close();
-    // What was mended is in the new snapshot: the next open is clean.
-    const again = await open(dir);
-    expect(again.stats().parkedOnLoad).toBe(0);
-    await again.close();
-  });
-
   it("refuses a second open of the same directory, and allows it after close", async () => {
     const dir = await tempDir();
     const first = await open(dir);
@@ -218,6 +112,83 @@ describe("embedded store on disk", () => {
     await expect(fs.access(lock)).rejects.toThrow();
   });
 
+  it("stops writing once another process took its data directory over, and leaves that process's lock alone", async () => {
+    const dir = await tempDir();
+    // No heartbeat during the test: the first process is as if frozen past the lock's staleness.
+    const first = await open(dir, { lock: { heartbeatMs: 3_600_000 } });
+    const before = makeRequest();
+    await first.create(before);
+    await sleep(120);
+    const second = await open(dir, { lock: { staleMs: 50 } });
+    const late = makeRequest();
+    const refused = await first.create(late).then(() => null, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect((refused as Error).message).toBe(
+      `The embedded store at ${dir} is no longer this process's: another process opened the data directory and took its lock over. Restart hitl.`,
+    );
+    await expect(first.get(before.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await first.close();
+    const after = makeRequest();
+    await second.create(after);
+    expect(await second.get(late.id)).toBeNull();
+    expect(await second.get(before.id)).toEqual(before);
+    expect(await second.get(after.id)).toEqual(after);
+    expect(JSON.parse(await fs.readFile(path.join(dir, "LOCK"), "utf8"))).toMatchObject({ pid: process.pid });
+    await second.close();
+  });
+
+  it("becomes unavailable when its heartbeat finds the lock no longer its own", async () => {
+    const dir = await tempDir();
+    const store = await open(dir, { lock: { heartbeatMs: 20 } });
+    await fs.writeFile(path.join(dir, "LOCK.other"), JSON.stringify({ pid: 1, host: "other-host", processStart: 1, token: "x", since: "2026-01-01T00:00:00.000Z" }));
+    await fs.rename(path.join(dir, "LOCK.other"), path.join(dir, "LOCK"));
+    await sleep(150);
+    await expect(store.get("req_x")).rejects.toThrow(
+      `The embedded store at ${dir} is no longer this process's: the lock file ${path.join(dir, "LOCK")} now names process 1 on other-host. Restart hitl.`,
+    );
+    await store.close();
+  });
+
+  it("lists and audits the requests of one agent", async () => {
+    const store = await open(await tempDir());
+    const a = makeRequest({ requestedBy: "agent-a", createdAt: "2026-11-24T10:00:00.000Z" });
+    const b = makeRequest({ requestedBy: "agent-b", createdAt: "2026-11-24T10:01:00.000Z" });
+    const c = makeRequest({ requestedBy: "agent-a", createdAt: "2026-11-24T10:02:00.000Z", repo: "octo-org/other" });
+    // An entry without `requestedBy` (written before the field existed) counts for its request's agent.
+    const auditA = makeAudit(a);
+    const auditB = { ...makeAudit(b), requestedBy: "agent-b" };
+    await store.create(a, { audit: [auditA] });
+    await store.create(b, { audit: [auditB] });
+    await store.create(c, { audit: [makeAudit(c)] });
+    await store.update({ ...c, status: "approved", escalation: { ...c.escalation, nextAt: null } }, 1);
+    const ids = async (query: Parameters<EmbeddedStore["list"]>[0]) => (await store.list(query)).map((r) => r.id);
+    expect(await ids({ requestedBy: "agent-a" })).toEqual([c.id, a.id]);
+    expect(await ids({ requestedBy: "agent-a", repo: a.repo })).toEqual([a.id]);
+    expect(await ids({ requestedBy: "agent-a", status: "pending" })).toEqual([a.id]);
+    expect(await ids({ requestedBy: "agent-a", status: "approved" })).toEqual([c.id]);
+    expect(await ids({ requestedBy: "agent-c" })).toEqual([]);
+    expect(await store.audit(a.repo, 1000, "agent-a")).toEqual([auditA]);
+    expect(await store.audit(a.repo, 1000, "agent-b")).toEqual([auditB]);
+    expect(await store.audit(a.repo)).toEqual([auditA, auditB]);
+    await store.close();
+  });
+
+  it("answers every list query from an index walked in order, never sorting what it found", async () => {
+    const db = openDatabase(path.join(await tempDir(), "plans.db"), { fsync: false });
+    const plans: string[] = [];
+    for (const repo of [undefined, "octo-org/payments"])
+      for (const status of [undefined, "pending", "approved"] as const)
+        for (const requestType of [undefined, "refund"])
+          for (const requestedBy of [undefined, "agent-a"]) {
+            const { sql, params } = listStatement({ repo, status, requestType, requestedBy });
+            const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail).join("; ");
+            plans.push(plan);
+            expect(plan, sql).toMatch(/^(SCAN|SEARCH) requests USING INDEX requests_\w+( \([^)]*\))?$/);
+          }
+    expect(plans).toHaveLength(24);
+    db.close();
+  });
+
   it("lets deliveries and locks lapse by the injected clock", async () => {
     let time = Date.parse("2026-11-24T10:00:00.000Z");
     const store = await open(await tempDir(), { now: () => new Date(time) });
@@ -243,11 +214,27 @@ describe("embedded store on disk", () => {
     await expect(store.get("req_x")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
-  it("groups concurrent writes into few flushes", async () => {
+  it("checkpoints on a thread of its own, so the WAL does not grow with the writes", { timeout: 30_000 }, async () => {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const sizes: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 300 }, () => store.create(makeRequest({ taskDescription: "x".repeat(2000) }))));
+      sizes.push((await fs.stat(path.join(dir, "hitl.db-wal"))).size);
+      await sleep(1200);
+    }
+    // Each round appends about a megabyte; the WAL starts over once a checkpoint copied it all.
+    expect(sizes[0]).toBeGreaterThan(500_000);
+    expect(sizes[3]).toBeLessThan(sizes[0]! * 2);
+    await store.close();
+  });
+
+  it("groups concurrent writes into few commits", async () => {
     const store = await open(await tempDir());
-    const before = store.stats().flushes;
+    const before = store.stats().commits;
     await Promise.all(Array.from({ length: 200 }, () => store.create(makeRequest())));
-    expect(store.stats().flushes - before).toBeLessThan(20);
+    expect(store.stats().commits - before).toBeLessThan(20);
+    expect(store.stats().requests).toBe(200);
     await store.close();
   });
 
@@ -263,7 +250,7 @@ describe("embedded store on disk", () => {
     await new Promise<void>((resolve, reject) => {
       child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
-        // Kill mid-burst, once well past the first compaction.
+        // Kill mid-burst, well past the first WAL checkpoint.
         if (output.split("\n").length > 3000) resolve();
       });
       child.on("exit", () => reject(new Error(`the writer stopped by itself: ${errors}`)));
@@ -277,8 +264,6 @@ describe("embedded store on disk", () => {
     expect(decided.size).toBeGreaterThan(1000);
 
     const store = await open(dir);
-    const stats = store.stats();
-    expect(stats.compactions + stats.replayed).toBeGreaterThan(0);
     const trail = await store.audit("octo-org/payments", 1_000_000);
     const events = new Map<string, string[]>();
     for (const entry of trail) events.set(entry.requestId, [...(events.get(entry.requestId) ?? []), entry.event]);

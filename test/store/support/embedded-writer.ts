@@ -9,7 +9,7 @@ import { makeAudit, makeJob, makeRequest } from "../../support/fixtures.js";
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: embedded-writer.ts <dir>");
 
-const store = await createEmbeddedStore({ dir, compactBytes: 256 * 1024 });
+const store = await createEmbeddedStore({ dir, log: () => undefined });
 const prefix = `req_w${process.pid}_`;
 let next = 0;
 
