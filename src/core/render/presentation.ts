@@ -34,7 +34,7 @@ function comparison(actions: ActionOption[], kindOf: (action: ActionOption) => s
   const lines = [
     "### Alternatives",
     "",
-    row(["", ...actions.map((action) => `**${safeCell(action.label, 100)}**`)]),
+    row(["alternative", ...actions.map((action) => `**${safeCell(action.label, 100)}**`)]),
     row(["---", ...actions.map(() => "---")]),
     row(["command", ...actions.map((action) => commandOf(action))]),
     row(["effect", ...actions.map(kindOf)]),
