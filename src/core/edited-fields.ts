@@ -90,7 +90,8 @@ function oneLineMessage(error: unknown): string {
 export function checkEdits(fields: Record<string, unknown>, editable: Record<string, EditableField>, original: Record<string, unknown>): EditsCheck {
   const problems: string[] = [];
   const allowed = Object.keys(editable);
-  const edited: Record<string, unknown> = {};
+  // Entries, not assignment, so a field named __proto__ stays a field.
+  const edited: [string, unknown][] = [];
   for (const [name, value] of Object.entries(fields)) {
     const spec = Object.hasOwn(editable, name) ? editable[name] : undefined;
     if (!spec) {
@@ -99,9 +100,9 @@ export function checkEdits(fields: Record<string, unknown>, editable: Record<str
     }
     const problem = fieldProblem(value, spec);
     if (problem) problems.push(`${name} ${problem}`);
-    else if (value !== original[name]) edited[name] = value;
+    else if (value !== (Object.hasOwn(original, name) ? original[name] : undefined)) edited.push([name, value]);
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, edited };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, edited: Object.fromEntries(edited) };
 }
 
 function fieldProblem(value: unknown, spec: EditableField): string | null {

@@ -80,3 +80,13 @@ describe("checkEdits", () => {
     expect(checkEdits({ constructor: 1 }, EDITABLE, ORIGINAL)).toMatchObject({ ok: false });
   });
 });
+
+describe("a field named __proto__", () => {
+  it("is a field like any other, never the prototype", () => {
+    const fields = JSON.parse('{"__proto__": 5}') as Record<string, unknown>;
+    const editable = JSON.parse('{"__proto__": {"type": "number"}}') as Record<string, EditableField>;
+    const result = checkEdits(fields, editable, JSON.parse('{"__proto__": 1}') as Record<string, unknown>);
+    expect(result.ok && Object.getPrototypeOf(result.edited)).toBe(Object.prototype);
+    expect(result.ok && Object.entries(result.edited)).toEqual([["__proto__", 5]]);
+  });
+});

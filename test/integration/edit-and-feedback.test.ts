@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../src/api/openapi.js";
 import { shownContext } from "../../src/core/build-request.js";
 import { contextHash } from "../../src/core/context-hash.js";
 import { outcomeMarker } from "../../src/core/render/markers.js";
@@ -91,6 +92,7 @@ describe("approving with changes and structured feedback", () => {
     expect(agent.received).toHaveLength(1);
     const callback = JSON.parse(agent.received[0]!.body);
     expect(callback.request.decision).toEqual(shown.decision);
+    expect((await api(app, "GET", `/requests/${created.id}/decision`)).json.decision).toEqual(shown.decision);
 
     const audit = (await api(app, "GET", `/audit?repo=${REPO}`)).text.trim().split("\n").map((line) => JSON.parse(line));
     expect(audit.find((entry) => entry.event === "decided").details).toEqual({ edited_fields: { amount: 80 }, original_fields: { amount: 120 }, edited_context_hash: expectedHash });
@@ -192,5 +194,30 @@ describe("approving with changes and structured feedback", () => {
     ]);
     await comment("/approve numbers checked", "bob", 42, true);
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "approved", decision: { justification: "numbers checked" } });
+  });
+
+  it("the OpenAPI document describes the new fields, from the schema that validates them", () => {
+    const properties = (openApiDocument() as { components: { schemas: { NewRequest: { properties: Record<string, any> } } } }).components.schemas.NewRequest.properties;
+    expect(properties.presentation.enum).toEqual(["binary", "multiple_choice", "detailed_review", "comparative"]);
+    expect(properties.editable_fields.additionalProperties.oneOf.map((field: { properties: { type: { enum: string[] } } }) => field.properties.type.enum[0])).toEqual(["number", "string", "boolean"]);
+    expect(Object.keys(properties.feedback.properties)).toEqual(["require_justification", "reasons"]);
+    expect(Object.keys(properties.sections.items.properties)).toEqual(["title", "text", "data"]);
+    expect(Object.keys(properties.available_actions.items.properties)).toContain("data");
+  });
+
+  it("refuses a presentation without what it shows", async () => {
+    const issues = async (overrides: Record<string, unknown>) => {
+      const response = await api(app, "POST", "/requests", requestBody(overrides));
+      expect(response.status).toBe(400);
+      return response.json.error.issues;
+    };
+    expect(await issues({ presentation: "binary", available_actions: [{ id: "approve", label: "Yes" }, { id: "later", label: "Later", kind: "reject" }] })).toEqual([
+      { path: "presentation", message: "binary offers only approve and reject; use multiple_choice for other actions" },
+    ]);
+    expect(await issues({ presentation: "detailed_review" })).toEqual([{ path: "sections", message: "required for presentation detailed_review" }]);
+    expect(await issues({ sections: [{ title: "Why" }] })).toEqual([{ path: "sections", message: "only with presentation detailed_review" }]);
+    expect(await issues({ presentation: "comparative", available_actions: [{ id: "approve", label: "A", data: { cost: 1 } }, { id: "reject", label: "B" }] })).toEqual([
+      { path: "available_actions", message: "comparative needs at least two actions with data, one column each" },
+    ]);
   });
 });
