@@ -117,6 +117,7 @@ describe("approving with changes and structured feedback", () => {
   });
 
   it("a rejection needs the reason code and the justification the request asks for; the code reaches the agent", async () => {
+    app.setNow(new Date("2026-11-24T10:00:00.000Z"));
     const created = await open({ feedback: { require_justification: { min_length: 10 }, reasons: ["too_high", "wrong_customer"] } });
     const issue = (github.callsTo("POST", `/repos/${REPO}/issues`)[0]!.body as { body: string }).body;
     expect(issue).toContain(
@@ -134,6 +135,7 @@ describe("approving with changes and structured feedback", () => {
 
     await comment("/reject too_high policy caps refunds at 100", "alice");
     await app.runtime.jobs.run();
+    expect(replies().at(-1)).toBe(`Rejected by @alice (reason \`too_high\`) on 24 Nov 2026 10:00 UTC: policy caps refunds at 100. The agent has been told.\n\n${outcomeMarker(created.id, SELF.markerKey)}`);
     const shown = (await api(app, "GET", `/requests/${created.id}`)).json;
     expect(shown).toMatchObject({ status: "rejected", decision: { reason_code: "too_high", justification: "policy caps refunds at 100" } });
     expect(JSON.parse(agent.received[0]!.body).request.decision).toMatchObject({ reason_code: "too_high", justification: "policy caps refunds at 100" });

@@ -162,7 +162,7 @@ export function describeDecision(request: ApprovalRequest, options: { ping: bool
       return sentence(`${capitalise(decision.status)}${how}${actionPart(request, decision)} on ${at}${reason ? `: ${reason}` : ""}`);
     }
     default:
-      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)} on ${at}${because}`) + edited;
+      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)}${reasonPart(decision)} on ${at}${because}`) + edited;
   }
 }
 
@@ -200,6 +200,10 @@ function actionPart(request: ApprovalRequest, decision: Decision): string {
   const action = request.availableActions.find((a) => a.id === decision.action);
   const label = action ? `**${safeInline(action.label, 200)}** ` : "";
   return ` with ${label}(${codeSpan(decision.action)})`;
+}
+
+function reasonPart(decision: Decision): string {
+  return decision.reasonCode ? ` (reason ${codeSpan(decision.reasonCode)})` : "";
 }
 
 function editedSentence(decision: Decision): string {
