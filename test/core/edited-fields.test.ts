@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkEdits, EDIT_LIMITS, extractEdits, parseEdits } from "../../src/core/edited-fields.js";
+import { checkEdits, describeEditable, EDIT_LIMITS, extractEdits, parseEdits } from "../../src/core/edited-fields.js";
 import type { EditableField } from "../../src/core/types.js";
 
 const EDITABLE: Record<string, EditableField> = {
@@ -88,5 +88,24 @@ describe("a field named __proto__", () => {
     const result = checkEdits(fields, editable, JSON.parse('{"__proto__": 1}') as Record<string, unknown>);
     expect(result.ok && Object.getPrototypeOf(result.edited)).toBe(Object.prototype);
     expect(result.ok && Object.entries(result.edited)).toEqual([["__proto__", 5]]);
+  });
+});
+
+describe("describeEditable", () => {
+  it("says each field's bounds in a few words", () => {
+    expect(
+      (
+        [
+          { type: "number" },
+          { type: "number", minimum: 1 },
+          { type: "number", maximum: 9 },
+          { type: "number", minimum: 1, maximum: 9 },
+          { type: "string" },
+          { type: "string", maxLength: 200 },
+          { type: "string", enum: ["low", "high"], maxLength: 10 },
+          { type: "boolean" },
+        ] as EditableField[]
+      ).map(describeEditable),
+    ).toEqual(["number", "number, at least 1", "number, at most 9", "number, 1 to 9", "text", "text, at most 200 characters", "one of low, high", "true or false"]);
   });
 });

@@ -160,6 +160,22 @@ describe("presentations", () => {
     expect(section(body(request), "### Alternatives")).toContain("| monthly&#95;cost | &#36;1,180 | &#36;2,360 | — |");
   });
 
+  it("a review too long for an issue shows what fits and says where the rest is", () => {
+    const long = { title: "Part", text: "x ".repeat(2_400) };
+    const request = { ...PRESENTATION_EXAMPLES.detailed_review, sections: Array.from({ length: 20 }, () => long) };
+    const review = section(body(request), "### Review");
+    expect(review.match(/^#### /gm)).toHaveLength(6);
+    expect(review.trimEnd().endsWith("*14 more sections are not shown. The full request is at `GET /api/v1/requests/req_review000001`.*")).toBe(true);
+  });
+
+  it("a comparison with more than 30 fields shows the first 30 and says how many more there are", () => {
+    const data = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`f${i}`, i]));
+    const request = { ...PRESENTATION_EXAMPLES.comparative, availableActions: PRESENTATION_EXAMPLES.comparative.availableActions.map((action) => ({ ...action, data })) };
+    const alternatives = section(body(request), "### Alternatives");
+    expect(alternatives).toContain("| f29 | 29 | 29 | 29 |\n\n*3 more fields are not shown.*");
+    expect(alternatives).not.toContain("| f30 |");
+  });
+
   it("every presentation keeps the decision in the first screen: the summary first, how to decide before any detail", () => {
     for (const [name, request] of Object.entries(PRESENTATION_EXAMPLES)) {
       const markdown = body(request);
