@@ -291,7 +291,8 @@ const autoApproveSchema = z
 
 export const REASON_CODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
-const feedbackSchema = z.strictObject({
+/** `feedback`, at the top of the file (and wherever a stricter requirement may carry it). */
+export const feedbackSchema = z.strictObject({
   require_justification: z
     .union([
       z.boolean(),

@@ -108,7 +108,8 @@ export function checkEdits(fields: Record<string, unknown>, editable: Record<str
 function fieldProblem(value: unknown, spec: EditableField): string | null {
   switch (spec.type) {
     case "number":
-      if (typeof value !== "number" || !Number.isFinite(value)) return `must be a number, not ${describe(value)}`;
+      if (typeof value !== "number") return `must be a number, not ${describe(value)}`;
+      if (!Number.isFinite(value)) return `must be a finite number, not ${value}`;
       if (spec.minimum !== undefined && value < spec.minimum) return `must be at least ${spec.minimum}, not ${value}`;
       if (spec.maximum !== undefined && value > spec.maximum) return `must be at most ${spec.maximum}, not ${value}`;
       return null;

@@ -75,6 +75,8 @@ describe("checkEdits", () => {
       ],
     });
     expect(checkEdits({ amount: "80" }, EDITABLE, ORIGINAL)).toEqual({ ok: false, problems: ["amount must be a number, not text"] });
+    const nan = parseEdits({ format: "yaml", text: "amount: .nan\nurgent: 2026-01-01" });
+    expect(nan.ok && checkEdits(nan.fields, EDITABLE, ORIGINAL)).toEqual({ ok: false, problems: ["amount must be a finite number, not NaN", "urgent must be true or false, not text"] });
     expect(checkEdits({ amount: 80 }, {}, ORIGINAL)).toEqual({ ok: false, problems: ["amount may not be changed; this request has no editable fields"] });
     // Inherited names are not editable fields.
     expect(checkEdits({ constructor: 1 }, EDITABLE, ORIGINAL)).toMatchObject({ ok: false });
