@@ -1,7 +1,6 @@
 import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
 import { readDecisionInput, type InputProblem } from "../core/decision-input.js";
-import type { ParsedEdits } from "../core/edited-fields.js";
 import { allowedApprovers, approverLists } from "../core/schedule.js";
 import type { ApprovalRequest, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
@@ -31,8 +30,6 @@ export interface GitHubDecision {
    * is on now counts, so an approval of old commits never decides for new ones. Comments have none.
    */
   headSha?: string;
-  /** Approving with changes: the fenced block that came with the decision, read but not yet checked. */
-  edits?: ParsedEdits;
 }
 
 const openedBy = (request: ApprovalRequest, madeAt: string | undefined) =>

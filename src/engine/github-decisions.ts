@@ -1,6 +1,5 @@
 import { isBot, type Actor } from "../core/authorize.js";
 import { parseCommand } from "../core/commands.js";
-import { extractEdits, parseEdits } from "../core/edited-fields.js";
 import { answerDecisionOutcomes } from "./answer-decisions.js";
 import type { EngineContext } from "./context.js";
 import type { GitHubDecision, DecisionOutcome } from "./decide-request.js";
@@ -50,12 +49,6 @@ export type InputResult = "handled" | "ignored" | "in_hand";
 const CLAIM_TTL_MS = 60_000;
 const ACTION_BY_REVIEW_STATE: Record<string, "approve" | "reject"> = { approved: "approve", changes_requested: "reject" };
 
-/** The justification, and the changes in a fenced yaml or json block when there is one. */
-function withEdits(text: string | null): Pick<GitHubDecision, "justification" | "edits"> {
-  const { justification, edits } = extractEdits(text);
-  return edits ? { justification, edits: parseEdits(edits) } : { justification };
-}
-
 /**
  * The one path from a comment or review to a decision, for webhooks and recovery alike: the
  * command is parsed and bots are dropped before any I/O, then the comment (or review) is
@@ -101,7 +94,7 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
         number: comment.number,
         actor: comment.user,
         action: command.type === "choose" ? command.actionId : command.type,
-        ...withEdits(command.justification),
+        justification: command.justification,
         via: "comment",
         edited: Boolean(comment.edited) || comment.updatedAt !== comment.createdAt,
         ...(comment.pullRequestAuthor ? { pullRequestAuthor: comment.pullRequestAuthor } : {}),
@@ -118,7 +111,7 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
         number: review.number,
         actor: review.user,
         action,
-        ...withEdits(review.body?.trim() || null),
+        justification: review.body?.trim() || null,
         via: "review",
         ...(review.commitId ? { headSha: review.commitId } : {}),
         ...(review.pullRequestAuthor ? { pullRequestAuthor: review.pullRequestAuthor } : {}),

@@ -222,4 +222,13 @@ describe("approving with changes and structured feedback", () => {
       { path: "available_actions", message: "comparative needs at least two actions with data, one column each" },
     ]);
   });
+
+  it("on a request without editable fields a yaml block is just part of the reason", async () => {
+    const created = await open({ surface: { type: "pull_request", number: 42 }, editable_fields: undefined });
+    const review = "LGTM, with this in the values file\n\n```yaml\nreplicas: 3\n```";
+    await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", body: review, login: "alice", headSha: HEAD, author: AUTHOR }));
+    const shown = (await api(app, "GET", `/requests/${created.id}`)).json;
+    expect(shown).toMatchObject({ status: "approved", decision: { justification: review } });
+    expect(shown.decision.edited_fields).toBeUndefined();
+  });
 });
