@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { REASON_CODE_PATTERN } from "../config/schema.js";
 import { APPROVER_PATTERN } from "../core/approver-name.js";
 import type { NewRequestInput } from "../core/build-request.js";
 import { dataLimitProblem } from "../core/data-limits.js";
+import { toAskedFeedback } from "../core/feedback.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { canonicalRepo } from "../core/repo-name.js";
-import { PRIORITIES, STATUSES } from "../core/types.js";
+import { PRESENTATIONS, PRIORITIES, STATUSES, type EditableField } from "../core/types.js";
 
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
 /** Compared without case, as GitHub does: stored and looked up lowercased. */
@@ -30,7 +32,71 @@ const action = z.strictObject({
     .enum(["approve", "reject"])
     .optional()
     .describe("Whether choosing it approves or rejects. Required for ids other than `approve` (always approves) and `reject` (always rejects)."),
+  data: boundedData(z.record(z.string(), z.unknown()))
+    .optional()
+    .describe("What this alternative would do, as data; `presentation: comparative` shows one column per alternative."),
 });
+
+const editableField = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("number"), minimum: z.number().optional(), maximum: z.number().optional() }),
+  z.strictObject({ type: z.literal("string"), max_length: z.number().int().min(1).max(10_000).optional(), enum: z.array(z.string().min(1).max(200)).min(1).max(50).optional() }),
+  z.strictObject({ type: z.literal("boolean") }),
+]);
+
+/** A reason code an approver writes after `/reject`. */
+const reasonCode = z.string().regex(REASON_CODE_PATTERN, "must be 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit");
+
+export const feedbackSchema = z.strictObject({
+  require_justification: z
+    .union([z.boolean(), z.strictObject({ min_length: z.number().int().min(1).max(5_000) })])
+    .optional()
+    .describe("Whether every decision needs a reason: true (any text), or at least min_length characters."),
+  reasons: z
+    .array(reasonCode)
+    .min(1)
+    .max(20)
+    .refine((codes) => new Set(codes).size === codes.length, "reason codes must be unique")
+    .optional()
+    .describe("Reason codes a rejection must start with: `/reject <code> <text>`."),
+});
+
+const section = z.strictObject({
+  title: z.string().trim().min(1).max(200),
+  text: z.string().max(5_000).optional(),
+  data: boundedData(z.unknown()).optional(),
+});
+
+function toEditableField(field: z.infer<typeof editableField>): EditableField {
+  if (field.type !== "string") return field;
+  return { type: "string", ...(field.max_length !== undefined ? { maxLength: field.max_length } : {}), ...(field.enum ? { enum: field.enum } : {}) };
+}
+
+const TYPE_OF_VALUE: Record<EditableField["type"], (value: unknown) => boolean> = {
+  number: (value) => typeof value === "number",
+  string: (value) => typeof value === "string",
+  boolean: (value) => typeof value === "boolean",
+};
+
+/** What only the whole body can say: editable fields exist in decision_data, and each presentation has what it shows. */
+function requestShape(body: { decision_data: Record<string, unknown>; editable_fields?: Record<string, z.infer<typeof editableField>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
+  for (const [name, field] of Object.entries(body.editable_fields ?? {})) {
+    const path = ["editable_fields", name];
+    if (!Object.hasOwn(body.decision_data, name)) ctx.addIssue({ code: "custom", path, message: `${name} is not a key of decision_data; only its fields can be editable` });
+    else if (!TYPE_OF_VALUE[field.type](body.decision_data[name])) ctx.addIssue({ code: "custom", path: [...path, "type"], message: `decision_data.${name} is not a ${field.type}` });
+    if (field.type === "number" && field.minimum !== undefined && field.maximum !== undefined && field.minimum > field.maximum) {
+      ctx.addIssue({ code: "custom", path: [...path, "minimum"], message: "must not be above maximum" });
+    }
+  }
+  const presentation = body.presentation;
+  if (presentation === "binary" && body.available_actions.some((option) => option.id !== "approve" && option.id !== "reject")) {
+    ctx.addIssue({ code: "custom", path: ["presentation"], message: "binary offers only approve and reject; use multiple_choice for other actions" });
+  }
+  if (presentation === "detailed_review" && !body.sections?.length) ctx.addIssue({ code: "custom", path: ["sections"], message: "required for presentation detailed_review" });
+  if (body.sections && presentation !== "detailed_review") ctx.addIssue({ code: "custom", path: ["sections"], message: "only with presentation detailed_review" });
+  if (presentation === "comparative" && body.available_actions.filter((option) => option.data).length < 2) {
+    ctx.addIssue({ code: "custom", path: ["available_actions"], message: "comparative needs at least two actions with data, one column each" });
+  }
+}
 
 /** An action's effect comes only from its kind, so it must be stated and must not contradict its id. */
 function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): void {
@@ -97,7 +163,16 @@ export const newRequestSchema = z
       .optional(),
     warning_before: duration.optional(),
     invalidate_on_push: z.boolean().optional(),
-  });
+    editable_fields: z
+      .record(z.string().min(1).max(100), editableField)
+      .refine((fields) => Object.keys(fields).length <= 50, "at most 50 editable fields")
+      .optional()
+      .describe("Fields of decision_data an approver may change when approving, each with its type and bounds."),
+    feedback: feedbackSchema.optional().describe("What people must give with a decision; .hitl.yml's feedback may be stricter."),
+    presentation: z.enum(PRESENTATIONS).optional().describe("How the issue shows the choice."),
+    sections: z.array(section).min(1).max(20).optional().describe("presentation detailed_review: the parts to show, in order."),
+  })
+  .superRefine(requestShape);
 
 export type NewRequestBody = z.infer<typeof newRequestSchema>;
 
@@ -122,6 +197,10 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     warningBefore: body.warning_before,
     invalidateOnPush: body.invalidate_on_push,
     onBehalfOf: body.on_behalf_of,
+    ...(body.editable_fields ? { editableFields: Object.fromEntries(Object.entries(body.editable_fields).map(([name, field]) => [name, toEditableField(field)])) } : {}),
+    ...(body.feedback ? { feedback: toAskedFeedback(body.feedback) } : {}),
+    ...(body.presentation ? { presentation: body.presentation } : {}),
+    ...(body.sections ? { sections: body.sections } : {}),
   };
 }
 

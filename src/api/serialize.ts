@@ -1,11 +1,11 @@
 import { describeSchedule } from "../core/schedule.js";
-import type { ApprovalRequest, AuditEntry, Decision, Decider, Evaluation } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, Decision, Decider, EditableField, Evaluation } from "../core/types.js";
 
 function decider(value: Decider): Record<string, unknown> {
   return { ...value };
 }
 
-function decision(value: Decision | null) {
+function decision(value: Decision | null, data: Record<string, unknown>) {
   if (!value) return null;
   return {
     action: value.action,
@@ -15,7 +15,14 @@ function decision(value: Decision | null) {
     decided_at: value.decidedAt,
     via: value.via,
     ...(value.fallback ? { fallback: value.fallback } : {}),
-    ...(value.editedFields ? { edited_fields: value.editedFields } : {}),
+    ...(value.reasonCode ? { reason_code: value.reasonCode } : {}),
+    ...(value.editedFields
+      ? {
+          edited_fields: value.editedFields,
+          original_fields: Object.fromEntries(Object.keys(value.editedFields).map((name) => [name, data[name] ?? null])),
+          edited_context_hash: value.contextHash ?? null,
+        }
+      : {}),
   };
 }
 
@@ -29,6 +36,15 @@ function evaluation(value: Evaluation | null) {
   };
 }
 
+function editableFieldsJson(fields: Record<string, EditableField>) {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, field]) => {
+      if (field.type !== "string") return [name, field];
+      return [name, { type: "string", ...(field.maxLength !== undefined ? { max_length: field.maxLength } : {}), ...(field.enum ? { enum: field.enum } : {}) }];
+    }),
+  );
+}
+
 /** A request as agents see it: snake_case, with the decision and the escalation schedule. */
 export function toApiRequest(request: ApprovalRequest, now: Date) {
   const schedule = describeSchedule(request, now);
@@ -40,6 +56,10 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     approval_reason: request.approvalReason,
     decision_data: request.decisionData,
     available_actions: request.availableActions,
+    ...(request.editableFields ? { editable_fields: editableFieldsJson(request.editableFields) } : {}),
+    ...(request.feedback ? { feedback: { require_justification: request.feedback.minLength === 0 ? false : { min_length: request.feedback.minLength }, reasons: request.feedback.reasons } } : {}),
+    ...(request.presentation ? { presentation: request.presentation } : {}),
+    ...(request.sections ? { sections: request.sections } : {}),
     priority: request.priority,
     deadline: request.deadline,
     fallback_action: request.fallback,
@@ -62,7 +82,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
       next: schedule.next,
     },
     evaluation: evaluation(request.evaluation),
-    decision: decision(request.decision),
+    decision: decision(request.decision, request.decisionData),
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
   };
 }

@@ -289,6 +289,26 @@ const autoApproveSchema = z
     }
   });
 
+export const REASON_CODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+/** `feedback`, at the top of the file (and wherever a stricter requirement may carry it). */
+export const feedbackSchema = z.strictObject({
+  require_justification: z
+    .union([
+      z.boolean(),
+      z.strictObject({ min_length: z.number().int().min(1).max(5_000).describe("The fewest characters a justification may have.") }),
+    ])
+    .optional()
+    .describe("Every decision needs a reason: `true` (any text), or `{min_length: N}`. A command without one is answered and not applied."),
+  reasons: z
+    .array(z.string().regex(REASON_CODE_PATTERN, { error: "expected 1-40 lowercase letters, digits, '-' or '_'" }))
+    .min(1)
+    .max(20)
+    .refine((codes) => new Set(codes).size === codes.length, { error: "reason codes must be unique" })
+    .optional()
+    .describe("Reason codes a rejection must start with (`/reject <code> <text>`), so the agent can act on them. A request may narrow the list."),
+});
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -337,6 +357,9 @@ export const hitlConfigSchema = z
       .superRefine(uniqueRuleIds, { when: () => true })
       .describe("Delegation rules, tried in order; the first that matches decides without a person."),
     auto_approve: autoApproveSchema.optional().describe("Approve on the request's own confidence and risk_score, and hold risky ones for a person."),
+    feedback: feedbackSchema
+      .optional()
+      .describe("What people must give with every decision in this repository. A request may ask for more, never less."),
   })
   .superRefine((config, ctx) => {
     const deadline = parseDuration(config.deadline);

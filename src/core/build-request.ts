@@ -1,7 +1,8 @@
 import { contextHash } from "./context-hash.js";
 import type { EffectivePolicy } from "./effective-policy.js";
+import type { AskedFeedback } from "./feedback.js";
 import { initialEscalation } from "./schedule.js";
-import type { ActionOption, ApprovalRequest, Fallback, Priority, SurfaceSpec } from "./types.js";
+import type { ActionOption, ApprovalRequest, EditableField, Fallback, Presentation, Priority, ReviewSection, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
 export interface NewRequestInput {
@@ -25,6 +26,11 @@ export interface NewRequestInput {
   invalidateOnPush?: boolean;
   /** The GitHub login the agent acts for. */
   onBehalfOf?: string;
+  editableFields?: Record<string, EditableField>;
+  /** What the agent asks people to give with a decision; `.hitl.yml`'s may be stricter. */
+  feedback?: AskedFeedback;
+  presentation?: Presentation;
+  sections?: ReviewSection[];
 }
 
 /**
@@ -47,13 +53,6 @@ export function buildRequest(
   context: { id: string; now: Date; requestedBy: string; installationId: number; agentLogins?: string[] },
 ): ApprovalRequest {
   const createdAt = context.now.toISOString();
-  const shown = {
-    repo: input.repo,
-    taskDescription: input.taskDescription,
-    approvalReason: input.approvalReason,
-    decisionData: input.decisionData,
-    availableActions: input.availableActions,
-  };
   return {
     id: context.id,
     version: 1,
@@ -79,12 +78,35 @@ export function buildRequest(
     agentLogins: context.agentLogins ?? [],
     onBehalfOf: input.onBehalfOf ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
-    contextHash: contextHash(shown),
+    contextHash: contextHash(shownContext(input)),
     invalidateOnPush: policy.invalidateOnPush,
     createdAt,
     updatedAt: createdAt,
     escalation: initialEscalation({ ladder: policy.ladder, warningBeforeMs: policy.warningBeforeMs, createdAt, deadline: policy.deadline }),
     evaluation: null,
     decision: null,
+    ...(input.editableFields ? { editableFields: input.editableFields } : {}),
+    ...(policy.feedback ? { feedback: policy.feedback } : {}),
+    ...(input.presentation ? { presentation: input.presentation } : {}),
+    ...(input.sections ? { sections: input.sections } : {}),
+  };
+}
+
+type Shown = Pick<NewRequestInput, "repo" | "taskDescription" | "approvalReason" | "decisionData" | "availableActions" | "editableFields" | "presentation" | "sections">;
+
+/**
+ * What an approver is shown, which the context hash covers. Fields a request does not use are
+ * left out, so the hash of a request without them is what it always was.
+ */
+export function shownContext(request: Shown): Record<string, unknown> {
+  return {
+    repo: request.repo,
+    taskDescription: request.taskDescription,
+    approvalReason: request.approvalReason,
+    decisionData: request.decisionData,
+    availableActions: request.availableActions,
+    ...(request.editableFields ? { editableFields: request.editableFields } : {}),
+    ...(request.presentation ? { presentation: request.presentation } : {}),
+    ...(request.sections ? { sections: request.sections } : {}),
   };
 }

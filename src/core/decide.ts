@@ -1,3 +1,5 @@
+import { shownContext } from "./build-request.js";
+import { contextHash } from "./context-hash.js";
 import type { ActionKind, ActionOption, ApprovalRequest, AuditEvent, Decider, Decision, DecisionVia, FinalStatus } from "./types.js";
 
 export interface DecisionInput {
@@ -6,6 +8,7 @@ export interface DecisionInput {
   justification: string | null;
   via: DecisionVia;
   editedFields?: Record<string, unknown>;
+  reasonCode?: string;
 }
 
 export type DecideResult =
@@ -58,7 +61,8 @@ export function finish(
     decidedAt: at,
     via: input.via,
     ...(input.fallback ? { fallback: input.fallback } : {}),
-    ...(input.editedFields ? { editedFields: input.editedFields } : {}),
+    ...(input.editedFields ? { editedFields: input.editedFields, contextHash: editedContextHash(request, input.editedFields) } : {}),
+    ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
   };
   return {
     ...request,
@@ -67,6 +71,11 @@ export function finish(
     updatedAt: at,
     escalation: { ...request.escalation, nextAt: null },
   };
+}
+
+/** The hash of what was shown with the approver's values in place: what was in fact approved. */
+export function editedContextHash(request: ApprovalRequest, editedFields: Record<string, unknown>): string {
+  return contextHash(shownContext({ ...request, decisionData: { ...request.decisionData, ...editedFields } }));
 }
 
 /** The audit event that ended a request, for a surface to say the right thing. */

@@ -2,8 +2,9 @@ import { hitlConfigSchema, type HitlConfig } from "../config/schema.js";
 import type { NewRequestInput } from "./build-request.js";
 import { actionKind } from "./decide.js";
 import { parseDuration } from "./duration.js";
+import { settleFeedback } from "./feedback.js";
 import { approverKey, dedupe, ladderFor } from "./schedule.js";
-import type { EscalationStep, Fallback } from "./types.js";
+import type { EscalationStep, Fallback, FeedbackPolicy } from "./types.js";
 
 /**
  * The one place that decides, for a request being opened, who may decide it, its deadline,
@@ -31,6 +32,8 @@ export interface EffectivePolicy {
   ladder: EscalationStep[];
   warningBeforeMs: number | null;
   invalidateOnPush: boolean;
+  /** What people must give with a decision: `.hitl.yml`'s feedback, made stricter by the request's. */
+  feedback?: FeedbackPolicy;
   /**
    * Users the request names whom `.hitl.yml` does not list by name: each must pass `mayDecide`
    * against `policyApprovers` (write access, or membership of one of its teams) before the
@@ -137,6 +140,8 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
   }
   const invalidateOnPush = input.invalidateOnPush ?? (onPull ? config.invalidate_on_push : false);
 
+  const feedback = settleFeedback(config.feedback, input.feedback, violate);
+
   if (verify.size > MAX_VERIFIED_USERS) {
     violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);
   }
@@ -151,6 +156,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
       ladder,
       warningBeforeMs,
       invalidateOnPush,
+      ...(feedback ? { feedback } : {}),
       verify: [...verify].map(([login, path]) => ({ path, login })),
     },
   };

@@ -22,6 +22,32 @@ export interface ActionOption {
    * and `reject`; requests stored before kinds existed lack it (see `actionKind`).
    */
   kind?: ActionKind;
+  /** What this alternative would do, as data; a `comparative` request shows one column per alternative. */
+  data?: Record<string, unknown>;
+}
+
+/** A field of decision_data an approver may change, with its bounds. */
+export type EditableField =
+  | { type: "number"; minimum?: number; maximum?: number }
+  | { type: "string"; maxLength?: number; enum?: string[] }
+  | { type: "boolean" };
+
+/** What a person must give with a decision: a justification, and a reason code from a fixed list when rejecting. */
+export interface FeedbackPolicy {
+  /** 0: no justification needed; n: at least n characters (a bare `true` is 1). */
+  minLength: number;
+  /** Reason codes a rejection must start with; empty: none needed. */
+  reasons: string[];
+}
+
+export const PRESENTATIONS = ["binary", "multiple_choice", "detailed_review", "comparative"] as const;
+export type Presentation = (typeof PRESENTATIONS)[number];
+
+/** One part of a `detailed_review`, shown in order. */
+export interface ReviewSection {
+  title: string;
+  text?: string;
+  data?: unknown;
 }
 
 /** What happens when nobody decides before the deadline. */
@@ -82,8 +108,12 @@ export interface Decision {
   via: DecisionVia;
   /** Set when the fallback applied. */
   fallback?: Fallback;
-  /** Fields of decision_data the approver changed, where the surface allowed it. */
+  /** Fields of decision_data the approver changed, where the request allowed it (`editableFields`). */
   editedFields?: Record<string, unknown>;
+  /** The reason code a rejection gave, one of the request's `feedback.reasons`. */
+  reasonCode?: string;
+  /** With edits: SHA-256 of what was shown with the edited values in place of the originals. */
+  contextHash?: string;
 }
 
 /** One rung of the escalation ladder, durations already resolved to milliseconds. */
@@ -173,6 +203,14 @@ export interface ApprovalRequest {
   idempotencyFingerprint?: string;
   /** SHA-256 of the canonical JSON of what the approver is shown. */
   contextHash: string;
+  /** Fields of decisionData an approver may change when approving. Absent: none. */
+  editableFields?: Record<string, EditableField>;
+  /** What a person must give with a decision (the request's and `.hitl.yml`'s, the stricter). Absent: nothing. */
+  feedback?: FeedbackPolicy;
+  /** How the issue shows the choice. Absent: the actions with their impact. */
+  presentation?: Presentation;
+  /** `detailed_review`: the agent's sections, in order. */
+  sections?: ReviewSection[];
   /** Pull requests: new commits make an approval stale. */
   invalidateOnPush: boolean;
   createdAt: string;

@@ -1,5 +1,6 @@
 import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
+import { readDecisionInput, type InputProblem } from "../core/decision-input.js";
 import { allowedApprovers, approverLists } from "../core/schedule.js";
 import type { ApprovalRequest, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
@@ -42,9 +43,22 @@ export type DecisionOutcome =
   /** It came at or after the deadline; the sweep applies the fallback. */
   | { type: "past_deadline"; request: ApprovalRequest }
   | { type: "old_head"; request: ApprovalRequest; headSha: string }
+  /** Changes out of bounds, or a justification or reason code missing: nothing applied. */
+  | { type: "needs_input"; request: ApprovalRequest; problem: InputProblem }
   | { type: "already_decided"; request: ApprovalRequest };
 
 const OUTCOME_OF_REFUSAL = { not_pending: "already_decided", unknown_action: "unknown_action", past_deadline: "past_deadline" } as const;
+
+/** What the audit keeps of a decision's changes and reason code, beside the original values. */
+function decisionDetails(request: ApprovalRequest): Record<string, unknown> | undefined {
+  const decision = request.decision;
+  if (!decision?.editedFields && !decision?.reasonCode) return undefined;
+  const edited = decision.editedFields;
+  return {
+    ...(edited ? { edited_fields: edited, original_fields: Object.fromEntries(Object.keys(edited).map((name) => [name, request.decisionData[name]])), edited_context_hash: decision.contextHash } : {}),
+    ...(decision.reasonCode ? { reason_code: decision.reasonCode } : {}),
+  };
+}
 
 /** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
 export function createDeciding(ctx: EngineContext) {
@@ -67,12 +81,15 @@ export function createDeciding(ctx: EngineContext) {
       }
     }
     const decider: Decider = { type: "human", login: input.actor.login };
+    const read = readDecisionInput(request, input);
+    if (!read.ok) return { type: "needs_input", request, problem: read.problem };
+    const { ok: _ok, ...given } = read;
     let current = request;
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
-      const result = applyDecision(current, { action: input.action, decidedBy: decider, justification: input.justification, via: input.via }, clock());
+      const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock());
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = result.request;
-      const stored = await commit(next, current.version, [audit(next, "decided", decider)], finalJobs(next, "decided"));
+      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], finalJobs(next, "decided"));
       if (stored) return { type: "decided", request: stored };
       current = await mustGet(current.id);
     }

@@ -35,6 +35,7 @@ const TOP_LEVEL_KEYS = [
   "approving_fallbacks",
   "rules",
   "auto_approve",
+  "feedback",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
 const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";
@@ -298,6 +299,20 @@ describe("parseConfig on invalid files", () => {
     for (const text of ["\t- x", "{", "]", "a: 'unterminated", "? ? ?", "\u0000", "&a [*a]", "!!binary xyz"]) {
       expect(() => parseConfig(text, ".hitl.yml")).not.toThrow();
     }
+  });
+});
+
+describe("feedback in .hitl.yml", () => {
+  it("is read, and bad values are located with what is allowed", () => {
+    expect(parseConfig("feedback:\n  require_justification: {min_length: 10}\n  reasons: [too_high, fraud]\n", ".hitl.yml")).toMatchObject({
+      ok: true,
+      config: { feedback: { require_justification: { min_length: 10 }, reasons: ["too_high", "fraud"] } },
+    });
+    expect(errorsOf("feedback:\n  require_justification: yes please\n  reasons: [Too High]\n  reason: []\n")).toEqual([
+      { file: ".hitl.yml", line: 2, column: 26, path: "feedback.require_justification", message: "expected a boolean or a mapping, got 'yes please'" },
+      { file: ".hitl.yml", line: 3, column: 13, path: "feedback.reasons.0", message: "expected 1-40 lowercase letters, digits, '-' or '_'" },
+      { file: ".hitl.yml", line: 4, column: 3, path: "feedback.reason", message: "unknown key 'reason' — allowed keys: require_justification, reasons", allowed: ["require_justification", "reasons"] },
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { humanizeDuration } from "../duration.js";
+import type { InputProblem } from "../decision-input.js";
 import type { ApprovalRequest } from "../types.js";
-import { codeSpan, describeFallback, formatTime, listWords, mention, quietMention, safeInline, sentence } from "./format.js";
+import { codeSpan, describeFallback, formatTime, listWords, mention, quietMention, safeInline, sentence, stripFinalStop } from "./format.js";
 import { askedApprovers, decisionCommandList, describeDecision, offeredActions } from "./request-markdown.js";
 
 /**
@@ -47,6 +48,24 @@ export function renderAlreadyDecidedReply(login: string, request: ApprovalReques
 /** A command that came at or after the deadline, before the fallback was applied. */
 export function renderPastDeadlineReply(login: string, request: ApprovalRequest): string {
   return `${mention(login)}, the deadline of this request (${formatTime(request.deadline)}) has passed, so your command was not applied. ${sentence(`Instead, ${describeFallback(request.fallback)}`)}`;
+}
+
+/**
+ * What was missing or wrong in what came with a decision, so it was not applied. The problems
+ * name fields the commenter wrote, so they are shown as inert text inside hitl's sentence.
+ */
+export function renderNeedsInputReply(login: string, problem: InputProblem): string {
+  if (problem.type === "edits") {
+    const problems = problem.problems.map((text) => stripFinalStop(safeInline(text, 300))).join("; ");
+    return `${mention(login)}, your changes were not applied, and neither was your decision: ${problems}. Post a new comment with the block corrected.`;
+  }
+  const { minLength, reasons } = problem.policy;
+  if (problem.missing === "reason_code") {
+    const codes = listWords(reasons.map(codeSpan), "or");
+    return `${mention(login)}, rejecting this request needs a reason code, so your decision was not applied. Post a comment that starts with ${codeSpan("/reject <code> <your reason>")}, where the code is ${codes}.`;
+  }
+  const length = minLength > 1 ? ` of at least ${minLength} characters` : "";
+  return `${mention(login)}, decisions on this request need a justification${length}, so your decision was not applied. Post a comment with the command and your reason, such as ${codeSpan("/approve <your reason>")}.`;
 }
 
 /** `/choose` with an id the request does not offer. */

@@ -18,6 +18,7 @@ import {
 } from "./format.js";
 import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
+import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
 
 export interface RenderContext {
   now: Date;
@@ -91,7 +92,14 @@ export function renderRequestDetails(
   surface: "issue" | "check_run",
   limit = MARKDOWN_LIMIT,
 ): string {
-  const before = [actionsSection(request), howToDecideSection(request, surface, context.appName ?? "hitl"), "### Decision data"].join("\n\n");
+  const before = [
+    choiceSection(request, offeredActions(request), (action) => kindWord(request, action)),
+    howToDecideSection(request, surface, context.appName ?? "hitl"),
+    reviewSections(request),
+    "### Decision data",
+  ]
+    .filter((part): part is string => part !== null)
+    .join("\n\n");
   const after = [closestRuleLine(request), configErrorLine(request), recentSection(request, context.recent), metadataSection(request)]
     .filter((part): part is string => part !== null)
     .join("\n\n");
@@ -110,17 +118,17 @@ export function offeredActions(request: ApprovalRequest): ActionOption[] {
  * The commands that decide this request: `/approve` and `/reject` always work; every other
  * action is taken with `/choose <id>`. Labels are safe markdown.
  */
-export function decisionCommands(request: ApprovalRequest): { command: string; label: string }[] {
+export function decisionCommands(request: ApprovalRequest): { id: string; command: string; label: string }[] {
   const labelOf = (id: string, fallback: string) => {
     const action = request.availableActions.find((a) => a.id === id);
     return action ? safeInline(action.label, 200) : fallback;
   };
   const others = request.availableActions
     .filter((a) => a.id !== "approve" && a.id !== "reject")
-    .map((a) => ({ command: codeSpan(`/choose ${a.id} [reason]`), label: safeInline(a.label, 200) }));
+    .map((a) => ({ id: a.id, command: codeSpan(`/choose ${a.id} [reason]`), label: safeInline(a.label, 200) }));
   return [
-    { command: codeSpan("/approve [reason]"), label: labelOf("approve", "Approve") },
-    { command: codeSpan("/reject [reason]"), label: labelOf("reject", "Reject") },
+    { id: "approve", command: codeSpan("/approve [reason]"), label: labelOf("approve", "Approve") },
+    { id: "reject", command: codeSpan("/reject [reason]"), label: labelOf("reject", "Reject") },
     ...others,
   ];
 }
@@ -154,7 +162,7 @@ export function describeDecision(request: ApprovalRequest, options: { ping: bool
       return sentence(`${capitalise(decision.status)}${how}${actionPart(request, decision)} on ${at}${reason ? `: ${reason}` : ""}`);
     }
     default:
-      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)} on ${at}${because}`) + edited;
+      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)}${reasonPart(decision)} on ${at}${because}`) + edited;
   }
 }
 
@@ -194,6 +202,10 @@ function actionPart(request: ApprovalRequest, decision: Decision): string {
   return ` with ${label}(${codeSpan(decision.action)})`;
 }
 
+function reasonPart(decision: Decision): string {
+  return decision.reasonCode ? ` (reason ${codeSpan(decision.reasonCode)})` : "";
+}
+
 function editedSentence(decision: Decision): string {
   const entries = Object.entries(decision.editedFields ?? {});
   if (entries.length === 0) return "";
@@ -210,14 +222,6 @@ export function kindWord(request: ApprovalRequest, action: ActionOption): "appro
   return actionKind({ availableActions: offeredActions(request) }, action.id) === "reject" ? "rejects" : "approves";
 }
 
-function actionsSection(request: ApprovalRequest): string {
-  const lines = offeredActions(request).map((action) => {
-    const impact = action.impact ? `: ${safeInline(action.impact, 1000)}` : "";
-    return `- **${safeInline(action.label, 200)}** (${codeSpan(action.id)}, ${kindWord(request, action)})${impact}`;
-  });
-  return ["### What each action does", "", ...lines].join("\n");
-}
-
 function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_run", appName: string): string {
   if (request.status !== "pending") {
     return "### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.";
@@ -226,9 +230,15 @@ function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_
     surface === "issue"
       ? "Post a new comment that starts with one of these lines. The rest of the comment is your reason."
       : "Use the buttons above, or post a comment on the pull request that starts with one of these lines. The rest of the comment is your reason.";
-  const commands = decisionCommands(request).map((c) => `- ${c.command}: ${c.label}`);
+  const binary = request.presentation === "binary";
+  const impactOf = (id: string) => {
+    const impact = binary ? request.availableActions.find((a) => a.id === id)?.impact : undefined;
+    return impact ? ` — ${safeInline(impact, 1000)}` : "";
+  };
+  const commands = decisionCommands(request).map((c) => `- ${c.command}: ${c.label}${impactOf(c.id)}`);
   const review = surface === "check_run" ? ["", "A review decides too: **Approve** approves, **Request changes** rejects."] : [];
   const who = request.approvers.length > 0 ? `${listWords(request.approvers.map(mention))}` : "anyone with write access to this repository";
+  const extras = [feedbackLine(request), editableSection(request)].filter((part): part is string => part !== null);
   return [
     "### How to decide",
     "",
@@ -236,6 +246,7 @@ function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_
     "",
     ...commands,
     ...review,
+    ...extras.flatMap((part) => ["", part]),
     "",
     `Who may decide: ${who}. Bots, the requester and edited comments do not count. The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`,
   ].join("\n");

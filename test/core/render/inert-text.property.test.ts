@@ -4,6 +4,7 @@ import { renderCheckRun, renderCheckRunConclusion } from "../../../src/core/rend
 import {
   renderAlreadyDecidedReply,
   renderDecisionComment,
+  renderNeedsInputReply,
   renderEscalationComment,
   renderStaleComment,
   renderUnknownActionReply,
@@ -11,7 +12,7 @@ import {
 } from "../../../src/core/render/comments.js";
 import { findRequestMarker } from "../../../src/core/render/markers.js";
 import { renderIssueTitle, renderRequestBody } from "../../../src/core/render/request-markdown.js";
-import type { ActionOption, ApprovalRequest, Decision, Fallback } from "../../../src/core/types.js";
+import type { ActionOption, ApprovalRequest, Decision, Fallback, Presentation } from "../../../src/core/types.js";
 import { escalationMessage } from "../../../src/notify/channels.js";
 import { makeRequest } from "../../support/fixtures.js";
 import { allNodes, parseGfm, skeleton, type MdNode } from "../../support/gfm.js";
@@ -144,6 +145,10 @@ interface AgentStrings {
   justification: string;
   agentName: string;
   chosen: number;
+  /** An editable field's allowed values, the detailed review's sections, and a field name a commenter wrote. */
+  enumValues: string[];
+  sections: { title: string; text: string }[];
+  commenterField: string;
 }
 
 const fallback = fc.oneof(
@@ -168,6 +173,9 @@ const agentStrings: fc.Arbitrary<AgentStrings> = fc.record({
   justification: hostile,
   agentName: hostile,
   chosen: fc.nat(),
+  enumValues: fc.array(hostile, { minLength: 1, maxLength: 2 }),
+  sections: fc.array(fc.record({ title: hostile, text: hostile }), { minLength: 1, maxLength: 2 }),
+  commenterField: hostile,
 });
 
 /** The same request with every agent string replaced by harmless text of the same kind. */
@@ -200,12 +208,16 @@ function harmless(strings: AgentStrings): AgentStrings {
     fallback: fallbackOf(strings.fallback),
     justification: plain(strings.justification),
     agentName: plain(strings.agentName),
+    enumValues: strings.enumValues.map(plain),
+    sections: strings.sections.map((section) => ({ title: plain(section.title), text: plain(section.text) })),
+    commenterField: plain(strings.commenterField),
   };
 }
 
-function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "expired"): ApprovalRequest {
+function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "expired", presentation?: Presentation): ApprovalRequest {
   const data = Object.fromEntries(s.dataKeys.map((key, i) => [key, s.nested ? { [key]: [s.dataValues[i % 3]] } : s.dataValues[i % 3]]));
-  const actions: ActionOption[] = [{ id: "approve", label: "Approve" }, ...s.actions];
+  // Every alternative carries the decision data as its own, for the comparative table.
+  const actions: ActionOption[] = [{ id: "approve", label: "Approve", data }, ...s.actions.map((action) => ({ ...action, data }))];
   const chosen = s.actions[s.chosen % s.actions.length]!;
   const decisions: Record<typeof state, Decision | null> = {
     pending: null,
@@ -234,6 +246,10 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
     surfaceRef: { type: "issue", number: 7, url: SURFACE_URL },
     status: decision?.status ?? "pending",
     decision,
+    editableFields: { [s.dataKeys[0]!]: { type: "string", enum: s.enumValues }, [s.dataKeys.at(-1)!]: { type: "number", minimum: 0 } },
+    feedback: { minLength: 10, reasons: ["too_high", "fraud"] },
+    ...(presentation ? { presentation } : {}),
+    ...(presentation === "detailed_review" ? { sections: s.sections.map((section, i) => ({ ...section, data: i === 0 ? data : Object.fromEntries(s.dataKeys.map((key, j) => [key, Array.from({ length: 6 }, () => s.dataValues[j % 3])])) })) } : {}),
   });
 }
 
@@ -253,6 +269,10 @@ function markdownSurfaces(s: AgentStrings): [string, string][] {
       [`${state} already decided reply`, renderAlreadyDecidedReply("dave", request)],
     );
   }
+  for (const presentation of ["binary", "multiple_choice", "detailed_review", "comparative"] as const) {
+    const request = requestFrom(s, "pending", presentation);
+    out.push([`${presentation} issue body`, renderRequestBody(request, { now: NOW, recent, markerKey })], [`${presentation} check run text`, renderCheckRun(request, { now: NOW, recent }).text]);
+  }
   const pending = requestFrom(s, "pending");
   const step = pending.escalation.ladder[0]!;
   out.push(
@@ -260,6 +280,7 @@ function markdownSurfaces(s: AgentStrings): [string, string][] {
     ["warning comment", renderWarningComment(pending, NOW)],
     ["stale comment", renderStaleComment(pending, "f".repeat(40))],
     ["unknown action reply", renderUnknownActionReply("dave", s.task, pending)],
+    ["changes refused reply", renderNeedsInputReply("dave", { type: "edits", problems: [`${s.commenterField} may not be changed`, `${s.dataKeys[0]} must be one of ${s.enumValues.join(", ")}`] })],
   );
   return out;
 }
@@ -276,7 +297,7 @@ function plainSurfaces(s: AgentStrings): [string, string][] {
   return out;
 }
 
-const HITL_HTML = [/^<!-- hitl:request:req_inert000001(:[\w-]+)? -->$/, /^<details><summary>(Request details|Recent decisions[^<>]* \(\d+\))<\/summary>$/, /^<\/details>$/];
+const HITL_HTML = [/^<!-- hitl:request:req_inert000001(:[\w-]+)? -->$/, /^<details><summary>(Request details|Recent decisions[^<>]* \(\d+\)|Data \(\d+ lines\))<\/summary>$/, /^<\/details>$/];
 
 // Zero-width and direction characters, and the other invisible "format" characters.
 const INVISIBLE = /[\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0]/u;
