@@ -73,7 +73,7 @@ class ApprovalRequest:
 class Hitl:
     """A client for one agent token. `retries` transient failures (5xx, no connection) per call."""
 
-    def __init__(self, url: str, token: str, retries: int = 5, backoff: float = 0.5, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str, retries: int = 8, backoff: float = 0.5, timeout: float = 30.0) -> None:
         self.base = url.rstrip("/") + "/api/v1"
         self.token = token
         self.retries = retries
@@ -115,8 +115,8 @@ class Hitl:
             raise
 
     def wait(self, request_id: str, timeout: Optional[float] = None, poll_seconds: float = SERVER_WAIT_CAP) -> Decision:
-        """Long-polls in rounds of `poll_seconds` (at most the server's 60) until decided or `timeout`."""
-        poll = max(0.0, min(poll_seconds, SERVER_WAIT_CAP))
+        """Long-polls in rounds of `poll_seconds` (1 to the server's 60) until decided or `timeout`."""
+        poll = max(1.0, min(poll_seconds, SERVER_WAIT_CAP))
         until = None if timeout is None else time.monotonic() + timeout
         path = "/requests/{}/decision".format(_segment(request_id))
         while True:
@@ -156,9 +156,19 @@ class Hitl:
 _TRANSIENT = (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, TimeoutError)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The API never redirects; following one would send the token to wherever it points."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _send(request: urllib.request.Request, timeout: float) -> Tuple[int, str, Optional[str]]:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, response.read().decode("utf-8"), None
     except urllib.error.HTTPError as error:
         try:

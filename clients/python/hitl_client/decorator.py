@@ -1,4 +1,5 @@
 """`require_approval`: a tool function that asks a person before it runs."""
+import asyncio
 import functools
 import json
 import inspect
@@ -20,13 +21,13 @@ def require_approval(hitl: Hitl, repo: str, approval_reason: str, task_descripti
 
     `task_description` is a string or a function of the arguments (default `name(args)`);
     `fields` are passed on to `Hitl.ask` (approvers, priority, deadline, fallback_action, …).
+    An `async def` tool gets an `async` wrapper that waits on a thread, not on the event loop.
     """
 
     def wrap(tool: F) -> F:
         signature = inspect.signature(tool)
 
-        @functools.wraps(tool)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
+        def approved_call(args: Any, kwargs: Any) -> inspect.BoundArguments:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
@@ -39,7 +40,20 @@ def require_approval(hitl: Hitl, repo: str, approval_reason: str, task_descripti
             decision = hitl.ask(repo, title, approval_reason, decision_data=data, **fields).decision(timeout=timeout)
             if not decision.approved:
                 raise Rejected(decision)
-            call = _edited(bound, decision, signature)
+            return _edited(bound, decision, signature)
+
+        if inspect.iscoroutinefunction(tool):
+            @functools.wraps(tool)
+            async def guarded_async(*args: Any, **kwargs: Any) -> Any:
+                # The wait blocks a thread, not the event loop.
+                call = await asyncio.to_thread(approved_call, args, kwargs)
+                return await tool(*call.args, **call.kwargs)
+
+            return guarded_async  # type: ignore[return-value]
+
+        @functools.wraps(tool)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            call = approved_call(args, kwargs)
             return tool(*call.args, **call.kwargs)
 
         return guarded  # type: ignore[return-value]

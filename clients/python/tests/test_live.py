@@ -68,6 +68,9 @@ class AskAndWait(unittest.TestCase):
         start = text.index("```python\n", text.index("<!-- ask-and-wait")) + len("```python\n")
         example = text[start:text.index("```", start)]
         self.assertLessEqual(len([line for line in example.splitlines() if line.strip()]), 5, example)
+        # docs/agents.md shows the same example.
+        with open("../../docs/agents.md", encoding="utf-8") as agents:
+            self.assertIn("```python\n" + example + "```", agents.read())
         hitl = client()
         marker = "Refund order 1234"
 

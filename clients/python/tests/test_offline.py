@@ -1,11 +1,15 @@
 """What needs no server: callback verification on hand-signed bodies, the decorator's handling
 of an approver's edits (no surface offers edits yet, so the server never sends them), and the
 mapping from error answers to exceptions."""
+import asyncio
+import http.server
 import json
+import threading
+import time
 import unittest
 from typing import Any, Dict, List
 
-from hitl_client import (AppNotInstalled, Decision, HitlError, InvalidRequest, InvalidSignature, NotFound, Rejected,
+from hitl_client import (AppNotInstalled, Decision, Hitl, HitlError, InvalidRequest, InvalidSignature, NotFound, Rejected,
                          StaleCallback, Unavailable, require_approval, sign, verify_callback)
 from hitl_client.errors import error_from_response
 
@@ -43,23 +47,26 @@ class VerifyCallback(unittest.TestCase):
 
 
 class _Asked:
-    def __init__(self, decision: Decision) -> None:
+    def __init__(self, decision: Decision, delay: float) -> None:
         self._decision = decision
+        self._delay = delay
 
     def decision(self, timeout: Any = None) -> Decision:
+        time.sleep(self._delay)
         return self._decision
 
 
 class _Hitl:
     """Stands in for the server where it cannot be used: it never sends `edited_fields` today."""
 
-    def __init__(self, status: str, decision: Dict[str, Any]) -> None:
+    def __init__(self, status: str, decision: Dict[str, Any], delay: float = 0.0) -> None:
         self.asked: List[Dict[str, Any]] = []
         self.result = Decision("req_1", status, decision)
+        self.delay = delay
 
     def ask(self, repo: str, task_description: str, approval_reason: str, decision_data: Any = None, **fields: Any) -> _Asked:
         self.asked.append({"repo": repo, "task_description": task_description, "decision_data": decision_data, **fields})
-        return _Asked(self.result)
+        return _Asked(self.result, self.delay)
 
 
 class Edits(unittest.TestCase):
@@ -99,6 +106,61 @@ class Edits(unittest.TestCase):
             self.tool(hitl)(1, 2)
         self.assertEqual((raised.exception.code, raised.exception.justification), ("expired", "nobody answered"))
         self.assertEqual(self.calls, [])
+
+
+class AsyncTools(unittest.TestCase):
+    def test_an_async_tool_waits_for_the_decision_without_blocking_the_event_loop(self) -> None:
+        hitl = _Hitl("approved", {"action": "approve", "edited_fields": {"amount": 5}}, delay=0.5)
+        ran: List[Any] = []
+
+        @require_approval(hitl, "octo-org/payments", "Refunds need a human")
+        async def refund(order_id: int, amount: float) -> float:
+            ran.append((order_id, amount, time.monotonic()))
+            return amount
+
+        async def main() -> List[float]:
+            ticks: List[float] = []
+
+            async def tick() -> None:
+                for _ in range(5):
+                    ticks.append(time.monotonic())
+                    await asyncio.sleep(0.05)
+
+            result, _ = await asyncio.gather(refund(7, 50), tick())
+            self.assertEqual(result, 5)
+            return ticks
+
+        ticks = asyncio.run(main())
+        self.assertTrue(asyncio.iscoroutinefunction(refund))
+        self.assertEqual([call[:2] for call in ran], [(7, 5)])
+        # The ticker ran to its end while the decision was awaited.
+        self.assertLess(ticks[-1], ran[0][2])
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    seen: List[Any] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        self.send_response(302)
+        self.send_header("Location", "http://127.0.0.1:{}/elsewhere".format(self.server.server_address[1]))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class Redirects(unittest.TestCase):
+    def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else(self) -> None:
+        server = http.server.HTTPServer(("127.0.0.1", 0), _Redirect)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        with self.assertRaises(HitlError) as raised:
+            Hitl("http://127.0.0.1:{}".format(server.server_address[1]), TOKEN).get("req_1")
+        self.assertEqual((raised.exception.status, raised.exception.code), (302, "http_302"))
+        self.assertEqual(_Redirect.seen, [("/api/v1/requests/req_1", "Bearer " + TOKEN)])
 
 
 class ErrorAnswers(unittest.TestCase):
