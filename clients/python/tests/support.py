@@ -32,28 +32,27 @@ def comment(request_id: str, body: str, login: str = APPROVER) -> Dict[str, Any]
         return json.loads(response.read().decode("utf-8"))
 
 
-def later(seconds: float, action: Callable[[], Any]) -> threading.Thread:
-    """Runs `action` after `seconds` on a thread; join it to see its errors."""
-    errors = []
+class later(threading.Thread):  # noqa: N801 (reads as a function at the call site)
+    """Runs `action` after `seconds` on a thread; `join()` raises what it raised."""
 
-    def run() -> None:
-        time.sleep(seconds)
+    def __init__(self, seconds: float, action: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.seconds = seconds
+        self.action = action
+        self.error: Optional[BaseException] = None
+        self.start()
+
+    def run(self) -> None:
+        time.sleep(self.seconds)
         try:
-            action()
-        except BaseException as error:  # handed to the test through join()
-            errors.append(error)
+            self.action()
+        except BaseException as error:  # handed to the test by join()
+            self.error = error
 
-    thread = threading.Thread(target=run, daemon=True)
-    original_join = thread.join
-
-    def join(timeout: Optional[float] = None) -> None:
-        original_join(timeout)
-        if errors:
-            raise errors[0]
-
-    thread.join = join  # type: ignore[assignment]
-    thread.start()
-    return thread
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
 
 
 def eventually(probe: Callable[[], Any], timeout: float = 20.0, every: float = 0.1) -> Any:

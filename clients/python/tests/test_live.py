@@ -6,12 +6,14 @@ import socket
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 import uuid
 from typing import Any, Dict, List
 
 from hitl_client import (DecisionTimeout, Hitl, IdempotencyKeyReused, InvalidRequest, InvalidSignature, NotFound,
-                         NotPending, Rejected, StaleCallback, Unauthorized, require_approval, verify_callback)
+                         NotPending, Rejected, StaleCallback, Unauthorized, Unavailable, require_approval,
+                         verify_callback)
 from hitl_client.callback import _timestamp
 
 from .support import REPO, TOKEN, URL, client, comment, eventually, later, live
@@ -245,7 +247,6 @@ class Retries(unittest.TestCase):
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
         closed.close()
-        from hitl_client import Unavailable
         started = time.monotonic()
         with self.assertRaises(Unavailable) as raised:
             Hitl("http://127.0.0.1:{}".format(port), TOKEN, retries=2, backoff=0.05).get("req_x")
