@@ -173,3 +173,15 @@ class ErrorAnswers(unittest.TestCase):
         self.assertIsInstance(error_from_response(503, None), Unavailable)
         other = error_from_response(405, {"error": {"code": "method_not_allowed", "message": "no"}})
         self.assertEqual((type(other), other.code, other.status, str(other)), (HitlError, "method_not_allowed", 405, "no"))
+
+
+class Python39(unittest.TestCase):
+    def test_the_package_parses_as_python_3_9(self) -> None:
+        # Best effort (ast's feature_version catches `match` and other newer syntax); the suite
+        # itself runs on 3.9 with PYTHON=python3.9 (see test/clients/python.test.ts).
+        import ast
+        import pathlib
+        sources = sorted(pathlib.Path(__file__).resolve().parent.parent.glob("hitl_client/*.py"))
+        self.assertGreaterEqual(len(sources), 5)
+        for source in sources:
+            ast.parse(source.read_text(encoding="utf-8"), str(source), feature_version=(3, 9))
