@@ -20,8 +20,10 @@ export interface GitHubDecision {
   /** A check-run button names one request; comments and reviews apply to every pending one. */
   requestId?: string;
   /**
-   * When the comment or review was made, for one found late (by recovery): it decides only the
-   * requests that were already open then. GitHub's times have whole seconds.
+   * When the comment or review was made: it decides only the requests that were already open
+   * then, whether its webhook came at once or late or recovery found it, so a request opened on
+   * a pull request after an approver's `/approve` or review never takes it. GitHub's times have
+   * whole seconds.
    */
   madeAt?: string;
   /**

@@ -410,9 +410,10 @@ describe("pull requests as the approval surface", () => {
       await app.runtime.jobs.run();
       await expect(merge()).rejects.toMatchObject(refused("failing"));
 
-      // A person's approval opens it.
+      // A person's approval opens it (made after the request was opened, on the clock the test moved on).
       await open({ deadline: "2099-01-01T00:00:00Z" });
-      await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+      const approved = pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR, at: new Date(now + 3_720_000).toISOString() });
+      await send("pull_request_review", approved);
       await app.runtime.jobs.run();
       expect((await merge()).data).toMatchObject({ merged: true });
     });
