@@ -91,7 +91,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         .finally(() => (recovering = null));
     };
 
-    const handlerDeps = { engine, github, log };
+    const handlerDeps = { engine, github, log, appId: options.self.appId };
     const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
     app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
