@@ -14,6 +14,7 @@ import type { Octokit } from "./github/octokit.js";
 import type { Channel } from "./notify/channels.js";
 import type { Outbound } from "./notify/post-json.js";
 import { NO_ALLOWED_TARGETS } from "./notify/private-targets.js";
+import { handleIssueEdited } from "./handlers/issue-edited.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
 import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
 import { oncePerDelivery } from "./handlers/deliveries.js";
@@ -91,12 +92,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         .finally(() => (recovering = null));
     };
 
-    const handlerDeps = { engine, github, log };
+    const handlerDeps = { engine, github, log, appId: options.self.appId };
     const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
     app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
     app.on("pull_request_review.dismissed", once(handlePullRequestReviewDismissed(handlerDeps)));
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
+    app.on("issues.edited", once(handleIssueEdited(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
     app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));

@@ -323,7 +323,7 @@ export const hitlConfigSchema = z
       .array(z.string().min(1))
       .min(1)
       .optional()
-      .describe("Agent names allowed to open requests in this repository. Absent: any agent with a valid token."),
+      .describe("Agent names allowed to open (and simulate) requests in this repository. Absent: any agent with a valid token."),
     deadline: duration.default("72h").describe("How long a request waits for a decision before the fallback applies, e.g. `72h`."),
     warning_before: duration.optional().describe("Remind the approvers this long before the deadline, e.g. `4h`. Absent: no reminder."),
     fallback: fallbackSchema.default(DEFAULT_FALLBACK),

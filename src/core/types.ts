@@ -96,7 +96,9 @@ export type DecisionVia =
   | "auto_approve"
   | "fallback"
   | "api"
-  | "pull_request_closed";
+  | "pull_request_closed"
+  /** Its issue's title or body was edited by someone else: cancelled by the system. */
+  | "issue_edited";
 
 export interface Decision {
   /** The action id taken: `approve`, `reject`, an available action's id, or the fallback's. */

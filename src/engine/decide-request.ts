@@ -21,8 +21,11 @@ export interface GitHubDecision {
   /** A check-run button names one request; comments and reviews apply to every pending one. */
   requestId?: string;
   /**
-   * When the comment or review was made, for one found late (by recovery): it decides only the
-   * requests that were already open then. GitHub's times have whole seconds.
+   * When the comment or review was made: it decides only the requests that were already open
+   * then, and not before the last push that made approvals stale, whether its webhook came at
+   * once or late or recovery found it; so a request opened on a pull request after an
+   * approver's `/approve` or review never takes it, nor do commits pushed after it. GitHub's
+   * times have whole seconds.
    */
   madeAt?: string;
   /**
@@ -32,9 +35,18 @@ export interface GitHubDecision {
   headSha?: string;
 }
 
-const openedBy = (request: ApprovalRequest, madeAt: string | undefined) =>
-  madeAt === undefined || Math.floor(Date.parse(request.createdAt) / 1000) * 1000 <= Date.parse(madeAt);
-
+/**
+ * Whether a comment, review or button may decide the request: it was made once the request was
+ * open and, for a comment (which names no commit), after the last push that made approvals stale
+ * (kept as the recovery cursor's `notBefore`, rounded up to GitHub's whole seconds). Reviews and
+ * buttons name their commit, which must be the request's head.
+ */
+const countsFor = (request: ApprovalRequest, input: Pick<GitHubDecision, "madeAt" | "headSha">) => {
+  if (input.madeAt === undefined) return true;
+  const made = Date.parse(input.madeAt);
+  if (Math.floor(Date.parse(request.createdAt) / 1000) * 1000 > made) return false;
+  return input.headSha !== undefined || !request.recovery || Date.parse(request.recovery.notBefore) <= made;
+};
 /** What happened to one request a person tried to decide, so the handler can answer them. */
 export type DecisionOutcome =
   | { type: "decided"; request: ApprovalRequest }
@@ -103,7 +115,7 @@ export function createDeciding(ctx: EngineContext) {
      */
     async decideFromGitHub(input: GitHubDecision): Promise<DecisionOutcome[]> {
       const onSurface = await store.findBySurface(input.repo, input.number);
-      const targets = (input.requestId ? onSurface.filter((r) => r.id === input.requestId) : onSurface).filter((r) => openedBy(r, input.madeAt));
+      const targets = (input.requestId ? onSurface.filter((r) => r.id === input.requestId) : onSurface).filter((r) => countsFor(r, input));
       const pending = targets.filter((r) => r.status === "pending");
       if (pending.length === 0) {
         const latest = targets[0];

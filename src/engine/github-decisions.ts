@@ -16,8 +16,6 @@ export interface CommentInput {
   /** The webhook said `edited`; a comment whose `updatedAt` differs from `createdAt` is edited too. */
   edited?: boolean;
   pullRequestAuthor?: string;
-  /** Set by recovery: the comment decides only requests opened before it was made. */
-  foundLate?: boolean;
 }
 
 /** A submitted review on a pull request, from its webhook or found by recovery. */
@@ -33,7 +31,6 @@ export interface ReviewInput {
   /** The commit reviewed: a review of another commit than the request's does not decide. */
   commitId?: string | null;
   pullRequestAuthor?: string;
-  foundLate?: boolean;
 }
 
 /**
@@ -98,7 +95,7 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
         via: "comment",
         edited: Boolean(comment.edited) || comment.updatedAt !== comment.createdAt,
         ...(comment.pullRequestAuthor ? { pullRequestAuthor: comment.pullRequestAuthor } : {}),
-        ...(comment.foundLate ? { madeAt: comment.createdAt } : {}),
+        madeAt: comment.createdAt,
       });
     },
 
@@ -115,7 +112,7 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
         via: "review",
         ...(review.commitId ? { headSha: review.commitId } : {}),
         ...(review.pullRequestAuthor ? { pullRequestAuthor: review.pullRequestAuthor } : {}),
-        ...(review.foundLate && review.submittedAt ? { madeAt: review.submittedAt } : {}),
+        ...(review.submittedAt ? { madeAt: review.submittedAt } : {}),
       });
     },
   };

@@ -100,10 +100,7 @@ export function createOpening(ctx: EngineContext) {
       throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}, or the repository does not exist. Install it there first.`);
     }
     const loaded = await github.loadConfig(installationId, input.repo);
-    const agents = loaded.config?.agents;
-    if (agents && agents.length > 0 && !agents.includes(agent.name)) {
-      throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${input.repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
-    }
+    mustBeListed(loaded, agent, input.repo);
     const policy = await enforce(loaded.config, input, installationId, now);
     if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined };
     const wholePull = Object.keys(input.decisionData).length === 0;
@@ -194,7 +191,10 @@ export function createOpening(ctx: EngineContext) {
       if (installationId === null && !candidate) {
         throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}; pass a candidate config to simulate without it.`);
       }
-      const loaded = candidate ?? (await github.loadConfig(installationId!, input.repo));
+      // An agent the repository's own file keeps out learns nothing of it, candidate or not.
+      const own = installationId === null ? null : await github.loadConfig(installationId, input.repo);
+      if (own) mustBeListed(own, agent, input.repo);
+      const loaded = candidate ?? own!;
       const now = clock();
       const policy = await enforce(loaded.config, input, installationId, now);
       const request = buildRequest(input, policy, { id: "req_simulated", now, requestedBy: agent.name, installationId: installationId ?? 0, agentLogins: agent.githubLogins });
@@ -202,6 +202,14 @@ export function createOpening(ctx: EngineContext) {
       return { request: { ...request, evaluation }, evaluation, config: loaded };
     },
   };
+}
+
+/** `.hitl.yml`'s `agents:`, when it lists any, names every agent that may ask in the repository. */
+function mustBeListed(loaded: LoadedConfig, agent: Agent, repo: string): void {
+  const agents = loaded.config?.agents;
+  if (agents && agents.length > 0 && !agents.includes(agent.name)) {
+    throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
+  }
 }
 
 /** What an approver of a whole pull request decides on: the size of the change and its files. */

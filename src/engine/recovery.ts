@@ -81,7 +81,7 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
 
     const commentPage = counted(await github.listComments(installationId, repo, ref.number, comments), result);
     if (commentPage) {
-      const walked = await walk(commentPage.items, comments.lastId, (c) => c.createdAt, notBefore, (c) => engine.decideFromComment({ ...c, repo, number: ref.number, foundLate: true }), result);
+      const walked = await walk(commentPage.items, comments.lastId, (c) => c.createdAt, notBefore, (c) => engine.decideFromComment({ ...c, repo, number: ref.number }), result);
       const lastItem = commentPage.items.at(-1);
       // A full page may have more after it: list from its last comment's time next (less a
       // second, in case GitHub's `since` is exclusive), without an ETag.
@@ -95,7 +95,7 @@ export function createRecovery(deps: EngineDeps, engine: Engine, owner: string, 
       if (reviewPage) {
         // A review of an earlier commit does not approve the head when a push makes approvals stale.
         const current = reviewPage.items.filter((r) => !request.invalidateOnPush || r.commitId === ref.headSha);
-        const walked = await walk(current, reviews.lastId, (r) => r.submittedAt, notBefore, (r) => engine.decideFromReview({ ...r, repo, number: ref.number, foundLate: true }), result);
+        const walked = await walk(current, reviews.lastId, (r) => r.submittedAt, notBefore, (r) => engine.decideFromReview({ ...r, repo, number: ref.number }), result);
         const next = reviewPage.full && walked.complete;
         reviews = { page: next ? reviews.page + 1 : reviews.page, lastId: walked.last, etag: walked.complete && !next ? reviewPage.etag : null };
       }

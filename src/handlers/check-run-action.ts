@@ -9,13 +9,19 @@ import type { HandlerDeps } from "./handler-deps.js";
 
 /**
  * A button on the `hitl/approval` check run; the check run's external id names the request. A
- * button on the check run of an earlier commit is answered, not applied.
+ * button on the check run of an earlier commit is answered, not applied; one on a check run
+ * another app made (an agent's app can name its run `hitl/approval` and give it any external id)
+ * is ignored.
  */
 export function handleCheckRunAction(deps: HandlerDeps) {
   return async ({ payload }: Context<"check_run.requested_action">): Promise<void> => {
     const identifier = payload.requested_action?.identifier;
     const requestId = payload.check_run.external_id;
     if (!identifier || !requestId || isBot({ login: payload.sender.login, type: payload.sender.type ?? "User" })) return;
+    if (payload.check_run.app?.id !== deps.appId) {
+      deps.log.info({ requestId, appId: payload.check_run.app?.id }, "button on another app's check run ignored");
+      return;
+    }
     const request = await deps.engine.get(requestId).catch((error: unknown) => {
       if (error instanceof HitlError) return null;
       throw error;

@@ -5,4 +5,6 @@ export interface HandlerDeps {
   engine: Engine;
   github: GitHubGateway;
   log: Logger;
+  /** This app's id: a check run another app made is none of hitl's, whatever its name or external id. */
+  appId: number;
 }

@@ -49,10 +49,10 @@ describe("the core loop on an issue", () => {
     await agent.close();
   });
 
-  const comment = (body: string, login: string, options: { deliveryId?: string; action?: "created" | "edited"; userType?: "User" | "Bot"; issueNumber?: number } = {}) =>
+  const comment = (body: string, login: string, options: { deliveryId?: string; action?: "created" | "edited"; userType?: "User" | "Bot"; issueNumber?: number; at?: string } = {}) =>
     deliver(`${app.url}/api/github/webhooks`, {
       event: "issue_comment",
-      payload: issueCommentPayload({ repo: REPO, issueNumber: options.issueNumber ?? 1, body, login, action: options.action, userType: options.userType }),
+      payload: issueCommentPayload({ repo: REPO, issueNumber: options.issueNumber ?? 1, body, login, action: options.action, userType: options.userType, at: options.at }),
       secret: WEBHOOK_SECRET,
       deliveryId: options.deliveryId,
     });
@@ -162,7 +162,8 @@ describe("the core loop on an issue", () => {
     github.clearCalls();
     await comment("/approve", "mallory");
     await comment("/approve", AGENT.name);
-    await comment("/approve edited in", "alice", { action: "edited" });
+    // Written after the request was opened (the payload's comment was made 5 minutes before `at`), then edited.
+    await comment("/approve edited in", "alice", { action: "edited", at: new Date(Date.now() + 6 * 60_000).toISOString() });
     const replies = github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments").map((call) => (call.body as { body: string }).body);
     expect(replies).toHaveLength(3);
     expect(replies[0]).toContain("mallory");

@@ -129,12 +129,12 @@ describe("pull requests as the approval surface", () => {
     expect(github.callsTo("PATCH", `/repos/octo-org/payments/check-runs/${checkRunId}`)[0]!.body).toMatchObject({ conclusion: "success" });
   });
 
-  it("a button for a custom action of kind reject rejects, and says so on the button", async () => {
+  it("a button for a custom action of kind reject rejects, and says so on the button's label", async () => {
     const created = await open({ available_actions: [{ id: "approve", label: "Ship" }, { id: "rollback", label: "Roll back", kind: "reject", impact: "Keep v1 running" }] });
     const [checkRun] = github.callsTo("POST", "/repos/octo-org/payments/check-runs");
     expect((checkRun!.body as { actions: unknown[] }).actions).toEqual([
-      { identifier: "approve", label: "Ship", description: "Approves" },
-      { identifier: "rollback", label: "Roll back", description: "Rejects: Keep v1 running" },
+      { identifier: "approve", label: "Approve: Ship", description: "Approves" },
+      { identifier: "rollback", label: "Reject: Roll back", description: "Rejects: Keep v1 running" },
     ]);
     const checkRunId = github.state.repos[REPO]!.checkRuns[0]!.id;
     await send("check_run", checkRunRequestedActionPayload({ repo: REPO, checkRunId, identifier: "rollback", login: "bob", headSha: HEAD, externalId: created.id, pullNumbers: [42] }));
@@ -410,9 +410,10 @@ describe("pull requests as the approval surface", () => {
       await app.runtime.jobs.run();
       await expect(merge()).rejects.toMatchObject(refused("failing"));
 
-      // A person's approval opens it.
+      // A person's approval opens it (made after the request was opened, on the clock the test moved on).
       await open({ deadline: "2099-01-01T00:00:00Z" });
-      await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+      const approved = pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR, at: new Date(now + 3_720_000).toISOString() });
+      await send("pull_request_review", approved);
       await app.runtime.jobs.run();
       expect((await merge()).data).toMatchObject({ merged: true });
     });

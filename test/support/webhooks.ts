@@ -499,3 +499,44 @@ function timestamp(date = new Date()): string {
 function minutesBefore(iso: string, minutes: number): string {
   return timestamp(new Date(Date.parse(iso) - minutes * 60_000));
 }
+
+export interface IssueEditedOptions extends DeliveryTarget {
+  issueNumber: number;
+  /** Who edited it. */
+  login: string;
+  userType?: "User" | "Bot";
+  /** The body after the edit, and before it; give `previousBody` for a body edit. */
+  body: string;
+  previousBody?: string;
+  /** The title after the edit, and before it; give `previousTitle` for a title edit. */
+  title?: string;
+  previousTitle?: string;
+  /** Who opened the issue. Default `hitl[bot]`. */
+  issueAuthor?: string;
+}
+
+/** `issues.edited`: someone changed an issue's title or body. */
+export function issueEditedPayload(options: IssueEditedOptions): WebhookPayload<"issues"> {
+  const repo = options.repo ?? DEFAULT_REPO;
+  const at = options.at ?? timestamp();
+  const payload: Loose = examplePayload("issues", "edited");
+  const n = options.issueNumber;
+  retarget(payload, options);
+  renumber(payload, payload.issue.number, n);
+  Object.assign(payload.issue, {
+    number: n,
+    html_url: `https://github.com/${repo}/issues/${n}`,
+    title: options.title ?? payload.issue.title,
+    body: options.body,
+    user: account(payload.issue.user, options.issueAuthor ?? "hitl[bot]"),
+    state: "open",
+    updated_at: at,
+  });
+  delete payload.issue.pull_request;
+  payload.changes = {
+    ...(options.previousBody !== undefined ? { body: { from: options.previousBody } } : {}),
+    ...(options.previousTitle !== undefined ? { title: { from: options.previousTitle } } : {}),
+  };
+  payload.sender = account(payload.sender, options.login, options.userType);
+  return payload;
+}

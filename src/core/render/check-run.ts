@@ -62,10 +62,21 @@ function buttons(request: ApprovalRequest): CheckRunAction[] {
     .sort((a, b) => rank(a.action) - rank(b.action))
     .slice(0, MAX_ACTIONS)
     .map(({ action, identifier }) => ({
-      label: truncate(inertText(action.label) || action.id, LABEL_LIMIT),
+      label: buttonLabel(request, action),
       description: truncate(buttonDescription(request, action), DESCRIPTION_LIMIT),
       identifier,
     }));
+}
+
+/**
+ * "Approve: Refund": what pressing the button does, then the agent's label (unless it only says
+ * that). GitHub shows a button's label alone, its description only on hover, so a label of the
+ * agent's own ("Reject" on an action that approves) must never be all a person sees.
+ */
+function buttonLabel(request: ApprovalRequest, action: ActionOption): string {
+  const verb = kindWord(request, action) === "rejects" ? "Reject" : "Approve";
+  const label = inertText(action.label);
+  return label === "" || label.toLowerCase() === verb.toLowerCase() ? verb : truncate(`${verb}: ${label}`, LABEL_LIMIT);
 }
 
 /** "Approves: Customer gets $120 back": what pressing the button does, then its impact. */

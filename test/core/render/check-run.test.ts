@@ -33,8 +33,8 @@ describe("renderCheckRun", () => {
       "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
     );
     expect(run.actions).toEqual([
-      { label: "Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
-      { label: "Deny", description: "Rejects: Ticket goes back to support", identifier: "reject" },
+      { label: "Approve: Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
+      { label: "Reject: Deny", description: "Rejects: Ticket goes back to support", identifier: "reject" },
     ]);
     expect(run.text).toContain(`### How to decide
 
@@ -59,7 +59,7 @@ Who may decide: @alice and @octo-org/finance.`);
       context,
     );
     expect(run.title).toBe(`Approval needed: Deploy #${ZWJ}12 for @${ZWJ}bob via https:${ZWJ}//evil.example`);
-    expect(run.actions[0]).toEqual({ label: `Ship @${ZWJ}bob`, description: `Approves: closes GH-${ZWJ}7`, identifier: "approve" });
+    expect(run.actions[0]).toEqual({ label: `Approve: Ship @${ZWJ}bob`, description: `Approves: closes GH-${ZWJ}7`, identifier: "approve" });
   });
 
   it("cuts the title to 255 characters", () => {
@@ -82,9 +82,9 @@ Who may decide: @alice and @octo-org/finance.`);
       context,
     );
     expect(run.actions).toEqual([
-      { label: "Refund", description: "Approves", identifier: "approve" },
-      { label: "Deny", description: "Rejects", identifier: "reject" },
-      { label: "Refund the whole…", description: "Rejects: Customer gets $120 back and…", identifier: "a1" },
+      { label: "Approve: Refund", description: "Approves", identifier: "approve" },
+      { label: "Reject: Deny", description: "Rejects", identifier: "reject" },
+      { label: "Reject: Refund the…", description: "Rejects: Customer gets $120 back and…", identifier: "a1" },
     ]);
     for (const action of run.actions) {
       expect(action.label.length).toBeLessThanOrEqual(20);
