@@ -1,7 +1,8 @@
 import { contextHash } from "./context-hash.js";
 import type { EffectivePolicy } from "./effective-policy.js";
 import { initialEscalation } from "./schedule.js";
-import type { ActionOption, ApprovalRequest, Fallback, Priority, SurfaceSpec } from "./types.js";
+import { policyAsks } from "./follow-up.js";
+import type { ActionOption, ApprovalRequest, Drift, Fallback, Priority, ResumeMode, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
 export interface NewRequestInput {
@@ -25,6 +26,14 @@ export interface NewRequestInput {
   invalidateOnPush?: boolean;
   /** The GitHub login the agent acts for. */
   onBehalfOf?: string;
+  workflowId?: string;
+  /** Opaque JSON returned with the decision, never shown to people. */
+  checkpoint?: unknown;
+  /** How long an approval holds, as written; `.hitl.yml` may only be made shorter. */
+  maxDecisionAge?: string;
+  resume?: ResumeMode;
+  /** Only hitl sets it, for a follow-up: the request it asks again about, and what changed. */
+  supersedes?: { id: string; drift: Drift };
 }
 
 /**
@@ -86,5 +95,12 @@ export function buildRequest(
     escalation: initialEscalation({ ladder: policy.ladder, warningBeforeMs: policy.warningBeforeMs, createdAt, deadline: policy.deadline }),
     evaluation: null,
     decision: null,
+    workflowId: input.workflowId ?? null,
+    ...(input.checkpoint !== undefined ? { checkpoint: input.checkpoint } : {}),
+    maxDecisionAgeMs: policy.maxDecisionAgeMs,
+    resume: input.resume ?? "immediate",
+    asked: policyAsks(input, context.now),
+    supersedes: input.supersedes ?? null,
+    supersededBy: null,
   };
 }

@@ -59,6 +59,7 @@ export function finish(
     via: input.via,
     ...(input.fallback ? { fallback: input.fallback } : {}),
     ...(input.editedFields ? { editedFields: input.editedFields } : {}),
+    ...(request.surfaceRef?.type === "pull_request" && request.surfaceRef.headSha ? { headSha: request.surfaceRef.headSha } : {}),
   };
   return {
     ...request,
@@ -73,5 +74,6 @@ export function finish(
 export function finalEvent(request: ApprovalRequest): AuditEvent {
   if (request.status === "expired") return "expired";
   if (request.status === "cancelled") return "cancelled";
+  if (request.status === "superseded") return "superseded";
   return "decided";
 }

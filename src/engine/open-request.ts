@@ -130,10 +130,13 @@ export function createOpening(ctx: EngineContext) {
   }
 
   return {
-    /** Opens a request for an agent. Returns the first request again for a reused idempotency key. */
-    async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
+    /**
+     * Opens a request for an agent. Returns the first request again for a reused idempotency key.
+     * `internal`: hitl's own request (a follow-up), whose key alone identifies it.
+     */
+    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = clock();
-      const fingerprint = asked.idempotencyKey === undefined ? undefined : idempotencyFingerprint(asked);
+      const fingerprint = asked.idempotencyKey === undefined || options.internal ? undefined : idempotencyFingerprint(asked);
       const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
       const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
