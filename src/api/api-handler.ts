@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Engine } from "../engine/engine.js";
 import { HitlError, invalidRequest, type FieldIssue } from "../engine/errors.js";
 import type { Logger } from "../engine/ports.js";
@@ -97,7 +97,7 @@ export function createApiHandler(deps: ApiDeps) {
         }
         const header = req.headers["idempotency-key"];
         const key = (Array.isArray(header) ? header[0] : header) || undefined;
-        if (key !== undefined) parse(idempotencyKey, key, "header.Idempotency-Key");
+        if (key !== undefined) parse(z.object({ "Idempotency-Key": idempotencyKey }), { "Idempotency-Key": key }, "header.");
         const { request, created } = await engine.open(toNewRequestInput(body, key), agent);
         sendJson(res, created ? 201 : 200, present(request), { location: `${API_PREFIX}/requests/${request.id}` });
       },

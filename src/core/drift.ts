@@ -2,7 +2,8 @@ import { canonicalJson, contextHash } from "./context-hash.js";
 import type { ApprovalRequest, Drift, DriftedField } from "./types.js";
 
 /** Why an approval does not hold for the agent's current context. */
-export type InvalidReason = "not_approved" | "drifted" | "too_old" | "head_moved";
+export const INVALID_REASONS = ["not_approved", "drifted", "too_old", "head_moved"] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
 
 /** The agent's context now; `githubHead` is the pull request's head as GitHub reports it. */
 export interface CurrentContext {

@@ -132,10 +132,11 @@ export function createOpening(ctx: EngineContext) {
   return {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
-     * `internal`: hitl's own request (a follow-up), whose key alone identifies it.
+     * `internal`: hitl's own request (a follow-up), whose key alone identifies it, opened at `now`
+     * (the time its deadline was reckoned from).
      */
-    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
-      const now = clock();
+    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
+      const now = options.now ?? clock();
       const fingerprint = asked.idempotencyKey === undefined || options.internal ? undefined : idempotencyFingerprint(asked);
       const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
       const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });

@@ -19,7 +19,7 @@ export interface ValidateResult {
   followUp: ApprovalRequest | null;
 }
 
-type Open = (input: NewRequestInput, agent: Agent, options: { internal: true }) => Promise<{ request: ApprovalRequest; created: boolean }>;
+type Open = (input: NewRequestInput, agent: Agent, options: { internal: true; now: Date }) => Promise<{ request: ApprovalRequest; created: boolean }>;
 
 /** Whether a decision still holds for the agent's context, and re-asking when it does not. */
 export function createValidating(ctx: EngineContext, open: Open) {
@@ -58,11 +58,12 @@ export function createValidating(ctx: EngineContext, open: Open) {
       const linked = request.supersededBy ? await store.get(request.supersededBy) : null;
       if (linked || !input.reAsk || !worthReasking(validation)) return { request, validation, followUp: linked };
 
-      const followUp = followUpInput(request, input.decisionData ?? approvedData(request), validation.drift, clock());
+      const now = clock();
+      const followUp = followUpInput(request, input.decisionData ?? approvedData(request), validation.drift, now);
       if (!followUp) {
         throw new HitlError("cannot_re_ask", 409, `Request ${id} was opened before hitl kept what it asked of the policy, so it cannot be asked again as it was. Open a new request.`);
       }
-      const { request: opened } = await open(followUp, agent, { internal: true });
+      const { request: opened } = await open(followUp, agent, { internal: true, now });
       const first = await supersede(id, opened, validation, agent);
       return { request: first, validation, followUp: opened };
     },
