@@ -203,7 +203,7 @@ function harmless(strings: AgentStrings): AgentStrings {
   };
 }
 
-function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "expired"): ApprovalRequest {
+function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "expired" | "superseded"): ApprovalRequest {
   const data = Object.fromEntries(s.dataKeys.map((key, i) => [key, s.nested ? { [key]: [s.dataValues[i % 3]] } : s.dataValues[i % 3]]));
   const actions: ActionOption[] = [{ id: "approve", label: "Approve" }, ...s.actions];
   const chosen = s.actions[s.chosen % s.actions.length]!;
@@ -212,6 +212,13 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
     chosen: { action: chosen.id, status: "approved", decidedBy: { type: "human", login: "carol" }, justification: s.justification, decidedAt: "2026-11-25T11:00:00.000Z", via: "comment", editedFields: { [s.dataKeys[0]!]: s.dataValues[0] } },
     agent: { action: "reject", status: "cancelled", decidedBy: { type: "agent", name: s.agentName }, justification: s.justification, decidedAt: "2026-11-25T11:00:00.000Z", via: "api" },
     expired: { action: "reject", status: "expired", decidedBy: { type: "fallback", fallback: s.fallback.type }, justification: null, decidedAt: "2026-11-25T11:00:00.000Z", via: "fallback", fallback: s.fallback },
+    superseded: { action: chosen.id, status: "approved", decidedBy: { type: "human", login: "carol" }, justification: s.justification, decidedAt: "2026-11-25T11:00:00.000Z", via: "comment" },
+  };
+  // A follow-up shows what drifted: the agent's field names and values, approved and now.
+  const drift = {
+    fields: s.dataKeys.map((key, i) => ({ field: `${key}.${s.dataKeys[0]}`, approved: s.dataValues[i % 3], ...(i > 0 ? { current: { [key]: s.dataValues[(i + 1) % 3] } } : {}) })),
+    head: { approved: "a".repeat(40), current: "b".repeat(40) },
+    age: { ms: 90_000_000, maxMs: 86_400_000 },
   };
   const decision = decisions[state];
   return makeRequest({
@@ -232,8 +239,10 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
       nextAt: null,
     },
     surfaceRef: { type: "issue", number: 7, url: SURFACE_URL },
-    status: decision?.status ?? "pending",
+    status: state === "superseded" ? "superseded" : (decision?.status ?? "pending"),
     decision,
+    supersedes: state === "pending" ? { id: "req_first00001", drift } : null,
+    supersededBy: state === "superseded" ? "req_next000001" : null,
   });
 }
 
@@ -241,7 +250,7 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
 function markdownSurfaces(s: AgentStrings): [string, string][] {
   const recent = [requestFrom(s, "chosen")];
   const out: [string, string][] = [];
-  for (const state of ["pending", "chosen", "agent", "expired"] as const) {
+  for (const state of ["pending", "chosen", "agent", "expired", "superseded"] as const) {
     const request = requestFrom(s, state);
     const run = renderCheckRun(request, { now: NOW, recent });
     out.push(
@@ -267,7 +276,7 @@ function markdownSurfaces(s: AgentStrings): [string, string][] {
 /** Plain-text surfaces: the issue title, check run titles and button labels. */
 function plainSurfaces(s: AgentStrings): [string, string][] {
   const out: [string, string][] = [];
-  for (const state of ["pending", "chosen", "agent", "expired"] as const) {
+  for (const state of ["pending", "chosen", "agent", "expired", "superseded"] as const) {
     const request = requestFrom(s, state);
     const run = renderCheckRun(request, { now: NOW, recent: [] });
     out.push([`${state} issue title`, renderIssueTitle(request)], [`${state} check run title`, run.title], [`${state} conclusion title`, renderCheckRunConclusion(request).title]);
