@@ -45,7 +45,10 @@ export function createOpening(ctx: EngineContext) {
       const evaluation = await evaluate(current, loaded);
       const { outcome } = evaluation;
       if (outcome.type === "decide") {
-        const next = finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock());
+        const decided = finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock());
+        // Decided before its check run existed: the head it was decided on is the pull request's now.
+        const headSha = decided.decision!.headSha ?? (await headOf(current, pull));
+        const next = headSha ? { ...decided, decision: { ...decided.decision!, headSha } } : decided;
         const stored = await commit(next, current.version, [audit(next, "decided", outcome.decider)], next.callbackUrl ? [job(next, "callback", "decided")] : []);
         return stored ?? mustGet(current.id);
       }
@@ -71,6 +74,13 @@ export function createOpening(ctx: EngineContext) {
       if (current.surfaceRef) return current;
     }
     throw new Error(`Could not record the surface of ${current.id} after ${CAS_ATTEMPTS} attempts`);
+  }
+
+  /** A pull request's head commit: as read when the request was opened, else from GitHub; undefined for an issue. */
+  async function headOf(request: ApprovalRequest, pull: PullRequestInfo | undefined): Promise<string | undefined> {
+    if (request.surface.type !== "pull_request") return undefined;
+    if (pull) return pull.headSha;
+    return (await github.pullRequest(request.installationId, request.repo, request.surface.number))?.headSha;
   }
 
   /**

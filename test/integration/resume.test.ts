@@ -345,6 +345,13 @@ describe("resuming safely", () => {
       return created;
     }
 
+    it("an approval a rule gave before any check run existed holds on the head it was given on", async () => {
+      github.state.repos[REPO]!.files.main = { ".hitl.yml": "approvers: [alice]\nrules:\n  - {id: routine, when: {field: service, equals: payments}, action: approve}\n" };
+      const created = (await api(app, "POST", "/requests", pullBody())).json;
+      expect(created).toMatchObject({ status: "approved", decision: { decided_by: { type: "rule", id: "routine" }, head_sha: HEAD } });
+      expect((await api(app, "POST", `/requests/${created.id}/validate`, { pull_request_head: HEAD })).json).toMatchObject({ valid: true, reasons: [] });
+    });
+
     it("compares the approved head with GitHub's head and the agent's", async () => {
       const created = await approvedPull();
       github.clearCalls();
