@@ -4,6 +4,7 @@ import { outcomeMarker } from "../../src/core/render/markers.js";
 import { AGENT, api, OTHER_AGENT, SELF, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { mergeBlockedBy } from "../support/github-stand-in/protection-routes.js";
 import { deliver, issueCommentPayload, pullRequestPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
@@ -365,6 +366,11 @@ describe("resuming safely", () => {
 
     it("new commits (kept approved by .hitl.yml) no longer hold for validate; re_ask puts a follow-up check run on the new head that gates the merge", async () => {
       const created = await approvedPull();
+      // Branch protection requires hitl's check, as the README sets it up.
+      const repo = github.state.repos[REPO]!;
+      repo.protection.main = { requiredStatusChecks: { strict: true, checks: [{ context: "hitl/approval", appId: 1 }] } };
+      const gate = (sha: string) => mergeBlockedBy(repo, "main", sha);
+      expect(gate(HEAD)).toBeNull();
       github.state.repos[REPO]!.pulls.find((pull) => pull.number === 42)!.headSha = NEW_HEAD;
       await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
       await app.runtime.jobs.run();
@@ -383,6 +389,7 @@ describe("resuming safely", () => {
       await app.runtime.jobs.run();
       // The follow-up's run is the latest of the name on the head: the merge waits for it.
       expect(runsOnNew().at(-1)).toMatchObject({ externalId: followUp.id, status: "in_progress", conclusion: null });
+      expect(gate(NEW_HEAD)).toBe('Required status check "hitl/approval" is pending.');
       const check = github.callsTo("POST", "/repos/octo-org/payments/check-runs")[0]!.body as { output: { text: string } };
       expect(check.output.text).toContain(`- The pull request's head: approved on \`${HEAD}\`, now \`${NEW_HEAD}\`.`);
       const note = github.callsTo("POST", "/repos/octo-org/payments/issues/42/comments");
@@ -396,10 +403,12 @@ describe("resuming safely", () => {
       await app.runtime.jobs.run();
       const onThird = github.state.repos[REPO]!.checkRuns.filter((run) => run.headSha === THIRD);
       expect(onThird.map((run) => run.externalId)).toEqual([followUp.id]);
+      expect(gate(THIRD)).toBe('Required status check "hitl/approval" is pending.');
 
       await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: THIRD, author: AUTHOR }));
       await app.runtime.jobs.run();
       expect(onThird.at(-1)).toMatchObject({ status: "completed", conclusion: "success" });
+      expect(gate(THIRD)).toBeNull();
       expect((await api(app, "GET", `/requests/${followUp.id}/validate`)).status).toBe(405);
       expect((await api(app, "POST", `/requests/${followUp.id}/validate`, { pull_request_head: THIRD })).json).toMatchObject({ valid: true });
     });
