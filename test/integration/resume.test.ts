@@ -14,6 +14,8 @@ const AUTHOR = "deploy-agent";
 const HOUR = 3_600_000;
 /** Something only the agent may ever see; it must appear on no surface a person reads. */
 const SECRET_STEP = "checkpoint-only-7f3a91";
+/** Reads every agent's requests, but validating is the opener's business. */
+const AUDITOR = { name: "auditor", token: "auditor-token-0123456789abcdef", readAll: true };
 
 const issueBody = (overrides: Record<string, unknown> = {}) => ({
   repo: REPO,
@@ -47,7 +49,11 @@ describe("resuming safely", () => {
       installations: [{ id: 1, account: "octo-org", repos: [REPO] }],
     });
     channel = await startCallbackReceiver();
-    app = await startApp({ githubUrl: github.url, channels: [{ name: "oncall", url: channel.url, kind: "webhook", secret: "channel-secret-0123456789" }] });
+    app = await startApp({
+      githubUrl: github.url,
+      channels: [{ name: "oncall", url: channel.url, kind: "webhook", secret: "channel-secret-0123456789" }],
+      agents: [AGENT, OTHER_AGENT, AUDITOR],
+    });
     agent = await startCallbackReceiver();
   });
 
@@ -322,11 +328,15 @@ describe("resuming safely", () => {
 
     it("only the agent that opened the request validates it; others get the 404 of an unknown id", async () => {
       const created = await approvedIssueRequest();
-      const other = await api(app, "POST", `/requests/${created.id}/validate`, { decision_data: { amount: 1 }, re_ask: true }, { token: OTHER_AGENT.token });
       const unknown = await api(app, "POST", "/requests/req_unknown/validate", {}, { token: OTHER_AGENT.token });
-      expect(other.status).toBe(404);
-      expect(other.json.error.code).toBe(unknown.json.error.code);
-      expect(other.json.error.message).toBe(`No request with id ${created.id}.`);
+      for (const token of [OTHER_AGENT.token, AUDITOR.token]) {
+        const other = await api(app, "POST", `/requests/${created.id}/validate`, { decision_data: { amount: 1 }, re_ask: true }, { token });
+        expect(other.status).toBe(404);
+        expect(other.json.error.code).toBe(unknown.json.error.code);
+        expect(other.json.error.message).toBe(`No request with id ${created.id}.`);
+      }
+      // The auditor reads it, as read-all allows.
+      expect((await api(app, "GET", `/requests/${created.id}`, undefined, { token: AUDITOR.token })).status).toBe(200);
       expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("approved");
       const badHead = await api(app, "POST", `/requests/${created.id}/validate`, { pull_request_head: "abc123" });
       expect(badHead.status).toBe(400);
