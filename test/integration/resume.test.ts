@@ -326,6 +326,20 @@ describe("resuming safely", () => {
       expect((await api(app, "GET", `/requests/${followUp.id}`)).json.status).toBe("pending");
     });
 
+    it("a request stored before its asks were kept is validated but not re-asked: 409, nothing opened", async () => {
+      const created = await approvedIssueRequest();
+      const stored = (await app.store.get(created.id))!;
+      const { asked: _asked, ...older } = stored;
+      await app.store.update(older, stored.version);
+      const issues = github.callsTo("POST", "/repos/octo-org/payments/issues").length;
+      const answer = await api(app, "POST", `/requests/${created.id}/validate`, { decision_data: { amount: 1 }, re_ask: true });
+      expect(answer.status).toBe(409);
+      expect(answer.json.error).toMatchObject({ code: "cannot_re_ask" });
+      expect((await api(app, "POST", `/requests/${created.id}/validate`, { decision_data: { amount: 1 } })).json).toMatchObject({ valid: false, reasons: ["drifted"] });
+      expect(github.callsTo("POST", "/repos/octo-org/payments/issues")).toHaveLength(issues);
+      expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("approved");
+    });
+
     it("only the agent that opened the request validates it; others get the 404 of an unknown id", async () => {
       const created = await approvedIssueRequest();
       const unknown = await api(app, "POST", "/requests/req_unknown/validate", {}, { token: OTHER_AGENT.token });
