@@ -1,4 +1,5 @@
 import type { NewRequestInput } from "./build-request.js";
+import { approvedData } from "./drift.js";
 import type { ApprovalRequest, Drift, PolicyAsks } from "./types.js";
 
 /** The idempotency key of a request's follow-up; keys with this prefix are hitl's own, refused from agents. */
@@ -22,17 +23,19 @@ export function policyAsks(input: NewRequestInput, now: Date): PolicyAsks {
  * The follow-up of an approval that no longer holds: the same request with the agent's current
  * data, under exactly the asks the first was opened with (its own deadline as long again from
  * now), so re-asking can never loosen anything; `open` then applies `.hitl.yml` as for any
- * request. Null for a request stored before its asks were kept.
+ * request. Without `currentData` the approved data is asked about again (a whole pull request
+ * is summarised afresh, at its head now). Null for a request stored before its asks were kept.
  */
-export function followUpInput(first: ApprovalRequest, currentData: Record<string, unknown>, drift: Drift, now: Date): NewRequestInput | null {
+export function followUpInput(first: ApprovalRequest, currentData: Record<string, unknown> | undefined, drift: Drift, now: Date): NewRequestInput | null {
   const asked = first.asked;
   if (!asked) return null;
+  const decisionData = currentData ?? (asked.wholePullRequest ? {} : approvedData(first));
   const optional = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
   return {
     repo: first.repo,
     taskDescription: first.taskDescription,
     approvalReason: first.approvalReason,
-    decisionData: currentData,
+    decisionData,
     availableActions: first.availableActions,
     priority: first.priority,
     surface: first.surface,

@@ -67,6 +67,8 @@ export interface PolicyAsks {
   warningBefore?: string;
   invalidateOnPush?: boolean;
   maxDecisionAge?: string;
+  /** The agent sent no decision_data for a pull request: its summary was shown instead. */
+  wholePullRequest?: boolean;
 }
 
 /** What happens when nobody decides before the deadline. */

@@ -115,12 +115,12 @@ export function createOpening(ctx: EngineContext) {
       throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${input.repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
     }
     const policy = await enforce(loaded.config, input, installationId, now);
-    if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined };
+    if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined, wholePull: false };
     const wholePull = Object.keys(input.decisionData).length === 0;
     const pull = await github.pullRequest(installationId, input.repo, input.surface.number, { withFiles: wholePull });
     if (!pull) throw invalid("surface.number", `${input.repo} has no pull request #${input.surface.number}`);
     if (pull.state !== "open") throw invalid("surface.number", `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}`);
-    return { installationId, loaded, policy, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull };
+    return { installationId, loaded, policy, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull, wholePull };
   }
 
   /**
@@ -148,8 +148,10 @@ export function createOpening(ctx: EngineContext) {
     async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = options.now ?? clock();
       const fingerprint = asked.idempotencyKey === undefined || options.internal ? undefined : idempotencyFingerprint(asked);
-      const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
+      const { installationId, loaded, policy, input, pull, wholePull } = await admit(asked, agent, now);
       const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
+      // The agent sent no data for a pull request: people decide the whole pull request, and a follow-up summarises it afresh.
+      if (wholePull) built.asked = { ...built.asked, wholePullRequest: true };
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {

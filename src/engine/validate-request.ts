@@ -1,5 +1,5 @@
 import type { NewRequestInput } from "../core/build-request.js";
-import { approvedData, validateDecision, worthReasking, type Validation } from "../core/drift.js";
+import { validateDecision, worthReasking, type Validation } from "../core/drift.js";
 import { followUpInput } from "../core/follow-up.js";
 import type { ApprovalRequest, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
@@ -59,7 +59,7 @@ export function createValidating(ctx: EngineContext, open: Open) {
       if (linked || !input.reAsk || !worthReasking(validation)) return { request, validation, followUp: linked };
 
       const now = clock();
-      const followUp = followUpInput(request, input.decisionData ?? approvedData(request), validation.drift, now);
+      const followUp = followUpInput(request, input.decisionData, validation.drift, now);
       if (!followUp) {
         throw new HitlError("cannot_re_ask", 409, `Request ${id} was opened before hitl kept what it asked of the policy, so it cannot be asked again as it was. Open a new request.`);
       }

@@ -182,6 +182,14 @@ describe("followUpInput", () => {
     for (const key of ["approvers", "fallback", "deadline", "escalation", "warningBefore", "invalidateOnPush", "maxDecisionAge"] as const) expect(input[key]).toBeUndefined();
   });
 
+  it("without the agent's data asks about the approved data again, edits applied; a whole pull request is summarised afresh", () => {
+    const edited = approve(makeRequest({ asked: {}, decisionData: { amount: 120, note: "x" } }), { amount: 100 });
+    expect(followUpInput(edited, undefined, { fields: [] }, NOW)!.decisionData).toEqual({ amount: 100, note: "x" });
+    expect(followUpInput(edited, { amount: 90 }, { fields: [] }, NOW)!.decisionData).toEqual({ amount: 90 });
+    const whole = approve(makeRequest({ asked: { wholePullRequest: true }, decisionData: { head_commit: "aaaaaaa" } }));
+    expect(followUpInput(whole, undefined, { fields: [] }, NOW)!.decisionData).toEqual({});
+  });
+
   it("is null for a request stored before its asks were kept", () => {
     expect(followUpInput(approve(makeRequest()), {}, { fields: [] }, NOW)).toBeNull();
   });

@@ -377,6 +377,20 @@ describe("resuming safely", () => {
       expect((await api(app, "POST", `/requests/${created.id}/validate`, { pull_request_head: HEAD })).json).toMatchObject({ valid: true, reasons: [] });
     });
 
+    it("re-asking about a whole pull request summarises it again at its new head", async () => {
+      github.state.repos[REPO]!.files.main = { ".hitl.yml": "approvers: [alice]\ninvalidate_on_push: false\n" };
+      const created = (await api(app, "POST", "/requests", pullBody({ decision_data: {} }))).json;
+      expect(created.decision_data).toMatchObject({ pull_request: "#42", head_commit: HEAD.slice(0, 7) });
+      await send("pull_request_review", pullRequestReviewPayload({ repo: REPO, number: 42, state: "approved", login: "alice", headSha: HEAD, author: AUTHOR }));
+      await app.runtime.jobs.run();
+      github.state.repos[REPO]!.pulls.find((pull) => pull.number === 42)!.headSha = NEW_HEAD;
+      await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
+      await app.runtime.jobs.run();
+      const answer = await api(app, "POST", `/requests/${created.id}/validate`, { re_ask: true });
+      expect(answer.json).toMatchObject({ reasons: ["head_moved"], status: "superseded" });
+      expect(answer.json.follow_up.decision_data).toMatchObject({ pull_request: "#42", head_commit: NEW_HEAD.slice(0, 7) });
+    });
+
     it("compares the approved head with GitHub's head and the agent's", async () => {
       const created = await approvedPull();
       github.clearCalls();
