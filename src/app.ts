@@ -3,7 +3,7 @@ import type { ApplicationFunction, Probot } from "probot";
 import type { AgentCredential } from "./api/agent-auth.js";
 import { createApiHandler } from "./api/api-handler.js";
 import { createHealthHandler } from "./api/health-handler.js";
-import { toApiRequest } from "./api/serialize.js";
+import { toApiRequest, toChannelRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
 import { createRecovery, type RecoveryResult } from "./engine/recovery.js";
@@ -78,7 +78,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
-    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), outbound, channels: options.channels }, engine);
+    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), toChannelJson: (request) => toChannelRequest(request, clock()), outbound, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
     const recover = createRecovery(deps, engine, randomId("recoverer"), { perPass: options.recoveryPerPass });
     let recovering: Promise<unknown> | null = null;

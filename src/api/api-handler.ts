@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Engine } from "../engine/engine.js";
 import { HitlError, invalidRequest, type FieldIssue } from "../engine/errors.js";
 import type { Logger } from "../engine/ports.js";
@@ -8,10 +8,20 @@ import { authenticateAgent, type AgentCredential } from "./agent-auth.js";
 import { readJson, sendError, sendJson } from "./http.js";
 import { formatConfigErrors, parseConfig } from "../config/parse-config.js";
 import type { LoadedConfig } from "../engine/ports.js";
-import { auditQuerySchema, cancelSchema, simulateSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
+import {
+  auditQuerySchema,
+  cancelSchema,
+  idempotencyKey,
+  listQuerySchema,
+  newRequestSchema,
+  simulateSchema,
+  toNewRequestInput,
+  validateSchema,
+  waitQuerySchema,
+} from "./request-schema.js";
 import { openApiDocument } from "./openapi.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
-import { toApiAudit, toApiRequest } from "./serialize.js";
+import { resumeFields, toApiAudit, toApiRequest, toApiValidation } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -86,8 +96,9 @@ export function createApiHandler(deps: ApiDeps) {
           ]);
         }
         const header = req.headers["idempotency-key"];
-        const key = Array.isArray(header) ? header[0] : header;
-        const { request, created } = await engine.open(toNewRequestInput(body, key || undefined), agent);
+        const key = (Array.isArray(header) ? header[0] : header) || undefined;
+        if (key !== undefined) parse(z.object({ "Idempotency-Key": idempotencyKey }), { "Idempotency-Key": key }, "header.");
+        const { request, created } = await engine.open(toNewRequestInput(body, key), agent);
         sendJson(res, created ? 201 : 200, present(request), { location: `${API_PREFIX}/requests/${request.id}` });
       },
     },
@@ -96,7 +107,7 @@ export function createApiHandler(deps: ApiDeps) {
       pattern: /^\/requests$/,
       async handle({ res, query, agent }) {
         const q = parse(listQuerySchema, queryObject(query), "query.");
-        const requests = await engine.list({ repo: q.repo, status: q.status, requestType: q.request_type, limit: q.limit }, agent);
+        const requests = await engine.list({ repo: q.repo, status: q.status, requestType: q.request_type, workflowId: q.workflow_id, limit: q.limit }, agent);
         sendJson(res, 200, { requests: requests.map(present) });
       },
     },
@@ -121,10 +132,19 @@ export function createApiHandler(deps: ApiDeps) {
           // The agent hung up: nobody to answer. (When the process stops, it gets the status as it is.)
           if (abort.signal.aborted) return;
           const shown = present(request);
-          sendJson(res, 200, { id: shown.id, status: shown.status, decision: shown.decision });
+          sendJson(res, 200, { id: shown.id, status: shown.status, decision: shown.decision, ...resumeFields(request) });
         } finally {
           req.off("close", onClose);
         }
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/requests\/([A-Za-z0-9_-]+)\/validate$/,
+      async handle({ req, res, params, agent }) {
+        const body = parse(validateSchema, await readJson(req, deps.maxBodyBytes));
+        const result = await engine.validate(params[0]!, agent, { decisionData: body.decision_data, pullRequestHead: body.pull_request_head, reAsk: body.re_ask });
+        sendJson(res, 200, toApiValidation(result, clock()));
       },
     },
     {

@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { cancelSchema, newRequestSchema, simulateSchema } from "./request-schema.js";
+import { STATUSES } from "../core/types.js";
+import { cancelSchema, newRequestSchema, simulateSchema, validateSchema } from "./request-schema.js";
+import { validationSchema } from "./resume-schema.js";
 
 const schema = (value: z.ZodType) => z.toJSONSchema(value, { io: "input", unrepresentable: "any", target: "openapi-3.0" });
+const output = (value: z.ZodType) => z.toJSONSchema(value, { io: "output", unrepresentable: "any", target: "openapi-3.0" });
 
 const error = {
   description: "An error, with the fields at fault",
@@ -39,6 +42,8 @@ export function openApiDocument(): Record<string, unknown> {
         NewRequest: schema(newRequestSchema),
         Cancel: schema(cancelSchema),
         Simulate: schema(simulateSchema),
+        Validate: schema(validateSchema),
+        Validation: output(validationSchema),
         Request: { type: "object", description: "A request as stored, snake_case, with `status`, `decision` and `escalation`." },
       },
     },
@@ -55,8 +60,9 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "List the agent's own requests (every agent's with read-all): pending by priority then age, else newest first",
           parameters: [
             { name: "repo", in: "query", schema: { type: "string" } },
-            { name: "status", in: "query", schema: { type: "string", enum: ["pending", "approved", "rejected", "expired", "cancelled"] } },
+            { name: "status", in: "query", schema: { type: "string", enum: [...STATUSES] } },
             { name: "request_type", in: "query", schema: { type: "string" } },
+            { name: "workflow_id", in: "query", schema: { type: "string", maxLength: 200 } },
             { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } },
           ],
           responses: { "200": { description: "`{requests: [...]}`" }, "400": error, "401": error },
@@ -67,7 +73,24 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: "Long-poll until the request is decided",
           parameters: [idParam, { name: "wait", in: "query", schema: { type: "number", minimum: 0, maximum: 60 } }],
-          responses: { "200": { description: "`{id, status, decision}`; `status` is `pending` when `wait` ran out" }, "404": error },
+          responses: { "200": { description: "`{id, status, decision, workflow_id, checkpoint, resume, superseded_by}`; `status` is `pending` when `wait` ran out" }, "404": error },
+        },
+      },
+      "/api/v1/requests/{id}/validate": {
+        post: {
+          summary: "Whether the decision still holds for the agent's current context; with re_ask, a follow-up request when it does not",
+          parameters: [idParam],
+          requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/Validate" } } } },
+          responses: {
+            "200": { description: "The answer", content: { "application/json": { schema: { $ref: "#/components/schemas/Validation" } } } },
+            "400": error,
+            "401": error,
+            "403": error,
+            "404": error,
+            "409": error,
+            "422": error,
+            "502": error,
+          },
         },
       },
       "/api/v1/requests/{id}/cancel": {

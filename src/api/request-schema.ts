@@ -6,7 +6,8 @@ import { dataLimitProblem } from "../core/data-limits.js";
 import { toAskedFeedback } from "../core/feedback.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { canonicalRepo } from "../core/repo-name.js";
-import { PRESENTATIONS, PRIORITIES, STATUSES, type EditableField } from "../core/types.js";
+import { RESERVED_KEY_PREFIX } from "../core/follow-up.js";
+import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES, type EditableField } from "../core/types.js";
 
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
 /** Compared without case, as GitHub does: stored and looked up lowercased. */
@@ -23,6 +24,18 @@ const boundedData = <T extends z.ZodType>(schema: T) =>
     const problem = dataLimitProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
+
+/** The largest `checkpoint`, as JSON. */
+export const CHECKPOINT_MAX_BYTES = 64 * 1024;
+
+/** An idempotency key the agent chooses; keys starting `hitl:` are hitl's own (a follow-up's). */
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((key) => !key.startsWith(RESERVED_KEY_PREFIX), `must not start with ${RESERVED_KEY_PREFIX}, which hitl keeps for its own requests`);
+
+const workflowId = z.string().min(1).max(200);
 
 const action = z.strictObject({
   id: actionId,
@@ -156,7 +169,21 @@ export const newRequestSchema = z
       .optional(),
     requested_by: z.string().optional(),
     on_behalf_of: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "must be a GitHub login, e.g. alice or some-app[bot]").optional(),
-    idempotency_key: z.string().min(1).max(200).optional(),
+    idempotency_key: idempotencyKey.optional(),
+    workflow_id: workflowId.describe("The agent's correlation id (a workflow or run); `GET /api/v1/requests?workflow_id=` lists by it.").optional(),
+    checkpoint: boundedData(z.unknown())
+      .refine((value) => Buffer.byteLength(JSON.stringify(value) ?? "null") <= CHECKPOINT_MAX_BYTES, `must be at most ${CHECKPOINT_MAX_BYTES} bytes as JSON`)
+      .describe("Opaque JSON, at most 64 KB, returned with the decision (GET, long-poll, callback) so a stateless agent can resume from it; never shown to people.")
+      .optional(),
+    max_decision_age: duration
+      .describe("How long the approval holds for `POST /requests/:id/validate`; at most .hitl.yml's max_decision_age.")
+      .optional(),
+    resume: z
+      .enum(RESUME_MODES)
+      .describe(
+        "How the client integrates the decision: immediate (act on it), validated (validate for drift first), guided (the person's edits, reason and justification come back as guidance), fresh_start (they come back as constraints for a new plan). Default immediate.",
+      )
+      .optional(),
     escalation: z
       .array(z.strictObject({ after: duration, approvers: z.array(login).min(1).max(50), message: z.string().max(2_000).optional() }))
       .max(10)
@@ -201,6 +228,10 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     ...(body.feedback ? { feedback: toAskedFeedback(body.feedback) } : {}),
     ...(body.presentation ? { presentation: body.presentation } : {}),
     ...(body.sections ? { sections: body.sections } : {}),
+    workflowId: body.workflow_id,
+    checkpoint: body.checkpoint,
+    maxDecisionAge: body.max_decision_age,
+    resume: body.resume,
   };
 }
 
@@ -208,6 +239,7 @@ export const listQuerySchema = z.strictObject({
   repo: repoName.optional(),
   status: z.enum(STATUSES).optional(),
   request_type: z.string().max(100).optional(),
+  workflow_id: workflowId.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -224,6 +256,19 @@ export const waitQuerySchema = z.strictObject({
 export const simulateSchema = z.strictObject({
   request: z.unknown(),
   config: z.string().max(256 * 1024).optional(),
+});
+
+/** `POST /api/v1/requests/:id/validate`: the agent's current context. */
+export const validateSchema = z.strictObject({
+  decision_data: boundedData(z.record(z.string(), z.unknown()))
+    .describe("The decision data the agent would act on now; compared field by field with what was approved. Absent: unchanged.")
+    .optional(),
+  pull_request_head: z
+    .string()
+    .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full commit SHA (40 lowercase hex characters)")
+    .describe("Pull requests: the head commit the agent is about to act on.")
+    .optional(),
+  re_ask: z.boolean().describe("When the approval no longer holds, open a linked follow-up request (the first becomes superseded).").default(false),
 });
 
 export const cancelSchema = z.strictObject({ reason: z.string().max(2_000).optional() });

@@ -1,5 +1,7 @@
+import type { Validation } from "../core/drift.js";
+import { formatDuration } from "../core/duration.js";
 import { describeSchedule } from "../core/schedule.js";
-import type { ApprovalRequest, AuditEntry, Decision, Decider, EditableField, Evaluation } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, Decision, Decider, Drift, EditableField, Evaluation } from "../core/types.js";
 
 function decider(value: Decider): Record<string, unknown> {
   return { ...value };
@@ -23,6 +25,28 @@ function decision(value: Decision | null, data: Record<string, unknown>) {
           edited_context_hash: value.contextHash ?? null,
         }
       : {}),
+    ...(value.headSha ? { head_sha: value.headSha } : {}),
+  };
+}
+
+function drift(value: Drift) {
+  return {
+    fields: value.fields,
+    ...(value.head ? { head: value.head } : {}),
+    ...(value.age ? { age: { seconds: Math.floor(value.age.ms / 1000), max_seconds: Math.floor(value.age.maxMs / 1000) } } : {}),
+  };
+}
+
+/**
+ * What an agent needs to resume from the decision alone (GET, long-poll and callback carry it):
+ * its checkpoint, its workflow id and how its client integrates the decision.
+ */
+export function resumeFields(request: ApprovalRequest) {
+  return {
+    workflow_id: request.workflowId ?? null,
+    checkpoint: request.checkpoint ?? null,
+    resume: request.resume ?? "immediate",
+    superseded_by: request.supersededBy ?? null,
   };
 }
 
@@ -83,11 +107,38 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     },
     evaluation: evaluation(request.evaluation),
     decision: decision(request.decision, request.decisionData),
+    ...resumeFields(request),
+    max_decision_age: request.maxDecisionAgeMs == null ? null : formatDuration(request.maxDecisionAgeMs),
+    supersedes: request.supersedes ? { id: request.supersedes.id, drift: drift(request.supersedes.drift) } : null,
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
   };
 }
 
 export type ApiRequest = ReturnType<typeof toApiRequest>;
+
+/** A request's JSON for people's channels: everything but the agent's checkpoint. */
+export function toChannelRequest(request: ApprovalRequest, now: Date) {
+  const { checkpoint: _hidden, ...shown } = toApiRequest(request, now);
+  return shown;
+}
+
+/** The answer of `POST /requests/:id/validate`. */
+export function toApiValidation(result: { request: ApprovalRequest; validation: Validation; followUp: ApprovalRequest | null }, now: Date) {
+  const { request, validation, followUp } = result;
+  return {
+    id: request.id,
+    status: request.status,
+    valid: validation.valid,
+    reasons: validation.reasons,
+    context_hash: validation.contextHash,
+    drifted_fields: validation.drift.fields,
+    age: validation.age ? { seconds: Math.floor(validation.age.ms / 1000), max_seconds: validation.age.maxMs === null ? null : Math.floor(validation.age.maxMs / 1000) } : null,
+    pull_request_head: validation.head,
+    decision: decision(request.decision, request.decisionData),
+    ...resumeFields(request),
+    follow_up: followUp ? toApiRequest(followUp, now) : null,
+  };
+}
 
 export function toApiAudit(entry: AuditEntry) {
   return {

@@ -337,6 +337,11 @@ export const hitlConfigSchema = z
       .boolean()
       .default(true)
       .describe("Pull requests: a new commit makes an earlier approval stale, so it must be given again. A request may switch it on, not off."),
+    max_decision_age: duration
+      .optional()
+      .describe(
+        "How long an approval holds: `POST /api/v1/requests/:id/validate` answers that an older one no longer does. A request may set a shorter one, not a longer one. Absent: no limit.",
+      ),
     min_deadline: duration
       .default("1h")
       .describe("The shortest deadline a request may set for itself when its fallback approves (`use_default` with an approving action, or `delegate` to a rule)."),

@@ -2,7 +2,8 @@ import { contextHash } from "./context-hash.js";
 import type { EffectivePolicy } from "./effective-policy.js";
 import type { AskedFeedback } from "./feedback.js";
 import { initialEscalation } from "./schedule.js";
-import type { ActionOption, ApprovalRequest, EditableField, Fallback, Presentation, Priority, ReviewSection, SurfaceSpec } from "./types.js";
+import { policyAsks } from "./follow-up.js";
+import type { ActionOption, ApprovalRequest, Drift, EditableField, Fallback, Presentation, Priority, ResumeMode, ReviewSection, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
 export interface NewRequestInput {
@@ -31,6 +32,14 @@ export interface NewRequestInput {
   feedback?: AskedFeedback;
   presentation?: Presentation;
   sections?: ReviewSection[];
+  workflowId?: string;
+  /** Opaque JSON returned with the decision, never shown to people. */
+  checkpoint?: unknown;
+  /** How long an approval holds, as written; `.hitl.yml` may only be made shorter. */
+  maxDecisionAge?: string;
+  resume?: ResumeMode;
+  /** Only hitl sets it, for a follow-up: the request it asks again about, and what changed. */
+  supersedes?: { id: string; drift: Drift };
 }
 
 /**
@@ -85,6 +94,13 @@ export function buildRequest(
     escalation: initialEscalation({ ladder: policy.ladder, warningBeforeMs: policy.warningBeforeMs, createdAt, deadline: policy.deadline }),
     evaluation: null,
     decision: null,
+    workflowId: input.workflowId ?? null,
+    ...(input.checkpoint !== undefined ? { checkpoint: input.checkpoint } : {}),
+    maxDecisionAgeMs: policy.maxDecisionAgeMs,
+    resume: input.resume ?? "immediate",
+    asked: policyAsks(input, context.now),
+    supersedes: input.supersedes ?? null,
+    supersededBy: null,
     ...(input.editableFields ? { editableFields: input.editableFields } : {}),
     ...(policy.feedback ? { feedback: policy.feedback } : {}),
     ...(input.presentation ? { presentation: input.presentation } : {}),

@@ -63,6 +63,7 @@ export function finish(
     ...(input.fallback ? { fallback: input.fallback } : {}),
     ...(input.editedFields ? { editedFields: input.editedFields, contextHash: editedContextHash(request, input.editedFields) } : {}),
     ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+    ...(request.surfaceRef?.type === "pull_request" && request.surfaceRef.headSha ? { headSha: request.surfaceRef.headSha } : {}),
   };
   return {
     ...request,
@@ -82,5 +83,6 @@ export function editedContextHash(request: ApprovalRequest, editedFields: Record
 export function finalEvent(request: ApprovalRequest): AuditEvent {
   if (request.status === "expired") return "expired";
   if (request.status === "cancelled") return "cancelled";
+  if (request.status === "superseded") return "superseded";
   return "decided";
 }

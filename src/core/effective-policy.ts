@@ -9,7 +9,8 @@ import type { EscalationStep, Fallback, FeedbackPolicy } from "./types.js";
 /**
  * The one place that decides, for a request being opened, who may decide it, its deadline,
  * fallback, escalation ladder, warning and invalidation. `.hitl.yml` sets the bar and a request
- * may only raise it: narrow the approvers, escalate sooner, warn earlier, switch invalidation on.
+ * may only raise it: narrow the approvers, escalate sooner, warn earlier, switch invalidation on,
+ * let an approval hold for less long (`max_decision_age`).
  * A request that would lower it is refused, field by field.
  */
 
@@ -34,6 +35,8 @@ export interface EffectivePolicy {
   invalidateOnPush: boolean;
   /** What people must give with a decision: `.hitl.yml`'s feedback, made stricter by the request's. */
   feedback?: FeedbackPolicy;
+  /** How long an approval holds: `.hitl.yml`'s `max_decision_age`, or the request's if shorter; null: no limit. */
+  maxDecisionAgeMs: number | null;
   /**
    * Users the request names whom `.hitl.yml` does not list by name: each must pass `mayDecide`
    * against `policyApprovers` (write access, or membership of one of its teams) before the
@@ -141,6 +144,13 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
   const invalidateOnPush = input.invalidateOnPush ?? (onPull ? config.invalidate_on_push : false);
 
   const feedback = settleFeedback(config.feedback, input.feedback, violate);
+  const repoMaxAge = config.max_decision_age === undefined ? null : parseDuration(config.max_decision_age)!;
+  let maxDecisionAgeMs = repoMaxAge;
+  if (input.maxDecisionAge !== undefined) {
+    const asked = parseDuration(input.maxDecisionAge)!;
+    if (repoMaxAge !== null && asked > repoMaxAge) violate("max_decision_age", `must be at most ${config.max_decision_age}, .hitl.yml's max_decision_age`);
+    maxDecisionAgeMs = repoMaxAge === null ? asked : Math.min(asked, repoMaxAge);
+  }
 
   if (verify.size > MAX_VERIFIED_USERS) {
     violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);
@@ -157,6 +167,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
       warningBeforeMs,
       invalidateOnPush,
       ...(feedback ? { feedback } : {}),
+      maxDecisionAgeMs,
       verify: [...verify].map(([login, path]) => ({ path, login })),
     },
   };

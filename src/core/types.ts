@@ -6,7 +6,11 @@
 export const PRIORITIES = ["low", "normal", "high", "critical"] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-export const STATUSES = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
+/**
+ * `superseded`: an approval the agent found no longer holds (its context drifted, or it grew too
+ * old) and asked again about; a linked follow-up request (`supersededBy`) carries the new question.
+ */
+export const STATUSES = ["pending", "approved", "rejected", "expired", "cancelled", "superseded"] as const;
 export type RequestStatus = (typeof STATUSES)[number];
 export type FinalStatus = Exclude<RequestStatus, "pending">;
 
@@ -48,6 +52,51 @@ export interface ReviewSection {
   title: string;
   text?: string;
   data?: unknown;
+}
+
+/**
+ * How a client integrates the decision when it resumes (hitl stores and returns it; the clients act on it):
+ * `immediate` acts on the decision as it is; `validated` first asks `POST …/validate` whether the
+ * approval still holds for its current context; `guided` hands the person's edits, reason and
+ * justification back to the agent as guidance; `fresh_start` hands them back as constraints for a
+ * new plan instead of resuming the old one.
+ */
+export const RESUME_MODES = ["immediate", "validated", "guided", "fresh_start"] as const;
+export type ResumeMode = (typeof RESUME_MODES)[number];
+
+/** One field of decision_data whose approved value differs from the agent's current one. Absent sides were absent. */
+export interface DriftedField {
+  /** Dotted path into decision_data, e.g. `refund.amount`. */
+  field: string;
+  approved?: unknown;
+  current?: unknown;
+}
+
+/** What changed between an approval and the context an agent validated it against. */
+export interface Drift {
+  fields: DriftedField[];
+  /** Pull requests: the head the approval was given on, and the head now. */
+  head?: { approved: string | null; current: string | null };
+  /** The approval's age and the request's `maxDecisionAgeMs`, when it was too old. */
+  age?: { ms: number; maxMs: number };
+}
+
+/**
+ * What the agent asked for of the policy when it opened the request (its own deadline as a
+ * duration from creation), kept so a follow-up is opened under exactly the same asks.
+ */
+export interface PolicyAsks {
+  approvers?: string[];
+  fallback?: Fallback;
+  deadlineMs?: number;
+  escalation?: { after: string; approvers: string[]; message?: string }[];
+  warningBefore?: string;
+  invalidateOnPush?: boolean;
+  maxDecisionAge?: string;
+  /** What the agent asked people to give with a decision (`feedback` as the request sent it). */
+  feedback?: { minLength?: number; reasons?: string[] };
+  /** The agent sent no decision_data for a pull request: its summary was shown instead. */
+  wholePullRequest?: boolean;
 }
 
 /** What happens when nobody decides before the deadline. */
@@ -116,6 +165,8 @@ export interface Decision {
   reasonCode?: string;
   /** With edits: SHA-256 of what was shown with the edited values in place of the originals. */
   contextHash?: string;
+  /** Pull requests: the head commit the request was on when it was decided. */
+  headSha?: string;
 }
 
 /** One rung of the escalation ladder, durations already resolved to milliseconds. */
@@ -228,6 +279,20 @@ export interface ApprovalRequest {
    * can still decide it, but the sweep no longer escalates or expires it.
    */
   error?: RequestError | null;
+  /** The agent's correlation id (e.g. its workflow run); requests are listed by it. */
+  workflowId?: string | null;
+  /** Opaque JSON the agent gets back with the decision; never shown to people. */
+  checkpoint?: unknown;
+  /** How long an approval holds, in ms (`.hitl.yml`'s `max_decision_age` or shorter); null: no limit. */
+  maxDecisionAgeMs?: number | null;
+  /** How the agent's client integrates the decision. Absent on requests stored before it existed: `immediate`. */
+  resume?: ResumeMode;
+  /** What the agent asked of the policy; absent on requests stored before it was kept. */
+  asked?: PolicyAsks;
+  /** A follow-up: the request whose approval it asks again about, and what had changed. */
+  supersedes?: { id: string; drift: Drift } | null;
+  /** A superseded request: the follow-up that asks again. */
+  supersededBy?: string | null;
 }
 
 export interface RequestError {
@@ -269,7 +334,9 @@ export type AuditEvent =
   | "review_dismissed"
   | "delegated"
   /** The sweep could not compute the request's schedule and took it out of the due index. */
-  | "error";
+  | "error"
+  /** The agent found its approval no longer holds and asked again: a follow-up request replaces it. */
+  | "superseded";
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {

@@ -6,6 +6,7 @@ import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
 import { notFound } from "./errors.js";
 import { createPushes } from "./pull-request-pushes.js";
+import { createValidating } from "./validate-request.js";
 
 export type { Agent, EngineDeps } from "./context.js";
 export type { DecisionOutcome, GitHubDecision } from "./decide-request.js";
@@ -20,6 +21,7 @@ export function createEngine(deps: EngineDeps) {
   const { store, clock, decided, mustGet } = ctx;
 
   const deciding = createDeciding(ctx);
+  const opening = createOpening(ctx);
 
   /**
    * Whose requests an agent reads: its own, or everyone's with `read-all`. Another agent's
@@ -33,8 +35,9 @@ export function createEngine(deps: EngineDeps) {
   }
 
   return {
-    ...createOpening(ctx),
+    ...opening,
     ...deciding,
+    ...createValidating(ctx, opening.open),
     ...createGitHubDecisions(ctx, deciding.decideFromGitHub),
     ...createPushes(ctx),
 

@@ -8,13 +8,15 @@ import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js"
 
 /** Surface updates that only make sense while the request still waits for a decision. */
 const PENDING_ONLY_EVENTS = new Set(["escalated", "warned", "delegated"]);
-const FINAL_EVENTS = new Set(["decided", "expired", "cancelled"]);
+const FINAL_EVENTS = new Set(["decided", "expired", "cancelled", "superseded"]);
 
 export interface JobRunnerDeps extends EngineDeps {
   /** The agent's token by agent name: callbacks are signed with it. */
   agentSecret: (agentName: string) => string | undefined;
   /** How the decision is shown to the agent (the API's JSON shape). */
   toAgentJson: (request: ApprovalRequest) => unknown;
+  /** The request as a channel's receiver gets it: without what only the agent may see (its checkpoint). */
+  toChannelJson: (request: ApprovalRequest) => unknown;
   /** Where callbacks and channel posts may go (`HITL_ALLOWED_PRIVATE_TARGETS`); public https only by default. */
   outbound?: Outbound;
   concurrency?: number;
@@ -66,7 +68,7 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
           log.warn({ requestId: request.id, channel: job.channel }, "escalation names a channel that is not configured (HITL_CHANNEL_<NAME>); skipped");
           return;
         }
-        const message = escalationMessage(channel, request, clock(), deps.toAgentJson(request));
+        const message = escalationMessage(channel, request, clock(), deps.toChannelJson(request));
         // Slack takes its own shape, unsigned (its webhook URL is the secret); a webhook gets an event.
         const post = "event" in message ? signedPost(message, deliveryIdOf(job.id), clock(), channel.secret ?? null) : { body: JSON.stringify(message), headers: { "content-type": "application/json", "user-agent": "hitl" } };
         await send(`channel ${channel.name}`, channel.url, post);

@@ -45,7 +45,10 @@ export function createOpening(ctx: EngineContext) {
       const evaluation = await evaluate(current, loaded);
       const { outcome } = evaluation;
       if (outcome.type === "decide") {
-        const next = finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock());
+        const decided = finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock());
+        // Decided before its check run existed: the head it was decided on is the pull request's now.
+        const headSha = decided.decision!.headSha ?? (await headOf(current, pull));
+        const next = headSha ? { ...decided, decision: { ...decided.decision!, headSha } } : decided;
         const stored = await commit(next, current.version, [audit(next, "decided", outcome.decider)], next.callbackUrl ? [job(next, "callback", "decided")] : []);
         return stored ?? mustGet(current.id);
       }
@@ -71,6 +74,13 @@ export function createOpening(ctx: EngineContext) {
       if (current.surfaceRef) return current;
     }
     throw new Error(`Could not record the surface of ${current.id} after ${CAS_ATTEMPTS} attempts`);
+  }
+
+  /** A pull request's head commit: as read when the request was opened, else from GitHub; undefined for an issue. */
+  async function headOf(request: ApprovalRequest, pull: PullRequestInfo | undefined): Promise<string | undefined> {
+    if (request.surface.type !== "pull_request") return undefined;
+    if (pull) return pull.headSha;
+    return (await github.pullRequest(request.installationId, request.repo, request.surface.number))?.headSha;
   }
 
   /**
@@ -102,12 +112,12 @@ export function createOpening(ctx: EngineContext) {
     const loaded = await github.loadConfig(installationId, input.repo);
     mustBeListed(loaded, agent, input.repo);
     const policy = await enforce(loaded.config, input, installationId, now);
-    if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined };
+    if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined, wholePull: false };
     const wholePull = Object.keys(input.decisionData).length === 0;
     const pull = await github.pullRequest(installationId, input.repo, input.surface.number, { withFiles: wholePull });
     if (!pull) throw invalid("surface.number", `${input.repo} has no pull request #${input.surface.number}`);
     if (pull.state !== "open") throw invalid("surface.number", `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}`);
-    return { installationId, loaded, policy, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull };
+    return { installationId, loaded, policy, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull, wholePull };
   }
 
   /**
@@ -127,12 +137,18 @@ export function createOpening(ctx: EngineContext) {
   }
 
   return {
-    /** Opens a request for an agent. Returns the first request again for a reused idempotency key. */
-    async open(asked: NewRequestInput, agent: Agent): Promise<{ request: ApprovalRequest; created: boolean }> {
-      const now = clock();
-      const fingerprint = asked.idempotencyKey === undefined ? undefined : idempotencyFingerprint(asked);
-      const { installationId, loaded, policy, input, pull } = await admit(asked, agent, now);
+    /**
+     * Opens a request for an agent. Returns the first request again for a reused idempotency key.
+     * `internal`: hitl's own request (a follow-up), whose key alone identifies it, opened at `now`
+     * (the time its deadline was reckoned from).
+     */
+    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
+      const now = options.now ?? clock();
+      const fingerprint = asked.idempotencyKey === undefined || options.internal ? undefined : idempotencyFingerprint(asked);
+      const { installationId, loaded, policy, input, pull, wholePull } = await admit(asked, agent, now);
       const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
+      // The agent sent no data for a pull request: people decide the whole pull request, and a follow-up summarises it afresh.
+      if (wholePull) built.asked = { ...built.asked, wholePullRequest: true };
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const { request: stored, created } = await store.create(request, {

@@ -68,11 +68,12 @@ export function createPushes(ctx: EngineContext) {
      * New commits on a pull request. An approval that must not outlive a push goes back to
      * pending and the approvers are asked again; every other request's state moves to the new
      * head commit, so branch protection sees it there (an approval only when it still counts).
+     * Cancelled and superseded requests stay behind: a superseded one's follow-up is on the
+     * pull request too, and its check run must stay the latest of the name.
      */
     pushedTo(repo: string, number: number, headSha: string): Promise<ApprovalRequest[]> {
-      return eachOnPullRequest(repo, number, (current) =>
-        current.surfaceRef?.headSha === headSha || current.status === "cancelled" ? undefined : moveToHead(current, headSha),
-      );
+      const staysBehind = (current: ApprovalRequest) => current.status === "cancelled" || current.status === "superseded";
+      return eachOnPullRequest(repo, number, (current) => (current.surfaceRef?.headSha === headSha || staysBehind(current) ? undefined : moveToHead(current, headSha)));
     },
 
     /**

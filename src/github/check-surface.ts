@@ -1,6 +1,6 @@
 import { splitApprovers } from "../core/authorize.js";
 import { renderCheckRun, renderCheckRunConclusion } from "../core/render/check-run.js";
-import { renderEscalationComment, renderReviewDismissedComment, renderStaleComment, renderWarningComment } from "../core/render/comments.js";
+import { renderDecisionComment, renderEscalationComment, renderReviewDismissedComment, renderStaleComment, renderWarningComment } from "../core/render/comments.js";
 import { currentApprovers } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
@@ -118,6 +118,11 @@ export async function syncCheckRun(octokit: Octokit, request: ApprovalRequest, r
     }
     case "warned":
       await octokit.rest.issues.createComment({ ...issue, body: renderWarningComment(request, now) });
+      return null;
+    case "superseded":
+      // The approval's completed run cannot change; the follow-up's own run, created on the
+      // head after it, is the latest of the name and so the one branch protection reads.
+      await octokit.rest.issues.createComment({ ...issue, body: renderDecisionComment(request) });
       return null;
     default:
       await octokit.rest.checks.update({ owner, repo, check_run_id: ref.checkRunId, ...checkRunFields(request, now) });

@@ -64,7 +64,8 @@ async function findIssueFor(octokit: Octokit, request: ApprovalRequest, self: Ap
 /** Whether the app already posted the request's outcome comment (it ends with the signed outcome marker). */
 async function hasOutcomeComment(octokit: Octokit, request: ApprovalRequest, self: AppSelf): Promise<boolean> {
   const { owner, repo } = splitRepo(request.repo);
-  const since = request.decision?.decidedAt ?? request.updatedAt;
+  // A superseded request's comment follows its approval's, which carries the same marker.
+  const since = request.status === "superseded" ? request.updatedAt : (request.decision?.decidedAt ?? request.updatedAt);
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: request.surfaceRef!.number, since, per_page: 100 });
   return comments.some((comment) => writtenBy(self, comment) && endsWithOutcomeMarker(comment.body ?? "", request.id, self.markerKey));
 }
@@ -78,7 +79,8 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
   switch (event) {
     case "decided":
     case "expired":
-    case "cancelled": {
+    case "cancelled":
+    case "superseded": {
       // Closing is safe to repeat, so it goes first; the comment is posted once, even when a
       // retry follows an answer that was lost.
       await octokit.rest.issues.update({

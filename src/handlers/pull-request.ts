@@ -6,7 +6,7 @@ import type { HandlerDeps } from "./handler-deps.js";
 /**
  * Closing a pull request without merging cancels its requests; new commits may make approvals
  * stale. A reopened pull request may be on a new head, so reopening is treated as a push: a
- * cancelled request stays cancelled (its check run failing), every other one follows the head.
+ * cancelled or superseded request stays behind (its check run failing), every other one follows the head.
  */
 export function handlePullRequest(deps: HandlerDeps) {
   return async ({ payload }: Context<"pull_request.synchronize" | "pull_request.reopened" | "pull_request.closed">): Promise<void> => {

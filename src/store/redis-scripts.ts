@@ -7,7 +7,7 @@
  * A request is the hash `req:<id>` with its JSON and the fields its indexes derive from, so a
  * script can re-index without decoding JSON: json, v (version), repo, status, surf (issue or
  * pull request number, or ""), created (ms), score (the status index's score), due (ms or ""),
- * rtype (the JSON of requestType), by (the agent that opened it). Scripts do not decode JSON:
+ * rtype (the JSON of requestType), by (the agent that opened it), wf (its workflow id, or ""). Scripts do not decode JSON:
  * Upstash's Lua has no cjson. A request last written before `by` existed has none, and is
  * listed only without an agent filter (to agents with `read-all`) until it is written again.
  */
@@ -19,8 +19,8 @@ const PRELUDE = `
 local P = ARGV[1]
 
 local function meta(id)
-  local v = redis.call('HMGET', P .. 'req:' .. id, 'repo', 'status', 'surf', 'score')
-  return { repo = v[1], status = v[2], surf = v[3] }
+  local v = redis.call('HMGET', P .. 'req:' .. id, 'repo', 'status', 'surf', 'wf')
+  return { repo = v[1], status = v[2], surf = v[3], wf = v[4] }
 end
 
 local function unindex(id, m)
@@ -29,21 +29,23 @@ local function unindex(id, m)
   redis.call('ZREM', P .. 'idx:status:' .. m.status, id)
   redis.call('ZREM', P .. 'idx:repo-status:' .. m.status .. ':' .. m.repo, id)
   if m.surf ~= '' then redis.call('ZREM', P .. 'idx:surface:' .. m.repo .. '#' .. m.surf, id) end
+  if m.wf and m.wf ~= '' then redis.call('ZREM', P .. 'idx:workflow:' .. m.wf, id) end
   redis.call('ZREM', P .. 'idx:due', id)
 end
 
--- Writes and indexes the request whose ten fields start at ARGV[i]; returns the next index.
+-- Writes and indexes the request whose eleven fields start at ARGV[i]; returns the next index.
 local function put(id, i)
-  local repo, status, surf, created, score, due = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local repo, status, surf, created, score, due, wf = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 10]
   redis.call('HSET', P .. 'req:' .. id, 'json', ARGV[i], 'v', ARGV[i + 1], 'repo', repo, 'status', status,
-    'surf', surf, 'created', created, 'score', score, 'due', due, 'rtype', ARGV[i + 8], 'by', ARGV[i + 9])
+    'surf', surf, 'created', created, 'score', score, 'due', due, 'rtype', ARGV[i + 8], 'by', ARGV[i + 9], 'wf', wf)
   redis.call('ZADD', P .. 'idx:all', created, id)
   redis.call('ZADD', P .. 'idx:repo:' .. repo, created, id)
   redis.call('ZADD', P .. 'idx:status:' .. status, score, id)
   redis.call('ZADD', P .. 'idx:repo-status:' .. status .. ':' .. repo, score, id)
   if surf ~= '' then redis.call('ZADD', P .. 'idx:surface:' .. repo .. '#' .. surf, created, id) end
   if due ~= '' then redis.call('ZADD', P .. 'idx:due', due, id) end
-  return i + 10
+  if wf ~= '' then redis.call('ZADD', P .. 'idx:workflow:' .. wf, created, id) end
+  return i + 11
 end
 
 -- Appends audit entries (count, then repo, agent or "" and JSON each) to the repository's trail
@@ -103,14 +105,17 @@ return 1
 
 /**
  * ARGV: prefix, sorted set key (without prefix), "1" for highest score first, limit, "1" to
- * filter by type, type JSON, "1" to filter by agent, agent.
+ * filter by type, type JSON, "1" to filter by agent, agent, "1" to filter by repository,
+ * repository, "1" to filter by status, status (the last two for the workflow index, which has
+ * every repository and status in it).
  */
 export const LIST = `
 local P = ARGV[1]
 local key, reverse, limit, filter, rtype = P .. ARGV[2], ARGV[3] == '1', tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
 local byFilter, by = ARGV[7] == '1', ARGV[8]
+local repoFilter, repo, statusFilter, status = ARGV[9] == '1', ARGV[10], ARGV[11] == '1', ARGV[12]
 local out = {}
-local batch = (filter or byFilter) and math.max(limit, 200) or limit
+local batch = (filter or byFilter or repoFilter or statusFilter) and math.max(limit, 200) or limit
 local start = 0
 while #out < limit do
   local ids
@@ -118,8 +123,9 @@ while #out < limit do
   else ids = redis.call('ZRANGE', key, start, start + batch - 1) end
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
-    local v = redis.call('HMGET', P .. 'req:' .. id, 'json', 'rtype', 'by')
-    if v[1] and (not filter or v[2] == rtype) and (not byFilter or v[3] == by) then
+    local v = redis.call('HMGET', P .. 'req:' .. id, 'json', 'rtype', 'by', 'repo', 'status')
+    if v[1] and (not filter or v[2] == rtype) and (not byFilter or v[3] == by)
+      and (not repoFilter or v[4] == repo) and (not statusFilter or v[5] == status) then
       out[#out + 1] = v[1]
       if #out >= limit then break end
     end

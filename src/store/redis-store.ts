@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import type { ApprovalRequest, AuditEntry, Job } from "../core/types.js";
-import { dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
+import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
 import * as scripts from "./redis-scripts.js";
 import { StoreUnavailableError, type Effects, type ListQuery, type Store } from "./store.js";
 
@@ -32,6 +32,7 @@ const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
  * | `idx:all`, `idx:repo:<repo>` | zset | ids by creation time |
  * | `idx:status:<status>`, `idx:repo-status:<status>:<repo>` | zset | ids by creation time; pending ones by urgency, then creation time |
  * | `idx:surface:<repo>#<number>` | zset | ids by creation time |
+ * | `idx:workflow:<workflow id>` | zset | ids by creation time |
  * | `idx:due` | zset | pending ids by `escalation.nextAt` |
  * | `audit:<repo>` | list | audit entries as JSON, oldest first, trimmed to the newest 100 000 |
  * | `audit-by:<agent>:<repo>` | list | the same, only those of requests the agent opened |
@@ -98,7 +99,14 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async list(query) {
-      return listFrom(listKey(query), query.status !== "pending", query.limit ?? 100, query.requestType, query.requestedBy);
+      const limit = query.limit ?? 100;
+      if (query.workflowId === undefined) return listFrom(listKey(query), query.status !== "pending", limit, { requestType: query.requestType, requestedBy: query.requestedBy });
+      // A workflow's index holds every status and repository, by creation time; pending ones are
+      // ordered by urgency here, as the status index would have them.
+      const filters = { requestType: query.requestType, requestedBy: query.requestedBy, repo: query.repo, status: query.status };
+      if (query.status !== "pending") return listFrom(`idx:workflow:${query.workflowId}`, true, limit, filters);
+      const all = await listFrom(`idx:workflow:${query.workflowId}`, false, Number.MAX_SAFE_INTEGER, filters);
+      return all.sort((a, b) => pendingScore(a) - pendingScore(b) || compareIds(a.id, b.id)).slice(0, Math.max(0, limit));
     },
 
     async audit(repo, limit = 1000, requestedBy) {
@@ -183,7 +191,15 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
   };
 
-  async function listFrom(key: string, newestFirst: boolean, limit: number, requestType?: string, requestedBy?: string): Promise<ApprovalRequest[]> {
+  interface ListFilters {
+    requestType?: string;
+    requestedBy?: string;
+    repo?: string;
+    status?: string;
+  }
+
+  async function listFrom(key: string, newestFirst: boolean, limit: number, filters: ListFilters = {}): Promise<ApprovalRequest[]> {
+    const { requestType, requestedBy, repo, status } = filters;
     if (limit <= 0) return [];
     const found = (await evaluate("list requests", scripts.LIST, [
       prefix,
@@ -194,6 +210,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       JSON.stringify(requestType ?? null),
       requestedBy === undefined ? "0" : "1",
       requestedBy ?? "",
+      repo === undefined ? "0" : "1",
+      repo ?? "",
+      status === undefined ? "0" : "1",
+      status ?? "",
     ])) as unknown[];
     return found.map((value) => json<ApprovalRequest>(value));
   }
@@ -207,7 +227,7 @@ function listKey(query: ListQuery): string {
   return "idx:all";
 }
 
-/** The ten index fields the scripts store with a request, in their order. */
+/** The eleven index fields the scripts store with a request, in their order. */
 function requestArgs(request: ApprovalRequest): string[] {
   const created = toMs(request.createdAt);
   const number = surfaceNumber(request);
@@ -223,6 +243,7 @@ function requestArgs(request: ApprovalRequest): string[] {
     due === null ? "" : String(due),
     JSON.stringify(request.requestType),
     request.requestedBy,
+    request.workflowId ?? "",
   ];
 }
 

@@ -12,11 +12,12 @@ export type DeliveryState = "claimed" | "done";
  */
 export type Queries = ReturnType<typeof prepareQueries>;
 
-const REQUEST_COLUMNS = "id, repo, status, urgency, created_at, next_at, request_type, requested_by, surface_number, idempotency_key, version, body";
-const REQUEST_VALUES = "@id, @repo, @status, @urgency, @created_at, @next_at, @request_type, @requested_by, @surface_number, @idempotency_key, @version, @body";
+const REQUEST_COLUMNS = "id, repo, status, urgency, created_at, next_at, request_type, requested_by, surface_number, idempotency_key, workflow_id, version, body";
+const REQUEST_VALUES =
+  "@id, @repo, @status, @urgency, @created_at, @next_at, @request_type, @requested_by, @surface_number, @idempotency_key, @workflow_id, @version, @body";
 const REQUEST_UPDATE =
   "repo = @repo, status = @status, urgency = @urgency, created_at = @created_at, next_at = @next_at, request_type = @request_type, " +
-  "requested_by = @requested_by, surface_number = @surface_number, idempotency_key = @idempotency_key, version = @version, body = @body";
+  "requested_by = @requested_by, surface_number = @surface_number, idempotency_key = @idempotency_key, workflow_id = @workflow_id, version = @version, body = @body";
 
 /** The columns of a request's row (`body`: its JSON, if already made). Throws, before anything is written, on a time that does not parse. */
 export function requestRow(request: ApprovalRequest, body = JSON.stringify(request)) {
@@ -31,6 +32,7 @@ export function requestRow(request: ApprovalRequest, body = JSON.stringify(reque
     requested_by: request.requestedBy,
     surface_number: surfaceNumber(request),
     idempotency_key: request.idempotencyKey,
+    workflow_id: request.workflowId ?? null,
     version: request.version,
     body,
   };
@@ -47,7 +49,11 @@ export function listStatement(query: ListQuery): { sql: string; params: unknown[
   if (query.repo !== undefined) where.push("repo = ?"), params.push(query.repo);
   if (query.requestType !== undefined) where.push("request_type = ?"), params.push(query.requestType);
   if (query.requestedBy !== undefined) where.push("requested_by = ?"), params.push(query.requestedBy);
-  const index = pending
+  if (query.workflowId !== undefined) where.push("workflow_id = ?"), params.push(query.workflowId);
+  // A workflow's requests are few: its index first, whatever else the query filters by.
+  const index = query.workflowId !== undefined
+    ? "requests_workflow_created"
+    : pending
     ? query.repo !== undefined
       ? "requests_repo_pending"
       : "requests_pending"

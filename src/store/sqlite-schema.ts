@@ -3,7 +3,17 @@ import Database from "better-sqlite3";
 /** The embedded store's database file, inside HITL_DATA_DIR. */
 export const DATABASE_FILE = "hitl.db";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+const WORKFLOW_INDEX = "CREATE INDEX requests_workflow_created ON requests (workflow_id, created_at, id) WHERE workflow_id IS NOT NULL;";
+
+/** What each schema version adds to the one before, run in order on an older database. */
+const MIGRATIONS: Record<number, string> = {
+  // 2: requests are listed by the agent's workflow id; existing rows take it from their JSON.
+  2: `ALTER TABLE requests ADD COLUMN workflow_id TEXT;
+UPDATE requests SET workflow_id = json_extract(body, '$.workflowId') WHERE json_extract(body, '$.workflowId') IS NOT NULL;
+${WORKFLOW_INDEX}`,
+};
 
 /**
  * One row per request: the whole request as JSON in `body`, and beside it the columns the
@@ -27,7 +37,8 @@ CREATE TABLE requests (
   surface_number INTEGER,
   idempotency_key TEXT,
   version INTEGER NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  workflow_id TEXT
 );
 CREATE INDEX requests_due ON requests (next_at, id) WHERE next_at IS NOT NULL;
 CREATE INDEX requests_pending ON requests (urgency, created_at, id) WHERE status = 'pending';
@@ -40,6 +51,7 @@ CREATE INDEX requests_type_created ON requests (request_type, created_at, id);
 CREATE INDEX requests_agent_created ON requests (requested_by, created_at, id);
 CREATE INDEX requests_surface ON requests (repo, surface_number) WHERE surface_number IS NOT NULL;
 CREATE INDEX requests_idempotency ON requests (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL;
+${WORKFLOW_INDEX}
 
 CREATE TABLE audit (
   seq INTEGER PRIMARY KEY,
@@ -89,6 +101,11 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
     if (version === 0) {
       db.transaction(() => {
         db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    } else if (version < SCHEMA_VERSION) {
+      db.transaction(() => {
+        for (let next = version + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next]!);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }

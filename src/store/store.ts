@@ -14,6 +14,8 @@ export interface ListQuery {
   requestType?: string;
   /** Only requests opened by this agent (`requestedBy`). */
   requestedBy?: string;
+  /** Only requests with this `workflowId`. */
+  workflowId?: string;
   /** At most this many; default 100. */
   limit?: number;
 }

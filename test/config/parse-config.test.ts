@@ -31,6 +31,7 @@ const TOP_LEVEL_KEYS = [
   "escalation",
   "escalation_critical",
   "invalidate_on_push",
+  "max_decision_age",
   "min_deadline",
   "approving_fallbacks",
   "rules",

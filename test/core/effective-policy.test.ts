@@ -75,6 +75,7 @@ describe("effectivePolicy: what the repository sets when the request says nothin
       ],
       warningBeforeMs: 4 * HOUR,
       invalidateOnPush: true,
+      maxDecisionAgeMs: null,
       verify: [],
     });
   });
@@ -190,6 +191,21 @@ describe("effectivePolicy: the ladder and the warning may not come later", () =>
 
   it("a warning where the file has none is taken", () => {
     expect(policy(null, { warningBefore: "1h" }).warningBeforeMs).toBe(HOUR);
+  });
+});
+
+describe("effectivePolicy: max_decision_age may only be shorter", () => {
+  const AGED = config("max_decision_age: 1d\n");
+  it.each<[string, HitlConfig | null, Partial<NewRequestInput>, number | null | PolicyViolation[]]>([
+    ["the file's when the request says nothing", AGED, {}, 24 * HOUR],
+    ["none when neither sets one", null, {}, null],
+    ["the request's where the file has none", null, { maxDecisionAge: "2h" }, 2 * HOUR],
+    ["a shorter one from the request", AGED, { maxDecisionAge: "2h" }, 2 * HOUR],
+    ["the file's own length", AGED, { maxDecisionAge: "24h" }, 24 * HOUR],
+    ["a longer one from the request", AGED, { maxDecisionAge: "2d" }, [{ path: "max_decision_age", message: "must be at most 1d, .hitl.yml's max_decision_age" }]],
+  ])("%s", (_, cfg, overrides, expected) => {
+    if (Array.isArray(expected)) expect(violations(cfg, overrides)).toEqual(expected);
+    else expect(policy(cfg, overrides).maxDecisionAgeMs).toBe(expected);
   });
 });
 

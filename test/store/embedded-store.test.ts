@@ -189,6 +189,44 @@ describe("embedded store on disk", () => {
     db.close();
   });
 
+  it("looks a workflow's requests up by its index, with any other filter", async () => {
+    const db = openDatabase(path.join(await tempDir(), "plans.db"), { fsync: false });
+    for (const status of [undefined, "pending", "approved"] as const)
+      for (const repo of [undefined, "octo-org/payments"]) {
+        const { sql, params } = listStatement({ workflowId: "run-7", status, repo, requestedBy: "agent-a" });
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail).join("; ");
+        expect(plan, sql).toMatch(/^SEARCH requests USING INDEX requests_workflow_created \(workflow_id=\?\)/);
+      }
+    db.close();
+  });
+
+  it("migrates a database of schema 1: the workflow id column is added and filled from each request's JSON", async () => {
+    const dir = await tempDir();
+    const flowing = makeRequest({ workflowId: "run-7" });
+    const plain = makeRequest({});
+    const store = await open(dir);
+    await store.create(flowing);
+    await store.create(plain);
+    await store.close();
+    // Back to schema 1 as an earlier hitl left it: no column, no index.
+    const db = openDatabase(path.join(dir, "hitl.db"), { fsync: false });
+    db.exec("DROP INDEX requests_workflow_created; ALTER TABLE requests DROP COLUMN workflow_id;");
+    db.pragma("user_version = 1");
+    db.close();
+
+    const reopened = await open(dir);
+    expect((await reopened.list({ workflowId: "run-7" })).map((r) => r.id)).toEqual([flowing.id]);
+    expect(await reopened.get(plain.id)).toEqual(plain);
+    await reopened.close();
+    const check = openDatabase(path.join(dir, "hitl.db"), { fsync: false, readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    expect(check.prepare("SELECT id, workflow_id FROM requests ORDER BY seq").all()).toEqual([
+      { id: flowing.id, workflow_id: "run-7" },
+      { id: plain.id, workflow_id: null },
+    ]);
+    check.close();
+  });
+
   it("lets deliveries and locks lapse by the injected clock", async () => {
     let time = Date.parse("2026-11-24T10:00:00.000Z");
     const store = await open(await tempDir(), { now: () => new Date(time) });

@@ -265,6 +265,38 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await ids({ requestedBy: "nobody" })).toEqual([]);
       });
 
+      it("filters by workflow id, alone and with every other filter, following status changes", async () => {
+        const flow = (workflowId: string | null, overrides: Parameters<typeof makeRequest>[0]) => makeRequest({ workflowId, ...overrides });
+        const a = flow("run-7", { repo: "octo-org/a", requestType: "refund", createdAt: at(1), requestedBy: "refund-agent" });
+        const b = flow("run-7", { repo: "octo-org/b", requestType: "deploy", createdAt: at(2), priority: "critical", requestedBy: "refund-agent" });
+        const c = flow("run-8", { repo: "octo-org/a", requestType: "refund", createdAt: at(3), requestedBy: "refund-agent" });
+        const d = flow("run-7", { repo: "octo-org/a", requestType: "refund", createdAt: at(4), requestedBy: "deploy-bot" });
+        const e = flow(null, { repo: "octo-org/a", requestType: "refund", createdAt: at(5), requestedBy: "refund-agent" });
+        // Any characters, as agents send them; a prefix of another id is another id.
+        const f = flow("run-7:x y/é", { createdAt: at(6) });
+        for (const r of [a, b, c, d, e, f]) await store.create(r);
+        await store.update(approved(d), 1);
+        const ids = async (query: Parameters<Store["list"]>[0]) => (await store.list(query)).map((r) => r.id);
+        expect(await ids({ workflowId: "run-7" })).toEqual([d.id, b.id, a.id]);
+        expect(await ids({ workflowId: "run-7:x y/é" })).toEqual([f.id]);
+        expect(await ids({ workflowId: "run-7", status: "pending" })).toEqual([b.id, a.id]);
+        expect(await ids({ workflowId: "run-7", status: "approved" })).toEqual([d.id]);
+        expect(await ids({ workflowId: "run-7", repo: "octo-org/a" })).toEqual([d.id, a.id]);
+        expect(await ids({ workflowId: "run-7", repo: "octo-org/a", status: "pending" })).toEqual([a.id]);
+        expect(await ids({ workflowId: "run-7", requestType: "deploy" })).toEqual([b.id]);
+        expect(await ids({ workflowId: "run-7", requestedBy: "refund-agent" })).toEqual([b.id, a.id]);
+        expect(await ids({ workflowId: "run-7", limit: 2 })).toEqual([d.id, b.id]);
+        expect(await ids({ workflowId: "run-7", status: "pending", limit: 1 })).toEqual([b.id]);
+        expect(await ids({ workflowId: "run-9" })).toEqual([]);
+        // A superseded approval moves between status lists like any other.
+        const superseded = await store.update({ ...(await store.get(d.id))!, status: "superseded", supersededBy: a.id }, 2);
+        expect(superseded?.status).toBe("superseded");
+        expect(await ids({ workflowId: "run-7", status: "approved" })).toEqual([]);
+        expect(await ids({ workflowId: "run-7", status: "superseded" })).toEqual([d.id]);
+        expect(await ids({ status: "superseded" })).toEqual([d.id]);
+        expect(await ids({ workflowId: "run-7" })).toEqual([d.id, b.id, a.id]);
+      });
+
       it("returns at most 100 by default", async () => {
         await Promise.all(Array.from({ length: 105 }, (_, i) => store.create(makeRequest({ createdAt: at(i) }))));
         const listed = await store.list({});

@@ -44,7 +44,7 @@ export function renderCheckRun(request: ApprovalRequest, context: RenderContext)
 
 /**
  * How the check run ends: `success` only for an approval. GitHub counts `neutral` and `skipped`
- * as passing a required check, so every other outcome (rejected, expired, cancelled) is `failure`.
+ * as passing a required check, so every other outcome (rejected, expired, cancelled, superseded) is `failure`.
  */
 export function renderCheckRunConclusion(request: ApprovalRequest): CheckRunConclusion {
   const conclusion = request.status === "approved" ? "success" : "failure";
@@ -106,6 +106,7 @@ function identifiers(request: ApprovalRequest): { action: ActionOption; identifi
 
 function checkRunTitle(request: ApprovalRequest): string {
   const decision = request.decision;
+  if (request.status === "superseded") return truncate(`Superseded: asked again${request.supersededBy ? ` in ${request.supersededBy}` : ""}`, TITLE_LIMIT);
   if (request.status === "pending" || !decision) {
     if (request.status !== "pending") return capitalise(request.status);
     return truncate(`Approval needed: ${inertText(request.taskDescription)}`, TITLE_LIMIT);

@@ -14,6 +14,7 @@ import { askedApprovers, decisionCommandList, describeDecision, offeredActions }
 export function renderDecisionComment(request: ApprovalRequest): string {
   const decision = describeDecision(request, { ping: true });
   if (request.status === "cancelled") return `${decision} No decision is needed any more.`;
+  if (request.status === "superseded") return `${decision} This approval no longer counts; decide on the new request.`;
   if (request.status === "pending") return decision;
   return `${decision} The agent has been told.`;
 }

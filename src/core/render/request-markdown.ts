@@ -1,6 +1,6 @@
 import { actionKind } from "../decide.js";
-import { formatDuration } from "../duration.js";
-import type { ActionOption, ApprovalRequest, Decider, Decision, FinalStatus } from "../types.js";
+import { formatDuration, humanizeDuration } from "../duration.js";
+import type { ActionOption, ApprovalRequest, Decider, Decision, Drift, FinalStatus } from "../types.js";
 import {
   codeCell,
   codeFence,
@@ -96,6 +96,7 @@ export function renderRequestDetails(
     choiceSection(request, offeredActions(request), (action) => kindWord(request, action)),
     howToDecideSection(request, surface, context.appName ?? "hitl"),
     reviewSections(request),
+    supersedesSection(request),
     "### Decision data",
   ]
     .filter((part): part is string => part !== null)
@@ -107,6 +108,38 @@ export function renderRequestDetails(
   const text = [before, decisionData(request, room), after].filter((part) => part !== "").join("\n\n");
   // Only an absurd number of actions or recent decisions gets here.
   return text.length <= limit ? text : `${text.slice(0, limit - 60)}\n\n*The rest is cut to fit GitHub's size limit.*`;
+}
+
+/** Drifted fields shown on a follow-up; the rest are counted. */
+const DRIFT_FIELDS_SHOWN = 20;
+
+/**
+ * A follow-up: what changed since the approval it asks again about. Field names and values are
+ * the agent's, so each is an inert code span, cut short.
+ */
+function supersedesSection(request: ApprovalRequest): string | null {
+  if (!request.supersedes) return null;
+  const { id, drift } = request.supersedes;
+  return [
+    "### What changed since the earlier approval",
+    "",
+    `This request asks again about request ${codeSpan(id)}, which was approved, because the agent's context is no longer what was approved.`,
+    "",
+    ...driftLines(drift),
+  ].join("\n");
+}
+
+function driftLines(drift: Drift): string[] {
+  const value = (side: "approved" | "current", field: { approved?: unknown; current?: unknown }) =>
+    Object.hasOwn(field, side) ? codeSpan(truncate(visibleJson(field[side]), 100)) : "*absent*";
+  const lines = drift.fields.slice(0, DRIFT_FIELDS_SHOWN).map((field) => `- ${codeSpan(truncate(field.field, 100))}: approved ${value("approved", field)}, now ${value("current", field)}`);
+  if (drift.fields.length > DRIFT_FIELDS_SHOWN) lines.push(`- …and ${drift.fields.length - DRIFT_FIELDS_SHOWN} more fields.`);
+  if (drift.head) {
+    const commit = (sha: string | null) => (sha === null ? "*none*" : codeSpan(sha.slice(0, 40)));
+    lines.push(`- The pull request's head: approved on ${commit(drift.head.approved)}, now ${commit(drift.head.current)}.`);
+  }
+  if (drift.age) lines.push(`- The approval is ${humanizeDuration(drift.age.ms)} old; it holds for ${humanizeDuration(drift.age.maxMs)}.`);
+  return lines;
 }
 
 /** The actions a person can take: the agent's, or approve and reject when it gave none. */
@@ -146,6 +179,13 @@ export function decisionCommandList(request: ApprovalRequest): string {
  * a human decider is mentioned (a fresh comment) or only named (a body that is edited later).
  */
 export function describeDecision(request: ApprovalRequest, options: { ping: boolean }): string {
+  const described = describeOutcome(request, options);
+  if (request.status !== "superseded") return described;
+  const followUp = request.supersededBy ? ` in request ${codeSpan(request.supersededBy)}` : "";
+  return `${described} It no longer holds: the agent's context changed, so it asked again${followUp}.`;
+}
+
+function describeOutcome(request: ApprovalRequest, options: { ping: boolean }): string {
   const decision = request.decision;
   if (!decision) return request.status === "pending" ? "No decision yet." : `${capitalise(request.status)}.`;
   const at = formatTime(decision.decidedAt);

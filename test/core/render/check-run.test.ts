@@ -195,6 +195,15 @@ describe("renderCheckRunConclusion", () => {
         summary: "Cancelled on 24 Nov 2026 10:05 UTC: The pull request was closed without being merged.",
       },
     ],
+    [
+      "an approval the agent superseded",
+      decided({}, { status: "superseded", supersededBy: "req_next1" }),
+      {
+        conclusion: "failure",
+        title: "Superseded: asked again in req_next1",
+        summary: "Approved by @alice on 24 Nov 2026 10:05 UTC: looks fine. It no longer holds: the agent's context changed, so it asked again in request `req_next1`.",
+      },
+    ],
   ])("%s", (_name, r, expected) => {
     expect(renderCheckRunConclusion(r)).toEqual(expected);
   });

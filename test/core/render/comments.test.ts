@@ -44,6 +44,11 @@ describe("renderDecisionComment", () => {
   it.each<[string, ApprovalRequest, string]>([
     ["approved by a person", decided({}), "Approved by @alice on 24 Nov 2026 10:05 UTC: looks fine. The agent has been told."],
     [
+      "an approval the agent superseded",
+      decided({}, { status: "superseded", supersededBy: "req_next1" }),
+      "Approved by @alice on 24 Nov 2026 10:05 UTC: looks fine. It no longer holds: the agent's context changed, so it asked again in request `req_next1`. This approval no longer counts; decide on the new request.",
+    ],
+    [
       "rejected without a reason",
       decided({ action: "reject", status: "rejected", decidedBy: { type: "human", login: "bob" }, justification: null }),
       "Rejected by @bob on 24 Nov 2026 10:05 UTC. The agent has been told.",

@@ -214,7 +214,7 @@ function harmless(strings: AgentStrings): AgentStrings {
   };
 }
 
-function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "expired", presentation?: Presentation): ApprovalRequest {
+function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "expired" | "superseded", presentation?: Presentation): ApprovalRequest {
   const data = Object.fromEntries(s.dataKeys.map((key, i) => [key, s.nested ? { [key]: [s.dataValues[i % 3]] } : s.dataValues[i % 3]]));
   // Every alternative carries the decision data as its own, for the comparative table.
   const actions: ActionOption[] = [{ id: "approve", label: "Approve", data }, ...s.actions.map((action) => ({ ...action, data }))];
@@ -224,6 +224,13 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
     chosen: { action: chosen.id, status: "approved", decidedBy: { type: "human", login: "carol" }, justification: s.justification, decidedAt: "2026-11-25T11:00:00.000Z", via: "comment", editedFields: { [s.dataKeys[0]!]: s.dataValues[0] } },
     agent: { action: "reject", status: "cancelled", decidedBy: { type: "agent", name: s.agentName }, justification: s.justification, decidedAt: "2026-11-25T11:00:00.000Z", via: "api" },
     expired: { action: "reject", status: "expired", decidedBy: { type: "fallback", fallback: s.fallback.type }, justification: null, decidedAt: "2026-11-25T11:00:00.000Z", via: "fallback", fallback: s.fallback },
+    superseded: { action: chosen.id, status: "approved", decidedBy: { type: "human", login: "carol" }, justification: s.justification, decidedAt: "2026-11-25T11:00:00.000Z", via: "comment" },
+  };
+  // A follow-up shows what drifted: the agent's field names and values, approved and now.
+  const drift = {
+    fields: s.dataKeys.map((key, i) => ({ field: `${key}.${s.dataKeys[0]}`, approved: s.dataValues[i % 3], ...(i > 0 ? { current: { [key]: s.dataValues[(i + 1) % 3] } } : {}) })),
+    head: { approved: "a".repeat(40), current: "b".repeat(40) },
+    age: { ms: 90_000_000, maxMs: 86_400_000 },
   };
   const decision = decisions[state];
   return makeRequest({
@@ -244,12 +251,14 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
       nextAt: null,
     },
     surfaceRef: { type: "issue", number: 7, url: SURFACE_URL },
-    status: decision?.status ?? "pending",
+    status: state === "superseded" ? "superseded" : (decision?.status ?? "pending"),
     decision,
     editableFields: { [s.dataKeys[0]!]: { type: "string", enum: s.enumValues }, [s.dataKeys.at(-1)!]: { type: "number", minimum: 0 } },
     feedback: { minLength: 10, reasons: ["too_high", "fraud"] },
     ...(presentation ? { presentation } : {}),
     ...(presentation === "detailed_review" ? { sections: s.sections.map((section, i) => ({ ...section, data: i === 0 ? data : Object.fromEntries(s.dataKeys.map((key, j) => [key, Array.from({ length: 6 }, () => s.dataValues[j % 3])])) })) } : {}),
+    supersedes: state === "pending" ? { id: "req_first00001", drift } : null,
+    supersededBy: state === "superseded" ? "req_next000001" : null,
   });
 }
 
@@ -257,7 +266,7 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
 function markdownSurfaces(s: AgentStrings): [string, string][] {
   const recent = [requestFrom(s, "chosen")];
   const out: [string, string][] = [];
-  for (const state of ["pending", "chosen", "agent", "expired"] as const) {
+  for (const state of ["pending", "chosen", "agent", "expired", "superseded"] as const) {
     const request = requestFrom(s, state);
     const run = renderCheckRun(request, { now: NOW, recent });
     out.push(
@@ -288,7 +297,7 @@ function markdownSurfaces(s: AgentStrings): [string, string][] {
 /** Plain-text surfaces: the issue title, check run titles and button labels. */
 function plainSurfaces(s: AgentStrings): [string, string][] {
   const out: [string, string][] = [];
-  for (const state of ["pending", "chosen", "agent", "expired"] as const) {
+  for (const state of ["pending", "chosen", "agent", "expired", "superseded"] as const) {
     const request = requestFrom(s, state);
     const run = renderCheckRun(request, { now: NOW, recent: [] });
     out.push([`${state} issue title`, renderIssueTitle(request)], [`${state} check run title`, run.title], [`${state} conclusion title`, renderCheckRunConclusion(request).title]);

@@ -309,3 +309,46 @@ describe("renderRequestSummary", () => {
     );
   });
 });
+
+describe("a follow-up's body says what changed since the approval it asks again about", () => {
+  const body = (drift: NonNullable<ApprovalRequest["supersedes"]>["drift"]) =>
+    renderRequestBody(makeRequest({ id: "req_abc123", supersedes: { id: "req_first1", drift } }), { now, recent: [], markerKey });
+
+  it("lists each drifted field, the head and the age, before the decision data", () => {
+    const text = body({
+      fields: [
+        { field: "amount", approved: 120, current: 150 },
+        { field: "refund.to", approved: "DE1" },
+        { field: "note", current: { a: [1] } },
+      ],
+      head: { approved: "a".repeat(40), current: null },
+      age: { ms: 30 * 3_600_000, maxMs: 24 * 3_600_000 },
+    });
+    expect(text).toContain(
+      [
+        "### What changed since the earlier approval",
+        "",
+        "This request asks again about request `req_first1`, which was approved, because the agent's context is no longer what was approved.",
+        "",
+        "- `amount`: approved `120`, now `150`",
+        "- `refund.to`: approved `\"DE1\"`, now *absent*",
+        '- `note`: approved *absent*, now `{"a":[1]}`',
+        `- The pull request's head: approved on \`${"a".repeat(40)}\`, now *none*.`,
+        "- The approval is 30 hours old; it holds for 24 hours.",
+        "",
+        "### Decision data",
+      ].join("\n"),
+    );
+  });
+
+  it("shows twenty fields and counts the rest", () => {
+    const fields = Array.from({ length: 23 }, (_, i) => ({ field: `f${i}`, approved: i, current: i + 1 }));
+    const text = body({ fields });
+    expect(text).toContain("- `f19`: approved `19`, now `20`\n- …and 3 more fields.");
+    expect(text).not.toContain("`f20`");
+  });
+
+  it("is absent on a request that supersedes nothing", () => {
+    expect(renderRequestBody(makeRequest(), { now, recent: [], markerKey })).not.toContain("What changed");
+  });
+});
