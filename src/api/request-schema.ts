@@ -4,6 +4,7 @@ import type { NewRequestInput } from "../core/build-request.js";
 import { dataLimitProblem } from "../core/data-limits.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { canonicalRepo } from "../core/repo-name.js";
+import { stagesSchema } from "../config/schema.js";
 import { PRIORITIES, STATUSES } from "../core/types.js";
 
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
@@ -97,6 +98,13 @@ export const newRequestSchema = z
       .optional(),
     warning_before: duration.optional(),
     invalidate_on_push: z.boolean().optional(),
+    required_approvals: z
+      .int()
+      .min(1)
+      .max(50)
+      .optional()
+      .describe("This many distinct allowed people must approve. May raise what the repository's .hitl.yml requires, never lower it."),
+    stages: stagesSchema.optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
   });
 
 export type NewRequestBody = z.infer<typeof newRequestSchema>;
@@ -122,6 +130,8 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     warningBefore: body.warning_before,
     invalidateOnPush: body.invalidate_on_push,
     onBehalfOf: body.on_behalf_of,
+    ...(body.required_approvals !== undefined ? { requiredApprovals: body.required_approvals } : {}),
+    ...(body.stages !== undefined ? { stages: body.stages } : {}),
   };
 }
 

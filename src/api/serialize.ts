@@ -1,5 +1,22 @@
 import { describeSchedule } from "../core/schedule.js";
+import type { Stage, StageEnd, Vote } from "../core/aggregate.js";
+import { formatDuration } from "../core/duration.js";
 import type { ApprovalRequest, AuditEntry, Decision, Decider, Evaluation } from "../core/types.js";
+
+const approval = (vote: Vote) => ({ by: vote.by, action: vote.action, at: vote.at, stage: vote.stage, justification: vote.justification, via: vote.via, ...(vote.weight !== undefined ? { weight: vote.weight } : {}) });
+const stageEnd = (end: StageEnd) => ({ stage: end.stage, action: end.action, at: end.at, why: end.why, ...(end.branch !== undefined ? { branch: end.branch } : {}) });
+
+function stage(value: Stage) {
+  return {
+    name: value.name,
+    approvers: value.approvers,
+    ...(value.weights ? { weights: value.weights, threshold: value.threshold } : { required: value.required }),
+    ...(value.timeoutMs !== undefined ? { timeout: formatDuration(value.timeoutMs), on_timeout: value.onTimeout ?? "fallback" } : {}),
+    reject: value.reject,
+    allow_repeat_approvers: value.allowRepeatApprovers,
+    ...(value.then ? { then: value.then } : {}),
+  };
+}
 
 function decider(value: Decider): Record<string, unknown> {
   return { ...value };
@@ -16,6 +33,7 @@ function decision(value: Decision | null) {
     via: value.via,
     ...(value.fallback ? { fallback: value.fallback } : {}),
     ...(value.editedFields ? { edited_fields: value.editedFields } : {}),
+    ...(value.approvals ? { approvals: value.approvals.map(approval), stage: value.stage ?? null, path: (value.path ?? []).map(stageEnd) } : {}),
   };
 }
 
@@ -63,6 +81,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     },
     evaluation: evaluation(request.evaluation),
     decision: decision(request.decision),
+    ...(request.stages ? { stages: request.stages.map(stage), approvals: (request.votes ?? []).map(approval) } : {}),
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
   };
 }

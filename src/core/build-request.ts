@@ -1,6 +1,8 @@
 import { contextHash } from "./context-hash.js";
 import type { EffectivePolicy } from "./effective-policy.js";
 import { initialEscalation } from "./schedule.js";
+import type { StageConfig } from "../config/schema.js";
+import { stagedNextAt } from "./vote.js";
 import type { ActionOption, ApprovalRequest, Fallback, Priority, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
@@ -25,6 +27,10 @@ export interface NewRequestInput {
   invalidateOnPush?: boolean;
   /** The GitHub login the agent acts for. */
   onBehalfOf?: string;
+  /** At least this many distinct people must approve; may only raise `.hitl.yml`'s requirements. */
+  requiredApprovals?: number;
+  /** Stages added after those `.hitl.yml` requires. */
+  stages?: StageConfig[];
 }
 
 /**
@@ -54,7 +60,7 @@ export function buildRequest(
     decisionData: input.decisionData,
     availableActions: input.availableActions,
   };
-  return {
+  const request: ApprovalRequest = {
     id: context.id,
     version: 1,
     repo: input.repo,
@@ -86,5 +92,8 @@ export function buildRequest(
     escalation: initialEscalation({ ladder: policy.ladder, warningBeforeMs: policy.warningBeforeMs, createdAt, deadline: policy.deadline }),
     evaluation: null,
     decision: null,
+    ...(policy.stages ? { stages: policy.stages, votes: [] } : {}),
   };
+  if (policy.stages) request.escalation = { ...request.escalation, nextAt: stagedNextAt(request, context.now) };
+  return request;
 }

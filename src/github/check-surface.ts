@@ -2,6 +2,7 @@ import { splitApprovers } from "../core/authorize.js";
 import { renderCheckRun, renderCheckRunConclusion } from "../core/render/check-run.js";
 import { renderEscalationComment, renderReviewDismissedComment, renderStaleComment, renderWarningComment } from "../core/render/comments.js";
 import { currentApprovers } from "../core/schedule.js";
+import { openStageApprovers, renderStageOpenedComment } from "../core/render/votes.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
 
@@ -118,6 +119,11 @@ export async function syncCheckRun(octokit: Octokit, request: ApprovalRequest, r
     }
     case "warned":
       await octokit.rest.issues.createComment({ ...issue, body: renderWarningComment(request, now) });
+      return null;
+    case "stage_opened":
+      await octokit.rest.checks.update({ owner, repo, check_run_id: ref.checkRunId, ...checkRunFields(request, now) });
+      await requestReviewers(octokit, request, ref.number, openStageApprovers(request, now), ref.author ?? null);
+      await octokit.rest.issues.createComment({ ...issue, body: renderStageOpenedComment(request, now) });
       return null;
     default:
       await octokit.rest.checks.update({ owner, repo, check_run_id: ref.checkRunId, ...checkRunFields(request, now) });

@@ -18,6 +18,7 @@ import {
 } from "./format.js";
 import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
+import { tallyRegion } from "./votes.js";
 
 export interface RenderContext {
   now: Date;
@@ -53,7 +54,8 @@ export function renderIssueTitle(request: ApprovalRequest): string {
  * cutting the decision data.
  */
 export function renderRequestBody(request: ApprovalRequest, context: RenderContext & { markerKey: string }): string {
-  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now)].join("\n");
+  const tally = tallyRegion(request, context.now);
+  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now), ...(tally ? ["", tally] : [])].join("\n");
   return `${head}\n\n${renderRequestDetails(request, context, "issue", MARKDOWN_LIMIT - head.length - 2)}`;
 }
 
