@@ -11,7 +11,7 @@ import type { LoadedConfig } from "../engine/ports.js";
 import { auditQuerySchema, cancelSchema, simulateSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
 import { openApiDocument } from "./openapi.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
-import { toApiAudit, toApiRequest } from "./serialize.js";
+import { toApiAudit, toApiRequest, toApiStages } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -166,6 +166,7 @@ export function createApiHandler(deps: ApiDeps) {
           outcome: result.evaluation.outcome.type === "decide" ? "decided" : "needs_human",
           would_be: shown,
           evaluation: shown.evaluation,
+          sign_off: toApiStages(result.policy),
           config: { source: result.config.file, error: result.config.error },
         });
       },

@@ -1,5 +1,6 @@
 import { describeSchedule } from "../core/schedule.js";
-import type { Stage, StageEnd, Vote } from "../core/aggregate.js";
+import { stagesAhead, type Stage, type StageEnd, type Vote } from "../core/aggregate.js";
+import type { EffectivePolicy } from "../core/effective-policy.js";
 import { formatDuration } from "../core/duration.js";
 import type { ApprovalRequest, AuditEntry, Decision, Decider, Evaluation } from "../core/types.js";
 
@@ -87,6 +88,23 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
 }
 
 export type ApiRequest = ReturnType<typeof toApiRequest>;
+
+/**
+ * `/simulate`'s answer on sign-off: each stage the request would go through, in order, with what
+ * put it there and the stages its branches may skip to; and each `.hitl.yml` requirement, whether
+ * it applies and why. No stages: one approval decides.
+ */
+export function toApiStages(policy: Pick<EffectivePolicy, "stages" | "stageOrigins" | "requirements">) {
+  const stages = policy.stages ?? [];
+  return {
+    stages: stages.map((value, index) => ({
+      ...stage(value),
+      from: policy.stageOrigins?.[index] ?? [],
+      may_follow: stagesAhead(stages, index),
+    })),
+    requirements: policy.requirements ?? [],
+  };
+}
 
 export function toApiAudit(entry: AuditEntry) {
   return {

@@ -36,13 +36,22 @@ export interface EffectivePolicy {
   /** Quorum and stages: `.hitl.yml`'s matching requirements, then what the request added. Absent: one approval decides. */
   stages?: Stage[];
   /** Each of `.hitl.yml`'s requirements, whether it applies to this request, and why (for `/simulate`). */
-  requirements?: { name: string; applies: boolean; reasons: string[] }[];
+  requirements?: RequirementTrace[];
+  /** Per stage, in order: what put it there (`.hitl.yml` requirements by name, or the request). */
+  stageOrigins?: string[][];
   /**
    * Users the request names whom `.hitl.yml` does not list by name: each must pass `mayDecide`
    * against `policyApprovers` (write access, or membership of one of its teams) before the
    * request is stored. `path` is the field that named them first.
    */
   verify: { path: string; login: string }[];
+}
+
+/** A `.hitl.yml` requirement: whether it applies to the request, and why. */
+export interface RequirementTrace {
+  name: string;
+  applies: boolean;
+  reasons: string[];
 }
 
 export type PolicyResult = { ok: true; policy: EffectivePolicy } | { ok: false; violations: PolicyViolation[] };
@@ -161,6 +170,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
       invalidateOnPush,
       ...(settled.stages ? { stages: settled.stages } : {}),
       ...(settled.requirements.length > 0 ? { requirements: settled.requirements } : {}),
+      ...(settled.origins ? { stageOrigins: settled.origins } : {}),
       verify: [...verify].map(([login, path]) => ({ path, login })),
     },
   };
@@ -249,7 +259,7 @@ function settleStages(
   now: Date,
   violate: (path: string, message: string) => void,
   narrow: (path: string, names: string[]) => void,
-): { stages?: Stage[]; requirements: NonNullable<EffectivePolicy["requirements"]> } {
+): { stages?: Stage[]; origins?: string[][]; requirements: RequirementTrace[] } {
   const facts = { decisionData: input.decisionData, requestType: input.requestType ?? null, riskScore: input.riskScore ?? null, confidence: input.confidence ?? null };
   const requirements = (config.requirements ?? []).map((requirement) => {
     if (!requirement.when) return { requirement, applies: true, reasons: ["applies to every request"] };
@@ -266,8 +276,18 @@ function settleStages(
     } else quorum = input.requiredApprovals;
   }
   const stages: Stage[] = quorum > 1 ? [{ name: QUORUM_STAGE, approvers: [], required: quorum, reject: "veto", allowRepeatApprovers: false }] : [];
-  const taken = (name: string) => stages.some((stage) => stage.name.toLowerCase() === name.toLowerCase());
-  for (const requirement of applying) for (const stage of requirement.stages ?? []) if (!taken(stage.name)) stages.push(toStage(stage));
+  const origins: string[][] = quorum > 1 ? [[...quorumFrom.map((requirement) => `requirement ${requirement.name}`), ...(input.requiredApprovals !== undefined ? ["the request's required_approvals"] : [])]] : [];
+  const taken = (name: string) => stages.findIndex((stage) => stage.name.toLowerCase() === name.toLowerCase()) >= 0;
+  for (const requirement of applying) {
+    for (const stage of requirement.stages ?? []) {
+      const at = stages.findIndex((existing) => existing.name.toLowerCase() === stage.name.toLowerCase());
+      if (at >= 0) origins[at]!.push(`requirement ${requirement.name}`);
+      else {
+        stages.push(toStage(stage));
+        origins.push([`requirement ${requirement.name}`]);
+      }
+    }
+  }
   (input.stages ?? []).forEach((stage, index) => {
     const path = `stages.${index}`;
     if (taken(stage.name)) {
@@ -277,6 +297,7 @@ function settleStages(
     narrow(`${path}.approvers`, stage.approvers);
     if (stage.weights) narrow(`${path}.weights`, Object.keys(stage.weights));
     stages.push(toStage(stage));
+    origins.push(["the request"]);
   });
   stages.forEach((stage, index) =>
     stage.then?.forEach((branch, at) => {
@@ -288,5 +309,5 @@ function settleStages(
     }),
   );
   const summary = requirements.map((entry) => ({ name: entry.requirement.name, applies: entry.applies, reasons: entry.reasons }));
-  return { ...(stages.length > 0 ? { stages } : {}), requirements: summary };
+  return { ...(stages.length > 0 ? { stages, origins } : {}), requirements: summary };
 }

@@ -196,6 +196,47 @@ describe("quorum and stages on an issue", () => {
     });
   });
 
+  it("/simulate says which stages a request would go through and why, creating nothing", async () => {
+    await start(STAGED);
+    const large = await api(app, "POST", "/simulate", { request: body({ decision_data: { amount: 1500 }, required_approvals: 2 }) });
+    expect(large.status).toBe(200);
+    expect(large.json.sign_off).toEqual({
+      stages: [
+        { name: "approval", approvers: [], required: 2, reject: "veto", allow_repeat_approvers: false, from: ["the request's required_approvals"], may_follow: ["finance", "legal"] },
+        {
+          name: "finance",
+          approvers: ["alice", "bob"],
+          required: 1,
+          reject: "veto",
+          allow_repeat_approvers: false,
+          then: [{ when: { field: "amount", gt: 1000 }, next: "legal" }],
+          from: ["requirement large refunds"],
+          may_follow: ["legal"],
+        },
+        { name: "legal", approvers: ["carol", "dave", "erin"], required: "majority", timeout: "1h", on_timeout: "proceed_if_partial", reject: "veto", allow_repeat_approvers: false, from: ["requirement large refunds"], may_follow: [] },
+      ],
+      requirements: [{ name: "large refunds", applies: true, reasons: ["amount is 1500, above 500"] }],
+    });
+    const small = await api(app, "POST", "/simulate", { request: body({ decision_data: { amount: 20 } }) });
+    expect(small.json.sign_off).toEqual({ stages: [], requirements: [{ name: "large refunds", applies: false, reasons: ["amount is 20, not above 500"] }] });
+    expect(github.calls.filter((call) => call.method === "POST" && !call.path.startsWith("/app/"))).toEqual([]);
+  });
+
+  it("a request's stages add to .hitl.yml's, under new names, with approvers from the repository's set", async () => {
+    await start(STAGED);
+    const clash = await api(app, "POST", "/requests", body({ decision_data: { amount: 1500 }, stages: [{ name: "legal", approvers: ["carol"] }] }));
+    expect(clash.status).toBe(400);
+    expect(clash.json.error.issues).toEqual([{ path: "stages.0.name", message: "legal is a stage .hitl.yml already requires (finance, legal); a request adds stages under new names" }]);
+    const outsider = await api(app, "POST", "/requests", body({ stages: [{ name: "ops", approvers: ["mallory"] }] }));
+    expect(outsider.status).toBe(400);
+    expect(outsider.json.error.issues).toEqual([{ path: "stages.0.approvers.0", message: "mallory is not one of the approvers .hitl.yml allows: alice, bob, carol, dave, erin" }]);
+    const badRule = await api(app, "POST", "/requests", body({ stages: [{ name: "ops", approvers: ["@octo-org/finance"], required: "all" }] }));
+    expect(badRule.status).toBe(400);
+    expect(badRule.json.error.issues).toEqual([{ path: "stages.0.approvers", message: "all counts the stage's approvers, so they must be listed, as users (not teams)" }]);
+    const added = await open({ decision_data: { amount: 1500 }, stages: [{ name: "ops", approvers: ["dave"] }] });
+    expect(added.stages.map((stage: { name: string }) => stage.name)).toEqual(["finance", "legal", "ops"]);
+  });
+
   it("back-compat: a request stored without stages is decided by one approval as before", async () => {
     await start("approvers: [alice, bob]\n");
     const created = await open();
