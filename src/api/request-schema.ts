@@ -39,6 +39,7 @@ function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): v
     const path = [index, "kind"];
     if (option.id === "reject" && option.kind === "approve") ctx.addIssue({ code: "custom", path, message: "the reject action always rejects: leave kind out or make it reject" });
     else if (option.id === "approve" && option.kind === "reject") ctx.addIssue({ code: "custom", path, message: "the approve action always approves: leave kind out or make it approve" });
+    else if (option.id.toLowerCase() === "retract") ctx.addIssue({ code: "custom", path: [index, "id"], message: "retract is reserved: /retract withdraws a vote" });
     else if (option.id !== "approve" && option.id !== "reject" && option.kind === undefined) {
       ctx.addIssue({ code: "custom", path, message: `required for action ${option.id}: approve or reject` });
     }

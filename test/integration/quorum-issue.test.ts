@@ -233,6 +233,8 @@ describe("quorum and stages on an issue", () => {
     const badRule = await api(app, "POST", "/requests", body({ stages: [{ name: "ops", approvers: ["@octo-org/finance"], required: "all" }] }));
     expect(badRule.status).toBe(400);
     expect(badRule.json.error.issues).toEqual([{ path: "stages.0.approvers", message: "all counts the stage's approvers, so they must be listed, as users (not teams)" }]);
+    const reserved = await api(app, "POST", "/requests", body({ available_actions: [{ id: "retract", label: "Retract", kind: "reject" }] }));
+    expect(reserved.json.error.issues).toEqual([{ path: "available_actions.0.id", message: "retract is reserved: /retract withdraws a vote" }]);
     const added = await open({ decision_data: { amount: 1500 }, stages: [{ name: "ops", approvers: ["dave"] }] });
     expect(added.stages.map((stage: { name: string }) => stage.name)).toEqual(["finance", "legal", "ops"]);
   });
