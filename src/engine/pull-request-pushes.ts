@@ -54,7 +54,10 @@ export function createPushes(ctx: EngineContext) {
       const notBefore = new Date(Math.ceil(now.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
       moved.recovery = { ...(current.recovery ?? initialCursor(current)), notBefore };
     }
-    if (!invalidate) return commit(moved, current.version, [], [job(moved, "sync_surface", "head_changed")]);
+    // Votes on a request with stages approved the old head too: with invalidation they all go.
+    const staleVotes = current.invalidateOnPush && hasStages(current) && (current.votes?.length ?? 0) > 0;
+    if (staleVotes) moved.votes = [];
+    if (!invalidate && !staleVotes) return commit(moved, current.version, [], [job(moved, "sync_surface", "head_changed")]);
     return backToPending(current, moved, "stale", { type: "system", reason: `new commits pushed (${headSha.slice(0, 7)})` }, { headSha });
   }
 

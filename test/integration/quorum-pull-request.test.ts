@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
-import { checkRunRequestedActionPayload, deliver, issueCommentPayload, pullRequestReviewPayload } from "../support/webhooks.js";
+import { checkRunRequestedActionPayload, deliver, issueCommentPayload, pullRequestPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
 const HEAD = "a".repeat(40);
+const NEW_HEAD = "b".repeat(40);
 const AUTHOR = "deploy-agent";
 const T0 = new Date("2026-11-24T10:00:00.000Z");
 const quiet = (login: string) => `@\u200D${login}`;
@@ -134,5 +135,19 @@ describe("quorum and stages on a pull request", () => {
     await review("dave", "changes_requested");
     expect(await shown(created.id)).toMatchObject({ status: "rejected", decision: { action: "reject", decided_by: { login: "dave" }, stage: "review" } });
     expect(checkRun()).toMatchObject({ status: "completed", conclusion: "failure" });
+  });
+
+  it("new commits make the votes on the old head stale: they are dropped and the tally starts again", async () => {
+    const created = (await api(app, "POST", "/requests", body())).json;
+    at(1);
+    await review("alice", "approved");
+    expect((await shown(created.id)).approvals).toHaveLength(1);
+    await send("pull_request", pullRequestPayload({ repo: REPO, action: "synchronize", number: 42, headSha: NEW_HEAD, before: HEAD, author: AUTHOR }));
+    expect(await shown(created.id)).toMatchObject({ status: "pending", approvals: [] });
+    expect(checkRun()).toMatchObject({ headSha: NEW_HEAD, status: "in_progress" });
+    expect(checkRun().output.summary).toContain("No votes yet.");
+    // A review of the old head no longer counts; two on the new head complete the review stage.
+    await review("bob", "approved");
+    expect((await shown(created.id)).approvals).toEqual([]);
   });
 });
