@@ -239,6 +239,47 @@ describe("quorum and stages on an issue", () => {
     expect(added.stages.map((stage: { name: string }) => stage.name)).toEqual(["finance", "legal", "ops"]);
   });
 
+  it("weights: a team member weighs the team's weight; the stage approves when an action's weights reach the threshold", async () => {
+    await start(`
+approvers: [alice, bob, "@octo-org/finance"]
+requirements:
+  - name: weighted
+    stages:
+      - name: board
+        weights: {alice: 2, "@octo-org/finance": 1}
+        threshold: 3
+`);
+    const created = await open();
+    at(1);
+    await comment("/approve", "bob");
+    expect(github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments").at(-1)!.body).toEqual({
+      body: "@bob, you are not an approver of this request, so your command was not applied. Who may decide: @\u200Dalice and @\u200Docto-org/finance.",
+    });
+    await comment("/approve", "frank");
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "pending", approvals: [{ by: "frank", weight: 1 }] });
+    at(2);
+    await comment("/approve", "alice");
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "approved", decision: { approvals: [{ by: "frank", weight: 1 }, { by: "alice", weight: 2 }] } });
+  });
+
+  it("a stage timeout without a partial approval to proceed with applies the request's fallback", async () => {
+    await start(`
+approvers: [alice, bob]
+requirements:
+  - name: quick
+    stages:
+      - {name: first, required: 2, timeout: 30m}
+`);
+    const created = await open({ fallback_action: { type: "abort", reason: "nobody signed in time" } });
+    at(10);
+    await comment("/approve", "alice");
+    at(30);
+    await app.runtime.sweep();
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "expired", decision: { action: "abort", decided_by: { type: "fallback", fallback: "abort" } } });
+    expect(github.repo(REPO).issues[0]!.state).toBe("closed");
+  });
+
   it("back-compat: a request stored without stages is decided by one approval as before", async () => {
     await start("approvers: [alice, bob]\n");
     const created = await open();
