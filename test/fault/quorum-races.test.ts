@@ -72,6 +72,9 @@ describe("votes racing on two instances on one Redis", () => {
       expect(request.decision.approvals.map((vote: { by: string }) => vote.by).sort()).toEqual(["alice", "bob"]);
       expect(await decidedEntries(id)).toHaveLength(1);
       expect(callbacksFor(id)).toEqual(["request.approved"]);
+      // The agent is told every vote and the stage that ended it.
+      const told = JSON.parse(callbacks.received.find((c) => c.requestId === id)!.body);
+      expect(told.request.decision).toMatchObject({ stage: "approval", approvals: request.decision.approvals });
     }
   }, 60_000);
 
