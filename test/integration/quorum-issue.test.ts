@@ -82,6 +82,9 @@ describe("quorum and stages on an issue", () => {
     expect(issueBody()).toContain("### Approvals");
     expect(issueBody()).toContain("needs 2 approvals for one action; one rejection rejects.");
     expect(issueBody()).toContain("No votes yet.");
+    expect(issueBody()).toContain(
+      "Bots, the requester and edited comments do not count. Each valid command is a vote in the open stage (see **Approvals** above); your latest vote stands and `/retract` withdraws it. hitl tells the agent once the votes decide.",
+    );
 
     github.clearCalls();
     at(1);

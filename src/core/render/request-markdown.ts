@@ -239,7 +239,7 @@ function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_
     ...commands,
     ...review,
     "",
-    `Who may decide: ${who}. Bots, the requester and edited comments do not count. The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`,
+    `Who may decide: ${who}. Bots, the requester and edited comments do not count. ${request.stages ? `Each valid command is a vote in the open stage (see **Approvals** above); your latest vote stands and ${codeSpan("/retract")} withdraws it. ${safeInline(appName, 50)} tells the agent once the votes decide.` : `The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`}`,
   ].join("\n");
 }
 
