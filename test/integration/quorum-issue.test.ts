@@ -124,6 +124,26 @@ describe("quorum and stages on an issue", () => {
     expect(audit[4].details.approvals).toHaveLength(2);
   });
 
+  it("multiple choice with a quorum: votes go to actions, and the first action to reach the rule is the decision", async () => {
+    await start(POLICY);
+    const created = await open({
+      available_actions: [
+        { id: "approve", label: "Full refund" },
+        { id: "refund-half", label: "Half refund", kind: "approve" },
+        { id: "reject", label: "Deny" },
+      ],
+    });
+    at(1);
+    await comment("/approve", "alice");
+    await comment("/choose refund-half", "bob");
+    expect((await api(app, "GET", `/requests/${created.id}`)).json.status).toBe("pending");
+    await comment("/choose refund-half fair enough", "carol");
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({
+      status: "approved",
+      decision: { action: "refund-half", decided_by: { login: "carol" }, approvals: [{ by: "alice", action: "approve" }, { by: "bob", action: "refund-half" }, { by: "carol", action: "refund-half" }] },
+    });
+  });
+
   it("a request may raise the quorum but never lower it", async () => {
     await start(POLICY);
     const lower = await api(app, "POST", "/requests", body({ required_approvals: 1 }));
