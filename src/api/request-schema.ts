@@ -33,6 +33,19 @@ const action = z.strictObject({
     .describe("Whether choosing it approves or rejects. Required for ids other than `approve` (always approves) and `reject` (always rejects)."),
 });
 
+/**
+ * Bounded in depth and size before `schema` walks it: a stage's conditions nest, and zod's walk
+ * recurses, so a deep enough one would overflow the stack instead of being a 400.
+ */
+const boundedFirst = <T extends z.ZodType>(schema: T) =>
+  z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem = dataLimitProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
+    })
+    .pipe(schema);
+
 /** An action's effect comes only from its kind, so it must be stated and must not contradict its id. */
 function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): void {
   actions.forEach((option, index) => {
@@ -105,7 +118,7 @@ export const newRequestSchema = z
       .max(50)
       .optional()
       .describe("This many distinct allowed people must approve. May raise what the repository's .hitl.yml requires, never lower it."),
-    stages: stagesSchema.optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
+    stages: boundedFirst(stagesSchema).optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
   });
 
 export type NewRequestBody = z.infer<typeof newRequestSchema>;

@@ -256,6 +256,12 @@ describe("quorum and stages on an issue", () => {
     const badRule = await api(app, "POST", "/requests", body({ stages: [{ name: "ops", approvers: ["@octo-org/finance"], required: "all" }] }));
     expect(badRule.status).toBe(400);
     expect(badRule.json.error.issues).toEqual([{ path: "stages.0.approvers", message: "all counts the stage's approvers, so they must be listed, as users (not teams)" }]);
+    // A branch's condition nested too deep is a 400, never a stack overflow.
+    let when: Record<string, unknown> = { field: "amount", gt: 1 };
+    for (let i = 0; i < 2000; i++) when = { not: when };
+    const deep = await api(app, "POST", "/requests", body({ stages: [{ name: "ops", then: [{ when, action: "approve" }] }] }));
+    expect(deep.status).toBe(400);
+    expect(deep.json.error.issues).toEqual([{ path: "stages", message: "must not nest objects and lists more than 20 deep" }]);
     const reserved = await api(app, "POST", "/requests", body({ available_actions: [{ id: "retract", label: "Retract", kind: "reject" }] }));
     expect(reserved.json.error.issues).toEqual([{ path: "available_actions.0.id", message: "retract is reserved: /retract withdraws a vote" }]);
     const added = await open({ decision_data: { amount: 1500 }, stages: [{ name: "ops", approvers: ["dave"] }] });
