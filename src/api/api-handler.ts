@@ -8,7 +8,7 @@ import { authenticateAgent, type AgentCredential } from "./agent-auth.js";
 import { readJson, sendError, sendJson } from "./http.js";
 import { formatConfigErrors, parseConfig } from "../config/parse-config.js";
 import type { LoadedConfig } from "../engine/ports.js";
-import { auditQuerySchema, cancelSchema, simulateSchema, listQuerySchema, newRequestSchema, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
+import { auditQuerySchema, cancelSchema, simulateSchema, listQuerySchema, newRequestSchema, stagesLimitProblem, toNewRequestInput, waitQuerySchema } from "./request-schema.js";
 import { openApiDocument } from "./openapi.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
 import { toApiAudit, toApiRequest, toApiStages } from "./serialize.js";
@@ -68,6 +68,8 @@ export function createApiHandler(deps: ApiDeps) {
   const present = (request: Parameters<typeof toApiRequest>[0]) => toApiRequest(request, clock());
   /** A request body, with a `callback_url` hitl may send to (checked again at every delivery). */
   const parseNewRequest = (value: unknown, prefix = "") => {
+    const tooDeep = stagesLimitProblem(value);
+    if (tooDeep) throw invalidRequest([{ path: `${prefix}stages`, message: tooDeep }]);
     const body = parse(newRequestSchema, value, prefix);
     const refusal = body.callback_url === undefined ? null : targetRefusal(body.callback_url, deps.allowedTargets);
     if (refusal) throw invalidRequest([{ path: `${prefix}callback_url`, message: refusal }]);

@@ -33,19 +33,6 @@ const action = z.strictObject({
     .describe("Whether choosing it approves or rejects. Required for ids other than `approve` (always approves) and `reject` (always rejects)."),
 });
 
-/**
- * Bounded in depth and size before `schema` walks it: a stage's conditions nest, and zod's walk
- * recurses, so a deep enough one would overflow the stack instead of being a 400.
- */
-const boundedFirst = <T extends z.ZodType>(schema: T) =>
-  z
-    .unknown()
-    .superRefine((value, ctx) => {
-      const problem = dataLimitProblem(value);
-      if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
-    })
-    .pipe(schema);
-
 /** An action's effect comes only from its kind, so it must be stated and must not contradict its id. */
 function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): void {
   actions.forEach((option, index) => {
@@ -118,10 +105,20 @@ export const newRequestSchema = z
       .max(50)
       .optional()
       .describe("This many distinct allowed people must approve. May raise what the repository's .hitl.yml requires, never lower it."),
-    stages: boundedFirst(stagesSchema).optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
+    stages: stagesSchema.optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
   });
 
 export type NewRequestBody = z.infer<typeof newRequestSchema>;
+
+/**
+ * What is wrong with the depth or size of a body's `stages`, checked before the schema walks
+ * them: their conditions nest, and zod's walk recurses, so a deep enough one would overflow the
+ * stack instead of being a 400.
+ */
+export function stagesLimitProblem(body: unknown): string | null {
+  const stages = typeof body === "object" && body !== null ? (body as { stages?: unknown }).stages : undefined;
+  return stages === undefined ? null : dataLimitProblem(stages);
+}
 
 export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string | undefined): NewRequestInput {
   return {
