@@ -1,5 +1,6 @@
 import { stageBar, stagesAhead, type Stage } from "../aggregate.js";
 import type { ApprovalRequest } from "../types.js";
+import { currentApprovers } from "../schedule.js";
 import { hasStages, outcomeOf, type VoteRefusal } from "../vote.js";
 import { codeCell, codeSpan, formatTime, listWords, mention, quietMention, safeCell, safeInline } from "./format.js";
 
@@ -81,14 +82,16 @@ export function renderStageOpenedComment(request: ApprovalRequest, now: Date): s
   const outcome = hasStages(request) ? outcomeOf(request, now) : null;
   if (outcome?.type !== "open") return "The next stage of this request is open.";
   const stage = outcome.stage;
-  const who = stage.approvers.length > 0 ? `${listWords(stage.approvers.map(mention))}, stage` : "Stage";
+  const asked = openStageApprovers(request, now);
+  const who = asked.length > 0 ? `${listWords(asked.map(mention))}, stage` : "Stage";
   const previous = outcome.done.at(-1);
   const after = previous ? ` after ${safeInline(previous.stage, 100)} approved` : "";
   return `${who} **${safeInline(stage.name, 100)}** of this request is open${after}. It needs ${describeRule(stage)} for one action. Vote with ${codeSpan("/approve [reason]")} or ${codeSpan("/reject [reason]")}; ${codeSpan("/retract")} withdraws your vote while the stage is open.`;
 }
 
-/** Who to assign or ask for review when a stage opens: its own approvers. */
+/** Who to assign or ask for review when a stage opens: its own approvers, else those who hold the request now. */
 export function openStageApprovers(request: ApprovalRequest, now: Date): string[] {
   const outcome = hasStages(request) ? outcomeOf(request, now) : null;
-  return outcome?.type === "open" ? outcome.stage.approvers : [];
+  if (outcome?.type !== "open") return [];
+  return outcome.stage.approvers.length > 0 ? outcome.stage.approvers : currentApprovers(request);
 }

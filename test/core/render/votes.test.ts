@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeRule, renderTally, renderVoteRefusedReply, replaceTally, tallyRegion } from "../../../src/core/render/votes.js";
+import { describeRule, renderStageOpenedComment, renderTally, renderVoteRefusedReply, replaceTally, tallyRegion } from "../../../src/core/render/votes.js";
 import { makeRequest } from "../../support/fixtures.js";
 
 const J = "\u200D";
@@ -42,5 +42,16 @@ describe("the tally and the replies about votes", () => {
 
   it("answers a vote on a stage that timed out", () => {
     expect(renderVoteRefusedReply("dave", "stage_closed")).toBe("@dave, the open stage of this request has timed out, so your vote was not applied. hitl applies the stage's timeout shortly.");
+  });
+});
+
+describe("the comment when a stage opens", () => {
+  it("mentions the stage's approvers, or those who hold the request when the stage names none", () => {
+    const votes = [{ by: "alice", action: "approve", at: "2026-11-24T10:05:00.000Z", stage: "first", justification: null, via: "comment" as const }];
+    const base = { approvers: [], reject: "veto" as const, allowRepeatApprovers: false, required: 1 };
+    const request = makeRequest({ approvers: ["dave", "@octo-org/finance"], stages: [{ ...base, name: "first" }, { ...base, name: "second" }], votes });
+    expect(renderStageOpenedComment(request, new Date("2026-11-24T10:06:00.000Z"))).toBe(
+      "@dave and @octo-org/finance, stage **second** of this request is open after first approved. It needs 1 approval for one action. Vote with `/approve [reason]` or `/reject [reason]`; `/retract` withdraws your vote while the stage is open.",
+    );
   });
 });
