@@ -59,22 +59,26 @@ export function renderVoteRefusedReply(login: string, reason: Exclude<VoteRefusa
   }
 }
 
-const TALLY_START = "<!-- hitl:tally -->";
+const TALLY_START = /<!-- hitl:tally:v(\d+) -->/;
 const TALLY_END = "<!-- /hitl:tally -->";
 
-/** The tally between the hidden markers a vote's update replaces; agent text can never write `<!--` (inert.ts). */
+/**
+ * The tally between the hidden markers a vote's update replaces; agent text can never write
+ * `<!--` (inert.ts). The start marker holds the request's version, so an update that reads an
+ * older request than the one already shown leaves the body alone.
+ */
 export function tallyRegion(request: ApprovalRequest, now: Date): string | null {
   const tally = renderTally(request, now);
-  return tally === null ? null : `${TALLY_START}\n${tally}\n${TALLY_END}`;
+  return tally === null ? null : `<!-- hitl:tally:v${request.version} -->\n${tally}\n${TALLY_END}`;
 }
 
-/** The issue body with its tally brought up to date, or null when the body has none. */
+/** The issue body with its tally brought up to date, or null when the body has none or already shows a later version. */
 export function replaceTally(body: string, request: ApprovalRequest, now: Date): string | null {
-  const start = body.indexOf(TALLY_START);
-  const end = start < 0 ? -1 : body.indexOf(TALLY_END, start);
+  const start = TALLY_START.exec(body);
+  const end = start ? body.indexOf(TALLY_END, start.index) : -1;
   const region = tallyRegion(request, now);
-  if (start < 0 || end < 0 || region === null) return null;
-  return `${body.slice(0, start)}${region}${body.slice(end + TALLY_END.length)}`;
+  if (!start || end < 0 || region === null || Number(start[1]) > request.version) return null;
+  return `${body.slice(0, start.index)}${region}${body.slice(end + TALLY_END.length)}`;
 }
 
 /** Posted once when a stage opens: its approvers are mentioned, so they are asked once. */

@@ -35,9 +35,12 @@ describe("the tally and the replies about votes", () => {
     const request = makeRequest({ stages: [stage], votes: [] });
     const now = new Date("2026-11-24T10:06:00.000Z");
     const body = `head\n\n${tallyRegion(request, now)}\n\ntail`;
-    const voted = { ...request, votes: [{ by: "bob", action: "approve", at: "2026-11-24T10:05:00.000Z", stage: "board", justification: null, via: "comment" as const }] };
+    const voted = { ...request, version: 2, votes: [{ by: "bob", action: "approve", at: "2026-11-24T10:05:00.000Z", stage: "board", justification: null, via: "comment" as const }] };
     expect(replaceTally(body, voted, now)).toBe(`head\n\n${tallyRegion(voted, now)}\n\ntail`);
     expect(replaceTally("no tally here", voted, now)).toBeNull();
+    // An update that read an older request than the body shows leaves it alone.
+    const later = { ...voted, version: 3 };
+    expect(replaceTally(`head\n\n${tallyRegion(later, now)}`, request, now)).toBeNull();
   });
 
   it("answers a vote on a stage that timed out", () => {
