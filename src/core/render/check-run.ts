@@ -55,7 +55,7 @@ export function renderCheckRunConclusion(request: ApprovalRequest): CheckRunConc
 /** The summary with the tally of a request with stages after it. */
 function withTally(summary: string, request: ApprovalRequest, now: Date): string {
   const tally = renderTally(request, now);
-  return tally === null ? summary : `${summary}\n\n${tally}`;
+  return tally === null ? summary : truncate(`${summary}\n\n${tally}`, TEXT_LIMIT);
 }
 
 /** The action a requested-action button stands for, or null when the identifier is not one of this request's. */
