@@ -277,20 +277,23 @@ function settleStages(
   }
   const stages: Stage[] = quorum > 1 ? [{ name: QUORUM_STAGE, approvers: [], required: quorum, reject: "veto", allowRepeatApprovers: false }] : [];
   const origins: string[][] = quorum > 1 ? [[...quorumFrom.map((requirement) => `requirement ${requirement.name}`), ...(input.requiredApprovals !== undefined ? ["the request's required_approvals"] : [])]] : [];
-  const taken = (name: string) => stages.findIndex((stage) => stage.name.toLowerCase() === name.toLowerCase()) >= 0;
+  const indexOf = (name: string) => stages.findIndex((stage) => stage.name.toLowerCase() === name.toLowerCase());
+  /** Where each stage is in the request's own `stages`, for naming a field; undefined for `.hitl.yml`'s. */
+  const requestIndex: (number | undefined)[] = stages.map(() => undefined);
   for (const requirement of applying) {
     for (const stage of requirement.stages ?? []) {
-      const at = stages.findIndex((existing) => existing.name.toLowerCase() === stage.name.toLowerCase());
+      const at = indexOf(stage.name);
       if (at >= 0) origins[at]!.push(`requirement ${requirement.name}`);
       else {
         stages.push(toStage(stage));
         origins.push([`requirement ${requirement.name}`]);
+        requestIndex.push(undefined);
       }
     }
   }
   (input.stages ?? []).forEach((stage, index) => {
     const path = `stages.${index}`;
-    if (taken(stage.name)) {
+    if (indexOf(stage.name) >= 0) {
       violate(`${path}.name`, `${stage.name} is a stage .hitl.yml already requires (${stages.map((s) => s.name).join(", ")}); a request adds stages under new names`);
       return;
     }
@@ -298,12 +301,13 @@ function settleStages(
     if (stage.weights) narrow(`${path}.weights`, Object.keys(stage.weights));
     stages.push(toStage(stage));
     origins.push(["the request"]);
+    requestIndex.push(index);
   });
   stages.forEach((stage, index) =>
     stage.then?.forEach((branch, at) => {
       if (branch.action !== undefined && actionKind(input, branch.action) === null) {
-        const mine = index >= stages.length - (input.stages?.length ?? 0);
-        const where = mine ? `stages.${index - (stages.length - (input.stages?.length ?? 0))}.then.${at}.action` : "available_actions";
+        const mine = requestIndex[index];
+        const where = mine === undefined ? "available_actions" : `stages.${mine}.then.${at}.action`;
         violate(where, `stage ${stage.name} may end the request with ${branch.action}, which must be approve, reject or one of available_actions`);
       }
     }),

@@ -81,6 +81,19 @@ describe("effectivePolicy: .hitl.yml requirements and a request's quorum and sta
     });
   });
 
+  it("a .hitl.yml branch's action the request does not offer is named against available_actions", () => {
+    const cfg = config(`
+requirements:
+  - name: triage
+    stages:
+      - {name: triage, then: [{when: {field: amount, gt: 1}, action: escalate}]}
+`);
+    expect(effectivePolicy(cfg, input({ stages: [stage({ name: "extra" })] }), NOW)).toEqual({
+      ok: false,
+      violations: [{ path: "available_actions", message: "stage triage may end the request with escalate, which must be approve, reject or one of available_actions" }],
+    });
+  });
+
   it("without requirements, and with a quorum of one, one approval decides as before", () => {
     const none = effectivePolicy(null, input(), NOW);
     expect(none.ok && none.policy).not.toHaveProperty("stages");
