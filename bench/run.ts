@@ -6,14 +6,15 @@ import { formatRows, runRulesBench } from "./rules.js";
 import { formatStoreSizeRows, runStoreSizeBench } from "./store-size.js";
 import { formatSweepRows, runSweepCostBench } from "./sweep-cost.js";
 import { fmt, QUICK, REDIS_URL, redisAvailable } from "./support.js";
+import { formatVoteRows, runVotesBench, voteRatio } from "./votes.js";
 
 /**
  * `npm run bench`: every section, a table each, then a summary. Figures, not pass/fail: the
  * machine is shared, so each figure stands beside a baseline measured in the same run.
  *
- * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,sweep,store,rules picks sections.
+ * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,votes,sweep,store,rules picks sections.
  * Sizes: BENCH_API_REQUESTS, BENCH_API_WARMUP, BENCH_API_ROUNDS, BENCH_API_HISTORY,
- * BENCH_DECISIONS, BENCH_DECISIONS_WARMUP, BENCH_SWEEP_1/_2/_3, BENCH_SWEEP_REDIS_MAX,
+ * BENCH_DECISIONS, BENCH_DECISIONS_WARMUP, BENCH_VOTES, BENCH_SWEEP_1/_2/_3, BENCH_SWEEP_REDIS_MAX,
  * BENCH_SWEEP_DUE, BENCH_SWEEPS, BENCH_STORE_SIZE (largest store size; 1000000 for 1M),
  * BENCH_STORE_WRITES. REDIS_URL (default redis://127.0.0.1:6379)
  * names the Redis; its rows are skipped when it does not answer. Everything listens on 127.0.0.1.
@@ -67,6 +68,19 @@ ${formatCallDetails(rows)}`,
         summary: rows
           .filter((row) => row !== relay)
           .map((row) => `latency ${row.store}: callback p50 ${fmt.ms(row.callback.p50)} ms, p99 ${fmt.ms(row.callback.p99)} ms (${fmt.ratio(row.callback.p50 / relay.callback.p50)} a bare relay's p50)`),
+      };
+    },
+  },
+  {
+    key: "votes",
+    title: "The vote hot path: /approve webhook POST start → its response, on requests with required_approvals: 3, beside the single-decision path in the same run",
+    async run({ redis }) {
+      const rows = await runVotesBench({ redis });
+      return {
+        table: formatVoteRows(rows),
+        summary: rows
+          .filter((row) => row.path !== "single decision")
+          .map((row) => `votes ${row.store} ${row.path}: p50 ${fmt.ms(row.answered.p50)} ms (${fmt.ratio(voteRatio(rows, row))} the single decision's p50)`),
       };
     },
   },

@@ -14,6 +14,7 @@ import {
   idempotencyKey,
   listQuerySchema,
   newRequestSchema,
+  stagesLimitProblem,
   simulateSchema,
   toNewRequestInput,
   validateSchema,
@@ -21,7 +22,7 @@ import {
 } from "./request-schema.js";
 import { openApiDocument } from "./openapi.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
-import { resumeFields, toApiAudit, toApiRequest, toApiValidation } from "./serialize.js";
+import { resumeFields, toApiAudit, toApiRequest, toApiStages, toApiValidation } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -78,6 +79,8 @@ export function createApiHandler(deps: ApiDeps) {
   const present = (request: Parameters<typeof toApiRequest>[0]) => toApiRequest(request, clock());
   /** A request body, with a `callback_url` hitl may send to (checked again at every delivery). */
   const parseNewRequest = (value: unknown, prefix = "") => {
+    const tooDeep = stagesLimitProblem(value);
+    if (tooDeep) throw invalidRequest([{ path: `${prefix}stages`, message: tooDeep }]);
     const body = parse(newRequestSchema, value, prefix);
     const refusal = body.callback_url === undefined ? null : targetRefusal(body.callback_url, deps.allowedTargets);
     if (refusal) throw invalidRequest([{ path: `${prefix}callback_url`, message: refusal }]);
@@ -186,6 +189,7 @@ export function createApiHandler(deps: ApiDeps) {
           outcome: result.evaluation.outcome.type === "decide" ? "decided" : "needs_human",
           would_be: shown,
           evaluation: shown.evaluation,
+          sign_off: toApiStages(result.policy),
           config: { source: result.config.file, error: result.config.error },
         });
       },

@@ -6,6 +6,7 @@ import { dataLimitProblem } from "../core/data-limits.js";
 import { toAskedFeedback } from "../core/feedback.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { canonicalRepo } from "../core/repo-name.js";
+import { stagesSchema } from "../config/schema.js";
 import { RESERVED_KEY_PREFIX } from "../core/follow-up.js";
 import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES, type EditableField } from "../core/types.js";
 
@@ -117,6 +118,7 @@ function actionKinds(actions: z.infer<typeof action>[], ctx: z.RefinementCtx): v
     const path = [index, "kind"];
     if (option.id === "reject" && option.kind === "approve") ctx.addIssue({ code: "custom", path, message: "the reject action always rejects: leave kind out or make it reject" });
     else if (option.id === "approve" && option.kind === "reject") ctx.addIssue({ code: "custom", path, message: "the approve action always approves: leave kind out or make it approve" });
+    else if (option.id.toLowerCase() === "retract") ctx.addIssue({ code: "custom", path: [index, "id"], message: "retract is reserved: /retract withdraws a vote" });
     else if (option.id !== "approve" && option.id !== "reject" && option.kind === undefined) {
       ctx.addIssue({ code: "custom", path, message: `required for action ${option.id}: approve or reject` });
     }
@@ -190,6 +192,13 @@ export const newRequestSchema = z
       .optional(),
     warning_before: duration.optional(),
     invalidate_on_push: z.boolean().optional(),
+    required_approvals: z
+      .int()
+      .min(1)
+      .max(50)
+      .optional()
+      .describe("This many distinct allowed people must approve. May raise what the repository's .hitl.yml requires, never lower it."),
+    stages: stagesSchema.optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
     editable_fields: z
       .record(z.string().min(1).max(100), editableField)
       .refine((fields) => Object.keys(fields).length <= 50, "at most 50 editable fields")
@@ -202,6 +211,16 @@ export const newRequestSchema = z
   .superRefine(requestShape);
 
 export type NewRequestBody = z.infer<typeof newRequestSchema>;
+
+/**
+ * What is wrong with the depth or size of a body's `stages`, checked before the schema walks
+ * them: their conditions nest, and zod's walk recurses, so a deep enough one would overflow the
+ * stack instead of being a 400.
+ */
+export function stagesLimitProblem(body: unknown): string | null {
+  const stages = typeof body === "object" && body !== null ? (body as { stages?: unknown }).stages : undefined;
+  return stages === undefined ? null : dataLimitProblem(stages);
+}
 
 export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string | undefined): NewRequestInput {
   return {
@@ -232,6 +251,8 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     checkpoint: body.checkpoint,
     maxDecisionAge: body.max_decision_age,
     resume: body.resume,
+    ...(body.required_approvals !== undefined ? { requiredApprovals: body.required_approvals } : {}),
+    ...(body.stages !== undefined ? { stages: body.stages } : {}),
   };
 }
 

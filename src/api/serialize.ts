@@ -1,7 +1,24 @@
 import type { Validation } from "../core/drift.js";
 import { formatDuration } from "../core/duration.js";
 import { describeSchedule } from "../core/schedule.js";
+import { stagesAhead, type Stage, type StageEnd, type Vote } from "../core/aggregate.js";
+import type { EffectivePolicy } from "../core/effective-policy.js";
 import type { ApprovalRequest, AuditEntry, Decision, Decider, Drift, EditableField, Evaluation } from "../core/types.js";
+
+const approval = (vote: Vote) => ({ by: vote.by, action: vote.action, at: vote.at, stage: vote.stage, justification: vote.justification, via: vote.via, ...(vote.weight !== undefined ? { weight: vote.weight } : {}) });
+const stageEnd = (end: StageEnd) => ({ stage: end.stage, action: end.action, at: end.at, why: end.why, ...(end.branch !== undefined ? { branch: end.branch } : {}) });
+
+function stage(value: Stage) {
+  return {
+    name: value.name,
+    approvers: value.approvers,
+    ...(value.weights ? { weights: value.weights, threshold: value.threshold } : { required: value.required }),
+    ...(value.timeoutMs !== undefined ? { timeout: formatDuration(value.timeoutMs), on_timeout: value.onTimeout ?? "fallback" } : {}),
+    reject: value.reject,
+    allow_repeat_approvers: value.allowRepeatApprovers,
+    ...(value.then ? { then: value.then } : {}),
+  };
+}
 
 function decider(value: Decider): Record<string, unknown> {
   return { ...value };
@@ -25,6 +42,7 @@ function decision(value: Decision | null, data: Record<string, unknown>) {
           edited_context_hash: value.contextHash ?? null,
         }
       : {}),
+    ...(value.approvals ? { approvals: value.approvals.map(approval), stage: value.stage ?? null, path: (value.path ?? []).map(stageEnd) } : {}),
     ...(value.headSha ? { head_sha: value.headSha } : {}),
   };
 }
@@ -110,6 +128,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     ...resumeFields(request),
     max_decision_age: request.maxDecisionAgeMs == null ? null : formatDuration(request.maxDecisionAgeMs),
     supersedes: request.supersedes ? { id: request.supersedes.id, drift: drift(request.supersedes.drift) } : null,
+    ...(request.stages ? { stages: request.stages.map(stage), approvals: (request.votes ?? []).map(approval) } : {}),
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
   };
 }
@@ -137,6 +156,23 @@ export function toApiValidation(result: { request: ApprovalRequest; validation: 
     decision: decision(request.decision, request.decisionData),
     ...resumeFields(request),
     follow_up: followUp ? toApiRequest(followUp, now) : null,
+  };
+}
+
+/**
+ * `/simulate`'s answer on sign-off: each stage the request would go through, in order, with what
+ * put it there and the stages its branches may skip to; and each `.hitl.yml` requirement, whether
+ * it applies and why. No stages: one approval decides.
+ */
+export function toApiStages(policy: Pick<EffectivePolicy, "stages" | "stageOrigins" | "requirements">) {
+  const stages = policy.stages ?? [];
+  return {
+    stages: stages.map((value, index) => ({
+      ...stage(value),
+      from: policy.stageOrigins?.[index] ?? [],
+      may_follow: stagesAhead(stages, index),
+    })),
+    requirements: policy.requirements ?? [],
   };
 }
 

@@ -234,6 +234,99 @@ const escalationLadder = z.array(escalationLevelSchema).superRefine((levels, ctx
   }
 });
 
+const STAGE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+const stageName = z.string().regex(STAGE_NAME_PATTERN, { error: "expected 1-40 letters, digits, '-' or '_', starting with a letter or digit" });
+
+const branchSchema = z
+  .strictObject({
+    when: conditionSchema.describe("The condition, over the decision data and `chosen_action` (the action the stage approved with)."),
+    next: stageName.optional().describe("The stage that opens next; it must come later in the list."),
+    action: z.string().min(1).max(40).optional().describe("End the request with this action (one of the request's actions) instead."),
+  })
+  .refine((branch) => (branch.next === undefined) !== (branch.action === undefined), { error: "a branch has exactly one of next and action" });
+
+/** One stage of sign-off. Shared by `.hitl.yml` requirements and a request's own `stages`. */
+export const stageSchema = z
+  .strictObject({
+    name: stageName.describe("The stage's name, shown in the tally and the decision."),
+    approvers: approverList
+      .max(50)
+      .default([])
+      .describe("Who votes in this stage: logins and `@org/team` teams, each also one of the repository's approvers. Empty: the request's approvers."),
+    required: z
+      .union([z.int().min(1).max(50), z.enum(["all", "majority"])], { error: "expected a number from 1 to 50, all or majority" })
+      .optional()
+      .describe("How many distinct people must choose one action: a number, `all` or `majority` of the stage's approvers (these need users, not teams). Default 1."),
+    weights: z
+      .record(approver, z.number().positive().max(1000))
+      .optional()
+      .describe("Weight per login or `@org/team`; with `threshold` instead of `required`. Only those listed vote."),
+    threshold: z.number().positive().max(50_000).optional().describe("With `weights`: an action wins when its votes' weights add up to this."),
+    timeout: duration.optional().describe("How long the stage stays open once it opens. Absent: until the request's deadline."),
+    on_timeout: z
+      .enum(["proceed_if_partial", "fallback"])
+      .default("fallback")
+      .describe("At the timeout: `proceed_if_partial` ends the stage with its leading approval when it has one and no rejection; `fallback` applies the request's fallback."),
+    reject: z
+      .enum(["veto", "majority"])
+      .default("veto")
+      .describe("`veto`: one allowed rejection rejects the request. `majority`: rejections must weigh more than half of the stage's bar."),
+    allow_repeat_approvers: z.boolean().default(false).describe("Lets a person who counted in an earlier stage count in this one too."),
+    then: z
+      .array(branchSchema)
+      .min(1)
+      .max(10)
+      .optional()
+      .describe("After the stage approves, the first branch whose condition holds picks the next stage or ends the request; none holding ends it approved. Absent: the next stage in the list."),
+  })
+  .superRefine((stage, ctx) => {
+    const users = stage.approvers.filter((who) => !who.includes("/"));
+    if (stage.weights !== undefined) {
+      if (stage.threshold === undefined) ctx.addIssue({ code: "custom", message: "weights need a threshold", path: ["threshold"] });
+      if (stage.required !== undefined) ctx.addIssue({ code: "custom", message: "give required or weights with threshold, not both", path: ["required"] });
+    } else if (stage.threshold !== undefined) {
+      ctx.addIssue({ code: "custom", message: "threshold needs weights", path: ["threshold"] });
+    }
+    if ((stage.required === "all" || stage.required === "majority") && (users.length === 0 || users.length !== stage.approvers.length)) {
+      ctx.addIssue({ code: "custom", message: `${stage.required} counts the stage's approvers, so they must be listed, as users (not teams)`, path: ["approvers"] });
+    }
+    if (typeof stage.required === "number" && stage.approvers.length > 0 && users.length === stage.approvers.length && stage.required > users.length) {
+      ctx.addIssue({ code: "custom", message: `${stage.required} approvals can never come from ${users.length} approvers`, path: ["required"] });
+    }
+  });
+
+export type StageConfig = z.infer<typeof stageSchema>;
+
+/** Sequential stages with unique names, whose branches only go forward. */
+export const stagesSchema = z
+  .array(stageSchema)
+  .min(1)
+  .max(10)
+  .superRefine((stages, ctx) => {
+    const names = stages.map((stage) => stage.name.toLowerCase());
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", message: `duplicate stage name '${stages[index]!.name}'`, path: [index, "name"] });
+    });
+    stages.forEach((stage, index) =>
+      stage.then?.forEach((branch, at) => {
+        if (branch.next === undefined) return;
+        const target = names.indexOf(branch.next.toLowerCase());
+        if (target <= index) ctx.addIssue({ code: "custom", message: `next must name a stage after ${stage.name}: ${names.slice(index + 1).join(", ") || "there is none"}`, path: [index, "then", at, "next"] });
+      }),
+    );
+  });
+
+const requirementSchema = z
+  .strictObject({
+    name: z.string().min(1).max(100).describe("What the requirement is for; `/simulate` and the tally name it."),
+    when: conditionSchema.optional().describe("Which requests it applies to. Absent: every request."),
+    required_approvals: z.int().min(2).max(50).optional().describe("This many distinct allowed people must approve."),
+    stages: stagesSchema.optional().describe("Sequential stages of sign-off, each with its own approvers and rule."),
+  })
+  .refine((requirement) => (requirement.required_approvals === undefined) !== (requirement.stages === undefined), {
+    error: "a requirement has exactly one of required_approvals and stages",
+  });
+
 const reason = (what: string) => z.string().optional().describe(what);
 
 export const fallbackSchema = z
@@ -365,6 +458,11 @@ export const hitlConfigSchema = z
     feedback: feedbackSchema
       .optional()
       .describe("What people must give with every decision in this repository. A request may ask for more, never less."),
+    requirements: z
+      .array(requirementSchema)
+      .max(50)
+      .optional()
+      .describe("The bar for requests a person decides: every requirement whose `when` holds applies (the strictest wins), and a request may add to it but never lift it."),
   })
   .superRefine((config, ctx) => {
     const deadline = parseDuration(config.deadline);

@@ -2,7 +2,9 @@ import { contextHash } from "./context-hash.js";
 import type { EffectivePolicy } from "./effective-policy.js";
 import type { AskedFeedback } from "./feedback.js";
 import { initialEscalation } from "./schedule.js";
+import type { StageConfig } from "../config/schema.js";
 import { policyAsks } from "./follow-up.js";
+import { stagedNextAt } from "./vote.js";
 import type { ActionOption, ApprovalRequest, Drift, EditableField, Fallback, Presentation, Priority, ResumeMode, ReviewSection, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
@@ -40,6 +42,10 @@ export interface NewRequestInput {
   resume?: ResumeMode;
   /** Only hitl sets it, for a follow-up: the request it asks again about, and what changed. */
   supersedes?: { id: string; drift: Drift };
+  /** At least this many distinct people must approve; may only raise `.hitl.yml`'s requirements. */
+  requiredApprovals?: number;
+  /** Stages added after those `.hitl.yml` requires. */
+  stages?: StageConfig[];
 }
 
 /**
@@ -62,7 +68,7 @@ export function buildRequest(
   context: { id: string; now: Date; requestedBy: string; installationId: number; agentLogins?: string[] },
 ): ApprovalRequest {
   const createdAt = context.now.toISOString();
-  return {
+  const request: ApprovalRequest = {
     id: context.id,
     version: 1,
     repo: input.repo,
@@ -105,7 +111,10 @@ export function buildRequest(
     ...(policy.feedback ? { feedback: policy.feedback } : {}),
     ...(input.presentation ? { presentation: input.presentation } : {}),
     ...(input.sections ? { sections: input.sections } : {}),
+    ...(policy.stages ? { stages: policy.stages, votes: [] } : {}),
   };
+  if (policy.stages) request.escalation = { ...request.escalation, nextAt: stagedNextAt(request, context.now) };
+  return request;
 }
 
 type Shown = Pick<NewRequestInput, "repo" | "taskDescription" | "approvalReason" | "decisionData" | "availableActions" | "editableFields" | "presentation" | "sections">;

@@ -2,11 +2,13 @@
 export type Command =
   | { type: "approve"; justification: string | null }
   | { type: "reject"; justification: string | null }
-  | { type: "choose"; actionId: string; justification: string | null };
+  | { type: "choose"; actionId: string; justification: string | null }
+  /** Withdraws the commenter's vote on a request that needs several. */
+  | { type: "retract"; justification: string | null };
 
 // The command word must end at whitespace or the line's end: `/approved`, `/approve-all` and
 // `/approve:` are not commands.
-const COMMAND = /^\/(approve|reject|choose)(?=\s|$)(.*)$/is;
+const COMMAND = /^\/(approve|reject|choose|retract)(?=\s|$)(.*)$/is;
 const CHOOSE_ARGS = /^\s*(\S+)(.*)$/s;
 
 /**

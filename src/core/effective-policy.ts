@@ -1,4 +1,6 @@
-import { hitlConfigSchema, type HitlConfig } from "../config/schema.js";
+import { hitlConfigSchema, type HitlConfig, type StageConfig } from "../config/schema.js";
+import type { Stage } from "./aggregate.js";
+import { evaluateCondition } from "./conditions.js";
 import type { NewRequestInput } from "./build-request.js";
 import { actionKind } from "./decide.js";
 import { parseDuration } from "./duration.js";
@@ -37,12 +39,25 @@ export interface EffectivePolicy {
   feedback?: FeedbackPolicy;
   /** How long an approval holds: `.hitl.yml`'s `max_decision_age`, or the request's if shorter; null: no limit. */
   maxDecisionAgeMs: number | null;
+  /** Quorum and stages: `.hitl.yml`'s matching requirements, then what the request added. Absent: one approval decides. */
+  stages?: Stage[];
+  /** Each of `.hitl.yml`'s requirements, whether it applies to this request, and why (for `/simulate`). */
+  requirements?: RequirementTrace[];
+  /** Per stage, in order: what put it there (`.hitl.yml` requirements by name, or the request). */
+  stageOrigins?: string[][];
   /**
    * Users the request names whom `.hitl.yml` does not list by name: each must pass `mayDecide`
    * against `policyApprovers` (write access, or membership of one of its teams) before the
    * request is stored. `path` is the field that named them first.
    */
   verify: { path: string; login: string }[];
+}
+
+/** A `.hitl.yml` requirement: whether it applies to the request, and why. */
+export interface RequirementTrace {
+  name: string;
+  applies: boolean;
+  reasons: string[];
 }
 
 export type PolicyResult = { ok: true; policy: EffectivePolicy } | { ok: false; violations: PolicyViolation[] };
@@ -151,6 +166,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     if (repoMaxAge !== null && asked > repoMaxAge) violate("max_decision_age", `must be at most ${config.max_decision_age}, .hitl.yml's max_decision_age`);
     maxDecisionAgeMs = repoMaxAge === null ? asked : Math.min(asked, repoMaxAge);
   }
+  const settled = settleStages(config, input, now, violate, narrow);
 
   if (verify.size > MAX_VERIFIED_USERS) {
     violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);
@@ -168,6 +184,9 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
       invalidateOnPush,
       ...(feedback ? { feedback } : {}),
       maxDecisionAgeMs,
+      ...(settled.stages ? { stages: settled.stages } : {}),
+      ...(settled.requirements.length > 0 ? { requirements: settled.requirements } : {}),
+      ...(settled.origins ? { stageOrigins: settled.origins } : {}),
       verify: [...verify].map(([login, path]) => ({ path, login })),
     },
   };
@@ -181,7 +200,8 @@ export function repositoryApprovers(config: HitlConfig): string[] {
   if (config.approvers.length === 0) return [];
   const ladders = [...config.escalation, ...(config.escalation_critical ?? [])].flatMap((level) => level.approvers);
   const delegated = config.fallback.type === "delegate" ? (config.fallback.approvers ?? []) : [];
-  return dedupe([...config.approvers, ...ladders, ...delegated]);
+  const staged = (config.requirements ?? []).flatMap((requirement) => (requirement.stages ?? []).flatMap((stage) => [...stage.approvers, ...Object.keys(stage.weights ?? {})]));
+  return dedupe([...config.approvers, ...ladders, ...delegated, ...staged]);
 }
 
 /** Whether a fallback ends the request by approving it without a person: a default action of kind approve, or a rule. */
@@ -223,4 +243,91 @@ function checkFallback(
     ? `.hitl.yml's approving_fallbacks allows that only for request types ${allowed.join(", ")}`
     : ".hitl.yml does not allow that for a request's own fallback (approving_fallbacks)";
   violate(path, `${what} would approve without a person; ${why}`);
+}
+
+/** The stage a `required_approvals` becomes. */
+export const QUORUM_STAGE = "approval";
+
+/** A stage as the core runs it, durations resolved. */
+export function toStage(stage: StageConfig): Stage {
+  return {
+    name: stage.name,
+    approvers: stage.approvers,
+    required: stage.required ?? 1,
+    ...(stage.weights ? { weights: stage.weights, threshold: stage.threshold ?? 1 } : {}),
+    ...(stage.timeout ? { timeoutMs: parseDuration(stage.timeout)!, onTimeout: stage.on_timeout } : {}),
+    reject: stage.reject,
+    allowRepeatApprovers: stage.allow_repeat_approvers,
+    ...(stage.then ? { then: stage.then.map((branch) => ({ when: branch.when, ...(branch.next ? { next: branch.next } : {}), ...(branch.action ? { action: branch.action } : {}) })) } : {}),
+  };
+}
+
+/**
+ * The quorum and stages a request goes through: every `.hitl.yml` requirement whose `when` holds
+ * applies. `required_approvals` fold into one first stage needing the largest of them; the
+ * requirements' stages follow in file order (a stage name already taken is kept once, its first);
+ * the request's own stages come last. A request may raise the quorum and add stages, never lower
+ * or drop what `.hitl.yml` asks: each attempt is a violation naming the field.
+ */
+function settleStages(
+  config: HitlConfig,
+  input: NewRequestInput,
+  now: Date,
+  violate: (path: string, message: string) => void,
+  narrow: (path: string, names: string[]) => void,
+): { stages?: Stage[]; origins?: string[][]; requirements: RequirementTrace[] } {
+  const facts = { decisionData: input.decisionData, requestType: input.requestType ?? null, riskScore: input.riskScore ?? null, confidence: input.confidence ?? null };
+  const requirements = (config.requirements ?? []).map((requirement) => {
+    if (!requirement.when) return { requirement, applies: true, reasons: ["applies to every request"] };
+    const result = evaluateCondition(requirement.when, facts, now);
+    return { requirement, applies: result.matched, reasons: result.reasons };
+  });
+  const applying = requirements.filter((entry) => entry.applies).map((entry) => entry.requirement);
+  const quorumFrom = applying.filter((requirement) => requirement.required_approvals !== undefined);
+  let quorum = Math.max(1, ...quorumFrom.map((requirement) => requirement.required_approvals!));
+  if (input.requiredApprovals !== undefined) {
+    if (input.requiredApprovals < quorum) {
+      const names = quorumFrom.filter((requirement) => requirement.required_approvals === quorum).map((requirement) => requirement.name);
+      violate("required_approvals", `must be at least ${quorum}, what .hitl.yml's requirement ${names.join(", ")} asks for this request`);
+    } else quorum = input.requiredApprovals;
+  }
+  const stages: Stage[] = quorum > 1 ? [{ name: QUORUM_STAGE, approvers: [], required: quorum, reject: "veto", allowRepeatApprovers: false }] : [];
+  const origins: string[][] = quorum > 1 ? [[...quorumFrom.map((requirement) => `requirement ${requirement.name}`), ...(input.requiredApprovals !== undefined ? ["the request's required_approvals"] : [])]] : [];
+  const indexOf = (name: string) => stages.findIndex((stage) => stage.name.toLowerCase() === name.toLowerCase());
+  /** Where each stage is in the request's own `stages`, for naming a field; undefined for `.hitl.yml`'s. */
+  const requestIndex: (number | undefined)[] = stages.map(() => undefined);
+  for (const requirement of applying) {
+    for (const stage of requirement.stages ?? []) {
+      const at = indexOf(stage.name);
+      if (at >= 0) origins[at]!.push(`requirement ${requirement.name}`);
+      else {
+        stages.push(toStage(stage));
+        origins.push([`requirement ${requirement.name}`]);
+        requestIndex.push(undefined);
+      }
+    }
+  }
+  (input.stages ?? []).forEach((stage, index) => {
+    const path = `stages.${index}`;
+    if (indexOf(stage.name) >= 0) {
+      violate(`${path}.name`, `${stage.name} is a stage .hitl.yml already requires (${stages.map((s) => s.name).join(", ")}); a request adds stages under new names`);
+      return;
+    }
+    narrow(`${path}.approvers`, stage.approvers);
+    if (stage.weights) narrow(`${path}.weights`, Object.keys(stage.weights));
+    stages.push(toStage(stage));
+    origins.push(["the request"]);
+    requestIndex.push(index);
+  });
+  stages.forEach((stage, index) =>
+    stage.then?.forEach((branch, at) => {
+      if (branch.action !== undefined && actionKind(input, branch.action) === null) {
+        const mine = requestIndex[index];
+        const where = mine === undefined ? "available_actions" : `stages.${mine}.then.${at}.action`;
+        violate(where, `stage ${stage.name} may end the request with ${branch.action}, which must be approve, reject or one of available_actions`);
+      }
+    }),
+  );
+  const summary = requirements.map((entry) => ({ name: entry.requirement.name, applies: entry.applies, reasons: entry.reasons }));
+  return { ...(stages.length > 0 ? { stages, origins } : {}), requirements: summary };
 }

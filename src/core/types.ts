@@ -1,3 +1,5 @@
+import type { Stage, StageEnd, Vote } from "./aggregate.js";
+
 /**
  * The domain of hitl as plain data. Everything here is serialisable to JSON and free of I/O,
  * so the store can persist it as-is and the core can be tested with literals.
@@ -167,6 +169,11 @@ export interface Decision {
   contextHash?: string;
   /** Pull requests: the head commit the request was on when it was decided. */
   headSha?: string;
+  /** Requests with stages: every vote that stood when it ended, and the stage that ended it. */
+  approvals?: Vote[];
+  stage?: string;
+  /** The stages it went through, in order, and how each ended. */
+  path?: StageEnd[];
 }
 
 /** One rung of the escalation ladder, durations already resolved to milliseconds. */
@@ -274,6 +281,13 @@ export interface ApprovalRequest {
   /** How far the recovery pass has read the surface; absent until its first look. */
   recovery?: RecoveryCursor;
   /**
+   * Quorum and stages (see core/aggregate.ts): absent on requests that one approval decides,
+   * as every request stored before they existed.
+   */
+  stages?: Stage[];
+  /** The votes standing so far, across stages; a retracted vote is removed. */
+  votes?: Vote[];
+  /**
    * Set when the sweep found the request's schedule impossible to compute (a time that does
    * not parse, a date past what can be represented) and parked it: it stays pending, people
    * can still decide it, but the sweep no longer escalates or expires it.
@@ -336,7 +350,13 @@ export type AuditEvent =
   /** The sweep could not compute the request's schedule and took it out of the due index. */
   | "error"
   /** The agent found its approval no longer holds and asked again: a follow-up request replaces it. */
-  | "superseded";
+  | "superseded"
+  /** A vote on a request with stages that did not end it. */
+  | "voted"
+  /** A person withdrew their vote (or their approving review was dismissed). */
+  | "vote_retracted"
+  /** A stage ended and the next one opened: its approvers are asked. */
+  | "stage_opened";
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {

@@ -1,4 +1,5 @@
 import { renderAlreadyDecidedReply, renderNeedsInputReply, renderNotAllowedReply, renderOldHeadReply, renderPastDeadlineReply, renderUnknownActionReply } from "../core/render/comments.js";
+import { renderVoteRefusedReply } from "../core/render/votes.js";
 import type { DecisionOutcome } from "./decide-request.js";
 import type { GitHubGateway, Logger } from "./ports.js";
 
@@ -17,6 +18,7 @@ export async function answerDecisionOutcomes(
     else if (outcome.type === "already_decided") replies.add(renderAlreadyDecidedReply(context.login, outcome.request));
     else if (outcome.type === "past_deadline") replies.add(renderPastDeadlineReply(context.login, outcome.request));
     else if (outcome.type === "needs_input") replies.add(renderNeedsInputReply(context.login, outcome.problem));
+    else if (outcome.type === "vote_refused") replies.add(renderVoteRefusedReply(context.login, outcome.reason));
     else if (outcome.type === "old_head") replies.add(renderOldHeadReply(context.login, outcome.headSha, outcome.request));
   }
   const first = outcomes[0]?.request;

@@ -3,6 +3,8 @@ import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
 import { readDecisionInput, type InputProblem } from "../core/decision-input.js";
 import { allowedApprovers, approverLists } from "../core/schedule.js";
 import type { ApprovalRequest, Decider } from "../core/types.js";
+import { castVote, hasStages, outcomeOf, retractVote, stageApproverLists, type VoteRefusal } from "../core/vote.js";
+import type { Stage } from "../core/aggregate.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
 import { HitlError, notFound } from "./errors.js";
 
@@ -57,7 +59,13 @@ export type DecisionOutcome =
   | { type: "old_head"; request: ApprovalRequest; headSha: string }
   /** Changes out of bounds, or a justification or reason code missing: nothing applied. */
   | { type: "needs_input"; request: ApprovalRequest; problem: InputProblem }
-  | { type: "already_decided"; request: ApprovalRequest };
+  | { type: "already_decided"; request: ApprovalRequest }
+  /** Requests with stages: the vote (or its withdrawal) counted and the request still waits. */
+  | { type: "voted"; request: ApprovalRequest }
+  | { type: "vote_refused"; request: ApprovalRequest; reason: Exclude<VoteRefusal, "not_pending" | "unknown_action" | "past_deadline"> };
+
+/** `/retract`: withdraws the person's vote; only requests with stages have votes to withdraw. */
+export const RETRACT = "retract";
 
 const OUTCOME_OF_REFUSAL = { not_pending: "already_decided", unknown_action: "unknown_action", past_deadline: "past_deadline" } as const;
 
@@ -85,6 +93,8 @@ export function createDeciding(ctx: EngineContext) {
     const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
     if (input.headSha !== undefined && input.headSha !== request.surfaceRef?.headSha) return { type: "old_head", request, headSha: input.headSha };
+    if (hasStages(request)) return vote(request, input);
+    if (input.action === RETRACT) return request.status === "pending" ? { type: "vote_refused", request, reason: "no_vote" } : { type: "already_decided", request };
     // The request's approvers and the repository's both: a request only ever narrows who decides.
     // The reply names the list the person is missing from.
     for (const approvers of approverLists(request)) {
@@ -103,6 +113,64 @@ export function createDeciding(ctx: EngineContext) {
       const next = result.request;
       const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], finalJobs(next, "decided"));
       if (stored) return { type: "decided", request: stored };
+      current = await mustGet(current.id);
+    }
+    return { type: "already_decided", request: current };
+  }
+
+  /** Whether the person may vote in the stage, and their weight there when it is weighted. */
+  async function mayVote(request: ApprovalRequest, stage: Stage, login: string): Promise<{ ok: true; weight?: number } | { ok: false; allowed: string[] }> {
+    for (const approvers of stageApproverLists(request, stage)) {
+      if (!(await github.mayDecide(request.installationId, request.repo, login, approvers))) return { ok: false, allowed: approvers };
+    }
+    if (!stage.weights) return { ok: true };
+    let weight = 0;
+    for (const [who, w] of Object.entries(stage.weights)) {
+      const isTeam = who.includes("/");
+      const matches = isTeam ? await github.mayDecide(request.installationId, request.repo, login, [who]) : who.replace(/^@/, "").toLowerCase() === login.toLowerCase();
+      if (matches) weight = Math.max(weight, w);
+    }
+    return weight > 0 ? { ok: true, weight } : { ok: false, allowed: Object.keys(stage.weights) };
+  }
+
+  /**
+   * A vote, or its withdrawal, on a request with stages: one compare-and-set of the request's
+   * votes, so replicas racing each other still settle it once. Who may vote is checked against
+   * the stage open when the vote lands; a lost compare-and-set starts over from the stored request.
+   */
+  async function vote(request: ApprovalRequest & { stages: Stage[] }, input: GitHubDecision): Promise<DecisionOutcome> {
+    const login = input.actor.login;
+    let current: ApprovalRequest = request;
+    for (let i = 0; i < CAS_ATTEMPTS; i++) {
+      if (!hasStages(current) || current.status !== "pending") return { type: "already_decided", request: current };
+      const now = clock();
+      let result;
+      if (input.action === RETRACT) {
+        result = retractVote(current, login, now);
+      } else {
+        const open = outcomeOf(current, now);
+        let weight: number | undefined;
+        if (open.type === "open") {
+          const may = await mayVote(current, open.stage, login);
+          if (!may.ok) return { type: "refused", request: current, reason: "not_approver", allowed: may.allowed };
+          weight = may.weight;
+        }
+        result = castVote(current, { login, action: input.action, justification: input.justification, via: input.via, ...(weight !== undefined ? { weight } : {}) }, now);
+      }
+      if (!result.ok) {
+        const reason = result.reason;
+        if (reason === "not_pending" || reason === "unknown_action" || reason === "past_deadline") return { type: OUTCOME_OF_REFUSAL[reason], request: current };
+        return { type: "vote_refused", request: current, reason };
+      }
+      const next = result.request;
+      const decider: Decider = { type: "human", login };
+      const details =
+        result.event === "decided"
+          ? { stage: next.decision?.stage, approvals: next.decision?.approvals, path: next.decision?.path }
+          : { action: input.action, via: input.via, votes: (next.votes ?? []).length };
+      const jobs = result.event === "decided" ? finalJobs(next, "decided") : [job(next, "sync_surface", result.event)];
+      const stored = await commit(next, current.version, [audit(next, result.event, decider, details)], jobs);
+      if (stored) return { type: result.event === "decided" ? "decided" : "voted", request: stored };
       current = await mustGet(current.id);
     }
     return { type: "already_decided", request: current };

@@ -7,7 +7,7 @@ import type { Engine, EngineDeps } from "./engine.js";
 import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
 
 /** Surface updates that only make sense while the request still waits for a decision. */
-const PENDING_ONLY_EVENTS = new Set(["escalated", "warned", "delegated"]);
+const PENDING_ONLY_EVENTS = new Set(["escalated", "warned", "delegated", "stage_opened"]);
 const FINAL_EVENTS = new Set(["decided", "expired", "cancelled", "superseded"]);
 
 export interface JobRunnerDeps extends EngineDeps {

@@ -202,7 +202,11 @@ export function createOpening(ctx: EngineContext) {
      * What would happen to a request, and why, without storing or posting anything. A candidate
      * policy is tried instead of the repository's when given.
      */
-    async simulate(input: NewRequestInput, agent: Agent, candidate: LoadedConfig | null): Promise<{ request: ApprovalRequest; evaluation: Evaluation; config: LoadedConfig }> {
+    async simulate(
+      input: NewRequestInput,
+      agent: Agent,
+      candidate: LoadedConfig | null,
+    ): Promise<{ request: ApprovalRequest; evaluation: Evaluation; config: LoadedConfig; policy: EffectivePolicy }> {
       const installationId = await github.installationId(input.repo);
       if (installationId === null && !candidate) {
         throw new HitlError("app_not_installed", 422, `The app is not installed on ${input.repo}; pass a candidate config to simulate without it.`);
@@ -215,7 +219,7 @@ export function createOpening(ctx: EngineContext) {
       const policy = await enforce(loaded.config, input, installationId, now);
       const request = buildRequest(input, policy, { id: "req_simulated", now, requestedBy: agent.name, installationId: installationId ?? 0, agentLogins: agent.githubLogins });
       const evaluation = await evaluate(request, loaded, { dryRun: true });
-      return { request: { ...request, evaluation }, evaluation, config: loaded };
+      return { request: { ...request, evaluation }, evaluation, config: loaded, policy };
     },
   };
 }

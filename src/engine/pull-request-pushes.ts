@@ -1,4 +1,5 @@
 import { nextDueAt } from "../core/schedule.js";
+import { hasStages, retractVote, stagedNextAt } from "../core/vote.js";
 import type { ApprovalRequest, AuditEvent, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type EngineContext } from "./context.js";
 import { initialCursor } from "./recovery.js";
@@ -18,8 +19,26 @@ export function createPushes(ctx: EngineContext) {
       decision: null,
       escalation: { ...changed.escalation, nextAt: nextDueAt(changed.escalation, changed.createdAt, changed.deadline) },
     };
+    if (hasStages(next)) next.escalation.nextAt = stagedNextAt(next, clock());
     const entry = audit(next, event, actor, { ...details, previous: current.decision });
     return commit(next, current.version, [entry], [job(next, "sync_surface", event), ...(next.callbackUrl ? [job(next, "callback", event)] : [])]);
+  }
+
+  /**
+   * A dismissed review on a request with stages withdraws the reviewer's review votes: from the
+   * open stage while it is pending; from the approval, which goes back to pending, once decided.
+   */
+  function withdrawReviewVote(current: ApprovalRequest & { stages: NonNullable<ApprovalRequest["stages"]> }, login: string, actor: Decider, details: Record<string, unknown>) {
+    const now = clock();
+    if (current.status === "pending") {
+      const result = retractVote(current, login, now, "review");
+      if (!result.ok) return undefined;
+      return commit(result.request, current.version, [audit(result.request, "vote_retracted", actor, details)], [job(result.request, "sync_surface", "vote_retracted")]);
+    }
+    const byReview = (vote: { by: string; via: string }) => vote.by.toLowerCase() === login && vote.via === "review";
+    if (current.status !== "approved" || !(current.votes ?? []).some(byReview)) return undefined;
+    const changed = { ...current, votes: (current.votes ?? []).filter((vote) => !byReview(vote)), updatedAt: now.toISOString() };
+    return backToPending(current, changed, "review_dismissed", actor, details);
   }
 
   /** One request's move to the new head, as a compare-and-set; null when another write came first. */
@@ -35,7 +54,10 @@ export function createPushes(ctx: EngineContext) {
       const notBefore = new Date(Math.ceil(now.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
       moved.recovery = { ...(current.recovery ?? initialCursor(current)), notBefore };
     }
-    if (!invalidate) return commit(moved, current.version, [], [job(moved, "sync_surface", "head_changed")]);
+    // Votes on a request with stages approved the old head too: with invalidation they all go.
+    const staleVotes = current.invalidateOnPush && hasStages(current) && (current.votes?.length ?? 0) > 0;
+    if (staleVotes) moved.votes = [];
+    if (!invalidate && !staleVotes) return commit(moved, current.version, [], [job(moved, "sync_surface", "head_changed")]);
     return backToPending(current, moved, "stale", { type: "system", reason: `new commits pushed (${headSha.slice(0, 7)})` }, { headSha });
   }
 
@@ -83,12 +105,13 @@ export function createPushes(ctx: EngineContext) {
     reviewDismissed(repo: string, number: number, reviewer: string, dismissedBy: string): Promise<ApprovalRequest[]> {
       const login = reviewer.toLowerCase();
       return eachOnPullRequest(repo, number, (current) => {
+        const actor: Decider = { type: "system", reason: `the approving review by @${reviewer} was dismissed by @${dismissedBy}` };
+        if (hasStages(current)) return withdrawReviewVote(current, login, actor, { reviewer, dismissedBy });
         const decision = current.decision;
         const approvedByReviewer =
           current.status === "approved" && decision?.via === "review" && decision.decidedBy.type === "human" && decision.decidedBy.login.toLowerCase() === login;
         if (!approvedByReviewer) return undefined;
         const changed = { ...current, updatedAt: clock().toISOString() };
-        const actor: Decider = { type: "system", reason: `the approving review by @${reviewer} was dismissed by @${dismissedBy}` };
         return backToPending(current, changed, "review_dismissed", actor, { reviewer, dismissedBy });
       });
     },

@@ -3,6 +3,7 @@ import { delegatedRuleAbort, resolveFallback } from "../core/fallback.js";
 import { needsPerson } from "../core/policy.js";
 import { applyStep, nextStep, scheduleFault, type Step } from "../core/schedule.js";
 import { PRIORITIES, type ApprovalRequest, type Decider } from "../core/types.js";
+import { hasStages, outcomeOf, stagedNextAt } from "../core/vote.js";
 import type { Engine, EngineDeps } from "./engine.js";
 
 const BATCH = 500;
@@ -23,10 +24,32 @@ export interface SweepResult {
 type Plan =
   | { type: "none" }
   | { type: "escalate" | "warn"; step: Extract<Step, { type: "escalate" | "warn" }>; escalation: ApprovalRequest["escalation"] }
-  | { type: "fallback"; outcome: ReturnType<typeof resolveFallback> };
+  | { type: "fallback"; outcome: ReturnType<typeof resolveFallback> }
+  | { type: "stage_ended"; next: ApprovalRequest };
+
+/**
+ * A stage whose timeout passed: it proceeds with its leading approval (`proceed_if_partial`),
+ * or the request's fallback applies as at the deadline. A `delegate` fallback cannot hand a
+ * stage on (its approvers are the stage's), so a stage that times out under one aborts.
+ */
+function stagePlan(request: ApprovalRequest & { stages: NonNullable<ApprovalRequest["stages"]> }, now: Date): Plan | null {
+  if (now.getTime() >= Date.parse(request.deadline)) return null;
+  const outcome = outcomeOf(request, now);
+  if (outcome.type === "open") return null;
+  const justification = `Stage ${outcome.stage} timed out at ${outcome.at}`;
+  if (outcome.type === "decided") {
+    const status = outcome.kind === "reject" ? "rejected" : "approved";
+    const done = finish(request, { action: outcome.action, status, decidedBy: { type: "system", reason: justification }, justification, via: "fallback" }, now);
+    return { type: "stage_ended", next: { ...done, decision: { ...done.decision!, approvals: request.votes ?? [], stage: outcome.stage, path: outcome.done } } };
+  }
+  const fallback = request.fallback.type === "delegate" ? { type: "abort" as const, reason: `${justification}; nobody decided` } : request.fallback;
+  return { type: "fallback", outcome: resolveFallback({ ...request, fallback }, now) };
+}
 
 /** What the sweep will do to the request, from the pure core alone: a throw here is the data's fault. */
 function plan(request: ApprovalRequest, now: Date): Plan {
+  const staged = hasStages(request) && request.status === "pending" ? stagePlan(request, now) : null;
+  if (staged) return staged;
   const step = nextStep(request, now);
   if (step.type === "none") return { type: "none" };
   if (step.type === "expire") return { type: "fallback", outcome: resolveFallback(request, now) };
@@ -52,10 +75,21 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
       await park(request, error instanceof Error ? error.message : String(error), now, result);
       return;
     }
-    if (planned.type === "none") return;
+    if (planned.type === "none") {
+      // A request with stages whose open stage's timeout is not yet due: look again then.
+      const nextAt = stagedNextAt(request, now);
+      if (hasStages(request) && nextAt !== request.escalation.nextAt) await commit({ ...request, escalation: { ...request.escalation, nextAt } }, request.version, [], []);
+      return;
+    }
+    if (planned.type === "stage_ended") {
+      const { next } = planned;
+      if (await commit(next, request.version, [audit(next, "decided", next.decision!.decidedBy, { stage: next.decision!.stage, timedOut: true })], finalJobs(next, "decided"))) result.expired += 1;
+      return;
+    }
     if (planned.type !== "fallback") {
       const { step } = planned;
       const next = { ...request, escalation: planned.escalation, updatedAt: now.toISOString() };
+      if (hasStages(next)) next.escalation = { ...next.escalation, nextAt: stagedNextAt(next, now) };
       const event = step.type === "escalate" ? "escalated" : "warned";
       const details = step.type === "escalate" ? { level: step.level, approvers: step.step.approvers, skipped: step.skipped } : { deadline: request.deadline };
       const notify = step.type === "escalate" ? step.step.notify.map((channel) => ({ ...job(next, "notify", event), channel })) : [];

@@ -2,6 +2,7 @@ import { splitApprovers } from "../core/authorize.js";
 import { renderCheckRun, renderCheckRunConclusion } from "../core/render/check-run.js";
 import { renderDecisionComment, renderEscalationComment, renderReviewDismissedComment, renderStaleComment, renderWarningComment } from "../core/render/comments.js";
 import { currentApprovers } from "../core/schedule.js";
+import { openStageApprovers, renderStageOpenedComment } from "../core/render/votes.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
 
@@ -123,6 +124,11 @@ export async function syncCheckRun(octokit: Octokit, request: ApprovalRequest, r
       // The approval's completed run cannot change; the follow-up's own run, created on the
       // head after it, is the latest of the name and so the one branch protection reads.
       await octokit.rest.issues.createComment({ ...issue, body: renderDecisionComment(request) });
+      return null;
+    case "stage_opened":
+      await octokit.rest.checks.update({ owner, repo, check_run_id: ref.checkRunId, ...checkRunFields(request, now) });
+      await requestReviewers(octokit, request, ref.number, openStageApprovers(request, now), ref.author ?? null);
+      await octokit.rest.issues.createComment({ ...issue, body: renderStageOpenedComment(request, now) });
       return null;
     default:
       await octokit.rest.checks.update({ owner, repo, check_run_id: ref.checkRunId, ...checkRunFields(request, now) });

@@ -4,6 +4,7 @@ import { endsWithOutcomeMarker, findRequestMarker, outcomeMarker } from "../core
 import { renderIssueTitle, renderRequestBody } from "../core/render/request-markdown.js";
 import { finalEvent } from "../core/decide.js";
 import { currentApprovers } from "../core/schedule.js";
+import { openStageApprovers, renderStageOpenedComment, replaceTally } from "../core/render/votes.js";
 import type { ApprovalRequest, AuditEvent, SurfaceRef } from "../core/types.js";
 import { writtenBy, type AppSelf } from "./app-self.js";
 import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
@@ -81,6 +82,7 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
     case "expired":
     case "cancelled":
     case "superseded": {
+      if (request.stages) await updateTally(octokit, issue, request, now);
       // Closing is safe to repeat, so it goes first; the comment is posted once, even when a
       // retry follows an answer that was lost.
       await octokit.rest.issues.update({
@@ -105,7 +107,26 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
     case "warned":
       await octokit.rest.issues.createComment({ ...issue, body: renderWarningComment(request, now) });
       return;
+    case "voted":
+    case "vote_retracted":
+      await updateTally(octokit, issue, request, now);
+      return;
+    case "stage_opened": {
+      await updateTally(octokit, issue, request, now);
+      const approvers = openStageApprovers(request, now);
+      if (approvers.length > 0) await octokit.rest.issues.update({ ...issue, assignees: assigneesOf(approvers) });
+      // Posted on each try; a retry after a lost answer may post it twice, as escalation does.
+      await octokit.rest.issues.createComment({ ...issue, body: renderStageOpenedComment(request, now) });
+      return;
+    }
     default:
       return;
   }
+}
+
+/** Edits the tally in the issue body in place: a vote never posts a comment of its own. */
+async function updateTally(octokit: Octokit, issue: { owner: string; repo: string; issue_number: number }, request: ApprovalRequest, now: Date): Promise<void> {
+  const { data } = await octokit.rest.issues.get(issue);
+  const body = replaceTally(data.body ?? "", request, now);
+  if (body !== null && body !== data.body) await octokit.rest.issues.update({ ...issue, body });
 }

@@ -1,6 +1,7 @@
 import type { ActionOption, ApprovalRequest } from "../types.js";
 import { formatTime, truncate } from "./format.js";
 import { inertText } from "./inert.js";
+import { renderTally } from "./votes.js";
 import { describeDecision, kindWord, offeredActions, renderRequestDetails, renderRequestSummary, type RenderContext } from "./request-markdown.js";
 
 /** GitHub's limits on a check run's title and requested actions. */
@@ -36,7 +37,7 @@ export function renderCheckRun(request: ApprovalRequest, context: RenderContext)
   return {
     name: "hitl/approval",
     title: checkRunTitle(request),
-    summary: renderRequestSummary(request, context.now),
+    summary: withTally(renderRequestSummary(request, context.now), request, context.now),
     text: renderRequestDetails(request, context, "check_run", TEXT_LIMIT),
     actions: request.status === "pending" ? buttons(request) : [],
   };
@@ -48,7 +49,13 @@ export function renderCheckRun(request: ApprovalRequest, context: RenderContext)
  */
 export function renderCheckRunConclusion(request: ApprovalRequest): CheckRunConclusion {
   const conclusion = request.status === "approved" ? "success" : "failure";
-  return { conclusion, title: checkRunTitle(request), summary: describeDecision(request, { ping: true }) };
+  return { conclusion, title: checkRunTitle(request), summary: withTally(describeDecision(request, { ping: true }), request, new Date(request.updatedAt)) };
+}
+
+/** The summary with the tally of a request with stages after it. */
+function withTally(summary: string, request: ApprovalRequest, now: Date): string {
+  const tally = renderTally(request, now);
+  return tally === null ? summary : truncate(`${summary}\n\n${tally}`, TEXT_LIMIT);
 }
 
 /** The action a requested-action button stands for, or null when the identifier is not one of this request's. */

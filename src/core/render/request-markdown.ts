@@ -19,6 +19,7 @@ import {
 import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
+import { tallyRegion } from "./votes.js";
 
 export interface RenderContext {
   now: Date;
@@ -54,7 +55,8 @@ export function renderIssueTitle(request: ApprovalRequest): string {
  * cutting the decision data.
  */
 export function renderRequestBody(request: ApprovalRequest, context: RenderContext & { markerKey: string }): string {
-  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now)].join("\n");
+  const tally = tallyRegion(request, context.now);
+  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now), ...(tally ? ["", tally] : [])].join("\n");
   return `${head}\n\n${renderRequestDetails(request, context, "issue", MARKDOWN_LIMIT - head.length - 2)}`;
 }
 
@@ -288,7 +290,7 @@ function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_
     ...review,
     ...extras.flatMap((part) => ["", part]),
     "",
-    `Who may decide: ${who}. Bots, the requester and edited comments do not count. The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`,
+    `Who may decide: ${who}. Bots, the requester and edited comments do not count. ${request.stages ? `Each valid command is a vote in the open stage (see **Approvals** above); your latest vote stands and ${codeSpan("/retract")} withdraws it. ${safeInline(appName, 50)} tells the agent once the votes decide.` : `The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`}`,
   ].join("\n");
 }
 
