@@ -9,6 +9,7 @@ import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
 import { createRecovery, type RecoveryResult } from "./engine/recovery.js";
 import { createSweep, type SweepResult } from "./engine/sweep.js";
 import type { AppSelf } from "./github/app-self.js";
+import { appBotLogin } from "./github/app-self.js";
 import { createGitHubGateway } from "./github/gateway.js";
 import type { Octokit } from "./github/octokit.js";
 import type { Channel } from "./notify/channels.js";
@@ -92,7 +93,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         .finally(() => (recovering = null));
     };
 
-    const handlerDeps = { engine, github, log, appId: options.self.appId };
+    const ownLogin = appBotLogin(async () => (await app.auth()) as Octokit);
+    const handlerDeps = { engine, github, log, appId: options.self.appId, ownLogin };
     const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
     app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));

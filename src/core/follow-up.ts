@@ -17,6 +17,8 @@ export function policyAsks(input: NewRequestInput, now: Date): PolicyAsks {
   if (input.invalidateOnPush !== undefined) asks.invalidateOnPush = input.invalidateOnPush;
   if (input.maxDecisionAge !== undefined) asks.maxDecisionAge = input.maxDecisionAge;
   if (input.feedback !== undefined) asks.feedback = input.feedback;
+  if (input.requiredApprovals !== undefined) asks.requiredApprovals = input.requiredApprovals;
+  if (input.stages !== undefined) asks.stages = input.stages;
   return asks;
 }
 
@@ -57,6 +59,8 @@ export function followUpInput(first: ApprovalRequest, currentData: Record<string
     invalidateOnPush: asked.invalidateOnPush,
     maxDecisionAge: asked.maxDecisionAge,
     feedback: asked.feedback,
+    requiredApprovals: asked.requiredApprovals,
+    stages: asked.stages,
     editableFields: first.editableFields,
     presentation: first.presentation,
     sections: first.sections,

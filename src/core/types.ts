@@ -5,6 +5,8 @@ import type { Stage, StageEnd, Vote } from "./aggregate.js";
  * so the store can persist it as-is and the core can be tested with literals.
  */
 
+import type { StageConfig } from "../config/schema.js";
+
 export const PRIORITIES = ["low", "normal", "high", "critical"] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
@@ -97,6 +99,9 @@ export interface PolicyAsks {
   maxDecisionAge?: string;
   /** What the agent asked people to give with a decision (`feedback` as the request sent it). */
   feedback?: { minLength?: number; reasons?: string[] };
+  /** The sign-off the agent added: more approvals, more stages. */
+  requiredApprovals?: number;
+  stages?: StageConfig[];
   /** The agent sent no decision_data for a pull request: its summary was shown instead. */
   wholePullRequest?: boolean;
 }

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import type { Octokit } from "./octokit.js";
 
 /** Who hitl is on GitHub, to sign its markers and know its own issues and comments from anyone else's. */
 export interface AppSelf {
@@ -28,4 +29,23 @@ interface Authored {
 export function writtenBy(self: AppSelf, item: Authored): boolean {
   if (item.user?.type !== "Bot") return false;
   return item.performed_via_github_app === undefined || item.performed_via_github_app?.id === self.appId;
+}
+
+/**
+ * The login GitHub gives this app's own edits and comments (`<slug>[bot]`), asked once of GitHub
+ * as the app itself (`GET /app`). Null while GitHub cannot say: callers then treat the account as
+ * someone else's, the safe side.
+ */
+export function appBotLogin(appOctokit: () => Promise<Octokit>): () => Promise<string | null> {
+  let known: string | null = null;
+  return async () => {
+    if (known) return known;
+    try {
+      const { data } = await (await appOctokit()).rest.apps.getAuthenticated();
+      known = data?.slug ? `${data.slug}[bot]` : null;
+    } catch {
+      known = null;
+    }
+    return known;
+  };
 }

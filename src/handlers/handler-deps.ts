@@ -7,4 +7,6 @@ export interface HandlerDeps {
   log: Logger;
   /** This app's id: a check run another app made is none of hitl's, whatever its name or external id. */
   appId: number;
+  /** This app's own login (`<slug>[bot]`), or null while GitHub cannot say. */
+  ownLogin: () => Promise<string | null>;
 }

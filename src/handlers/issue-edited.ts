@@ -3,15 +3,16 @@ import { canonicalRepo } from "../core/repo-name.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 /**
- * hitl never changes a request's issue title or body after posting it, and anyone with write
- * access may (the agent's own GitHub account among them): once either is edited, people no longer
- * read what the agent asked. The pending requests on that issue are cancelled, so nobody approves
- * edited text; the agent asks again.
+ * hitl changes a request's issue body only to keep its tally of votes, and anyone with write
+ * access may edit it (the agent's own GitHub account among them): once someone else edits the
+ * title or body, people no longer read what the agent asked. The pending requests on that issue
+ * are cancelled, so nobody approves edited text; the agent asks again.
  */
 export function handleIssueEdited(deps: HandlerDeps) {
   return async ({ payload }: Context<"issues.edited">): Promise<void> => {
     const { changes, issue } = payload;
     if (!changes.title && !changes.body) return;
+    if (payload.sender.type === "Bot" && payload.sender.login === (await deps.ownLogin())) return;
     const repo = canonicalRepo(payload.repository.full_name);
     const reason = `Its title or description was edited on GitHub by ${payload.sender.login}, so it no longer shows what the agent asked.`;
     for (const request of await deps.engine.onSurface(repo, issue.number)) {

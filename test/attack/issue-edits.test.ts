@@ -48,6 +48,19 @@ describe("an edited request issue", () => {
     expect((await api(app, "GET", `/requests/${created.json.id}`)).json.status).toBe("cancelled");
   });
 
+  it("leaves a request alone when hitl itself edits the body (its tally of votes), and cancels it when another bot does", async () => {
+    const created = await api(app, "POST", "/requests", { repo: REPO, task_description: "Refund order 1234", approval_reason: "Refunds need a human", deadline: "2099-01-01T00:00:00Z" });
+    const number = created.json.surface_number as number;
+    const original = (github.callsTo("POST", "/repos/octo-org/payments/issues")[0]!.body as { body: string }).body;
+    const tallied = `${original}\n\n1 of 2 approvals`;
+    await send("issues", issueEditedPayload({ repo: REPO, issueNumber: number, login: "hitl[bot]", userType: "Bot", body: tallied, previousBody: original }));
+    expect((await api(app, "GET", `/requests/${created.json.id}`)).json.status).toBe("pending");
+    expect(github.callsTo("GET", "/app")).toHaveLength(1);
+    await send("issues", issueEditedPayload({ repo: REPO, issueNumber: number, login: "helper-app[bot]", userType: "Bot", body: tallied, previousBody: original }));
+    expect((await api(app, "GET", `/requests/${created.json.id}`)).json.status).toBe("cancelled");
+    expect(github.callsTo("GET", "/app")).toHaveLength(1);
+  });
+
   it("leaves a request alone when its issue's labels or assignees change (no title or body change)", async () => {
     const created = await api(app, "POST", "/requests", { repo: REPO, task_description: "Refund order 1234", approval_reason: "Refunds need a human", deadline: "2099-01-01T00:00:00Z" });
     const number = created.json.surface_number as number;

@@ -176,14 +176,15 @@ describe("followUpInput", () => {
     });
   });
 
-  it("asks people for what the first request asked: its feedback, editable fields and presentation", () => {
+  it("asks people for what the first request asked: its feedback, sign-off, editable fields and presentation", () => {
     const feedback = { minLength: 20, reasons: ["too_high"] };
-    const asks = policyAsks({ repo: "r/r", taskDescription: "t", approvalReason: "a", decisionData: { amount: 120 }, availableActions: [], priority: "normal", surface: { type: "issue" }, feedback }, NOW);
-    expect(asks).toEqual({ feedback });
+    const stages = [{ name: "finance", approvers: ["carol"], required: 1, on_timeout: "fallback" as const, reject: "veto" as const, allow_repeat_approvers: false }];
+    const asks = policyAsks({ repo: "r/r", taskDescription: "t", approvalReason: "a", decisionData: { amount: 120 }, availableActions: [], priority: "normal", surface: { type: "issue" }, feedback, requiredApprovals: 2, stages }, NOW);
+    expect(asks).toEqual({ feedback, requiredApprovals: 2, stages });
     const editableFields = { amount: { type: "number" as const, minimum: 0, maximum: 200 } };
     const sections = [{ title: "Why", text: "Because" }];
     const first = approve(makeRequest({ asked: asks, decisionData: { amount: 120 }, editableFields, presentation: "detailed_review", sections }));
-    expect(followUpInput(first, { amount: 150 }, { fields: [] }, NOW)).toMatchObject({ feedback, editableFields, presentation: "detailed_review", sections });
+    expect(followUpInput(first, { amount: 150 }, { fields: [] }, NOW)).toMatchObject({ feedback, requiredApprovals: 2, stages, editableFields, presentation: "detailed_review", sections });
   });
 
   it("leaves to .hitl.yml what the first request left to it", () => {
