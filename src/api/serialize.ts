@@ -1,7 +1,7 @@
 import { describeSchedule } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEntry, Decision, Decider, Evaluation } from "../core/types.js";
 
-function decider(value: Decider): Record<string, unknown> {
+function decider(value: Decider): Decider {
   return { ...value };
 }
 
@@ -22,7 +22,7 @@ function decision(value: Decision | null) {
 function evaluation(value: Evaluation | null) {
   if (!value) return null;
   return {
-    outcome: value.outcome.type === "decide" ? { type: "decide", action: value.outcome.action, reason: value.outcome.reason } : value.outcome,
+    outcome: value.outcome.type === "decide" ? { type: "decide" as const, action: value.outcome.action, reason: value.outcome.reason } : value.outcome,
     rules: value.rules.map((rule) => ({ rule_id: rule.ruleId, matched: rule.matched, reasons: rule.reasons })),
     closest_rule_id: value.closestRuleId,
     config_error: value.configError,
