@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,5 +80,12 @@ export { body, status, by, code, sentAt, wrong };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }, 30_000);
+});
+
+describe("the TypeScript client's types", () => {
+  it("are what openapi-typescript makes of the document today (npm run client-types)", async () => {
+    const { clientTypesSource } = await import("../../scripts/client-types.js");
+    expect(readFileSync(new URL("../../src/client/api-types.ts", import.meta.url), "utf8")).toBe(await clientTypesSource());
   }, 30_000);
 });
