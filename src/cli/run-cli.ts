@@ -16,6 +16,7 @@ export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
   hitl cancel ID [--reason TEXT]
   hitl list [--repo OWNER/NAME] [--status STATUS] [--limit N]
   hitl audit --repo OWNER/NAME [--limit N]
+  hitl mcp                     the hitl tools for a model, as an MCP server on stdin and stdout
 
 Every command takes --json (print the API's JSON), --url and --token (default: HITL_URL, HITL_TOKEN).
 Exit status of request --wait and wait: 0 approved, 1 rejected, 2 expired or cancelled,
@@ -145,6 +146,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       }
       if (!values.json) io.err(describeRequest(request));
       return wait(request.id);
+    }
+    case "mcp": {
+      // Loaded only here: the other commands need no MCP SDK.
+      const { serveMcpStdio } = await import("../mcp/stdio.js");
+      await serveMcpStdio(hitl);
+      return 0;
     }
     case "status": {
       const request = await hitl.get(needId());
