@@ -3,6 +3,7 @@ import type { ApplicationFunction, Probot } from "probot";
 import type { AgentCredential } from "./api/agent-auth.js";
 import { createApiHandler } from "./api/api-handler.js";
 import { createHealthHandler } from "./api/health-handler.js";
+import { createMcpHandler } from "./mcp/http-handler.js";
 import { toApiRequest, toChannelRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
@@ -108,6 +109,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const closing = new AbortController();
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
     addHandler(createHealthHandler(options.store));
+    addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;
     // Retries come due every few seconds; between sweeps, look for them more often than the cron.

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { run } from "probot";
+import { run, Server } from "probot";
+import { createOpenApiHandler } from "./api/openapi-handler.js";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
 import { hitlOctokit } from "./github/octokit.js";
@@ -32,6 +33,16 @@ log.info(`hitl store: ${kind}`);
 const clock = createStoreClock({ storeTime: () => store.time(), log });
 await clock.sync();
 clock.start();
+
+if (!env.self) {
+  // Probot's setup mode loads no app and offers no hook before it starts listening: its Server's
+  // start() is where the handlers are gathered, so the API's description is added there.
+  const start = Server.prototype.start;
+  Server.prototype.start = function (this: Server) {
+    this.addHandler(createOpenApiHandler());
+    return start.call(this);
+  };
+}
 
 let runtime: HitlRuntime | undefined;
 const server = await run(

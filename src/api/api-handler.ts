@@ -20,7 +20,7 @@ import {
   validateSchema,
   waitQuerySchema,
 } from "./request-schema.js";
-import { openApiDocument } from "./openapi.js";
+import { createOpenApiHandler } from "./openapi-handler.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
 import { resumeFields, toApiAudit, toApiRequest, toApiStages, toApiValidation } from "./serialize.js";
 
@@ -74,8 +74,7 @@ const queryObject = (query: URLSearchParams) => Object.fromEntries(query.entries
  */
 export function createApiHandler(deps: ApiDeps) {
   const { engine, clock } = deps;
-  let document: Record<string, unknown> | undefined;
-  const openApi = () => (document ??= openApiDocument());
+  const openApi = createOpenApiHandler();
   const present = (request: Parameters<typeof toApiRequest>[0]) => toApiRequest(request, clock());
   /** A request body, with a `callback_url` hitl may send to (checked again at every delivery). */
   const parseNewRequest = (value: unknown, prefix = "") => {
@@ -197,10 +196,7 @@ export function createApiHandler(deps: ApiDeps) {
   ];
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-    if (path === "/openapi.json" && req.method === "GET") {
-      sendJson(res, 200, openApi());
-      return;
-    }
+    if (await openApi(req, res)) return;
     const matching = routes.filter((route) => route.pattern.test(path));
     if (matching.length === 0) throw new HitlError("not_found", 404, `No endpoint ${path}.`);
     const route = matching.find((candidate) => candidate.method === req.method);

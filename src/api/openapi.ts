@@ -1,120 +1,184 @@
 import { z } from "zod";
-import { STATUSES } from "../core/types.js";
-import { cancelSchema, newRequestSchema, simulateSchema, validateSchema } from "./request-schema.js";
+// zod-openapi (5.x, which runs on Node 20) turns the zod schemas into OpenAPI 3.1 with zod 4's own
+// z.toJSONSchema underneath: it adds what a bare JSON Schema lacks (parameters from object schemas,
+// input and output variants of one schema, `$ref` components from `.meta({ id })`, callbacks), so
+// this file describes operations and writes no schema by hand.
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
+import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
+import { apiRequestSchema, auditEntrySchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema } from "./response-schema.js";
 
-const schema = (value: z.ZodType) => z.toJSONSchema(value, { io: "input", unrepresentable: "any", target: "openapi-3.0" });
-const output = (value: z.ZodType) => z.toJSONSchema(value, { io: "output", unrepresentable: "any", target: "openapi-3.0" });
+type ErrorStatus = keyof typeof ERROR_CODES;
 
-const error = {
-  description: "An error, with the fields at fault",
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        properties: {
-          error: {
-            type: "object",
-            required: ["code", "message"],
-            properties: {
-              code: { type: "string" },
-              message: { type: "string" },
-              issues: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
-            },
+const ERROR_MEANING: Record<ErrorStatus, string> = {
+  400: "The body or query is not valid; `issues` names each field at fault",
+  401: "No valid agent token: `Authorization: Bearer <token>`",
+  403: "The repository's `.hitl.yml` does not list this agent",
+  404: "No such request, or another agent's (without `read-all`)",
+  405: "The path does not take this method",
+  409: "The request is no longer pending, or changed meanwhile",
+  413: "The body is larger than HITL_MAX_BODY_BYTES",
+  422: "The app is not installed on the repository, or the Idempotency-Key was used with another body",
+  500: "Something failed on the server; nothing acknowledged was lost",
+  502: "GitHub failed; nothing was created. Retry with the same Idempotency-Key",
+  503: "The store did not answer, or the server is stopping. Retry with the same Idempotency-Key",
+};
+
+const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
+
+/** Every route can answer 401, 500 and 503 (store down, or stopping); `statuses` are the others. */
+function errors(...statuses: ErrorStatus[]): ZodOpenApiResponsesObject {
+  const all = [...new Set<ErrorStatus>([...statuses, 401, 500, 503])].sort();
+  return Object.fromEntries(all.map((status) => [status, { description: `${ERROR_MEANING[status]} (${ERROR_CODES[status].join(", ")})`, ...json(errorSchema) }]));
+}
+
+const requestId = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]+$/).describe("The request's id, e.g. `req_…`") });
+const requestResponse = (description: string) => ({ description, ...json(apiRequestSchema) });
+
+const signatureHeader = z
+  .string()
+  .regex(/^sha256=[0-9a-f]{64}$/)
+  .describe("`sha256=` and the hex HMAC-SHA256 of the raw body, keyed by the agent's token. Compare in constant time.");
+
+const openRequest: ZodOpenApiOperationObject = {
+  operationId: "createRequest",
+  summary: "Open a request",
+  description: "Opens an issue (or a check run on a pull request) for people to decide, unless a `.hitl.yml` rule decides at once. Retrying with the same Idempotency-Key and body returns the first request (200).",
+  requestParams: { header: z.object({ "idempotency-key": z.string().min(1).max(200).optional().describe("Makes retries safe: the same key and body return the same request") }) },
+  // Inline, not a component: openapi-typescript reads a default as "always present" outside request bodies.
+  requestBody: { required: true, ...json(newRequestSchema) },
+  responses: {
+    200: requestResponse("The request first opened with this Idempotency-Key"),
+    201: { ...requestResponse("The request, opened"), headers: z.object({ location: z.string().describe("/api/v1/requests/{id}") }) },
+    ...errors(400, 403, 413, 422, 502),
+  },
+  callbacks: {
+    decision: {
+      "{$request.body#/callback_url}": {
+        post: {
+          summary: "The decision, signed",
+          description:
+            "Sent when the request is decided (or expires, or is cancelled), retried with backoff until a 2xx. Verify `X-Hitl-Signature-256` over the raw body, refuse a `sent_at` older than a few minutes and a `delivery_id` already seen.",
+          requestParams: {
+            header: z.object({
+              "x-hitl-signature-256": signatureHeader,
+              "x-hitl-delivery": z.string().describe("The body's `delivery_id`"),
+            }),
           },
+          // By reference, so that it is the same `Request` the API answers with (zod-openapi renders a callback's body as input).
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Callback" } } } },
+          responses: { "2XX": { description: "Received; any other answer is retried" } },
         },
       },
     },
   },
 };
 
-const requestResponse = { description: "The request", content: { "application/json": { schema: { $ref: "#/components/schemas/Request" } } } };
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
-
-/** The agent API described for tools, from the same zod schemas that validate it. */
+/** The agent API, from the zod schemas that validate it (requests) and describe it (responses). */
 export function openApiDocument(): Record<string, unknown> {
-  return {
-    openapi: "3.0.3",
+  return withoutUnusedInputs(createDocument({
+    openapi: "3.1.0",
     info: { title: "hitl agent API", version: "1", description: "Ask people on GitHub for approval, and learn their decision." },
-    components: {
-      securitySchemes: { agentToken: { type: "http", scheme: "bearer", description: "A token from HITL_AGENT_TOKENS" } },
-      schemas: {
-        NewRequest: schema(newRequestSchema),
-        Cancel: schema(cancelSchema),
-        Simulate: schema(simulateSchema),
-        Validate: schema(validateSchema),
-        Validation: output(validationSchema),
-        Request: { type: "object", description: "A request as stored, snake_case, with `status`, `decision` and `escalation`." },
-      },
-    },
+    servers: [{ url: "/", description: "The server that serves this document" }],
     security: [{ agentToken: [] }],
+    components: { schemas: { Callback: callbackSchema }, securitySchemes: { agentToken: { type: "http", scheme: "bearer", description: "An agent token from HITL_AGENT_TOKENS" } } },
     paths: {
       "/api/v1/requests": {
-        post: {
-          summary: "Open a request",
-          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
-          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/NewRequest" } } } },
-          responses: { "201": requestResponse, "200": { ...requestResponse, description: "The first request for this Idempotency-Key" }, "400": error, "401": error, "403": error, "413": error, "422": error, "503": error },
-        },
+        post: openRequest,
         get: {
+          operationId: "listRequests",
           summary: "List the agent's own requests (every agent's with read-all): pending by priority then age, else newest first",
-          parameters: [
-            { name: "repo", in: "query", schema: { type: "string" } },
-            { name: "status", in: "query", schema: { type: "string", enum: [...STATUSES] } },
-            { name: "request_type", in: "query", schema: { type: "string" } },
-            { name: "workflow_id", in: "query", schema: { type: "string", maxLength: 200 } },
-            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } },
-          ],
-          responses: { "200": { description: "`{requests: [...]}`" }, "400": error, "401": error },
+          requestParams: { query: listQuerySchema },
+          responses: { 200: { description: "The requests", ...json(requestListSchema) }, ...errors(400) },
         },
       },
-      "/api/v1/requests/{id}": { get: { summary: "A request, its decision and escalation schedule; another agent's is 404 without read-all", parameters: [idParam], responses: { "200": requestResponse, "404": error } } },
+      "/api/v1/requests/{id}": {
+        get: {
+          operationId: "getRequest",
+          summary: "A request, its decision and escalation schedule",
+          requestParams: { path: requestId },
+          responses: { 200: requestResponse("The request"), ...errors(404) },
+        },
+      },
       "/api/v1/requests/{id}/decision": {
         get: {
-          summary: "Long-poll until the request is decided",
-          parameters: [idParam, { name: "wait", in: "query", schema: { type: "number", minimum: 0, maximum: 60 } }],
-          responses: { "200": { description: "`{id, status, decision, workflow_id, checkpoint, resume, superseded_by}`; `status` is `pending` when `wait` ran out" }, "404": error },
+          operationId: "waitForDecision",
+          summary: "Long-poll until the request is decided, for at most `wait` seconds (60)",
+          requestParams: { path: requestId, query: waitQuerySchema },
+          responses: { 200: { description: "The status and decision; still `pending` when the wait ran out", ...json(decisionPollSchema) }, ...errors(400, 404) },
         },
       },
       "/api/v1/requests/{id}/validate": {
         post: {
-          summary: "Whether the decision still holds for the agent's current context; with re_ask, a follow-up request when it does not",
-          parameters: [idParam],
-          requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/Validate" } } } },
-          responses: {
-            "200": { description: "The answer", content: { "application/json": { schema: { $ref: "#/components/schemas/Validation" } } } },
-            "400": error,
-            "401": error,
-            "403": error,
-            "404": error,
-            "409": error,
-            "422": error,
-            "502": error,
-          },
+          operationId: "validateDecision",
+          summary: "Whether a decision still holds for the agent's current context",
+          description:
+            "Only the agent that opened the request may validate it. Compares the approved data with `decision_data`, the decision's age with `max_decision_age`, and (pull requests) the approved head with GitHub's and the agent's. With `re_ask: true`, an approval that no longer holds is superseded by a linked follow-up request, once.",
+          requestParams: { path: requestId },
+          requestBody: { required: true, ...json(validateSchema) },
+          responses: { 200: { description: "The validation, and the follow-up when one was opened", ...json(validationSchema) }, ...errors(400, 404, 413, 422, 502) },
         },
       },
       "/api/v1/requests/{id}/cancel": {
         post: {
+          operationId: "cancelRequest",
           summary: "Withdraw a pending request",
-          parameters: [idParam],
-          requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/Cancel" } } } },
-          responses: { "200": requestResponse, "404": error, "409": error },
+          requestParams: { path: requestId },
+          requestBody: json(cancelSchema),
+          responses: { 200: requestResponse("The request, cancelled"), ...errors(400, 404, 409, 413) },
         },
       },
       "/api/v1/audit": {
         get: {
-          summary: "The audit trail of a repository, as JSON lines: the entries of the agent's own requests, or all with read-all",
-          parameters: [{ name: "repo", in: "query", required: true, schema: { type: "string" } }, { name: "limit", in: "query", schema: { type: "integer" } }],
-          responses: { "200": { description: "One JSON object per line", content: { "application/x-ndjson": {} } }, "400": error },
+          operationId: "getAudit",
+          summary: "A repository's audit trail, one JSON object per line: the agent's own requests' entries, or all with read-all",
+          requestParams: { query: auditQuerySchema },
+          responses: { 200: { description: "One AuditEntry per line", content: { "application/x-ndjson": { schema: auditEntrySchema } } }, ...errors(400) },
         },
       },
       "/api/v1/simulate": {
         post: {
+          operationId: "simulateRequest",
           summary: "What would happen to a request, and why, without creating anything",
-          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Simulate" } } } },
-          responses: { "200": { description: "`{outcome, would_be, evaluation, config}`" }, "400": error },
+          requestBody: { required: true, ...json(simulateSchema.meta({ id: "Simulate" })) },
+          responses: { 200: { description: "The outcome and the request it would be", ...json(simulationSchema) }, ...errors(400, 413, 422, 502) },
+        },
+      },
+      "/api/v1/openapi.json": {
+        get: {
+          operationId: "getOpenApi",
+          summary: "This document; no token needed",
+          security: [],
+          responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
         },
       },
     },
-  };
+  }, {
+    // Answers are described, not closed: a field added later must not break a client that validates them.
+    override: ({ jsonSchema, io }) => {
+      if (io === "output" && jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+    },
+  }) as unknown as Record<string, unknown>);
+}
+
+/**
+ * zod-openapi renders a schema registered by id both as input and as output (`RequestOutput`)
+ * once it meets it in either role; the answers' schemas are only ever output, so their unused
+ * input twins go and the output ones take the plain name.
+ */
+function withoutUnusedInputs(document: Record<string, unknown>): Record<string, unknown> {
+  const schemas = (document.components as { schemas: Record<string, unknown> }).schemas;
+  const referenced = (name: string) => JSON.stringify(document).includes(`"#/components/schemas/${name}"`);
+  let removed = true;
+  while (removed) {
+    const unused = Object.keys(schemas).filter((name) => !referenced(name));
+    unused.forEach((name) => delete schemas[name]);
+    removed = unused.length > 0;
+  }
+  let text = JSON.stringify(document);
+  for (const name of Object.keys(schemas)) {
+    const base = name.replace(/Output$/, "");
+    if (base !== name && !(base in schemas)) text = text.replaceAll(`"#/components/schemas/${name}"`, `"#/components/schemas/${base}"`).replace(`"${name}":`, `"${base}":`);
+  }
+  return JSON.parse(text) as Record<string, unknown>;
 }

@@ -20,7 +20,7 @@ function stage(value: Stage) {
   };
 }
 
-function decider(value: Decider): Record<string, unknown> {
+function decider(value: Decider): Decider {
   return { ...value };
 }
 
@@ -71,7 +71,7 @@ export function resumeFields(request: ApprovalRequest) {
 function evaluation(value: Evaluation | null) {
   if (!value) return null;
   return {
-    outcome: value.outcome.type === "decide" ? { type: "decide", action: value.outcome.action, reason: value.outcome.reason } : value.outcome,
+    outcome: value.outcome.type === "decide" ? { type: "decide" as const, action: value.outcome.action, reason: value.outcome.reason } : value.outcome,
     rules: value.rules.map((rule) => ({ rule_id: rule.ruleId, matched: rule.matched, reasons: rule.reasons })),
     closest_rule_id: value.closestRuleId,
     config_error: value.configError,

@@ -199,9 +199,10 @@ describe("approving with changes and structured feedback", () => {
   });
 
   it("the OpenAPI document describes the new fields, from the schema that validates them", () => {
-    const properties = (openApiDocument() as { components: { schemas: { NewRequest: { properties: Record<string, any> } } } }).components.schemas.NewRequest.properties;
+    const document = openApiDocument() as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, any> } }> } } }> };
+    const properties = document.paths["/api/v1/requests"]!.post.requestBody.content["application/json"]!.schema.properties;
     expect(properties.presentation.enum).toEqual(["binary", "multiple_choice", "detailed_review", "comparative"]);
-    expect(properties.editable_fields.additionalProperties.oneOf.map((field: { properties: { type: { enum: string[] } } }) => field.properties.type.enum[0])).toEqual(["number", "string", "boolean"]);
+    expect(properties.editable_fields.additionalProperties.oneOf.map((field: { properties: { type: { const: string } } }) => field.properties.type.const)).toEqual(["number", "string", "boolean"]);
     expect(Object.keys(properties.feedback.properties)).toEqual(["require_justification", "reasons"]);
     expect(Object.keys(properties.sections.items.properties)).toEqual(["title", "text", "data"]);
     expect(Object.keys(properties.available_actions.items.properties)).toContain("data");

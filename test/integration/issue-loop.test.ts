@@ -341,13 +341,13 @@ describe("the API describes itself", () => {
       const response = await fetch(`${app.url}/api/v1/openapi.json`);
       expect(response.status).toBe(200);
       const document = await response.json();
-      expect(document.openapi).toBe("3.0.3");
-      const newRequest = document.components.schemas.NewRequest;
+      expect(document.openapi).toBe("3.1.0");
+      const newRequest = document.paths["/api/v1/requests"].post.requestBody.content["application/json"].schema;
       expect(newRequest.required).toEqual(["repo", "task_description", "approval_reason"]);
       expect(newRequest.additionalProperties).toBe(false);
       expect(newRequest.properties.priority.enum).toEqual(["low", "normal", "high", "critical"]);
       expect(newRequest.properties.callback_url.description).toContain("HITL_ALLOWED_PRIVATE_TARGETS");
-      expect(Object.keys(document.paths)).toEqual(["/api/v1/requests", "/api/v1/requests/{id}", "/api/v1/requests/{id}/decision", "/api/v1/requests/{id}/validate", "/api/v1/requests/{id}/cancel", "/api/v1/audit", "/api/v1/simulate"]);
+      expect(Object.keys(document.paths)).toEqual(["/api/v1/requests", "/api/v1/requests/{id}", "/api/v1/requests/{id}/decision", "/api/v1/requests/{id}/validate", "/api/v1/requests/{id}/cancel", "/api/v1/audit", "/api/v1/simulate", "/api/v1/openapi.json"]);
     } finally {
       await app.close();
       await github.close();

@@ -1,0 +1,240 @@
+import { z } from "zod";
+import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
+import { fallbackSchema } from "./request-schema.js";
+import type { ApiRequest, toApiAudit } from "./serialize.js";
+
+/**
+ * What the agent API answers, as zod schemas: the OpenAPI document is generated from these and
+ * the request schemas, and the type checks at the bottom keep them in step with `serialize.ts`.
+ */
+
+const FINAL_STATUSES = ["approved", "rejected", "expired", "cancelled", "superseded"] as const;
+
+const voteSchema = z.object({
+  by: z.string(),
+  action: z.string(),
+  at: z.string(),
+  stage: z.string(),
+  justification: z.string().nullable(),
+  via: z.string(),
+  weight: z.number().optional(),
+});
+
+const stageEndSchema = z.object({
+  stage: z.string(),
+  action: z.string(),
+  at: z.string(),
+  why: z.enum(["quorum", "veto", "rejected_by_majority", "timeout_partial"]),
+  branch: z.number().int().optional(),
+});
+
+const stageSchema = z.object({
+  name: z.string(),
+  approvers: z.array(z.string()),
+  required: z.union([z.number().int(), z.enum(["all", "majority"])]).optional(),
+  weights: z.record(z.string(), z.number()).optional(),
+  threshold: z.number().optional(),
+  timeout: z.string().optional(),
+  on_timeout: z.enum(["proceed_if_partial", "fallback"]).optional(),
+  reject: z.enum(["veto", "majority"]),
+  allow_repeat_approvers: z.boolean(),
+  then: z.array(z.object({ when: z.unknown(), next: z.string().optional(), action: z.string().optional() })).optional(),
+});
+
+const driftSchema = z.object({
+  fields: z.array(z.object({ field: z.string(), approved: z.unknown().optional(), current: z.unknown().optional() })),
+  head: z.object({ approved: z.string().nullable(), current: z.string().nullable() }).optional(),
+  age: z.object({ seconds: z.number(), max_seconds: z.number() }).optional(),
+});
+
+export const deciderSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("human"), login: z.string() }),
+    z.object({ type: z.literal("rule"), id: z.string() }),
+    z.object({ type: z.literal("fallback"), fallback: z.enum(["abort", "use_default", "degrade", "delegate", "retry_with_modification"]) }),
+    z.object({ type: z.literal("agent"), name: z.string() }),
+    z.object({ type: z.literal("system"), reason: z.string() }),
+  ])
+  .meta({ id: "Decider", description: "Who or what decided: a person, a `.hitl.yml` rule, the fallback, the agent (cancelling), or hitl itself." });
+
+export const decisionSchema = z
+  .object({
+    action: z.string().describe("The action id taken: `approve`, `reject`, another available action's id, or the fallback's."),
+    status: z.enum(FINAL_STATUSES),
+    decided_by: deciderSchema,
+    justification: z.string().nullable(),
+    decided_at: z.string().describe("ISO 8601"),
+    via: z.enum(["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited"]),
+    fallback: fallbackSchema.optional().describe("Set when the fallback applied."),
+    reason_code: z.string().optional().describe("The reason code a rejection gave, one of the request's `feedback.reasons`."),
+    edited_fields: z.record(z.string(), z.unknown()).optional().describe("Fields of decision_data the approver changed, with their new values."),
+    original_fields: z.record(z.string(), z.unknown()).optional().describe("With `edited_fields`: those fields' values before the change."),
+    edited_context_hash: z.string().nullable().optional().describe("With `edited_fields`: SHA-256 of what was approved, the edits in place."),
+    approvals: z.array(voteSchema).optional().describe("Requests with stages: every vote that stood when it ended."),
+    stage: z.string().nullable().optional().describe("Requests with stages: the stage that ended it."),
+    path: z.array(stageEndSchema).optional().describe("Requests with stages: the stages it went through and how each ended."),
+    head_sha: z.string().optional().describe("Pull requests: the head commit the request was on when it was decided."),
+  })
+  .meta({ id: "Decision" });
+
+const actionSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  impact: z.string().optional(),
+  kind: z.enum(["approve", "reject"]).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+const evaluationSchema = z
+  .object({
+    outcome: z.discriminatedUnion("type", [
+      z.object({ type: z.literal("decide"), action: z.string(), reason: z.string() }),
+      z.object({ type: z.literal("human"), reason: z.string() }),
+    ]),
+    rules: z.array(z.object({ rule_id: z.string(), matched: z.boolean(), reasons: z.array(z.string()) })),
+    closest_rule_id: z.string().nullable(),
+    config_error: z.string().nullable(),
+  })
+  .meta({ id: "Evaluation", description: "How the repository's `.hitl.yml` rules judged the request." });
+
+const nextStepSchema = z.object({
+  type: z.enum(["escalate", "warn", "expire"]),
+  at: z.string().describe("ISO 8601"),
+  level: z.number().int().optional().describe("escalate only: the level it reaches"),
+});
+
+export const apiRequestSchema = z
+  .object({
+    id: z.string(),
+    repo: z.string(),
+    status: z.enum(STATUSES),
+    task_description: z.string(),
+    approval_reason: z.string(),
+    decision_data: z.record(z.string(), z.unknown()),
+    available_actions: z.array(actionSchema),
+    editable_fields: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe("What an approver may change, each field with its type and bounds."),
+    feedback: z
+      .object({ require_justification: z.union([z.boolean(), z.object({ min_length: z.number().int() })]), reasons: z.array(z.string()).optional() })
+      .optional()
+      .describe("What people must give with a decision."),
+    presentation: z.enum(PRESENTATIONS).optional(),
+    sections: z.array(z.object({ title: z.string(), text: z.string().optional(), data: z.unknown().optional() })).optional(),
+    priority: z.enum(PRIORITIES),
+    deadline: z.string().describe("ISO 8601"),
+    fallback_action: fallbackSchema,
+    surface: z.discriminatedUnion("type", [z.object({ type: z.literal("issue") }), z.object({ type: z.literal("pull_request"), number: z.number().int() })]),
+    surface_url: z.string().nullable(),
+    surface_number: z.number().int().nullable(),
+    approvers: z.array(z.string()),
+    request_type: z.string().nullable(),
+    risk_score: z.number().nullable(),
+    confidence: z.number().nullable(),
+    callback_url: z.string().nullable(),
+    requested_by: z.string(),
+    on_behalf_of: z.string().nullable(),
+    idempotency_key: z.string().nullable(),
+    context_hash: z.string().describe("SHA-256 of what the approvers were shown"),
+    created_at: z.string(),
+    updated_at: z.string(),
+    escalation: z.object({ level: z.number().int(), next: nextStepSchema.nullable() }),
+    evaluation: evaluationSchema.nullable(),
+    decision: decisionSchema.nullable(),
+    workflow_id: z.string().nullable(),
+    checkpoint: z.unknown().describe("The agent's own JSON, returned as it was sent; never shown to people."),
+    resume: z.enum(RESUME_MODES),
+    superseded_by: z.string().nullable().describe("A superseded request: the follow-up that asks again."),
+    max_decision_age: z.string().nullable().describe("How long an approval holds; null: no limit."),
+    supersedes: z.object({ id: z.string(), drift: driftSchema }).nullable().describe("A follow-up: the request it asks again about, and what had changed."),
+    stages: z.array(stageSchema).optional().describe("Quorum and stages: the stages of sign-off, in order."),
+    approvals: z.array(voteSchema).optional().describe("Requests with stages: the votes cast so far."),
+    error: z.object({ at: z.string(), message: z.string() }).optional().describe("Set when the sweep could not compute the request's schedule; it stays pending for people."),
+  })
+  .meta({ id: "Request", description: "A request as stored: its status, decision and escalation schedule." });
+
+export const requestListSchema = z.object({ requests: z.array(apiRequestSchema) }).meta({ id: "RequestList" });
+
+export const decisionPollSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(STATUSES),
+    decision: decisionSchema.nullable(),
+    workflow_id: z.string().nullable(),
+    checkpoint: z.unknown(),
+    resume: z.enum(RESUME_MODES),
+    superseded_by: z.string().nullable(),
+  })
+  .meta({ id: "DecisionPoll", description: "`status` is still `pending` when the wait ran out." });
+
+export const auditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    repo: z.string(),
+    request_id: z.string(),
+    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened"]),
+    actor: deciderSchema,
+    status: z.enum(STATUSES),
+    action: z.string().nullable(),
+    justification: z.string().nullable(),
+    context_hash: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    requested_by: z.string().optional(),
+  })
+  .meta({ id: "AuditEntry", description: "One line of the audit trail (the endpoint answers one per line)." });
+
+export const simulationSchema = z
+  .object({
+    outcome: z.enum(["decided", "needs_human"]),
+    would_be: apiRequestSchema,
+    evaluation: evaluationSchema.nullable(),
+    config: z.object({ source: z.string().nullable(), error: z.string().nullable() }),
+  })
+  .meta({ id: "Simulation" });
+
+/** The API's error codes, by the status they come with. */
+export const ERROR_CODES = {
+  400: ["invalid_request", "invalid_json"],
+  401: ["unauthorized"],
+  403: ["agent_not_allowed"],
+  404: ["not_found"],
+  405: ["method_not_allowed"],
+  409: ["not_pending", "conflict"],
+  413: ["payload_too_large"],
+  422: ["app_not_installed", "idempotency_key_reused"],
+  500: ["internal_error"],
+  502: ["github_unavailable"],
+  503: ["store_unavailable", "shutting_down"],
+} as const;
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe(`A stable code: ${Object.values(ERROR_CODES).flat().join(", ")}`),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe("400 only: each field at fault."),
+    }),
+  })
+  .meta({ id: "Error" });
+
+/** The body of a signed callback (and of a channel's `request.escalated` event). */
+export const callbackSchema = z
+  .object({
+    event: z.enum(["request.approved", "request.rejected", "request.expired", "request.cancelled", "request.superseded", "request.pending"]),
+    delivery_id: z.string().describe("The same on every retry of one delivery: act on it once."),
+    sent_at: z.string().describe("ISO 8601 time of this attempt; refuse old ones as replays."),
+    request: apiRequestSchema,
+  })
+  .meta({ id: "Callback" });
+
+// Compile-time: what serialize.ts answers fits these schemas, field for field (a field added
+// there and not here, or the other way round, fails the typecheck).
+type Assignable<T, U> = [T] extends [U] ? true : false;
+type SameKeys<T, U> = [Exclude<keyof T, keyof U> | Exclude<keyof U, keyof T>] extends [never] ? true : false;
+type Holds<T extends true> = T;
+type AuditJson = ReturnType<typeof toApiAudit>;
+export type SchemaChecks = [
+  Holds<Assignable<ApiRequest, z.input<typeof apiRequestSchema>>>,
+  Holds<SameKeys<ApiRequest, z.input<typeof apiRequestSchema>>>,
+  Holds<Assignable<AuditJson, z.input<typeof auditEntrySchema>>>,
+  Holds<SameKeys<AuditJson, z.input<typeof auditEntrySchema>>>,
+];

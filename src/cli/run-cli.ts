@@ -1,0 +1,185 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { DecisionTimeoutError, Hitl, HitlApiError } from "../client/index.js";
+import type { ApprovalRequest, NewRequest, Outcome } from "../client/index.js";
+
+/** Exit codes: a shell step or CI job branches on these. */
+export const EXIT = { approved: 0, rejected: 1, ended: 2, error: 3 } as const;
+
+export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
+
+  hitl request --repo OWNER/NAME --task TEXT --reason TEXT [--data JSON] [--approver LOGIN]...
+               [--priority low|normal|high|critical] [--deadline ISO] [--callback-url URL]
+               [--idempotency-key KEY] [--body JSON|@FILE] [--wait [--timeout 30m]]
+  hitl status ID
+  hitl wait ID [--timeout 30m]
+  hitl cancel ID [--reason TEXT]
+  hitl list [--repo OWNER/NAME] [--status STATUS] [--limit N]
+  hitl audit --repo OWNER/NAME [--limit N]
+  hitl mcp                     the hitl tools for a model, as an MCP server on stdin and stdout
+
+Every command takes --json (print the API's JSON), --url and --token (default: HITL_URL, HITL_TOKEN).
+Exit status of request --wait and wait: 0 approved, 1 rejected, 2 expired or cancelled,
+3 an error or still pending when --timeout ran out. Other commands: 0 done, 3 an error.`;
+
+const OPTIONS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  repo: { type: "string" },
+  task: { type: "string" },
+  reason: { type: "string" },
+  data: { type: "string" },
+  approver: { type: "string", multiple: true },
+  priority: { type: "string" },
+  deadline: { type: "string" },
+  "callback-url": { type: "string" },
+  "idempotency-key": { type: "string" },
+  body: { type: "string" },
+  wait: { type: "boolean" },
+  timeout: { type: "string" },
+  status: { type: "string" },
+  limit: { type: "string" },
+} as const;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+class UsageError extends Error {}
+
+/** `30s`, `15m`, `4h`, `2d`, or plain seconds. */
+function duration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`--timeout ${text}: give a duration such as 90s, 30m or 2h`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? "s") as "s"] * 1000;
+}
+
+function jsonArgument(name: string, text: string): unknown {
+  const source = text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text;
+  try {
+    return JSON.parse(source);
+  } catch {
+    throw new UsageError(`--${name}: not valid JSON`);
+  }
+}
+
+const exitFor = (status: Outcome["status"]) => (status === "approved" ? EXIT.approved : status === "rejected" ? EXIT.rejected : EXIT.ended);
+
+function describeOutcome(outcome: Outcome): string {
+  const by = outcome.decision.decided_by;
+  const who = by.type === "human" ? by.login : by.type === "rule" ? `rule ${by.id}` : by.type === "agent" ? `agent ${by.name}` : by.type;
+  return `${outcome.id} ${outcome.status} (${outcome.decision.action}) by ${who}${outcome.decision.justification ? `: ${outcome.decision.justification}` : ""}`;
+}
+
+const describeRequest = (request: ApprovalRequest) => `${request.id} ${request.status} ${request.repo} ${request.surface_url ?? "(surface not posted yet)"} ${request.task_description}`;
+
+/** Runs one command; resolves with the process's exit status. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) io.err(`${error.message}\n\n${USAGE}`);
+    else if (error instanceof HitlApiError) io.err(`hitl: ${error.message}${error.issues.map((issue) => `\n  ${issue.path}: ${issue.message}`).join("")} (HTTP ${error.status} ${error.code})`);
+    else io.err(`hitl: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.error;
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, id, ...extra] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    io.out(USAGE);
+    return command === undefined && !values.help ? EXIT.error : 0;
+  }
+  const url = values.url ?? io.env.HITL_URL;
+  const token = values.token ?? io.env.HITL_TOKEN;
+  if (!url || !token) throw new UsageError("Set HITL_URL and HITL_TOKEN (or pass --url and --token).");
+  const hitl = new Hitl({ url, token });
+  const print = (value: unknown, text: string) => io.out(values.json ? JSON.stringify(value, null, 2) : text);
+  const needId = () => {
+    if (!id || extra.length) throw new UsageError(`hitl ${command} takes one request id`);
+    return id;
+  };
+  const timeoutMs = values.timeout === undefined ? undefined : duration(values.timeout);
+  const wait = async (requestId: string) => {
+    try {
+      const outcome = await hitl.waitForDecision(requestId, { timeoutMs });
+      print(outcome, describeOutcome(outcome));
+      return exitFor(outcome.status);
+    } catch (error) {
+      if (!(error instanceof DecisionTimeoutError)) throw error;
+      print({ id: requestId, status: "pending", decision: null }, `${requestId} still pending after ${values.timeout}`);
+      return EXIT.error;
+    }
+  };
+
+  switch (command) {
+    case "request": {
+      if (positionals.length > 1) throw new UsageError("hitl request takes options only");
+      const base = (values.body === undefined ? {} : jsonArgument("body", values.body)) as Partial<NewRequest>;
+      const body = {
+        ...base,
+        ...(values.repo === undefined ? {} : { repo: values.repo }),
+        ...(values.task === undefined ? {} : { task_description: values.task }),
+        ...(values.reason === undefined ? {} : { approval_reason: values.reason }),
+        ...(values.data === undefined ? {} : { decision_data: jsonArgument("data", values.data) as Record<string, unknown> }),
+        ...(values.approver === undefined ? {} : { approvers: values.approver }),
+        ...(values.priority === undefined ? {} : { priority: values.priority as NewRequest["priority"] }),
+        ...(values.deadline === undefined ? {} : { deadline: values.deadline }),
+        ...(values["callback-url"] === undefined ? {} : { callback_url: values["callback-url"] }),
+      } as NewRequest;
+      const request = await hitl.create(body, values["idempotency-key"] ?? body.idempotency_key ?? globalThis.crypto.randomUUID());
+      if (!values.wait) {
+        print(request, describeRequest(request));
+        return 0;
+      }
+      if (!values.json) io.err(describeRequest(request));
+      return wait(request.id);
+    }
+    case "mcp": {
+      // Loaded only here: the other commands need no MCP SDK.
+      const { serveMcpStdio } = await import("../mcp/stdio.js");
+      await serveMcpStdio(hitl);
+      return 0;
+    }
+    case "status": {
+      const request = await hitl.get(needId());
+      print(request, describeRequest(request));
+      return 0;
+    }
+    case "wait":
+      return wait(needId());
+    case "cancel": {
+      const request = await hitl.cancel(needId(), values.reason);
+      print(request, describeRequest(request));
+      return 0;
+    }
+    case "list": {
+      if (id) throw new UsageError("hitl list takes options only");
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      const requests = await hitl.list({ repo: values.repo, status: values.status as ApprovalRequest["status"] | undefined, limit });
+      print(requests, requests.map(describeRequest).join("\n") || "no requests");
+      return 0;
+    }
+    case "audit": {
+      if (!values.repo) throw new UsageError("hitl audit needs --repo OWNER/NAME");
+      const entries = await hitl.audit(values.repo, values.limit === undefined ? undefined : Number(values.limit));
+      // JSON lines, as the API gives them: one entry per line either way.
+      io.out(entries.map((entry) => (values.json ? JSON.stringify(entry) : `${entry.at} ${entry.request_id} ${entry.event} ${entry.status}${entry.justification ? `: ${entry.justification}` : ""}`)).join("\n"));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}

@@ -1,0 +1,161 @@
+import { apiError, DecisionTimeoutError, UnavailableError } from "./errors.js";
+import type { ApprovalRequest, AuditEntry, Decision, ListQuery, NewRequest, Outcome } from "./types.js";
+
+export interface HitlOptions {
+  /** The hitl server, e.g. `https://hitl.example.com`. */
+  url: string;
+  /** The agent's token (one of the server's HITL_AGENT_TOKENS). */
+  token: string;
+  /** Tries per call on network failures and 5xx answers (default 5), with the same idempotency key. */
+  retries?: number;
+  /** First backoff between tries (default 500 ms, doubling, at most 10 s). */
+  backoffMs?: number;
+  /** How long each long-poll asks the server to hold (default 50 s; the server holds at most 60). */
+  pollSeconds?: number;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+export interface WaitOptions {
+  /** Give up after this long (default: wait until the request is decided, or its deadline passes). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What `hitl.ask()` returns at once: the request is being opened; wait for it, or for its decision. */
+export interface Ask {
+  /** The key the request is opened with: reuse it to retry the same ask safely. */
+  readonly idempotencyKey: string;
+  /** The request as opened (or as first opened with this key). */
+  request(): Promise<ApprovalRequest>;
+  /** Its decision: long-polls until it is decided, or `timeoutMs` passes (then `DecisionTimeoutError`). */
+  decision(options?: WaitOptions): Promise<Outcome>;
+}
+
+/** The server holds a long-poll at most 60 s; asking for less keeps clear of proxies' idle limits. */
+const POLL_SECONDS = 50;
+
+/** The agent API over `fetch` alone, so it runs on Node, Bun, Deno and edge runtimes. */
+export class Hitl {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #retries: number;
+  readonly #backoffMs: number;
+  readonly #fetch: typeof fetch;
+  readonly #pollSeconds: number;
+
+  constructor(options: HitlOptions) {
+    if (!options.url) throw new TypeError("Hitl: url is required");
+    if (!options.token) throw new TypeError("Hitl: token is required");
+    this.#base = options.url.replace(/\/+$/, "") + "/api/v1";
+    this.#token = options.token;
+    this.#retries = Math.max(1, options.retries ?? 5);
+    this.#backoffMs = options.backoffMs ?? 500;
+    this.#pollSeconds = Math.min(60, Math.max(1, options.pollSeconds ?? POLL_SECONDS));
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Opens a request (retried with one idempotency key, generated unless given) and hands back its handle. */
+  ask(body: NewRequest, options: { idempotencyKey?: string } = {}): Ask {
+    const idempotencyKey = options.idempotencyKey ?? body.idempotency_key ?? globalThis.crypto.randomUUID();
+    const opened = this.create(body, idempotencyKey);
+    // Not yet awaited by the caller: keep an early failure from being reported as unhandled.
+    opened.catch(() => undefined);
+    return {
+      idempotencyKey,
+      request: () => opened,
+      decision: async (wait) => this.waitForDecision((await opened).id, wait),
+    };
+  }
+
+  /** `POST /requests`. */
+  async create(body: NewRequest, idempotencyKey: string = globalThis.crypto.randomUUID()): Promise<ApprovalRequest> {
+    return (await this.#call("POST", "/requests", { body, headers: { "idempotency-key": idempotencyKey } })) as ApprovalRequest;
+  }
+
+  get(id: string): Promise<ApprovalRequest> {
+    return this.#call("GET", `/requests/${encodeURIComponent(id)}`) as Promise<ApprovalRequest>;
+  }
+
+  async list(query: ListQuery = {}): Promise<ApprovalRequest[]> {
+    const search = new URLSearchParams(Object.entries(query).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)]])));
+    const answer = (await this.#call("GET", `/requests${search.size ? `?${search}` : ""}`)) as { requests: ApprovalRequest[] };
+    return answer.requests;
+  }
+
+  cancel(id: string, reason?: string): Promise<ApprovalRequest> {
+    return this.#call("POST", `/requests/${encodeURIComponent(id)}/cancel`, { body: reason === undefined ? {} : { reason } }) as Promise<ApprovalRequest>;
+  }
+
+  async audit(repo: string, limit?: number): Promise<AuditEntry[]> {
+    const search = new URLSearchParams({ repo, ...(limit === undefined ? {} : { limit: String(limit) }) });
+    const text = (await this.#call("GET", `/audit?${search}`, { text: true })) as string;
+    return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as AuditEntry);
+  }
+
+  /** Long-polls `GET /requests/{id}/decision` past the server's cap until the request is decided. */
+  async waitForDecision(id: string, options: WaitOptions = {}): Promise<Outcome> {
+    const until = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const left = until - Date.now();
+      const wait = Math.max(0, Math.min(this.#pollSeconds, Math.floor(left / 1000)));
+      const poll = (await this.#call("GET", `/requests/${encodeURIComponent(id)}/decision?wait=${wait}`, { signal: options.signal, timeoutMs: (wait + 30) * 1000 })) as {
+        id: string;
+        status: ApprovalRequest["status"];
+        decision: Decision | null;
+      };
+      if (poll.status !== "pending" && poll.decision) return { id: poll.id, status: poll.status, approved: poll.status === "approved", decision: poll.decision };
+      if (Date.now() >= until || wait === 0) throw new DecisionTimeoutError(id);
+    }
+  }
+
+  async #call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; text?: boolean; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<unknown> {
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < this.#retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(10_000, this.#backoffMs * 2 ** (attempt - 1)), options.signal);
+      const signals = [options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)].filter((s): s is AbortSignal => s !== undefined);
+      let response: Response;
+      try {
+        response = await this.#fetch(this.#base + path, {
+          method,
+          headers: { authorization: `Bearer ${this.#token}`, accept: "application/json", ...(options.body === undefined ? {} : { "content-type": "application/json" }), ...options.headers },
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: AbortSignal.any(signals),
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        lastError = new UnavailableError(0, "network_error", `No answer from ${this.#base}: ${(error as Error).message}`);
+        continue;
+      }
+      const text = await response.text();
+      if (response.ok) return options.text ? text : JSON.parse(text);
+      const error = apiError(response.status, parseJson(text));
+      // 5xx and 429 are worth another try; the same idempotency key makes a retried POST safe.
+      if (response.status >= 500 || response.status === 429) {
+        lastError = error;
+        continue;
+      }
+      throw error;
+    }
+    throw lastError!;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}

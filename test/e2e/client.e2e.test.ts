@@ -1,0 +1,169 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiRequestSchema } from "../../src/api/response-schema.js";
+import {
+  CallbackVerificationError,
+  ConflictError,
+  DecisionTimeoutError,
+  Hitl,
+  InvalidRequestError,
+  NotFoundError,
+  Rejected,
+  requireApproval,
+  UnauthorizedError,
+  verifyCallback,
+} from "../../src/client/index.js";
+import { WEBHOOK_SECRET } from "../support/app-harness.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/wait.js";
+import { deliver, issueCommentPayload } from "../support/webhooks.js";
+
+const REPO = "octo-org/payments";
+const TOKEN = "client-agent-token-0123456789";
+
+/** The TypeScript client against the real server process and the GitHub stand-in. */
+describe("hitl/client end to end", () => {
+  let github: GitHubStandIn;
+  let server: ServerProcess;
+  let receiver: CallbackReceiver;
+  let dataDir: string;
+  let hitl: Hitl;
+
+  beforeAll(async () => {
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" } } } });
+    receiver = await startCallbackReceiver();
+    dataDir = await mkdtemp(join(tmpdir(), "hitl-client-"));
+    server = await startServerProcess({ githubHost: github.host, env: { HITL_AGENT_TOKENS: `client-agent:${TOKEN}`, HITL_DATA_DIR: dataDir, LOG_LEVEL: process.env.DEBUG_LEVEL ?? "warn" } });
+    // One-second long-polls, so that a wait of a few seconds spans several of them.
+    hitl = new Hitl({ url: server.base, token: TOKEN, pollSeconds: 1, backoffMs: 50 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await github?.close();
+    await receiver?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  // GitHub's timestamps are whole seconds, and a comment from before the request does not count: a person takes longer.
+  const comment = async (issueNumber: number, body: string) =>
+    (await new Promise((resolve) => setTimeout(resolve, 1_100)),
+    deliver(`${server.base}/api/github/webhooks`, { event: "issue_comment", payload: issueCommentPayload({ repo: REPO, issueNumber, body, login: "alice" }), secret: WEBHOOK_SECRET }));
+
+  /** Decides the request once its issue is open, while the client is waiting on it. */
+  const decideOnGitHub = async (ask: { request(): Promise<{ id: string; surface_number: number | null }> }, body: string) => {
+    const request = await ask.request();
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // with the comment's own wait, past two of the client's long-polls
+    const delivery = await comment(request.surface_number!, body);
+    expect(delivery.status).toBe(200);
+  };
+
+  it("asks, a person approves on GitHub, and decision() resolves across several long-polls; the callback verifies", async () => {
+    const ask = hitl.ask({ repo: REPO, task_description: "Refund order 1234", approval_reason: "Refunds over $50 need a human", decision_data: { amount: 120 }, approvers: ["alice"], callback_url: receiver.url });
+    const [outcome] = await Promise.all([ask.decision(), decideOnGitHub(ask, "/approve go ahead")]);
+    expect(outcome).toMatchObject({ status: "approved", approved: true, decision: { action: "approve", justification: "go ahead", decided_by: { type: "human", login: "alice" } } });
+    expect(github.callsTo("POST", `/repos/${REPO}/issues`)).toHaveLength(1);
+
+    // What the server answers is what the OpenAPI document says it answers.
+    expect(apiRequestSchema.strict().safeParse(await hitl.get(outcome.id)).error).toBeUndefined();
+
+    const callback = await waitFor("the callback", () => receiver.received.find((c) => c.requestId === outcome.id));
+    const verified = await verifyCallback(callback.body, callback.headers as Record<string, string>, TOKEN);
+    expect(verified).toMatchObject({ event: "request.approved", request: { id: outcome.id, status: "approved" } });
+    await expect(verifyCallback(callback.body.replace("approved", "rejected"), callback.headers as Record<string, string>, TOKEN)).rejects.toThrow(CallbackVerificationError);
+    await expect(verifyCallback(callback.body, callback.headers as Record<string, string>, "another-token")).rejects.toThrow(/does not match/);
+    const later = new Date(Date.parse(verified.sent_at) + 301_000);
+    await expect(verifyCallback(callback.body, callback.headers as Record<string, string>, TOKEN, { now: later })).rejects.toThrow(/replay/);
+    await expect(verifyCallback(callback.body, { ...(callback.headers as Record<string, string>), "x-hitl-delivery": "dlv_other" }, TOKEN)).rejects.toThrow(/delivery_id/);
+  }, 60_000);
+
+  it("retries a POST whose answer was lost with the same idempotency key: one request, one issue", async () => {
+    let posts = 0;
+    const keys: string[] = [];
+    const lossy = new Hitl({
+      url: server.base,
+      token: TOKEN,
+      backoffMs: 50,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (init?.method === "POST") {
+          keys.push(new Headers(init.headers).get("idempotency-key")!);
+          // The server opened the request; the agent never hears of it.
+          if (++posts === 1) throw new TypeError("fetch failed: connection reset");
+        }
+        return response;
+      },
+    });
+    const before = github.callsTo("POST", `/repos/${REPO}/issues`).length;
+    const request = await lossy.ask({ repo: REPO, task_description: "Rotate the deploy key", approval_reason: "Key changes need a human" }).request();
+    expect(posts).toBe(2);
+    expect(new Set(keys).size).toBe(1);
+    expect(request.idempotency_key).toBe(keys[0]);
+    expect(github.callsTo("POST", `/repos/${REPO}/issues`).length - before).toBe(1);
+    await hitl.cancel(request.id, "done testing");
+  }, 30_000);
+
+  it("answers each API error family with its own error class", async () => {
+    await expect(new Hitl({ url: server.base, token: "wrong-token-0123456789" }).list()).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(hitl.get("req_nope")).rejects.toBeInstanceOf(NotFoundError);
+    const invalid = await hitl.create({ repo: "not a repo", task_description: "x", approval_reason: "y" }).catch((error: unknown) => error);
+    expect(invalid).toBeInstanceOf(InvalidRequestError);
+    expect((invalid as InvalidRequestError).issues).toContainEqual({ path: "repo", message: "must be owner/name" });
+    const request = await hitl.create({ repo: REPO, task_description: "Drop the staging table", approval_reason: "Deletes need a human" });
+    await hitl.cancel(request.id);
+    await expect(hitl.cancel(request.id)).rejects.toMatchObject({ constructor: ConflictError, status: 409, code: "not_pending" });
+    expect((await hitl.list({ status: "cancelled" })).map((r) => r.id)).toContain(request.id);
+    expect((await hitl.audit(REPO)).filter((entry) => entry.request_id === request.id).map((entry) => entry.event)).toEqual(expect.arrayContaining(["created", "cancelled"]));
+  }, 30_000);
+
+  it("gives up when the agent's own timeout passes, and the request can be waited on again by id", async () => {
+    const ask = hitl.ask({ repo: REPO, task_description: "Scale the cluster down", approval_reason: "Capacity changes need a human" });
+    const started = Date.now();
+    const timedOut = await ask.decision({ timeoutMs: 2_000 }).catch((error: unknown) => error);
+    expect(timedOut).toBeInstanceOf(DecisionTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    const { id } = await ask.request();
+    expect((timedOut as DecisionTimeoutError).requestId).toBe(id);
+    await hitl.cancel(id, "no longer needed");
+    expect(await hitl.waitForDecision(id)).toMatchObject({ status: "cancelled", approved: false, decision: { decided_by: { type: "agent", name: "client-agent" } } });
+  }, 30_000);
+
+  it("requireApproval runs the tool with the approved arguments, and throws Rejected with the justification otherwise", async () => {
+    const ran: unknown[] = [];
+    const refund = requireApproval(async (args: { order: string; amount: number }) => (ran.push(args), `refunded ${args.amount}`), {
+      hitl,
+      repo: REPO,
+      task: (args) => `Refund order ${args.order}`,
+      reason: "Refunds need a human",
+      request: { approvers: ["alice"] },
+    });
+
+    const approving = (async () => {
+      const request = await waitFor("the refund request", async () => (await hitl.list({ status: "pending" })).find((r) => r.task_description === "Refund order A-1" && r.surface_number !== null));
+      expect(request.decision_data).toEqual({ order: "A-1", amount: 75 });
+      expect((await comment(request.surface_number!, "/approve")).status).toBe(200);
+    })();
+    const [result] = await Promise.all([refund({ order: "A-1", amount: 75 }), approving]);
+    expect(result).toBe("refunded 75");
+    expect(ran).toEqual([{ order: "A-1", amount: 75 }]);
+
+    const rejecting = (async () => {
+      const request = await waitFor("the second refund request", async () => (await hitl.list({ status: "pending" })).find((r) => r.task_description === "Refund order B-2" && r.surface_number !== null));
+      expect((await comment(request.surface_number!, "/reject the customer was already refunded")).status).toBe(200);
+    })();
+    const [rejected] = await Promise.all([refund({ order: "B-2", amount: 900 }).catch((error: unknown) => error), rejecting]);
+    expect(rejected).toBeInstanceOf(Rejected);
+    expect(rejected).toMatchObject({ status: "rejected", action: "reject", justification: "the customer was already refunded" });
+    expect(ran).toHaveLength(1);
+  }, 60_000);
+
+  it("serves the OpenAPI document with no token", async () => {
+    const response = await fetch(`${server.base}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ openapi: "3.1.0", paths: { "/api/v1/requests": { post: { operationId: "createRequest" } } } });
+  });
+});

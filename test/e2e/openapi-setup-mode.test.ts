@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openApiDocument } from "../../src/api/openapi.js";
+import { freePort } from "../support/ports.js";
+import { REPO_ROOT } from "../support/server-process.js";
+import { waitFor } from "../support/wait.js";
+
+describe("the OpenAPI document in Probot's setup mode (no APP_ID yet)", () => {
+  it("is served beside the setup page, with no token", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hitl-setup-"));
+    const port = await freePort();
+    let output = "";
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NODE_ENV: "development", PORT: String(port), HOST: "127.0.0.1", HITL_DATA_DIR: dir, NO_SMEE_SETUP: "true", LOG_LEVEL: "warn", REDIS_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const response = await waitFor(
+        "the setup server to answer",
+        async () => {
+          if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${output}`);
+          return (await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`).catch(() => null)) ?? undefined;
+        },
+        60_000,
+        200,
+      );
+      expect(response.status, output).toBe(200);
+      expect(await response.json()).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+      // It is the setup mode: Probot's page is there, and the agent API is not.
+      expect((await fetch(`http://127.0.0.1:${port}/probot`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/requests`)).status).toBe(404);
+    } finally {
+      process.kill(-child.pid!, "SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
