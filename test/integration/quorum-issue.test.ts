@@ -239,9 +239,11 @@ describe("quorum and stages on an issue", () => {
         { name: "legal", approvers: ["carol", "dave", "erin"], required: "majority", timeout: "1h", on_timeout: "proceed_if_partial", reject: "veto", allow_repeat_approvers: false, from: ["requirement large refunds"], may_follow: [] },
       ],
       requirements: [{ name: "large refunds", applies: true, reasons: ["amount is 1500, above 500"] }],
+      editable_fields: null,
+      feedback: null,
     });
     const small = await api(app, "POST", "/simulate", { request: body({ decision_data: { amount: 20 } }) });
-    expect(small.json.sign_off).toEqual({ stages: [], requirements: [{ name: "large refunds", applies: false, reasons: ["amount is 20, not above 500"] }] });
+    expect(small.json.sign_off).toEqual({ stages: [], requirements: [{ name: "large refunds", applies: false, reasons: ["amount is 20, not above 500"] }], editable_fields: null, feedback: null });
     expect(github.calls.filter((call) => call.method === "POST" && !call.path.startsWith("/app/"))).toEqual([]);
   });
 
