@@ -298,6 +298,11 @@ function settleStages(
   const requestIndex: (number | undefined)[] = stages.map(() => undefined);
   for (const requirement of applying) {
     for (const stage of requirement.stages ?? []) {
+      // The schema refuses such a file; a config that reached here some other way fails closed.
+      if (indexOf(stage.name) >= 0) {
+        violate("stages", `.hitl.yml's requirements define stage ${stage.name} twice; stage names must be unique across requirements`);
+        continue;
+      }
       stages.push(toStage(stage));
       origins.push([`requirement ${requirement.name}`]);
       requestIndex.push(undefined);

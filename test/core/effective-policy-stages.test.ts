@@ -127,6 +127,15 @@ requirements:
     });
   });
 
+  it("a config with one stage name twice that skipped the schema is refused, not trimmed to its first", () => {
+    const legal = POLICY.requirements![2]!;
+    const unchecked: HitlConfig = { ...POLICY, requirements: [{ ...legal, name: "a" }, { ...legal, name: "b" }] };
+    expect(effectivePolicy(unchecked, input(), NOW)).toEqual({
+      ok: false,
+      violations: [{ path: "stages", message: ".hitl.yml's requirements define stage legal twice; stage names must be unique across requirements" }],
+    });
+  });
+
   it("the stage schema names what is wrong with a stage", () => {
     const issues = (value: unknown) => stageSchema.safeParse(value).error?.issues.map((issue) => [issue.path.join("."), issue.message]);
     expect(issues({ name: "x", weights: { alice: 1 } })).toEqual([["threshold", "weights need a threshold"]]);
