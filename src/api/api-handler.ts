@@ -22,7 +22,7 @@ import {
 } from "./request-schema.js";
 import { createOpenApiHandler } from "./openapi-handler.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
-import { resumeFields, toApiAudit, toApiRequest, toApiStages, toApiValidation } from "./serialize.js";
+import { resumeFields, toApiAudit, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -183,14 +183,7 @@ export function createApiHandler(deps: ApiDeps) {
           if (error instanceof HitlError && error.code === "invalid_request") throw invalidRequest(error.issues.map((issue) => ({ ...issue, path: `request.${issue.path}` })));
           throw error;
         });
-        const shown = present(result.request);
-        sendJson(res, 200, {
-          outcome: result.evaluation.outcome.type === "decide" ? "decided" : "needs_human",
-          would_be: shown,
-          evaluation: shown.evaluation,
-          sign_off: toApiStages(result.policy),
-          config: { source: result.config.file, error: result.config.error },
-        });
+        sendJson(res, 200, toApiSimulation(result, clock()));
       },
     },
   ];

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 import { fallbackSchema } from "./request-schema.js";
-import type { ApiRequest, toApiAudit } from "./serialize.js";
+import type { ApiRequest, toApiAudit, toApiSimulation } from "./serialize.js";
 
 /**
  * What the agent API answers, as zod schemas: the OpenAPI document is generated from these and
@@ -40,6 +40,9 @@ const stageSchema = z.object({
   allow_repeat_approvers: z.boolean(),
   then: z.array(z.object({ when: z.unknown(), next: z.string().optional(), action: z.string().optional() })).optional(),
 });
+
+const editableFieldsSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+const feedbackSchema = z.object({ require_justification: z.union([z.boolean(), z.object({ min_length: z.number().int() })]), reasons: z.array(z.string()).optional() });
 
 const driftSchema = z.object({
   fields: z.array(z.object({ field: z.string(), approved: z.unknown().optional(), current: z.unknown().optional() })),
@@ -112,11 +115,8 @@ export const apiRequestSchema = z
     approval_reason: z.string(),
     decision_data: z.record(z.string(), z.unknown()),
     available_actions: z.array(actionSchema),
-    editable_fields: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe("What an approver may change, each field with its type and bounds."),
-    feedback: z
-      .object({ require_justification: z.union([z.boolean(), z.object({ min_length: z.number().int() })]), reasons: z.array(z.string()).optional() })
-      .optional()
-      .describe("What people must give with a decision."),
+    editable_fields: editableFieldsSchema.optional().describe("What an approver may change, each field with its type and bounds."),
+    feedback: feedbackSchema.optional().describe("What people must give with a decision."),
     presentation: z.enum(PRESENTATIONS).optional(),
     sections: z.array(z.object({ title: z.string(), text: z.string().optional(), data: z.unknown().optional() })).optional(),
     priority: z.enum(PRIORITIES),
@@ -187,6 +187,16 @@ export const simulationSchema = z
     outcome: z.enum(["decided", "needs_human"]),
     would_be: apiRequestSchema,
     evaluation: evaluationSchema.nullable(),
+    sign_off: z
+      .object({
+        stages: z
+          .array(stageSchema.extend({ from: z.array(z.string()).describe("What put the stage there: `.hitl.yml` requirements by name, or the request."), may_follow: z.array(z.string()) }))
+          .describe("The stages the request would go through, in order; empty: one approval decides."),
+        requirements: z.array(z.object({ name: z.string(), applies: z.boolean(), reasons: z.array(z.string()) })).describe("Each `.hitl.yml` requirement, whether it applies, and why."),
+        editable_fields: editableFieldsSchema.nullable().describe("What an approver could change; null: nothing."),
+        feedback: feedbackSchema.nullable().describe("What a person would have to give with a decision, after `.hitl.yml`; null: nothing beyond the action."),
+      })
+      .describe("What deciding the request would take."),
     config: z.object({ source: z.string().nullable(), error: z.string().nullable() }),
   })
   .meta({ id: "Simulation" });
@@ -232,9 +242,13 @@ type Assignable<T, U> = [T] extends [U] ? true : false;
 type SameKeys<T, U> = [Exclude<keyof T, keyof U> | Exclude<keyof U, keyof T>] extends [never] ? true : false;
 type Holds<T extends true> = T;
 type AuditJson = ReturnType<typeof toApiAudit>;
+type SimulationJson = ReturnType<typeof toApiSimulation>;
 export type SchemaChecks = [
   Holds<Assignable<ApiRequest, z.input<typeof apiRequestSchema>>>,
   Holds<SameKeys<ApiRequest, z.input<typeof apiRequestSchema>>>,
   Holds<Assignable<AuditJson, z.input<typeof auditEntrySchema>>>,
   Holds<SameKeys<AuditJson, z.input<typeof auditEntrySchema>>>,
+  Holds<Assignable<SimulationJson, z.input<typeof simulationSchema>>>,
+  Holds<SameKeys<SimulationJson, z.input<typeof simulationSchema>>>,
+  Holds<SameKeys<SimulationJson["sign_off"], z.input<typeof simulationSchema>["sign_off"]>>,
 ];

@@ -176,6 +176,25 @@ export function toApiStages(policy: Pick<EffectivePolicy, "stages" | "stageOrigi
   };
 }
 
+/**
+ * `/simulate`'s answer: the request as it would be stored, and what it would take to decide it:
+ * its stages, and what an approver may change (`editable_fields`) and must give (`feedback`),
+ * after `.hitl.yml` (null: nothing to change, nothing required beyond the action).
+ */
+export function toApiSimulation(
+  result: { request: ApprovalRequest; evaluation: { outcome: { type: string } }; config: { file: string | null; error: string | null }; policy: Pick<EffectivePolicy, "stages" | "stageOrigins" | "requirements"> },
+  now: Date,
+) {
+  const shown = toApiRequest(result.request, now);
+  return {
+    outcome: result.evaluation.outcome.type === "decide" ? ("decided" as const) : ("needs_human" as const),
+    would_be: shown,
+    evaluation: shown.evaluation,
+    sign_off: { ...toApiStages(result.policy), editable_fields: shown.editable_fields ?? null, feedback: shown.feedback ?? null },
+    config: { source: result.config.file, error: result.config.error },
+  };
+}
+
 export function toApiAudit(entry: AuditEntry) {
   return {
     id: entry.id,

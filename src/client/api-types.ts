@@ -300,6 +300,52 @@ export interface components {
             outcome: "decided" | "needs_human";
             would_be: components["schemas"]["Request"];
             evaluation: components["schemas"]["Evaluation"] | null;
+            /** @description What deciding the request would take. */
+            sign_off: {
+                /** @description The stages the request would go through, in order; empty: one approval decides. */
+                stages: {
+                    name: string;
+                    approvers: string[];
+                    required?: number | ("all" | "majority");
+                    weights?: {
+                        [key: string]: number;
+                    };
+                    threshold?: number;
+                    timeout?: string;
+                    /** @enum {string} */
+                    on_timeout?: "proceed_if_partial" | "fallback";
+                    /** @enum {string} */
+                    reject: "veto" | "majority";
+                    allow_repeat_approvers: boolean;
+                    then?: {
+                        when: unknown;
+                        next?: string;
+                        action?: string;
+                    }[];
+                    /** @description What put the stage there: `.hitl.yml` requirements by name, or the request. */
+                    from: string[];
+                    may_follow: string[];
+                }[];
+                /** @description Each `.hitl.yml` requirement, whether it applies, and why. */
+                requirements: {
+                    name: string;
+                    applies: boolean;
+                    reasons: string[];
+                }[];
+                /** @description What an approver could change; null: nothing. */
+                editable_fields: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                } | null;
+                /** @description What a person would have to give with a decision, after `.hitl.yml`; null: nothing beyond the action. */
+                feedback: {
+                    require_justification: boolean | {
+                        min_length: number;
+                    };
+                    reasons?: string[];
+                } | null;
+            };
             config: {
                 source: string | null;
                 error: string | null;

@@ -245,6 +245,9 @@ const branchSchema = z
   })
   .refine((branch) => (branch.next === undefined) !== (branch.action === undefined), { error: "a branch has exactly one of next and action" });
 
+/** The name of the stage `required_approvals` becomes. */
+export const QUORUM_STAGE_NAME = "approval";
+
 /** One stage of sign-off. Shared by `.hitl.yml` requirements and a request's own `stages`. */
 export const stageSchema = z
   .strictObject({
@@ -465,12 +468,39 @@ export const hitlConfigSchema = z
       .describe("The bar for requests a person decides: every requirement whose `when` holds applies (the strictest wins), and a request may add to it but never lift it."),
   })
   .superRefine((config, ctx) => {
+    uniqueStageNames(config.requirements ?? [], ctx);
     const deadline = parseDuration(config.deadline);
     const warning = config.warning_before === undefined ? null : parseDuration(config.warning_before);
     if (deadline !== null && warning !== null && warning >= deadline) {
       ctx.addIssue({ code: "custom", message: `warning_before must be shorter than the deadline (${config.deadline})`, path: ["warning_before"] });
     }
   });
+
+/**
+ * Stage names are unique across requirements, and none takes the name `required_approvals`'
+ * stage has. Two applying requirements defining one stage name would have to be merged, and
+ * stages differ in too many ways (approvers, rule, weights, timeout, branches) for "the stricter
+ * of the two" to be well-defined; refusing the file keeps every stage it names in force.
+ */
+function uniqueStageNames(requirements: { name: string; stages?: StageConfig[] | undefined }[], ctx: z.RefinementCtx<unknown>): void {
+  const seen = new Map<string, number>();
+  requirements.forEach((requirement, index) =>
+    requirement.stages?.forEach((stage, at) => {
+      const key = stage.name.toLowerCase();
+      const path = ["requirements", index, "stages", at, "name"];
+      if (key === QUORUM_STAGE_NAME) {
+        ctx.addIssue({ code: "custom", message: `'${stage.name}' is the stage required_approvals makes; name this stage otherwise`, path });
+        return;
+      }
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, index);
+      // A name repeated within one requirement is its stages' own error.
+      else if (first !== index) {
+        ctx.addIssue({ code: "custom", message: `stage names must be unique across requirements: '${stage.name}' is already a stage of requirement ${requirements[first]!.name}`, path });
+      }
+    }),
+  );
+}
 
 /** Runs even when a rule is otherwise invalid, so every duplicate is reported in one pass. */
 function uniqueRuleIds(rules: unknown, ctx: z.RefinementCtx<unknown>): void {

@@ -1,4 +1,4 @@
-import { hitlConfigSchema, type HitlConfig, type StageConfig } from "../config/schema.js";
+import { hitlConfigSchema, QUORUM_STAGE_NAME, type HitlConfig, type StageConfig } from "../config/schema.js";
 import type { Stage } from "./aggregate.js";
 import { evaluateCondition } from "./conditions.js";
 import type { NewRequestInput } from "./build-request.js";
@@ -246,7 +246,7 @@ function checkFallback(
 }
 
 /** The stage a `required_approvals` becomes. */
-export const QUORUM_STAGE = "approval";
+export const QUORUM_STAGE = QUORUM_STAGE_NAME;
 
 /** A stage as the core runs it, durations resolved. */
 export function toStage(stage: StageConfig): Stage {
@@ -298,13 +298,14 @@ function settleStages(
   const requestIndex: (number | undefined)[] = stages.map(() => undefined);
   for (const requirement of applying) {
     for (const stage of requirement.stages ?? []) {
-      const at = indexOf(stage.name);
-      if (at >= 0) origins[at]!.push(`requirement ${requirement.name}`);
-      else {
-        stages.push(toStage(stage));
-        origins.push([`requirement ${requirement.name}`]);
-        requestIndex.push(undefined);
+      // The schema refuses such a file; a config that reached here some other way fails closed.
+      if (indexOf(stage.name) >= 0) {
+        violate("stages", `.hitl.yml's requirements define stage ${stage.name} twice; stage names must be unique across requirements`);
+        continue;
       }
+      stages.push(toStage(stage));
+      origins.push([`requirement ${requirement.name}`]);
+      requestIndex.push(undefined);
     }
   }
   (input.stages ?? []).forEach((stage, index) => {

@@ -71,13 +71,19 @@ function afterVotes(request: ApprovalRequest & { stages: Stage[] }, decider: Dec
   return { ok: true, request: pending, event: outcome.index === openIndex ? "voted" : "stage_opened" };
 }
 
-/** Records a person's vote in the open stage (replacing their earlier one there) and settles what it decides. */
+/**
+ * Records a person's vote in the open stage (replacing their earlier one there) and settles what it
+ * decides. `madeAt`, when the comment or review was made (recovery finds some late), is the vote's
+ * time: the deadline and the stage's timeout are judged then, and the tally replays it in its
+ * place; it is never later than `now` nor earlier than its stage opened.
+ */
 export function castVote(
   request: ApprovalRequest & { stages: Stage[] },
-  input: { login: string; action: string; justification: string | null; via: DecisionVia; weight?: number },
+  input: { login: string; action: string; justification: string | null; via: DecisionVia; weight?: number; madeAt?: Date },
   now: Date,
 ): VoteResult {
-  const open = openStage(request, now);
+  const made = input.madeAt && input.madeAt.getTime() < now.getTime() ? input.madeAt : now;
+  const open = openStage(request, made);
   if (typeof open === "string") return { ok: false, reason: open };
   if (actionKind(request, input.action) === null) return { ok: false, reason: "unknown_action" };
   const login = input.login.toLowerCase();
@@ -85,7 +91,7 @@ export function castVote(
   const vote: Vote = {
     by: input.login,
     action: input.action,
-    at: now.toISOString(),
+    at: new Date(Math.max(made.getTime(), Date.parse(open.openedAt))).toISOString(),
     stage: open.stage.name,
     justification: input.justification,
     via: input.via,

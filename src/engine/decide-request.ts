@@ -140,6 +140,8 @@ export function createDeciding(ctx: EngineContext) {
    */
   async function vote(request: ApprovalRequest & { stages: Stage[] }, input: GitHubDecision): Promise<DecisionOutcome> {
     const login = input.actor.login;
+    // A vote counts from when it was made, however late its webhook or recovery brings it.
+    const madeAt = input.madeAt === undefined ? undefined : new Date(input.madeAt);
     let current: ApprovalRequest = request;
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       if (!hasStages(current) || current.status !== "pending") return { type: "already_decided", request: current };
@@ -148,14 +150,14 @@ export function createDeciding(ctx: EngineContext) {
       if (input.action === RETRACT) {
         result = retractVote(current, login, now);
       } else {
-        const open = outcomeOf(current, now);
+        const open = outcomeOf(current, madeAt && madeAt < now ? madeAt : now);
         let weight: number | undefined;
         if (open.type === "open") {
           const may = await mayVote(current, open.stage, login);
           if (!may.ok) return { type: "refused", request: current, reason: "not_approver", allowed: may.allowed };
           weight = may.weight;
         }
-        result = castVote(current, { login, action: input.action, justification: input.justification, via: input.via, ...(weight !== undefined ? { weight } : {}) }, now);
+        result = castVote(current, { login, action: input.action, justification: input.justification, via: input.via, ...(weight !== undefined ? { weight } : {}), ...(madeAt ? { madeAt } : {}) }, now);
       }
       if (!result.ok) {
         const reason = result.reason;

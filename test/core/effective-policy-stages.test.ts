@@ -101,6 +101,41 @@ requirements:
     expect(one.ok && one.policy).not.toHaveProperty("stages");
   });
 
+  it("refuses a .hitl.yml whose requirements define one stage name twice, or take the quorum stage's name, at its line", () => {
+    // Two applying requirements naming one stage would otherwise keep only the first: the second,
+    // stricter definition (here, legal's "all") would be silently dropped.
+    const twice = parseConfig(
+      `approvers: [alice, dave, erin]
+requirements:
+  - name: small
+    stages:
+      - {name: legal, approvers: [dave]}
+  - name: large
+    when: {field: amount, gt: 1000}
+    stages:
+      - {name: Legal, approvers: [dave, erin], required: all}
+      - {name: approval, approvers: [alice]}
+`,
+      ".hitl.yml",
+    );
+    expect(twice).toEqual({
+      ok: false,
+      errors: [
+        { file: ".hitl.yml", line: 9, column: 16, path: "requirements.1.stages.0.name", message: "stage names must be unique across requirements: 'Legal' is already a stage of requirement small" },
+        { file: ".hitl.yml", line: 10, column: 16, path: "requirements.1.stages.1.name", message: "'approval' is the stage required_approvals makes; name this stage otherwise" },
+      ],
+    });
+  });
+
+  it("a config with one stage name twice that skipped the schema is refused, not trimmed to its first", () => {
+    const legal = POLICY.requirements![2]!;
+    const unchecked: HitlConfig = { ...POLICY, requirements: [{ ...legal, name: "a" }, { ...legal, name: "b" }] };
+    expect(effectivePolicy(unchecked, input(), NOW)).toEqual({
+      ok: false,
+      violations: [{ path: "stages", message: ".hitl.yml's requirements define stage legal twice; stage names must be unique across requirements" }],
+    });
+  });
+
   it("the stage schema names what is wrong with a stage", () => {
     const issues = (value: unknown) => stageSchema.safeParse(value).error?.issues.map((issue) => [issue.path.join("."), issue.message]);
     expect(issues({ name: "x", weights: { alice: 1 } })).toEqual([["threshold", "weights need a threshold"]]);

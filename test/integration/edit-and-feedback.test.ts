@@ -157,6 +157,27 @@ describe("approving with changes and structured feedback", () => {
     ]);
   });
 
+  it("/simulate says what an approver could change and must give, after .hitl.yml, creating nothing", async () => {
+    github.state.repos[REPO]!.files.main = { ".hitl.yml": "feedback:\n  require_justification: {min_length: 5}\n  reasons: [too_high, fraud]\n" };
+    const asked = await api(app, "POST", "/simulate", { request: requestBody({ feedback: { require_justification: { min_length: 20 }, reasons: ["fraud"] } }) });
+    expect(asked.status, asked.text).toBe(200);
+    expect(asked.json.sign_off).toEqual({
+      stages: [],
+      requirements: [],
+      editable_fields: { amount: { type: "number", minimum: 0, maximum: 500 }, currency: { type: "string", enum: ["USD", "EUR"] } },
+      feedback: { require_justification: { min_length: 20 }, reasons: ["fraud"] },
+    });
+    // The repository's bar alone, and nothing to edit.
+    const plain = await api(app, "POST", "/simulate", { request: requestBody({ editable_fields: undefined }) });
+    expect(plain.json.sign_off).toMatchObject({ editable_fields: null, feedback: { require_justification: { min_length: 5 }, reasons: ["too_high", "fraud"] } });
+    const none = await api(app, "POST", "/simulate", { request: requestBody({ editable_fields: undefined }), config: "approvers: [alice, bob]\n" });
+    expect(none.json.sign_off).toMatchObject({ editable_fields: null, feedback: null });
+    // The answer's shape is the one the OpenAPI document declares.
+    const schema = (openApiDocument() as { components: { schemas: Record<string, { properties: Record<string, { properties?: Record<string, unknown> }> }> } }).components.schemas.Simulation!;
+    expect(Object.keys(schema.properties.sign_off!.properties!).sort()).toEqual(Object.keys(asked.json.sign_off).sort());
+    expect(github.calls.filter((call) => call.method === "POST" && !call.path.startsWith("/app/"))).toEqual([]);
+  });
+
   it("refuses editable fields that decision_data does not have or whose type differs", async () => {
     const refused = await api(app, "POST", "/requests", requestBody({ editable_fields: { limit: { type: "number" }, currency: { type: "boolean" } } }));
     expect(refused.status).toBe(400);

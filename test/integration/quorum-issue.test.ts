@@ -239,9 +239,11 @@ describe("quorum and stages on an issue", () => {
         { name: "legal", approvers: ["carol", "dave", "erin"], required: "majority", timeout: "1h", on_timeout: "proceed_if_partial", reject: "veto", allow_repeat_approvers: false, from: ["requirement large refunds"], may_follow: [] },
       ],
       requirements: [{ name: "large refunds", applies: true, reasons: ["amount is 1500, above 500"] }],
+      editable_fields: null,
+      feedback: null,
     });
     const small = await api(app, "POST", "/simulate", { request: body({ decision_data: { amount: 20 } }) });
-    expect(small.json.sign_off).toEqual({ stages: [], requirements: [{ name: "large refunds", applies: false, reasons: ["amount is 20, not above 500"] }] });
+    expect(small.json.sign_off).toEqual({ stages: [], requirements: [{ name: "large refunds", applies: false, reasons: ["amount is 20, not above 500"] }], editable_fields: null, feedback: null });
     expect(github.calls.filter((call) => call.method === "POST" && !call.path.startsWith("/app/"))).toEqual([]);
   });
 
@@ -307,6 +309,38 @@ requirements:
     await app.runtime.jobs.run();
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "expired", decision: { action: "abort", decided_by: { type: "fallback", fallback: "abort" } } });
     expect(github.repo(REPO).issues[0]!.state).toBe("closed");
+  });
+
+  it("a vote recovery finds late counts from when it was made: its stage's timeout is judged then, and the tally shows that time", async () => {
+    let clock = T0;
+    github = await startGitHubStandIn({
+      now: () => clock,
+      repos: { [REPO]: { collaborators: { alice: "write", bob: "write" }, files: { main: { ".hitl.yml": "approvers: [alice, bob]\nrequirements:\n  - name: quick\n    stages:\n      - {name: first, required: 2, timeout: 30m}\n" } } } },
+    });
+    app = await startApp({ githubUrl: github.url, now: T0 });
+    const move = (minutes: number) => {
+      clock = new Date(T0.getTime() + minutes * 60_000);
+      app.setNow(clock);
+    };
+    const created = await open();
+    move(10);
+    await comment("/approve", "alice");
+    // bob approves in time, but GitHub never delivers the webhook; recovery finds it after the timeout.
+    move(20);
+    github.comment(REPO, 1, { login: "bob", body: "/approve" });
+    move(45);
+    await app.runtime.recover();
+    await app.runtime.jobs.run();
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({
+      status: "approved",
+      decision: {
+        stage: "first",
+        approvals: [
+          { by: "alice", action: "approve", at: "2026-11-24T10:10:00.000Z", stage: "first" },
+          { by: "bob", action: "approve", at: "2026-11-24T10:20:00.000Z", stage: "first" },
+        ],
+      },
+    });
   });
 
   it("back-compat: a request stored without stages is decided by one approval as before", async () => {
