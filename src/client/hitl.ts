@@ -26,7 +26,10 @@ type Data = Record<string, unknown>;
 
 /** How `decision()` integrates a decision; only `resume: validated` reads these. */
 export interface ResolveOptions extends WaitOptions {
-  /** The decision data the agent would act on now, or a function giving it when the decision arrives (default: as asked). */
+  /**
+   * The decision data the agent would act on now, or a function giving it when the decision comes.
+   * Absent: unchanged since it asked (the approver's edits count as approved, not as drift).
+   */
   current?: Data | (() => Data | Promise<Data>);
   /** Pull requests: the head commit the agent is about to act on. */
   pullRequestHead?: string;
@@ -80,7 +83,7 @@ export class Hitl {
     return {
       idempotencyKey,
       request: () => opened,
-      decision: async (options = {}) => this.resolve(await this.waitForDecision((await opened).id, options), { ...options, current: options.current ?? body.decision_data }),
+      decision: async (options = {}) => this.resolve(await this.waitForDecision((await opened).id, options), options),
     };
   }
 

@@ -193,6 +193,24 @@ describe("hitl/client end to end", () => {
       await hitl.cancel(followUp.id, "done testing");
     }, 60_000);
 
+    it("validated: requireApproval runs the tool with the approver's edits, which are not drift", async () => {
+      const ran: unknown[] = [];
+      const refundOrder = requireApproval(async (args: { order: string; amount: number }) => void ran.push(args), {
+        hitl,
+        repo: REPO,
+        task: (args) => `Refund order ${args.order}`,
+        reason: "Refunds need a human",
+        editable: ["amount"],
+        request: { approvers: ["alice"], resume: "validated", editable_fields: { amount: { type: "number", minimum: 0, maximum: 500 } } },
+      });
+      const approving = (async () => {
+        const request = await waitFor("the refund request", async () => (await hitl.list({ status: "pending" })).find((r) => r.task_description === "Refund order V-1" && r.surface_number !== null));
+        expect((await comment(request.surface_number!, "/approve less\n```yaml\namount: 80\n```")).status).toBe(200);
+      })();
+      await Promise.all([refundOrder({ order: "V-1", amount: 120 }), approving]);
+      expect(ran).toEqual([{ order: "V-1", amount: 80 }]);
+    }, 60_000);
+
     it("guided: the approver's edits and justification come back as guidance", async () => {
       const ask = hitl.ask({ ...refund, task_description: "Refund order R-4", decision_data: { amount: 120 }, editable_fields: { amount: { type: "number", minimum: 0, maximum: 500 } }, resume: "guided" });
       const [resolution] = await Promise.all([ask.decision(), decideOnGitHub(ask, "/approve the customer agreed to less\n```yaml\namount: 80\n```")]);

@@ -78,11 +78,10 @@ class ApprovalRequest:
         """Waits for the decision, `timeout` seconds at most (None: until decided); raises DecisionTimeout.
 
         `resume: validated`: an approval is re-checked with `validate` against `current` (the
-        agent's decision_data now, or a function returning it; default: as asked) and raises
+        agent's decision_data now, or a function returning it; default: unchanged) and raises
         DecisionDrifted when it no longer holds (with `re_ask`, carrying the follow-up request).
+        No `current`: unchanged since it asked (the approver's edits count as approved, not as drift).
         """
-        if current is None:
-            current = self.data.get("decision_data")
         return self._client.wait(self.id, timeout=timeout, poll_seconds=poll_seconds, current=current,
                                  pull_request_head=pull_request_head, re_ask=re_ask)
 

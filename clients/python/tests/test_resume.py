@@ -2,9 +2,9 @@
 import unittest
 import uuid
 
-from hitl_client import DecisionDrifted, Rejected
+from hitl_client import DecisionDrifted, Rejected, require_approval
 
-from .support import REPO, client, comment, live
+from .support import REPO, client, comment, eventually, later, live
 
 
 def unique(text: str) -> str:
@@ -58,6 +58,25 @@ class Resume(unittest.TestCase):
                          ("pending", "run-py-3", {"amount": 150, "order": "P-3"}))
         self.assertEqual((asked.refresh().status, asked.data["superseded_by"]), ("superseded", drifted.follow_up["id"]))
         hitl.cancel(drifted.follow_up["id"], "test done")
+
+    def test_validated_require_approval_runs_the_tool_with_the_approvers_edits_which_are_not_drift(self) -> None:
+        hitl = client()
+        task = unique("Refund order V-2")
+        ran = []
+
+        @require_approval(hitl, REPO, "Refunds need a human", task_description=task, timeout=20, resume="validated",
+                          editable_fields={"amount": {"type": "number", "minimum": 0, "maximum": 500}}, **REFUND)
+        def refund(order: str, amount: int) -> None:
+            ran.append((order, amount))
+
+        def approve() -> None:
+            request = eventually(lambda: next((r for r in hitl.list(status="pending") if r.data["task_description"] == task), None))
+            comment(request.id, "/approve less\n```yaml\namount: 80\n```")
+
+        approving = later(0.5, approve)
+        refund("V-2", 120)
+        approving.join()
+        self.assertEqual(ran, [("V-2", 80)])
 
     def test_guided_returns_the_approvers_edits_and_justification_as_guidance(self) -> None:
         asked = client().ask(REPO, unique("Refund order P-4"), "Refunds need a human", {"amount": 120}, resume="guided",
