@@ -92,3 +92,25 @@ export class Rejected extends Error {
 export class CallbackVerificationError extends Error {
   override name = "CallbackVerificationError";
 }
+
+/**
+ * `resume: validated`: the request was approved, but the approval no longer holds for the agent's
+ * current context (a field drifted, it is too old, or the pull request's head moved); act on it
+ * as not approved. With `reAsk`, `followUp` is the linked request that asks again.
+ */
+export class DecisionDrifted extends Error {
+  override name = "DecisionDrifted";
+  constructor(
+    readonly requestId: string,
+    /** `drifted`, `too_old`, `head_moved`. */
+    readonly reasons: string[],
+    /** Each field that changed: `{field, approved, current}`. */
+    readonly driftedFields: { field: string; approved?: unknown; current?: unknown }[],
+    /** The whole answer of `POST /requests/{id}/validate`. */
+    readonly validation: unknown,
+    /** The follow-up request opened by `reAsk` (or earlier), as `GET /requests/{id}` shows it; else null. */
+    readonly followUp: { id: string; [key: string]: unknown } | null,
+  ) {
+    super(`Request ${requestId} was approved, but the approval no longer holds (${reasons.join(", ")})${followUp ? `; asked again as ${followUp.id}` : ""}.`);
+  }
+}

@@ -1,5 +1,5 @@
-import { apiError, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, Decision, ListQuery, NewRequest, Outcome } from "./types.js";
+import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
+import type { ApprovalRequest, AuditEntry, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 
 export interface HitlOptions {
   /** The hitl server, e.g. `https://hitl.example.com`. */
@@ -22,14 +22,33 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+type Data = Record<string, unknown>;
+
+/** How `decision()` integrates a decision; only `resume: validated` reads these. */
+export interface ResolveOptions extends WaitOptions {
+  /**
+   * The decision data the agent would act on now, or a function giving it when the decision comes.
+   * Absent: unchanged since it asked (the approver's edits count as approved, not as drift).
+   */
+  current?: Data | (() => Data | Promise<Data>);
+  /** Pull requests: the head commit the agent is about to act on. */
+  pullRequestHead?: string;
+  /** An approval that no longer holds opens a linked follow-up request (`DecisionDrifted.followUp`). */
+  reAsk?: boolean;
+}
+
 /** What `hitl.ask()` returns at once: the request is being opened; wait for it, or for its decision. */
 export interface Ask {
   /** The key the request is opened with: reuse it to retry the same ask safely. */
   readonly idempotencyKey: string;
   /** The request as opened (or as first opened with this key). */
   request(): Promise<ApprovalRequest>;
-  /** Its decision: long-polls until it is decided, or `timeoutMs` passes (then `DecisionTimeoutError`). */
-  decision(options?: WaitOptions): Promise<Outcome>;
+  /**
+   * Its decision, integrated as the request's `resume` asks: long-polls until it is decided, or
+   * `timeoutMs` passes (then `DecisionTimeoutError`); `validated` approvals that no longer hold
+   * throw `DecisionDrifted`.
+   */
+  decision(options?: ResolveOptions): Promise<Resolution>;
 }
 
 /** The server holds a long-poll at most 60 s; asking for less keeps clear of proxies' idle limits. */
@@ -64,7 +83,7 @@ export class Hitl {
     return {
       idempotencyKey,
       request: () => opened,
-      decision: async (wait) => this.waitForDecision((await opened).id, wait),
+      decision: async (options = {}) => this.resolve(await this.waitForDecision((await opened).id, options), options),
     };
   }
 
@@ -93,6 +112,36 @@ export class Hitl {
     return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as AuditEntry);
   }
 
+  /** `POST /requests/{id}/validate`: whether the decision still holds for the agent's current context. */
+  validate(id: string, body: ValidateBody = {}): Promise<Validation> {
+    return this.#call("POST", `/requests/${encodeURIComponent(id)}/validate`, { body }) as Promise<Validation>;
+  }
+
+  /**
+   * Integrates a decision as its `resume` asks: `immediate` as it is; `validated` re-checks an
+   * approval with `validate` (the agent's `current` data) and throws `DecisionDrifted` when it no
+   * longer holds; `guided` adds the person's edits, reason code and justification as `guidance`;
+   * `fresh_start` adds the same as `constraints` for a new plan.
+   */
+  async resolve(outcome: Outcome, options: Omit<ResolveOptions, keyof WaitOptions> = {}): Promise<Resolution> {
+    const said: Guidance = {
+      action: outcome.decision.action,
+      edited_fields: outcome.decision.edited_fields ?? {},
+      reason_code: outcome.decision.reason_code ?? null,
+      justification: outcome.decision.justification,
+    };
+    const resolution: Resolution = { ...outcome, guidance: null, constraints: null, validation: null };
+    if (outcome.resume === "guided") return { ...resolution, guidance: said };
+    if (outcome.resume === "fresh_start") return { ...resolution, constraints: said };
+    if (outcome.resume !== "validated" || !outcome.approved) return resolution;
+    const current = typeof options.current === "function" ? await options.current() : options.current;
+    const validation = await this.validate(outcome.id, { decision_data: current, pull_request_head: options.pullRequestHead, re_ask: options.reAsk ?? false });
+    if (!validation.valid) {
+      throw new DecisionDrifted(outcome.id, validation.reasons, validation.drifted_fields, validation, (validation.follow_up as { id: string } | null) ?? null);
+    }
+    return { ...resolution, validation };
+  }
+
   /** Long-polls `GET /requests/{id}/decision` past the server's cap until the request is decided. */
   async waitForDecision(id: string, options: WaitOptions = {}): Promise<Outcome> {
     const until = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
@@ -100,12 +149,14 @@ export class Hitl {
       options.signal?.throwIfAborted();
       const left = until - Date.now();
       const wait = Math.max(0, Math.min(this.#pollSeconds, Math.floor(left / 1000)));
-      const poll = (await this.#call("GET", `/requests/${encodeURIComponent(id)}/decision?wait=${wait}`, { signal: options.signal, timeoutMs: (wait + 30) * 1000 })) as {
-        id: string;
+      const poll = (await this.#call("GET", `/requests/${encodeURIComponent(id)}/decision?wait=${wait}`, { signal: options.signal, timeoutMs: (wait + 30) * 1000 })) as Omit<Outcome, "approved" | "status" | "decision"> & {
         status: ApprovalRequest["status"];
         decision: Decision | null;
       };
-      if (poll.status !== "pending" && poll.decision) return { id: poll.id, status: poll.status, approved: poll.status === "approved", decision: poll.decision };
+      if (poll.status !== "pending" && poll.decision) {
+        const { id: polled, status, decision, workflow_id, checkpoint, resume, superseded_by } = poll;
+        return { id: polled, status, approved: status === "approved", decision, workflow_id, checkpoint, resume, superseded_by };
+      }
       if (Date.now() >= until || wait === 0) throw new DecisionTimeoutError(id);
     }
   }

@@ -1,5 +1,5 @@
 /** `hitl/client`: ask people on GitHub for approval from any JavaScript runtime with `fetch`. */
-export { Hitl, type Ask, type HitlOptions, type WaitOptions } from "./hitl.js";
+export { Hitl, type Ask, type HitlOptions, type ResolveOptions, type WaitOptions } from "./hitl.js";
 export { verifyCallback, type VerifyOptions } from "./verify-callback.js";
 export { requireApproval, type RequireApprovalOptions } from "./require-approval.js";
 export * from "./errors.js";

@@ -21,7 +21,8 @@ export interface RequireApprovalOptions<A extends Args> extends WaitOptions {
  * Wraps a tool so that calling it first asks for approval, with its arguments as the decision
  * data, then runs it with the approved arguments (with the approver's edits to `editable` ones);
  * a rejected, expired, cancelled or superseded request throws `Rejected` (with the reason code a
- * person gave, if any) and the tool never runs.
+ * person gave, if any) and the tool never runs. With `resume: "validated"` in `request`, an
+ * approval is validated against these arguments, and one that no longer holds throws `DecisionDrifted`.
  */
 export function requireApproval<A extends Args, R>(tool: (args: A) => R | Promise<R>, options: RequireApprovalOptions<A>): (args: A) => Promise<R> {
   const text = (value: string | ((args: A) => string), args: A) => (typeof value === "function" ? value(args) : value);

@@ -1,4 +1,4 @@
-import type { components, paths } from "./api-types.js";
+import type { components, operations, paths } from "./api-types.js";
 
 type Schemas = components["schemas"];
 
@@ -11,6 +11,11 @@ export type AuditEntry = Schemas["AuditEntry"];
 export type Callback = Schemas["Callback"];
 export type RequestStatus = ApprovalRequest["status"];
 export type ListQuery = NonNullable<paths["/api/v1/requests"]["get"]["parameters"]["query"]>;
+export type ResumeMode = ApprovalRequest["resume"];
+/** The answer of `POST /requests/{id}/validate`. */
+export type Validation = operations["validateDecision"]["responses"][200]["content"]["application/json"];
+/** The body of `POST /requests/{id}/validate`: the agent's current context. */
+export type ValidateBody = NonNullable<operations["validateDecision"]["requestBody"]>["content"]["application/json"];
 
 /** A request that is no longer pending, with its decision. */
 export interface Outcome {
@@ -19,4 +24,29 @@ export interface Outcome {
   /** True only for `approved`. */
   approved: boolean;
   decision: Decision;
+  /** As the agent sent them, so a stateless agent can resume from the decision alone. */
+  workflow_id: string | null;
+  checkpoint: unknown;
+  /** How the client integrates the decision (`decision()` applies it; see `Resolution`). */
+  resume: ResumeMode;
+  superseded_by: string | null;
+}
+
+/** What the person said besides approve or reject: their edits, reason code and justification. */
+export interface Guidance {
+  action: string;
+  /** The fields of decision_data the approver changed, with their new values (empty: none). */
+  edited_fields: Record<string, unknown>;
+  reason_code: string | null;
+  justification: string | null;
+}
+
+/** A decision integrated the way the request's `resume` asks. */
+export interface Resolution extends Outcome {
+  /** `guided`: the person's word, to carry on with; else null. */
+  guidance: Guidance | null;
+  /** `fresh_start`: the person's word, as constraints for a new plan; else null. */
+  constraints: Guidance | null;
+  /** `validated` approvals: the check that found the approval still holds; else null. */
+  validation: Validation | null;
 }

@@ -3,6 +3,9 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_REPO, startClientHarness, type ClientHarness } from "../support/client-harness.js";
@@ -135,5 +138,57 @@ describe("docs/agents.md", () => {
       if (saved.token === undefined) delete process.env.HITL_TOKEN;
       await rm(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  type McpEntry = { command?: string; args?: string[]; env?: Record<string, string>; type?: string; url?: string; headers?: Record<string, string> };
+  const mcpEntry = async (marker: string) => (JSON.parse(await documented(marker, "json")) as { mcpServers: { hitl: McpEntry } }).mcpServers.hitl;
+
+  /** Asks through the tools as the doc's entry connects, and checks the request is the token's agent's. */
+  async function asksThrough(client: Client, task: string): Promise<void> {
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(["cancel_approval", "get_approval", "list_my_requests", "request_approval", "wait_for_approval"]);
+    const asked = (await client.callTool({ name: "request_approval", arguments: { repo: CLIENT_REPO, task_description: task, approval_reason: "Deploys need a human" } })) as { structuredContent?: { id: string; status: string } };
+    expect(asked.structuredContent).toMatchObject({ status: "pending" });
+    expect(await harness.api(`/requests/${asked.structuredContent!.id}`)).toMatchObject({ task_description: task, requested_by: "docs-agent" });
+    await client.callTool({ name: "cancel_approval", arguments: { id: asked.structuredContent!.id } });
+  }
+
+  it("MCP stdio entry: `hitl mcp` with HITL_URL and HITL_TOKEN serves the tools as the token's agent", async () => {
+    const entry = await mcpEntry("starts this stdio entry");
+    expect(entry.command).toBe("npx");
+    expect(entry.args?.[0]).toBe("hitl");
+    expect(Object.keys(entry.env ?? {}).sort()).toEqual(["HITL_TOKEN", "HITL_URL"]);
+    const client = new Client({ name: "docs", version: "1.0.0" });
+    // `npx hitl` is the package's bin, src/cli/main.ts built; the arguments and the variables are the doc's.
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ["--import", "tsx", "src/cli/main.ts", ...entry.args!.slice(1)],
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", HITL_URL: harness.server.base, HITL_TOKEN: harness.token },
+        stderr: "pipe",
+      }),
+    );
+    try {
+      await asksThrough(client, `Deploy over stdio ${randomUUID()}`);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
+  it("MCP HTTP entry: /mcp with the bearer header serves the tools as the token's agent; without it, 401", async () => {
+    const entry = await mcpEntry("connects to this HTTP entry");
+    expect(entry.type).toBe("http");
+    const url = new URL(new URL(entry.url!).pathname, harness.server.base);
+    const headers = Object.fromEntries(Object.entries(entry.headers!).map(([name, value]) => [name, value.replace("<agent token>", harness.token)]));
+    expect(headers).toEqual({ Authorization: `Bearer ${harness.token}` });
+    const client = new Client({ name: "docs", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+    try {
+      await asksThrough(client, `Deploy over HTTP ${randomUUID()}`);
+    } finally {
+      await client.close();
+    }
+    const anonymous = await fetch(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{}" });
+    expect(anonymous.status).toBe(401);
   }, 60_000);
 });

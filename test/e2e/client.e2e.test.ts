@@ -6,6 +6,7 @@ import { apiRequestSchema } from "../../src/api/response-schema.js";
 import {
   CallbackVerificationError,
   ConflictError,
+  DecisionDrifted,
   DecisionTimeoutError,
   Hitl,
   InvalidRequestError,
@@ -56,7 +57,9 @@ describe("hitl/client end to end", () => {
 
   /** Decides the request once its issue is open, while the client is waiting on it. */
   const decideOnGitHub = async (ask: { request(): Promise<{ id: string; surface_number: number | null }> }, body: string) => {
-    const request = await ask.request();
+    const { id } = await ask.request();
+    // The issue may be opened after the request is answered.
+    const request = await waitFor("the request's issue", async () => { const r = await hitl.get(id); return r.surface_number === null ? undefined : r; });
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // with the comment's own wait, past two of the client's long-polls
     const delivery = await comment(request.surface_number!, body);
     expect(delivery.status).toBe(200);
@@ -160,6 +163,68 @@ describe("hitl/client end to end", () => {
     expect(rejected).toMatchObject({ status: "rejected", action: "reject", justification: "the customer was already refunded" });
     expect(ran).toHaveLength(1);
   }, 60_000);
+
+  describe("resume modes: decision() integrates the decision as the request asks", () => {
+    const refund = { repo: REPO, approval_reason: "Refunds need a human", approvers: ["alice"] };
+
+    it("immediate: the decision as it is, with the workflow_id and checkpoint the agent sent", async () => {
+      const ask = hitl.ask({ ...refund, task_description: "Refund order R-1", decision_data: { amount: 10 }, workflow_id: "run-77", checkpoint: { step: 3, cart: ["a"] } });
+      const [resolution] = await Promise.all([ask.decision(), decideOnGitHub(ask, "/approve fine")]);
+      expect(resolution).toMatchObject({ approved: true, resume: "immediate", workflow_id: "run-77", checkpoint: { step: 3, cart: ["a"] }, superseded_by: null, guidance: null, constraints: null, validation: null });
+      expect(await ask.request()).toMatchObject({ workflow_id: "run-77", checkpoint: { step: 3, cart: ["a"] } });
+    }, 60_000);
+
+    it("validated: an approval that still holds comes back with its validation; one whose data drifted throws DecisionDrifted and re-asks", async () => {
+      const held = hitl.ask({ ...refund, task_description: "Refund order R-2", decision_data: { amount: 120, order: "R-2" }, resume: "validated" });
+      const [resolution] = await Promise.all([held.decision(), decideOnGitHub(held, "/approve ok")]);
+      expect(resolution).toMatchObject({ approved: true, resume: "validated", validation: { valid: true, reasons: [], drifted_fields: [] } });
+
+      const drifting = hitl.ask({ ...refund, task_description: "Refund order R-3", decision_data: { amount: 120, order: "R-3" }, resume: "validated", workflow_id: "run-78" });
+      let asked = 0;
+      const current = async () => (asked++, { amount: 150, order: "R-3" }); // the cart changed while a person looked
+      const [drifted] = await Promise.all([drifting.decision({ current, reAsk: true }).catch((error: unknown) => error), decideOnGitHub(drifting, "/approve ok")]);
+      expect(asked).toBe(1);
+      expect(drifted).toBeInstanceOf(DecisionDrifted);
+      const { id } = await drifting.request();
+      expect(drifted).toMatchObject({ requestId: id, reasons: ["drifted"], driftedFields: [{ field: "amount", approved: 120, current: 150 }] });
+      const followUp = (drifted as DecisionDrifted).followUp!;
+      expect(followUp).toMatchObject({ status: "pending", workflow_id: "run-78", resume: "validated", decision_data: { amount: 150, order: "R-3" } });
+      expect(await hitl.get(id)).toMatchObject({ status: "superseded", superseded_by: followUp.id });
+      await hitl.cancel(followUp.id, "done testing");
+    }, 60_000);
+
+    it("validated: requireApproval runs the tool with the approver's edits, which are not drift", async () => {
+      const ran: unknown[] = [];
+      const refundOrder = requireApproval(async (args: { order: string; amount: number }) => void ran.push(args), {
+        hitl,
+        repo: REPO,
+        task: (args) => `Refund order ${args.order}`,
+        reason: "Refunds need a human",
+        editable: ["amount"],
+        request: { approvers: ["alice"], resume: "validated", editable_fields: { amount: { type: "number", minimum: 0, maximum: 500 } } },
+      });
+      const approving = (async () => {
+        const request = await waitFor("the refund request", async () => (await hitl.list({ status: "pending" })).find((r) => r.task_description === "Refund order V-1" && r.surface_number !== null));
+        expect((await comment(request.surface_number!, "/approve less\n```yaml\namount: 80\n```")).status).toBe(200);
+      })();
+      await Promise.all([refundOrder({ order: "V-1", amount: 120 }), approving]);
+      expect(ran).toEqual([{ order: "V-1", amount: 80 }]);
+    }, 60_000);
+
+    it("guided: the approver's edits and justification come back as guidance", async () => {
+      const ask = hitl.ask({ ...refund, task_description: "Refund order R-4", decision_data: { amount: 120 }, editable_fields: { amount: { type: "number", minimum: 0, maximum: 500 } }, resume: "guided" });
+      const [resolution] = await Promise.all([ask.decision(), decideOnGitHub(ask, "/approve the customer agreed to less\n```yaml\namount: 80\n```")]);
+      expect(resolution).toMatchObject({ approved: true, resume: "guided", constraints: null, validation: null });
+      expect(resolution.guidance).toEqual({ action: "approve", edited_fields: { amount: 80 }, reason_code: null, justification: "the customer agreed to less" });
+    }, 60_000);
+
+    it("fresh_start: a rejection's reason code and justification come back as constraints for a new plan", async () => {
+      const ask = hitl.ask({ ...refund, task_description: "Refund order R-5", decision_data: { amount: 900 }, feedback: { reasons: ["too_high", "fraud"] }, resume: "fresh_start" });
+      const [resolution] = await Promise.all([ask.decision(), decideOnGitHub(ask, "/reject too_high the cap is $100")]);
+      expect(resolution).toMatchObject({ approved: false, status: "rejected", resume: "fresh_start", guidance: null, validation: null });
+      expect(resolution.constraints).toEqual({ action: "reject", edited_fields: {}, reason_code: "too_high", justification: "the cap is $100" });
+    }, 60_000);
+  });
 
   it("serves the OpenAPI document with no token", async () => {
     const response = await fetch(`${server.base}/api/v1/openapi.json`);

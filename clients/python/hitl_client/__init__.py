@@ -2,7 +2,7 @@
 from .callback import SIGNATURE_HEADER, sign, verify_callback
 from .client import SERVER_WAIT_CAP, ApprovalRequest, Decision, Hitl
 from .decorator import require_approval
-from .errors import (AppNotInstalled, DecisionTimeout, FieldIssue, Forbidden, HitlError, IdempotencyKeyReused,
+from .errors import (AppNotInstalled, DecisionDrifted, DecisionTimeout, FieldIssue, Forbidden, HitlError, IdempotencyKeyReused,
                      InvalidRequest, InvalidSignature, NotFound, NotPending, PayloadTooLarge, Rejected,
                      StaleCallback, Unauthorized, Unavailable)
 
@@ -10,7 +10,7 @@ __all__ = [
     "Hitl", "ApprovalRequest", "Decision", "SERVER_WAIT_CAP", "require_approval",
     "verify_callback", "sign", "SIGNATURE_HEADER",
     "HitlError", "InvalidRequest", "FieldIssue", "Unauthorized", "Forbidden", "NotFound", "NotPending",
-    "PayloadTooLarge", "IdempotencyKeyReused", "AppNotInstalled", "Unavailable", "DecisionTimeout",
+    "PayloadTooLarge", "IdempotencyKeyReused", "AppNotInstalled", "Unavailable", "DecisionTimeout", "DecisionDrifted",
     "Rejected", "InvalidSignature", "StaleCallback",
 ]
 __version__ = "0.1.0"

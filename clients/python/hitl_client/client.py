@@ -8,9 +8,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from .errors import DecisionTimeout, NotPending, Unavailable, error_from_response
+from .errors import DecisionDrifted, DecisionTimeout, NotPending, Unavailable, error_from_response
+
+#: The agent's current decision_data for `resume: validated`, or a function returning it.
+Current = Union[Dict[str, Any], Callable[[], Dict[str, Any]], None]
 
 #: The longest `wait` the server accepts on `GET /requests/:id/decision`.
 SERVER_WAIT_CAP = 60.0
@@ -18,9 +21,15 @@ _RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class Decision:
-    """How a request ended. `approved` is true only for status `approved`."""
+    """How a request ended, integrated as its `resume` asks. `approved` is true only for status `approved`.
 
-    def __init__(self, request_id: str, status: str, decision: Dict[str, Any]) -> None:
+    `guidance` (`resume: guided`) and `constraints` (`fresh_start`) are the person's word:
+    `{"action", "edited_fields", "reason_code", "justification"}`; `validation` (`validated`
+    approvals) is the answer of `validate` that found the approval still holds. Else None.
+    """
+
+    def __init__(self, request_id: str, status: str, decision: Dict[str, Any], poll: Optional[Dict[str, Any]] = None) -> None:
+        poll = poll or {}
         self.request_id = request_id
         self.status = status
         self.raw = decision
@@ -31,6 +40,16 @@ class Decision:
         self.via: Optional[str] = decision.get("via")
         self.fallback: Optional[Dict[str, Any]] = decision.get("fallback")
         self.edited_fields: Dict[str, Any] = decision.get("edited_fields") or {}
+        self.reason_code: Optional[str] = decision.get("reason_code")
+        self.workflow_id: Optional[str] = poll.get("workflow_id")
+        self.checkpoint: Any = poll.get("checkpoint")
+        self.resume: str = poll.get("resume") or "immediate"
+        self.superseded_by: Optional[str] = poll.get("superseded_by")
+        said = {"action": self.action, "edited_fields": dict(self.edited_fields),
+                "reason_code": self.reason_code, "justification": self.justification}
+        self.guidance: Optional[Dict[str, Any]] = said if self.resume == "guided" else None
+        self.constraints: Optional[Dict[str, Any]] = said if self.resume == "fresh_start" else None
+        self.validation: Optional[Dict[str, Any]] = None
 
     @property
     def approved(self) -> bool:
@@ -54,9 +73,17 @@ class ApprovalRequest:
     status = property(lambda self: self.data["status"])
     surface_url = property(lambda self: self.data.get("surface_url"))
 
-    def decision(self, timeout: Optional[float] = None, poll_seconds: float = SERVER_WAIT_CAP) -> Decision:
-        """Waits for the decision, `timeout` seconds at most (None: until decided); raises DecisionTimeout."""
-        return self._client.wait(self.id, timeout=timeout, poll_seconds=poll_seconds)
+    def decision(self, timeout: Optional[float] = None, poll_seconds: float = SERVER_WAIT_CAP, current: Current = None,
+                 pull_request_head: Optional[str] = None, re_ask: bool = False) -> Decision:
+        """Waits for the decision, `timeout` seconds at most (None: until decided); raises DecisionTimeout.
+
+        `resume: validated`: an approval is re-checked with `validate` against `current` (the
+        agent's decision_data now, or a function returning it; default: unchanged) and raises
+        DecisionDrifted when it no longer holds (with `re_ask`, carrying the follow-up request).
+        No `current`: unchanged since it asked (the approver's edits count as approved, not as drift).
+        """
+        return self._client.wait(self.id, timeout=timeout, poll_seconds=poll_seconds, current=current,
+                                 pull_request_head=pull_request_head, re_ask=re_ask)
 
     def refresh(self) -> "ApprovalRequest":
         self.data = self._client.get(self.id).data
@@ -114,8 +141,20 @@ class Hitl:
                 return request
             raise
 
-    def wait(self, request_id: str, timeout: Optional[float] = None, poll_seconds: float = SERVER_WAIT_CAP) -> Decision:
-        """Long-polls in rounds of `poll_seconds` (1 to the server's 60) until decided or `timeout`."""
+    def validate(self, request_id: str, decision_data: Optional[Dict[str, Any]] = None,
+                 pull_request_head: Optional[str] = None, re_ask: bool = False) -> Dict[str, Any]:
+        """`POST /requests/:id/validate`: whether the decision still holds for the agent's current context."""
+        body: Dict[str, Any] = {"re_ask": re_ask}
+        if decision_data is not None:
+            body["decision_data"] = decision_data
+        if pull_request_head is not None:
+            body["pull_request_head"] = pull_request_head
+        return self._call("POST", "/requests/{}/validate".format(_segment(request_id)), body)[1]
+
+    def wait(self, request_id: str, timeout: Optional[float] = None, poll_seconds: float = SERVER_WAIT_CAP,
+             current: Current = None, pull_request_head: Optional[str] = None, re_ask: bool = False) -> Decision:
+        """Long-polls in rounds of `poll_seconds` (1 to the server's 60) until decided or `timeout`,
+        then integrates the decision as its `resume` asks (see `ApprovalRequest.decision`)."""
         poll = max(1.0, min(poll_seconds, SERVER_WAIT_CAP))
         until = None if timeout is None else time.monotonic() + timeout
         path = "/requests/{}/decision".format(_segment(request_id))
@@ -123,7 +162,14 @@ class Hitl:
             wait = poll if until is None else max(0.0, min(poll, until - time.monotonic()))
             data = self._call("GET", path + _query({"wait": round(wait, 3)}), timeout=wait + self.timeout)[1]
             if data["status"] != "pending":
-                return Decision(data["id"], data["status"], data.get("decision") or {})
+                decision = Decision(data["id"], data["status"], data.get("decision") or {}, data)
+                if decision.resume == "validated" and decision.approved:
+                    context = current() if callable(current) else current
+                    validation = self.validate(request_id, context, pull_request_head, re_ask)
+                    if not validation.get("valid"):
+                        raise DecisionDrifted(decision, validation)
+                    decision.validation = validation
+                return decision
             if until is not None and time.monotonic() >= until:
                 raise DecisionTimeout(request_id, timeout if timeout is not None else 0.0)
 

@@ -81,6 +81,23 @@ class Rejected(HitlError):
         self.justification = decision.justification
 
 
+class DecisionDrifted(Rejected):
+    """`resume: validated`: the request was approved, but the approval no longer holds for the
+    agent's current context (`reasons`: drifted, too_old, head_moved); act as if not approved.
+    With `re_ask`, `follow_up` is the linked request that asks again (else None)."""
+
+    def __init__(self, decision: Any, validation: Dict[str, Any]) -> None:
+        self.validation = validation
+        self.reasons: List[str] = list(validation.get("reasons") or [])
+        self.drifted_fields: List[Dict[str, Any]] = list(validation.get("drifted_fields") or [])
+        self.follow_up: Optional[Dict[str, Any]] = validation.get("follow_up")
+        text = "Request {} was approved, but the approval no longer holds ({}){}".format(
+            decision.request_id, ", ".join(self.reasons),
+            "; asked again as " + self.follow_up["id"] if self.follow_up else "")
+        super().__init__(decision, text)
+        self.code = "drifted"
+
+
 class InvalidSignature(ValueError):
     """A callback whose signature is missing or does not match its body."""
 
