@@ -68,6 +68,8 @@ export function buildRequest(
   context: { id: string; now: Date; requestedBy: string; installationId: number; agentLogins?: string[] },
 ): ApprovalRequest {
   const createdAt = context.now.toISOString();
+  // A policy made by hand (not by effectivePolicy) may leave the request's own fields out.
+  const editableFields = policy.editableFields ?? input.editableFields;
   const request: ApprovalRequest = {
     id: context.id,
     version: 1,
@@ -93,7 +95,7 @@ export function buildRequest(
     agentLogins: context.agentLogins ?? [],
     onBehalfOf: input.onBehalfOf ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
-    contextHash: contextHash(shownContext(input)),
+    contextHash: contextHash(shownContext({ ...input, editableFields })),
     invalidateOnPush: policy.invalidateOnPush,
     createdAt,
     updatedAt: createdAt,
@@ -107,7 +109,7 @@ export function buildRequest(
     asked: policyAsks(input, context.now),
     supersedes: input.supersedes ?? null,
     supersededBy: null,
-    ...(input.editableFields ? { editableFields: input.editableFields } : {}),
+    ...(editableFields ? { editableFields } : {}),
     ...(policy.feedback ? { feedback: policy.feedback } : {}),
     ...(input.presentation ? { presentation: input.presentation } : {}),
     ...(input.sections ? { sections: input.sections } : {}),
