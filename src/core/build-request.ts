@@ -70,6 +70,8 @@ export function buildRequest(
   const createdAt = context.now.toISOString();
   // A policy made by hand (not by effectivePolicy) may leave the request's own fields out.
   const editableFields = policy.editableFields ?? input.editableFields;
+  // A follow-up re-asks with the request's own fields; `.hitl.yml`'s requirements apply afresh.
+  const addsEditable = Object.keys(editableFields ?? {}).some((name) => !Object.hasOwn(input.editableFields ?? {}, name));
   const request: ApprovalRequest = {
     id: context.id,
     version: 1,
@@ -106,7 +108,7 @@ export function buildRequest(
     ...(input.checkpoint !== undefined ? { checkpoint: input.checkpoint } : {}),
     maxDecisionAgeMs: policy.maxDecisionAgeMs,
     resume: input.resume ?? "immediate",
-    asked: policyAsks(input, context.now),
+    asked: { ...policyAsks(input, context.now), ...(addsEditable ? { editableFields: input.editableFields ?? {} } : {}) },
     supersedes: input.supersedes ?? null,
     supersededBy: null,
     ...(editableFields ? { editableFields } : {}),

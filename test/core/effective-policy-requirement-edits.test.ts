@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse-config.js";
 import type { HitlConfig } from "../../src/config/schema.js";
 import type { NewRequestInput } from "../../src/core/build-request.js";
+import { buildRequest } from "../../src/core/build-request.js";
 import { effectivePolicy } from "../../src/core/effective-policy.js";
+import { followUpInput } from "../../src/core/follow-up.js";
 
 const NOW = new Date("2026-11-24T10:00:00.000Z");
 
@@ -124,5 +126,31 @@ requirements:
     editable_fields: {amount: {type: number}}
 `);
     expect(effectivePolicy(clash, input(), NOW)).toEqual({ ok: false, violations: [{ path: "editable_fields.amount", message: "requirements finance and risk disagree" }] });
+  });
+
+  it("a follow-up re-asks with the request's own fields, and .hitl.yml's requirements apply to it afresh", () => {
+    const before = config(`
+requirements:
+  - name: large refunds
+    when: {field: amount, gt: 1000}
+    editable_fields: {amount: {type: number, maximum: 1500}}
+`);
+    const asked = input({ editableFields: { note: { type: "string", maxLength: 200 } } });
+    const first = buildRequest(asked, policyOf(effectivePolicy(before, asked, NOW)), { id: "req-1", now: NOW, requestedBy: "agent", installationId: 1 });
+    expect(first.editableFields).toEqual({ amount: { type: "number", maximum: 1500 }, note: { type: "string", maxLength: 200 } });
+    const again = followUpInput({ ...first, status: "approved" }, { amount: 1400, currency: "EUR", note: "late" }, { fields: [] }, NOW)!;
+    expect(again.editableFields).toEqual({ note: { type: "string", maxLength: 200 } });
+    // The owners widened the bound meanwhile: the follow-up gets the new one, and is not refused.
+    const after = config(`
+requirements:
+  - name: large refunds
+    when: {field: amount, gt: 1000}
+    editable_fields: {amount: {type: number, maximum: 3000}}
+`);
+    expect(policyOf(effectivePolicy(after, again, NOW)).editableFields).toEqual({ amount: { type: "number", maximum: 3000 }, note: { type: "string", maxLength: 200 } });
+    // Without fields of its own, the follow-up declares none.
+    const bare = input();
+    const plain = buildRequest(bare, policyOf(effectivePolicy(before, bare, NOW)), { id: "req-2", now: NOW, requestedBy: "agent", installationId: 1 });
+    expect(followUpInput({ ...plain, status: "approved" }, undefined, { fields: [] }, NOW)!.editableFields).toBeUndefined();
   });
 });
