@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { REASON_CODE_PATTERN } from "../config/schema.js";
+import { hasEditableType, toEditableField } from "../core/edited-fields.js";
 import { APPROVER_PATTERN } from "../core/approver-name.js";
 import type { NewRequestInput } from "../core/build-request.js";
 import { dataLimitProblem } from "../core/data-limits.js";
@@ -8,7 +9,7 @@ import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/dur
 import { canonicalRepo } from "../core/repo-name.js";
 import { stagesSchema } from "../config/schema.js";
 import { RESERVED_KEY_PREFIX } from "../core/follow-up.js";
-import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES, type EditableField } from "../core/types.js";
+import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
 /** Compared without case, as GitHub does: stored and looked up lowercased. */
@@ -80,23 +81,12 @@ const section = z.strictObject({
   data: boundedData(z.unknown()).optional(),
 });
 
-function toEditableField(field: z.infer<typeof editableField>): EditableField {
-  if (field.type !== "string") return field;
-  return { type: "string", ...(field.max_length !== undefined ? { maxLength: field.max_length } : {}), ...(field.enum ? { enum: field.enum } : {}) };
-}
-
-const TYPE_OF_VALUE: Record<EditableField["type"], (value: unknown) => boolean> = {
-  number: (value) => typeof value === "number",
-  string: (value) => typeof value === "string",
-  boolean: (value) => typeof value === "boolean",
-};
-
 /** What only the whole body can say: editable fields exist in decision_data, and each presentation has what it shows. */
 function requestShape(body: { decision_data: Record<string, unknown>; editable_fields?: Record<string, z.infer<typeof editableField>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
   for (const [name, field] of Object.entries(body.editable_fields ?? {})) {
     const path = ["editable_fields", name];
     if (!Object.hasOwn(body.decision_data, name)) ctx.addIssue({ code: "custom", path, message: `${name} is not a key of decision_data; only its fields can be editable` });
-    else if (!TYPE_OF_VALUE[field.type](body.decision_data[name])) ctx.addIssue({ code: "custom", path: [...path, "type"], message: `decision_data.${name} is not a ${field.type}` });
+    else if (!hasEditableType(field.type, body.decision_data[name])) ctx.addIssue({ code: "custom", path: [...path, "type"], message: `decision_data.${name} is not a ${field.type}` });
     if (field.type === "number" && field.minimum !== undefined && field.maximum !== undefined && field.minimum > field.maximum) {
       ctx.addIssue({ code: "custom", path: [...path, "minimum"], message: "must not be above maximum" });
     }

@@ -319,15 +319,66 @@ export const stagesSchema = z
     );
   });
 
+export const REASON_CODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+/** `feedback`, at the top of the file (and wherever a stricter requirement may carry it). */
+export const feedbackSchema = z.strictObject({
+  require_justification: z
+    .union([
+      z.boolean(),
+      z.strictObject({ min_length: z.number().int().min(1).max(5_000).describe("The fewest characters a justification may have.") }),
+    ])
+    .optional()
+    .describe("Every decision needs a reason: `true` (any text), or `{min_length: N}`. A command without one is answered and not applied."),
+  reasons: z
+    .array(z.string().regex(REASON_CODE_PATTERN, { error: "expected 1-40 lowercase letters, digits, '-' or '_'" }))
+    .min(1)
+    .max(20)
+    .refine((codes) => new Set(codes).size === codes.length, { error: "reason codes must be unique" })
+    .optional()
+    .describe("Reason codes a rejection must start with (`/reject <code> <text>`), so the agent can act on them. A request may narrow the list."),
+});
+
+/** A field of decision_data a requirement lets an approver change, with its type and bounds. */
+export const editableFieldSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("number").describe("A number."),
+    minimum: z.number().optional().describe("The smallest value an approver may set."),
+    maximum: z.number().optional().describe("The largest value an approver may set."),
+  }),
+  z.strictObject({
+    type: z.literal("string").describe("A string."),
+    max_length: z.number().int().min(1).max(10_000).optional().describe("The longest value an approver may set."),
+    enum: z.array(z.string().min(1).max(200)).min(1).max(50).optional().describe("The only values an approver may set."),
+  }),
+  z.strictObject({ type: z.literal("boolean").describe("true or false.") }),
+]);
+
 const requirementSchema = z
   .strictObject({
     name: z.string().min(1).max(100).describe("What the requirement is for; `/simulate` and the tally name it."),
     when: conditionSchema.optional().describe("Which requests it applies to. Absent: every request."),
     required_approvals: z.int().min(2).max(50).optional().describe("This many distinct allowed people must approve."),
     stages: stagesSchema.optional().describe("Sequential stages of sign-off, each with its own approvers and rule."),
+    editable_fields: z
+      .record(z.string().min(1).max(100), editableFieldSchema)
+      .refine((fields) => Object.keys(fields).length <= 50, "at most 50 editable fields")
+      .optional()
+      .describe("Fields of decision_data an approver may change when approving, with the bounds set here; a request may not redefine them."),
+    feedback: feedbackSchema.optional().describe("What people must give with a decision on the requests it applies to; folded with the top-level `feedback`, the strictest wins."),
   })
-  .refine((requirement) => (requirement.required_approvals === undefined) !== (requirement.stages === undefined), {
-    error: "a requirement has exactly one of required_approvals and stages",
+  .superRefine((requirement, ctx) => {
+    if (requirement.required_approvals !== undefined && requirement.stages !== undefined) {
+      ctx.addIssue({ code: "custom", message: "give required_approvals or stages, not both", path: ["stages"] });
+    }
+    if ([requirement.required_approvals, requirement.stages, requirement.editable_fields, requirement.feedback].every((part) => part === undefined)) {
+      ctx.addIssue({ code: "custom", message: "a requirement needs at least one of required_approvals, stages, editable_fields and feedback" });
+    }
+    for (const [name, field] of Object.entries(requirement.editable_fields ?? {})) {
+      if (field.type === "number" && field.minimum !== undefined && field.maximum !== undefined && field.minimum > field.maximum) {
+        ctx.addIssue({ code: "custom", message: "must not be above maximum", path: ["editable_fields", name, "minimum"] });
+      }
+    }
   });
 
 const reason = (what: string) => z.string().optional().describe(what);
@@ -384,26 +435,6 @@ const autoApproveSchema = z
       });
     }
   });
-
-export const REASON_CODE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-
-/** `feedback`, at the top of the file (and wherever a stricter requirement may carry it). */
-export const feedbackSchema = z.strictObject({
-  require_justification: z
-    .union([
-      z.boolean(),
-      z.strictObject({ min_length: z.number().int().min(1).max(5_000).describe("The fewest characters a justification may have.") }),
-    ])
-    .optional()
-    .describe("Every decision needs a reason: `true` (any text), or `{min_length: N}`. A command without one is answered and not applied."),
-  reasons: z
-    .array(z.string().regex(REASON_CODE_PATTERN, { error: "expected 1-40 lowercase letters, digits, '-' or '_'" }))
-    .min(1)
-    .max(20)
-    .refine((codes) => new Set(codes).size === codes.length, { error: "reason codes must be unique" })
-    .optional()
-    .describe("Reason codes a rejection must start with (`/reject <code> <text>`), so the agent can act on them. A request may narrow the list."),
-});
 
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 

@@ -68,6 +68,10 @@ export function buildRequest(
   context: { id: string; now: Date; requestedBy: string; installationId: number; agentLogins?: string[] },
 ): ApprovalRequest {
   const createdAt = context.now.toISOString();
+  // A policy made by hand (not by effectivePolicy) may leave the request's own fields out.
+  const editableFields = policy.editableFields ?? input.editableFields;
+  // A follow-up re-asks with the request's own fields; `.hitl.yml`'s requirements apply afresh.
+  const addsEditable = Object.keys(editableFields ?? {}).some((name) => !Object.hasOwn(input.editableFields ?? {}, name));
   const request: ApprovalRequest = {
     id: context.id,
     version: 1,
@@ -93,7 +97,7 @@ export function buildRequest(
     agentLogins: context.agentLogins ?? [],
     onBehalfOf: input.onBehalfOf ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
-    contextHash: contextHash(shownContext(input)),
+    contextHash: contextHash(shownContext({ ...input, editableFields })),
     invalidateOnPush: policy.invalidateOnPush,
     createdAt,
     updatedAt: createdAt,
@@ -104,10 +108,10 @@ export function buildRequest(
     ...(input.checkpoint !== undefined ? { checkpoint: input.checkpoint } : {}),
     maxDecisionAgeMs: policy.maxDecisionAgeMs,
     resume: input.resume ?? "immediate",
-    asked: policyAsks(input, context.now),
+    asked: { ...policyAsks(input, context.now), ...(addsEditable ? { editableFields: input.editableFields ?? {} } : {}) },
     supersedes: input.supersedes ?? null,
     supersededBy: null,
-    ...(input.editableFields ? { editableFields: input.editableFields } : {}),
+    ...(editableFields ? { editableFields } : {}),
     ...(policy.feedback ? { feedback: policy.feedback } : {}),
     ...(input.presentation ? { presentation: input.presentation } : {}),
     ...(input.sections ? { sections: input.sections } : {}),

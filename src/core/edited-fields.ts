@@ -131,6 +131,34 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "a mapping" : `a ${typeof value}`;
 }
 
+/** An editable field as written in a request or `.hitl.yml` (`max_length` in snake case). */
+export type EditableFieldSpec =
+  | { type: "number"; minimum?: number | undefined; maximum?: number | undefined }
+  | { type: "string"; max_length?: number | undefined; enum?: string[] | undefined }
+  | { type: "boolean" };
+
+export function toEditableField(field: EditableFieldSpec): EditableField {
+  switch (field.type) {
+    case "number":
+      return { type: "number", ...(field.minimum !== undefined ? { minimum: field.minimum } : {}), ...(field.maximum !== undefined ? { maximum: field.maximum } : {}) };
+    case "string":
+      return { type: "string", ...(field.max_length !== undefined ? { maxLength: field.max_length } : {}), ...(field.enum ? { enum: field.enum } : {}) };
+    case "boolean":
+      return { type: "boolean" };
+  }
+}
+
+/** Whether a value of decision_data has the type an editable field declares. */
+export function hasEditableType(type: EditableField["type"], value: unknown): boolean {
+  return typeof value === type;
+}
+
+/** Whether two declarations of a field give an approver exactly the same room. */
+export function sameEditableField(a: EditableField, b: EditableField): boolean {
+  const canonical = (field: EditableField) => JSON.stringify(Object.entries(field).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return canonical(a) === canonical(b);
+}
+
 /** The bounds of an editable field in a few words: "number, 0 to 500". */
 export function describeEditable(spec: EditableField): string {
   switch (spec.type) {

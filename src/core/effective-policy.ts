@@ -4,9 +4,10 @@ import { evaluateCondition } from "./conditions.js";
 import type { NewRequestInput } from "./build-request.js";
 import { actionKind } from "./decide.js";
 import { parseDuration } from "./duration.js";
-import { settleFeedback } from "./feedback.js";
+import { foldFeedback, settleFeedback } from "./feedback.js";
 import { approverKey, dedupe, ladderFor } from "./schedule.js";
-import type { EscalationStep, Fallback, FeedbackPolicy } from "./types.js";
+import { settleEditable } from "./settle-editable.js";
+import type { EditableField, EscalationStep, Fallback, FeedbackPolicy } from "./types.js";
 
 /**
  * The one place that decides, for a request being opened, who may decide it, its deadline,
@@ -35,8 +36,10 @@ export interface EffectivePolicy {
   ladder: EscalationStep[];
   warningBeforeMs: number | null;
   invalidateOnPush: boolean;
-  /** What people must give with a decision: `.hitl.yml`'s feedback, made stricter by the request's. */
+  /** What people must give with a decision: `.hitl.yml`'s feedback and its applying requirements', made stricter by the request's. */
   feedback?: FeedbackPolicy;
+  /** What an approver may change: the applying requirements' fields, then the request's others. Absent: nothing. */
+  editableFields?: Record<string, EditableField>;
   /** How long an approval holds: `.hitl.yml`'s `max_decision_age`, or the request's if shorter; null: no limit. */
   maxDecisionAgeMs: number | null;
   /** Quorum and stages: `.hitl.yml`'s matching requirements, then what the request added. Absent: one approval decides. */
@@ -158,7 +161,10 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
   }
   const invalidateOnPush = input.invalidateOnPush ?? (onPull ? config.invalidate_on_push : false);
 
-  const feedback = settleFeedback(config.feedback, input.feedback, violate);
+  const traced = traceRequirements(config, input, now);
+  const applying = traced.filter((entry) => entry.applies).map((entry) => entry.requirement);
+  const feedback = settleFeedback(foldFeedback([config.feedback, ...applying.map((requirement) => requirement.feedback)]), input.feedback, violate);
+  const editableFields = settleEditable(applying, input, violate);
   const repoMaxAge = config.max_decision_age === undefined ? null : parseDuration(config.max_decision_age)!;
   let maxDecisionAgeMs = repoMaxAge;
   if (input.maxDecisionAge !== undefined) {
@@ -166,7 +172,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     if (repoMaxAge !== null && asked > repoMaxAge) violate("max_decision_age", `must be at most ${config.max_decision_age}, .hitl.yml's max_decision_age`);
     maxDecisionAgeMs = repoMaxAge === null ? asked : Math.min(asked, repoMaxAge);
   }
-  const settled = settleStages(config, input, now, violate, narrow);
+  const settled = settleStages(applying, input, violate, narrow);
 
   if (verify.size > MAX_VERIFIED_USERS) {
     violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);
@@ -183,9 +189,10 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
       warningBeforeMs,
       invalidateOnPush,
       ...(feedback ? { feedback } : {}),
+      ...(editableFields ? { editableFields } : {}),
       maxDecisionAgeMs,
       ...(settled.stages ? { stages: settled.stages } : {}),
-      ...(settled.requirements.length > 0 ? { requirements: settled.requirements } : {}),
+      ...(traced.length > 0 ? { requirements: traced.map((entry) => ({ name: entry.requirement.name, applies: entry.applies, reasons: entry.reasons })) } : {}),
       ...(settled.origins ? { stageOrigins: settled.origins } : {}),
       verify: [...verify].map(([login, path]) => ({ path, login })),
     },
@@ -263,26 +270,17 @@ export function toStage(stage: StageConfig): Stage {
 }
 
 /**
- * The quorum and stages a request goes through: every `.hitl.yml` requirement whose `when` holds
- * applies. `required_approvals` fold into one first stage needing the largest of them; the
- * requirements' stages follow in file order (a stage name already taken is kept once, its first);
+ * The quorum and stages a request goes through, from the applying `.hitl.yml` requirements:
+ * `required_approvals` fold into one first stage needing the largest of them; the requirements' stages follow in file order (a stage name already taken is kept once, its first);
  * the request's own stages come last. A request may raise the quorum and add stages, never lower
  * or drop what `.hitl.yml` asks: each attempt is a violation naming the field.
  */
 function settleStages(
-  config: HitlConfig,
+  applying: Requirement[],
   input: NewRequestInput,
-  now: Date,
   violate: (path: string, message: string) => void,
   narrow: (path: string, names: string[]) => void,
-): { stages?: Stage[]; origins?: string[][]; requirements: RequirementTrace[] } {
-  const facts = { decisionData: input.decisionData, requestType: input.requestType ?? null, riskScore: input.riskScore ?? null, confidence: input.confidence ?? null };
-  const requirements = (config.requirements ?? []).map((requirement) => {
-    if (!requirement.when) return { requirement, applies: true, reasons: ["applies to every request"] };
-    const result = evaluateCondition(requirement.when, facts, now);
-    return { requirement, applies: result.matched, reasons: result.reasons };
-  });
-  const applying = requirements.filter((entry) => entry.applies).map((entry) => entry.requirement);
+): { stages?: Stage[]; origins?: string[][] } {
   const quorumFrom = applying.filter((requirement) => requirement.required_approvals !== undefined);
   let quorum = Math.max(1, ...quorumFrom.map((requirement) => requirement.required_approvals!));
   if (input.requiredApprovals !== undefined) {
@@ -329,6 +327,17 @@ function settleStages(
       }
     }),
   );
-  const summary = requirements.map((entry) => ({ name: entry.requirement.name, applies: entry.applies, reasons: entry.reasons }));
-  return { ...(stages.length > 0 ? { stages, origins } : {}), requirements: summary };
+  return stages.length > 0 ? { stages, origins } : {};
+}
+
+type Requirement = NonNullable<HitlConfig["requirements"]>[number];
+
+/** Every `.hitl.yml` requirement, whether its `when` holds for the request (none: it always applies), and why. */
+function traceRequirements(config: HitlConfig, input: NewRequestInput, now: Date): { requirement: Requirement; applies: boolean; reasons: string[] }[] {
+  const facts = { decisionData: input.decisionData, requestType: input.requestType ?? null, riskScore: input.riskScore ?? null, confidence: input.confidence ?? null };
+  return (config.requirements ?? []).map((requirement) => {
+    if (!requirement.when) return { requirement, applies: true, reasons: ["applies to every request"] };
+    const result = evaluateCondition(requirement.when, facts, now);
+    return { requirement, applies: result.matched, reasons: result.reasons };
+  });
 }

@@ -26,6 +26,22 @@ export function toAskedFeedback(spec: FeedbackSpec): AskedFeedback {
 }
 
 /**
+ * `.hitl.yml`'s feedback for one request: the top-level `feedback` and every applying
+ * requirement's, folded. The longest justification minimum wins (`true` counts as 1), and the
+ * reason codes are the union of the lists given, so a rejection needs a code when any asks for one.
+ */
+export function foldFeedback(specs: (FeedbackSpec | undefined)[]): FeedbackSpec | undefined {
+  const asked = specs.filter((spec): spec is FeedbackSpec => spec !== undefined).map(toAskedFeedback);
+  if (asked.length === 0) return undefined;
+  const minLength = Math.max(0, ...asked.map((one) => one.minLength ?? 0));
+  const reasons = [...new Set(asked.flatMap((one) => one.reasons ?? []))];
+  return {
+    ...(minLength > 0 ? { require_justification: minLength === 1 ? true : { min_length: minLength } } : {}),
+    ...(reasons.length > 0 ? { reasons } : {}),
+  };
+}
+
+/**
  * The feedback a request gets: `.hitl.yml`'s, made stricter by the request's (a longer minimum,
  * fewer reason codes). A request that would ask for less is a violation, named by its path.
  */

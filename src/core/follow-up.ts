@@ -61,7 +61,7 @@ export function followUpInput(first: ApprovalRequest, currentData: Record<string
     feedback: asked.feedback,
     requiredApprovals: asked.requiredApprovals,
     stages: asked.stages,
-    editableFields: first.editableFields,
+    editableFields: asked.editableFields ? (Object.keys(asked.editableFields).length > 0 ? asked.editableFields : undefined) : first.editableFields,
     presentation: first.presentation,
     sections: first.sections,
     supersedes: { id: first.id, drift },

@@ -102,6 +102,11 @@ export interface PolicyAsks {
   /** The sign-off the agent added: more approvals, more stages. */
   requiredApprovals?: number;
   stages?: StageConfig[];
+  /**
+   * The editable fields the agent declared, kept when `.hitl.yml`'s requirements added others to
+   * the stored request. Absent: the stored request's fields are all the agent's.
+   */
+  editableFields?: Record<string, EditableField>;
   /** The agent sent no decision_data for a pull request: its summary was shown instead. */
   wholePullRequest?: boolean;
 }

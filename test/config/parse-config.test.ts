@@ -318,6 +318,40 @@ describe("feedback in .hitl.yml", () => {
   });
 });
 
+describe("requirements with editable_fields and feedback", () => {
+  it("a requirement may carry only feedback, or only editable_fields", () => {
+    const result = parseConfig(
+      "requirements:\n  - name: refunds\n    feedback: {require_justification: {min_length: 20}, reasons: [too_high]}\n  - name: edits\n    editable_fields:\n      amount: {type: number, minimum: 0, maximum: 500}\n      currency: {type: string, enum: [EUR, USD], max_length: 3}\n      urgent: {type: boolean}\n",
+      ".hitl.yml",
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      config: {
+        requirements: [
+          { name: "refunds", feedback: { require_justification: { min_length: 20 }, reasons: ["too_high"] } },
+          { name: "edits", editable_fields: { amount: { type: "number", minimum: 0, maximum: 500 }, currency: { type: "string", enum: ["EUR", "USD"], max_length: 3 }, urgent: { type: "boolean" } } },
+        ],
+      },
+    });
+  });
+
+  it("a requirement asking nothing, or both a quorum and stages, or bad fields, is refused at its line", () => {
+    expect(
+      errorsOf(
+        "requirements:\n  - name: empty\n    when: {field: amount, gt: 5}\n  - name: both\n    required_approvals: 2\n    stages: [{name: legal}]\n  - name: fields\n    editable_fields:\n      amount: {type: number, minimum: 9, maximum: 1}\n      note: {type: text}\n    feedback: {reasons: [Too High]}\n",
+      ),
+    ).toEqual([
+      { file: ".hitl.yml", line: 2, column: 5, path: "requirements.0", message: "a requirement needs at least one of required_approvals, stages, editable_fields and feedback" },
+      { file: ".hitl.yml", line: 6, column: 13, path: "requirements.1.stages", message: "give required_approvals or stages, not both" },
+      { file: ".hitl.yml", line: 10, column: 20, path: "requirements.2.editable_fields.note.type", message: "'text' is not allowed", allowed: ["number", "string", "boolean"] },
+      { file: ".hitl.yml", line: 11, column: 26, path: "requirements.2.feedback.reasons.0", message: "expected 1-40 lowercase letters, digits, '-' or '_'" },
+    ]);
+    expect(errorsOf("requirements:\n  - name: fields\n    editable_fields:\n      amount: {type: number, minimum: 9, maximum: 1}\n")).toEqual([
+      { file: ".hitl.yml", line: 4, column: 39, path: "requirements.0.editable_fields.amount.minimum", message: "must not be above maximum" },
+    ]);
+  });
+});
+
 describe("formatConfigErrors", () => {
   it("prints one line per error with file, line, column and path, and lists allowed values once", () => {
     expect(formatConfigErrors(errorsOf(fixture("invalid-enum.yml")))).toBe(

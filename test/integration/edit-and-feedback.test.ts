@@ -178,6 +178,54 @@ describe("approving with changes and structured feedback", () => {
     expect(github.calls.filter((call) => call.method === "POST" && !call.path.startsWith("/app/"))).toEqual([]);
   });
 
+  it("a .hitl.yml requirement makes a large refund's amount editable and asks for a reason and a code; a request can neither drop nor alter it", async () => {
+    github.state.repos[REPO]!.files.main = {
+      ".hitl.yml": [
+        "requirements:",
+        "  - name: large refunds",
+        "    when: {field: amount, gt: 1000}",
+        "    editable_fields:",
+        "      amount: {type: number, minimum: 0, maximum: 2000}",
+        "    feedback:",
+        "      require_justification: {min_length: 20}",
+        "      reasons: [too_high, wrong_customer]",
+        "",
+      ].join("\n"),
+    };
+    const large = { decision_data: { amount: 1500, currency: "USD", note: "second refund" } };
+    const requirementFields = { amount: { type: "number", minimum: 0, maximum: 2000 } };
+    const requirementFeedback = { require_justification: { min_length: 20 }, reasons: ["too_high", "wrong_customer"] };
+
+    // A small refund is untouched: its own fields, no feedback.
+    const small = await open();
+    expect(small.editable_fields).toEqual({ amount: { type: "number", minimum: 0, maximum: 500 }, currency: { type: "string", enum: ["USD", "EUR"] } });
+    expect(small.feedback).toBeUndefined();
+
+    // A large one that would widen the owners' bounds, or drop the justification, is refused by field.
+    const altered = await api(app, "POST", "/requests", requestBody({ ...large, feedback: { require_justification: false, reasons: ["too_high"] } }));
+    expect(altered.status).toBe(400);
+    expect(altered.json.error.issues).toEqual([
+      { path: "feedback.require_justification", message: "must ask for at least 20 characters, as .hitl.yml's feedback does" },
+      { path: "editable_fields.amount", message: ".hitl.yml's requirement large refunds declares it (number, 0 to 2000); a request may repeat it only exactly, or leave it out" },
+    ]);
+
+    // /simulate shows the requirement's contribution, and so does the request opened.
+    const simulated = await api(app, "POST", "/simulate", { request: requestBody({ ...large, editable_fields: { currency: { type: "string", enum: ["USD", "EUR"] } } }) });
+    expect(simulated.status, simulated.text).toBe(200);
+    expect(simulated.json.sign_off).toMatchObject({ editable_fields: { ...requirementFields, currency: { type: "string", enum: ["USD", "EUR"] } }, feedback: requirementFeedback });
+    const created = await open({ ...large, editable_fields: undefined });
+    expect(created.editable_fields).toEqual(requirementFields);
+    expect(created.feedback).toEqual(requirementFeedback);
+
+    await comment("/reject far more than the order was worth", "alice", 44);
+    await comment("/approve\n```yaml\namount: 2500\n```", "alice", 44);
+    expect(replies(44)).toEqual([
+      "@alice, rejecting this request needs a reason code, so your decision was not applied. Post a comment that starts with `/reject <code> <your reason>`, where the code is `too_high` or `wrong_customer`.",
+      "@alice, your changes were not applied, and neither was your decision: amount must be at most 2000, not 2500. Post a new comment with the block corrected.",
+    ]);
+    expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "pending", decision: null });
+  });
+
   it("refuses editable fields that decision_data does not have or whose type differs", async () => {
     const refused = await api(app, "POST", "/requests", requestBody({ editable_fields: { limit: { type: "number" }, currency: { type: "boolean" } } }));
     expect(refused.status).toBe(400);
