@@ -16,7 +16,7 @@ const ERROR_MEANING: Record<ErrorStatus, string> = {
   403: "The repository's `.hitl.yml` does not list this agent",
   404: "No such request, or another agent's (without `read-all`)",
   405: "The path does not take this method",
-  409: "The request is no longer pending, or changed meanwhile",
+  409: "The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting",
   413: "The body is larger than HITL_MAX_BODY_BYTES",
   422: "The app is not installed on the repository, or the Idempotency-Key was used with another body",
   500: "Something failed on the server; nothing acknowledged was lost",
@@ -50,7 +50,7 @@ const openRequest: ZodOpenApiOperationObject = {
   responses: {
     200: requestResponse("The request first opened with this Idempotency-Key"),
     201: { ...requestResponse("The request, opened"), headers: z.object({ location: z.string().describe("/api/v1/requests/{id}") }) },
-    ...errors(400, 403, 413, 422, 502),
+    ...errors(400, 403, 409, 413, 422, 502),
   },
   callbacks: {
     decision: {

@@ -251,7 +251,7 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                 code: string;
                 message: string;
                 /** @description 400 only: each field at fault. */
@@ -949,6 +949,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is larger than HITL_MAX_BODY_BYTES (payload_too_large) */
             413: {
                 headers: {
@@ -1342,7 +1351,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile (not_pending, conflict) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy) */
             409: {
                 headers: {
                     [name: string]: unknown;

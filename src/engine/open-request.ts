@@ -6,6 +6,7 @@ import type { HitlConfig } from "../config/schema.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
 import { HitlError, invalidRequest, type FieldIssue } from "./errors.js";
 import type { LoadedConfig, PullRequestInfo } from "./ports.js";
+import type { Effects } from "../store/store.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 
 /** How long `POST /requests` waits for the policy and the surface before answering without them. */
@@ -21,6 +22,9 @@ async function withinBudget<T>(promise: Promise<T | null>, ms: number): Promise<
     clearTimeout(timer);
   }
 }
+
+/** How long opening a request on a pull request may hold that pull request's lock. */
+const PULL_LOCK_MS = 30_000;
 
 /** A replayed request younger than this may still be posted by its first call. */
 const REPLAY_GRACE_MS = 30_000;
@@ -136,6 +140,29 @@ export function createOpening(ctx: EngineContext) {
     }
   }
 
+  /**
+   * One request at a time may wait on a pull request: branch protection reads only the newest
+   * `hitl/approval` run on a commit, so a second request approved there would open the merge gate
+   * for a first one nobody approved. Opens on one pull request take a short store lock, so two
+   * racing calls (on any replica) cannot both pass the check. A replay of the waiting request's own
+   * Idempotency-Key still gets that request back.
+   */
+  async function createOnPullRequest(request: ApprovalRequest, number: number, effects: Effects): Promise<{ request: ApprovalRequest; created: boolean }> {
+    const lock = `pull:${request.repo}#${number}`;
+    const busy = (detail: string) =>
+      new HitlError("pull_request_busy", 409, `Pull request #${number} ${detail}; one request at a time may wait on a pull request. Wait for its decision, or cancel it, then ask again.`);
+    if (!(await store.acquireLock(lock, request.id, PULL_LOCK_MS))) throw busy("has another request being opened right now");
+    try {
+      const replay = (other: ApprovalRequest) => request.idempotencyKey !== null && other.requestedBy === request.requestedBy && other.idempotencyKey === request.idempotencyKey;
+      const waiting = (await store.findBySurface(request.repo, number)).find((other) => other.status === "pending" && !replay(other));
+      // Another agent's request is not named: an agent learns nothing of requests it may not read.
+      if (waiting) throw busy(waiting.requestedBy === request.requestedBy ? `already has a pending request, ${waiting.id}` : "already has a pending request");
+      return await store.create(request, effects);
+    } finally {
+      await store.releaseLock(lock, request.id);
+    }
+  }
+
   return {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
@@ -151,10 +178,8 @@ export function createOpening(ctx: EngineContext) {
       if (wholePull) built.asked = { ...built.asked, wholePullRequest: true };
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
-      const { request: stored, created } = await store.create(request, {
-        audit: [audit(request, "created", { type: "agent", name: agent.name })],
-        jobs: [safetyNet],
-      });
+      const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };
+      const { request: stored, created } = request.surface.type === "pull_request" ? await createOnPullRequest(request, request.surface.number, effects) : await store.create(request, effects);
       if (!created) {
         // Requests stored before fingerprints were kept have none, and answer as they always did.
         if (stored.idempotencyFingerprint !== undefined && stored.idempotencyFingerprint !== fingerprint) {

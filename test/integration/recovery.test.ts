@@ -225,10 +225,12 @@ describe("recovery of decisions whose webhook never arrived", () => {
     const earlier = await open({ surface: { type: "pull_request", number: 42 }, decision_data: { service: "payments" } });
     github.comment(REPO, 42, { login: "alice", body: "/approve the payments part" });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // One request waits on a pull request at a time: the agent withdraws the first, then asks again.
+    expect((await api(app, "POST", `/requests/${earlier.id}/cancel`, {})).status).toBe(200);
     const later = await open({ surface: { type: "pull_request", number: 42 }, decision_data: { service: "billing" } });
 
     await app.runtime.recover();
-    expect((await show(earlier.id)).status).toBe("approved");
+    expect((await show(earlier.id)).status).toBe("cancelled");
     expect((await show(later.id)).status).toBe("pending");
   });
 
