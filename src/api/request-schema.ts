@@ -7,7 +7,7 @@ import { dataLimitProblem } from "../core/data-limits.js";
 import { toAskedFeedback } from "../core/feedback.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { canonicalRepo } from "../core/repo-name.js";
-import { stagesSchema } from "../config/schema.js";
+import { editableFieldSchema, stagesSchema } from "../config/schema.js";
 import { RESERVED_KEY_PREFIX } from "../core/follow-up.js";
 import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 
@@ -52,12 +52,6 @@ const action = z.strictObject({
     .describe("What this alternative would do, as data; `presentation: comparative` shows one column per alternative."),
 });
 
-const editableField = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("number"), minimum: z.number().optional(), maximum: z.number().optional() }),
-  z.strictObject({ type: z.literal("string"), max_length: z.number().int().min(1).max(10_000).optional(), enum: z.array(z.string().min(1).max(200)).min(1).max(50).optional() }),
-  z.strictObject({ type: z.literal("boolean") }),
-]);
-
 /** A reason code an approver writes after `/reject`. */
 const reasonCode = z.string().regex(REASON_CODE_PATTERN, "must be 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit");
 
@@ -82,7 +76,7 @@ const section = z.strictObject({
 });
 
 /** What only the whole body can say: editable fields exist in decision_data, and each presentation has what it shows. */
-function requestShape(body: { decision_data: Record<string, unknown>; editable_fields?: Record<string, z.infer<typeof editableField>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
+function requestShape(body: { decision_data: Record<string, unknown>; editable_fields?: Record<string, z.infer<typeof editableFieldSchema>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
   for (const [name, field] of Object.entries(body.editable_fields ?? {})) {
     const path = ["editable_fields", name];
     if (!Object.hasOwn(body.decision_data, name)) ctx.addIssue({ code: "custom", path, message: `${name} is not a key of decision_data; only its fields can be editable` });
@@ -190,7 +184,7 @@ export const newRequestSchema = z
       .describe("This many distinct allowed people must approve. May raise what the repository's .hitl.yml requires, never lower it."),
     stages: stagesSchema.optional().describe("Sequential stages of sign-off, added after those the repository's .hitl.yml requires."),
     editable_fields: z
-      .record(z.string().min(1).max(100), editableField)
+      .record(z.string().min(1).max(100), editableFieldSchema)
       .refine((fields) => Object.keys(fields).length <= 50, "at most 50 editable fields")
       .optional()
       .describe("Fields of decision_data an approver may change when approving, each with its type and bounds."),

@@ -864,17 +864,30 @@ export interface operations {
                     /** @description Fields of decision_data an approver may change when approving, each with its type and bounds. */
                     editable_fields?: {
                         [key: string]: {
-                            /** @constant */
+                            /**
+                             * @description A number.
+                             * @constant
+                             */
                             type: "number";
+                            /** @description The smallest value an approver may set. */
                             minimum?: number;
+                            /** @description The largest value an approver may set. */
                             maximum?: number;
                         } | {
-                            /** @constant */
+                            /**
+                             * @description A string.
+                             * @constant
+                             */
                             type: "string";
+                            /** @description The longest value an approver may set. */
                             max_length?: number;
+                            /** @description The only values an approver may set. */
                             enum?: string[];
                         } | {
-                            /** @constant */
+                            /**
+                             * @description true or false.
+                             * @constant
+                             */
                             type: "boolean";
                         };
                     };
