@@ -3,6 +3,7 @@ import type { ApplicationFunction, Probot } from "probot";
 import type { AgentCredential } from "./api/agent-auth.js";
 import { createApiHandler } from "./api/api-handler.js";
 import { createHealthHandler } from "./api/health-handler.js";
+import { createSweepHandler, type SweepReport } from "./api/sweep-handler.js";
 import { createMcpHandler } from "./mcp/http-handler.js";
 import { toApiRequest, toChannelRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
@@ -31,8 +32,10 @@ export interface HitlOptions {
   /** The GitHub App's id and the key its markers are signed with (`markerKeyFrom`). */
   self: AppSelf;
   agents: AgentCredential[];
-  /** Cron expression for the sweep; null to not schedule it (tests drive it by hand). */
+  /** Cron expression for the sweep; null to not schedule it (`HITL_SWEEP_CRON=off`, and tests drive it by hand). */
   sweepCron: string | null;
+  /** `HITL_SWEEP_TOKEN`: lets an external scheduler run a tick with `POST /api/v1/sweep`; null (default) leaves that off. */
+  sweepToken?: string | null;
   maxBodyBytes?: number;
   clock?: () => Date;
   newId?: (prefix: string) => string;
@@ -57,6 +60,8 @@ export interface HitlRuntime {
    * waiting for either).
    */
   tick: () => Promise<void>;
+  /** One tick run to the end (sweep, recovery pass, due jobs), with what it did: `POST /api/v1/sweep`. */
+  sweepOnce: () => Promise<SweepReport>;
   /**
    * The first step of stopping: open long-polls answer at once with the current status, new
    * API calls get 503, and nothing more is scheduled. Safe to call more than once.
@@ -67,6 +72,8 @@ export interface HitlRuntime {
 }
 
 const JOB_POLL_MS = 5_000;
+/** The readiness check's question to GitHub gives up after this, well within a probe's timeout. */
+const GITHUB_CHECK_TIMEOUT_MS = 5_000;
 const randomId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
 /** The Probot app: wiring only. */
@@ -94,6 +101,24 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         .finally(() => (recovering = null));
     };
 
+    // For a process that may be frozen once it answers (serverless): everything is awaited.
+    const sweepOnce = async (): Promise<SweepReport> => {
+      const swept = await sweep();
+      let recovery: SweepReport["recovery"];
+      try {
+        recovery = await recover();
+      } catch (error) {
+        log.error({ err: error }, "recovery pass failed; it runs again on the next tick");
+        recovery = { ran: false, error: error instanceof Error ? error.message : String(error) };
+      }
+      return { sweep: swept, recovery, jobsRun: await runner.run() };
+    };
+    // Asked as the app itself, once, without Octokit's retries: a probe wants the answer now.
+    const checkGitHub = async () => {
+      const octokit = (await app.auth()) as Octokit;
+      await octokit.request("GET /app", { request: { retries: 0, signal: AbortSignal.timeout(GITHUB_CHECK_TIMEOUT_MS) } });
+    };
+
     const ownLogin = appBotLogin(async () => (await app.auth()) as Octokit);
     const handlerDeps = { engine, github, log, appId: options.self.appId, ownLogin };
     const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
@@ -107,8 +132,9 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     const closing = new AbortController();
+    addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
-    addHandler(createHealthHandler(options.store));
+    addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;
@@ -126,6 +152,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       sweep,
       recover,
       tick,
+      sweepOnce,
       drain,
       async stop(graceMs = 5_000) {
         drain();

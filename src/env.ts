@@ -9,10 +9,12 @@ import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targe
 const envSchema = z.object({
   HITL_AGENT_TOKENS: z.string().optional(),
   HITL_DATA_DIR: z.string().min(1).default(".data"),
+  // `off`: no sweep runs in this process; an external scheduler calls POST /api/v1/sweep instead.
   HITL_SWEEP_CRON: z
     .string()
     .default("* * * * *")
-    .refine((value) => validateCron(value), "must be a cron expression (five fields, or six with seconds first), e.g. '* * * * *'"),
+    .refine((value) => value.trim().toLowerCase() === "off" || validateCron(value), "must be a cron expression (five fields, or six with seconds first), e.g. '* * * * *', or off")
+    .transform((value) => (value.trim().toLowerCase() === "off" ? null : value)),
   HITL_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(1024 * 1024),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -20,11 +22,14 @@ const envSchema = z.object({
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
   HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  HITL_SWEEP_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
 });
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN"> & {
   agents: AgentCredential[];
+  /** `HITL_SWEEP_TOKEN`: the bearer token of `POST /api/v1/sweep`; null leaves that endpoint off. */
+  sweepToken: string | null;
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
@@ -46,9 +51,12 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   }
   const self = readSelf(env);
   if ("error" in self) errors.push(self.error);
+  if (result.success && result.data.HITL_SWEEP_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_SWEEP_TOKEN)) {
+    errors.push("HITL_SWEEP_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (an agent must not run the sweep)");
+  }
   if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
+  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SWEEP_TOKEN: sweepToken, ...settings } = result.data;
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
 }
 
 /**

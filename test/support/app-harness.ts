@@ -63,6 +63,8 @@ export async function startApp(options: {
   recoveryPerPass?: number;
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
+  /** `HITL_SWEEP_TOKEN`; without it `POST /api/v1/sweep` is off. */
+  sweepToken?: string;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -85,6 +87,7 @@ export async function startApp(options: {
       self: SELF,
       agents: options.agents ?? [AGENT, OTHER_AGENT],
       sweepCron: null,
+      sweepToken: options.sweepToken ?? null,
       clock,
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
