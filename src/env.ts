@@ -25,6 +25,9 @@ const envSchema = z.object({
   HITL_SWEEP_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
 });
 
+/** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
+export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
+
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
 export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN"> & {
   agents: AgentCredential[];
