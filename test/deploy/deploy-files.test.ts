@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load, loadAll } from "js-yaml";
@@ -190,5 +191,52 @@ describe("Kubernetes manifests (deploy/kubernetes)", () => {
     const [budget] = kind("PodDisruptionBudget");
     expect(budget!.spec.selector.matchLabels).toEqual(labels);
     expect(budget!.spec.minAvailable).toBeLessThan(deployment!.spec.replicas);
+  });
+});
+
+describe("CI and releases", () => {
+  const workflow = (name: string) => load(read(`.github/workflows/${name}`)) as Yaml;
+
+  it("tests on Node 20, 22 and 24", () => {
+    const test = workflow("test.yml");
+    expect(test.jobs.test.strategy.matrix.node).toEqual([20, 22, 24]);
+    expect(test.jobs.test.steps.map((step: Yaml) => step.run).filter(Boolean)).toContain(".ci/run");
+  });
+
+  it("releases a v* tag: tests first, then the image on ghcr.io and a GitHub release from the changelog", () => {
+    const release = workflow("release.yml");
+    expect(release.on).toEqual({ push: { tags: ["v*"] } });
+    expect(release.jobs.test.strategy.matrix.node).toEqual([20, 22, 24]);
+    expect(release.jobs.release.needs).toBe("test");
+    expect(release.jobs.release.permissions).toEqual({ contents: "write", packages: "write" });
+    const steps: Yaml[] = release.jobs.release.steps;
+    const push = steps.find((step) => String(step.uses).startsWith("docker/build-push-action"))!;
+    expect(push.with.push).toBe(true);
+    expect(push.with.tags).toContain("${{ steps.image.outputs.name }}:${{ steps.version.outputs.version }}");
+    expect(steps.find((step) => String(step.uses).startsWith("docker/login-action"))!.with.registry).toBe("ghcr.io");
+    expect(steps.at(-1)!.run).toContain("gh release create \"$GITHUB_REF_NAME\"");
+    expect(steps.at(-1)!.run).toContain("--notes-file release-notes.md");
+  });
+
+  it("takes a version's release notes from its CHANGELOG.md section (the workflow's own awk program)", () => {
+    const script: string = (load(read(".github/workflows/release.yml")) as Yaml).jobs.release.steps.find((step: Yaml) => step.id === "version").run;
+    const program = /awk -v v="\$version" '([\s\S]*?)' CHANGELOG\.md/.exec(script)![1]!;
+    const changelog = "# Changelog\n\n## [Unreleased]\n\n- next\n\n## [1.2.0] - 2027-01-05\n\n### Added\n\n- a thing\n\n## [1.1.0] - 2026-12-01\n\n- older\n";
+    const notes = (version: string) => execFileSync("awk", ["-v", `v=${version}`, program], { input: changelog, encoding: "utf8" });
+    expect(notes("1.2.0")).toBe("\n### Added\n\n- a thing\n\n");
+    expect(notes("1.1.0")).toBe("\n- older\n");
+    expect(notes("1.3.0")).toBe("");
+  });
+
+  it("keeps a changelog in Keep a Changelog's format, with SemVer and an Unreleased section", () => {
+    const changelog = read("CHANGELOG.md");
+    expect(changelog).toMatch(/^# Changelog\n/);
+    expect(changelog).toContain("[Keep a Changelog]");
+    expect(changelog).toContain("[Semantic Versioning]");
+    expect(changelog).toMatch(/^## \[Unreleased\]$/m);
+    for (const heading of changelog.match(/^### .*$/gm) ?? []) expect(["### Added", "### Changed", "### Deprecated", "### Removed", "### Fixed", "### Security"]).toContain(heading);
+    const license = read("LICENSE");
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} hitl contributors\n/);
+    expect(JSON.parse(read("package.json")).license).toBe("MIT");
   });
 });
