@@ -2,6 +2,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AGENT, api, startApp, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { sweepReportSchema } from "../../src/api/sweep-schema.js";
+import { createEmbeddedStore } from "../../src/store/embedded-store.js";
+import { StoreUnavailableError } from "../../src/store/store.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const REPO = "octo-org/payments";
 const ISSUE = `/repos/${REPO}/issues/1`;
@@ -114,5 +119,27 @@ describe("POST /api/v1/sweep", () => {
     expect(github.callsTo("PATCH", ISSUE)[0]!.body).toEqual({ assignees: ["bob"] });
     expect((github.callsTo("POST", `${ISSUE}/comments`)[0]!.body as { body: string }).body).toContain("Alice is away; please take this.");
     expect((await api(app, "GET", `/requests/${created.json.id}`)).json.escalation).toMatchObject({ level: 1 });
+  });
+
+  it("answers 503 store_unavailable when the store does not answer, and sweeps nothing", async () => {
+    github = await startGitHubStandIn({ repos: {} });
+    const dir = await mkdtemp(join(tmpdir(), "hitl-sweep-"));
+    const real = await createEmbeddedStore({ dir });
+    const down = async (): Promise<never> => {
+      throw new StoreUnavailableError("Redis at 127.0.0.1:6390 could not take a lock: connection refused");
+    };
+    try {
+      app = await startApp({ githubUrl: github.url, store: { ...real, acquireLock: down, due: down }, now: T0, sweepToken: SWEEP_TOKEN });
+      expect(await sweep(app, { token: SWEEP_TOKEN })).toMatchObject({
+        status: 503,
+        body: { error: { code: "store_unavailable", message: "The request store did not answer; nothing was swept. Call again shortly." } },
+      });
+      expect(github.calls).toEqual([]);
+    } finally {
+      await app?.close();
+      app = undefined;
+      await real.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
