@@ -99,6 +99,25 @@ describe("Dockerfile", () => {
   });
 });
 
+describe("the production dependencies (what `npm ci --omit=dev` installs in the image)", () => {
+  it("hold every package the built code imports at run time", () => {
+    const files = (function walk(dir: string): string[] {
+      return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : []));
+    })(join(REPO_ROOT, "src"));
+    const imported = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      // Type-only imports vanish when compiled; everything else is loaded at run time.
+      for (const match of text.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^;"']*?\sfrom\s+)?["']([^"']+)["']/gm)) imported.add(match[1]!);
+      for (const match of text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) imported.add(match[1]!);
+    }
+    const packages = [...imported].filter((spec) => !spec.startsWith(".") && !spec.startsWith("node:")).map((spec) => spec.split("/").slice(0, spec.startsWith("@") ? 2 : 1).join("/"));
+    const { dependencies } = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+    expect(packages.length).toBeGreaterThan(5);
+    expect([...new Set(packages)].filter((name) => !(name in dependencies))).toEqual([]);
+  });
+});
+
 describe("docker-compose.yml", () => {
   const compose = load(read("docker-compose.yml")) as Yaml;
   const { hitl, redis } = compose.services;
