@@ -134,7 +134,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const closing = new AbortController();
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
-    addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal }));
+    addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../engine/ports.js";
 import type { Store } from "../store/store.js";
 import { sendJson } from "./http.js";
 
@@ -18,11 +19,16 @@ export interface HealthDeps {
   clock: () => Date;
   /** Aborted when the process is stopping: not ready any more, so traffic goes elsewhere. */
   closing?: AbortSignal;
+  /** GitHub's failures in full (addresses, messages) go here; the public answer only names them. */
+  log?: Logger;
 }
 
 const STORE_DOWN = "the request store cannot be reached";
 
-/** GitHub's failure in words: a status it answered, or why it did not answer (never a credential). */
+/**
+ * GitHub's failure in a few words for an unauthenticated caller: the status GitHub answered, or
+ * the kind of network failure (never an address, a message from elsewhere or a credential).
+ */
 export function describeGitHubFailure(error: unknown): string {
   const status = (error as { status?: unknown }).status;
   const answered = (error as { response?: unknown }).response !== undefined;
@@ -30,7 +36,13 @@ export function describeGitHubFailure(error: unknown): string {
     if (status === 401 || status === 403) return `GitHub refused the app's credentials (HTTP ${status} to GET /app): check APP_ID and PRIVATE_KEY`;
     return `GitHub answered HTTP ${status} to GET /app`;
   }
-  return `GitHub cannot be reached (${error instanceof Error ? error.message : String(error)})`;
+  // Octokit wraps a failed fetch: its cause is fetch's error, whose cause is the socket's.
+  const causes: unknown[] = [];
+  for (let at: unknown = error; at && causes.length < 4; at = (at as { cause?: unknown }).cause) causes.push(at);
+  if (causes.some((cause) => (cause as { name?: unknown }).name === "TimeoutError")) return "GitHub cannot be reached (no answer within 5 s)";
+  const code = causes.map((cause) => (cause as { code?: unknown }).code).find((value): value is string => typeof value === "string" && /^E[A-Z_]+$/.test(value));
+  if (typeof status === "number") return `GitHub cannot be reached (${code ?? "network error"})`;
+  return "the app cannot sign in to GitHub: check APP_ID and PRIVATE_KEY";
 }
 
 /**
@@ -49,7 +61,14 @@ export function createHealthHandler(deps: HealthDeps) {
     if (github && now - github.at < GITHUB_CHECK_CACHE_MS && now >= github.at) return github.failure;
     asking ??= deps
       .checkGitHub()
-      .then(() => null, describeGitHubFailure)
+      .then(
+        () => null,
+        (error: unknown) => {
+          const failure = describeGitHubFailure(error);
+          deps.log?.warn({ err: error }, `readiness: ${failure}`);
+          return failure;
+        },
+      )
       .then((failure) => {
         github = { at: deps.clock().getTime(), failure };
         return failure;

@@ -4,6 +4,7 @@ import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-
 import { freePort } from "../support/ports.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import { StoreUnavailableError, type Store } from "../../src/store/store.js";
+import { describeGitHubFailure } from "../../src/api/health-handler.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,7 +100,7 @@ describe("/healthz and /readyz", () => {
   it("/readyz answers 503 naming GitHub when nothing answers there, and names both when both fail", async () => {
     const port = await freePort();
     const { app, setStoreDown } = await start({ githubUrl: `http://127.0.0.1:${port}/api/v3` });
-    const unreachable = `GitHub cannot be reached (connect ECONNREFUSED 127.0.0.1:${port})`;
+    const unreachable = "GitHub cannot be reached (ECONNREFUSED)";
     expect(await get(app, "/readyz")).toEqual({ status: 503, body: { status: "unavailable", reason: unreachable, checks: { store: "ok", github: unreachable } }, cache: "no-store" });
     setStoreDown(true);
     expect((await get(app, "/readyz")).body).toEqual({
@@ -133,5 +134,19 @@ describe("/healthz and /readyz", () => {
     expect(await get(app, "/readyz")).toEqual({ status: 503, body: { status: "unavailable", reason: "this server is stopping" }, cache: "no-store" });
     expect(await get(app, "/healthz")).toEqual({ status: 200, body: { status: "ok" }, cache: "no-store" });
     expect(github.calls).toEqual([]);
+  });
+});
+
+describe("describeGitHubFailure", () => {
+  const requestError = (cause: unknown) => Object.assign(new Error("request failed"), { status: 500, cause });
+  it("names the kind of failure, never an address or another message", () => {
+    const reset = requestError(Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("read ECONNRESET 10.0.0.5:443"), { code: "ECONNRESET" }) }));
+    expect(describeGitHubFailure(reset)).toBe("GitHub cannot be reached (ECONNRESET)");
+    expect(describeGitHubFailure(requestError(new DOMException("The operation was aborted due to timeout", "TimeoutError")))).toBe("GitHub cannot be reached (no answer within 5 s)");
+    expect(describeGitHubFailure(requestError(new Error("getaddrinfo failed for ghe.internal.example")))).toBe("GitHub cannot be reached (network error)");
+    expect(describeGitHubFailure(new Error("secretOrPrivateKey must be an asymmetric key"))).toBe("the app cannot sign in to GitHub: check APP_ID and PRIVATE_KEY");
+    expect(describeGitHubFailure(Object.assign(new Error("Forbidden"), { status: 403, response: { status: 403 } }))).toBe(
+      "GitHub refused the app's credentials (HTTP 403 to GET /app): check APP_ID and PRIVATE_KEY",
+    );
   });
 });
