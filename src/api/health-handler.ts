@@ -8,6 +8,8 @@ export const READINESS_PATH = "/readyz";
 
 /** How long GitHub's answer to the readiness check is reused, so probes do not spend the app's rate limit. */
 export const GITHUB_CHECK_CACHE_MS = 30_000;
+/** A failure is asked again sooner: one blip must not keep every replica out of rotation for long. */
+export const GITHUB_FAILURE_CACHE_MS = 5_000;
 
 export interface HealthDeps {
   store: Store;
@@ -49,7 +51,8 @@ export function describeGitHubFailure(error: unknown): string {
  * `GET /healthz` (liveness): 200 while the process answers, whatever the store or GitHub do, so
  * an outage of either never restarts every replica at once.
  * `GET /readyz` (readiness): 200 when the store answers a ping and GitHub accepts the app
- * (that answer is kept for 30 s); else 503 naming each check that failed. 503 too while stopping.
+ * (that answer is kept for 30 s, a failure for 5 s); else 503 naming each check that failed.
+ * 503 too while stopping.
  */
 export function createHealthHandler(deps: HealthDeps) {
   let github: { at: number; failure: string | null } | null = null;
@@ -58,7 +61,8 @@ export function createHealthHandler(deps: HealthDeps) {
   /** GitHub's last answer while fresh, else one new question shared by every caller meanwhile. */
   async function githubFailure(): Promise<string | null> {
     const now = deps.clock().getTime();
-    if (github && now - github.at < GITHUB_CHECK_CACHE_MS && now >= github.at) return github.failure;
+    const keepFor = github?.failure ? GITHUB_FAILURE_CACHE_MS : GITHUB_CHECK_CACHE_MS;
+    if (github && now - github.at < keepFor && now >= github.at) return github.failure;
     asking ??= deps
       .checkGitHub()
       .then(

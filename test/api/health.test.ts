@@ -89,7 +89,7 @@ describe("/healthz and /readyz", () => {
       body: { status: "unavailable", reason: "GitHub answered HTTP 502 to GET /app", checks: { store: "ok", github: "GitHub answered HTTP 502 to GET /app" } },
       cache: "no-store",
     });
-    app.setNow(later(30));
+    app.setNow(later(5));
     github.failNext({ method: "GET", path: "/app" }, [{ status: 401, body: { message: "A JSON web token could not be decoded" } }]);
     const refused = "GitHub refused the app's credentials (HTTP 401 to GET /app): check APP_ID and PRIVATE_KEY";
     expect((await get(app, "/readyz")).body).toEqual({ status: "unavailable", reason: refused, checks: { store: "ok", github: refused } });
@@ -110,19 +110,23 @@ describe("/healthz and /readyz", () => {
     });
   });
 
-  it("keeps GitHub's answer for 30 s, so probes do not spend the app's rate limit", async () => {
+  it("keeps GitHub's answer for 30 s (a failure for 5 s), so probes do not spend the app's rate limit", async () => {
     const { app, github } = await start();
     github.failNext({ method: "GET", path: "/app" }, [{ status: 503 }]);
     expect((await get(app, "/readyz")).status).toBe(503);
-    app.setNow(later(29));
-    // Within 30 s: the same answer, GitHub not asked again (though it would now answer 200).
+    app.setNow(later(4));
+    // Within 5 s of a failure: the same answer, GitHub not asked again (though it would now answer 200).
     expect((await get(app, "/readyz")).body.reason).toBe("GitHub answered HTTP 503 to GET /app");
     expect(github.callsTo("GET", "/app")).toHaveLength(1);
-    app.setNow(later(30));
+    app.setNow(later(5));
     expect(await get(app, "/readyz")).toMatchObject({ status: 200, body: { status: "ready" } });
     expect(github.callsTo("GET", "/app").map((call) => call.status)).toEqual([503, 200]);
+    // A success is kept for 30 s.
+    app.setNow(later(34));
+    expect((await get(app, "/readyz")).status).toBe(200);
+    expect(github.callsTo("GET", "/app")).toHaveLength(2);
     // Probes at once share one question.
-    app.setNow(later(60));
+    app.setNow(later(35));
     const answers = await Promise.all([get(app, "/readyz"), get(app, "/readyz"), get(app, "/readyz")]);
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
     expect(github.callsTo("GET", "/app")).toHaveLength(3);
