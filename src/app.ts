@@ -102,17 +102,20 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     };
 
     // For a process that may be frozen once it answers (serverless): everything is awaited.
-    const sweepOnce = async (): Promise<SweepReport> => {
-      const swept = await sweep();
-      let recovery: SweepReport["recovery"];
-      try {
-        recovery = await recover();
-      } catch (error) {
-        log.error({ err: error }, "recovery pass failed; it runs again on the next tick");
-        recovery = { ran: false, error: error instanceof Error ? error.message : String(error) };
-      }
-      return { sweep: swept, recovery, jobsRun: await runner.run() };
-    };
+    // Calls that overlap in this process share one tick (across replicas, the store's locks do).
+    let sweeping: Promise<SweepReport> | null = null;
+    const sweepOnce = (): Promise<SweepReport> =>
+      (sweeping ??= (async () => {
+        const swept = await sweep();
+        let recovery: SweepReport["recovery"];
+        try {
+          recovery = await recover();
+        } catch (error) {
+          log.error({ err: error }, "recovery pass failed; it runs again on the next tick");
+          recovery = { ran: false, error: error instanceof Error ? error.message : String(error) };
+        }
+        return { sweep: swept, recovery, jobsRun: await runner.run() };
+      })().finally(() => (sweeping = null)));
     // Asked as the app itself, once, without Octokit's retries: a probe wants the answer now.
     const checkGitHub = async () => {
       const octokit = (await app.auth()) as Octokit;

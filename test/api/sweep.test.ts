@@ -121,6 +121,19 @@ describe("POST /api/v1/sweep", () => {
     expect((await api(app, "GET", `/requests/${created.json.id}`)).json.escalation).toMatchObject({ level: 1 });
   });
 
+  it("shares one tick between calls that overlap, so GitHub is read once", async () => {
+    const { app, github } = await start();
+    expect((await api(app, "POST", "/requests", { repo: REPO, task_description: "Refund order 78", approval_reason: "Large refund", decision_data: { amount: 900 } })).status).toBe(201);
+    await app.runtime.jobs.run();
+    app.setNow(at(1));
+    github.clearCalls();
+    const [first, second] = await Promise.all([sweep(app, { token: SWEEP_TOKEN }), sweep(app, { token: SWEEP_TOKEN })]);
+    expect(first.body).toEqual(second.body);
+    expect(first.body.sweep).toMatchObject({ ran: true, escalated: 1 });
+    expect(github.callsTo("GET", `${ISSUE}/comments`)).toHaveLength(1);
+    expect(github.callsTo("PATCH", ISSUE)).toHaveLength(1);
+  });
+
   it("answers 503 store_unavailable when the store does not answer, and sweeps nothing", async () => {
     github = await startGitHubStandIn({ repos: {} });
     const dir = await mkdtemp(join(tmpdir(), "hitl-sweep-"));
