@@ -1,5 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { Redis as IORedis } from "ioredis";
+import { startRedisServer } from "../fault/support/redis-server.js";
+import { freePort } from "../support/ports.js";
 import { join } from "node:path";
 import { load, loadAll } from "js-yaml";
 import { describe, expect, it } from "vitest";
@@ -132,6 +137,26 @@ describe("docker-compose.yml", () => {
     expect(compose.volumes).toHaveProperty("redis-data");
     // Redis 7 or later (the store's scripts and the figures in docs/deploy.md were measured on 7).
     expect(Number(/^redis:(\d+)/.exec(redis.image)?.[1])).toBeGreaterThanOrEqual(7);
+  });
+
+  it("gives a real redis-server a configuration it accepts, with those settings in force", async () => {
+    const command: string[] = redis.command;
+    expect(command[0]).toBe("redis-server");
+    const dir = await mkdtemp(join(tmpdir(), "hitl-compose-redis-"));
+    const server = await startRedisServer(await freePort(), [...command.slice(1), "--dir", dir]);
+    const client = new IORedis(server.url);
+    try {
+      const config = async (name: string) => (await client.config("GET", name))[1];
+      expect(await config("appendonly")).toBe("yes");
+      expect(await config("appendfsync")).toBe("everysec");
+      expect(await config("maxmemory-policy")).toBe("noeviction");
+      expect(await config("maxmemory")).toBe(String(512 * 1024 * 1024));
+      expect(await config("save")).toBe("3600 1 300 100 60 10000");
+    } finally {
+      client.disconnect();
+      await server.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("runs hitl on that Redis, on the Dockerfile's port, with env from .env and a readiness health check", () => {
