@@ -126,14 +126,13 @@ export const DEPLOYMENT_ACTIONS: ActionOption[] = [
  * workflow run, environment and deployment (a re-run of the run is a new deployment and asks again).
  */
 export function deploymentRequestInput(repo: string, deployment: DeploymentRef, priority: Priority): NewRequestInput {
-  const short = deployment.sha.slice(0, 7);
   const why =
     deployment.policy === null
       ? `hitl is a deployment protection rule of ${deployment.environment}, which .hitl.yml's environments: does not name, so the repository's approvers decide`
       : `Deployments to ${deployment.environment} wait for a person (.hitl.yml environments: ${deployment.policy})`;
   return {
     repo,
-    taskDescription: `Deploy ${deployment.ref} (${short}) to ${deployment.environment}`,
+    taskDescription: `Deploy ${deployment.ref} to ${deployment.environment}`,
     approvalReason: why,
     decisionData: {
       environment: deployment.environment,
@@ -143,7 +142,7 @@ export function deploymentRequestInput(repo: string, deployment: DeploymentRef, 
       ...(deployment.creator ? { triggered_by: deployment.creator } : {}),
       ...(deployment.event ? { event: deployment.event } : {}),
     },
-    availableActions: DEPLOYMENT_ACTIONS.map((action) => ({ ...action, impact: action.kind === "approve" ? `The workflow run deploys ${short} to ${deployment.environment}` : "The deployment job fails without deploying" })),
+    availableActions: DEPLOYMENT_ACTIONS.map((action) => ({ ...action, impact: action.kind === "approve" ? `The workflow run deploys ${deployment.ref} to ${deployment.environment}` : "The deployment job fails without deploying" })),
     priority,
     surface: { type: "issue" },
     requestType: DEPLOYMENT_REQUEST_TYPE,
