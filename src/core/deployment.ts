@@ -173,7 +173,7 @@ export function deploymentAnswer(request: ApprovalRequest, issueUrl: string | nu
   } else if (by?.type === "fallback") text = `Nobody decided on hitl by the deadline, so the fallback ${approves ? "approved" : "rejected"} it${why}`;
   else text = `${capital(request.status)} on hitl${why}`;
   const link = issueUrl ? ` ${issueUrl}` : "";
-  const room = COMMENT_LIMIT - link.length - 1;
+  const room = COMMENT_LIMIT - link.length;
   const body = text.length > room ? `${text.slice(0, room - 1)}…` : /[.!?…]$/.test(text) ? text : `${text}.`;
   return { state, comment: `${body}${link}` };
 }
