@@ -252,6 +252,34 @@ Who may decide: @alice and @deploy-agent. Bots, the requester and edited comment
     ]);
   });
 
+  it("takes a 422 for a run that goes on as an earlier answer GitHub took", async () => {
+    await requested();
+    // An earlier try's answer reached GitHub, but not its reply: the run no longer waits, and goes on.
+    Object.assign(github.repo(REPO).runs[0]!, { status: "in_progress", waitingOn: [] });
+    await comment("/approve ship it", "alice");
+    await app.runtime.jobs.run();
+    expect(github.calls.filter((call) => call.path.includes("/actions/")).map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
+      "POST /repos/octo-org/payments/actions/runs/9001/deployment_protection_rule 422",
+      "GET /repos/octo-org/payments/actions/runs/9001 200",
+    ]);
+    expect((await requests())[0]).toMatchObject({ status: "approved", deployment: { answer: { state: "approved", taken: true } } });
+    expect(await app.store.pendingJobs()).toEqual([]);
+  });
+
+  it("retries an answer GitHub did not take", async () => {
+    await requested();
+    github.failNext({ method: "POST", path: "/repos/:owner/:repo/actions/runs/:run_id/deployment_protection_rule" }, [{ status: 502 }]);
+    await comment("/approve ship it", "alice");
+    await app.runtime.jobs.run();
+    expect(reviewsOf(9001)).toEqual([]);
+    const [retry] = (await app.store.pendingJobs()).filter((job) => job.kind === "deployment_review");
+    expect(retry).toMatchObject({ attempts: 1, lastError: "Bad Gateway - https://docs.github.com/rest" });
+    app.setNow(new Date(Date.parse(retry!.runAt)));
+    await app.runtime.jobs.run();
+    expect(reviewsOf(9001)).toEqual([expect.objectContaining({ environment: "production", state: "approved" })]);
+    expect(await app.store.pendingJobs()).toEqual([]);
+  });
+
   it("ends the request as cancelled when the run was cancelled before the answer", async () => {
     await requested();
     github.cancelRun(REPO, 9001);
