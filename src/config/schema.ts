@@ -438,7 +438,7 @@ const autoApproveSchema = z
   });
 
 /** An environment name (`production`) or a glob over names (`preview-*`, `eu-?`). */
-export const ENVIRONMENT_PATTERN = /^[^\p{Cc}\p{Cf}]{1,255}$/u;
+export const ENVIRONMENT_PATTERN = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
 /**
  * How deployments to one environment are decided, when hitl is its deployment protection rule.
