@@ -200,6 +200,17 @@ Who may decide: @alice and @deploy-agent. Bots, the requester and edited comment
     expect((await requests())[0]!.status).toBe("pending");
   });
 
+  it("never counts the event's sender either, when someone else created the deployment", async () => {
+    await requested({ sender: "alice" });
+    expect((await requests())[0]).toMatchObject({ agentLogins: ["deploy-agent", "alice"] });
+    github.clearCalls();
+    await comment("/approve my own run", "alice");
+    await app.runtime.jobs.run();
+    const [reply] = github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments").map((call) => (call.body as { body: string }).body);
+    expect(reply).toBe("@alice, you opened this request, so you cannot decide it. Who may decide: @\u200dalice and @\u200ddeploy-agent.");
+    expect(reviewsOf(9001)).toEqual([]);
+  });
+
   it("applies the environment's fallback at its deadline, and an unnamed environment's fallback never approves", async () => {
     await requested({ environment: "preview-42", runId: 9002, deliveryId: "preview" });
     await requested({ environment: "qa", runId: 9003, deliveryId: "qa" });
