@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { requestMarker } from "../../src/core/render/markers.js";
 import { api, SELF, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
-import { deliver, deploymentProtectionRulePayload, issueCommentPayload, type DeploymentProtectionRuleOptions } from "../support/webhooks.js";
+import { deliver, deploymentProtectionRulePayload, issueCommentPayload, issueEditedPayload, type DeploymentProtectionRuleOptions } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
 const SHA = "47efb7196c2a1a2fd3f52f2c59f0e2dd3d0e4d54";
@@ -209,6 +209,16 @@ Who may decide: @alice and @deploy-agent. Bots, the requester and edited comment
     const [reply] = github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments").map((call) => (call.body as { body: string }).body);
     expect(reply).toBe("@alice, you opened this request, so you cannot decide it. Who may decide: @\u200dalice and @\u200ddeploy-agent.");
     expect(reviewsOf(9001)).toEqual([]);
+  });
+
+  it("rejects the deployment when the one who deploys edits its issue", async () => {
+    await requested();
+    const [issue] = issueBodies();
+    const edited = issue!.body.replace("| Ref | `main` |", "| Ref | `hotfix` |");
+    expect((await deliver(webhooks(), { event: "issues", payload: issueEditedPayload({ repo: REPO, issueNumber: 1, login: "deploy-agent", body: edited, previousBody: issue!.body }), secret: WEBHOOK_SECRET })).status).toBe(200);
+    await app.runtime.jobs.run();
+    expect((await requests())[0]).toMatchObject({ status: "cancelled", deployment: { answer: { state: "rejected", taken: true } } });
+    expect(reviewsOf(9001)).toEqual([expect.objectContaining({ environment: "production", state: "rejected", comment: "Cancelled on hitl: Its title or description was edited on GitHub by deploy-agent, so it no longer shows what the agent asked. https://github.com/octo-org/payments/issues/1" })]);
   });
 
   it("applies the environment's fallback at its deadline, and an unnamed environment's fallback never approves", async () => {
