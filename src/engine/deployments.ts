@@ -18,7 +18,7 @@ export type DeploymentOpening = { type: "opened" | "replayed"; request: Approval
 /**
  * Deployments gated like requests: opening one for a workflow run waiting on an environment,
  * and answering GitHub once it ends. People decide on the issue like any request; the request's
- * final jobs include `deployment_review`, which calls `answer`.
+ * final jobs include `deployment_review`, which calls `answerDeployment`.
  */
 export function createDeployments(ctx: EngineContext, resume: (requestId: string, attempt: number) => Promise<void>) {
   const { store, github, clock, newId, log, audit, job, commit, mustGet } = ctx;
