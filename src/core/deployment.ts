@@ -89,10 +89,7 @@ function globMatches(glob: string, name: string): boolean {
 export function deploymentPolicy(configOrNone: HitlConfig | null, environment: string): { config: HitlConfig; entry: string | null; priority: Priority } {
   const base: HitlConfig = { ...(configOrNone ?? NO_POLICY), rules: [], auto_approve: undefined };
   const found = environmentEntry(configOrNone, environment);
-  if (!found) {
-    const approving = approvesAtDeadline(base.fallback as Fallback, { availableActions: DEPLOYMENT_ACTIONS });
-    return { config: approving ? { ...base, fallback: UNLISTED_FALLBACK } : base, entry: null, priority: "normal" };
-  }
+  if (!found) return { config: { ...base, fallback: unlessApproving(base.fallback as Fallback) }, entry: null, priority: "normal" };
   const { name, entry } = found;
   const deadline = entry.deadline ?? base.deadline;
   const inheritedWarning = base.warning_before !== undefined && parseDuration(base.warning_before)! < parseDuration(deadline)! ? base.warning_before : undefined;
@@ -102,7 +99,7 @@ export function deploymentPolicy(configOrNone: HitlConfig | null, environment: s
     approvers: entry.approvers ?? base.approvers,
     deadline,
     warning_before: entry.warning_before ?? inheritedWarning,
-    fallback: entry.fallback ?? (approvesAtDeadline(base.fallback as Fallback, { availableActions: DEPLOYMENT_ACTIONS }) ? UNLISTED_FALLBACK : base.fallback),
+    fallback: entry.fallback ?? unlessApproving(base.fallback as Fallback),
     escalation: entry.escalation ?? base.escalation,
     // The environment's own ladder serves every priority; else the file's, critical one included.
     escalation_critical: entry.escalation ? undefined : base.escalation_critical,
@@ -112,6 +109,11 @@ export function deploymentPolicy(configOrNone: HitlConfig | null, environment: s
     ],
   };
   return { config, entry: name, priority: entry.priority };
+}
+
+/** The file's own fallback, for a deployment: one that would approve it rejects instead. */
+function unlessApproving(fallback: Fallback): Fallback {
+  return approvesAtDeadline(fallback, { availableActions: DEPLOYMENT_ACTIONS }) ? UNLISTED_FALLBACK : fallback;
 }
 
 /** What people choose between on a deployment. */
