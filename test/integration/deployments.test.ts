@@ -179,6 +179,21 @@ Who may decide: @alice and @deploy-agent. Bots, the requester and edited comment
     expect(reviewsOf(9001)).toHaveLength(1);
   });
 
+  it("waits for the environment's required approvals, and names every approver in the answer", async () => {
+    github.repo(REPO).files.main![".hitl.yml"] = `${POLICY}  staging:\n    approvers: [alice, bob]\n    required_approvals: 2\n`;
+    github.repo(REPO).runs.push({ id: 9004, headSha: SHA, status: "waiting", conclusion: null, waitingOn: ["staging"], reviews: [], createdAt: T0.toISOString() });
+    await requested({ environment: "staging", runId: 9004 });
+    expect((await requests())[0]).toMatchObject({ stages: [{ name: "approval", required: 2 }], deployment: { policy: "staging" } });
+    await comment("/approve", "alice");
+    await app.runtime.jobs.run();
+    expect(reviewsOf(9004)).toEqual([]);
+    await comment("/approve tests are green", "bob");
+    await app.runtime.jobs.run();
+    expect(reviewsOf(9004)).toEqual([
+      { environment: "staging", state: "approved", comment: "Approved on hitl by alice, bob: tests are green. https://github.com/octo-org/payments/issues/1", installationId: 1, at: expect.any(String) },
+    ]);
+  });
+
   it("rejects the deployment when an approver rejects it", async () => {
     await requested();
     await comment("/reject not during the freeze", "alice");
