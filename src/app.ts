@@ -20,6 +20,7 @@ import { NO_ALLOWED_TARGETS } from "./notify/private-targets.js";
 import { handleIssueEdited } from "./handlers/issue-edited.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
 import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
+import { handleDeploymentProtectionRule } from "./handlers/deployment-protection-rule.js";
 import { oncePerDelivery } from "./handlers/deliveries.js";
 import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
@@ -131,6 +132,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
     app.on("issues.edited", once(handleIssueEdited(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
+    app.on("deployment_protection_rule.requested", once(handleDeploymentProtectionRule(handlerDeps)));
     app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 

@@ -303,7 +303,7 @@ export interface components {
             repo: string;
             request_id: string;
             /** @enum {string} */
-            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened";
+            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "deployment_answered";
             actor: components["schemas"]["Decider"];
             /** @enum {string} */
             status: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "superseded";
