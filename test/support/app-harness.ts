@@ -9,7 +9,7 @@ import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
-import { hitlOctokit } from "../../src/github/octokit.js";
+import { hitlOctokit, sharedGitHub } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
 import type { Outbound } from "../../src/notify/post-json.js";
 import { parseAllowedTargets } from "../../src/notify/private-targets.js";
@@ -63,6 +63,11 @@ export async function startApp(options: {
   recoveryPerPass?: number;
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
+  /**
+   * Share the write budget and token cache through the store, as production does, with
+   * Octokit's write spacing on; `sleep` waits for a write slot (default: really waits).
+   */
+  shared?: { clock: () => Date; sleep?: (ms: number) => Promise<void> };
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -76,7 +81,9 @@ export async function startApp(options: {
     log: pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
-    Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
+    Octokit: options.shared
+      ? hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS, sharedGitHub(store, options.shared.clock, options.shared.sleep))
+      : hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
