@@ -70,6 +70,23 @@ describe("installation-token cache", () => {
     expect(await createTokenCache({ store, secret: testPrivateKey(), clock }).get("3")).toBeUndefined();
   });
 
+  it("lets one replica fetch a missing token while the others wait for it", async () => {
+    const { store } = openStore();
+    const clock = () => new Date(T0);
+    const a = createTokenCache({ store, secret: testPrivateKey(), clock });
+    const b = createTokenCache({ store, secret: testPrivateKey(), clock });
+    const c = createTokenCache({ store, secret: testPrivateKey(), clock, waitForOtherMs: 300 });
+
+    expect(await a.get("1")).toBeUndefined();
+    const waiting = b.get("1");
+    await a.set("1", cached(TOKEN, T0 + 60 * 60_000));
+    expect(await waiting).toBe(cached(TOKEN, T0 + 60 * 60_000));
+
+    // A replica that took the lease and never came back holds the others up only for a while.
+    expect(await a.get("2")).toBeUndefined();
+    expect(await c.get("2")).toBeUndefined();
+  });
+
   it("drops a token for every replica", async () => {
     const { store, raw, prefix } = openStore();
     const clock = () => new Date(T0);

@@ -74,7 +74,7 @@ describe("replicas on one Redis", () => {
     T0 = Date.now();
     stores = ["a", "b"].map(openStore);
     const clock = () => new Date(T0);
-    replicas = await Promise.all(stores.map((store) => startApp({ githubUrl: github.url, store, clock, shared: { clock, sleep: async () => undefined } })));
+    replicas = await Promise.all(stores.map((store) => startApp({ githubUrl: github.url, store, clock, spacing: { kind: "shared", clock, sleep: async () => undefined } })));
   });
 
   afterEach(async () => {

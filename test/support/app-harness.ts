@@ -64,10 +64,14 @@ export async function startApp(options: {
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
   /**
-   * Share the write budget and token cache through the store, as production does, with
-   * Octokit's write spacing on; `sleep` waits for a write slot (default: really waits).
+   * Octokit's write spacing, off by default. `per-process`: Octokit's own limiter, each process
+   * spacing its own writes. `shared`: every write takes its slot from the store's budget and
+   * tokens come from the store's cache, as production does; `sleep` waits for a slot (default:
+   * really waits).
    */
-  shared?: { clock: () => Date; sleep?: (ms: number) => Promise<void> };
+  /** The app's private key; default `testPrivateKey()`, which is this process's own. */
+  privateKey?: string;
+  spacing?: { kind: "per-process" } | { kind: "shared"; clock: () => Date; sleep?: (ms: number) => Promise<void> };
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -75,15 +79,17 @@ export async function startApp(options: {
   const clock = options.clock ?? (() => now ?? new Date());
   const probot = new Probot({
     appId: SELF.appId,
-    privateKey: testPrivateKey(),
+    privateKey: options.privateKey ?? testPrivateKey(),
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
     log: pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
-    Octokit: options.shared
-      ? hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS, sharedGitHub(store, options.shared.clock, options.shared.sleep))
-      : hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
+    Octokit: !options.spacing
+      ? hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS)
+      : options.spacing.kind === "shared"
+        ? hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS, sharedGitHub(store, options.spacing.clock, options.spacing.sleep))
+        : hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(
