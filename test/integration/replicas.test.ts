@@ -8,6 +8,7 @@ import { createRespRequester } from "../../src/store/resp-requester.js";
 import type { Store } from "../../src/store/store.js";
 import { api, startApp, testPrivateKey, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { SECONDARY_LIMIT_MESSAGE } from "../support/github-stand-in/secondary-limit.js";
 import { deleteKeys, REDIS_URL } from "../support/redis-keys.js";
 import { waitFor } from "../support/wait.js";
 
@@ -100,6 +101,18 @@ describe("replicas on one Redis", () => {
     expect(inWindow(writeSlotKey("1"), 2500, 7500)).toBe(5);
     expect(inWindow(notifySlotKey("1"), 0, 9000)).toBe(3);
     expect(github.callsTo("POST", ISSUES).map((c) => c.status)).toEqual(Array.from({ length: 10 }, () => 201));
+  });
+
+  it("all hold back after GitHub answers one of them with a secondary rate limit", async () => {
+    github.failNext({ method: "POST", path: ISSUES }, [{ status: 403, headers: { "retry-after": "30" }, body: { message: SECONDARY_LIMIT_MESSAGE } }]);
+    expect((await api(replicas[0]!, "POST", "/requests", requestBody(1))).status).toBe(201);
+    await waitFor("the pause", () => (slotsOf(writeSlotKey("1")).length === 2 ? true : undefined));
+
+    expect((await api(replicas[1]!, "POST", "/requests", requestBody(2))).status).toBe(201);
+    await waitFor("an issue", () => (github.callsTo("POST", ISSUES).some((c) => c.status === 201) ? true : undefined));
+    // The first write at 0 was refused; the pause took the slot at 30 s; the other replica's write waited past it.
+    expect(slotsOf(writeSlotKey("1"))).toEqual([0, 30_000, 31_000]);
+    expect(github.callsTo("POST", ISSUES).map((c) => c.status)).toEqual([403, 201]);
   });
 
   it("share one installation token: the second replica asks GitHub for none", async () => {
