@@ -115,6 +115,39 @@ describe("replicas on one Redis", () => {
     expect(github.callsTo("POST", ISSUES).map((c) => c.status)).toEqual([403, 201]);
   });
 
+  it("leave a request to the replica still waiting for its slot to post it: its safety net on another replica posts nothing", async () => {
+    for (const replica of replicas) await replica.close();
+    let now = T0;
+    const clock = () => new Date(now);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const waits: number[] = [];
+    replicas = [
+      await startApp({ githubUrl: github.url, store: stores[0]!, clock, spacing: { kind: "shared", clock, sleep: (ms) => (waits.push(ms), held) } }),
+      await startApp({ githubUrl: github.url, store: stores[1]!, clock, spacing: { kind: "shared", clock, sleep: async () => undefined } }),
+    ];
+    // Other writes took the installation's next notifying slots: this issue's turn is nine seconds away.
+    for (let i = 0; i < 3; i++) await stores[1]!.takeSlot(notifySlotKey("1"), new Date(T0), 3000);
+    const opened = await api(replicas[0]!, "POST", "/requests", requestBody(1));
+    expect(opened.status).toBe(201);
+    expect(waits).toEqual([9000]);
+
+    // The safety-net job comes due and the other replica takes it while the first still waits.
+    now = T0 + 3 * 60_000;
+    replicas[1]!.runtime.jobs.kick();
+    const job = await waitFor("the safety net to stand back", async () => (await stores[1]!.pendingJobs()).find((j) => j.kind === "open_surface" && j.lastError !== null));
+    expect(job.lastError).toBe("the request is still being posted by the replica that opened it");
+    expect(github.callsTo("POST", ISSUES)).toEqual([]);
+
+    release();
+    await waitFor("the issue", () => (github.callsTo("POST", ISSUES).length === 1 ? true : undefined));
+    await waitFor("the safety net done", async () => ((await stores[1]!.pendingJobs()).some((j) => j.kind === "open_surface") ? undefined : true));
+    now = T0 + 10 * 60_000;
+    replicas[1]!.runtime.jobs.kick();
+    await replicas[1]!.runtime.stop();
+    expect(github.callsTo("POST", ISSUES).map((c) => c.status)).toEqual([201]);
+  });
+
   it("share one installation token: the second replica asks GitHub for none", async () => {
     expect((await api(replicas[0]!, "POST", "/requests", requestBody(1))).status).toBe(201);
     expect(github.callsTo("POST", TOKENS)).toHaveLength(1);
