@@ -5,8 +5,8 @@ import { GitHubError, type Reply, type StandInRequest } from "./router.js";
  * holds `burst` writes and refills at `writesPerSecond`, and a second one for writes that notify
  * people (issues, comments, reviews) refilling at `notifyingPerSecond`. A write that finds
  * either empty is answered 403 "You have exceeded a secondary rate limit" with `retry-after`,
- * as GitHub answers it (GitHub's exact limits are not published; the defaults are the pace its
- * guidance asks apps to keep: a second between writes, three between notifying ones).
+ * as GitHub answers it. GitHub publishes no exact figures; the defaults are the pace Octokit keeps
+ * by GitHub's guidance (a second between writes, and, for writes that notify, three).
  */
 export interface SecondaryLimitSeed {
   /** Default 1. */
