@@ -4,7 +4,7 @@ import { run, Server } from "probot";
 import { createOpenApiHandler } from "./api/openapi-handler.js";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
-import { hitlOctokit } from "./github/octokit.js";
+import { GITHUB_TIMEOUT_MS, hitlOctokit, sharedGitHub } from "./github/octokit.js";
 import { createLogger } from "./logger.js";
 import { unsignedChannelWarnings } from "./notify/channels.js";
 import { createStore } from "./store/create-store.js";
@@ -64,10 +64,10 @@ const server = await run(
         onReady: (ready) => (runtime = ready),
       })
     : () => undefined,
-  // REDIS_URL is hitl's store. Probot would also take it for a rate-limit queue shared by all
-  // replicas, with keys outside HITL_REDIS_PREFIX and a client it installs at run time; each
-  // process spaces its own GitHub writes instead.
-  { env: { ...process.env, REDIS_URL: undefined }, Octokit: hitlOctokit(), log },
+  // REDIS_URL is hitl's store. Probot would also take it for Bottleneck's cluster mode (keys
+  // outside HITL_REDIS_PREFIX, pub/sub that Upstash's REST API lacks, no shared token cache):
+  // the replicas share one write budget and one token cache through the store instead.
+  { env: { ...process.env, REDIS_URL: undefined }, Octokit: hitlOctokit({}, GITHUB_TIMEOUT_MS, sharedGitHub(store, clock.now)), log },
 );
 
 /** Everything below must fit in this, or the process exits anyway (orchestrators kill at 10 s or later). */

@@ -26,6 +26,13 @@ async function withinBudget<T>(promise: Promise<T | null>, ms: number): Promise<
 /** How long opening a request on a pull request may hold that pull request's lock. */
 const PULL_LOCK_MS = 30_000;
 
+/**
+ * While the call that opened a request is still posting it past the agent's budget (waiting for
+ * a slot of the installation's write budget, which all replicas share), it holds this lease in
+ * the store, renewed, so another replica's safety-net job does not post it a second time.
+ */
+const POSTING_LEASE_MS = 60_000;
+
 /** A replayed request younger than this may still be posted by its first call. */
 const REPLAY_GRACE_MS = 30_000;
 
@@ -36,6 +43,21 @@ export function createOpening(ctx: EngineContext) {
   const { store, github, clock, newId, log, audit, job, commit, mustGet, evaluate } = ctx;
   /** Requests this process is posting right now, which its own safety-net job must leave alone. */
   const posting = new Set<string>();
+  /** This process, as the holder of posting leases. */
+  const poster = newId("poster");
+  const postingLock = (requestId: string) => `posting:${requestId}`;
+
+  /** Holds the request's posting lease, renewed, until `done` settles; other replicas' safety nets wait. */
+  function holdPosting(requestId: string, done: Promise<unknown>): void {
+    const renew = () => store.acquireLock(postingLock(requestId), poster, POSTING_LEASE_MS).catch(() => false);
+    const first = renew();
+    const timer = setInterval(() => void renew(), POSTING_LEASE_MS / 3).unref();
+    void done.finally(async () => {
+      clearInterval(timer);
+      await first;
+      await store.releaseLock(postingLock(requestId), poster).catch(() => undefined);
+    });
+  }
 
   /**
    * Tries the repository's policy on a freshly stored request and either decides it by rule or
@@ -206,7 +228,10 @@ export function createOpening(ctx: EngineContext) {
       );
       // The agent is not kept waiting on GitHub (whose write spacing can queue an issue for
       // seconds): past the budget it gets the stored request, and posting goes on without it.
+      let settled = false;
+      void processing.finally(() => (settled = true));
       const processed = await withinBudget(processing, INLINE_BUDGET_MS);
+      if (!settled) holdPosting(stored.id, processing);
       processing.catch((error: unknown) => log.error({ err: error, requestId: stored.id }, "could not record a failed post"));
       return { request: processed ?? (await store.get(stored.id)) ?? stored, created: true };
     },
@@ -218,9 +243,16 @@ export function createOpening(ctx: EngineContext) {
     async resume(requestId: string, attempt: number): Promise<void> {
       // Still queued behind GitHub's write spacing here: posting it twice could make two issues.
       if (posting.has(requestId)) throw new Error("the request is still being posted by the call that opened it");
-      const request = await store.get(requestId);
-      if (!request || request.status !== "pending" || request.surfaceRef) return;
-      await process(request, attempt);
+      if (!(await store.acquireLock(postingLock(requestId), poster, POSTING_LEASE_MS))) {
+        throw new Error("the request is still being posted by the replica that opened it");
+      }
+      try {
+        const request = await store.get(requestId);
+        if (!request || request.status !== "pending" || request.surfaceRef) return;
+        await process(request, attempt);
+      } finally {
+        await store.releaseLock(postingLock(requestId), poster).catch(() => undefined);
+      }
     },
 
     /**

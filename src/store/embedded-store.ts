@@ -82,6 +82,10 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
   // Locks live in memory: with one process per directory they cannot outlive their holder, and a
   // process restarted after a crash need not wait out the lease of the one it replaces.
   const locks = new Map<string, { owner: string; expiresAt: number }>();
+  // Write slots and cached values (installation tokens) live in memory too: one process uses
+  // the directory, and tokens are never written to disk.
+  const slots = new Map<string, { slot: number; spacingMs: number }>();
+  const cached = new Map<string, { value: string; expiresAt: number }>();
   let closed = false;
 
   function unavailable(cause?: unknown): StoreUnavailableError {
@@ -220,6 +224,35 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     async releaseLock(name, owner) {
       usable();
       if (locks.get(name)?.owner === owner) locks.delete(name);
+    },
+
+    async takeSlot(key, at, spacingMs) {
+      usable();
+      const nowMs = at.getTime();
+      const last = slots.get(key)?.slot;
+      const slot = last !== undefined && last + spacingMs > nowMs ? last + spacingMs : nowMs;
+      if (slots.size > 10_000) for (const [name, taken] of slots) if (taken.slot + taken.spacingMs <= nowMs) slots.delete(name);
+      slots.set(key, { slot, spacingMs });
+      return new Date(slot);
+    },
+
+    async getCached(key) {
+      usable();
+      const entry = cached.get(key);
+      if (!entry) return null;
+      if (entry.expiresAt > now().getTime()) return entry.value;
+      cached.delete(key);
+      return null;
+    },
+
+    async putCached(key, value, ttlMs) {
+      usable();
+      cached.set(key, { value, expiresAt: now().getTime() + ttlMs });
+    },
+
+    async dropCached(key) {
+      usable();
+      cached.delete(key);
     },
 
     ping: () => read(() => void queries.meta(HOLDER_KEY)),

@@ -228,3 +228,16 @@ export const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * KEYS: the slot. ARGV: now ms, spacing ms. The slot taken (ms): now, or the last slot plus the
+ * spacing when that is later. The key lives until the slot's spacing has passed.
+ */
+export const TAKE_SLOT = `
+local now, spacing = tonumber(ARGV[1]), tonumber(ARGV[2])
+local last = tonumber(redis.call('GET', KEYS[1]) or '')
+local slot = now
+if last and last + spacing > now then slot = last + spacing end
+redis.call('SET', KEYS[1], string.format('%.0f', slot), 'PX', string.format('%.0f', math.max(1, slot + spacing - now)))
+return slot
+`;

@@ -41,6 +41,8 @@ const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
  * | `delivery:<id>` | string | `claimed` (for the claim's ttl) or `done` (for a week) |
  * | `use:<key>` | string | uses taken |
  * | `lock:<name>` | string | the owner, with a ttl |
+ * | `slot:<key>` | string | the last slot taken (ms), until its spacing has passed |
+ * | `cache:<key>` | string | `{"v": value}`, with a ttl |
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const { redis } = options;
@@ -175,6 +177,28 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async releaseLock(name, owner) {
       await evaluate("release a lock", scripts.RELEASE_LOCK, [owner], [`${prefix}lock:${name}`]);
+    },
+
+    async takeSlot(key, now, spacingMs) {
+      const slot = await evaluate("take a write slot", scripts.TAKE_SLOT, [now.getTime(), Math.max(0, Math.round(spacingMs))], [`${prefix}slot:${key}`]);
+      return new Date(Number(slot));
+    },
+
+    async getCached(key) {
+      const value = await call("read a cached value", () => redis.get(`${prefix}cache:${key}`));
+      if (value === null || value === undefined) return null;
+      const { v } = json<{ v?: unknown }>(value);
+      return typeof v === "string" ? v : null;
+    },
+
+    async putCached(key, value, ttlMs) {
+      // Wrapped in an object: a deserialising client would otherwise turn a value that looks
+      // like JSON (a number) into something else.
+      await call("cache a value", () => redis.set(`${prefix}cache:${key}`, JSON.stringify({ v: value }), { px: Math.max(1, Math.round(ttlMs)) }));
+    },
+
+    async dropCached(key) {
+      await call("forget a cached value", () => redis.del(`${prefix}cache:${key}`));
     },
 
     async time() {

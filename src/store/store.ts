@@ -112,6 +112,25 @@ export interface Store {
 
   releaseLock(name: string, owner: string): Promise<void>;
 
+  /**
+   * Takes the next slot of a spacing shared by every replica: the earliest time at or after
+   * `now` that is at least `spacingMs` after the slot last taken under `key` (GitHub writes of
+   * one installation). The caller waits until the slot before it acts. Atomic across replicas.
+   */
+  takeSlot(key: string, now: Date, spacingMs: number): Promise<Date>;
+
+  /**
+   * A value cached for every replica (installation tokens, sealed), or null when there is none
+   * or it expired. The embedded store keeps these in memory only, never on disk.
+   */
+  getCached(key: string): Promise<string | null>;
+
+  /** Caches `value` under `key` for `ttlMs`, replacing what was there. */
+  putCached(key: string, value: string, ttlMs: number): Promise<void>;
+
+  /** Forgets the cached value of `key`. */
+  dropCached(key: string): Promise<void>;
+
   /** Throws StoreUnavailableError when the store cannot be used. */
   ping(): Promise<void>;
 

@@ -491,6 +491,53 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
     });
 
+    describe("write slots", () => {
+      const t0 = new Date("2026-12-01T10:00:00.000Z");
+      const after = (ms: number) => new Date(t0.getTime() + ms);
+
+      it("spaces slots of one key by the spacing, each key on its own", async () => {
+        expect(await store.takeSlot("github-write:1", t0, 1000)).toEqual(t0);
+        expect(await store.takeSlot("github-write:1", t0, 1000)).toEqual(after(1000));
+        expect(await store.takeSlot("github-write:1", after(300), 1000)).toEqual(after(2000));
+        expect(await store.takeSlot("github-write:2", after(300), 1000)).toEqual(after(300));
+        expect(await store.takeSlot("github-notify:1", after(300), 3000)).toEqual(after(300));
+      });
+
+      it("gives the time asked for once the last slot's spacing has passed", async () => {
+        expect(await store.takeSlot("github-write:1", t0, 1000)).toEqual(t0);
+        expect(await store.takeSlot("github-write:1", after(1500), 1000)).toEqual(after(1500));
+        expect(await store.takeSlot("github-write:1", after(2500), 1000)).toEqual(after(2500));
+      });
+
+      it("gives concurrent takers distinct slots a spacing apart", async () => {
+        const slots = await Promise.all(Array.from({ length: 10 }, () => store.takeSlot("github-write:9", t0, 1000)));
+        expect(slots.map((slot) => slot.getTime() - t0.getTime()).sort((a, b) => a - b)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+      });
+    });
+
+    describe("cached values", () => {
+      it("keeps a value until it is replaced or dropped", async () => {
+        expect(await store.getCached("installation-token:1")).toBeNull();
+        await store.putCached("installation-token:1", "v1.sealed", 60_000);
+        await store.putCached("installation-token:2", "42", 60_000);
+        expect(await store.getCached("installation-token:1")).toBe("v1.sealed");
+        expect(await store.getCached("installation-token:2")).toBe("42");
+        await store.putCached("installation-token:1", '{"json":"text"}', 60_000);
+        expect(await store.getCached("installation-token:1")).toBe('{"json":"text"}');
+        await store.dropCached("installation-token:1");
+        expect(await store.getCached("installation-token:1")).toBeNull();
+        expect(await store.getCached("installation-token:2")).toBe("42");
+      });
+
+      it("forgets a value after its time", async () => {
+        await store.putCached("short", "x", 80);
+        await store.putCached("long", "y", 60_000);
+        await sleep(200);
+        expect(await store.getCached("short")).toBeNull();
+        expect(await store.getCached("long")).toBe("y");
+      });
+    });
+
     it("answers ping", async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

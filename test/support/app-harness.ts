@@ -9,7 +9,7 @@ import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
-import { hitlOctokit } from "../../src/github/octokit.js";
+import { hitlOctokit, sharedGitHub } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
 import type { Outbound } from "../../src/notify/post-json.js";
 import { parseAllowedTargets } from "../../src/notify/private-targets.js";
@@ -67,6 +67,15 @@ export async function startApp(options: {
   sweepToken?: string;
   /** Where the app logs. Default: nowhere. */
   log?: Logger;
+  /** The app's private key; default `testPrivateKey()`, which is this process's own. */
+  privateKey?: string;
+  /**
+   * Octokit's write spacing, off by default. `per-process`: Octokit's own limiter, each process
+   * spacing its own writes. `shared`: every write takes its slot from the store's budget and
+   * tokens come from the store's cache, as production does; `sleep` waits for a slot (default:
+   * really waits).
+   */
+  spacing?: { kind: "per-process" } | { kind: "shared"; clock: () => Date; sleep?: (ms: number) => Promise<void> };
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -74,13 +83,17 @@ export async function startApp(options: {
   const clock = options.clock ?? (() => now ?? new Date());
   const probot = new Probot({
     appId: SELF.appId,
-    privateKey: testPrivateKey(),
+    privateKey: options.privateKey ?? testPrivateKey(),
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
     log: options.log ?? pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
-    Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
+    Octokit: !options.spacing
+      ? hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS)
+      : options.spacing.kind === "shared"
+        ? hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS, sharedGitHub(store, options.spacing.clock, options.spacing.sleep))
+        : hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
   });
   let runtime: HitlRuntime | undefined;
   const middleware = await createNodeMiddleware(

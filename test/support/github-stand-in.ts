@@ -17,6 +17,7 @@ import {
   type RouteContext,
   type StandInRequest,
 } from "./github-stand-in/router.js";
+import { createSecondaryLimit, isNotifying, isWrite, type WriteRecord } from "./github-stand-in/secondary-limit.js";
 import { createShapes } from "./github-stand-in/shapes.js";
 import type { Seed } from "./github-stand-in/seed.js";
 import { issueIn, pullIn } from "./github-stand-in/lookup.js";
@@ -32,6 +33,7 @@ import {
 } from "./github-stand-in/state.js";
 
 export type * from "./github-stand-in/seed.js";
+export type { SecondaryLimitSeed, WriteRecord } from "./github-stand-in/secondary-limit.js";
 export type * from "./github-stand-in/state.js";
 
 export interface RecordedCall {
@@ -64,6 +66,8 @@ export interface GitHubStandIn {
   host: string;
   /** Every request, in order, including unknown routes and injected faults. */
   calls: RecordedCall[];
+  /** Every write made with an installation token (the token endpoint aside), in order, with the time it arrived. */
+  writes: WriteRecord[];
   state: StandInState;
   callsTo(method: string, path: string | RegExp): RecordedCall[];
   clearCalls(): void;
@@ -91,6 +95,8 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
   const now = () => clock().toISOString().replace(/\.\d{3}Z$/, "Z");
   const state = createState(seed, now());
   const calls: RecordedCall[] = [];
+  const writes: WriteRecord[] = [];
+  const secondaryLimit = seed.secondaryLimit ? createSecondaryLimit(seed.secondaryLimit) : null;
   const faults: Array<{ match: FaultMatch; responses: FaultResponse[] }> = [];
   let apiUrl = "";
   const shapes = () => createShapes(state, { api: apiUrl, web: "https://github.com" });
@@ -107,6 +113,12 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
     if (!found) return new GitHubError(404, `Not Found (stand-in has no route for ${req.method} ${req.path})`).toReply();
     const auth = authenticate(found.route, req, state);
     if ("status" in auth) return auth;
+    if (found.route.auth === "token" && isWrite(req.method)) {
+      const at = clock().getTime();
+      const limited = secondaryLimit && auth.installationId !== undefined ? secondaryLimit(auth.installationId, req, at) : null;
+      writes.push({ installationId: auth.installationId, at, method: req.method, path: req.path, notifying: isNotifying(req), limited: limited !== null });
+      if (limited) return limited;
+    }
     const ctx: RouteContext = { state, shapes: shapes(), apiUrl, now, actor: `${state.app.slug}[bot]`, installationId: auth.installationId };
     try {
       return found.route.handle({ ...req, params: found.params }, ctx);
@@ -141,6 +153,7 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
     url: apiUrl,
     host,
     calls,
+    writes,
     state,
     callsTo: (method, path) => calls.filter((c) => c.method === method.toUpperCase() && pathMatches(path, c.path)),
     clearCalls: () => void calls.splice(0, calls.length),

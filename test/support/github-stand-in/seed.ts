@@ -1,3 +1,5 @@
+import type { SecondaryLimitSeed } from "./secondary-limit.js";
+
 export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 export type AccountType = "User" | "Bot" | "Organization";
 
@@ -21,6 +23,8 @@ export interface Seed {
   users?: Record<string, AccountType>;
   /** The clock for timestamps the stand-in writes. Default: the real clock. */
   now?: () => Date;
+  /** Answer writes that come too fast with GitHub's 403 secondary rate limit. Default: no limit. */
+  secondaryLimit?: SecondaryLimitSeed;
 }
 
 export interface RepoSeed {
