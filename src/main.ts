@@ -53,6 +53,7 @@ const server = await run(
         self: env.self,
         agents: env.agents,
         channels: env.channels,
+        ...(env.slack ? { slack: env.slack } : {}),
         outbound: { allowed: env.allowedTargets },
         sweepCron: env.HITL_SWEEP_CRON,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
