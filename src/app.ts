@@ -27,6 +27,13 @@ import { handlePullRequest } from "./handlers/pull-request.js";
 import { handlePullRequestReview, handlePullRequestReviewDismissed } from "./handlers/pull-request-review.js";
 import { startScheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";
+import type { ChannelSender } from "./channels/channel.js";
+import { createChannelDispatcher } from "./channels/dispatcher.js";
+import { createSlackInteractions } from "./channels/slack/interactions.js";
+import type { SlackSettings } from "./channels/slack/slack-api.js";
+import { createSlackSender } from "./channels/slack/slack-sender.js";
+import { createWebhookSender } from "./channels/webhook-sender.js";
+import type { ApprovalRequest } from "./core/types.js";
 
 export interface HitlOptions {
   store: Store;
@@ -46,6 +53,10 @@ export interface HitlOptions {
   recoveryPerPass?: number;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
+  /** Channels that tell people outside GitHub (`.hitl.yml` `notify:`), besides Slack and the webhooks: `email` … */
+  senders?: ChannelSender[];
+  /** `HITL_SLACK_*`: Slack messages, and decisions from their buttons at `POST /api/v1/slack/interactions`. */
+  slack?: SlackSettings;
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -88,7 +99,24 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
-    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), toChannelJson: (request) => toChannelRequest(request, clock()), outbound, channels: options.channels }, engine);
+    const toChannelJson = (request: ApprovalRequest) => toChannelRequest(request, clock());
+    const slack = options.slack ? createSlackSender(options.slack, outbound) : null;
+    const senders = [...(slack ? [slack] : []), createWebhookSender(options.channels ?? [], outbound), ...(options.senders ?? [])];
+    const dispatcher = createChannelDispatcher({ ...deps, senders, environmentChannels: new Set((options.channels ?? []).map((channel) => channel.name)), toChannelJson });
+    const slackInteractions = options.slack && slack ? createSlackInteractions({ ...deps, settings: options.slack, call: slack.call, engine }) : null;
+    const runner = createJobRunner(
+      {
+        ...deps,
+        agentSecret: (name) => secrets.get(name),
+        toAgentJson: (request) => toApiRequest(request, clock()),
+        toChannelJson,
+        outbound,
+        channels: options.channels,
+        dispatcher,
+        ...(slackInteractions ? { channelInput: slackInteractions.apply } : {}),
+      },
+      engine,
+    );
     const sweep = createSweep(deps, engine, randomId("sweeper"));
     const recover = createRecovery(deps, engine, randomId("recoverer"), { perPass: options.recoveryPerPass });
     let recovering: Promise<unknown> | null = null;
@@ -138,6 +166,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
 
     const closing = new AbortController();
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
+    // Before the agent API, which answers every other path under /api/v1.
+    if (slackInteractions) addHandler(slackInteractions.handler);
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
     addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));

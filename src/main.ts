@@ -56,6 +56,7 @@ const server = await run(
         self: env.self,
         agents: env.agents,
         channels: env.channels,
+        ...(env.slack ? { slack: env.slack } : {}),
         outbound: { allowed: env.allowedTargets },
         sweepCron: env.HITL_SWEEP_CRON,
         sweepToken: env.sweepToken,

@@ -148,6 +148,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/slack/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Slack's interactivity requests: button presses and form submissions
+         * @description Set as the Slack app's Interactivity Request URL (with HITL_SLACK_BOT_TOKEN and HITL_SLACK_SIGNING_SECRET). Signed by Slack, not by an agent token: `X-Slack-Signature` is checked against the raw body and `X-Slack-Request-Timestamp` must be within 5 minutes. Each interaction is taken once; it is stored as a job before the 200, then applied as the decision of the login `.hitl.yml` `people:` maps the Slack user to.
+         */
+        post: operations["slackInteraction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -271,7 +291,7 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                 code: string;
                 message: string;
                 /** @description 400 only: each field at fault. */
@@ -582,6 +602,24 @@ export interface components {
                 at: string;
                 message: string;
             };
+            /** @description Messages about the request outside GitHub (`.hitl.yml` `notify:`), and how each fared. Absent: none. */
+            notifications?: {
+                /** @description `slack`, `email`, `sms`, `webhook` … */
+                channel: string;
+                /** @description `@login` for a person, else the destination: a Slack channel id, a webhook channel's name. */
+                recipient: string;
+                /** @enum {string} */
+                event: "opened" | "warning" | "escalated" | "decided" | "expired";
+                /**
+                 * @description `retrying` after a failed send (with `last_error`); `failed` once the retries gave up; `held` in quiet hours; `withdrawn` when the request ended first; `updated` once its message shows the outcome.
+                 * @enum {string}
+                 */
+                state: "queued" | "held" | "sent" | "retrying" | "failed" | "withdrawn" | "updated";
+                attempts: number;
+                last_error: string | null;
+                /** @description `held`: when it goes out. */
+                held_until?: string;
+            }[];
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */
@@ -592,8 +630,11 @@ export interface components {
             justification: string | null;
             /** @description ISO 8601 */
             decided_at: string;
-            /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited";
+            /**
+             * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by policy, or by the system.
+             * @enum {string}
+             */
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */
@@ -1018,7 +1059,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1420,7 +1461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1659,6 +1700,92 @@ export interface operations {
                 };
             };
             /** @description The store did not answer, or the server is stopping; call again shortly (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    slackInteraction: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<raw body>`, keyed by the signing secret */
+                "x-slack-signature": string;
+                /** @description Unix seconds; refused when more than 5 minutes from now */
+                "x-slack-request-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description Slack's interaction payload, as JSON */
+                    payload: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Received; the decision is applied right after (or a form opened) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No payload, no user, or a button hitl did not sign (invalid_request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signature does not hold or the timestamp is stale (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a POST (method_not_allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This interaction was received before (replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The interaction could not be recorded; Slack shows the person an error (store_unavailable) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -31,6 +31,7 @@ describe("the OpenAPI document", () => {
       simulateRequest: ["/api/v1/simulate", "post", ["200", "400", "401", "413", "422", "500", "502", "503"]],
       getOpenApi: ["/api/v1/openapi.json", "get", ["200"]],
       runSweep: ["/api/v1/sweep", "post", ["200", "401", "403", "405", "500", "503"]],
+      slackInteraction: ["/api/v1/slack/interactions", "post", ["200", "400", "401", "405", "409", "413", "503"]],
     };
     const found = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [op.operationId, path, method]));
     expect(found.map(([id]) => id).sort()).toEqual(Object.keys(expected).sort());

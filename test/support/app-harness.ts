@@ -10,6 +10,8 @@ import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit, sharedGitHub } from "../../src/github/octokit.js";
+import type { ChannelSender } from "../../src/channels/channel.js";
+import type { SlackSettings } from "../../src/channels/slack/slack-api.js";
 import type { Channel } from "../../src/notify/channels.js";
 import type { Outbound } from "../../src/notify/post-json.js";
 import { parseAllowedTargets } from "../../src/notify/private-targets.js";
@@ -76,6 +78,8 @@ export async function startApp(options: {
    * really waits).
    */
   spacing?: { kind: "per-process" } | { kind: "shared"; clock: () => Date; sleep?: (ms: number) => Promise<void> };
+  slack?: SlackSettings;
+  senders?: ChannelSender[];
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -107,6 +111,8 @@ export async function startApp(options: {
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
       recoveryPerPass: options.recoveryPerPass,
+      ...(options.slack ? { slack: options.slack } : {}),
+      ...(options.senders ? { senders: options.senders } : {}),
       onReady: (ready) => (runtime = ready),
     }),
     { probot },

@@ -21,6 +21,7 @@ import { requestMarker } from "./markers.js";
 import { deploymentSection } from "./deployment.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
 import { tallyRegion } from "./votes.js";
+import { viaWords } from "./via.js";
 
 export interface RenderContext {
   now: Date;
@@ -206,7 +207,7 @@ function describeOutcome(request: ApprovalRequest, options: { ping: boolean }): 
       return sentence(`${capitalise(decision.status)}${how}${actionPart(request, decision)} on ${at}${reason ? `: ${reason}` : ""}`);
     }
     default:
-      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)}${reasonPart(decision)} on ${at}${because}`) + edited;
+      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${viaWords(decision.via)}${actionPart(request, decision)}${reasonPart(decision)} on ${at}${because}`) + edited;
   }
 }
 
