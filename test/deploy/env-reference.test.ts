@@ -83,7 +83,7 @@ describe("docs/deploy.md's environment variable reference", () => {
   it("lists the channel variables, which are read by pattern", () => {
     const channels = readFileSync(join(REPO_ROOT, "src/notify/channels.ts"), "utf8");
     expect(channels).toContain("/^HITL_CHANNEL_([A-Z0-9_]+)$/");
-    expect(names).toEqual(expect.arrayContaining(["HITL_CHANNEL_<NAME>", "HITL_CHANNEL_<NAME>_SECRET"]));
+    expect(names).toEqual(expect.arrayContaining(["HITL_CHANNEL_<NAME>", "HITL_CHANNEL_<NAME>_SECRET", "HITL_CHANNEL_<NAME>_HEADERS"]));
   });
 
   it("lists every variable Probot reads", () => {
@@ -91,7 +91,7 @@ describe("docs/deploy.md's environment variable reference", () => {
   });
 
   it("lists nothing that nobody reads", () => {
-    const read = new Set([...HITL_ENV_KEYS, ...readByUs.keys(), ...readByProbot, "HITL_CHANNEL_<NAME>", "HITL_CHANNEL_<NAME>_SECRET"]);
+    const read = new Set([...HITL_ENV_KEYS, ...readByUs.keys(), ...readByProbot, "HITL_CHANNEL_<NAME>", "HITL_CHANNEL_<NAME>_SECRET", "HITL_CHANNEL_<NAME>_HEADERS"]);
     expect(names.filter((name) => !read.has(name))).toEqual([]);
   });
 });
