@@ -228,3 +228,11 @@ export const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/** KEYS: the setting. ARGV: its value, wrapped as JSON. Stores it unless one is there; answers the stored one. */
+export const CREATE_SETTING = `
+local stored = redis.call('GET', KEYS[1])
+if stored then return stored end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;

@@ -41,6 +41,7 @@ const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
  * | `delivery:<id>` | string | `claimed` (for the claim's ttl) or `done` (for a week) |
  * | `use:<key>` | string | uses taken |
  * | `lock:<name>` | string | the owner, with a ttl |
+ * | `setting:<name>` | string | a setting, as JSON `{"value": …}`, written once |
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const { redis } = options;
@@ -175,6 +176,17 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async releaseLock(name, owner) {
       await evaluate("release a lock", scripts.RELEASE_LOCK, [owner], [`${prefix}lock:${name}`]);
+    },
+
+    async setting(name) {
+      const stored = await call("read a setting", () => redis.get(`${prefix}setting:${name}`));
+      return stored === null || stored === undefined ? null : json<{ value: string }>(stored).value;
+    },
+
+    async createSetting(name, value) {
+      // Wrapped, so a client that deserialises JSON hands the string back as it was written.
+      const stored = await evaluate("store a setting", scripts.CREATE_SETTING, [JSON.stringify({ value })], [`${prefix}setting:${name}`]);
+      return json<{ value: string }>(stored).value;
     },
 
     async time() {
