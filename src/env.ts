@@ -4,6 +4,7 @@ import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targets.js";
+import { readSigningKeys, type ConfiguredKeys } from "./receipts/signing-keys.js";
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
 const envSchema = z.object({
@@ -20,11 +21,17 @@ const envSchema = z.object({
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
   HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Where people and agents reach this hitl, e.g. https://hitl.example.com; receipts name it as their issuer. */
+  HITL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  HITL_SIGNING_KEY: z.string().optional(),
+  HITL_RETIRED_SIGNING_KEYS: z.string().optional(),
 });
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
   agents: AgentCredential[];
+  /** The keys receipts are signed with (none configured: a key generated once and kept in the store). */
+  signingKeys: ConfiguredKeys;
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
@@ -46,9 +53,11 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   }
   const self = readSelf(env);
   if ("error" in self) errors.push(self.error);
-  if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
+  const signing = readSigningKeys(env);
+  if ("errors" in signing) errors.push(...signing.errors);
+  if (!result.success || "error" in tokens || "error" in self || "errors" in signing || errors.length) return { ok: false, errors };
+  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SIGNING_KEY: _signingKey, HITL_RETIRED_SIGNING_KEYS: _retired, ...settings } = result.data;
+  return { ok: true, env: { ...settings, agents: tokens.agents, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
 }
 
 /**

@@ -26,6 +26,12 @@ export const REDACTED_PATHS = [
   "*.secret",
   "privateKey",
   "*.privateKey",
+  "current.privateKey",
+  "*.current.privateKey",
+  "HITL_SIGNING_KEY",
+  "*.HITL_SIGNING_KEY",
+  "HITL_RETIRED_SIGNING_KEYS",
+  "*.HITL_RETIRED_SIGNING_KEYS",
   "password",
   "*.password",
 ] as const;

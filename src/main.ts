@@ -57,6 +57,7 @@ const server = await run(
         sweepCron: env.HITL_SWEEP_CRON,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
         clock: clock.now,
+        receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },
         onReady: (ready) => (runtime = ready),
       })
     : () => undefined,

@@ -14,6 +14,7 @@ describe("readEnv", () => {
         HITL_MAX_BODY_BYTES: 1024 * 1024,
         HITL_REDIS_PREFIX: "hitl:",
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
+        signingKeys: { signing: null, retired: [] },
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
         self: null,
