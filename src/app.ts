@@ -120,7 +120,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     const closing = new AbortController();
-    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
+    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal, receipts: signer }));
     addHandler(createHealthHandler(options.store));
     addHandler(createJwksHandler({ signer, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
