@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { verifyReceipt } from "../../src/client/index.js";
+import { AGENT, api, OTHER_AGENT, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
+import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { deliver, issueCommentPayload } from "../support/webhooks.js";
+
+const REPO = "octo-org/payments";
+const AUDITOR = { name: "auditor", token: "auditor-token-0123456789abcdef", readAll: true };
+
+const requestBody = (overrides: Record<string, unknown> = {}) => ({
+  repo: REPO,
+  task_description: "Refund order 1234",
+  approval_reason: "Refunds over $50 need a human",
+  decision_data: { amount: 120, currency: "USD" },
+  available_actions: [
+    { id: "approve", label: "Refund" },
+    { id: "reject", label: "Deny" },
+  ],
+  deadline: "2099-12-01T12:00:00Z",
+  fallback_action: { type: "abort", reason: "nobody answered" },
+  approvers: ["alice", "bob"],
+  ...overrides,
+});
+
+describe("decision receipts and the compliance report, through the app", () => {
+  let github: GitHubStandIn;
+  let app: AppHarness;
+  let agent: CallbackReceiver;
+
+  beforeEach(async () => {
+    github = await startGitHubStandIn({
+      repos: { [REPO]: { collaborators: { alice: "write", bob: "write" } } },
+      installations: [{ id: 1, account: "octo-org", repos: [REPO] }],
+    });
+    app = await startApp({ githubUrl: github.url, agents: [AGENT, OTHER_AGENT, AUDITOR] });
+    agent = await startCallbackReceiver();
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await github.close();
+    await agent.close();
+  });
+
+  const comment = (body: string, login: string, issueNumber: number) =>
+    deliver(`${app.url}/api/github/webhooks`, { event: "issue_comment", payload: issueCommentPayload({ repo: REPO, issueNumber, body, login }), secret: WEBHOOK_SECRET });
+
+  async function decidedPair() {
+    const mine = (await api(app, "POST", "/requests", requestBody({ callback_url: agent.url }))).json;
+    const theirs = (await api(app, "POST", "/requests", requestBody({ task_description: "=HYPERLINK(\"https://evil.example\")" }), { token: OTHER_AGENT.token })).json;
+    await comment("/approve fine", "alice", 1);
+    await comment("/reject no", "bob", 2);
+    await app.runtime.jobs.run();
+    return { mine, theirs };
+  }
+
+  it("puts a receipt on the decision in the API, the callback and the audit entry, verifiable with /.well-known/jwks.json", async () => {
+    const { mine } = await decidedPair();
+    const shown = (await api(app, "GET", `/requests/${mine.id}`)).json;
+    const receipt = shown.decision.receipt as string;
+    expect(receipt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+
+    const response = await fetch(`${app.url}/.well-known/jwks.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/jwk-set+json; charset=utf-8");
+    expect(response.headers.get("cache-control")).toBe("public, max-age=300");
+    const jwks = await response.json();
+    expect(jwks.keys).toHaveLength(1);
+    expect(Object.keys(jwks.keys[0]).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x"]);
+
+    const claims = await verifyReceipt(receipt, jwks, { issuer: "github-app:1", requestId: mine.id });
+    expect(claims).toEqual({
+      v: 1,
+      iss: "github-app:1",
+      sub: mine.id,
+      iat: Math.floor(Date.parse(shown.decision.decided_at) / 1000),
+      request_id: mine.id,
+      repo: REPO,
+      context_hash: mine.context_hash,
+      approved_context_hash: null,
+      action: "approve",
+      status: "approved",
+      edited_fields: null,
+      via: "comment",
+      decider: { kind: "human", id: "alice" },
+      deciders: ["alice"],
+      votes: null,
+      stage: null,
+      requested_by: AGENT.name,
+      on_behalf_of: null,
+      head_sha: null,
+      decided_at: shown.decision.decided_at,
+    });
+
+    expect(JSON.parse(agent.received[0]!.body).request.decision.receipt).toBe(receipt);
+    const entries = (await api(app, "GET", `/audit?repo=${REPO}`)).text.trim().split("\n").map((line) => JSON.parse(line));
+    const decided = entries.filter((entry) => entry.event === "decided" && entry.request_id === mine.id);
+    expect(decided.map((entry) => entry.receipt)).toEqual([receipt]);
+    expect(entries.filter((entry) => entry.event !== "decided").every((entry) => entry.receipt === undefined)).toBe(true);
+  });
+
+  it("reports every agent's requests to a read-all token and only its own to any other, with every receipt checked", async () => {
+    const { mine, theirs } = await decidedPair();
+    const full = (await api(app, "GET", `/reports/compliance?repo=${REPO}`, undefined, { token: AUDITOR.token })).json;
+    expect(full.scope).toEqual({ repo: REPO, since: null, until: null, agent: null, truncated: false });
+    expect(full.requests.map((row: { id: string }) => row.id).sort()).toEqual([mine.id, theirs.id].sort());
+    expect(full.summary).toMatchObject({ requests: 2, decided: 2, outcomes: { approved: 1, rejected: 1, pending: 0 }, receipts: { valid: 2, invalid: 0, missing: 0 }, violations: [], human_decisions: 2 });
+    expect(full.keys.kids).toEqual([(await (await fetch(`${app.url}/.well-known/jwks.json`)).json()).keys[0].kid]);
+
+    const own = (await api(app, "GET", `/reports/compliance?repo=${REPO}`)).json;
+    expect(own.scope.agent).toBe(AGENT.name);
+    expect(own.requests.map((row: { id: string }) => row.id)).toEqual([mine.id]);
+
+    const csv = await api(app, "GET", `/reports/compliance?repo=${REPO}&format=csv`, undefined, { token: AUDITOR.token });
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
+    expect(csv.text).toContain(`,"'=HYPERLINK(""https://evil.example"")"\r\n`);
+    const md = await api(app, "GET", `/reports/compliance?format=md`, undefined, { token: AUDITOR.token });
+    expect(md.headers.get("content-type")).toBe("text/markdown; charset=utf-8");
+    expect(md.text).toContain("## Violations\n\nNone.\n");
+  });
+
+  it("finds a decision changed in the store after it was signed", async () => {
+    const { theirs } = await decidedPair();
+    const stored = (await app.store.get(theirs.id))!;
+    // Someone with write access to the store turns bob's rejection into an approval.
+    await app.store.update({ ...stored, status: "approved", decision: { ...stored.decision!, action: "approve", status: "approved" } }, stored.version);
+    const report = (await api(app, "GET", `/reports/compliance?repo=${REPO}`, undefined, { token: AUDITOR.token })).json;
+    const row = report.requests.find((candidate: { id: string }) => candidate.id === theirs.id);
+    expect(row.receipt).toEqual({ status: "invalid", reason: 'its claim action is "reject", but the stored decision says "approve".', kid: report.keys.kids[0], payload: null });
+    expect(report.summary.violations).toEqual([
+      { request_id: theirs.id, check: "receipt_valid", login: null, message: 'The decision\'s receipt is not valid: its claim action is "reject", but the stored decision says "approve".' },
+    ]);
+  });
+
+  it("answers a bad query naming the field", async () => {
+    const bad = await api(app, "GET", `/reports/compliance?since=yesterday&format=pdf`, undefined, { token: AUDITOR.token });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues).toEqual([
+      { path: "query.since", message: "must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z" },
+      { path: "query.format", message: 'Invalid option: expected one of "json"|"csv"|"md"' },
+    ]);
+    expect((await api(app, "GET", "/reports/compliance?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z")).json.error.issues).toEqual([{ path: "query.until", message: "must be after since" }]);
+  });
+});
