@@ -86,7 +86,7 @@ export function reportMarkdown(report: ComplianceReport): string {
     "",
     scopeLine(report),
     "",
-    `Receipts were checked against the keys of ${safeInline(report.keys.issuer)} (${report.keys.kids.map(codeSpan).join(", ") || "none"}).`,
+    `Receipts were checked against the keys of ${codeSpan(report.keys.issuer)} (${report.keys.kids.map(codeSpan).join(", ") || "none"}).`,
     "",
     "## Summary",
     "",
