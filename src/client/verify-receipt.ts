@@ -1,6 +1,20 @@
-import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet } from "jose";
 import { ReceiptVerificationError } from "./errors.js";
 import type { ReceiptPayload } from "./types.js";
+
+/** An Ed25519 public key of a key set, as `/.well-known/jwks.json` lists them. */
+export interface ReceiptJwk {
+  kty: string;
+  crv?: string;
+  x?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+}
+
+/** A JWK Set: `/.well-known/jwks.json`. */
+export interface ReceiptKeySet {
+  keys: ReceiptJwk[];
+}
 
 /** The JWS header's `typ` every hitl receipt carries. */
 export const RECEIPT_TYPE = "hitl-receipt+jwt";
@@ -42,44 +56,59 @@ export const RECEIPT_CLAIMS: Record<keyof ReceiptPayload, (value: unknown) => bo
 
 /**
  * Verifies a decision receipt offline: an Ed25519 (`EdDSA`) compact JWS, of type
- * `hitl-receipt+jwt`, signed by one of the keys in `jwks` (hitl's `/.well-known/jwks.json`, kept
- * wherever the verifier trusts it), whose claims are a version 1 receipt. Returns the claims; throws
- * ReceiptVerificationError saying what failed. Needs neither the hitl server nor its store.
+ * `hitl-receipt+jwt`, signed by the key of the set that its `kid` names (hitl's
+ * `/.well-known/jwks.json`, kept wherever the verifier trusts it), whose claims are a version 1
+ * receipt. Web Crypto only. Returns the claims; throws ReceiptVerificationError saying what
+ * failed. Needs neither the hitl server nor its store.
  */
-export async function verifyReceipt(jws: string, jwks: JSONWebKeySet, options: VerifyReceiptOptions = {}): Promise<ReceiptPayload> {
-  if (typeof jws !== "string" || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(jws.trim())) {
+export async function verifyReceipt(jws: string, jwks: ReceiptKeySet, options: VerifyReceiptOptions = {}): Promise<ReceiptPayload> {
+  const parts = typeof jws === "string" ? jws.trim().split(".") : [];
+  if (parts.length !== 3 || !parts.every((part) => /^[A-Za-z0-9_-]+$/.test(part))) {
     throw new ReceiptVerificationError("The receipt is not a compact JWS (three base64url parts separated by dots).");
   }
-  let header;
-  try {
-    header = decodeProtectedHeader(jws.trim());
-  } catch {
-    throw new ReceiptVerificationError("The receipt's header is not base64url JSON.");
-  }
-  if (header.alg !== "EdDSA" || header.typ !== RECEIPT_TYPE || typeof header.kid !== "string") {
+  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
+  const header = parseJson(base64url(encodedHeader));
+  if (!isObject(header)) throw new ReceiptVerificationError("The receipt's header is not base64url JSON.");
+  const { alg, typ, kid, crit } = header as { alg?: unknown; typ?: unknown; kid?: unknown; crit?: unknown };
+  if (alg !== "EdDSA" || typ !== RECEIPT_TYPE || typeof kid !== "string" || crit !== undefined) {
     throw new ReceiptVerificationError(`The receipt's header must be {"alg":"EdDSA","typ":"${RECEIPT_TYPE}","kid":…}.`);
   }
-  let payload: Uint8Array;
+  const jwk = (Array.isArray(jwks?.keys) ? jwks.keys : []).find((candidate) => candidate.kid === kid && candidate.kty === "OKP" && candidate.crv === "Ed25519" && typeof candidate.x === "string");
+  if (!jwk) throw new ReceiptVerificationError(`The receipt was signed with key ${kid}, which the key set does not hold.`);
+  let key: CryptoKey;
   try {
-    ({ payload } = await compactVerify(jws.trim(), createLocalJWKSet(jwks), { algorithms: ["EdDSA"] }));
-  } catch (error) {
-    if (error instanceof errors.JWKSNoMatchingKey) throw new ReceiptVerificationError(`The receipt was signed with key ${header.kid}, which the key set does not hold.`);
-    if (error instanceof errors.JWSSignatureVerificationFailed) throw new ReceiptVerificationError(`The receipt's signature does not match its content under key ${header.kid}: it was altered, or signed by another key.`);
-    throw new ReceiptVerificationError(`The receipt could not be verified: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  let claims: Record<string, unknown>;
-  try {
-    claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    key = await globalThis.crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x as string }, { name: "Ed25519" }, false, ["verify"]);
   } catch {
-    throw new ReceiptVerificationError("The receipt's claims are not JSON.");
+    throw new ReceiptVerificationError(`Key ${kid} of the key set is not a usable Ed25519 public key.`);
   }
+  const signed = new TextEncoder().encode(`${encodedHeader}.${encodedPayload}`);
+  if (!(await globalThis.crypto.subtle.verify({ name: "Ed25519" }, key, base64url(encodedSignature), signed))) {
+    throw new ReceiptVerificationError(`The receipt's signature does not match its content under key ${kid}: it was altered, or signed by another key.`);
+  }
+  const claims = parseJson(base64url(encodedPayload));
   if (!isObject(claims)) throw new ReceiptVerificationError("The receipt's claims are not a JSON object.");
   for (const [name, valid] of Object.entries(RECEIPT_CLAIMS)) {
-    if (!valid(claims[name])) throw new ReceiptVerificationError(`The receipt's claim ${name} is missing or not what a version 1 receipt holds.`);
+    if (!valid((claims as Record<string, unknown>)[name])) throw new ReceiptVerificationError(`The receipt's claim ${name} is missing or not what a version 1 receipt holds.`);
   }
   const receipt = claims as unknown as ReceiptPayload;
   if (receipt.sub !== receipt.request_id) throw new ReceiptVerificationError("The receipt's sub and request_id differ.");
   if (options.issuer !== undefined && receipt.iss !== options.issuer) throw new ReceiptVerificationError(`The receipt was issued by ${receipt.iss}, not ${options.issuer}.`);
   if (options.requestId !== undefined && receipt.request_id !== options.requestId) throw new ReceiptVerificationError(`The receipt is for request ${receipt.request_id}, not ${options.requestId}.`);
   return receipt;
+}
+
+function base64url(text: string): Uint8Array<ArrayBuffer> {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return undefined;
+  }
 }
