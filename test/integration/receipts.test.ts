@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/run-cli.js";
 import { verifyReceipt } from "../../src/client/index.js";
 import { AGENT, api, OTHER_AGENT, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
@@ -131,6 +132,21 @@ describe("decision receipts and the compliance report, through the app", () => {
     expect(report.summary.violations).toEqual([
       { request_id: theirs.id, check: "receipt_valid", login: null, message: 'The decision\'s receipt is not valid: its claim action is "reject", but the stored decision says "approve".' },
     ]);
+  });
+
+  it("hitl report compliance prints the report the API gives, in each format", async () => {
+    await decidedPair();
+    const out: string[] = [];
+    const io = { out: (line: string) => void out.push(line), err: (line: string) => void out.push(`err: ${line}`), env: { HITL_URL: app.url, HITL_TOKEN: AUDITOR.token } };
+    expect(await runCli(["report", "compliance", "--repo", REPO, "--format", "csv"], io)).toBe(0);
+    const csv = (await api(app, "GET", `/reports/compliance?repo=${REPO}&format=csv`, undefined, { token: AUDITOR.token })).text;
+    expect(out).toEqual([csv.replace(/\r\n$/, "")]);
+    out.length = 0;
+    expect(await runCli(["report", "compliance", "--since", "2026-01-01T00:00:00Z"], io)).toBe(0);
+    expect(JSON.parse(out[0]!)).toMatchObject({ scope: { repo: null, since: "2026-01-01T00:00:00Z", agent: null }, summary: { requests: 2, violations: [] } });
+    out.length = 0;
+    expect(await runCli(["report", "compliance", "--format", "pdf"], io)).toBe(3);
+    expect(out[0]!.startsWith("err: --format pdf: give json, csv or md\n")).toBe(true);
   });
 
   it("answers a bad query naming the field", async () => {
