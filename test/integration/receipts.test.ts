@@ -7,6 +7,14 @@ import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
+const POLICY = `
+rules:
+  - id: small-refunds
+    when:
+      all:
+        - {field: amount, lt: 50}
+    action: approve
+`;
 const AUDITOR = { name: "auditor", token: "auditor-token-0123456789abcdef", readAll: true };
 
 const requestBody = (overrides: Record<string, unknown> = {}) => ({
@@ -31,7 +39,7 @@ describe("decision receipts and the compliance report, through the app", () => {
 
   beforeEach(async () => {
     github = await startGitHubStandIn({
-      repos: { [REPO]: { collaborators: { alice: "write", bob: "write" } } },
+      repos: { [REPO]: { collaborators: { alice: "write", bob: "write" }, files: { main: { ".hitl.yml": POLICY } } } },
       installations: [{ id: 1, account: "octo-org", repos: [REPO] }],
     });
     app = await startApp({ githubUrl: github.url, agents: [AGENT, OTHER_AGENT, AUDITOR] });
@@ -147,6 +155,38 @@ describe("decision receipts and the compliance report, through the app", () => {
     out.length = 0;
     expect(await runCli(["report", "compliance", "--format", "pdf"], io)).toBe(3);
     expect(out[0]!.startsWith("err: --format pdf: give json, csv or md\n")).toBe(true);
+  });
+
+  it("signs decisions made by a rule, by the fallback and by the agent, each in the write that made it", async () => {
+    app.setNow(new Date("2026-11-24T10:00:00.000Z"));
+    const ruled = (await api(app, "POST", "/requests", requestBody({ decision_data: { amount: 20 } }))).json;
+    const expiring = (await api(app, "POST", "/requests", requestBody({ deadline: "2026-11-24T12:00:00Z" }))).json;
+    const cancelled = (await api(app, "POST", `/requests/${(await api(app, "POST", "/requests", requestBody())).json.id}/cancel`, { reason: "not needed" })).json;
+    app.setNow(new Date("2026-11-24T12:00:01.000Z"));
+    expect((await app.runtime.sweep()).expired).toBe(1);
+    const jwks = await (await fetch(`${app.url}/.well-known/jwks.json`)).json();
+    const claims = async (id: string) => verifyReceipt((await api(app, "GET", `/requests/${id}`)).json.decision.receipt, jwks, { requestId: id });
+    expect(await claims(ruled.id)).toMatchObject({ status: "approved", decider: { kind: "rule", id: "small-refunds" }, via: "rule", deciders: [], decided_at: "2026-11-24T10:00:00.000Z" });
+    expect(await claims(expiring.id)).toMatchObject({ status: "expired", action: "abort", decider: { kind: "fallback", id: "abort" }, via: "fallback", decided_at: "2026-11-24T12:00:01.000Z" });
+    expect(await claims(cancelled.id)).toMatchObject({ status: "cancelled", action: "cancel", decider: { kind: "agent", id: AGENT.name }, via: "api" });
+    const entries = (await api(app, "GET", `/audit?repo=${REPO}`)).text.trim().split("\n").map((line) => JSON.parse(line));
+    expect(entries.filter((entry) => entry.receipt).map((entry) => [entry.request_id, entry.event])).toEqual([
+      [ruled.id, "decided"],
+      [cancelled.id, "cancelled"],
+      [expiring.id, "expired"],
+    ]);
+  });
+
+  it("keeps one receipt, the winner's, when two people decide at once", async () => {
+    const created = (await api(app, "POST", "/requests", requestBody())).json;
+    await Promise.all([comment("/approve yes", "alice", 1), comment("/reject no", "bob", 1)]);
+    const shown = (await api(app, "GET", `/requests/${created.id}`)).json;
+    const claims = await verifyReceipt(shown.decision.receipt, await (await fetch(`${app.url}/.well-known/jwks.json`)).json());
+    expect(claims).toMatchObject({ action: shown.decision.action, decider: { kind: "human", id: shown.decision.decided_by.login } });
+    const entries = (await api(app, "GET", `/audit?repo=${REPO}`)).text.trim().split("\n").map((line) => JSON.parse(line));
+    expect(entries.filter((entry) => entry.receipt).map((entry) => entry.receipt)).toEqual([shown.decision.receipt]);
+    const report = (await api(app, "GET", `/reports/compliance?repo=${REPO}`, undefined, { token: AUDITOR.token })).json;
+    expect(report.summary.receipts).toEqual({ valid: 1, invalid: 0, missing: 0 });
   });
 
   it("answers a bad query naming the field", async () => {
