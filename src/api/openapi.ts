@@ -139,6 +139,22 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: "One AuditEntry per line", content: { "application/x-ndjson": { schema: auditEntrySchema } } }, ...errors(400) },
         },
       },
+      "/api/v1/simulate": {
+        post: {
+          operationId: "simulateRequest",
+          summary: "What would happen to a request, and why, without creating anything",
+          requestBody: { required: true, ...json(simulateSchema.meta({ id: "Simulate" })) },
+          responses: { 200: { description: "The outcome and the request it would be", ...json(simulationSchema) }, ...errors(400, 413, 422, 502) },
+        },
+      },
+      "/api/v1/openapi.json": {
+        get: {
+          operationId: "getOpenApi",
+          summary: "This document; no token needed",
+          security: [],
+          responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+        },
+      },
       "/api/v1/reports/compliance": {
         get: {
           operationId: "getComplianceReport",
@@ -165,22 +181,6 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "The public keys receipts are signed with (current and retired); no token needed",
           security: [],
           responses: { 200: { description: "A JWK Set; cache it for at most max-age", content: { "application/jwk-set+json": { schema: jwksSchema } } } },
-        },
-      },
-      "/api/v1/simulate": {
-        post: {
-          operationId: "simulateRequest",
-          summary: "What would happen to a request, and why, without creating anything",
-          requestBody: { required: true, ...json(simulateSchema.meta({ id: "Simulate" })) },
-          responses: { 200: { description: "The outcome and the request it would be", ...json(simulationSchema) }, ...errors(400, 413, 422, 502) },
-        },
-      },
-      "/api/v1/openapi.json": {
-        get: {
-          operationId: "getOpenApi",
-          summary: "This document; no token needed",
-          security: [],
-          responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
         },
       },
     },

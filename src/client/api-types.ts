@@ -111,6 +111,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What would happen to a request, and why, without creating anything */
+        post: operations["simulateRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document; no token needed */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/compliance": {
         parameters: {
             query?: never;
@@ -140,40 +174,6 @@ export interface paths {
         };
         /** The public keys receipts are signed with (current and retired); no token needed */
         get: operations["getJwks"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/simulate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** What would happen to a request, and why, without creating anything */
-        post: operations["simulateRequest"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document; no token needed */
-        get: operations["getOpenApi"];
         put?: never;
         post?: never;
         delete?: never;
@@ -333,6 +333,62 @@ export interface components {
             requested_by?: string;
             /** @description The entry that records a decision: the decision's receipt. */
             receipt?: string;
+        };
+        Simulation: {
+            /** @enum {string} */
+            outcome: "decided" | "needs_human";
+            would_be: components["schemas"]["Request"];
+            evaluation: components["schemas"]["Evaluation"] | null;
+            /** @description What deciding the request would take. */
+            sign_off: {
+                /** @description The stages the request would go through, in order; empty: one approval decides. */
+                stages: {
+                    name: string;
+                    approvers: string[];
+                    required?: number | ("all" | "majority");
+                    weights?: {
+                        [key: string]: number;
+                    };
+                    threshold?: number;
+                    timeout?: string;
+                    /** @enum {string} */
+                    on_timeout?: "proceed_if_partial" | "fallback";
+                    /** @enum {string} */
+                    reject: "veto" | "majority";
+                    allow_repeat_approvers: boolean;
+                    then?: {
+                        when: unknown;
+                        next?: string;
+                        action?: string;
+                    }[];
+                    /** @description What put the stage there: `.hitl.yml` requirements by name, or the request. */
+                    from: string[];
+                    may_follow: string[];
+                }[];
+                /** @description Each `.hitl.yml` requirement, whether it applies, and why. */
+                requirements: {
+                    name: string;
+                    applies: boolean;
+                    reasons: string[];
+                }[];
+                /** @description What an approver could change; null: nothing. */
+                editable_fields: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                } | null;
+                /** @description What a person would have to give with a decision, after `.hitl.yml`; null: nothing beyond the action. */
+                feedback: {
+                    require_justification: boolean | {
+                        min_length: number;
+                    };
+                    reasons?: string[];
+                } | null;
+            };
+            config: {
+                source: string | null;
+                error: string | null;
+            };
         };
         ComplianceReport: {
             generated_at: string;
@@ -545,62 +601,6 @@ export interface components {
                 /** @constant */
                 use: "sig";
             }[];
-        };
-        Simulation: {
-            /** @enum {string} */
-            outcome: "decided" | "needs_human";
-            would_be: components["schemas"]["Request"];
-            evaluation: components["schemas"]["Evaluation"] | null;
-            /** @description What deciding the request would take. */
-            sign_off: {
-                /** @description The stages the request would go through, in order; empty: one approval decides. */
-                stages: {
-                    name: string;
-                    approvers: string[];
-                    required?: number | ("all" | "majority");
-                    weights?: {
-                        [key: string]: number;
-                    };
-                    threshold?: number;
-                    timeout?: string;
-                    /** @enum {string} */
-                    on_timeout?: "proceed_if_partial" | "fallback";
-                    /** @enum {string} */
-                    reject: "veto" | "majority";
-                    allow_repeat_approvers: boolean;
-                    then?: {
-                        when: unknown;
-                        next?: string;
-                        action?: string;
-                    }[];
-                    /** @description What put the stage there: `.hitl.yml` requirements by name, or the request. */
-                    from: string[];
-                    may_follow: string[];
-                }[];
-                /** @description Each `.hitl.yml` requirement, whether it applies, and why. */
-                requirements: {
-                    name: string;
-                    applies: boolean;
-                    reasons: string[];
-                }[];
-                /** @description What an approver could change; null: nothing. */
-                editable_fields: {
-                    [key: string]: {
-                        [key: string]: unknown;
-                    };
-                } | null;
-                /** @description What a person would have to give with a decision, after `.hitl.yml`; null: nothing beyond the action. */
-                feedback: {
-                    require_justification: boolean | {
-                        min_length: number;
-                    };
-                    reasons?: string[];
-                } | null;
-            };
-            config: {
-                source: string | null;
-                error: string | null;
-            };
         };
         /** @description A request as stored: its status, decision and escalation schedule. */
         Request: {
@@ -1714,93 +1714,6 @@ export interface operations {
             };
         };
     };
-    getComplianceReport: {
-        parameters: {
-            query?: {
-                /** @description owner/name; absent: every repository */
-                repo?: string;
-                /** @description Requests opened at or after this time */
-                since?: string;
-                /** @description Requests opened before this time */
-                until?: string;
-                /** @description json (the whole report), csv (one row per request, RFC 4180) or md (summary, violations and requests) */
-                format?: "json" | "csv" | "md";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The report */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ComplianceReport"];
-                    "text/csv": string;
-                    "text/markdown": string;
-                };
-            };
-            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getJwks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A JWK Set; cache it for at most max-age */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/jwk-set+json": components["schemas"]["JsonWebKeySet"];
-                };
-            };
-        };
-    };
     simulateRequest: {
         parameters: {
             query?: never;
@@ -1906,6 +1819,93 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    getComplianceReport: {
+        parameters: {
+            query?: {
+                /** @description owner/name; absent: every repository */
+                repo?: string;
+                /** @description Requests opened at or after this time */
+                since?: string;
+                /** @description Requests opened before this time */
+                until?: string;
+                /** @description json (the whole report), csv (one row per request, RFC 4180) or md (summary, violations and requests) */
+                format?: "json" | "csv" | "md";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceReport"];
+                    "text/csv": string;
+                    "text/markdown": string;
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JWK Set; cache it for at most max-age */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jwk-set+json": components["schemas"]["JsonWebKeySet"];
                 };
             };
         };
