@@ -39,6 +39,8 @@ const offline: GitHubGateway = {
   reply: () => Promise.reject(new Error("not used by the sweep")),
   listComments: () => Promise.reject(new Error("not used by the sweep")),
   listReviews: () => Promise.reject(new Error("not used by the sweep")),
+  reviewDeployment: () => Promise.reject(new Error("not used by the sweep")),
+  apiBaseUrl: () => Promise.reject(new Error("not used by the sweep")),
 };
 
 /** Pending on its issue, nothing due for 30 days and more. */

@@ -3,6 +3,7 @@ import type { ApplicationFunction, Probot } from "probot";
 import type { AgentCredential } from "./api/agent-auth.js";
 import { createApiHandler } from "./api/api-handler.js";
 import { createHealthHandler } from "./api/health-handler.js";
+import { createSweepHandler, type SweepReport } from "./api/sweep-handler.js";
 import { createMcpHandler } from "./mcp/http-handler.js";
 import { toApiRequest, toChannelRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
@@ -19,6 +20,7 @@ import { NO_ALLOWED_TARGETS } from "./notify/private-targets.js";
 import { handleIssueEdited } from "./handlers/issue-edited.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
 import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
+import { handleDeploymentProtectionRule } from "./handlers/deployment-protection-rule.js";
 import { oncePerDelivery } from "./handlers/deliveries.js";
 import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
@@ -34,8 +36,10 @@ export interface HitlOptions {
   /** The GitHub App's id and the key its markers are signed with (`markerKeyFrom`). */
   self: AppSelf;
   agents: AgentCredential[];
-  /** Cron expression for the sweep; null to not schedule it (tests drive it by hand). */
+  /** Cron expression for the sweep; null to not schedule it (`HITL_SWEEP_CRON=off`, and tests drive it by hand). */
   sweepCron: string | null;
+  /** `HITL_SWEEP_TOKEN`: lets an external scheduler run a tick with `POST /api/v1/sweep`; null (default) leaves that off. */
+  sweepToken?: string | null;
   maxBodyBytes?: number;
   clock?: () => Date;
   newId?: (prefix: string) => string;
@@ -65,6 +69,8 @@ export interface HitlRuntime {
    * waiting for either).
    */
   tick: () => Promise<void>;
+  /** One tick run to the end (sweep, recovery pass, due jobs), with what it did: `POST /api/v1/sweep`. */
+  sweepOnce: () => Promise<SweepReport>;
   /**
    * The first step of stopping: open long-polls answer at once with the current status, new
    * API calls get 503, and nothing more is scheduled. Safe to call more than once.
@@ -75,6 +81,8 @@ export interface HitlRuntime {
 }
 
 const JOB_POLL_MS = 5_000;
+/** The readiness check's question to GitHub gives up after this, well within a probe's timeout. */
+const GITHUB_CHECK_TIMEOUT_MS = 5_000;
 const randomId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
 
 /** The Probot app: wiring only. */
@@ -107,6 +115,27 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         .finally(() => (recovering = null));
     };
 
+    // For a process that may be frozen once it answers (serverless): everything is awaited.
+    // Calls that overlap in this process share one tick (across replicas, the store's locks do).
+    let sweeping: Promise<SweepReport> | null = null;
+    const sweepOnce = (): Promise<SweepReport> =>
+      (sweeping ??= (async () => {
+        const swept = await sweep();
+        let recovery: SweepReport["recovery"];
+        try {
+          recovery = await recover();
+        } catch (error) {
+          log.error({ err: error }, "recovery pass failed; it runs again on the next tick");
+          recovery = { ran: false, error: error instanceof Error ? error.message : String(error) };
+        }
+        return { sweep: swept, recovery, jobsRun: await runner.run() };
+      })().finally(() => (sweeping = null)));
+    // Asked as the app itself, once, without Octokit's retries: a probe wants the answer now.
+    const checkGitHub = async () => {
+      const octokit = (await app.auth()) as Octokit;
+      await octokit.request("GET /app", { request: { retries: 0, signal: AbortSignal.timeout(GITHUB_CHECK_TIMEOUT_MS) } });
+    };
+
     const ownLogin = appBotLogin(async () => (await app.auth()) as Octokit);
     const handlerDeps = { engine, github, log, appId: options.self.appId, ownLogin };
     const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
@@ -116,12 +145,14 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
     app.on("issues.edited", once(handleIssueEdited(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
+    app.on("deployment_protection_rule.requested", once(handleDeploymentProtectionRule(handlerDeps)));
     app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     const closing = new AbortController();
+    addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal, receipts: signer }));
-    addHandler(createHealthHandler(options.store));
+    addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal, log }));
     addHandler(createJwksHandler({ signer, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 
@@ -140,6 +171,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       sweep,
       recover,
       tick,
+      sweepOnce,
       drain,
       async stop(graceMs = 5_000) {
         drain();

@@ -10,10 +10,12 @@ import { readSigningKeys, type ConfiguredKeys } from "./receipts/signing-keys.js
 const envSchema = z.object({
   HITL_AGENT_TOKENS: z.string().optional(),
   HITL_DATA_DIR: z.string().min(1).default(".data"),
+  // `off`: no sweep runs in this process; an external scheduler calls POST /api/v1/sweep instead.
   HITL_SWEEP_CRON: z
     .string()
     .default("* * * * *")
-    .refine((value) => validateCron(value), "must be a cron expression (five fields, or six with seconds first), e.g. '* * * * *'"),
+    .refine((value) => value.trim().toLowerCase() === "off" || validateCron(value), "must be a cron expression (five fields, or six with seconds first), e.g. '* * * * *', or off")
+    .transform((value) => (value.trim().toLowerCase() === "off" ? null : value)),
   HITL_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(1024 * 1024),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -21,15 +23,21 @@ const envSchema = z.object({
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
   HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  HITL_SWEEP_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
   /** Where people and agents reach this hitl, e.g. https://hitl.example.com; receipts name it as their issuer. */
   HITL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   HITL_SIGNING_KEY: z.string().optional(),
   HITL_RETIRED_SIGNING_KEYS: z.string().optional(),
 });
 
+/** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
+export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
+
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
   agents: AgentCredential[];
+  /** `HITL_SWEEP_TOKEN`: the bearer token of `POST /api/v1/sweep`; null leaves that endpoint off. */
+  sweepToken: string | null;
   /** The keys receipts are signed with (none configured: a key generated once and kept in the store). */
   signingKeys: ConfiguredKeys;
   channels: Channel[];
@@ -53,11 +61,14 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   }
   const self = readSelf(env);
   if ("error" in self) errors.push(self.error);
+  if (result.success && result.data.HITL_SWEEP_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_SWEEP_TOKEN)) {
+    errors.push("HITL_SWEEP_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (an agent must not run the sweep)");
+  }
   const signing = readSigningKeys(env);
   if ("errors" in signing) errors.push(...signing.errors);
   if (!result.success || "error" in tokens || "error" in self || "errors" in signing || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SIGNING_KEY: _signingKey, HITL_RETIRED_SIGNING_KEYS: _retired, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
+  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SWEEP_TOKEN: sweepToken, HITL_SIGNING_KEY: _signingKey, HITL_RETIRED_SIGNING_KEYS: _retired, ...settings } = result.data;
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
 }
 
 /**

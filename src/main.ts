@@ -26,6 +26,9 @@ if (env.agents.length === 0) {
 }
 
 const log = await createLogger(process.env);
+if (env.HITL_SWEEP_CRON === null && !env.sweepToken) {
+  log.warn("HITL_SWEEP_CRON is off and HITL_SWEEP_TOKEN is not set: nothing runs the sweep here, so escalations, deadlines and fallbacks wait for another replica's cron.");
+}
 for (const warning of unsignedChannelWarnings(env.channels)) log.warn(warning);
 
 const { store, kind } = await createStore(env);
@@ -55,6 +58,7 @@ const server = await run(
         channels: env.channels,
         outbound: { allowed: env.allowedTargets },
         sweepCron: env.HITL_SWEEP_CRON,
+        sweepToken: env.sweepToken,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
         clock: clock.now,
         receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },

@@ -27,6 +27,7 @@ describe("readEnv", () => {
         HITL_MAX_BODY_BYTES: 1024 * 1024,
         HITL_REDIS_PREFIX: "hitl:",
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
+        sweepToken: null,
         signingKeys: { signing: null, retired: [] },
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
@@ -125,5 +126,33 @@ describe("readEnv", () => {
 
   it("accepts a six-field cron with seconds", () => {
     expect(readEnv({ HITL_SWEEP_CRON: "*/10 * * * * *" }).ok).toBe(true);
+  });
+
+  it("turns the in-process sweep off with HITL_SWEEP_CRON=off; empty means the default, as for every variable", () => {
+    const cron = (value: string) => {
+      const result = readEnv({ HITL_SWEEP_CRON: value });
+      return result.ok ? result.env.HITL_SWEEP_CRON : result.errors;
+    };
+    expect(cron("off")).toBeNull();
+    expect(cron("OFF")).toBeNull();
+    expect(cron("")).toBe("* * * * *");
+    expect(cron("never")).toEqual(["HITL_SWEEP_CRON: must be a cron expression (five fields, or six with seconds first), e.g. '* * * * *', or off"]);
+  });
+
+  it("reads HITL_SWEEP_TOKEN: at least 32 characters, and never one of the agents' tokens", () => {
+    const token = "sweep-token-0123456789abcdef0123456789";
+    const sweepToken = (env: NodeJS.ProcessEnv) => {
+      const result = readEnv(env);
+      return result.ok ? result.env.sweepToken : result.errors;
+    };
+    expect(sweepToken({})).toBeNull();
+    expect(sweepToken({ HITL_SWEEP_TOKEN: token, HITL_AGENT_TOKENS: "refund-agent:0123456789abcdef0123" })).toBe(token);
+    expect(sweepToken({ HITL_SWEEP_TOKEN: "short-token" })).toEqual(["HITL_SWEEP_TOKEN: must be at least 32 characters"]);
+    expect(sweepToken({ HITL_SWEEP_TOKEN: `${token} x` })).toEqual(["HITL_SWEEP_TOKEN: must not contain spaces"]);
+    expect(sweepToken({ HITL_SWEEP_TOKEN: token, HITL_AGENT_TOKENS: `refund-agent:${token}` })).toEqual([
+      "HITL_SWEEP_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (an agent must not run the sweep)",
+    ]);
+    const result = readEnv({ HITL_SWEEP_TOKEN: token });
+    expect(result.ok && Object.keys(result.env)).not.toContain("HITL_SWEEP_TOKEN");
   });
 });

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
 import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
+import { sweepReportSchema } from "./sweep-schema.js";
 import { complianceReportSchema } from "../compliance/report-schema.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { jwksSchema } from "../receipts/jwks-schema.js";
@@ -84,7 +85,13 @@ export function openApiDocument(): Record<string, unknown> {
     info: { title: "hitl agent API", version: "1", description: "Ask people on GitHub for approval, and learn their decision." },
     servers: [{ url: "/", description: "The server that serves this document" }],
     security: [{ agentToken: [] }],
-    components: { schemas: { Callback: callbackSchema }, securitySchemes: { agentToken: { type: "http", scheme: "bearer", description: "An agent token from HITL_AGENT_TOKENS" } } },
+    components: {
+      schemas: { Callback: callbackSchema },
+      securitySchemes: {
+        agentToken: { type: "http", scheme: "bearer", description: "An agent token from HITL_AGENT_TOKENS" },
+        sweepToken: { type: "http", scheme: "bearer", description: "HITL_SWEEP_TOKEN, for the scheduler that runs the sweep; agent tokens are refused" },
+      },
+    },
     paths: {
       "/api/v1/requests": {
         post: openRequest,
@@ -145,6 +152,23 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "What would happen to a request, and why, without creating anything",
           requestBody: { required: true, ...json(simulateSchema.meta({ id: "Simulate" })) },
           responses: { 200: { description: "The outcome and the request it would be", ...json(simulationSchema) }, ...errors(400, 413, 422, 502) },
+        },
+      },
+      "/api/v1/sweep": {
+        post: {
+          operationId: "runSweep",
+          summary: "Run one scheduler tick now, for deployments where no process stays up to run the cron",
+          description:
+            "Escalates, warns and applies fallbacks to the requests that are due, runs a recovery pass (decisions on GitHub whose webhook was lost), then the due jobs (issue updates, callbacks, channel posts), and answers once all of it is done, with what it did. For an external scheduler (a GitHub Actions schedule, Upstash QStash, Cloud Scheduler) with `HITL_SWEEP_CRON=off`; calling it every minute matches the default cron. Takes `HITL_SWEEP_TOKEN` only: an agent token is refused (403). No body.",
+          security: [{ sweepToken: [] }],
+          responses: {
+            200: { description: "What the tick did", ...json(sweepReportSchema) },
+            401: { description: "No `Authorization: Bearer <HITL_SWEEP_TOKEN>`, or another token (unauthorized)", ...json(errorSchema) },
+            403: { description: "An agent token (agent_token_refused), or HITL_SWEEP_TOKEN is not set on this server (sweep_disabled)", ...json(errorSchema) },
+            405: { description: "Only POST (method_not_allowed)", ...json(errorSchema) },
+            500: { description: "The sweep failed; what it did is kept, the next call goes on (internal_error)", ...json(errorSchema) },
+            503: { description: "The store did not answer, or the server is stopping; call again shortly (store_unavailable, shutting_down)", ...json(errorSchema) },
+          },
         },
       },
       "/api/v1/openapi.json": {

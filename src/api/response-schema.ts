@@ -175,7 +175,7 @@ export const auditEntrySchema = z
     at: z.string(),
     repo: z.string(),
     request_id: z.string(),
-    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened"]),
+    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened", "deployment_answered"]),
     actor: deciderSchema,
     status: z.enum(STATUSES),
     action: z.string().nullable(),

@@ -128,6 +128,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sweep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one scheduler tick now, for deployments where no process stays up to run the cron
+         * @description Escalates, warns and applies fallbacks to the requests that are due, runs a recovery pass (decisions on GitHub whose webhook was lost), then the due jobs (issue updates, callbacks, channel posts), and answers once all of it is done, with what it did. For an external scheduler (a GitHub Actions schedule, Upstash QStash, Cloud Scheduler) with `HITL_SWEEP_CRON=off`; calling it every minute matches the default cron. Takes `HITL_SWEEP_TOKEN` only: an agent token is refused (403). No body.
+         */
+        post: operations["runSweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -320,7 +340,7 @@ export interface components {
             repo: string;
             request_id: string;
             /** @enum {string} */
-            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened";
+            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "deployment_answered";
             actor: components["schemas"]["Decider"];
             /** @enum {string} */
             status: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "superseded";
@@ -388,6 +408,42 @@ export interface components {
             config: {
                 source: string | null;
                 error: string | null;
+            };
+        };
+        SweepReport: {
+            /** @description The escalation sweep */
+            sweep: {
+                /** @description False when another replica held the sweep lock (it sweeps instead) */
+                ran: boolean;
+                /** @description Requests moved up their escalation ladder */
+                escalated: number;
+                /** @description Requests warned that their deadline nears */
+                warned: number;
+                /** @description Requests ended by their fallback at the deadline (or a stage's timeout) */
+                expired: number;
+                /** @description Requests handed to other approvers by a delegate fallback */
+                delegated: number;
+                /** @description Requests whose schedule could not be computed, taken out of the sweep */
+                parked: number;
+            };
+            /** @description The recovery pass: decisions on GitHub whose webhook was lost */
+            recovery: {
+                /** @description False when another replica held the recovery lock, or the pass failed (`error`) */
+                ran: boolean;
+                /** @description Pending requests whose comments and reviews were read */
+                checked?: number;
+                /** @description Listing calls made to GitHub */
+                listings?: number;
+                /** @description Listings GitHub answered 304 */
+                not_modified?: number;
+                /** @description Decisions found whose webhook never arrived, applied */
+                handled?: number;
+                /** @description Why the pass failed; the sweep and the jobs ran regardless */
+                error?: string;
+            };
+            jobs: {
+                /** @description Due jobs run: issue and check-run updates, callbacks, channel posts, retries */
+                ran: number;
             };
         };
         ComplianceReport: {
@@ -1791,6 +1847,71 @@ export interface operations {
                 };
             };
             /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runSweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the tick did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepReport"];
+                };
+            };
+            /** @description No `Authorization: Bearer <HITL_SWEEP_TOKEN>`, or another token (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An agent token (agent_token_refused), or HITL_SWEEP_TOKEN is not set on this server (sweep_disabled) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only POST (method_not_allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The sweep failed; what it did is kept, the next call goes on (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping; call again shortly (store_unavailable, shutting_down) */
             503: {
                 headers: {
                     [name: string]: unknown;

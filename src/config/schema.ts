@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LOGIN_SOURCE, TEAM_SLUG_SOURCE } from "../core/approver-name.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
+import { PRIORITIES } from "../core/types.js";
 
 /**
  * The `.hitl.yml` schema. Every key carries a description, which editors show through the
@@ -436,6 +437,46 @@ const autoApproveSchema = z
     }
   });
 
+/** An environment name (`production`) or a glob over names (`preview-*`, `eu-?`). */
+export const ENVIRONMENT_PATTERN = /^[^\u0000-\u001f\u007f]{1,255}$/;
+
+/**
+ * How deployments to one environment are decided, when hitl is its deployment protection rule.
+ * Every key is optional: what is left out comes from the top of the file.
+ */
+const environmentSchema = z
+  .strictObject({
+    approvers: approverList.min(1).optional().describe("Who approves deployments to it: logins and `@org/team` teams. Absent: the file's `approvers`."),
+    deadline: duration.optional().describe("How long a deployment waits for a decision, e.g. `4h`. Absent: the file's `deadline`."),
+    warning_before: duration.optional().describe("Remind the approvers this long before the deadline. Absent: the file's, when it is shorter than this deadline."),
+    fallback: fallbackSchema
+      .optional()
+      .describe("What happens at the deadline; `use_default` takes `approve` or `reject`, and `delegate` hands it to approvers, not to a rule. Absent: the file's `fallback`, except that one which would approve rejects instead."),
+    escalation: escalationLadder.optional().describe("Levels of approvers who take over, in order of `after`. Absent: the file's `escalation`."),
+    priority: z.enum(PRIORITIES).default("normal").describe("The priority of its deployment requests (labels, and `critical` takes `escalation_critical`)."),
+    required_approvals: z.int().min(2).max(50).optional().describe("This many distinct allowed people must approve each deployment."),
+    stages: stagesSchema.optional().describe("Sequential stages of sign-off for each deployment, each with its own approvers and rule."),
+  })
+  .superRefine((environment, ctx) => {
+    if (environment.required_approvals !== undefined && environment.stages !== undefined) {
+      ctx.addIssue({ code: "custom", message: "give required_approvals or stages, not both", path: ["stages"] });
+    }
+    const fallback = environment.fallback;
+    if (fallback?.type === "use_default" && fallback.action !== "approve" && fallback.action !== "reject") {
+      ctx.addIssue({ code: "custom", message: "a deployment's default action is approve or reject", path: ["fallback", "action"] });
+    }
+    if (fallback?.type === "delegate" && fallback.rule !== undefined) {
+      ctx.addIssue({ code: "custom", message: "rules do not decide deployments: delegate to approvers", path: ["fallback", "rule"] });
+    }
+    const deadline = environment.deadline === undefined ? null : parseDuration(environment.deadline);
+    const warning = environment.warning_before === undefined ? null : parseDuration(environment.warning_before);
+    if (deadline !== null && warning !== null && warning >= deadline) {
+      ctx.addIssue({ code: "custom", message: `warning_before must be shorter than the deadline (${environment.deadline})`, path: ["warning_before"] });
+    }
+  });
+
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -497,9 +538,17 @@ export const hitlConfigSchema = z
       .max(50)
       .optional()
       .describe("The bar for requests a person decides: every requirement whose `when` holds applies (the strictest wins), and a request may add to it but never lift it."),
+    environments: z
+      .record(z.string().regex(ENVIRONMENT_PATTERN, { error: "expected an environment name or a glob such as preview-*" }), environmentSchema)
+      .refine((environments) => Object.keys(environments).length <= 50, "at most 50 environments")
+      .optional()
+      .describe(
+        "Deployments to GitHub environments that have hitl as a deployment protection rule, by environment name or glob (`*`, `?`; names match without regard to case, an exact name before a glob, globs in file order). An environment not listed here is still gated: the file's approvers decide, and its fallback never approves.",
+      ),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);
+    environmentStageNames(config, ctx);
     const deadline = parseDuration(config.deadline);
     const warning = config.warning_before === undefined ? null : parseDuration(config.warning_before);
     if (deadline !== null && warning !== null && warning >= deadline) {
@@ -531,6 +580,23 @@ function uniqueStageNames(requirements: { name: string; stages?: StageConfig[] |
       }
     }),
   );
+}
+
+/**
+ * An environment's stages join the requirements' on its deployments, so their names must not be
+ * one a requirement (or `required_approvals`) already gives a stage.
+ */
+function environmentStageNames(config: { requirements?: { name: string; stages?: StageConfig[] | undefined }[] | undefined; environments?: Record<string, EnvironmentConfig> | undefined }, ctx: z.RefinementCtx<unknown>): void {
+  const taken = new Map<string, string>();
+  for (const requirement of config.requirements ?? []) for (const stage of requirement.stages ?? []) taken.set(stage.name.toLowerCase(), requirement.name);
+  for (const [name, environment] of Object.entries(config.environments ?? {})) {
+    environment.stages?.forEach((stage, at) => {
+      const key = stage.name.toLowerCase();
+      const path = ["environments", name, "stages", at, "name"];
+      if (key === QUORUM_STAGE_NAME) ctx.addIssue({ code: "custom", message: `'${stage.name}' is the stage required_approvals makes; name this stage otherwise`, path });
+      else if (taken.has(key)) ctx.addIssue({ code: "custom", message: `stage names must be unique across requirements and environments: '${stage.name}' is already a stage of requirement ${taken.get(key)}`, path });
+    });
+  }
 }
 
 /** Runs even when a rule is otherwise invalid, so every duplicate is reported in one pass. */

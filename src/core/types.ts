@@ -322,6 +322,34 @@ export interface ApprovalRequest {
   supersedes?: { id: string; drift: Drift } | null;
   /** A superseded request: the follow-up that asks again. */
   supersededBy?: string | null;
+  /** A deployment waiting on hitl as its environment's protection rule; absent for an agent's request. */
+  deployment?: DeploymentRef;
+}
+
+/**
+ * A deployment to a GitHub environment, as its `deployment_protection_rule` event described it.
+ * hitl answers GitHub for `runId` and `environment` once the request ends, and never uses a URL
+ * from the event to do so: the callback URL was checked against the GitHub API and the repository.
+ */
+export interface DeploymentRef {
+  environment: string;
+  /** The branch, tag or sha being deployed. */
+  ref: string;
+  sha: string;
+  runId: number;
+  /** The workflow run and the commit on GitHub's web host. */
+  runUrl: string;
+  commitUrl: string;
+  deploymentId: number | null;
+  /** Who created the deployment (`deployment.creator`) and who triggered the event (`sender`); neither may approve. */
+  creator: string | null;
+  sender: string | null;
+  /** What triggered the workflow run (`push`, `workflow_dispatch`, …). */
+  event: string | null;
+  /** The `.hitl.yml` `environments:` entry that set the policy; null when none names the environment. */
+  policy: string | null;
+  /** Set once hitl answered: `taken` false when the run had been cancelled and GitHub no longer waited. */
+  answer?: { state: "approved" | "rejected"; at: string; taken: boolean };
 }
 
 export interface RequestError {
@@ -371,7 +399,9 @@ export type AuditEvent =
   /** A person withdrew their vote (or their approving review was dismissed). */
   | "vote_retracted"
   /** A stage ended and the next one opened: its approvers are asked. */
-  | "stage_opened";
+  | "stage_opened"
+  /** GitHub took hitl's answer to a deployment (approved or rejected). */
+  | "deployment_answered";
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {
@@ -404,7 +434,9 @@ export type JobKind =
   /** POST the decision to the agent's callback_url. */
   | "callback"
   /** Tell a notification channel (`job.channel`) that the request reached an escalation level. */
-  | "notify";
+  | "notify"
+  /** Answer GitHub's deployment protection rule for the request's workflow run and environment. */
+  | "deployment_review";
 
 export interface Job {
   id: string;

@@ -66,6 +66,7 @@ export function createEngineContext(deps: EngineDeps) {
   function finalJobs(request: ApprovalRequest, reason: AuditEvent): Job[] {
     const jobs = [job(request, "sync_surface", reason)];
     if (request.callbackUrl) jobs.push(job(request, "callback", reason));
+    if (request.deployment) jobs.push(job(request, "deployment_review", reason));
     return jobs;
   }
 

@@ -74,6 +74,9 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         await send(`channel ${channel.name}`, channel.url, post);
         return;
       }
+      case "deployment_review":
+        await engine.answerDeployment(request.id);
+        return;
       case "callback": {
         if (!request.callbackUrl) return;
         const secret = deps.agentSecret(request.requestedBy);

@@ -90,6 +90,13 @@ export interface GitHubGateway {
    * one page. Asked with `If-None-Match: etag`; null when GitHub answers 304 (nothing changed).
    */
   listComments(installationId: number, repo: string, number: number, cursor: { since: string; etag: string | null }): Promise<Listing<IssueComment> | null>;
+  /**
+   * Answers a workflow run's deployment protection rule for an environment. `gone`: the run was
+   * cancelled (or deleted) and no longer waits for an answer.
+   */
+  reviewDeployment(installationId: number, repo: string, runId: number, review: { environment: string; state: "approved" | "rejected"; comment: string }): Promise<"answered" | "gone">;
+  /** The GitHub REST API the app talks to, e.g. `https://api.github.com`; a deployment's callback URL must point there. */
+  apiBaseUrl(): Promise<string>;
   /** Page `page` of the reviews on pull request `number`, oldest first; null on a 304 for `etag`. */
   listReviews(installationId: number, repo: string, number: number, cursor: { page: number; etag: string | null }): Promise<Listing<PullReview> | null>;
 }

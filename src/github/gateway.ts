@@ -4,6 +4,7 @@ import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/por
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
 import type { AppSelf } from "./app-self.js";
 import { loadConfig } from "./config-reader.js";
+import { apiBaseUrl, reviewDeployment } from "./deployment-review.js";
 import { openIssue, syncIssue } from "./issue-surface.js";
 import { listIssueComments, listPullReviews } from "./listings.js";
 import { hasStatus, splitRepo, type OctokitFactory } from "./octokit.js";
@@ -116,6 +117,14 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
 
     async listComments(installationId, repo, number, cursor) {
       return listIssueComments(await octokit(installationId), repo, number, cursor);
+    },
+
+    async reviewDeployment(installationId, repo, runId, review) {
+      return reviewDeployment(await octokit(installationId), repo, runId, review);
+    },
+
+    async apiBaseUrl() {
+      return apiBaseUrl(await octokit());
     },
 
     async listReviews(installationId, repo, number, cursor) {

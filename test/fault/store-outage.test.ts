@@ -19,7 +19,7 @@ import { openRedisStore } from "./support/redis-store.js";
 /**
  * The app on a Redis of its own (a redis-server this test starts on a free port), which then
  * goes away: killed, or frozen. While it is gone the API answers 503 `store_unavailable` at once
- * and writes nothing, /healthz says 503, and webhooks are not acknowledged, so GitHub records a
+ * and writes nothing, /readyz says 503 (/healthz, liveness, stays 200), and webhooks are not acknowledged, so GitHub records a
  * failed delivery. When it is back the app recovers by itself, and a redelivery is applied.
  */
 
@@ -92,7 +92,8 @@ describe("the store goes away", () => {
   }
   const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
     callApi(app.url, method, path, { token: AGENT.token, body, headers, timeoutMs: QUICK_MS });
-  const health = async (timeoutMs = QUICK_MS) => (await fetch(`${app.url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) })).status;
+  const health = async (timeoutMs = QUICK_MS) => (await fetch(`${app.url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) })).status;
+  const live = async () => (await fetch(`${app.url}/healthz`, { signal: AbortSignal.timeout(QUICK_MS) })).status;
   const comment = (issue: number, body: string, login: string, deliveryId: string) =>
     within(
       "the webhook answer",
@@ -100,7 +101,7 @@ describe("the store goes away", () => {
       30_000,
     );
   const waitUntilHealthy = () =>
-    waitFor("/healthz to answer 200 again", async () => ((await health().catch(() => 0)) === 200 ? true : undefined), 30_000, 200);
+    waitFor("/readyz to answer 200 again", async () => ((await health().catch(() => 0)) === 200 ? true : undefined), 30_000, 200);
   const drain = async () => {
     await app.runtime.jobs.run();
   };
@@ -141,6 +142,8 @@ describe("the store goes away", () => {
       expect({ call, status: answer.status, code: answer.json?.error?.code }).toEqual({ call, status: 503, code: "store_unavailable" });
     }
     expect(await health()).toBe(503);
+    // Liveness does not depend on the store: an outage must not restart every replica.
+    expect(await live()).toBe(200);
     const webhook = await comment(before.issue, "/approve go ahead", "alice", randomUUID());
     expect(is2xx(webhook.status), `the webhook answered ${webhook.status}: ${webhook.text}`).toBe(false);
     // Nothing reached GitHub on the strength of a write that did not happen.

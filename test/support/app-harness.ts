@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
@@ -63,6 +63,10 @@ export async function startApp(options: {
   recoveryPerPass?: number;
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
+  /** `HITL_SWEEP_TOKEN`; without it `POST /api/v1/sweep` is off. */
+  sweepToken?: string;
+  /** Where the app logs. Default: nowhere. */
+  log?: Logger;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -73,7 +77,7 @@ export async function startApp(options: {
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
-    log: pino({ level: "silent" }),
+    log: options.log ?? pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
     Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
@@ -85,6 +89,7 @@ export async function startApp(options: {
       self: SELF,
       agents: options.agents ?? [AGENT, OTHER_AGENT],
       sweepCron: null,
+      sweepToken: options.sweepToken ?? null,
       clock,
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,

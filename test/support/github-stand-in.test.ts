@@ -40,9 +40,10 @@ beforeEach(async () => {
             files: [{ filename: "src/refund.ts", additions: 10, deletions: 2 }],
           },
         ],
+        runs: [{ id: 501, headSha: HEAD, waitingOn: ["production", "staging"] }],
       },
       "octo-org/site": { private: false },
-      "elsewhere/tools": {},
+      "elsewhere/tools": { runs: [{ id: 601, headSha: HEAD, waitingOn: ["production"] }] },
     },
     installations: [
       { id: 1, account: "octo-org" },
@@ -422,6 +423,45 @@ describe("authentication", () => {
     const bare = client(standIn.url.replace(/\/api\/v3$/, ""), "token x");
     expect((await bare.rest.repos.get(repo)).status).toBe(200);
     expect(standIn.calls.at(-1)?.path).toBe("/repos/octo-org/payments");
+  });
+});
+
+describe("deployment protection rules", () => {
+  const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOjF9.c2ln";
+  const installationClient = async (id: number) => client(standIn.url, (await client(standIn.url, jwt).rest.apps.createInstallationAccessToken({ installation_id: id })).data.token);
+  const review = (octokit: Octokit, body: Record<string, unknown>, target = { ...repo, run_id: 501 }) =>
+    octokit.request("POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", { ...target, ...body } as never);
+
+  it("takes the app's answer for an environment the run waits on, once", async () => {
+    const app = await installationClient(1);
+    const { status } = await app.rest.actions.reviewCustomGatesForRun({ ...repo, run_id: 501, environment_name: "Production", state: "approved", comment: "Approved by alice" });
+    expect(status).toBe(204);
+    const run = standIn.repo("octo-org/payments").runs[0]!;
+    expect(run.reviews).toEqual([{ environment: "production", state: "approved", comment: "Approved by alice", installationId: 1, at: expect.any(String) }]);
+    expect(run.waitingOn).toEqual(["staging"]);
+    await expect(app.rest.actions.reviewCustomGatesForRun({ ...repo, run_id: 501, environment_name: "production", state: "approved" })).rejects.toMatchObject({ status: 422, message: expect.stringContaining("No pending deployment requests") });
+  });
+
+  it("validates the body as GitHub does: environment_name required, state approved or rejected, a comment alone is a note", async () => {
+    const app = await installationClient(1);
+    await expect(review(app, { state: "approved" })).rejects.toMatchObject({ status: 422, response: { data: { errors: [{ field: "environment_name", code: "missing_field" }] } } });
+    await expect(review(app, { environment_name: "production", state: "approve" })).rejects.toMatchObject({ status: 422, response: { data: { errors: [{ field: "state", code: "invalid" }] } } });
+    await expect(review(app, { environment_name: "production" })).rejects.toMatchObject({ status: 422, response: { data: { errors: [{ field: "comment", code: "missing_field" }] } } });
+    expect((await review(app, { environment_name: "production", comment: "still looking" })).status).toBe(204);
+    expect(standIn.repo("octo-org/payments").runs[0]!.waitingOn).toEqual(["production", "staging"]);
+  });
+
+  it("takes only an installation token of the app on that repository, for a run that waits", async () => {
+    await expect(review(octokit, { environment_name: "production", state: "approved" })).rejects.toMatchObject({ status: 403 });
+    const other = await installationClient(2);
+    await expect(review(other, { environment_name: "production", state: "approved" })).rejects.toMatchObject({ status: 404 });
+    const app = await installationClient(1);
+    await expect(review(app, { environment_name: "production", state: "approved" }, { ...repo, run_id: 999 })).rejects.toMatchObject({ status: 404 });
+    await expect(review(app, { environment_name: "qa", state: "approved" })).rejects.toMatchObject({ status: 422 });
+    standIn.cancelRun("octo-org/payments", 501);
+    await expect(review(app, { environment_name: "production", state: "approved" })).rejects.toMatchObject({ status: 422 });
+    expect((await app.rest.actions.getWorkflowRun({ ...repo, run_id: 501 })).data).toMatchObject({ id: 501, status: "completed", conclusion: "cancelled" });
+    expect(standIn.repo("elsewhere/tools").runs[0]!.reviews).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { actionsRoutes } from "./github-stand-in/actions-routes.js";
 import { appRoutes } from "./github-stand-in/app-routes.js";
 import { checkRoutes } from "./github-stand-in/check-routes.js";
 import { issueRoutes } from "./github-stand-in/issue-routes.js";
@@ -74,6 +75,8 @@ export interface GitHubStandIn {
   comment(repo: string, number: number, from: { login: string; body: string }): CommentRecord;
   /** A person edits a comment: its `updated_at` moves past its `created_at`. */
   editComment(repo: string, id: number, body: string): CommentRecord;
+  /** Someone cancels a workflow run: it no longer waits on any environment. */
+  cancelRun(repo: string, runId: number): void;
   /** A person submits a review on pull request `number`; no webhook is sent. */
   review(repo: string, number: number, from: { login: string; state: ReviewState; body?: string }): ReviewRecord;
   close(): Promise<void>;
@@ -81,7 +84,7 @@ export interface GitHubStandIn {
 
 const API_PREFIX = "/api/v3";
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes];
+const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes, ...actionsRoutes];
 
 export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn> {
   const clock = seed.now ?? (() => new Date());
@@ -158,6 +161,11 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
       // Timestamps have whole seconds: an edit within the second still shows as later, as it would be.
       comment.updatedAt = new Date(Math.max(Date.parse(now()), Date.parse(comment.createdAt) + 1_000)).toISOString().replace(/\.\d{3}Z$/, "Z");
       return comment;
+    },
+    cancelRun: (fullName, runId) => {
+      const run = repoNamed(fullName).runs.find((candidate) => candidate.id === runId);
+      if (!run) throw new Error(`stand-in: no workflow run ${runId} in ${fullName}`);
+      Object.assign(run, { status: "completed", conclusion: "cancelled", waitingOn: [] });
     },
     review: (fullName, number, from) => {
       const pull = pullIn(repoNamed(fullName), String(number));

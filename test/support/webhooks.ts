@@ -540,3 +540,75 @@ export function issueEditedPayload(options: IssueEditedOptions): WebhookPayload<
   payload.sender = account(payload.sender, options.login, options.userType);
   return payload;
 }
+
+export interface DeploymentProtectionRuleOptions extends DeliveryTarget {
+  /** The GitHub API base the app talks to (the stand-in's `url`): the callback URL points there by default. */
+  apiUrl: string;
+  environment: string;
+  runId: number;
+  sha: string;
+  /** Default `main`. */
+  ref?: string;
+  /** Who created the deployment (the workflow's actor). Default `deploy-agent`. */
+  creator?: string;
+  /** Who caused the event. Default: the creator. */
+  sender?: string;
+  /** What triggered the workflow run. Default `push`. */
+  event?: string;
+  /** Default: derived from the repository and run. */
+  deploymentId?: number;
+  /** Default `<apiUrl>/repos/<repo>/actions/runs/<runId>/deployment_protection_rule`, as GitHub sends it. */
+  callbackUrl?: string;
+}
+
+/**
+ * `deployment_protection_rule.requested`: a workflow job waits on an environment whose custom
+ * protection rule is the app. `@octokit/webhooks-examples` has no example of this event, so it is
+ * built from its real `deployment` example (the deployment, repository, organisation and sender
+ * objects) with the fields GitHub's schema and real deliveries add: `environment`, `event`,
+ * `deployment_callback_url`, `pull_requests`, and the run's `sha` and `ref` at the top.
+ */
+export function deploymentProtectionRulePayload(options: DeploymentProtectionRuleOptions): Loose {
+  const repo = options.repo ?? DEFAULT_REPO;
+  const at = options.at ?? timestamp();
+  const example: Loose = examplePayload("deployment", "created", (p) => "installation" in p && "workflow_run" in p && (p as Loose).workflow_run !== null);
+  retarget(example, options);
+  const ref = options.ref ?? "main";
+  const creator = options.creator ?? "deploy-agent";
+  const id = options.deploymentId ?? stableId("deployment", `${repo}:${options.runId}:${options.environment}`);
+  const deployment = {
+    ...example.deployment,
+    url: `https://api.github.com/repos/${repo}/deployments/${id}`,
+    id,
+    node_id: nodeId("Deployment", id),
+    sha: options.sha,
+    ref,
+    task: "deploy",
+    payload: {},
+    original_environment: options.environment,
+    environment: options.environment,
+    description: null,
+    creator: account(example.deployment.creator, creator),
+    created_at: at,
+    updated_at: at,
+    statuses_url: `https://api.github.com/repos/${repo}/deployments/${id}/statuses`,
+    repository_url: `https://api.github.com/repos/${repo}`,
+    transient_environment: false,
+    production_environment: false,
+    performed_via_github_app: null,
+  };
+  return {
+    action: "requested",
+    environment: options.environment,
+    event: options.event ?? "push",
+    deployment_callback_url: options.callbackUrl ?? `${options.apiUrl}/repos/${repo}/actions/runs/${options.runId}/deployment_protection_rule`,
+    deployment,
+    pull_requests: [],
+    sha: options.sha,
+    ref,
+    repository: example.repository,
+    organization: example.organization,
+    installation: example.installation,
+    sender: account(example.sender, options.sender ?? creator),
+  };
+}

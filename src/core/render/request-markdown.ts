@@ -18,6 +18,7 @@ import {
 } from "./format.js";
 import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
+import { deploymentSection } from "./deployment.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
 import { tallyRegion } from "./votes.js";
 
@@ -95,6 +96,7 @@ export function renderRequestDetails(
   limit = MARKDOWN_LIMIT,
 ): string {
   const before = [
+    deploymentSection(request),
     choiceSection(request, offeredActions(request), (action) => kindWord(request, action)),
     howToDecideSection(request, surface, context.appName ?? "hitl"),
     reviewSections(request),

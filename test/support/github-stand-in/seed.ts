@@ -34,6 +34,8 @@ export interface RepoSeed {
   collaborators?: Record<string, Permission>;
   issues?: IssueSeed[];
   pulls?: PullSeed[];
+  /** Workflow runs waiting on environments whose deployment protection rule is the app. */
+  runs?: Array<{ id: number; headSha: string; waitingOn: string[] }>;
 }
 
 export interface IssueSeed {

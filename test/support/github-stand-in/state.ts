@@ -149,6 +149,18 @@ export interface BranchProtectionRecord {
   requiredStatusChecks: { strict: boolean; checks: RequiredCheck[] } | null;
 }
 
+/** A workflow run; `waitingOn` lists the environments whose protection rule (this app) it waits on. */
+export interface WorkflowRunRecord {
+  id: number;
+  headSha: string;
+  status: "waiting" | "in_progress" | "completed";
+  conclusion: "success" | "failure" | "cancelled" | null;
+  waitingOn: string[];
+  /** The app's answers, in order. */
+  reviews: { environment: string; state: "approved" | "rejected" | null; comment: string | null; installationId: number; at: string }[];
+  createdAt: string;
+}
+
 export interface RepoRecord {
   id: number;
   owner: string;
@@ -165,6 +177,7 @@ export interface RepoRecord {
   statuses: CommitStatusRecord[];
   /** Branch protection by branch name. */
   protection: Record<string, BranchProtectionRecord>;
+  runs: WorkflowRunRecord[];
 }
 
 export interface StandInState {
@@ -230,6 +243,7 @@ function seedRepo(state: StandInState, fullName: string, seed: RepoSeed, now: st
     checkRuns: [],
     statuses: [],
     protection: {},
+    runs: (seed.runs ?? []).map((run) => ({ id: run.id, headSha: run.headSha, status: "waiting", conclusion: null, waitingOn: [...run.waitingOn], reviews: [], createdAt: now })),
   };
   for (const pull of seed.pulls ?? []) {
     const files = (pull.files ?? []).map((f) => ({
