@@ -26,6 +26,9 @@ import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
 import { handlePullRequestReview, handlePullRequestReviewDismissed } from "./handlers/pull-request-review.js";
 import { startScheduler } from "./scheduler.js";
+import { createJwksHandler } from "./receipts/jwks-handler.js";
+import { createReceiptSigner } from "./receipts/receipt-signer.js";
+import { loadKeyRing, type ConfiguredKeys } from "./receipts/signing-keys.js";
 import type { Store } from "./store/store.js";
 import type { ChannelSender } from "./channels/channel.js";
 import { createChannelDispatcher } from "./channels/dispatcher.js";
@@ -57,6 +60,11 @@ export interface HitlOptions {
   senders?: ChannelSender[];
   /** `HITL_SLACK_*`: Slack messages, and decisions from their buttons at `POST /api/v1/slack/interactions`. */
   slack?: SlackSettings;
+  /**
+   * Decision receipts: the keys from the environment (none: a key generated once and kept in the
+   * store) and the issuer they name (default `github-app:<app id>`).
+   */
+  receipts?: { configured?: ConfiguredKeys; issuer?: string };
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -94,8 +102,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const clock = options.clock ?? (() => new Date());
     const log = app.log;
     const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock, self: options.self });
+    const configured = options.receipts?.configured ?? { signing: null, retired: [] };
+    const issuer = options.receipts?.issuer ?? `github-app:${options.self.appId}`;
+    const signer = createReceiptSigner(() => loadKeyRing({ configured, store: options.store, issuer }));
+    // Loaded now, so a store that cannot give the key shows at start; a failure is tried again on use.
+    signer.jwks().catch((error: unknown) => log.error({ err: error }, "could not load the receipt signing keys yet; trying again when a decision is signed"));
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick(), signReceipt: signer.sign };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
@@ -168,8 +181,9 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
     // Before the agent API, which answers every other path under /api/v1.
     if (slackInteractions) addHandler(slackInteractions.handler);
-    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
+    addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal, receipts: signer }));
     addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal, log }));
+    addHandler(createJwksHandler({ signer, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;

@@ -5,6 +5,7 @@ import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 import { parseAllowedTargets, targetRefusal, type AllowedTargets } from "./notify/private-targets.js";
 import type { SlackSettings } from "./channels/slack/slack-api.js";
+import { readSigningKeys, type ConfiguredKeys } from "./receipts/signing-keys.js";
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
 const envSchema = z.object({
@@ -27,18 +28,24 @@ const envSchema = z.object({
   HITL_SLACK_BOT_TOKEN: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, "must be a Slack bot token (xoxb-…)").optional(),
   HITL_SLACK_SIGNING_SECRET: z.string().min(16, "must be the Slack app's signing secret (at least 16 characters)").optional(),
   HITL_SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where people and agents reach this hitl, e.g. https://hitl.example.com; receipts name it as their issuer. */
+  HITL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  HITL_SIGNING_KEY: z.string().optional(),
+  HITL_RETIRED_SIGNING_KEYS: z.string().optional(),
 });
 
 /** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
 export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
   agents: AgentCredential[];
   /** `HITL_SWEEP_TOKEN`: the bearer token of `POST /api/v1/sweep`; null leaves that endpoint off. */
   sweepToken: string | null;
   /** `HITL_SLACK_*`; null when Slack is not set up. */
   slack: SlackSettings | null;
+  /** The keys receipts are signed with (none configured: a key generated once and kept in the store). */
+  signingKeys: ConfiguredKeys;
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
@@ -70,10 +77,22 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if (result.success && result.data.HITL_SWEEP_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_SWEEP_TOKEN)) {
     errors.push("HITL_SWEEP_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (an agent must not run the sweep)");
   }
-  if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SWEEP_TOKEN: sweepToken, HITL_SLACK_BOT_TOKEN: botToken, HITL_SLACK_SIGNING_SECRET: signingSecret, HITL_SLACK_API_URL: apiUrl, ...settings } = result.data;
+  const signing = readSigningKeys(env);
+  if ("errors" in signing) errors.push(...signing.errors);
+  if (!result.success || "error" in tokens || "error" in self || "errors" in signing || errors.length) return { ok: false, errors };
+  const {
+    HITL_AGENT_TOKENS: _tokens,
+    HITL_MARKER_SECRET: _markerSecret,
+    HITL_SWEEP_TOKEN: sweepToken,
+    HITL_SLACK_BOT_TOKEN: botToken,
+    HITL_SLACK_SIGNING_SECRET: signingSecret,
+    HITL_SLACK_API_URL: apiUrl,
+    HITL_SIGNING_KEY: _signingKey,
+    HITL_RETIRED_SIGNING_KEYS: _retired,
+    ...settings
+  } = result.data;
   const slack = botToken && signingSecret ? { botToken, signingSecret, ...(apiUrl ? { apiUrl } : {}) } : null;
-  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack } };
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack } };
 }
 
 /**

@@ -62,6 +62,7 @@ const server = await run(
         sweepToken: env.sweepToken,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
         clock: clock.now,
+        receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },
         onReady: (ready) => (runtime = ready),
       })
     : () => undefined,

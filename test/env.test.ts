@@ -4,6 +4,19 @@ import { NO_ALLOWED_TARGETS } from "../src/notify/private-targets.js";
 import { markerKeyFrom } from "../src/github/app-self.js";
 
 describe("readEnv", () => {
+  it("reads the receipt keys and HITL_PUBLIC_URL, and names a bad key without echoing it", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const good = readEnv({ HITL_SIGNING_KEY: pem, HITL_PUBLIC_URL: "https://hitl.example.com" });
+    expect(good.ok && [good.env.signingKeys.signing?.asymmetricKeyType, good.env.signingKeys.retired, good.env.HITL_PUBLIC_URL, "HITL_SIGNING_KEY" in good.env]).toEqual(["ed25519", [], "https://hitl.example.com", false]);
+    const bad = readEnv({ HITL_SIGNING_KEY: "not-a-key-but-secret-text", HITL_PUBLIC_URL: "ftp://x" });
+    expect(bad.ok).toBe(false);
+    const errors = (bad as { errors: string[] }).errors;
+    expect(errors.some((error) => error.startsWith("HITL_PUBLIC_URL: "))).toBe(true);
+    expect(errors.some((error) => error.startsWith("HITL_SIGNING_KEY: must be one Ed25519 private key"))).toBe(true);
+    expect(errors.join("\n")).not.toContain("secret-text");
+  });
+
   it("applies defaults and reads agents and channels", () => {
     const result = readEnv({ HITL_AGENT_TOKENS: "refund-agent:0123456789abcdef0123", HITL_CHANNEL_ONCALL: "https://pager.example/h" });
     expect(result).toEqual({
@@ -15,6 +28,7 @@ describe("readEnv", () => {
         HITL_REDIS_PREFIX: "hitl:",
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
         sweepToken: null,
+        signingKeys: { signing: null, retired: [] },
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
         self: null,

@@ -23,6 +23,11 @@ import {
 import { createOpenApiHandler } from "./openapi-handler.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
 import { resumeFields, toApiAudit, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
+import { gatherComplianceReport } from "../compliance/gather-report.js";
+import { reportQuerySchema } from "../compliance/report-query.js";
+import { reportCsv } from "../compliance/report-csv.js";
+import { reportMarkdown } from "../compliance/report-markdown.js";
+import type { ReceiptSigner } from "../receipts/receipt-signer.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -36,6 +41,8 @@ export interface ApiDeps {
   closing?: AbortSignal;
   /** `HITL_ALLOWED_PRIVATE_TARGETS`: the only private hosts, and `http` hosts, a `callback_url` may name. */
   allowedTargets: AllowedTargets;
+  /** The published receipt keys, which the compliance report checks receipts against. */
+  receipts: Pick<ReceiptSigner, "jwks" | "issuer">;
 }
 
 interface Call {
@@ -165,6 +172,19 @@ export function createApiHandler(deps: ApiDeps) {
         const entries = await engine.audit(q.repo, q.limit, agent);
         res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
         res.end(entries.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/reports\/compliance$/,
+      async handle({ res, query, agent }) {
+        const { format, ...scope } = parse(reportQuerySchema, queryObject(query), "query.");
+        const sources = { list: engine.list, audit: engine.audit, jwks: deps.receipts.jwks, issuer: deps.receipts.issuer, clock };
+        const report = await gatherComplianceReport(sources, scope, agent);
+        if (format === "json") return sendJson(res, 200, report);
+        const [type, body] = format === "csv" ? ["text/csv; charset=utf-8; header=present", reportCsv(report)] : ["text/markdown; charset=utf-8", reportMarkdown(report)];
+        res.writeHead(200, { "content-type": type, "cache-control": "no-store", "content-disposition": `inline; filename="compliance-report.${format}"` });
+        res.end(body);
       },
     },
     {

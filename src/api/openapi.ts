@@ -7,6 +7,9 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponse
 import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
 import { sweepReportSchema } from "./sweep-schema.js";
+import { complianceReportSchema } from "../compliance/report-schema.js";
+import { reportQuerySchema } from "../compliance/report-query.js";
+import { jwksSchema } from "../receipts/jwks-schema.js";
 import { apiRequestSchema, auditEntrySchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
@@ -199,6 +202,34 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "This document; no token needed",
           security: [],
           responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+        },
+      },
+      "/api/v1/reports/compliance": {
+        get: {
+          operationId: "getComplianceReport",
+          summary: "Who decided what, how, and whether separation of duties held, with every receipt checked against the published keys",
+          description:
+            "Requests opened in [since, until). A read-all token sees every agent's requests; any other token only its own agent's (the report's scope says so). See docs/compliance.md for what each check evidences.",
+          requestParams: { query: reportQuerySchema },
+          responses: {
+            200: {
+              description: "The report",
+              content: {
+                "application/json": { schema: complianceReportSchema },
+                "text/csv": { schema: z.string().describe("One row per request, RFC 4180, a header row first") },
+                "text/markdown": { schema: z.string().describe("The summary, the violations, and the requests") },
+              },
+            },
+            ...errors(400),
+          },
+        },
+      },
+      "/.well-known/jwks.json": {
+        get: {
+          operationId: "getJwks",
+          summary: "The public keys receipts are signed with (current and retired); no token needed",
+          security: [],
+          responses: { 200: { description: "A JWK Set; cache it for at most max-age", content: { "application/jwk-set+json": { schema: jwksSchema } } } },
         },
       },
     },

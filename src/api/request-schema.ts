@@ -13,7 +13,7 @@ import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types
 
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
 /** Compared without case, as GitHub does: stored and looked up lowercased. */
-const repoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").transform(canonicalRepo);
+export const repoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").transform(canonicalRepo);
 const duration = z
   .string()
   .refine((value) => parseDuration(value) !== null, "must be a duration such as 30s, 15m, 4h or 2d")

@@ -79,6 +79,10 @@ export const decisionSchema = z
     stage: z.string().nullable().optional().describe("Requests with stages: the stage that ended it."),
     path: z.array(stageEndSchema).optional().describe("Requests with stages: the stages it went through and how each ended."),
     head_sha: z.string().optional().describe("Pull requests: the head commit the request was on when it was decided."),
+    receipt: z
+      .string()
+      .optional()
+      .describe("The decision receipt: a compact JWS (Ed25519, `alg: EdDSA`, `typ: hitl-receipt+jwt`) over the decision's claims (ReceiptPayload), verifiable offline with the keys at `/.well-known/jwks.json`. Absent on decisions made before receipts existed."),
   })
   .meta({ id: "Decision" });
 
@@ -195,6 +199,7 @@ export const auditEntrySchema = z
     context_hash: z.string(),
     details: z.record(z.string(), z.unknown()).optional(),
     requested_by: z.string().optional(),
+    receipt: z.string().optional().describe("The entry that records a decision: the decision's receipt."),
   })
   .meta({ id: "AuditEntry", description: "One line of the audit trail (the endpoint answers one per line)." });
 

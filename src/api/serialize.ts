@@ -44,6 +44,7 @@ function decision(value: Decision | null, data: Record<string, unknown>) {
       : {}),
     ...(value.approvals ? { approvals: value.approvals.map(approval), stage: value.stage ?? null, path: (value.path ?? []).map(stageEnd) } : {}),
     ...(value.headSha ? { head_sha: value.headSha } : {}),
+    ...(value.receipt ? { receipt: value.receipt } : {}),
   };
 }
 
@@ -222,5 +223,6 @@ export function toApiAudit(entry: AuditEntry) {
     context_hash: entry.contextHash,
     ...(entry.details ? { details: entry.details } : {}),
     ...(entry.requestedBy ? { requested_by: entry.requestedBy } : {}),
+    ...(entry.receipt ? { receipt: entry.receipt } : {}),
   };
 }

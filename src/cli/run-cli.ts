@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DecisionTimeoutError, Hitl, HitlApiError } from "../client/index.js";
 import type { ApprovalRequest, NewRequest, Outcome } from "../client/index.js";
+import { describeClaims, ReceiptInputError, verifyReceiptCommand } from "./receipt-command.js";
 
 /** Exit codes: a shell step or CI job branches on these. */
 export const EXIT = { approved: 0, rejected: 1, ended: 2, error: 3 } as const;
@@ -16,6 +17,10 @@ export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
   hitl cancel ID [--reason TEXT]
   hitl list [--repo OWNER/NAME] [--status STATUS] [--limit N]
   hitl audit --repo OWNER/NAME [--limit N]
+  hitl receipt verify RECEIPT|@FILE [--jwks FILE|URL] [--issuer ISS] [--request ID]
+                               check a decision receipt; offline with --jwks FILE
+                               (exit 0 valid, 1 invalid, 3 an error)
+  hitl report compliance [--repo OWNER/NAME] [--since ISO] [--until ISO] [--format json|csv|md]
   hitl mcp                     the hitl tools for a model, as an MCP server on stdin and stdout
 
 Every command takes --json (print the API's JSON), --url and --token (default: HITL_URL, HITL_TOKEN).
@@ -41,6 +46,12 @@ const OPTIONS = {
   timeout: { type: "string" },
   status: { type: "string" },
   limit: { type: "string" },
+  jwks: { type: "string" },
+  issuer: { type: "string" },
+  request: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+  format: { type: "string" },
 } as const;
 
 export interface CliIo {
@@ -101,6 +112,19 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (values.help || command === undefined || command === "help") {
     io.out(USAGE);
     return command === undefined && !values.help ? EXIT.error : 0;
+  }
+  if (command === "receipt") {
+    if (id !== "verify" || extra.length !== 1) throw new UsageError("hitl receipt verify takes one receipt (or @FILE holding it)");
+    try {
+      const verdict = await verifyReceiptCommand({ receipt: extra[0]!, jwks: values.jwks, hitlUrl: values.url ?? io.env.HITL_URL, issuer: values.issuer, requestId: values.request });
+      if (values.json) io.out(JSON.stringify(verdict, null, 2));
+      else if (verdict.valid) io.out(describeClaims(verdict.claims));
+      else io.out(`invalid: ${verdict.reason}`);
+      return verdict.valid ? 0 : EXIT.rejected;
+    } catch (error) {
+      if (error instanceof ReceiptInputError) throw new UsageError(error.message);
+      throw error;
+    }
   }
   const url = values.url ?? io.env.HITL_URL;
   const token = values.token ?? io.env.HITL_TOKEN;
@@ -177,6 +201,16 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       const entries = await hitl.audit(values.repo, values.limit === undefined ? undefined : Number(values.limit));
       // JSON lines, as the API gives them: one entry per line either way.
       io.out(entries.map((entry) => (values.json ? JSON.stringify(entry) : `${entry.at} ${entry.request_id} ${entry.event} ${entry.status}${entry.justification ? `: ${entry.justification}` : ""}`)).join("\n"));
+      return 0;
+    }
+    case "report": {
+      if (id !== "compliance" || extra.length) throw new UsageError("hitl report takes one report name: compliance");
+      const format = values.format ?? "json";
+      if (format !== "json" && format !== "csv" && format !== "md") throw new UsageError(`--format ${format}: give json, csv or md`);
+      const query = { repo: values.repo, since: values.since, until: values.until };
+      // JSON pretty-printed; CSV and markdown as the server wrote them.
+      if (format === "json") io.out(JSON.stringify(await hitl.complianceReport(query), null, 2));
+      else io.out((await hitl.complianceReportText(format, query)).replace(/\r?\n$/, ""));
       return 0;
     }
     default:

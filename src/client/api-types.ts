@@ -185,6 +185,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who decided what, how, and whether separation of duties held, with every receipt checked against the published keys
+         * @description Requests opened in [since, until). A read-all token sees every agent's requests; any other token only its own agent's (the report's scope says so). See docs/compliance.md for what each check evidences.
+         */
+        get: operations["getComplianceReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys receipts are signed with (current and retired); no token needed */
+        get: operations["getJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -334,6 +371,8 @@ export interface components {
                 [key: string]: unknown;
             };
             requested_by?: string;
+            /** @description The entry that records a decision: the decision's receipt. */
+            receipt?: string;
         };
         Simulation: {
             /** @enum {string} */
@@ -426,6 +465,218 @@ export interface components {
                 /** @description Due jobs run: issue and check-run updates, callbacks, channel posts, retries */
                 ran: number;
             };
+        };
+        ComplianceReport: {
+            generated_at: string;
+            scope: {
+                repo: string | null;
+                since: string | null;
+                until: string | null;
+                /** @description Only this agent's requests (a token without read-all); null: every agent's. */
+                agent: string | null;
+                /** @description More requests matched than one report holds; narrow since/until. */
+                truncated: boolean;
+            };
+            keys: {
+                issuer: string;
+                /** @description The keys receipts were checked against (/.well-known/jwks.json). */
+                kids: string[];
+            };
+            summary: {
+                requests: number;
+                outcomes: {
+                    [key: string]: number;
+                };
+                /** @description Requests that were decided (approved, rejected, expired, superseded): the base of every rate. */
+                decided: number;
+                /** @description Time to decision of the decided requests, nearest-rank percentiles. */
+                decision_seconds: {
+                    count: number;
+                    p50: number | null;
+                    p90: number | null;
+                    p99: number | null;
+                };
+                deadline_rate: number | null;
+                fallback_rate: number | null;
+                human_decisions: number;
+                /** @description Per rule (and `auto_approve`): how many it decided, and their share of the decided. */
+                auto_decisions: {
+                    rule: string;
+                    decided: number;
+                    share: number;
+                }[];
+                receipts: {
+                    valid: number;
+                    invalid: number;
+                    missing: number;
+                };
+                /** @description Every violation found; a compliant history has none. */
+                violations: components["schemas"]["ComplianceViolation"][];
+            };
+            requests: components["schemas"]["ComplianceRow"][];
+        };
+        ComplianceViolation: {
+            request_id: string;
+            /** @enum {string} */
+            check: "not_requester" | "not_on_behalf_of" | "not_pull_request_author" | "no_bot_approver" | "distinct_stage_approvers" | "receipt_valid";
+            /** @description The person the check is about; null when it is about the receipt. */
+            login: string | null;
+            message: string;
+        };
+        ComplianceRow: {
+            id: string;
+            repo: string;
+            task_description: string;
+            requested_by: string;
+            on_behalf_of: string | null;
+            agent_logins: string[];
+            pull_request_author: string | null;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "superseded";
+            created_at: string;
+            decided_at: string | null;
+            /** @description From opening to the decision; null while pending. */
+            decision_seconds: number | null;
+            action: string | null;
+            decided_by: {
+                /** @enum {string} */
+                kind: "human" | "rule" | "fallback" | "agent" | "system";
+                id: string;
+            } | null;
+            via: string | null;
+            /** @description Every person whose decision or vote stood, and how. */
+            deciders: {
+                login: string;
+                action: string;
+                kind: ("approve" | "reject") | null;
+                via: string;
+                stage: string | null;
+                at: string;
+            }[];
+            escalations: number;
+            /** @description Nobody decided before the deadline (or a stage's timeout): the fallback, a delegation or a partial approval applied. */
+            deadline_reached: boolean;
+            /** @description The fallback type that applied; null: none. */
+            fallback: string | null;
+            /** @description The `.hitl.yml` rule that decided, or `auto_approve`; null: none. */
+            rule: string | null;
+            edited_fields: {
+                [key: string]: {
+                    from: unknown;
+                    to: unknown;
+                };
+            } | null;
+            receipt: components["schemas"]["ReceiptCheck"];
+            /** @description The checks that apply to the request, and whether each held. */
+            checks: {
+                /** @enum {string} */
+                check: "not_requester" | "not_on_behalf_of" | "not_pull_request_author" | "no_bot_approver" | "distinct_stage_approvers" | "receipt_valid";
+                ok: boolean;
+            }[];
+            violations: components["schemas"]["ComplianceViolation"][];
+        };
+        ReceiptCheck: {
+            /**
+             * @description `missing`: no receipt (pending, or decided before receipts existed).
+             * @enum {string}
+             */
+            status: "valid" | "invalid" | "missing";
+            /** @description Why it is invalid: the signature, the key, or which claim differs from the stored decision. */
+            reason: string | null;
+            kid: string | null;
+            /** @description The verified claims; null unless valid. */
+            payload: components["schemas"]["ReceiptPayload"] | null;
+        };
+        /** @description The claims of a decision receipt (version 1). See docs/compliance.md. */
+        ReceiptPayload: {
+            /**
+             * @description The payload's version; always 1 for this shape.
+             * @constant
+             */
+            v: 1;
+            /** @description The hitl deployment that signed it: HITL_PUBLIC_URL, or `github-app:<APP_ID>`. */
+            iss: string;
+            /** @description The request id (the JWT subject), the same as `request_id`. */
+            sub: string;
+            /** @description When the decision was made, in seconds since the epoch (`decided_at`, whole seconds). */
+            iat: number;
+            request_id: string;
+            /** @description `owner/name`. */
+            repo: string;
+            /** @description SHA-256 of the canonical JSON of what the approvers were shown. */
+            context_hash: string;
+            /** @description With edits: SHA-256 of what was shown with the edited values in place, i.e. what was approved; else null. */
+            approved_context_hash: string | null;
+            /** @description The action taken: `approve`, `reject`, an available action's id, or the fallback's. */
+            action: string;
+            /**
+             * @description How the decision ended the request.
+             * @enum {string}
+             */
+            status: "approved" | "rejected" | "expired" | "cancelled";
+            /** @description Fields of decision_data the approver changed, with their new values; null: none. */
+            edited_fields: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description The channel the decision arrived by.
+             * @enum {string}
+             */
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
+            /** @description Who or what made the decision. */
+            decider: {
+                /** @enum {string} */
+                kind: "human" | "rule" | "fallback" | "agent" | "system";
+                /** @description human: the login; rule: the rule id; fallback: the fallback type; agent: the agent's name; system: the reason. */
+                id: string;
+            };
+            /** @description Every person whose decision or vote stood, in order, each once; empty when no person decided. */
+            deciders: string[];
+            /** @description Requests with stages: every vote that stood when it ended; else null. */
+            votes: components["schemas"]["ReceiptVote"][] | null;
+            /** @description Requests with stages: the stage that ended it; else null. */
+            stage: string | null;
+            /** @description The agent that opened the request (the name of its token). */
+            requested_by: string;
+            /** @description The GitHub login the agent said it acts for; null: none. */
+            on_behalf_of: string | null;
+            /** @description Pull requests: the head commit the decision was made on; else null. */
+            head_sha: string | null;
+            /** @description When the decision was made, ISO 8601 with milliseconds. */
+            decided_at: string;
+        };
+        ReceiptVote: {
+            /** @description The person who voted (GitHub login). */
+            login: string;
+            /** @description The action they voted for. */
+            action: string;
+            /** @description Whether that action approves or rejects; null for an action the request did not offer. */
+            kind: ("approve" | "reject") | null;
+            /** @description The stage the vote counted in. */
+            stage: string;
+            /** @enum {string} */
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
+            /** @description When the vote was cast, ISO 8601. */
+            at: string;
+            /** @description In a weighted stage, the voter's weight; else null. */
+            weight: number | null;
+        };
+        JsonWebKeySet: {
+            /** @description The key that signs now first, then retired keys */
+            keys: {
+                /** @constant */
+                kty: "OKP";
+                /** @constant */
+                crv: "Ed25519";
+                /** @description The public key, base64url */
+                x: string;
+                /** @description The key's RFC 7638 thumbprint; a receipt's header names it */
+                kid: string;
+                /** @constant */
+                alg: "EdDSA";
+                /** @constant */
+                use: "sig";
+            }[];
         };
         /** @description A request as stored: its status, decision and escalation schedule. */
         Request: {
@@ -702,6 +953,8 @@ export interface components {
             }[];
             /** @description Pull requests: the head commit the request was on when it was decided. */
             head_sha?: string;
+            /** @description The decision receipt: a compact JWS (Ed25519, `alg: EdDSA`, `typ: hitl-receipt+jwt`) over the decision's claims (ReceiptPayload), verifiable offline with the keys at `/.well-known/jwks.json`. Absent on decisions made before receipts existed. */
+            receipt?: string;
         };
         Callback: {
             /** @enum {string} */
@@ -1814,6 +2067,93 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    getComplianceReport: {
+        parameters: {
+            query?: {
+                /** @description owner/name; absent: every repository */
+                repo?: string;
+                /** @description Requests opened at or after this time */
+                since?: string;
+                /** @description Requests opened before this time */
+                until?: string;
+                /** @description json (the whole report), csv (one row per request, RFC 4180) or md (summary, violations and requests) */
+                format?: "json" | "csv" | "md";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceReport"];
+                    "text/csv": string;
+                    "text/markdown": string;
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JWK Set; cache it for at most max-age */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/jwk-set+json": components["schemas"]["JsonWebKeySet"];
                 };
             };
         };

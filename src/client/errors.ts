@@ -88,6 +88,11 @@ export class Rejected extends Error {
   }
 }
 
+/** A decision receipt that is not signed by a published key, was altered, or is not a receipt. */
+export class ReceiptVerificationError extends Error {
+  override name = "ReceiptVerificationError";
+}
+
 /** A callback that is not signed with the token, is stale, or does not parse. */
 export class CallbackVerificationError extends Error {
   override name = "CallbackVerificationError";

@@ -1,5 +1,13 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, ComplianceReport, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ReceiptKeySet } from "./verify-receipt.js";
+
+/** Which requests a compliance report covers: opened in [since, until), of one repository or all. */
+export interface ReportQuery {
+  repo?: string;
+  since?: string;
+  until?: string;
+}
 
 export interface HitlOptions {
   /** The hitl server, e.g. `https://hitl.example.com`. */
@@ -56,6 +64,7 @@ const POLL_SECONDS = 50;
 
 /** The agent API over `fetch` alone, so it runs on Node, Bun, Deno and edge runtimes. */
 export class Hitl {
+  readonly #origin: string;
   readonly #base: string;
   readonly #token: string;
   readonly #retries: number;
@@ -66,7 +75,8 @@ export class Hitl {
   constructor(options: HitlOptions) {
     if (!options.url) throw new TypeError("Hitl: url is required");
     if (!options.token) throw new TypeError("Hitl: token is required");
-    this.#base = options.url.replace(/\/+$/, "") + "/api/v1";
+    this.#origin = options.url.replace(/\/+$/, "");
+    this.#base = this.#origin + "/api/v1";
     this.#token = options.token;
     this.#retries = Math.max(1, options.retries ?? 5);
     this.#backoffMs = options.backoffMs ?? 500;
@@ -110,6 +120,26 @@ export class Hitl {
     const search = new URLSearchParams({ repo, ...(limit === undefined ? {} : { limit: String(limit) }) });
     const text = (await this.#call("GET", `/audit?${search}`, { text: true })) as string;
     return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as AuditEntry);
+  }
+
+  /** `GET /reports/compliance`: the whole report as JSON. */
+  complianceReport(query: ReportQuery = {}): Promise<ComplianceReport> {
+    return this.#call("GET", `/reports/compliance?${reportSearch(query, "json")}`) as Promise<ComplianceReport>;
+  }
+
+  /** The compliance report as CSV (RFC 4180) or markdown, as the server writes it. */
+  complianceReportText(format: "csv" | "md", query: ReportQuery = {}): Promise<string> {
+    return this.#call("GET", `/reports/compliance?${reportSearch(query, format)}`, { text: true }) as Promise<string>;
+  }
+
+  /**
+   * The server's published receipt keys (`/.well-known/jwks.json`). Keep a copy where you trust it:
+   * verifying against keys fetched at the time proves only what the server says now.
+   */
+  async jwks(): Promise<ReceiptKeySet> {
+    const response = await this.#fetch(`${this.#origin}/.well-known/jwks.json`, { headers: { accept: "application/jwk-set+json" } });
+    if (!response.ok) throw new UnavailableError(response.status, "jwks_unavailable", `${this.#origin}/.well-known/jwks.json answered HTTP ${response.status}.`);
+    return (await response.json()) as ReceiptKeySet;
   }
 
   /** `POST /requests/{id}/validate`: whether the decision still holds for the agent's current context. */
@@ -191,6 +221,10 @@ export class Hitl {
     }
     throw lastError!;
   }
+}
+
+function reportSearch(query: ReportQuery, format: string): URLSearchParams {
+  return new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined)), format });
 }
 
 function parseJson(text: string): unknown {

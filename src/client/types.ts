@@ -9,6 +9,10 @@ export type ApprovalRequest = Schemas["Request"];
 export type Decision = Schemas["Decision"];
 export type AuditEntry = Schemas["AuditEntry"];
 export type Callback = Schemas["Callback"];
+/** The claims of a decision receipt (version 1). */
+export type ReceiptPayload = Schemas["ReceiptPayload"];
+/** `GET /api/v1/reports/compliance?format=json`. */
+export type ComplianceReport = Schemas["ComplianceReport"];
 export type RequestStatus = ApprovalRequest["status"];
 export type ListQuery = NonNullable<paths["/api/v1/requests"]["get"]["parameters"]["query"]>;
 export type ResumeMode = ApprovalRequest["resume"];

@@ -229,6 +229,11 @@ export interface Decision {
   stage?: string;
   /** The stages it went through, in order, and how each ended. */
   path?: StageEnd[];
+  /**
+   * The decision receipt: a compact JWS (Ed25519) over the decision's claims (see
+   * receipts/receipt-payload.ts), signed in the same write that stored the decision.
+   */
+  receipt?: string;
 }
 
 /** One rung of the escalation ladder, durations already resolved to milliseconds. */
@@ -462,6 +467,8 @@ export interface AuditEntry {
   /** The agent that opened the request. */
   requestedBy?: string;
   details?: Record<string, unknown>;
+  /** The entry that records a decision: the decision's receipt. */
+  receipt?: string;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface EngineDeps {
   log: Logger;
   /** Called after a write that queued jobs, so they run now instead of at the next sweep. */
   onJobsQueued?: () => void;
+  /** Signs a decision's receipt (receipts/receipt-signer.ts); without it, decisions carry none. */
+  signReceipt?: (request: ApprovalRequest) => Promise<string>;
 }
 
 export interface Agent {
@@ -22,6 +24,9 @@ export interface Agent {
   /** The agent's own GitHub identities, lowercased. */
   githubLogins?: string[];
 }
+
+/** The audit events that record a decision: the entry carries the decision's receipt. */
+const DECIDING_EVENTS: ReadonlySet<AuditEvent> = new Set(["decided", "expired", "cancelled"]);
 
 /** How often a compare-and-set is tried again after another write came first. */
 export const CAS_ATTEMPTS = 5;
@@ -73,8 +78,25 @@ export function createEngineContext(deps: EngineDeps) {
     return [...jobs, ...channelJobs(request, reason)];
   }
 
+  /**
+   * A write that records a decision gets its receipt, signed from the state about to be written,
+   * in the request's decision and the deciding audit entry both: the receipt is part of the same
+   * atomic write, and is thrown away with it when another write came first.
+   */
+  async function withReceipt(next: ApprovalRequest, entries: AuditEntry[]): Promise<{ next: ApprovalRequest; entries: AuditEntry[] }> {
+    const decision = next.decision;
+    const deciding = entries.some((entry) => DECIDING_EVENTS.has(entry.event));
+    if (!deps.signReceipt || !decision || decision.receipt || next.status === "pending" || !deciding) return { next, entries };
+    const receipt = await deps.signReceipt(next);
+    return {
+      next: { ...next, decision: { ...decision, receipt } },
+      entries: entries.map((entry) => (DECIDING_EVENTS.has(entry.event) ? { ...entry, receipt } : entry)),
+    };
+  }
+
   /** Writes a state change; on success tells waiters and the job runner. Null when another write came first. */
-  async function commit(next: ApprovalRequest, expected: number, entries: AuditEntry[], jobs: Job[]): Promise<ApprovalRequest | null> {
+  async function commit(change: ApprovalRequest, expected: number, changeEntries: AuditEntry[], jobs: Job[]): Promise<ApprovalRequest | null> {
+    const { next, entries } = await withReceipt(change, changeEntries);
     const stored = await store.update(next, expected, { audit: entries, jobs });
     if (!stored) return null;
     if (stored.status !== "pending") decided.emit(stored.id, stored);

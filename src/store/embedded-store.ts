@@ -39,6 +39,8 @@ export type EmbeddedStore = Store & { stats(): EmbeddedStoreStats };
 
 const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
 const HOLDER_KEY = "holder";
+/** Settings share the `meta` table, each under this prefix. */
+const SETTING_PREFIX = "setting:";
 
 /**
  * The default store: SQLite (better-sqlite3) in `dir/hitl.db`, WAL mode, each write one atomic
@@ -211,6 +213,17 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     },
 
     uses: (key) => read(() => queries.uses(key)),
+
+    setting: (name) => read(() => queries.meta(SETTING_PREFIX + name) ?? null),
+
+    createSetting(name, value) {
+      return write(() => {
+        const stored = queries.meta(SETTING_PREFIX + name);
+        if (stored !== undefined) return stored;
+        queries.putMeta(SETTING_PREFIX + name, value);
+        return value;
+      });
+    },
 
     async acquireLock(name, owner, ttlMs) {
       usable();

@@ -241,3 +241,11 @@ if last and last + spacing > now then slot = last + spacing end
 redis.call('SET', KEYS[1], string.format('%.0f', slot), 'PX', string.format('%.0f', math.max(1, slot + spacing - now)))
 return slot
 `;
+
+/** KEYS: the setting. ARGV: its value, wrapped as JSON. Stores it unless one is there; answers the stored one. */
+export const CREATE_SETTING = `
+local stored = redis.call('GET', KEYS[1])
+if stored then return stored end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;

@@ -43,6 +43,7 @@ const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
  * | `lock:<name>` | string | the owner, with a ttl |
  * | `slot:<key>` | string | the last slot taken (ms), until its spacing has passed |
  * | `cache:<key>` | string | `{"v": value}`, with a ttl |
+ * | `setting:<name>` | string | a setting, as JSON `{"value": …}`, written once |
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const { redis } = options;
@@ -199,6 +200,17 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async dropCached(key) {
       await call("forget a cached value", () => redis.del(`${prefix}cache:${key}`));
+    },
+
+    async setting(name) {
+      const stored = await call("read a setting", () => redis.get(`${prefix}setting:${name}`));
+      return stored === null || stored === undefined ? null : json<{ value: string }>(stored).value;
+    },
+
+    async createSetting(name, value) {
+      // Wrapped, so a client that deserialises JSON hands the string back as it was written.
+      const stored = await evaluate("store a setting", scripts.CREATE_SETTING, [JSON.stringify({ value })], [`${prefix}setting:${name}`]);
+      return json<{ value: string }>(stored).value;
     },
 
     async time() {

@@ -131,6 +131,16 @@ export interface Store {
   /** Forgets the cached value of `key`. */
   dropCached(key: string): Promise<void>;
 
+  /** A small named setting hitl keeps for itself (e.g. its generated signing key); null when none is stored. */
+  setting(name: string): Promise<string | null>;
+
+  /**
+   * Stores `value` under `name` unless a value is stored there already, and returns the stored
+   * one: the first writer's, whoever it was. Atomic across replicas, so two replicas starting at
+   * once agree on one value. A setting, once stored, never changes.
+   */
+  createSetting(name: string, value: string): Promise<string>;
+
   /** Throws StoreUnavailableError when the store cannot be used. */
   ping(): Promise<void>;
 

@@ -32,6 +32,8 @@ describe("the OpenAPI document", () => {
       getOpenApi: ["/api/v1/openapi.json", "get", ["200"]],
       runSweep: ["/api/v1/sweep", "post", ["200", "401", "403", "405", "500", "503"]],
       slackInteraction: ["/api/v1/slack/interactions", "post", ["200", "400", "401", "405", "409", "413", "503"]],
+      getComplianceReport: ["/api/v1/reports/compliance", "get", ["200", "400", "401", "500", "503"]],
+      getJwks: ["/.well-known/jwks.json", "get", ["200"]],
     };
     const found = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [op.operationId, path, method]));
     expect(found.map(([id]) => id).sort()).toEqual(Object.keys(expected).sort());

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import { deliver, issueCommentPayload } from "../support/webhooks.js";
 const REPO = "octo-org/payments";
 const AGENT_TOKEN = "log-agent-token-0123456789abcdef";
 const REDIS_PASSWORD = "redis-password-0123456789";
+const SIGNING_KEY = generateKeyPairSync("ed25519").privateKey;
+const SIGNING_PEM = SIGNING_KEY.export({ type: "pkcs8", format: "pem" }) as string;
 
 /**
  * The real server at its most talkative (`LOG_LEVEL=trace`, `LOG_FORMAT=json`), on a Redis that
@@ -38,6 +41,7 @@ describe("secrets never reach the logs", () => {
         HITL_DATA_DIR: dataDir,
         REDIS_URL: `redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}`,
         HITL_SWEEP_CRON: "*/2 * * * * *",
+        HITL_SIGNING_KEY: SIGNING_PEM,
       },
     });
   }, 120_000);
@@ -65,7 +69,8 @@ describe("secrets never reach the logs", () => {
     expect(delivery.status).toBe(200);
     await waitFor("the decision", async () => {
       const response = await fetch(`${server.base}/api/v1/requests/${id}`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } });
-      return ((await response.json()) as { status: string }).status === "approved" ? true : undefined;
+      const shown = (await response.json()) as { status: string; decision: { receipt?: string } | null };
+      return shown.status === "approved" && shown.decision?.receipt ? true : undefined;
     });
     await waitFor("the issue to close", () => (github.callsTo("PATCH", `/repos/${REPO}/issues/${issue}`).length ? true : undefined));
     await server.stop();
@@ -80,6 +85,8 @@ describe("secrets never reach the logs", () => {
       "Redis password": REDIS_PASSWORD,
       // Any 40 characters from the middle of the key's base64 body.
       "private key": testPrivateKey().split("\n")[5]!.slice(0, 40),
+      "receipt signing key (PEM)": SIGNING_PEM.split("\n")[1]!,
+      "receipt signing key (JWK d)": SIGNING_KEY.export({ format: "jwk" }).d!,
       ...Object.fromEntries(installationTokens.map((token, index) => [`installation token ${index + 1}`, token])),
     };
     for (const [what, secret] of Object.entries(secrets)) {

@@ -468,6 +468,36 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
     });
 
+    describe("settings", () => {
+      it("answers null for a setting never stored, and the stored value after", async () => {
+        expect(await store.setting("signing-key")).toBeNull();
+        const value = JSON.stringify({ kty: "OKP", crv: "Ed25519", x: "abc", d: "def" });
+        expect(await store.createSetting("signing-key", value)).toBe(value);
+        expect(await store.setting("signing-key")).toBe(value);
+        expect(await store.setting("other")).toBeNull();
+      });
+
+      it("keeps the first value: a later create answers it and changes nothing", async () => {
+        await store.createSetting("signing-key", "first");
+        expect(await store.createSetting("signing-key", "second")).toBe("first");
+        expect(await store.setting("signing-key")).toBe("first");
+      });
+
+      it("keeps values exactly as written, JSON-looking or not", async () => {
+        for (const value of ["123", "true", "null", '{ "spaced": 1 }', "[1,2]", "", "ünïcode \u2028"]) {
+          const name = `exact-${JSON.stringify(value)}`;
+          expect(await store.createSetting(name, value)).toBe(value);
+          expect(await store.setting(name)).toBe(value);
+        }
+      });
+
+      it("gives every one of many concurrent creators the same single value", async () => {
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.createSetting("race", `value-${i}`)));
+        expect(new Set(results).size).toBe(1);
+        expect(await store.setting("race")).toBe(results[0]);
+      });
+    });
+
     describe("locks", () => {
       it("is held by one owner at a time, renewed by its owner, released only by it", async () => {
         expect(await store.acquireLock("sweep", "a", 60_000)).toBe(true);
