@@ -171,7 +171,7 @@ export const auditEntrySchema = z
     at: z.string(),
     repo: z.string(),
     request_id: z.string(),
-    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened"]),
+    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened", "context_purged"]),
     actor: deciderSchema,
     status: z.enum(STATUSES),
     action: z.string().nullable(),
@@ -179,8 +179,11 @@ export const auditEntrySchema = z
     context_hash: z.string(),
     details: z.record(z.string(), z.unknown()).optional(),
     requested_by: z.string().optional(),
+    seq: z.number().int().describe("Its place in the repository's chain, from 1."),
+    prev_hash: z.string().describe("`hash` of the entry before it in the chain (64 zeros before the first)."),
+    hash: z.string().describe("SHA-256 (hex) of this object's canonical JSON without `hash`: keys sorted at every depth, no whitespace, UTF-8."),
   })
-  .meta({ id: "AuditEntry", description: "One line of the audit trail (the endpoint answers one per line)." });
+  .meta({ id: "AuditEntry", description: "One line of the audit trail, linked into its repository's hash chain (see docs/audit.md)." });
 
 export const simulationSchema = z
   .object({

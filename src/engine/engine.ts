@@ -1,6 +1,7 @@
 import type { ApprovalRequest, AuditEntry } from "../core/types.js";
 import type { ListQuery } from "../store/store.js";
 import { createEngineContext, type Agent, type EngineDeps } from "./context.js";
+import { createAuditTrail } from "./audit-trail.js";
 import { createDeciding } from "./decide-request.js";
 import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
@@ -40,6 +41,7 @@ export function createEngine(deps: EngineDeps) {
     ...createValidating(ctx, opening.open),
     ...createGitHubDecisions(ctx, deciding.decideFromGitHub),
     ...createPushes(ctx),
+    ...createAuditTrail(store),
 
     get: mustGet,
 
