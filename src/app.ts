@@ -8,7 +8,9 @@ import { toApiRequest, toChannelRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
 import { createRecovery, type RecoveryResult } from "./engine/recovery.js";
+import { createRetentionPurge, type PurgeResult } from "./engine/retention-purge.js";
 import { createSweep, type SweepResult } from "./engine/sweep.js";
+import type { RetentionLimits } from "./core/retention.js";
 import type { AppSelf } from "./github/app-self.js";
 import { appBotLogin } from "./github/app-self.js";
 import { createGitHubGateway } from "./github/gateway.js";
@@ -42,6 +44,8 @@ export interface HitlOptions {
   recoveryPerPass?: number;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
+  /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT; absent: everything is kept for ever. */
+  retention?: RetentionLimits;
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -50,6 +54,8 @@ export interface HitlRuntime {
   engine: Engine;
   jobs: JobRunner;
   sweep: () => Promise<SweepResult>;
+  /** One retention pass (the tick runs one after each sweep). */
+  purge: () => Promise<PurgeResult>;
   /** One recovery pass: decisions on GitHub whose webhook never arrived. */
   recover: () => Promise<RecoveryResult>;
   /**
@@ -76,12 +82,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const log = app.log;
     const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock, self: options.self });
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick(), retention: options.retention };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
     const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), toChannelJson: (request) => toChannelRequest(request, clock()), outbound, channels: options.channels }, engine);
     const sweep = createSweep(deps, engine, randomId("sweeper"));
+    const purge = createRetentionPurge(deps, engine, randomId("purger"));
     const recover = createRecovery(deps, engine, randomId("recoverer"), { perPass: options.recoveryPerPass });
     let recovering: Promise<unknown> | null = null;
     // The sweep waits neither for the jobs it queues nor for the recovery pass, which talks to
@@ -89,6 +96,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const tick = async () => {
       await sweep();
       runner.kick();
+      await purge().catch((error: unknown) => log.error({ err: error }, "retention pass failed; it runs again on the next tick"));
       recovering ??= recover()
         .catch((error: unknown) => log.error({ err: error }, "recovery pass failed; it runs again on the next tick"))
         .finally(() => (recovering = null));
@@ -124,6 +132,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       engine,
       jobs: runner,
       sweep,
+      purge,
       recover,
       tick,
       drain,

@@ -1,9 +1,16 @@
 import { z } from "zod";
 import { validate as validateCron } from "node-cron";
+import { parseRetention, RETENTION_FORMAT } from "./core/retention.js";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targets.js";
+
+/** `90d`, `7y`: how long something is kept; absent: for ever. */
+const retention = z
+  .string()
+  .refine((text) => parseRetention(text) !== null, { message: `must be ${RETENTION_FORMAT}` })
+  .transform((text) => parseRetention(text)!);
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
 const envSchema = z.object({
@@ -20,6 +27,8 @@ const envSchema = z.object({
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
   HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  HITL_RETENTION_CONTEXT: retention.optional(),
+  HITL_RETENTION_AUDIT: retention.optional(),
 });
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */

@@ -56,6 +56,7 @@ const server = await run(
         outbound: { allowed: env.allowedTargets },
         sweepCron: env.HITL_SWEEP_CRON,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
+        retention: { contextMs: env.HITL_RETENTION_CONTEXT ?? null, auditMs: env.HITL_RETENTION_AUDIT ?? null },
         clock: clock.now,
         onReady: (ready) => (runtime = ready),
       })

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LOGIN_SOURCE, TEAM_SLUG_SOURCE } from "../core/approver-name.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
+import { parseRetention, RETENTION_FORMAT } from "../core/retention.js";
 
 /**
  * The `.hitl.yml` schema. Every key carries a description, which editors show through the
@@ -436,6 +437,17 @@ const autoApproveSchema = z
     }
   });
 
+const retentionPeriod = z
+  .string()
+  .refine((text) => parseRetention(text) !== null, { message: `expected ${RETENTION_FORMAT}` });
+
+const retentionSchema = z.strictObject({
+  context: retentionPeriod
+    .optional()
+    .describe("How long an ended request keeps its context (description, reason, decision data, justifications), e.g. `90d`; then only what the audit needs stays."),
+  audit: retentionPeriod.optional().describe("How long audit entries are kept after they are written, e.g. `7y`; then they leave the chain, which keeps a checkpoint."),
+});
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -497,6 +509,9 @@ export const hitlConfigSchema = z
       .max(50)
       .optional()
       .describe("The bar for requests a person decides: every requirement whose `when` holds applies (the strictest wins), and a request may add to it but never lift it."),
+    retention: retentionSchema
+      .optional()
+      .describe("How long this repository's requests keep their context and audit entries; shortens the server's HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT, never lengthens them. Absent: the server's."),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);

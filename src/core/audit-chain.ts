@@ -181,9 +181,9 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
   }
 
   return {
-    /** Checks the next record (a parsed line). */
-    push(value: unknown): void {
-      line += 1;
+    /** Checks the next record (a parsed line; `at`: its line in the file, when lines were skipped). */
+    push(value: unknown, at?: number): void {
+      line = at ?? line + 1;
       const record = (value ?? {}) as AuditRecord;
       if (
         typeof value !== "object" || value === null || typeof record.repo !== "string" || !Number.isSafeInteger(record.seq) || record.seq < 1 ||
@@ -224,6 +224,7 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
 
     /** The verdict, once every record was pushed. */
     finish(): ChainVerdict {
+      const empty: RepoChainSummary[] = [];
       for (const state of repos.values()) {
         if (state.broken || !state.gap) continue;
         const { from, to, at } = state.gap;
@@ -232,6 +233,10 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
       }
       for (const [repo, head] of known.heads ?? []) {
         const state = repos.get(repo);
+        if (!state) {
+          const startedFrom = head.anchor.seq === 0 ? "genesis" : "checkpoint";
+          empty.push({ repo, entries: 0, firstSeq: null, lastSeq: null, startsAfter: { seq: head.anchor.seq, hash: head.anchor.hash }, startedFrom });
+        }
         if (state?.broken) continue;
         const last = state?.summary.lastSeq ?? head.anchor.seq;
         const lastHash = state ? state.prevHash : head.anchor.hash;
@@ -242,7 +247,7 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
           fail(state ?? null, { kind: "altered", repo, seq: last, requestId: null, entryId: null, message: `Entry seq ${last} of ${repo} does not match the chain's head: it was altered or replaced.` });
         }
       }
-      return { ok: fault === null, fault, repos: [...repos.values()].map((state) => state.summary) };
+      return { ok: fault === null, fault, repos: [...[...repos.values()].map((state) => state.summary), ...empty] };
     },
   };
 }

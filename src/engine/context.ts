@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { evaluatePolicy } from "../core/policy.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind } from "../core/types.js";
+import type { RetentionLimits } from "../core/retention.js";
 import type { Store } from "../store/store.js";
 import { notFound } from "./errors.js";
 import type { GitHubGateway, LoadedConfig, Logger } from "./ports.js";
@@ -13,6 +14,8 @@ export interface EngineDeps {
   log: Logger;
   /** Called after a write that queued jobs, so they run now instead of at the next sweep. */
   onJobsQueued?: () => void;
+  /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT: the longest anything is kept; absent: for ever. */
+  retention?: RetentionLimits;
 }
 
 export interface Agent {

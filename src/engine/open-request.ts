@@ -1,3 +1,4 @@
+import { KEEP_FOREVER, requestRetention } from "../core/retention.js";
 import { buildRequest, idempotencyFingerprint, type NewRequestInput } from "../core/build-request.js";
 import { finish } from "../core/decide.js";
 import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
@@ -176,6 +177,8 @@ export function createOpening(ctx: EngineContext) {
       const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
       // The agent sent no data for a pull request: people decide the whole pull request, and a follow-up summarises it afresh.
       if (wholePull) built.asked = { ...built.asked, wholePullRequest: true };
+      // Kept as long as the environment and the repository's `.hitl.yml` said when it was opened.
+      built.retention = requestRetention(ctx.retention ?? KEEP_FOREVER, loaded.config?.retention);
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };
