@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import type { RetentionLimits } from "../../src/core/retention.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
@@ -63,6 +64,7 @@ export async function startApp(options: {
   recoveryPerPass?: number;
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
+  retention?: RetentionLimits;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -89,6 +91,7 @@ export async function startApp(options: {
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
       recoveryPerPass: options.recoveryPerPass,
+      retention: options.retention,
       onReady: (ready) => (runtime = ready),
     }),
     { probot },
