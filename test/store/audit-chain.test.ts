@@ -14,7 +14,9 @@ import { createRespRequester } from "../../src/store/resp-requester.js";
 import { openDatabase } from "../../src/store/sqlite-schema.js";
 import type { Store } from "../../src/store/store.js";
 import { makeAudit, makeRequest } from "../support/fixtures.js";
-import { deleteKeys, REDIS_URL } from "../support/redis-keys.js";
+import { deleteKeys, REDIS_URL, scanKeys } from "../support/redis-keys.js";
+import { purgeContext } from "../../src/core/retention.js";
+import { idempotencyIndexKey } from "../../src/store/order.js";
 import { downgradeToSchema2 } from "./support/schema-2.js";
 
 const REPO = "octo-org/payments";
@@ -325,6 +327,42 @@ for (const [name, make] of [
     }
   });
 }
+
+describe("redis keys of ended requests and expired entries", () => {
+  it("a request whose context was purged leaves every index, and expires with its audit retention; expired entries leave every index", async () => {
+    const prefix = `hitl-test:chain-keys:${randomBytes(6).toString("hex")}:`;
+    const admin = new IORedis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const store = redisStore(prefix);
+    try {
+      const day = 86_400_000;
+      const request = makeRequest({ idempotencyKey: "k-1", workflowId: "run-1", retention: { contextMs: day, auditMs: 30 * day } });
+      await store.create(request, { audit: [makeAudit(request, { at: "2026-11-24T10:00:00.000Z" })] });
+      const ended: ApprovalRequest = { ...request, status: "cancelled", updatedAt: "2026-11-24T11:00:00.000Z", escalation: { ...request.escalation, nextAt: null } };
+      await store.update(ended, 1, { audit: [makeAudit(ended, { event: "cancelled", at: "2026-11-24T11:00:00.000Z" })] });
+      const [due] = await store.contextExpired(new Date("2026-11-25T11:00:00.000Z"), null, 10);
+      expect(due!.id).toBe(request.id);
+      const purged = purgeContext(due!, new Date("2026-11-25T11:00:00.000Z"));
+      await store.update(purged, 2, { audit: [makeAudit(purged, { event: "context_purged", at: purged.contextPurgedAt! })] });
+
+      const indexes = await scanKeys(REDIS_URL, `${prefix}idx:*`);
+      for (const key of indexes) expect(await admin.zscore(key, request.id), key).toBeNull();
+      expect(await admin.exists(`${prefix}idem:${idempotencyIndexKey(request.requestedBy, "k-1")}`)).toBe(0);
+      const ttl = await admin.pttl(`${prefix}req:${request.id}`);
+      expect(ttl).toBeGreaterThan(29 * day);
+      expect(ttl).toBeLessThanOrEqual(30 * day);
+      expect((await store.get(request.id))!.taskDescription).toBe("");
+      expect(await store.contextExpired(new Date("2027-11-25T11:00:00.000Z"), day, 10)).toEqual([]);
+
+      expect(await store.purgeAudit(new Date("2027-01-01T00:00:00.000Z"), null, 500)).toEqual({ removed: 3, repos: [REPO] });
+      const left = [...(await scanKeys(REDIS_URL, `${prefix}audit*`))].sort();
+      expect(left).toEqual([`${prefix}audit-chain-migrated`, `${prefix}audit-head:${REPO}`, `${prefix}audit-n`]);
+    } finally {
+      await store.close();
+      admin.disconnect();
+      await deleteKeys(REDIS_URL, `${prefix}*`);
+    }
+  });
+});
 
 describe("chaining an audit written before the chain", () => {
   it("embedded: a schema 2 database's entries are chained per repository, in the order written, on opening", async () => {
