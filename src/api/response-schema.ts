@@ -148,6 +148,10 @@ export const apiRequestSchema = z
     stages: z.array(stageSchema).optional().describe("Quorum and stages: the stages of sign-off, in order."),
     approvals: z.array(voteSchema).optional().describe("Requests with stages: the votes cast so far."),
     error: z.object({ at: z.string(), message: z.string() }).optional().describe("Set when the sweep could not compute the request's schedule; it stays pending for people."),
+    context_purged_at: z
+      .string()
+      .optional()
+      .describe("Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on."),
   })
   .meta({ id: "Request", description: "A request as stored: its status, decision and escalation schedule." });
 

@@ -132,6 +132,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     supersedes: request.supersedes ? { id: request.supersedes.id, drift: drift(request.supersedes.drift) } : null,
     ...(request.stages ? { stages: request.stages.map(stage), approvals: (request.votes ?? []).map(approval) } : {}),
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
+    ...(request.contextPurgedAt ? { context_purged_at: request.contextPurgedAt } : {}),
   };
 }
 

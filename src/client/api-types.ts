@@ -610,6 +610,8 @@ export interface components {
                 at: string;
                 message: string;
             };
+            /** @description Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on. */
+            context_purged_at?: string;
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */

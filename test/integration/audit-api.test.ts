@@ -120,7 +120,7 @@ describe("the audit API", () => {
     app.setNow(new Date(T0 + DAY));
     expect(await app.runtime.purge()).toEqual({ ran: true, contextPurged: 1, auditRemoved: 0 });
     const purged = (await api(app, "GET", `/requests/${opened.id}`)).json;
-    expect(purged).toMatchObject({ id: opened.id, status: "cancelled", task_description: "", approval_reason: "", decision_data: {} });
+    expect(purged).toMatchObject({ id: opened.id, status: "cancelled", task_description: "", approval_reason: "", decision_data: {}, context_purged_at: new Date(T0 + DAY).toISOString() });
     expect((await api(app, "GET", `/requests/${kept.id}`)).json.task_description).toBe("Refund order 2");
     const trail = lines((await as(AUDITOR.token, `/audit?repo=${REPO}`)).text);
     expect(trail.at(-1)).toMatchObject({
