@@ -165,6 +165,32 @@ if ARGV[3] ~= '' then add(redis.call('ZRANGEBYSCORE', P .. 'idx:ended', '-inf', 
 return out
 `;
 
+/** ARGV: prefix, a status index (without prefix), start, count. The ids and JSON of that slice. */
+export const ENDED_SLICE = `
+local P = ARGV[1]
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[3]) + tonumber(ARGV[4]) - 1)) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', P .. 'req:' .. id, 'json') or ''
+end
+return out
+`;
+
+/** ARGV: prefix, then id, ended ms, purge ms or "" for each request: indexes them for retention (if still ended). */
+export const INDEX_ENDED = `
+local P = ARGV[1]
+for i = 2, #ARGV, 3 do
+  local id, ended, purge = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local status = redis.call('HGET', P .. 'req:' .. id, 'status')
+  if status and status ~= 'pending' then
+    redis.call('HSET', P .. 'req:' .. id, 'ended', ended, 'purge', purge)
+    redis.call('ZADD', P .. 'idx:ended', ended, id)
+    if purge ~= '' then redis.call('ZADD', P .. 'idx:purge', purge, id) end
+  end
+end
+return 1
+`;
+
 /** ARGV: cursor, pattern. SCAN's next cursor, then the keys found. */
 export const SCAN = `
 local found = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', 500)

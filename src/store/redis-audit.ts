@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { GENESIS_HASH, linkEntries, type ChainedAuditEntry, type ChainHead, type ChainPoint } from "../core/audit-chain.js";
-import type { ApprovalRequest, AuditEntry } from "../core/types.js";
+import { contextExpiresAtMs, endedAtMs } from "../core/retention.js";
+import { STATUSES, type ApprovalRequest, type AuditEntry } from "../core/types.js";
 import * as scripts from "./redis-audit-scripts.js";
 import { CLOCK_STEP_MS } from "./sqlite-audit.js";
 import { StoreUnavailableError, type AuditPage, type AuditPageQuery, type AuditPurgeResult } from "./store.js";
@@ -254,6 +255,7 @@ return out`,
 
   async function contextExpired(now: Date, maxContextMs: number | null, limit: number): Promise<ApprovalRequest[]> {
     if (limit <= 0) return [];
+    await ensureMigrated();
     const found = (await evaluate("find requests whose context expired", scripts.CONTEXT_EXPIRED, [prefix, now.getTime(), maxContextMs === null ? "" : now.getTime() - maxContextMs, limit])) as unknown[];
     return found.map((value) => json<ApprovalRequest>(value));
   }
@@ -267,9 +269,11 @@ return out`,
 
   /**
    * Entries written before the chain are in lists `audit:<repo>` (and copies per agent in
-   * `audit-by:<agent>:<repo>`). One replica, holding a lock, appends each list to its repository's
+   * `audit-by:<agent>:<repo>`), and requests that ended before retention are in no index of it.
+   * One replica, holding a lock, appends each list to its repository's
    * chain in order (a chunk at a time, each chunk dropped from the list in the same step) and
-   * then marks the store migrated; the others wait for the mark. Until then no replica writes or
+   * indexes the ended requests by when they ended, then marks the store migrated; the others
+   * wait for the mark. Until then no replica writes or
    * reads the chain, so the old entries always come first.
    */
   async function migrate(): Promise<void> {
@@ -302,9 +306,29 @@ return out`,
         await options.del(key);
       }
       for (const key of await scan(`${escapeGlob(prefix)}audit-by:*`)) await options.del(key);
+      await indexEndedRequests();
       await options.set(marker, new Date().toISOString());
     } finally {
       await options.releaseLock(MIGRATION_LOCK, owner);
+    }
+  }
+
+  /** Requests that ended before retention existed are indexed by when they ended, so the environment's retention reaches them. */
+  async function indexEndedRequests(): Promise<void> {
+    for (const status of STATUSES.filter((value) => value !== "pending")) {
+      for (let start = 0; ; start += MIGRATION_CHUNK) {
+        const flat = (await evaluate("read ended requests", scripts.ENDED_SLICE, [prefix, `idx:status:${status}`, start, MIGRATION_CHUNK])) as unknown[];
+        if (flat.length === 0) break;
+        const args: string[] = [];
+        for (let i = 0; i < flat.length; i += 2) {
+          if (flat[i + 1] === "" || flat[i + 1] === null) continue;
+          const request = json<ApprovalRequest>(flat[i + 1]);
+          const ended = endedAtMs(request);
+          const purge = contextExpiresAtMs(request);
+          if (ended !== null) args.push(String(flat[i]), String(ended), purge === null ? "" : String(purge));
+        }
+        if (args.length) await evaluate("index ended requests for retention", scripts.INDEX_ENDED, [prefix, ...args]);
+      }
     }
   }
 

@@ -370,6 +370,9 @@ describe("chaining an audit written before the chain", () => {
     let store = await createEmbeddedStore({ dir, fsync: false, log: () => undefined });
     const a = await history(store, 3);
     const b = await history(store, 2, { repo: "octo-org/other" });
+    const ended = makeRequest({});
+    await store.create(ended);
+    await store.update({ ...ended, status: "cancelled", updatedAt: "2026-01-02T00:00:00.000Z", escalation: { ...ended.escalation, nextAt: null } }, 1);
     await store.close();
     const db = openDatabase(path.join(dir, "hitl.db"), { fsync: false });
     downgradeToSchema2(db);
@@ -385,6 +388,8 @@ describe("chaining an audit written before the chain", () => {
     const next = await history(store, 1);
     expect((await allPages(store, { repo: REPO }, 100)).map((entry) => entry.id)).toEqual([...a, ...next].map((entry) => entry.id));
     expect((await createAuditTrail(store).verifyAudit(REPO, auditor)).message).toBe("octo-org/payments: 4 entries verified, seq 1 to 4, from its start.");
+    // Requests that ended before are indexed for the environment's retention.
+    expect((await store.contextExpired(new Date("2026-01-03T00:00:00.000Z"), 86_400_000, 10)).map((found) => found.id)).toEqual([ended.id]);
     await store.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
@@ -399,6 +404,13 @@ describe("chaining an audit written before the chain", () => {
     const first = redisStore(prefix);
     const second = redisStore(prefix);
     try {
+      // A request that ended before retention existed: in no retention index.
+      const ended = makeRequest({});
+      await first.create(ended);
+      await first.update({ ...ended, status: "cancelled", updatedAt: "2026-01-02T00:00:00.000Z", escalation: { ...ended.escalation, nextAt: null } }, 1);
+      await admin.hdel(`${prefix}req:${ended.id}`, "ended", "purge");
+      await admin.zrem(`${prefix}idx:ended`, ended.id);
+
       const fresh = makeRequest({});
       const entry = makeAudit(fresh);
       // Two replicas start at once: one chains, the other waits for it.
@@ -409,6 +421,7 @@ describe("chaining an audit written before the chain", () => {
       expect((await createAuditTrail(first).verifyAudit(REPO, auditor)).verdict.ok).toBe(true);
       expect(await admin.exists(`${prefix}audit:${REPO}`, `${prefix}audit-by:${request.requestedBy}:${REPO}`)).toBe(0);
       expect((await first.audit(REPO, 2, request.requestedBy)).map((linked) => linked.id)).toEqual([old[old.length - 1]!.id, entry.id]);
+      expect((await first.contextExpired(new Date("2026-01-03T00:00:00.000Z"), 86_400_000, 10)).map((found) => found.id)).toEqual([ended.id]);
     } finally {
       await first.close();
       await second.close();
