@@ -135,6 +135,8 @@ interface RepoState {
   /** A gap seen and not yet explained: entries may be missing, or come later out of order. */
   gap: { from: number; to: number; at: ChainFault } | null;
   broken: boolean;
+  /** The entry read before, to name it when the next one shows it was rewritten. */
+  last: Partial<AuditRecord> | null;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -175,6 +177,7 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
       prevHash: anchor.hash,
       gap: null,
       broken: false,
+      last: null,
     };
     repos.set(repo, state);
     return state;
@@ -213,12 +216,18 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
         // Missing, unless the entries in between come later (reordered): decided at the end.
         state.gap = { from: state.expect, to: record.seq - 1, at: faultAt("removed", record, describe(record)) };
       } else if (record.seq === state.expect && record.prev_hash !== state.prevHash) {
-        fail(state, faultAt("altered", { ...record, seq: record.seq - 1, request_id: undefined, id: undefined },
-          `Entry seq ${record.seq - 1} of ${record.repo} was altered or replaced: entry ${describe(record)} names another hash before it.`));
+        if (!state.last) {
+          const start = state.summary.startedFrom === "checkpoint" ? `the retention checkpoint after seq ${record.seq - 1}` : "the genesis hash";
+          fail(state, faultAt("altered", record, `Entry ${describe(record)} of ${record.repo} was altered: its prev_hash is not ${start}.`));
+          return;
+        }
+        fail(state, faultAt("altered", { ...state.last, repo: record.repo, seq: record.seq - 1 },
+          `Entry ${describe(state.last)} of ${record.repo} was altered or replaced: entry ${describe(record)} names another hash before it.`));
         return;
       }
       state.expect = record.seq + 1;
       state.prevHash = record.hash;
+      state.last = record;
       state.summary.lastSeq = record.seq;
     },
 
