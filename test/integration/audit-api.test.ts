@@ -7,7 +7,12 @@ import { createInterface } from "node:readline";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createChainVerifier } from "../../src/core/audit-chain.js";
+import { createWriteStream } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { runCli } from "../../src/cli/run-cli.js";
+import { verifyAuditFile } from "../../src/cli/verify-file.js";
+import { Hitl } from "../../src/client/index.js";
 import { createEmbeddedStore, type EmbeddedStore } from "../../src/store/embedded-store.js";
 import { openDatabase } from "../../src/store/sqlite-schema.js";
 import type { Store } from "../../src/store/store.js";
@@ -75,6 +80,30 @@ describe("the audit API", () => {
     // Times.
     expect(lines((await as(AUDITOR.token, "/audit?since=2026-11-24T10:00:00Z&until=2026-11-24T10:00:00.001Z")).text)).toHaveLength(4);
     expect(lines((await as(AUDITOR.token, "/audit?since=2026-11-24T10:00:00.001Z")).text)).toEqual([]);
+  });
+
+  it("the client pages, verifies and exports; the CLI prints every page", async () => {
+    const mine = (await api(app, "POST", "/requests", request("Refund order 1"))).json;
+    await api(app, "POST", "/requests", request("Deploy v2", "octo-org/other"), { token: OTHER_AGENT.token });
+    const hitl = new Hitl({ url: app.url, token: AUDITOR.token, retries: 1 });
+    const seen: string[] = [];
+    for await (const entry of hitl.auditEntries({ limit: 1 })) seen.push(`${entry.repo}#${entry.seq}`);
+    expect(seen).toEqual(["octo-org/payments#1", "octo-org/payments#2", "octo-org/other#1", "octo-org/other#2"]);
+    expect(await hitl.verifyAudit(REPO)).toMatchObject({ ok: true, entries: 2 });
+    const file = path.join(dir, "client-export.jsonl.gz");
+    await pipeline(Readable.fromWeb((await hitl.exportAudit({ repo: REPO })) as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(file));
+    expect((await verifyAuditFile(file)).message).toBe("octo-org/payments: 2 entries verified, seq 1 to 2, from its start.");
+
+    const out: string[] = [];
+    const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line), env: { HITL_URL: app.url, HITL_TOKEN: AGENT.token } };
+    expect(await runCli(["audit", "--limit", "5"], io)).toBe(0);
+    expect(out).toEqual([
+      `2026-11-24T10:00:00.000Z octo-org/payments #1 ${mine.id} created pending`,
+      `2026-11-24T10:00:00.000Z octo-org/payments #2 ${mine.id} surface_opened pending`,
+    ]);
+    out.length = 0;
+    expect(await runCli(["audit", "verify", "--repo", REPO], io)).toBe(3);
+    expect(out).toEqual(["hitl: Verifying an audit chain reads every entry of the repository: it needs a token with read-all. (HTTP 403 read_all_required)"]);
   });
 
   it("answers 400 naming the bad query field", async () => {
