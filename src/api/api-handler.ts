@@ -199,11 +199,18 @@ export function createApiHandler(deps: ApiDeps) {
       pattern: /^\/audit\/export$/,
       async handle({ req, res, query, agent }) {
         const q = parse(auditExportQuerySchema, queryObject(query), "query.");
+        // One repository's head as the export begins, to record elsewhere (`hitl audit verify --head`).
+        const head = q.repo !== undefined && agent.readAll ? await engine.auditHead(q.repo) : null;
         const pages = engine.auditEntries(auditRange(q), agent);
         // The first page is read before answering, so a store that is down still gets its 503.
         const first = await pages.next();
         const name = `hitl-audit-${(q.repo ?? "all").replace("/", "-")}-${clock().toISOString().slice(0, 10)}.jsonl.gz`;
-        res.writeHead(200, { "content-type": "application/gzip", "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" });
+        res.writeHead(200, {
+          "content-type": "application/gzip",
+          "content-disposition": `attachment; filename="${name}"`,
+          "cache-control": "no-store",
+          ...(head ? { "hitl-audit-head": `${head.repo}@${head.seq}:${head.hash}` } : {}),
+        });
         const gzip = createGzip();
         gzip.pipe(res);
         const aborted = () => req.destroyed || res.destroyed;

@@ -159,7 +159,16 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Stream the audit as gzip JSON lines, for archiving; `npx hitl audit verify FILE` checks the file offline",
           description: "The same entries as `GET /api/v1/audit` without paging, as a gzip file (`application/gzip`, not a Content-Encoding: save it as it comes).",
           requestParams: { query: auditExportQuerySchema },
-          responses: { 200: { description: "A .jsonl.gz file: one AuditEntry per line", content: { "application/gzip": { schema: z.string().meta({ format: "binary" }) } } }, ...errors(400) },
+          responses: {
+            200: {
+              description: "A .jsonl.gz file: one AuditEntry per line",
+              headers: z.object({
+                "hitl-audit-head": z.string().optional().describe("With `repo` and a read-all token: `owner/name@seq:hash`, the chain's head as the export began. Record it elsewhere; `hitl audit verify FILE --head` checks a later file reaches it unchanged."),
+              }),
+              content: { "application/gzip": { schema: z.string().meta({ format: "binary" }) } },
+            },
+            ...errors(400),
+          },
         },
       },
       "/api/v1/simulate": {

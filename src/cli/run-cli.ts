@@ -1,7 +1,8 @@
 import { createWriteStream, readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { verifyAuditFile } from "./verify-file.js";
+import type { ChainPoint } from "../core/audit-chain.js";
+import { parseRecordedHead, verifyAuditFile } from "./verify-file.js";
 import { parseArgs } from "node:util";
 import { DecisionTimeoutError, Hitl, HitlApiError } from "../client/index.js";
 import type { ApprovalRequest, NewRequest, Outcome } from "../client/index.js";
@@ -19,7 +20,9 @@ export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
   hitl cancel ID [--reason TEXT]
   hitl list [--repo OWNER/NAME] [--status STATUS] [--limit N]
   hitl audit [--repo OWNER/NAME] [--since ISO] [--until ISO] [--limit N]
-  hitl audit verify FILE       check an export's hash chains offline: exit 0 verified, 1 not
+  hitl audit verify FILE [--head OWNER/NAME@SEQ:HASH]...
+                               check an export's hash chains offline (and that each reaches a
+                               head recorded elsewhere): exit 0 verified, 1 not
   hitl audit verify --repo OWNER/NAME    the server walks the chain (a read-all token)
   hitl audit export [--repo OWNER/NAME] [--since ISO] [--until ISO] --out FILE.jsonl.gz
   hitl mcp                     the hitl tools for a model, as an MCP server on stdin and stdout
@@ -50,6 +53,7 @@ const OPTIONS = {
   since: { type: "string" },
   until: { type: "string" },
   out: { type: "string" },
+  head: { type: "string", multiple: true },
 } as const;
 
 export interface CliIo {
@@ -115,7 +119,13 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (command === "audit" && id === "verify" && values.repo === undefined) {
     const [file, ...more] = extra;
     if (!file || more.length) throw new UsageError("hitl audit verify takes one file (or --repo OWNER/NAME to ask the server)");
-    const { verdict, message } = await verifyAuditFile(file).catch((error: Error & { code?: string }) => {
+    const recorded = new Map<string, ChainPoint>();
+    for (const text of values.head ?? []) {
+      const head = parseRecordedHead(text);
+      if (!head) throw new UsageError(`--head ${text}: give OWNER/NAME@SEQ:HASH, e.g. octo-org/payments@120:<64 hex characters>`);
+      recorded.set(head.repo, head.point);
+    }
+    const { verdict, message } = await verifyAuditFile(file, recorded).catch((error: Error & { code?: string }) => {
       throw new Error(error.code === "ENOENT" ? `no file ${file}` : `could not read ${file}: ${error.message}`);
     });
     if (verdict.ok) {

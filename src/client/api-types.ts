@@ -1636,6 +1636,8 @@ export interface operations {
             /** @description A .jsonl.gz file: one AuditEntry per line */
             200: {
                 headers: {
+                    /** @description With `repo` and a read-all token: `owner/name@seq:hash`, the chain's head as the export began. Record it elsewhere; `hitl audit verify FILE --head` checks a later file reaches it unchanged. */
+                    "hitl-audit-head"?: string;
                     [name: string]: unknown;
                 };
                 content: {

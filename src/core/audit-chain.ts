@@ -147,8 +147,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * verify endpoint), also one that was cut off the end. Offline, a file's first entry of a
  * repository is trusted as the start unless it is seq 1 (then it must follow the genesis hash).
  */
-export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = {}) {
+export function createChainVerifier(known: { heads?: Map<string, ChainHead>; recorded?: Map<string, ChainPoint> } = {}) {
   const repos = new Map<string, RepoState>();
+  /** Heads recorded outside the store (`--head`): whether the entry at that seq was read, and matched. */
+  const recordedSeen = new Map<string, boolean>();
   let fault: ChainFault | null = null;
   let line = 0;
 
@@ -228,6 +230,8 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
       state.expect = record.seq + 1;
       state.prevHash = record.hash;
       state.last = record;
+      const recorded = known.recorded?.get(record.repo);
+      if (recorded?.seq === record.seq) recordedSeen.set(record.repo, recorded.hash === record.hash);
       state.summary.lastSeq = record.seq;
     },
 
@@ -254,6 +258,18 @@ export function createChainVerifier(known: { heads?: Map<string, ChainHead> } = 
           fail(state ?? null, { kind: "truncated", repo, seq: last + 1, requestId: null, entryId: null, message: `The audit of ${repo} ${what}, but its head is seq ${head.seq}: the newest entries were removed.` });
         } else if (last === head.seq && lastHash !== head.hash) {
           fail(state ?? null, { kind: "altered", repo, seq: last, requestId: null, entryId: null, message: `Entry seq ${last} of ${repo} does not match the chain's head: it was altered or replaced.` });
+        }
+      }
+      for (const [repo, recorded] of known.recorded ?? []) {
+        const state = repos.get(repo);
+        if (state?.broken || recordedSeen.get(repo) === true) continue;
+        const last = state?.summary.lastSeq ?? 0;
+        if (state && state.summary.firstSeq !== null && state.summary.firstSeq > recorded.seq) {
+          fail(state, { kind: "removed", repo, seq: recorded.seq, requestId: null, entryId: null, message: `The audit of ${repo} here starts at seq ${state.summary.firstSeq}, after the head recorded elsewhere (seq ${recorded.seq}): it cannot be checked against it.` });
+        } else if (last < recorded.seq) {
+          fail(state ?? null, { kind: "truncated", repo, seq: last + 1, requestId: null, entryId: null, message: `The audit of ${repo} ends at seq ${last}, before the head recorded elsewhere (seq ${recorded.seq}): the newest entries were removed.` });
+        } else {
+          fail(state ?? null, { kind: "altered", repo, seq: recorded.seq, requestId: null, entryId: null, message: `Entry seq ${recorded.seq} of ${repo} does not match the head recorded elsewhere: the chain was rewritten.` });
         }
       }
       return { ok: fault === null, fault, repos: [...[...repos.values()].map((state) => state.summary), ...empty] };

@@ -39,6 +39,11 @@ export function createAuditTrail(store: Store) {
       } while (cursor !== undefined);
     },
 
+    /** A repository's chain head and anchor. */
+    auditHead(repo: string): Promise<ChainHead | null> {
+      return store.auditHead(repo);
+    },
+
     /** Walks a repository's chain from its anchor to its head; names the first entry altered, removed or reordered. */
     async verifyAudit(repo: string, agent: Agent): Promise<AuditVerification> {
       if (!readsAll(agent)) {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createChainVerifier } from "../../src/core/audit-chain.js";
+import { createChainVerifier, recordHash } from "../../src/core/audit-chain.js";
 import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -93,6 +93,25 @@ describe("the audit API", () => {
     const file = path.join(dir, "client-export.jsonl.gz");
     await pipeline(Readable.fromWeb((await hitl.exportAudit({ repo: REPO })) as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(file));
     expect((await verifyAuditFile(file)).message).toBe("octo-org/payments: 2 entries verified, seq 1 to 2, from its start.");
+
+    // The head recorded elsewhere catches a chain rewritten wholesale, hashes and all.
+    const exported = await fetch(`${app.url}/api/v1/audit/export?repo=${REPO}`, { headers: { authorization: `Bearer ${AUDITOR.token}` } });
+    const head = exported.headers.get("hitl-audit-head")!;
+    const [first, second] = gunzipSync(Buffer.from(await exported.arrayBuffer())).toString("utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(head).toBe(`${REPO}@2:${second.hash}`);
+    const forged = { ...first, actor: { type: "agent", name: "someone-else" } };
+    forged.hash = recordHash(forged);
+    const forgedSecond = { ...second, prev_hash: forged.hash };
+    forgedSecond.hash = recordHash(forgedSecond);
+    const rewritten = path.join(dir, "rewritten.jsonl");
+    await writeFile(rewritten, [forged, forgedSecond].map((line) => JSON.stringify(line)).join("\n"));
+    const said: string[] = [];
+    const quiet = { out: (line: string) => said.push(line), err: (line: string) => said.push(line), env: {} };
+    expect(await runCli(["audit", "verify", rewritten], quiet)).toBe(0);
+    expect(await runCli(["audit", "verify", rewritten, "--head", head], quiet)).toBe(1);
+    expect(said.at(-1)).toBe(`hitl: the audit in ${rewritten} does not verify: Entry seq 2 of ${REPO} does not match the head recorded elsewhere: the chain was rewritten.`);
+    expect(await runCli(["audit", "verify", file, "--head", head], quiet)).toBe(0);
+    expect(await runCli(["audit", "verify", file, "--head", "octo-org/payments@2"], quiet)).toBe(3);
 
     const out: string[] = [];
     const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line), env: { HITL_URL: app.url, HITL_TOKEN: AGENT.token } };
