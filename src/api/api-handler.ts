@@ -213,11 +213,13 @@ export function createApiHandler(deps: ApiDeps) {
         });
         const gzip = createGzip();
         gzip.pipe(res);
+        // A reader that hangs up ends the export: nothing waits on a drain that will not come.
+        const hungUp = once(res, "close").then(() => undefined);
         const aborted = () => req.destroyed || res.destroyed;
         try {
           for (let page = first; !page.done && !aborted(); page = await pages.next()) {
             // Backpressure: a slow reader holds the next page in the store, not in memory.
-            if (!gzip.write(page.value.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""))) await once(gzip, "drain");
+            if (!gzip.write(page.value.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""))) await Promise.race([once(gzip, "drain"), hungUp]);
           }
         } catch (error) {
           deps.log.error({ err: error }, "audit export failed midway; the answer is cut off");
@@ -227,8 +229,12 @@ export function createApiHandler(deps: ApiDeps) {
         } finally {
           await pages.return(undefined);
         }
+        if (aborted()) {
+          gzip.destroy();
+          return;
+        }
         gzip.end();
-        await once(res, "finish").catch(() => undefined);
+        await Promise.race([once(res, "finish").catch(() => undefined), hungUp]);
       },
     },
     {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
@@ -228,6 +229,21 @@ describe("the audit API", () => {
     expect(count).toBe(6_000);
     expect(pages.length).toBe(7);
     expect(verifier.finish()).toMatchObject({ ok: true, fault: null, repos: [{ repo: "octo-org/other", entries: 3_000 }, { repo: REPO, entries: 3_000 }] });
+
+    // A reader that hangs up mid-way: the server stops reading the store.
+    pages.length = 0;
+    const abandoned = await new Promise<import("node:http").IncomingMessage>((resolve, reject) =>
+      get(`${app.url}/api/v1/audit/export`, { headers: { authorization: `Bearer ${AUDITOR.token}` } }, resolve).on("error", reject),
+    );
+    await once(abandoned, "data");
+    abandoned.destroy();
+    settled = -1;
+    while (settled !== pages.length) {
+      settled = pages.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(pages.length).toBeLessThan(6);
+    expect((await as(AUDITOR.token, "/audit?limit=1")).status).toBe(200);
 
     // The file, verified offline by the CLI; then the same file with one line taken out.
     const file = path.join(dir, "export.jsonl.gz");
