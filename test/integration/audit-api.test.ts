@@ -78,6 +78,9 @@ describe("the audit API", () => {
     // Without read-all: the agent's own requests' entries, in every repository.
     expect(lines((await as(OTHER_AGENT.token, "/audit")).text).map((entry) => entry.request_id)).toEqual([theirs.id, theirs.id]);
     expect(lines((await as(OTHER_AGENT.token, `/audit?repo=${REPO}`)).text)).toEqual([]);
+    const exported = await fetch(`${app.url}/api/v1/audit/export`, { headers: { authorization: `Bearer ${OTHER_AGENT.token}` } });
+    expect(lines(gunzipSync(Buffer.from(await exported.arrayBuffer())).toString("utf8")).map((entry) => entry.request_id)).toEqual([theirs.id, theirs.id]);
+    expect((await fetch(`${app.url}/api/v1/audit/export?repo=${REPO}`, { headers: { authorization: `Bearer ${OTHER_AGENT.token}` } })).headers.get("hitl-audit-head")).toBeNull();
     // Times.
     expect(lines((await as(AUDITOR.token, "/audit?since=2026-11-24T10:00:00Z&until=2026-11-24T10:00:00.001Z")).text)).toHaveLength(4);
     expect(lines((await as(AUDITOR.token, "/audit?since=2026-11-24T10:00:00.001Z")).text)).toEqual([]);
