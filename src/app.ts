@@ -9,7 +9,9 @@ import { toApiRequest, toChannelRequest } from "./api/serialize.js";
 import { createEngine, type Engine, type EngineDeps } from "./engine/engine.js";
 import { createJobRunner, type JobRunner } from "./engine/job-runner.js";
 import { createRecovery, type RecoveryResult } from "./engine/recovery.js";
+import { createRetentionPurge, type PurgeResult } from "./engine/retention-purge.js";
 import { createSweep, type SweepResult } from "./engine/sweep.js";
+import type { RetentionLimits } from "./core/retention.js";
 import type { AppSelf } from "./github/app-self.js";
 import { appBotLogin } from "./github/app-self.js";
 import { createGitHubGateway } from "./github/gateway.js";
@@ -65,6 +67,8 @@ export interface HitlOptions {
    * store) and the issuer they name (default `github-app:<app id>`).
    */
   receipts?: { configured?: ConfiguredKeys; issuer?: string };
+  /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT; absent: everything is kept for ever. */
+  retention?: RetentionLimits;
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -73,6 +77,8 @@ export interface HitlRuntime {
   engine: Engine;
   jobs: JobRunner;
   sweep: () => Promise<SweepResult>;
+  /** One retention pass (the tick runs one after each sweep). */
+  purge: () => Promise<PurgeResult>;
   /** One recovery pass: decisions on GitHub whose webhook never arrived. */
   recover: () => Promise<RecoveryResult>;
   /**
@@ -108,7 +114,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     // Loaded now, so a store that cannot give the key shows at start; a failure is tried again on use.
     signer.jwks().catch((error: unknown) => log.error({ err: error }, "could not load the receipt signing keys yet; trying again when a decision is signed"));
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick(), signReceipt: signer.sign };
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
@@ -131,6 +137,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       engine,
     );
     const sweep = createSweep(deps, engine, randomId("sweeper"));
+    const purge = createRetentionPurge(deps, engine, randomId("purger"));
     const recover = createRecovery(deps, engine, randomId("recoverer"), { perPass: options.recoveryPerPass });
     let recovering: Promise<unknown> | null = null;
     // The sweep waits neither for the jobs it queues nor for the recovery pass, which talks to
@@ -138,6 +145,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const tick = async () => {
       await sweep();
       runner.kick();
+      await purge().catch((error: unknown) => log.error({ err: error }, "retention pass failed; it runs again on the next tick"));
       recovering ??= recover()
         .catch((error: unknown) => log.error({ err: error }, "recovery pass failed; it runs again on the next tick"))
         .finally(() => (recovering = null));
@@ -199,6 +207,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       engine,
       jobs: runner,
       sweep,
+      purge,
       recover,
       tick,
       sweepOnce,

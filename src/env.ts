@@ -1,11 +1,18 @@
 import { z } from "zod";
 import { validate as validateCron } from "node-cron";
+import { parseRetention, RETENTION_FORMAT } from "./core/retention.js";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 import { parseAllowedTargets, targetRefusal, type AllowedTargets } from "./notify/private-targets.js";
 import type { SlackSettings } from "./channels/slack/slack-api.js";
 import { readSigningKeys, type ConfiguredKeys } from "./receipts/signing-keys.js";
+
+/** `90d`, `7y`: how long something is kept; absent: for ever. */
+const retention = z
+  .string()
+  .refine((text) => parseRetention(text) !== null, { message: `must be ${RETENTION_FORMAT}` })
+  .transform((text) => parseRetention(text)!);
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
 const envSchema = z.object({
@@ -32,6 +39,8 @@ const envSchema = z.object({
   HITL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   HITL_SIGNING_KEY: z.string().optional(),
   HITL_RETIRED_SIGNING_KEYS: z.string().optional(),
+  HITL_RETENTION_CONTEXT: retention.optional(),
+  HITL_RETENTION_AUDIT: retention.optional(),
 });
 
 /** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */

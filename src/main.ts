@@ -61,6 +61,7 @@ const server = await run(
         sweepCron: env.HITL_SWEEP_CRON,
         sweepToken: env.sweepToken,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
+        retention: { contextMs: env.HITL_RETENTION_CONTEXT ?? null, auditMs: env.HITL_RETENTION_AUDIT ?? null },
         clock: clock.now,
         receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },
         onReady: (ready) => (runtime = ready),

@@ -143,6 +143,15 @@ describe("readEnv", () => {
     expect(errors[0]).not.toMatch(/0123456789abcdef|fedcba|secret-part|readall/);
   });
 
+  it("reads HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT as milliseconds, and names a bad one", () => {
+    const result = readEnv({ HITL_RETENTION_CONTEXT: "90d", HITL_RETENTION_AUDIT: "7y" });
+    expect(result.ok && [result.env.HITL_RETENTION_CONTEXT, result.env.HITL_RETENTION_AUDIT]).toEqual([90 * 86_400_000, 7 * 365 * 86_400_000]);
+    expect(readEnv({ HITL_RETENTION_AUDIT: "7 years", HITL_RETENTION_CONTEXT: "0d" })).toEqual({
+      ok: false,
+      errors: ["HITL_RETENTION_CONTEXT: must be a number and h, d, w or y, like 90d or 7y", "HITL_RETENTION_AUDIT: must be a number and h, d, w or y, like 90d or 7y"],
+    });
+  });
+
   it("accepts a six-field cron with seconds", () => {
     expect(readEnv({ HITL_SWEEP_CRON: "*/10 * * * * *" }).ok).toBe(true);
   });

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { once } from "node:events";
+import { createGzip } from "node:zlib";
 import { z } from "zod";
 import type { Engine } from "../engine/engine.js";
 import { HitlError, invalidRequest, type FieldIssue } from "../engine/errors.js";
@@ -9,7 +11,9 @@ import { readJson, sendError, sendJson } from "./http.js";
 import { formatConfigErrors, parseConfig } from "../config/parse-config.js";
 import type { LoadedConfig } from "../engine/ports.js";
 import {
+  auditExportQuerySchema,
   auditQuerySchema,
+  auditVerifyQuerySchema,
   cancelSchema,
   idempotencyKey,
   listQuerySchema,
@@ -22,7 +26,7 @@ import {
 } from "./request-schema.js";
 import { createOpenApiHandler } from "./openapi-handler.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
-import { resumeFields, toApiAudit, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
+import { resumeFields, toApiAudit, toApiAuditVerification, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
 import { gatherComplianceReport } from "../compliance/gather-report.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { reportCsv } from "../compliance/report-csv.js";
@@ -74,6 +78,13 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.i
 }
 
 const queryObject = (query: URLSearchParams) => Object.fromEntries(query.entries());
+
+/** The repository and times of an audit query, as the store takes them. */
+const auditRange = (q: { repo?: string; since?: string; until?: string }) => ({
+  repo: q.repo,
+  since: q.since === undefined ? undefined : new Date(q.since),
+  until: q.until === undefined ? undefined : new Date(q.until),
+});
 
 /**
  * The agent-facing HTTP API, as a Probot server handler: returns false for paths it does not
@@ -167,11 +178,70 @@ export function createApiHandler(deps: ApiDeps) {
     {
       method: "GET",
       pattern: /^\/audit$/,
-      async handle({ res, query, agent }) {
+      async handle({ req, res, query, agent }) {
         const q = parse(auditQuerySchema, queryObject(query), "query.");
-        const entries = await engine.audit(q.repo, q.limit, agent);
-        res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
-        res.end(entries.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""));
+        const page = await engine.auditPage({ ...auditRange(q), cursor: q.cursor, limit: q.limit }, agent);
+        const entries = page.entries.map(toApiAudit);
+        const next = page.nextCursor;
+        const headers: Record<string, string> = next === null ? {} : { "hitl-next-cursor": next, link: `<${API_PREFIX}/audit?${new URLSearchParams({ ...queryObject(query), cursor: next })}>; rel="next"` };
+        // JSON lines unless JSON is asked for: the trail's first form, kept for the clients that read it.
+        if (/\bapplication\/json\b/.test(req.headers.accept ?? "")) {
+          sendJson(res, 200, { entries, next_cursor: next }, headers);
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store", ...headers });
+        res.end(entries.map((entry) => JSON.stringify(entry) + "\n").join(""));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/audit\/verify$/,
+      async handle({ res, query, agent }) {
+        const q = parse(auditVerifyQuerySchema, queryObject(query), "query.");
+        sendJson(res, 200, toApiAuditVerification(await engine.verifyAudit(q.repo, agent)));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/audit\/export$/,
+      async handle({ req, res, query, agent }) {
+        const q = parse(auditExportQuerySchema, queryObject(query), "query.");
+        // One repository's head as the export begins, to record elsewhere (`hitl audit verify --head`).
+        const head = q.repo !== undefined && agent.readAll ? await engine.auditHead(q.repo) : null;
+        const pages = engine.auditEntries(auditRange(q), agent);
+        // The first page is read before answering, so a store that is down still gets its 503.
+        const first = await pages.next();
+        const name = `hitl-audit-${(q.repo ?? "all").replace("/", "-")}-${clock().toISOString().slice(0, 10)}.jsonl.gz`;
+        res.writeHead(200, {
+          "content-type": "application/gzip",
+          "content-disposition": `attachment; filename="${name}"`,
+          "cache-control": "no-store",
+          ...(head ? { "hitl-audit-head": `${head.repo}@${head.seq}:${head.hash}` } : {}),
+        });
+        const gzip = createGzip();
+        gzip.pipe(res);
+        // A reader that hangs up ends the export: nothing waits on a drain that will not come.
+        const hungUp = once(res, "close").then(() => undefined);
+        const aborted = () => req.destroyed || res.destroyed;
+        try {
+          for (let page = first; !page.done && !aborted(); page = await pages.next()) {
+            // Backpressure: a slow reader holds the next page in the store, not in memory.
+            if (!gzip.write(page.value.map((entry) => JSON.stringify(toApiAudit(entry)) + "\n").join(""))) await Promise.race([once(gzip, "drain"), hungUp]);
+          }
+        } catch (error) {
+          deps.log.error({ err: error }, "audit export failed midway; the answer is cut off");
+          gzip.destroy();
+          res.destroy();
+          return;
+        } finally {
+          await pages.return(undefined);
+        }
+        if (aborted()) {
+          gzip.destroy();
+          return;
+        }
+        gzip.end();
+        await Promise.race([once(res, "finish").catch(() => undefined), hungUp]);
       },
     },
     {

@@ -4,20 +4,20 @@ import { z } from "zod";
 // input and output variants of one schema, `$ref` components from `.meta({ id })`, callbacks), so
 // this file describes operations and writes no schema by hand.
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
-import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
+import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
 import { sweepReportSchema } from "./sweep-schema.js";
 import { complianceReportSchema } from "../compliance/report-schema.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { jwksSchema } from "../receipts/jwks-schema.js";
-import { apiRequestSchema, auditEntrySchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema } from "./response-schema.js";
+import { apiRequestSchema, auditEntrySchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
 
 const ERROR_MEANING: Record<ErrorStatus, string> = {
   400: "The body or query is not valid; `issues` names each field at fault",
   401: "No valid agent token: `Authorization: Bearer <token>`",
-  403: "The repository's `.hitl.yml` does not list this agent",
+  403: "The repository's `.hitl.yml` does not list this agent, or the call needs a token with read-all",
   404: "No such request, or another agent's (without `read-all`)",
   405: "The path does not take this method",
   409: "The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting",
@@ -141,9 +141,44 @@ export function openApiDocument(): Record<string, unknown> {
       "/api/v1/audit": {
         get: {
           operationId: "getAudit",
-          summary: "A repository's audit trail, one JSON object per line: the agent's own requests' entries, or all with read-all",
+          summary: "The audit trail, oldest first, a page at a time: the agent's own requests' entries, or every entry with read-all",
+          description:
+            "Without `repo`, every repository's. Follow `next_cursor` (also in the `Hitl-Next-Cursor` header and a `Link: rel=\"next\"`) until it is null; entries written meanwhile come on later pages, none twice. JSON lines by default; `Accept: application/json` answers an AuditPage.",
           requestParams: { query: auditQuerySchema },
-          responses: { 200: { description: "One AuditEntry per line", content: { "application/x-ndjson": { schema: auditEntrySchema } } }, ...errors(400) },
+          responses: {
+            200: {
+              description: "One AuditEntry per line, or a page",
+              headers: z.object({ "hitl-next-cursor": z.string().optional().describe("The next page's cursor; absent on the last page") }),
+              content: { "application/x-ndjson": { schema: auditEntrySchema }, "application/json": { schema: auditPageSchema } },
+            },
+            ...errors(400),
+          },
+        },
+      },
+      "/api/v1/audit/verify": {
+        get: {
+          operationId: "verifyAudit",
+          summary: "Walk a repository's hash chain from its anchor to its head; name the first entry altered, removed or reordered",
+          requestParams: { query: auditVerifyQuerySchema },
+          responses: { 200: { description: "The verdict (a fault is still 200: `ok` is false)", ...json(auditVerificationSchema) }, ...errors(400, 403) },
+        },
+      },
+      "/api/v1/audit/export": {
+        get: {
+          operationId: "exportAudit",
+          summary: "Stream the audit as gzip JSON lines, for archiving; `npx hitl audit verify FILE` checks the file offline",
+          description: "The same entries as `GET /api/v1/audit` without paging, as a gzip file (`application/gzip`, not a Content-Encoding: save it as it comes).",
+          requestParams: { query: auditExportQuerySchema },
+          responses: {
+            200: {
+              description: "A .jsonl.gz file: one AuditEntry per line",
+              headers: z.object({
+                "hitl-audit-head": z.string().optional().describe("With `repo` and a read-all token: `owner/name@seq:hash`, the chain's head as the export began. Record it elsewhere; `hitl audit verify FILE --head` checks a later file reaches it unchanged."),
+              }),
+              content: { "application/gzip": { schema: z.string().meta({ format: "binary" }) } },
+            },
+            ...errors(400),
+          },
         },
       },
       "/api/v1/simulate": {

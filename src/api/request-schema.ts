@@ -248,10 +248,22 @@ export const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const auditTime = (what: string) => z.iso.datetime({ offset: true, message: "must be an ISO 8601 time, like 2026-01-31T00:00:00Z" }).describe(what);
+const auditRange = {
+  repo: repoName.describe("One repository's entries; absent: every repository the token may read.").optional(),
+  since: auditTime("Entries written at or after this time.").optional(),
+  until: auditTime("Entries written before this time.").optional(),
+};
+
 export const auditQuerySchema = z.strictObject({
-  repo: repoName,
-  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  ...auditRange,
+  cursor: z.string().regex(/^\d{1,15}$/, "must be a next_cursor this endpoint answered").describe("The `next_cursor` of the page before; absent: from the oldest entry.").optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).describe("Entries per page; follow `next_cursor` for the rest (there is no cap on the total).").default(1_000),
 });
+
+export const auditExportQuerySchema = z.strictObject(auditRange);
+
+export const auditVerifyQuerySchema = z.strictObject({ repo: repoName });
 
 export const waitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).default(0),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CHANNEL_VIAS, NOTIFICATION_EVENTS, NOTIFICATION_STATES, PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 import { fallbackSchema } from "./request-schema.js";
-import type { ApiRequest, toApiAudit, toApiSimulation } from "./serialize.js";
+import type { ApiRequest, toApiAudit, toApiAuditVerification, toApiSimulation } from "./serialize.js";
 
 /**
  * What the agent API answers, as zod schemas: the OpenAPI document is generated from these and
@@ -168,6 +168,10 @@ export const apiRequestSchema = z
       )
       .optional()
       .describe("Messages about the request outside GitHub (`.hitl.yml` `notify:`), and how each fared. Absent: none."),
+    context_purged_at: z
+      .string()
+      .optional()
+      .describe("Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on."),
   })
   .meta({ id: "Request", description: "A request as stored: its status, decision and escalation schedule." });
 
@@ -191,7 +195,7 @@ export const auditEntrySchema = z
     at: z.string(),
     repo: z.string(),
     request_id: z.string(),
-    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened", "deployment_answered"]),
+    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened", "deployment_answered", "context_purged"]),
     actor: deciderSchema,
     status: z.enum(STATUSES),
     action: z.string().nullable(),
@@ -200,8 +204,46 @@ export const auditEntrySchema = z
     details: z.record(z.string(), z.unknown()).optional(),
     requested_by: z.string().optional(),
     receipt: z.string().optional().describe("The entry that records a decision: the decision's receipt."),
+    seq: z.number().int().describe("Its place in the repository's chain, from 1."),
+    prev_hash: z.string().describe("`hash` of the entry before it in the chain (64 zeros before the first)."),
+    hash: z.string().describe("SHA-256 (hex) of this object's canonical JSON without `hash`: keys sorted at every depth, no whitespace, UTF-8."),
   })
-  .meta({ id: "AuditEntry", description: "One line of the audit trail (the endpoint answers one per line)." });
+  .meta({ id: "AuditEntry", description: "One line of the audit trail, linked into its repository's hash chain (see docs/audit.md)." });
+
+export const auditPageSchema = z
+  .object({
+    entries: z.array(auditEntrySchema),
+    next_cursor: z.string().nullable().describe("Pass it as `cursor` for the next page; null: nothing more now (entries written later come after it)."),
+  })
+  .meta({ id: "AuditPage", description: "A page of the audit, oldest first (with `Accept: application/json`)." });
+
+const chainPoint = z.object({ seq: z.number().int(), hash: z.string() });
+
+export const auditVerificationSchema = z
+  .object({
+    repo: z.string(),
+    ok: z.boolean().describe("True when every entry from the anchor to the head is there, in order, unchanged."),
+    message: z.string().describe("What was verified and from where, or the first fault, for people."),
+    entries: z.number().int(),
+    first_seq: z.number().int().nullable(),
+    last_seq: z.number().int().nullable(),
+    head: chainPoint.nullable().describe("The chain's newest entry as the store keeps it; export it elsewhere to detect a rewrite of the whole chain."),
+    anchor: chainPoint
+      .extend({ removed_at: z.string().nullable().describe("When retention last removed entries; null: never.") })
+      .nullable()
+      .describe("Where the chain starts: seq 0 and 64 zeros, or the last entry retention removed (a checkpoint)."),
+    fault: z
+      .object({
+        kind: z.enum(["altered", "removed", "reordered", "truncated"]),
+        seq: z.number().int().describe("The entry altered, the first one missing, the one out of place, or the first cut off the end."),
+        request_id: z.string().nullable(),
+        entry_id: z.string().nullable(),
+        message: z.string(),
+      })
+      .nullable()
+      .describe("The first entry that was altered, removed or reordered, or where the chain was cut off; null when it verifies."),
+  })
+  .meta({ id: "AuditVerification" });
 
 export const simulationSchema = z
   .object({
@@ -226,7 +268,7 @@ export const simulationSchema = z
 export const ERROR_CODES = {
   400: ["invalid_request", "invalid_json"],
   401: ["unauthorized"],
-  403: ["agent_not_allowed"],
+  403: ["agent_not_allowed", "read_all_required"],
   404: ["not_found"],
   405: ["method_not_allowed"],
   409: ["not_pending", "conflict", "pull_request_busy", "replayed"],
@@ -263,12 +305,15 @@ type Assignable<T, U> = [T] extends [U] ? true : false;
 type SameKeys<T, U> = [Exclude<keyof T, keyof U> | Exclude<keyof U, keyof T>] extends [never] ? true : false;
 type Holds<T extends true> = T;
 type AuditJson = ReturnType<typeof toApiAudit>;
+type VerificationJson = ReturnType<typeof toApiAuditVerification>;
 type SimulationJson = ReturnType<typeof toApiSimulation>;
 export type SchemaChecks = [
   Holds<Assignable<ApiRequest, z.input<typeof apiRequestSchema>>>,
   Holds<SameKeys<ApiRequest, z.input<typeof apiRequestSchema>>>,
   Holds<Assignable<AuditJson, z.input<typeof auditEntrySchema>>>,
   Holds<SameKeys<AuditJson, z.input<typeof auditEntrySchema>>>,
+  Holds<Assignable<VerificationJson, z.input<typeof auditVerificationSchema>>>,
+  Holds<SameKeys<VerificationJson, z.input<typeof auditVerificationSchema>>>,
   Holds<Assignable<SimulationJson, z.input<typeof simulationSchema>>>,
   Holds<SameKeys<SimulationJson, z.input<typeof simulationSchema>>>,
   Holds<SameKeys<SimulationJson["sign_off"], z.input<typeof simulationSchema>["sign_off"]>>,

@@ -3,7 +3,9 @@ import { formatDuration } from "../core/duration.js";
 import { describeSchedule } from "../core/schedule.js";
 import { stagesAhead, type Stage, type StageEnd, type Vote } from "../core/aggregate.js";
 import type { EffectivePolicy } from "../core/effective-policy.js";
-import type { ApprovalRequest, AuditEntry, Decision, Decider, Drift, EditableField, Evaluation, NotificationRecord } from "../core/types.js";
+import { chainedRecord, type AuditRecord, type ChainedAuditEntry } from "../core/audit-chain.js";
+import type { AuditVerification } from "../engine/audit-trail.js";
+import type { ApprovalRequest, Decision, Decider, Drift, EditableField, Evaluation, NotificationRecord } from "../core/types.js";
 
 const approval = (vote: Vote) => ({ by: vote.by, action: vote.action, at: vote.at, stage: vote.stage, justification: vote.justification, via: vote.via, ...(vote.weight !== undefined ? { weight: vote.weight } : {}) });
 const stageEnd = (end: StageEnd) => ({ stage: end.stage, action: end.action, at: end.at, why: end.why, ...(end.branch !== undefined ? { branch: end.branch } : {}) });
@@ -132,6 +134,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     ...(request.stages ? { stages: request.stages.map(stage), approvals: (request.votes ?? []).map(approval) } : {}),
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
     ...(request.notifications?.length ? { notifications: request.notifications.map(notification) } : {}),
+    ...(request.contextPurgedAt ? { context_purged_at: request.contextPurgedAt } : {}),
   };
 }
 
@@ -209,20 +212,25 @@ export function toApiSimulation(
   };
 }
 
-export function toApiAudit(entry: AuditEntry) {
+/** An audit entry with its chain links, as the API, the export and the chain's hash show it. */
+export function toApiAudit(entry: ChainedAuditEntry): AuditRecord {
+  return chainedRecord(entry);
+}
+
+/** `GET /api/v1/audit/verify`: where the chain starts and ends, and the first fault, if any. */
+export function toApiAuditVerification(result: AuditVerification) {
+  const { verdict, head } = result;
+  const repo = verdict.repos[0];
+  const fault = verdict.fault;
   return {
-    id: entry.id,
-    at: entry.at,
-    repo: entry.repo,
-    request_id: entry.requestId,
-    event: entry.event,
-    actor: decider(entry.actor),
-    status: entry.status,
-    action: entry.action,
-    justification: entry.justification,
-    context_hash: entry.contextHash,
-    ...(entry.details ? { details: entry.details } : {}),
-    ...(entry.requestedBy ? { requested_by: entry.requestedBy } : {}),
-    ...(entry.receipt ? { receipt: entry.receipt } : {}),
+    repo: result.repo,
+    ok: verdict.ok,
+    message: result.message,
+    entries: repo?.entries ?? 0,
+    first_seq: repo?.firstSeq ?? null,
+    last_seq: repo?.lastSeq ?? null,
+    head: head ? { seq: head.seq, hash: head.hash } : null,
+    anchor: head ? { seq: head.anchor.seq, hash: head.anchor.hash, removed_at: head.anchor.removedAt } : null,
+    fault: fault ? { kind: fault.kind, seq: fault.seq, request_id: fault.requestId, entry_id: fault.entryId, message: fault.message } : null,
   };
 }

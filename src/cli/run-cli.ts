@@ -1,4 +1,8 @@
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ChainPoint } from "../core/audit-chain.js";
+import { parseRecordedHead, verifyAuditFile } from "./verify-file.js";
 import { parseArgs } from "node:util";
 import { DecisionTimeoutError, Hitl, HitlApiError } from "../client/index.js";
 import type { ApprovalRequest, NewRequest, Outcome } from "../client/index.js";
@@ -16,7 +20,12 @@ export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
   hitl wait ID [--timeout 30m]
   hitl cancel ID [--reason TEXT]
   hitl list [--repo OWNER/NAME] [--status STATUS] [--limit N]
-  hitl audit --repo OWNER/NAME [--limit N]
+  hitl audit [--repo OWNER/NAME] [--since ISO] [--until ISO] [--limit N]
+  hitl audit verify FILE [--head OWNER/NAME@SEQ:HASH]...
+                               check an export's hash chains offline (and that each reaches a
+                               head recorded elsewhere): exit 0 verified, 1 not
+  hitl audit verify --repo OWNER/NAME    the server walks the chain (a read-all token)
+  hitl audit export [--repo OWNER/NAME] [--since ISO] [--until ISO] --out FILE.jsonl.gz
   hitl receipt verify RECEIPT|@FILE [--jwks FILE|URL] [--issuer ISS] [--request ID]
                                check a decision receipt; offline with --jwks FILE
                                (exit 0 valid, 1 invalid, 3 an error)
@@ -52,6 +61,8 @@ const OPTIONS = {
   since: { type: "string" },
   until: { type: "string" },
   format: { type: "string" },
+  out: { type: "string" },
+  head: { type: "string", multiple: true },
 } as const;
 
 export interface CliIo {
@@ -126,6 +137,29 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       throw error;
     }
   }
+
+  // Offline: nothing but the file.
+  if (command === "audit" && id === "verify" && values.repo === undefined) {
+    const [file, ...more] = extra;
+    if (!file || more.length) throw new UsageError("hitl audit verify takes one file (or --repo OWNER/NAME to ask the server)");
+    const recorded = new Map<string, ChainPoint>();
+    for (const text of values.head ?? []) {
+      const head = parseRecordedHead(text);
+      if (!head) throw new UsageError(`--head ${text}: give OWNER/NAME@SEQ:HASH, e.g. octo-org/payments@120:<64 hex characters>`);
+      recorded.set(head.repo, head.point);
+    }
+    const { verdict, message } = await verifyAuditFile(file, recorded).catch((error: Error & { code?: string }) => {
+      throw new Error(error.code === "ENOENT" ? `no file ${file}` : `could not read ${file}: ${error.message}`);
+    });
+    if (verdict.ok) {
+      io.out(values.json ? JSON.stringify(verdict, null, 2) : message);
+      return 0;
+    }
+    const where = verdict.fault?.line === undefined ? "" : ` (line ${verdict.fault.line})`;
+    if (values.json) io.out(JSON.stringify(verdict, null, 2));
+    io.err(`hitl: the audit in ${file} does not verify${where}: ${message}`);
+    return 1;
+  }
   const url = values.url ?? io.env.HITL_URL;
   const token = values.token ?? io.env.HITL_TOKEN;
   if (!url || !token) throw new UsageError("Set HITL_URL and HITL_TOKEN (or pass --url and --token).");
@@ -197,10 +231,31 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case "audit": {
-      if (!values.repo) throw new UsageError("hitl audit needs --repo OWNER/NAME");
-      const entries = await hitl.audit(values.repo, values.limit === undefined ? undefined : Number(values.limit));
-      // JSON lines, as the API gives them: one entry per line either way.
-      io.out(entries.map((entry) => (values.json ? JSON.stringify(entry) : `${entry.at} ${entry.request_id} ${entry.event} ${entry.status}${entry.justification ? `: ${entry.justification}` : ""}`)).join("\n"));
+      const range = { repo: values.repo, since: values.since, until: values.until };
+      if (id === "verify") {
+        if (extra.length) throw new UsageError("hitl audit verify takes one file, or --repo OWNER/NAME");
+        const result = await hitl.verifyAudit(values.repo!);
+        if (values.json) io.out(JSON.stringify(result, null, 2));
+        else if (result.ok) io.out(result.message);
+        if (!result.ok) io.err(`hitl: the audit of ${result.repo} does not verify: ${result.message}`);
+        return result.ok ? 0 : 1;
+      }
+      if (id === "export") {
+        if (extra.length || !values.out) throw new UsageError("hitl audit export needs --out FILE.jsonl.gz");
+        const body = await hitl.exportAudit(range);
+        await pipeline(Readable.fromWeb(body as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(values.out));
+        io.out(`wrote ${values.out}; check it with: hitl audit verify ${values.out}`);
+        return 0;
+      }
+      if (id) throw new UsageError(`unknown command hitl audit ${id}`);
+      const limit = values.limit === undefined ? Infinity : Number(values.limit);
+      let printed = 0;
+      // JSON lines, as the API gives them: one entry per line either way, every page.
+      for await (const entry of hitl.auditEntries({ ...range, limit: Math.min(limit, 10_000) })) {
+        if (printed >= limit) break;
+        io.out(values.json ? JSON.stringify(entry) : `${entry.at} ${entry.repo} #${entry.seq} ${entry.request_id} ${entry.event} ${entry.status}${entry.justification ? `: ${entry.justification}` : ""}`);
+        printed += 1;
+      }
       return 0;
     }
     case "report": {

@@ -101,8 +101,48 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A repository's audit trail, one JSON object per line: the agent's own requests' entries, or all with read-all */
+        /**
+         * The audit trail, oldest first, a page at a time: the agent's own requests' entries, or every entry with read-all
+         * @description Without `repo`, every repository's. Follow `next_cursor` (also in the `Hitl-Next-Cursor` header and a `Link: rel="next"`) until it is null; entries written meanwhile come on later pages, none twice. JSON lines by default; `Accept: application/json` answers an AuditPage.
+         */
         get: operations["getAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Walk a repository's hash chain from its anchor to its head; name the first entry altered, removed or reordered */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the audit as gzip JSON lines, for archiving; `npx hitl audit verify FILE` checks the file offline
+         * @description The same entries as `GET /api/v1/audit` without paging, as a gzip file (`application/gzip`, not a Content-Encoding: save it as it comes).
+         */
+        get: operations["exportAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -328,7 +368,7 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                 code: string;
                 message: string;
                 /** @description 400 only: each field at fault. */
@@ -353,14 +393,14 @@ export interface components {
             resume: "immediate" | "validated" | "guided" | "fresh_start";
             superseded_by: string | null;
         };
-        /** @description One line of the audit trail (the endpoint answers one per line). */
+        /** @description One line of the audit trail, linked into its repository's hash chain (see docs/audit.md). */
         AuditEntry: {
             id: string;
             at: string;
             repo: string;
             request_id: string;
             /** @enum {string} */
-            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "deployment_answered";
+            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "deployment_answered" | "context_purged";
             actor: components["schemas"]["Decider"];
             /** @enum {string} */
             status: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "superseded";
@@ -373,6 +413,50 @@ export interface components {
             requested_by?: string;
             /** @description The entry that records a decision: the decision's receipt. */
             receipt?: string;
+            /** @description Its place in the repository's chain, from 1. */
+            seq: number;
+            /** @description `hash` of the entry before it in the chain (64 zeros before the first). */
+            prev_hash: string;
+            /** @description SHA-256 (hex) of this object's canonical JSON without `hash`: keys sorted at every depth, no whitespace, UTF-8. */
+            hash: string;
+        };
+        /** @description A page of the audit, oldest first (with `Accept: application/json`). */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass it as `cursor` for the next page; null: nothing more now (entries written later come after it). */
+            next_cursor: string | null;
+        };
+        AuditVerification: {
+            repo: string;
+            /** @description True when every entry from the anchor to the head is there, in order, unchanged. */
+            ok: boolean;
+            /** @description What was verified and from where, or the first fault, for people. */
+            message: string;
+            entries: number;
+            first_seq: number | null;
+            last_seq: number | null;
+            /** @description The chain's newest entry as the store keeps it; export it elsewhere to detect a rewrite of the whole chain. */
+            head: {
+                seq: number;
+                hash: string;
+            } | null;
+            /** @description Where the chain starts: seq 0 and 64 zeros, or the last entry retention removed (a checkpoint). */
+            anchor: {
+                seq: number;
+                hash: string;
+                /** @description When retention last removed entries; null: never. */
+                removed_at: string | null;
+            } | null;
+            /** @description The first entry that was altered, removed or reordered, or where the chain was cut off; null when it verifies. */
+            fault: {
+                /** @enum {string} */
+                kind: "altered" | "removed" | "reordered" | "truncated";
+                /** @description The entry altered, the first one missing, the one out of place, or the first cut off the end. */
+                seq: number;
+                request_id: string | null;
+                entry_id: string | null;
+                message: string;
+            } | null;
         };
         Simulation: {
             /** @enum {string} */
@@ -871,6 +955,8 @@ export interface components {
                 /** @description `held`: when it goes out. */
                 held_until?: string;
             }[];
+            /** @description Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on. */
+            context_purged_at?: string;
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */
@@ -1303,7 +1389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The repository's `.hitl.yml` does not list this agent (agent_not_allowed) */
+            /** @description The repository's `.hitl.yml` does not list this agent, or the call needs a token with read-all (agent_not_allowed, read_all_required) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1754,8 +1840,11 @@ export interface operations {
     };
     getAudit: {
         parameters: {
-            query: {
-                repo: string;
+            query?: {
+                repo?: string;
+                since?: string;
+                until?: string;
+                cursor?: string;
                 limit?: number;
             };
             header?: never;
@@ -1764,13 +1853,145 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One AuditEntry per line */
+            /** @description One AuditEntry per line, or a page */
+            200: {
+                headers: {
+                    /** @description The next page's cursor; absent on the last page */
+                    "hitl-next-cursor"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["AuditEntry"];
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query: {
+                repo: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict (a fault is still 200: `ok` is false) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-ndjson": components["schemas"]["AuditEntry"];
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The repository's `.hitl.yml` does not list this agent, or the call needs a token with read-all (agent_not_allowed, read_all_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportAudit: {
+        parameters: {
+            query?: {
+                repo?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A .jsonl.gz file: one AuditEntry per line */
+            200: {
+                headers: {
+                    /** @description With `repo` and a read-all token: `owner/name@seq:hash`, the chain's head as the export began. Record it elsewhere; `hitl audit verify FILE --head` checks a later file reaches it unchanged. */
+                    "hitl-audit-head"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
                 };
             };
             /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */

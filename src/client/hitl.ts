@@ -1,5 +1,5 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, ComplianceReport, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, AuditExportQuery, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 import type { ReceiptKeySet } from "./verify-receipt.js";
 
 /** Which requests a compliance report covers: opened in [since, until), of one repository or all. */
@@ -116,10 +116,35 @@ export class Hitl {
     return this.#call("POST", `/requests/${encodeURIComponent(id)}/cancel`, { body: reason === undefined ? {} : { reason } }) as Promise<ApprovalRequest>;
   }
 
+  /** The first page of a repository's audit, oldest first (`auditEntries` walks every page). */
   async audit(repo: string, limit?: number): Promise<AuditEntry[]> {
-    const search = new URLSearchParams({ repo, ...(limit === undefined ? {} : { limit: String(limit) }) });
-    const text = (await this.#call("GET", `/audit?${search}`, { text: true })) as string;
-    return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as AuditEntry);
+    return (await this.auditPage({ repo, limit })).entries;
+  }
+
+  /** `GET /audit`: a page of the audit; pass its `next_cursor` as `cursor` for the next one. */
+  auditPage(query: AuditQuery = {}): Promise<AuditPage> {
+    return this.#call("GET", `/audit${searchOf(query)}`) as Promise<AuditPage>;
+  }
+
+  /** Every entry of the audit the token may read in the range, page after page, oldest first. */
+  async *auditEntries(query: Omit<AuditQuery, "cursor"> = {}): AsyncGenerator<AuditEntry> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.auditPage({ ...query, cursor });
+      yield* page.entries;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /** `GET /audit/verify`: the server walks the repository's hash chain (needs a read-all token). */
+  verifyAudit(repo: string): Promise<AuditVerification> {
+    return this.#call("GET", `/audit/verify${searchOf({ repo })}`) as Promise<AuditVerification>;
+  }
+
+  /** `GET /audit/export`: the audit as a gzip JSON lines file, as a stream of its bytes (save it as it is). */
+  async exportAudit(query: AuditExportQuery = {}, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const response = (await this.#call("GET", `/audit/export${searchOf(query)}`, { raw: true, signal, timeoutMs: 24 * 3_600_000 })) as Response;
+    return response.body!;
   }
 
   /** `GET /reports/compliance`: the whole report as JSON. */
@@ -191,7 +216,7 @@ export class Hitl {
     }
   }
 
-  async #call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; text?: boolean; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<unknown> {
+  async #call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; text?: boolean; raw?: boolean; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<unknown> {
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < this.#retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(10_000, this.#backoffMs * 2 ** (attempt - 1)), options.signal);
@@ -209,6 +234,7 @@ export class Hitl {
         lastError = new UnavailableError(0, "network_error", `No answer from ${this.#base}: ${(error as Error).message}`);
         continue;
       }
+      if (response.ok && options.raw) return response;
       const text = await response.text();
       if (response.ok) return options.text ? text : JSON.parse(text);
       const error = apiError(response.status, parseJson(text));
@@ -225,6 +251,12 @@ export class Hitl {
 
 function reportSearch(query: ReportQuery, format: string): URLSearchParams {
   return new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined)), format });
+}
+
+/** `?a=1&b=2` of the defined values, or "". */
+function searchOf(query: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams(Object.entries(query).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)]])));
+  return search.size ? `?${search}` : "";
 }
 
 function parseJson(text: string): unknown {

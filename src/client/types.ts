@@ -8,6 +8,12 @@ export type NewRequest = NonNullable<paths["/api/v1/requests"]["post"]["requestB
 export type ApprovalRequest = Schemas["Request"];
 export type Decision = Schemas["Decision"];
 export type AuditEntry = Schemas["AuditEntry"];
+export type AuditPage = Schemas["AuditPage"];
+export type AuditVerification = Schemas["AuditVerification"];
+/** `GET /api/v1/audit`'s filters and paging. */
+export type AuditQuery = NonNullable<paths["/api/v1/audit"]["get"]["parameters"]["query"]>;
+/** `GET /api/v1/audit/export`'s filters. */
+export type AuditExportQuery = NonNullable<paths["/api/v1/audit/export"]["get"]["parameters"]["query"]>;
 export type Callback = Schemas["Callback"];
 /** The claims of a decision receipt (version 1). */
 export type ReceiptPayload = Schemas["ReceiptPayload"];

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { LOGIN_SOURCE, TEAM_SLUG_SOURCE } from "../core/approver-name.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { PRIORITIES } from "../core/types.js";
+import { parseRetention, RETENTION_FORMAT } from "../core/retention.js";
 
 /**
  * The `.hitl.yml` schema. Every key carries a description, which editors show through the
@@ -556,6 +557,17 @@ const notifyEntrySchema = z
   })
   .describe("Which channels hear which events, for which priorities.");
 
+const retentionPeriod = z
+  .string()
+  .refine((text) => parseRetention(text) !== null, { message: `expected ${RETENTION_FORMAT}` });
+
+const retentionSchema = z.strictObject({
+  context: retentionPeriod
+    .optional()
+    .describe("How long an ended request keeps its context (description, reason, decision data, justifications), e.g. `90d`; then only what the audit needs stays."),
+  audit: retentionPeriod.optional().describe("How long audit entries are kept after they are written, e.g. `7y`; then they leave the chain, which keeps a checkpoint."),
+});
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -632,6 +644,9 @@ export const hitlConfigSchema = z
       .max(20)
       .optional()
       .describe("Who is told outside GitHub, of what: each entry names events, optionally priorities, and channels. A person hears of each event once, from the first entry that reaches them. Absent: nobody is told outside GitHub."),
+    retention: retentionSchema
+      .optional()
+      .describe("How long this repository's requests keep their context and audit entries; shortens the server's HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT, never lengthens them. Absent: the server's."),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);

@@ -357,6 +357,14 @@ export interface ApprovalRequest {
   workflowId?: string | null;
   /** Opaque JSON the agent gets back with the decision; never shown to people. */
   checkpoint?: unknown;
+  /**
+   * How long its context is kept after it ends and its audit entries after they are written, in
+   * ms (HITL_RETENTION_* narrowed by `.hitl.yml` `retention:`, when it was opened); null: for
+   * ever. Absent on requests stored before retention existed: the environment's alone.
+   */
+  retention?: RequestRetention;
+  /** When retention removed its context (see core/retention.ts); absent while it is kept. */
+  contextPurgedAt?: string;
   /** How long an approval holds, in ms (`.hitl.yml`'s `max_decision_age` or shorter); null: no limit. */
   maxDecisionAgeMs?: number | null;
   /** How the agent's client integrates the decision. Absent on requests stored before it existed: `immediate`. */
@@ -450,7 +458,14 @@ export type AuditEvent =
   /** A stage ended and the next one opened: its approvers are asked. */
   | "stage_opened"
   /** GitHub took hitl's answer to a deployment (approved or rejected). */
-  | "deployment_answered";
+  | "deployment_answered"
+  /** Retention removed the ended request's context; the record keeps what the audit needs. */
+  | "context_purged";
+
+export interface RequestRetention {
+  contextMs: number | null;
+  auditMs: number | null;
+}
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {

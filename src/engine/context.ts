@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { evaluatePolicy } from "../core/policy.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind } from "../core/types.js";
+import type { RetentionLimits } from "../core/retention.js";
 import type { Store } from "../store/store.js";
 import { notFound } from "./errors.js";
 import type { GitHubGateway, LoadedConfig, Logger } from "./ports.js";
@@ -15,6 +16,8 @@ export interface EngineDeps {
   onJobsQueued?: () => void;
   /** Signs a decision's receipt (receipts/receipt-signer.ts); without it, decisions carry none. */
   signReceipt?: (request: ApprovalRequest) => Promise<string>;
+  /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT: the longest anything is kept; absent: for ever. */
+  retention?: RetentionLimits;
 }
 
 export interface Agent {

@@ -1,6 +1,7 @@
 import type { ApprovalRequest, AuditEntry } from "../core/types.js";
 import type { ListQuery } from "../store/store.js";
 import { createEngineContext, type Agent, type EngineDeps } from "./context.js";
+import { createAuditTrail } from "./audit-trail.js";
 import { createDeciding } from "./decide-request.js";
 import { createDeployments } from "./deployments.js";
 import { createGitHubDecisions } from "./github-decisions.js";
@@ -42,6 +43,7 @@ export function createEngine(deps: EngineDeps) {
     ...createGitHubDecisions(ctx, deciding.decideFromGitHub),
     ...createPushes(ctx),
     ...createDeployments(ctx, opening.resume),
+    ...createAuditTrail(store),
 
     get: mustGet,
 

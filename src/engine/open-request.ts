@@ -1,4 +1,5 @@
 import { notifyRoutesFor } from "../channels/routes.js";
+import { KEEP_FOREVER, requestRetention } from "../core/retention.js";
 import { buildRequest, idempotencyFingerprint, type NewRequestInput } from "../core/build-request.js";
 import { finish } from "../core/decide.js";
 import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
@@ -201,6 +202,8 @@ export function createOpening(ctx: EngineContext) {
       if (wholePull) built.asked = { ...built.asked, wholePullRequest: true };
       const notify = notifyRoutesFor(loaded.config, built.priority);
       if (notify.length > 0) built.notify = notify;
+      // Kept as long as the environment and the repository's `.hitl.yml` said when it was opened.
+      built.retention = requestRetention(ctx.retention ?? KEEP_FOREVER, loaded.config?.retention);
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };

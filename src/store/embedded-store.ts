@@ -116,8 +116,8 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
   const write = <T>(work: () => T): Promise<T> => guard(() => commit.write(work));
   const read = <T>(query: () => T): Promise<T> => guard(() => commit.read(query));
 
-  function writeEffects(effects: Effects): void {
-    if (effects.audit?.length) queries.addAudit(effects.audit);
+  function writeEffects(effects: Effects, request: ApprovalRequest): void {
+    if (effects.audit?.length) queries.addAudit(effects.audit, request.retention?.auditMs ?? null);
     for (const job of effects.jobs ?? []) queries.putJob(job);
   }
 
@@ -140,7 +140,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
         const { stored, body } = prepare(request, 1, effects);
         if (queries.request(request.id)) throw new Error(`A request with id ${request.id} already exists.`);
         queries.insertRequest(stored, body);
-        writeEffects(effects);
+        writeEffects(effects, stored);
         return { request: stored, created: true };
       });
     },
@@ -151,7 +151,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       return write(() => {
         const { stored, body } = prepare(next, expectedVersion + 1, effects);
         if (!queries.casRequest(stored, body, expectedVersion)) return null;
-        writeEffects(effects);
+        writeEffects(effects, stored);
         return stored;
       });
     },
@@ -161,6 +161,14 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     list: (query) => read(() => queries.list(query)),
 
     audit: (repo, limit = 1000, requestedBy) => read(() => queries.audit(repo, limit, requestedBy)),
+
+    auditPage: (query) => read(() => queries.auditChain.page(query)),
+
+    auditHead: (repo) => read(() => queries.auditChain.head(repo)),
+
+    contextExpired: (at, maxContextMs, limit) => read(() => queries.auditChain.contextExpired(at.getTime(), maxContextMs, limit)),
+
+    purgeAudit: (at, maxAuditMs, limit) => write(() => queries.auditChain.purge(at.getTime(), maxAuditMs, limit, at.toISOString())),
 
     due: (at, limit) => read(() => queries.due(at.getTime(), limit)),
 

@@ -1,3 +1,5 @@
+import { CHAIN_PRELUDE } from "./redis-audit-scripts.js";
+
 /**
  * The Lua scripts of the Redis store. Each write that touches more than one key is one script,
  * so it is atomic on any Redis, Upstash included. Multi-key scripts get the key prefix as
@@ -12,11 +14,12 @@
  * listed only without an agent filter (to agents with `read-all`) until it is written again.
  */
 
-/** Newest audit entries kept per repository. */
-export const AUDIT_MAX_PER_REPO = 100_000;
+/** The fields a request is stored with (see requestArgs in redis-store.ts). */
+export const REQUEST_FIELDS = 16;
 
 const PRELUDE = `
 local P = ARGV[1]
+${CHAIN_PRELUDE}
 
 local function meta(id)
   local v = redis.call('HMGET', P .. 'req:' .. id, 'repo', 'status', 'surf', 'wf')
@@ -31,13 +34,25 @@ local function unindex(id, m)
   if m.surf ~= '' then redis.call('ZREM', P .. 'idx:surface:' .. m.repo .. '#' .. m.surf, id) end
   if m.wf and m.wf ~= '' then redis.call('ZREM', P .. 'idx:workflow:' .. m.wf, id) end
   redis.call('ZREM', P .. 'idx:due', id)
+  redis.call('ZREM', P .. 'idx:ended', id)
+  redis.call('ZREM', P .. 'idx:purge', id)
 end
 
--- Writes and indexes the request whose eleven fields start at ARGV[i]; returns the next index.
+-- Writes and indexes the request whose sixteen fields start at ARGV[i]; returns the next index.
+-- A request whose context retention removed leaves the list indexes (and its idempotency key),
+-- and its record expires with its audit retention, so Redis does not keep ended requests for ever.
 local function put(id, i)
   local repo, status, surf, created, score, due, wf = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 10]
+  local ended, purge, ttl, purged, idem = ARGV[i + 11], ARGV[i + 12], ARGV[i + 13], ARGV[i + 14] == '1', ARGV[i + 15]
   redis.call('HSET', P .. 'req:' .. id, 'json', ARGV[i], 'v', ARGV[i + 1], 'repo', repo, 'status', status,
     'surf', surf, 'created', created, 'score', score, 'due', due, 'rtype', ARGV[i + 8], 'by', ARGV[i + 9], 'wf', wf)
+  if ended ~= '' then redis.call('ZADD', P .. 'idx:ended', ended, id) end
+  if purge ~= '' then redis.call('ZADD', P .. 'idx:purge', purge, id) end
+  if purged then
+    if idem ~= '' then redis.call('DEL', P .. 'idem:' .. idem) end
+    if ttl ~= '' then redis.call('PEXPIRE', P .. 'req:' .. id, ttl) end
+    return i + 16
+  end
   redis.call('ZADD', P .. 'idx:all', created, id)
   redis.call('ZADD', P .. 'idx:repo:' .. repo, created, id)
   redis.call('ZADD', P .. 'idx:status:' .. status, score, id)
@@ -45,29 +60,14 @@ local function put(id, i)
   if surf ~= '' then redis.call('ZADD', P .. 'idx:surface:' .. repo .. '#' .. surf, created, id) end
   if due ~= '' then redis.call('ZADD', P .. 'idx:due', due, id) end
   if wf ~= '' then redis.call('ZADD', P .. 'idx:workflow:' .. wf, created, id) end
-  return i + 11
+  return i + 16
 end
 
--- Appends audit entries (count, then repo, agent or "" and JSON each) to the repository's trail
--- and to the agent's trail in it, and adds jobs (count, then id, JSON, runAt ms, attempts,
--- has-error flag and error each), starting at ARGV[i].
+-- Appends the audit entries block (see redis-audit-scripts.ts) and adds jobs (count, then id,
+-- JSON, runAt ms, attempts, has-error flag and error each), starting at ARGV[i].
 local function effects(i)
+  i = appendAudit(i)
   local n = tonumber(ARGV[i])
-  i = i + 1
-  local trails = {}
-  for _ = 1, n do
-    local key = P .. 'audit:' .. ARGV[i]
-    redis.call('RPUSH', key, ARGV[i + 2])
-    trails[key] = true
-    if ARGV[i + 1] ~= '' then
-      local own = P .. 'audit-by:' .. ARGV[i + 1] .. ':' .. ARGV[i]
-      redis.call('RPUSH', own, ARGV[i + 2])
-      trails[own] = true
-    end
-    i = i + 3
-  end
-  for key in pairs(trails) do redis.call('LTRIM', key, -${AUDIT_MAX_PER_REPO}, -1) end
-  n = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, n do
     local key = P .. 'job:' .. ARGV[i]
@@ -80,7 +80,7 @@ local function effects(i)
 end
 `;
 
-/** ARGV: prefix, id, idempotency index key or "", request fields, effects. */
+/** ARGV: prefix, id, idempotency index key or "", audit heads, request fields, effects. */
 export const CREATE = `${PRELUDE}
 local id, idem = ARGV[2], ARGV[3]
 if idem ~= '' then
@@ -88,18 +88,25 @@ if idem ~= '' then
   if first then return { 0, redis.call('HGET', P .. 'req:' .. first, 'json') } end
 end
 if redis.call('EXISTS', P .. 'req:' .. id) == 1 then return { -1 } end
-effects(put(id, 4))
+local i, moved = checkHeads(4)
+if not i then return moved end
+effects(put(id, i))
 if idem ~= '' then redis.call('SET', P .. 'idem:' .. idem, id) end
 return { 1 }
 `;
 
-/** ARGV: prefix, id, expected version, request fields, effects. 1 if written, 0 if not. */
+/**
+ * ARGV: prefix, id, expected version, audit heads, request fields, effects. 1 if written, 0 if
+ * not; an audit head that moved: -2 and the head as it is.
+ */
 export const UPDATE = `${PRELUDE}
 local id = ARGV[2]
 local version = redis.call('HGET', P .. 'req:' .. id, 'v')
 if not version or tonumber(version) ~= tonumber(ARGV[3]) then return 0 end
+local i, moved = checkHeads(4)
+if not i then return moved end
 unindex(id, meta(id))
-effects(put(id, 4))
+effects(put(id, i))
 return 1
 `;
 

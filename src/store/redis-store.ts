@@ -1,6 +1,8 @@
 import type { Redis } from "@upstash/redis";
 import type { ApprovalRequest, AuditEntry, Job } from "../core/types.js";
+import { contextExpiresAtMs, endedAtMs } from "../core/retention.js";
 import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
+import { createRedisAudit, type ChainedWrite } from "./redis-audit.js";
 import * as scripts from "./redis-scripts.js";
 import { StoreUnavailableError, type Effects, type ListQuery, type Store } from "./store.js";
 
@@ -34,8 +36,8 @@ const DELIVERY_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
  * | `idx:surface:<repo>#<number>` | zset | ids by creation time |
  * | `idx:workflow:<workflow id>` | zset | ids by creation time |
  * | `idx:due` | zset | pending ids by `escalation.nextAt` |
- * | `audit:<repo>` | list | audit entries as JSON, oldest first, trimmed to the newest 100 000 |
- * | `audit-by:<agent>:<repo>` | list | the same, only those of requests the agent opened |
+ * | `idx:ended`, `idx:purge` | zset | ended requests whose context is kept, by when they ended and by when their own retention lets it go |
+ * | `audit-…` | | the audit chain: see redis-audit-scripts.ts |
  * | `job:<id>` | hash | the job's JSON, `attempts`, `error` |
  * | `jobs` | zset | job ids by `runAt` |
  * | `delivery:<id>` | string | `claimed` (for the claim's ttl) or `done` (for a week) |
@@ -63,17 +65,37 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     return call(what, () => redis.eval(script, keys, args.map(String)));
   }
 
-  return {
+  const chain = createRedisAudit({
+    prefix,
+    evaluate: (what, script, args) => evaluate(what, script, args),
+    acquireLock: (name, owner, ttlMs) => store.acquireLock(name, owner, ttlMs),
+    releaseLock: (name, owner) => store.releaseLock(name, owner),
+    get: (key) => call("read a key", () => redis.get(key)),
+    set: (key, value) => call("write a key", () => redis.set(key, value)),
+    del: (key) => call("delete a key", () => redis.del(key)),
+  });
+
+  /** A write with its audit entries linked into their chains (retried when another replica moved a head). */
+  function chained(request: ApprovalRequest, effects: Effects, write: (audit: ChainedWrite) => Promise<unknown>): Promise<unknown> {
+    const entries = effects.audit ?? [];
+    const agentOf = (entry: AuditEntry) => entry.requestedBy ?? (entry.requestId === request.id ? request.requestedBy : "");
+    if (entries.length === 0) return write({ heads: ["0"], entries: ["0"] });
+    return chain.chainedWrite(entries, agentOf, request.retention?.auditMs ?? null, write);
+  }
+
+  const store: Store = {
     async create(request, effects = {}) {
       const stored = { ...request, version: 1 };
       const idem = request.idempotencyKey === null ? "" : idempotencyIndexKey(request.requestedBy, request.idempotencyKey);
-      const result = (await evaluate("store a request", scripts.CREATE, [
+      const result = (await chained(stored, effects, (audit) => evaluate("store a request", scripts.CREATE, [
         prefix,
         request.id,
         idem,
+        ...audit.heads,
         ...requestArgs(stored),
-        ...effectsArgs(effects),
-      ])) as unknown[];
+        ...audit.entries,
+        ...jobsArgs(effects),
+      ]))) as unknown[];
       const outcome = Number(result[0]);
       if (outcome === -1) throw new Error(`A request with id ${request.id} already exists.`);
       if (outcome === 0) return { request: json<ApprovalRequest>(result[1]), created: false };
@@ -87,13 +109,15 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async update(next, expectedVersion, effects = {}) {
       const stored = { ...next, version: expectedVersion + 1 };
-      const written = await evaluate("update a request", scripts.UPDATE, [
+      const written = await chained(stored, effects, (audit) => evaluate("update a request", scripts.UPDATE, [
         prefix,
         next.id,
         expectedVersion,
+        ...audit.heads,
         ...requestArgs(stored),
-        ...effectsArgs(effects),
-      ]);
+        ...audit.entries,
+        ...jobsArgs(effects),
+      ]));
       return Number(written) === 1 ? json<ApprovalRequest>(JSON.stringify(stored)) : null;
     },
 
@@ -114,10 +138,16 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async audit(repo, limit = 1000, requestedBy) {
       if (limit <= 0) return [];
-      const key = requestedBy === undefined ? `${prefix}audit:${repo}` : `${prefix}audit-by:${requestedBy}:${repo}`;
-      const entries = await call("read the audit trail", () => redis.lrange(key, -limit, -1));
-      return entries.map((entry) => json<AuditEntry>(entry));
+      return chain.newest(repo, limit, requestedBy);
     },
+
+    auditPage: (query) => chain.auditPage(query),
+
+    auditHead: (repo) => chain.auditHead(repo),
+
+    contextExpired: (now, maxContextMs, limit) => chain.contextExpired(now, maxContextMs, limit),
+
+    purgeAudit: (now, maxAuditMs, limit) => chain.purgeAudit(now, maxAuditMs, limit),
 
     async due(now, limit) {
       if (limit <= 0) return [];
@@ -226,6 +256,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       await options.onClose?.();
     },
   };
+  return store;
 
   interface ListFilters {
     requestType?: string;
@@ -263,11 +294,15 @@ function listKey(query: ListQuery): string {
   return "idx:all";
 }
 
-/** The eleven index fields the scripts store with a request, in their order. */
+/** The sixteen fields the scripts store a request with (scripts.REQUEST_FIELDS), in their order. */
 function requestArgs(request: ApprovalRequest): string[] {
   const created = toMs(request.createdAt);
   const number = surfaceNumber(request);
   const due = dueMs(request);
+  const ended = endedAtMs(request);
+  const purge = contextExpiresAtMs(request);
+  const purged = request.contextPurgedAt !== undefined;
+  const keepFor = request.retention?.auditMs;
   return [
     JSON.stringify(request),
     String(request.version),
@@ -280,15 +315,17 @@ function requestArgs(request: ApprovalRequest): string[] {
     JSON.stringify(request.requestType),
     request.requestedBy,
     request.workflowId ?? "",
+    ended === null ? "" : String(ended),
+    purge === null ? "" : String(purge),
+    purged && keepFor !== null && keepFor !== undefined ? String(keepFor) : "",
+    purged ? "1" : "",
+    purged && request.idempotencyKey !== null ? idempotencyIndexKey(request.requestedBy, request.idempotencyKey) : "",
   ];
 }
 
-function effectsArgs(effects: Effects): string[] {
-  const audit = effects.audit ?? [];
+function jobsArgs(effects: Effects): string[] {
   const jobs = effects.jobs ?? [];
   return [
-    String(audit.length),
-    ...audit.flatMap((entry) => [entry.repo, entry.requestedBy ?? "", JSON.stringify(entry)]),
     String(jobs.length),
     ...jobs.flatMap((job) => [
       job.id,

@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
 import type { ApprovalRequest, AuditEntry, Job } from "../core/types.js";
+import { contextExpiresAtMs, endedAtMs } from "../core/retention.js";
 import { dueMs, surfaceNumber, toMs, urgencyRank } from "./order.js";
+import { prepareAuditQueries } from "./sqlite-audit.js";
 import type { ListQuery } from "./store.js";
 
 export type DeliveryState = "claimed" | "done";
@@ -12,12 +14,12 @@ export type DeliveryState = "claimed" | "done";
  */
 export type Queries = ReturnType<typeof prepareQueries>;
 
-const REQUEST_COLUMNS = "id, repo, status, urgency, created_at, next_at, request_type, requested_by, surface_number, idempotency_key, workflow_id, version, body";
+const REQUEST_COLUMNS = "id, repo, status, urgency, created_at, next_at, request_type, requested_by, surface_number, idempotency_key, workflow_id, version, body, ended_at, purge_at";
 const REQUEST_VALUES =
-  "@id, @repo, @status, @urgency, @created_at, @next_at, @request_type, @requested_by, @surface_number, @idempotency_key, @workflow_id, @version, @body";
+  "@id, @repo, @status, @urgency, @created_at, @next_at, @request_type, @requested_by, @surface_number, @idempotency_key, @workflow_id, @version, @body, @ended_at, @purge_at";
 const REQUEST_UPDATE =
   "repo = @repo, status = @status, urgency = @urgency, created_at = @created_at, next_at = @next_at, request_type = @request_type, " +
-  "requested_by = @requested_by, surface_number = @surface_number, idempotency_key = @idempotency_key, workflow_id = @workflow_id, version = @version, body = @body";
+  "requested_by = @requested_by, surface_number = @surface_number, idempotency_key = @idempotency_key, workflow_id = @workflow_id, version = @version, body = @body, ended_at = @ended_at, purge_at = @purge_at";
 
 /** The columns of a request's row (`body`: its JSON, if already made). Throws, before anything is written, on a time that does not parse. */
 export function requestRow(request: ApprovalRequest, body = JSON.stringify(request)) {
@@ -35,6 +37,8 @@ export function requestRow(request: ApprovalRequest, body = JSON.stringify(reque
     workflow_id: request.workflowId ?? null,
     version: request.version,
     body,
+    ended_at: endedAtMs(request),
+    purge_at: contextExpiresAtMs(request),
   };
 }
 
@@ -91,7 +95,6 @@ export function prepareQueries(db: Database.Database) {
       "SELECT body FROM requests INDEXED BY requests_surface WHERE repo = ? AND surface_number = ? ORDER BY created_at DESC, id DESC",
     ),
     due: db.prepare("SELECT body FROM requests INDEXED BY requests_due WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?"),
-    insertAudit: db.prepare("INSERT INTO audit (repo, requested_by, body) VALUES (?, ?, ?)"),
     audit: db.prepare("SELECT body FROM audit INDEXED BY audit_repo WHERE repo = ? ORDER BY seq DESC LIMIT ?"),
     auditOf: db.prepare("SELECT body FROM audit INDEXED BY audit_repo_agent WHERE repo = ? AND requested_by = ? ORDER BY seq DESC LIMIT ?"),
     putJob: db.prepare("INSERT INTO jobs (id, run_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET run_at = excluded.run_at, body = excluded.body"),
@@ -111,6 +114,7 @@ export function prepareQueries(db: Database.Database) {
     putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
   };
   const lists = new Map<string, Database.Statement>();
+  const audit = prepareAuditQueries(db);
 
   return {
     request: (id: string) => parse<ApprovalRequest>(s.getRequest.get(id) as { body: string } | undefined),
@@ -136,13 +140,14 @@ export function prepareQueries(db: Database.Database) {
       return parseAll<ApprovalRequest>(statement.all(...params));
     },
     due: (nowMs: number, limit: number) => parseAll<ApprovalRequest>(s.due.all(nowMs, Math.max(0, limit))),
-    /** Appends to the trail; an entry without `requestedBy` takes its request's agent. */
-    addAudit(entries: AuditEntry[]): void {
-      for (const entry of entries) {
-        const agent = entry.requestedBy ?? (s.requestAgent.get(entry.requestId) as string | undefined) ?? null;
-        s.insertAudit.run(entry.repo, agent, JSON.stringify(entry));
-      }
+    /**
+     * Appends to the trail, linking each entry into its repository's chain; an entry without
+     * `requestedBy` takes its request's agent. `auditMs`: the request's audit retention.
+     */
+    addAudit(entries: AuditEntry[], auditMs: number | null = null): void {
+      audit.append(entries, (entry) => entry.requestedBy ?? (s.requestAgent.get(entry.requestId) as string | undefined) ?? null, auditMs);
     },
+    auditChain: audit,
     audit(repo: string, limit: number, requestedBy?: string): AuditEntry[] {
       if (limit <= 0) return [];
       const rows = requestedBy === undefined ? s.audit.all(repo, limit) : s.auditOf.all(repo, requestedBy, limit);

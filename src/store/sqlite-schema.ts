@@ -1,9 +1,12 @@
 import Database from "better-sqlite3";
+import { AUDIT_CHAIN_SCHEMA, chainLegacyRows } from "./sqlite-audit.js";
 
 /** The embedded store's database file, inside HITL_DATA_DIR. */
 export const DATABASE_FILE = "hitl.db";
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+/** The version SCHEMA creates; a new database then takes the migrations after it. */
+const BASE_VERSION = 2;
 
 const WORKFLOW_INDEX = "CREATE INDEX requests_workflow_created ON requests (workflow_id, created_at, id) WHERE workflow_id IS NOT NULL;";
 
@@ -13,6 +16,13 @@ const MIGRATIONS: Record<number, string> = {
   2: `ALTER TABLE requests ADD COLUMN workflow_id TEXT;
 UPDATE requests SET workflow_id = json_extract(body, '$.workflowId') WHERE json_extract(body, '$.workflowId') IS NOT NULL;
 ${WORKFLOW_INDEX}`,
+  // 3: the audit becomes a hash chain per repository, and ended requests are indexed for retention.
+  3: AUDIT_CHAIN_SCHEMA,
+};
+
+/** What a migration computes in JavaScript after its SQL (hashes SQLite cannot). */
+const MIGRATION_STEPS: Record<number, (db: Database.Database) => void> = {
+  3: chainLegacyRows,
 };
 
 /**
@@ -98,14 +108,14 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
     if (version > SCHEMA_VERSION) {
       throw new Error(`The database ${file} was written by a newer hitl (schema ${version}; this one knows ${SCHEMA_VERSION}).`);
     }
-    if (version === 0) {
+    if (version < SCHEMA_VERSION) {
       db.transaction(() => {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    } else if (version < SCHEMA_VERSION) {
-      db.transaction(() => {
-        for (let next = version + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next]!);
+        const from = version === 0 ? BASE_VERSION : version;
+        if (version === 0) db.exec(SCHEMA);
+        for (let next = from + 1; next <= SCHEMA_VERSION; next++) {
+          db.exec(MIGRATIONS[next]!);
+          MIGRATION_STEPS[next]?.(db);
+        }
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }

@@ -1,3 +1,4 @@
+import type { ChainedAuditEntry, ChainHead } from "../core/audit-chain.js";
 import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
 
 /** What a state change writes besides the request, in the same atomic step. */
@@ -19,6 +20,36 @@ export interface ListQuery {
   /** At most this many; default 100. */
   limit?: number;
 }
+
+/** A page of the audit, oldest first (see `Store.auditPage`). */
+export interface AuditPageQuery {
+  /** One repository's entries; absent: every repository's. */
+  repo?: string;
+  /** Only the entries of requests this agent opened. */
+  requestedBy?: string;
+  /** Entries written at or after this time. */
+  since?: Date;
+  /** Entries written before this time. */
+  until?: Date;
+  /** Where the previous page ended (its `nextCursor`); absent: from the oldest entry. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface AuditPage {
+  entries: ChainedAuditEntry[];
+  /** Pass it as `cursor` for the next page; null: nothing more now. */
+  nextCursor: string | null;
+}
+
+export interface AuditPurgeResult {
+  /** Entries removed, and the repositories whose chains got a new checkpoint. */
+  removed: number;
+  repos: string[];
+}
+
+/** A cursor as both stores write it: the entry's position in the store's append order. */
+export const AUDIT_CURSOR = /^\d{1,15}$/;
 
 /** The store could not be reached or failed; the API answers 503 for it. */
 export class StoreUnavailableError extends Error {
@@ -65,6 +96,31 @@ export interface Store {
    * with `requestedBy`, only the entries of requests that agent opened.
    */
   audit(repo: string, limit?: number, requestedBy?: string): Promise<AuditEntry[]>;
+
+  /**
+   * Audit entries with their chain links, oldest first (in the order they were written), filtered
+   * and paged: a cursor walks forward, so entries written meanwhile come on a later page and none
+   * comes twice. `since` and `until` compare each entry's `at`.
+   */
+  auditPage(query: AuditPageQuery): Promise<AuditPage>;
+
+  /** A repository's chain head and anchor; null when it has no chain yet. */
+  auditHead(repo: string): Promise<ChainHead | null>;
+
+  /**
+   * Ended requests whose context is due for removal: those whose own retention ran out by `now`
+   * (`retention.contextMs` after they ended), and, with `maxContextMs` (the environment's), those
+   * that ended longer ago than that; at most `limit`, from an index (never a scan).
+   */
+  contextExpired(now: Date, maxContextMs: number | null, limit: number): Promise<ApprovalRequest[]>;
+
+  /**
+   * Removes expired audit entries: from the start of each chain, while each entry's retention
+   * (its request's `retention.auditMs` when written) has run out by `now` or, with
+   * `maxAuditMs`, it is older than that; at most `limit` entries. Each chain's anchor moves to
+   * the last entry removed (a checkpoint), in the same atomic step, so the chain still verifies.
+   */
+  purgeAudit(now: Date, maxAuditMs: number | null, limit: number): Promise<AuditPurgeResult>;
 
   /**
    * Pending requests whose `escalation.nextAt` is at or before `now`, from an index ordered by

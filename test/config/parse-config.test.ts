@@ -41,6 +41,7 @@ const TOP_LEVEL_KEYS = [
   "environments",
   "people",
   "notify",
+  "retention",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
 const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";
@@ -282,6 +283,8 @@ describe("parseConfig on invalid files", () => {
       ],
     ),
     ["a malformed team in an escalation level", "escalation:\n  - after: 4h\n    approvers: ['@octo-org/..']\n", { line: 3, column: 17, path: "escalation.0.approvers.0" }],
+    ["a retention in words", "retention:\n  context: 90d\n  audit: 7 years\n", { line: 3, column: 10, path: "retention.audit", message: "expected a number and h, d, w or y, like 90d or 7y" }],
+    ["an unknown retention key", "retention: {requests: 90d}\n", { line: 1, column: 13, path: "retention.requests" }],
     ["a bad _extends", "_extends: 'a b'\n", { line: 1, column: 11, path: "_extends", message: "expected repo, owner/repo or owner/repo:path" }],
     ["bounds with neither min nor max", "rules:\n  - id: a\n    when: {risk_score: {}}\n    action: approve\n", { line: 3, column: 24, path: "rules.0.when.risk_score", message: "give min, max or both" }],
     ["start without end", "rules:\n  - id: a\n    when: {time_window: {start: '09:00'}}\n    action: approve\n", { path: "rules.0.when.time_window.end", message: "give start and end together" }],

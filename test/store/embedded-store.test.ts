@@ -9,6 +9,7 @@ import { listStatement } from "../../src/store/sqlite-queries.js";
 import { openDatabase } from "../../src/store/sqlite-schema.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { makeAudit, makeJob, makeRequest } from "../support/fixtures.js";
+import { downgradeToSchema2 } from "./support/schema-2.js";
 import { describeStoreContract } from "./store-contract.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -210,6 +211,7 @@ describe("embedded store on disk", () => {
     await store.close();
     // Back to schema 1 as an earlier hitl left it: no column, no index.
     const db = openDatabase(path.join(dir, "hitl.db"), { fsync: false });
+    downgradeToSchema2(db);
     db.exec("DROP INDEX requests_workflow_created; ALTER TABLE requests DROP COLUMN workflow_id;");
     db.pragma("user_version = 1");
     db.close();
@@ -219,7 +221,7 @@ describe("embedded store on disk", () => {
     expect(await reopened.get(plain.id)).toEqual(plain);
     await reopened.close();
     const check = openDatabase(path.join(dir, "hitl.db"), { fsync: false, readonly: true });
-    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    expect(check.pragma("user_version", { simple: true })).toBe(3);
     expect(check.prepare("SELECT id, workflow_id FROM requests ORDER BY seq").all()).toEqual([
       { id: flowing.id, workflow_id: "run-7" },
       { id: plain.id, workflow_id: null },

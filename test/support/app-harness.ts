@@ -8,6 +8,7 @@ import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import type { RetentionLimits } from "../../src/core/retention.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit, sharedGitHub } from "../../src/github/octokit.js";
 import type { ChannelSender } from "../../src/channels/channel.js";
@@ -80,6 +81,7 @@ export async function startApp(options: {
   spacing?: { kind: "per-process" } | { kind: "shared"; clock: () => Date; sleep?: (ms: number) => Promise<void> };
   slack?: SlackSettings;
   senders?: ChannelSender[];
+  retention?: RetentionLimits;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -113,6 +115,7 @@ export async function startApp(options: {
       recoveryPerPass: options.recoveryPerPass,
       ...(options.slack ? { slack: options.slack } : {}),
       ...(options.senders ? { senders: options.senders } : {}),
+      retention: options.retention,
       onReady: (ready) => (runtime = ready),
     }),
     { probot },
