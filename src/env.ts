@@ -3,6 +3,7 @@ import { validate as validateCron } from "node-cron";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
+import { readMailChannels, type MailChannelSettings } from "./channels/mail-env.js";
 import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targets.js";
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
@@ -28,6 +29,8 @@ export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HIT
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
+  /** Email, one-click links, email replies and SMS. */
+  mail: MailChannelSettings;
 };
 
 /** Reads the environment, or explains every bad variable by name (values are never echoed). */
@@ -41,6 +44,8 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   errors.push(...allowed.errors);
   const channels = readChannels(env, allowed.targets);
   errors.push(...channels.errors);
+  const mail = readMailChannels(env, allowed.targets);
+  errors.push(...mail.errors);
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
@@ -48,7 +53,7 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if ("error" in self) errors.push(self.error);
   if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
   const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
+  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, mail: mail.settings } };
 }
 
 /**

@@ -2,7 +2,7 @@ import nodemailer, { type Transporter } from "nodemailer";
 import { offeredActions } from "../../core/render/request-markdown.js";
 import type { ApprovalRequest } from "../../core/types.js";
 import { LINK_PATH } from "../links/link-handler.js";
-import { linkBinding, linkExpiry, newNonce, signLink, signReply } from "../links/link-token.js";
+import { linkBinding, linkExpiry, newNonce, replyBinding, signLink, signReply } from "../links/link-token.js";
 import { actionFact } from "../request-facts.js";
 import { decisionEmail, outcomeEmail, threadHeaders, type EmailEvent } from "./email-message.js";
 
@@ -70,7 +70,7 @@ export function createEmailSender(deps: EmailSenderDeps) {
           action: actionFact(request, action),
           url: `${base}${LINK_PATH}${signLink(deps.linkKey, { requestId: request.id, binding, login: recipient.login, action: action.id, expiresAt, nonce: newNonce() })}`,
         }));
-        const replyAddress = settings.replyDomain ? `reply+${signReply(deps.linkKey, { requestId: request.id, login: recipient.login, expiresAt })}@${settings.replyDomain}` : null;
+        const replyAddress = settings.replyDomain ? `reply+${signReply(deps.linkKey, { requestId: request.id, login: recipient.login, binding: replyBinding(request), expiresAt })}@${settings.replyDomain}` : null;
         content = { ...decisionEmail(request, { event, login: recipient.login, links, replyAddress, linksExpireAt: expiresAt, now }), replyAddress };
       }
       const thread = threadHeaders(request, recipient.login, event, threadDomain, newNonce());

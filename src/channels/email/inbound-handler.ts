@@ -6,7 +6,7 @@ import type { Logger } from "../../engine/ports.js";
 import type { Store } from "../../store/store.js";
 import { sendError, sendJson } from "../../api/http.js";
 import type { DecideFromChannel } from "../decide-port.js";
-import { readReply, sameSecret } from "../links/link-token.js";
+import { readReply, replyBinding, sameSecret } from "../links/link-token.js";
 import { readBody } from "../read-body.js";
 import type { Recipient } from "./email-sender.js";
 import { readReplyCommand } from "./reply-command.js";
@@ -99,10 +99,14 @@ export function createInboundEmailHandler(deps: InboundEmailDeps) {
       deps.log.warn({ requestId, login }, "inbound email refused: From is not the address the reply token was sent to");
       return sendError(res, 403, "from_mismatch", `The reply must come from the address the email was sent to (${login}'s); nothing was decided.`);
     }
+    if (replyBinding(request) !== read.claims.binding && request.status === "pending") {
+      return sendError(res, 409, "stale", `Request ${requestId} changed since the email was sent (new commits); nothing was decided.`);
+    }
     const command = readReplyCommand(mail.text ?? "");
     if (!command.ok) return sendError(res, 422, "no_command", `Nothing was decided: ${command.problem}.`);
-    const outcome = await deps.decide({ requestId, login, action: command.action, justification: command.justification, via: "email" });
+    const outcome = await deps.decide({ requestId, login, action: command.action, justification: command.justification, contextHash: request.contextHash, ...(request.surfaceRef?.headSha ? { headSha: request.surfaceRef.headSha } : {}), via: "email" });
     deps.log.info({ requestId, login, action: command.action, outcome: outcome.type }, "email reply applied");
+    if (outcome.type === "not_found") return sendError(res, 404, "not_found", `No request ${requestId}.`);
     const shown = { outcome: outcome.type, request_id: requestId, status: outcome.request.status, login, action: command.action };
     switch (outcome.type) {
       case "decided":
@@ -118,6 +122,8 @@ export function createInboundEmailHandler(deps: InboundEmailDeps) {
         return sendJson(res, 422, { ...shown, error: { code: "unknown_action", message: `Request ${requestId} offers no action ${command.action}; nothing was decided.` } });
       case "past_deadline":
         return sendJson(res, 410, { ...shown, error: { code: "past_deadline", message: `Request ${requestId}'s deadline has passed; its fallback applies.` } });
+      case "stale":
+        return sendJson(res, 409, { ...shown, error: { code: "stale", message: `Request ${requestId} changed since the email was sent; nothing was decided.` } });
       case "old_head":
         return sendJson(res, 409, { ...shown, error: { code: "stale", message: `Request ${requestId}'s pull request has new commits; nothing was decided.` } });
       case "needs_input":

@@ -122,6 +122,9 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
       justification: feedback.justification,
       ...(feedback.reasonCode ? { reasonCode: feedback.reasonCode } : {}),
       ...(editedFields ? { editedFields } : {}),
+      // What this page showed: a request that changed in between is refused by the engine too.
+      contextHash: request.contextHash,
+      ...(request.surfaceRef?.headSha ? { headSha: request.surfaceRef.headSha } : {}),
       via: "link",
     });
     deps.log.info({ requestId: request.id, login: claims.login, action, outcome: outcome.type }, "one-click link confirmed");
@@ -139,7 +142,10 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
       case "past_deadline":
         return send(res, refusalPage("past_deadline"));
       case "old_head":
+      case "stale":
         return send(res, refusalPage("stale"));
+      case "not_found":
+        return send(res, refusalPage("gone"));
       case "unknown_action":
         return send(res, refusalPage("unknown_action"));
       case "needs_input":

@@ -116,31 +116,37 @@ export const linkUseKey = (claims: Pick<LinkClaims, "nonce">) => `link:${claims.
 
 /**
  * Email reply tokens, short enough for an address's local part (`reply+<token>@…`): the request
- * id, the recipient's login and the expiry in base 36, then a 96-bit signature, joined by dots.
+ * id, the recipient's login, the request's binding (cut to 48 bits) and the expiry in base 36, then
+ * a 96-bit signature, joined by dots.
  * Logins and request ids hold no dots.
  */
 export interface ReplyClaims {
   requestId: string;
   login: string;
+  /** The first 8 characters of `linkBinding(request)` when the email was sent: new commits make it stale. */
+  binding: string;
   expiresAt: number;
 }
+
+/** The part of a request's binding a reply address carries. */
+export const replyBinding = (request: Pick<ApprovalRequest, "contextHash" | "surfaceRef">) => linkBinding(request).slice(0, 8);
 
 const REPLY_SIGNATURE_BYTES = 12;
 
 export function signReply(key: Buffer, claims: ReplyClaims): string {
-  const body = `${claims.requestId}.${claims.login}.${Math.floor(claims.expiresAt / 1000).toString(36)}`;
+  const body = `${claims.requestId}.${claims.login}.${claims.binding}.${Math.floor(claims.expiresAt / 1000).toString(36)}`;
   return `${body}.${createHmac("sha256", key).update(`reply\n${body}`).digest().subarray(0, REPLY_SIGNATURE_BYTES).toString("base64url")}`;
 }
 
 export function readReply(key: Buffer, token: string, now: Date): { ok: true; claims: ReplyClaims } | { ok: false; reason: "malformed" | "forged" | "expired" } {
   const parts = token.split(".");
-  if (token.length > 200 || parts.length !== 4 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) return { ok: false, reason: "malformed" };
-  const [requestId, login, expires, signature] = parts as [string, string, string, string];
-  const body = `${requestId}.${login}.${expires}`;
+  if (token.length > 200 || parts.length !== 5 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) return { ok: false, reason: "malformed" };
+  const [requestId, login, binding, expires, signature] = parts as [string, string, string, string, string];
+  const body = `${requestId}.${login}.${binding}.${expires}`;
   const expected = createHmac("sha256", key).update(`reply\n${body}`).digest().subarray(0, REPLY_SIGNATURE_BYTES).toString("base64url");
   if (!sameSecret(signature, expected)) return { ok: false, reason: "forged" };
   const expiresAt = parseInt(expires, 36) * 1000;
   if (!Number.isFinite(expiresAt)) return { ok: false, reason: "malformed" };
   if (now.getTime() >= expiresAt) return { ok: false, reason: "expired" };
-  return { ok: true, claims: { requestId, login, expiresAt } };
+  return { ok: true, claims: { requestId, login, binding, expiresAt } };
 }
