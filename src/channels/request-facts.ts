@@ -89,7 +89,17 @@ export function describePlainFallback(fallback: Fallback): string {
   }
 }
 
-/** "Approved by alice (link) on 1 Dec 2026 09:30 UTC." — how a request ended, in plain words. */
+const VIA_WORDS: Record<string, string> = {
+  comment: "on GitHub",
+  review: "with a review",
+  check_run: "with the check run's button",
+  link: "with a one-click link",
+  email: "by email reply",
+  sms: "from a text message",
+  slack: "on Slack",
+};
+
+/** "Approved by alice with a one-click link on 1 Dec 2026 09:30 UTC." — how a request ended, in plain words. */
 export function describeOutcome(request: ApprovalRequest): string {
   const decision = request.decision;
   const status = request.status.charAt(0).toUpperCase() + request.status.slice(1);
@@ -97,5 +107,6 @@ export function describeOutcome(request: ApprovalRequest): string {
   const who = decision.decidedBy;
   const by =
     who.type === "human" ? ` by ${who.login}` : who.type === "rule" ? ` by rule ${inert(who.id, 100)}` : who.type === "fallback" ? " by its fallback" : who.type === "agent" ? " by the agent" : "";
-  return `${status}${by} (${decision.via}) on ${formatTime(decision.decidedAt)}.`;
+  const via = who.type === "human" && VIA_WORDS[decision.via] ? ` ${VIA_WORDS[decision.via]}` : "";
+  return `${status}${by}${via} on ${formatTime(decision.decidedAt)}.`;
 }
