@@ -25,7 +25,7 @@ export interface RequestFacts {
   moreData: number;
   actions: ActionFact[];
   /** Fields a person may change when approving, with their bounds. */
-  editable: { field: string; bounds: string; current: string }[];
+  editable: { field: string; /** The field's own name, for the form (escaped there, never shown). */ name: string; type: "number" | "string" | "boolean"; options: { value: string; label: string }[] | null; bounds: string; current: string }[];
   /** Where the request lives on GitHub, when it was posted. */
   url: string | null;
 }
@@ -65,6 +65,10 @@ export function requestFacts(request: ApprovalRequest, now: Date): RequestFacts 
     actions: offeredActions(request).map((action) => actionFact(request, action)),
     editable: Object.entries(request.editableFields ?? {}).map(([field, spec]) => ({
       field: inert(field, 100),
+      name: field,
+      type: spec.type,
+      // The value is sent back as it is (escaped in HTML); only the label is shown.
+      options: spec.type === "boolean" ? [{ value: "true", label: "true" }, { value: "false", label: "false" }] : spec.type === "string" && spec.enum ? spec.enum.map((option) => ({ value: option, label: inert(option, 200) })) : null,
       bounds: inert(describeEditable(spec), 300),
       current: inertText(truncate(visibleJson(request.decisionData[field] ?? null), VALUE_LENGTH)),
     })),

@@ -63,7 +63,7 @@ https://hitl.example.com/l/<token>
 Reject: Deny — Ticket goes back to support
 https://hitl.example.com/l/<token>
 
-Or reply to this email with approve, reject or choose <id> on the first line; the rest of your reply is your reason.
+Or reply to this email with approve or reject on the first line; the rest of your reply is your reason.
 
 Sent to alice; deciding here counts as alice's decision.
 On GitHub: https://github.com/octo-org/payments/issues/7

@@ -85,7 +85,8 @@ export function decisionEmail(request: ApprovalRequest, input: DecisionEmailInpu
   const subject = input.event === "opened" ? emailSubject(request) : `Re: ${emailSubject(request)}`;
   const intro = INTRO[input.event];
   const until = formatTime(new Date(input.linksExpireAt).toISOString());
-  const replyHelp = input.replyAddress ? `Or reply to this email with approve, reject or choose <id> on the first line; the rest of your reply is your reason.` : null;
+  const words = ["approve", "reject", ...facts.actions.filter((a) => a.id !== "approve" && a.id !== "reject").map((a) => `choose ${inert(a.id, 100)}`)];
+  const replyHelp = input.replyAddress ? `Or reply to this email with ${words.slice(0, -1).join(", ")} or ${words.at(-1)} on the first line; the rest of your reply is your reason.` : null;
   const gitHub = facts.url ? `On GitHub: ${facts.url}` : null;
   const text = [
     intro,

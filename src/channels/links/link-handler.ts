@@ -89,9 +89,6 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
     }
     const action = claims.action ?? form.get("action") ?? "";
     if (form.get("action") !== null && form.get("action") !== action) return send(res, refusalPage("unknown_action"));
-    const kind = actionKind({ availableActions: offeredActions(request) }, action);
-    if (kind === null) return send(res, refusalPage("unknown_action"));
-
     const given = {
       justification: (form.get("justification") ?? "").trim().slice(0, 2_000),
       reasonCode: form.get("reason_code") ?? "",
@@ -100,6 +97,9 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
     const again = (problem: string): Page => ({ ...confirmPage({ request, action: claims.action, login: claims.login, csrf: expected, expiresAt: claims.expiresAt, now, problem, given } satisfies ConfirmInput), status: 422 });
     // What can be checked without the engine is checked before the link's one use is taken,
     // so a typo does not spend it.
+    if (action === "") return send(res, again("Pick one of the actions."));
+    const kind = actionKind({ availableActions: offeredActions(request) }, action);
+    if (kind === null) return send(res, refusalPage("unknown_action"));
     let editedFields: Record<string, unknown> | undefined;
     if (Object.keys(given.fields).length > 0) {
       if (kind === "reject") return send(res, again("Changes apply only to an approval."));

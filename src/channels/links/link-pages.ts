@@ -28,13 +28,14 @@ table{border-collapse:collapse;width:100%;font-size:14px}
 td{border-top:1px solid #d1d9e0;padding:6px 4px;vertical-align:top;overflow-wrap:anywhere}
 td:first-child{color:#59636e;width:35%}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
-label{display:block;font-weight:600;margin:12px 0 4px}
+label{display:block;font-weight:600;margin:16px 0 4px}
+form>label:first-of-type,form>h2:first-of-type{margin-top:0}
 .hint{font-weight:400;color:#59636e;font-size:13px}
 input,select,textarea{width:100%;font:inherit;padding:10px;border:1px solid #d1d9e0;border-radius:6px;background:#fff}
 textarea{min-height:88px}
 .choice{display:flex;gap:8px;align-items:flex-start;font-weight:400;border:1px solid #d1d9e0;border-radius:6px;padding:10px;margin:8px 0}
 .choice input{width:auto;margin-top:5px}
-button{width:100%;margin-top:16px;padding:14px;font:600 17px/1.2 inherit;font-family:inherit;border:0;border-radius:6px;color:#fff;background:#1f883d}
+button{width:100%;margin-top:16px;padding:14px;font-family:inherit;font-weight:600;font-size:17px;line-height:1.2;border:0;border-radius:6px;color:#fff;background:#1f883d}
 button.reject{background:#cf222e}
 .approve{border-left:6px solid #1f883d}.reject-card{border-left:6px solid #cf222e}
 .notice{border-left:6px solid #9a6700}
@@ -57,7 +58,7 @@ ${facts.data.length > 0 ? html`<section class="card"><h2>Decision data</h2><tabl
 }
 
 function actionCard(action: ActionFact): Html {
-  return html`<section class="card ${action.kind === "reject" ? "reject-card" : "approve"}"><h2>${action.title}</h2><p>${action.impact ?? (action.kind === "reject" ? "Rejects the request." : "Approves the request.")}</p></section>`;
+  return html`<section class="card ${action.kind === "reject" ? "reject-card" : "approve"}"><p class="eyebrow">What confirming does</p><h2>${action.title}</h2><p>${action.impact ?? (action.kind === "reject" ? "Rejects the request." : "Approves the request.")}</p></section>`;
 }
 
 export interface ConfirmInput {
@@ -89,8 +90,16 @@ export function confirmPage(input: ConfirmInput): Page {
   const given = input.given ?? {};
   const form = html`<form method="post" class="card">
 <input type="hidden" name="csrf" value="${input.csrf}">
-${chosen ? html`<input type="hidden" name="action" value="${chosen.id}">` : html`<h2>Choose</h2>${offered.map((action, i) => html`<label class="choice"><input type="radio" name="action" value="${action.id}"${i === 0 ? html` checked` : ""}><span><strong>${action.title}</strong><br><span class="hint">${action.impact ?? ""}</span></span></label>`)}`}
-${editable.map((field) => html`<label for="field-${field.field}">Change ${field.field} <span class="hint">(${field.bounds}; now ${field.current})</span></label><input id="field-${field.field}" name="field:${field.field}" value="${given.fields?.[field.field] ?? ""}" placeholder="leave empty to keep it">`)}
+${chosen ? html`<input type="hidden" name="action" value="${chosen.id}">` : html`<h2>Choose</h2>${offered.map((action) => html`<label class="choice"><input type="radio" name="action" value="${action.id}" required><span><strong>${action.title}</strong><br><span class="hint">${action.impact ?? ""}</span></span></label>`)}`}
+${editable.map((field) => {
+    const value = given.fields?.[field.name] ?? "";
+    const id = `field-${editable.indexOf(field)}`;
+    const label = html`<label for="${id}">Change ${field.field} <span class="hint">(${field.bounds}; now ${field.current}${rejecting ? "; approvals only" : ""})</span></label>`;
+    if (field.options) {
+      return html`${label}<select id="${id}" name="field:${field.name}"><option value="">keep it</option>${field.options.map((option) => html`<option value="${option.value}"${option.value === value ? html` selected` : ""}>${option.label}</option>`)}</select>`;
+    }
+    return html`${label}<input id="${id}" name="field:${field.name}" value="${value}"${field.type === "number" ? html` inputmode="decimal"` : ""} placeholder="leave empty to keep it">`;
+  })}
 ${rejecting && reasons.length > 0 ? html`<label for="reason-code">Reason code <span class="hint">(needed to reject)</span></label><select id="reason-code" name="reason_code"><option value="">—</option>${reasons.map((code) => html`<option${given.reasonCode === code ? html` selected` : ""}>${code}</option>`)}</select>` : ""}
 <label for="justification">Justification <span class="hint">(${minLength > 0 ? `required, at least ${minLength} characters` : "optional"})</span></label>
 <textarea id="justification" name="justification" maxlength="2000">${given.justification ?? ""}</textarea>
