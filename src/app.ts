@@ -25,6 +25,9 @@ import { handlePullRequest } from "./handlers/pull-request.js";
 import { handlePullRequestReview, handlePullRequestReviewDismissed } from "./handlers/pull-request-review.js";
 import { startScheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";
+import type { ChannelSender } from "./channels/channel.js";
+import { createChannelDispatcher } from "./channels/dispatcher.js";
+import type { ApprovalRequest } from "./core/types.js";
 
 export interface HitlOptions {
   store: Store;
@@ -42,6 +45,8 @@ export interface HitlOptions {
   recoveryPerPass?: number;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
+  /** Channels that tell people outside GitHub (`.hitl.yml` `notify:`), by kind: `slack`, `webhook`, `email` … */
+  senders?: ChannelSender[];
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -80,7 +85,12 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
-    const runner = createJobRunner({ ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), toChannelJson: (request) => toChannelRequest(request, clock()), outbound, channels: options.channels }, engine);
+    const toChannelJson = (request: ApprovalRequest) => toChannelRequest(request, clock());
+    const dispatcher = createChannelDispatcher({ ...deps, senders: options.senders ?? [], environmentChannels: new Set((options.channels ?? []).map((channel) => channel.name)), toChannelJson });
+    const runner = createJobRunner(
+      { ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), toChannelJson, outbound, channels: options.channels, dispatcher },
+      engine,
+    );
     const sweep = createSweep(deps, engine, randomId("sweeper"));
     const recover = createRecovery(deps, engine, randomId("recoverer"), { perPass: options.recoveryPerPass });
     let recovering: Promise<unknown> | null = null;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
+import { CHANNEL_VIAS, NOTIFICATION_EVENTS, NOTIFICATION_STATES, PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 import { fallbackSchema } from "./request-schema.js";
 import type { ApiRequest, toApiAudit, toApiSimulation } from "./serialize.js";
 
@@ -67,7 +67,9 @@ export const decisionSchema = z
     decided_by: deciderSchema,
     justification: z.string().nullable(),
     decided_at: z.string().describe("ISO 8601"),
-    via: z.enum(["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited"]),
+    via: z
+      .enum(["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", ...CHANNEL_VIAS])
+      .describe("How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by policy, or by the system."),
     fallback: fallbackSchema.optional().describe("Set when the fallback applied."),
     reason_code: z.string().optional().describe("The reason code a rejection gave, one of the request's `feedback.reasons`."),
     edited_fields: z.record(z.string(), z.unknown()).optional().describe("Fields of decision_data the approver changed, with their new values."),
@@ -148,6 +150,20 @@ export const apiRequestSchema = z
     stages: z.array(stageSchema).optional().describe("Quorum and stages: the stages of sign-off, in order."),
     approvals: z.array(voteSchema).optional().describe("Requests with stages: the votes cast so far."),
     error: z.object({ at: z.string(), message: z.string() }).optional().describe("Set when the sweep could not compute the request's schedule; it stays pending for people."),
+    notifications: z
+      .array(
+        z.object({
+          channel: z.string().describe("`slack`, `email`, `sms`, `webhook` …"),
+          recipient: z.string().describe("`@login` for a person, else the destination: a Slack channel id, a webhook channel's name."),
+          event: z.enum(NOTIFICATION_EVENTS),
+          state: z.enum(NOTIFICATION_STATES).describe("`retrying` after a failed send (with `last_error`); `failed` once the retries gave up; `held` in quiet hours; `withdrawn` when the request ended first; `updated` once its message shows the outcome."),
+          attempts: z.number().int(),
+          last_error: z.string().nullable(),
+          held_until: z.string().optional().describe("`held`: when it goes out."),
+        }),
+      )
+      .optional()
+      .describe("Messages about the request outside GitHub (`.hitl.yml` `notify:`), and how each fared. Absent: none."),
   })
   .meta({ id: "Request", description: "A request as stored: its status, decision and escalation schedule." });
 

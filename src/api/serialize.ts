@@ -3,7 +3,7 @@ import { formatDuration } from "../core/duration.js";
 import { describeSchedule } from "../core/schedule.js";
 import { stagesAhead, type Stage, type StageEnd, type Vote } from "../core/aggregate.js";
 import type { EffectivePolicy } from "../core/effective-policy.js";
-import type { ApprovalRequest, AuditEntry, Decision, Decider, Drift, EditableField, Evaluation } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, Decision, Decider, Drift, EditableField, Evaluation, NotificationRecord } from "../core/types.js";
 
 const approval = (vote: Vote) => ({ by: vote.by, action: vote.action, at: vote.at, stage: vote.stage, justification: vote.justification, via: vote.via, ...(vote.weight !== undefined ? { weight: vote.weight } : {}) });
 const stageEnd = (end: StageEnd) => ({ stage: end.stage, action: end.action, at: end.at, why: end.why, ...(end.branch !== undefined ? { branch: end.branch } : {}) });
@@ -130,6 +130,19 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     supersedes: request.supersedes ? { id: request.supersedes.id, drift: drift(request.supersedes.drift) } : null,
     ...(request.stages ? { stages: request.stages.map(stage), approvals: (request.votes ?? []).map(approval) } : {}),
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
+    ...(request.notifications?.length ? { notifications: request.notifications.map(notification) } : {}),
+  };
+}
+
+function notification(record: NotificationRecord) {
+  return {
+    channel: record.channel,
+    recipient: record.recipient,
+    event: record.event,
+    state: record.state,
+    attempts: record.attempts,
+    last_error: record.lastError,
+    ...(record.heldUntil ? { held_until: record.heldUntil } : {}),
   };
 }
 

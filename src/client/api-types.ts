@@ -526,6 +526,24 @@ export interface components {
                 at: string;
                 message: string;
             };
+            /** @description Messages about the request outside GitHub (`.hitl.yml` `notify:`), and how each fared. Absent: none. */
+            notifications?: {
+                /** @description `slack`, `email`, `sms`, `webhook` … */
+                channel: string;
+                /** @description `@login` for a person, else the destination: a Slack channel id, a webhook channel's name. */
+                recipient: string;
+                /** @enum {string} */
+                event: "opened" | "warning" | "escalated" | "decided" | "expired";
+                /**
+                 * @description `retrying` after a failed send (with `last_error`); `failed` once the retries gave up; `held` in quiet hours; `withdrawn` when the request ended first; `updated` once its message shows the outcome.
+                 * @enum {string}
+                 */
+                state: "queued" | "held" | "sent" | "retrying" | "failed" | "withdrawn" | "updated";
+                attempts: number;
+                last_error: string | null;
+                /** @description `held`: when it goes out. */
+                held_until?: string;
+            }[];
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */
@@ -536,8 +554,11 @@ export interface components {
             justification: string | null;
             /** @description ISO 8601 */
             decided_at: string;
-            /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited";
+            /**
+             * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by policy, or by the system.
+             * @enum {string}
+             */
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */

@@ -173,11 +173,15 @@ function expansionProblem(events: Event[], text: string): { offset: number; mess
 /**
  * `_extends`: the extending file (`override`) wins key by key at the top level. A key's value
  * is taken whole, so arrays (approvers, rules, escalation) are replaced, never concatenated,
- * and an object such as `fallback` is never stitched together from two files.
+ * and an object such as `fallback` is never stitched together from two files. `people:` alone is
+ * merged one level down, login by login, each person's entry still taken whole.
  */
 export function mergeConfigs(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
-  return { ...base, ...override };
+  const merged = { ...base, ...override };
+  // `people:` is a directory an organisation keeps once: merged person by person (each entry whole).
+  if (isPlainObject(base.people) && isPlainObject(override.people)) merged.people = { ...base.people, ...override.people };
+  return merged;
 }
 
 /** `.hitl.yml:3:5 approvers.0: expected string, got number 5` — one line per error. */

@@ -222,7 +222,12 @@ const escalationLevelSchema = z.strictObject({
   after: duration.describe("How long after the request was opened this level takes over, e.g. `4h`."),
   approvers: approverList.min(1).describe("Who is assigned and mentioned at this level: logins and `@org/team` teams."),
   message: z.string().optional().describe("Extra text posted when the request reaches this level, as plain text on one line: no markdown, mentions or links."),
-  notify: z.array(z.string().min(1)).optional().describe("Notification channel names to alert at this level, e.g. `slack`."),
+  notify: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      "Channels to alert at this level: a channel of the environment by name (`oncall` is `HITL_CHANNEL_ONCALL`), else `slack`, `email` or `sms` to this level's approvers through `people:`.",
+    ),
 });
 
 const escalationLadder = z.array(escalationLevelSchema).superRefine((levels, ctx) => {
@@ -436,6 +441,80 @@ const autoApproveSchema = z
     }
   });
 
+const LOGIN_KEY_PATTERN = new RegExp(`^${LOGIN_SOURCE}$`);
+const QUIET_HOURS_PATTERN = /^(?:[01]\d|2[0-3]):[0-5]\d-(?:[01]\d|2[0-3]):[0-5]\d$/;
+const SLACK_USER_PATTERN = /^[UW][A-Z0-9]{2,20}$/;
+const SLACK_CHANNEL_PATTERN = /^[CGD][A-Z0-9]{2,20}$/;
+const CHANNEL_NAME_PATTERN = /^[a-z0-9][a-z0-9_]{0,39}$/;
+
+/** The events `notify:` entries may name. */
+export const NOTIFY_EVENTS = ["opened", "warning", "escalated", "decided", "expired"] as const;
+/** Channels that reach a person through their `people:` entry. */
+export const PERSON_CHANNELS = ["slack", "email", "sms"] as const;
+
+const personSchema = z
+  .strictObject({
+    email: z.email({ error: "expected an email address" }).max(254).optional().describe("Where `email` notifications go."),
+    slack: z
+      .string()
+      .regex(SLACK_USER_PATTERN, { error: "expected a Slack user id such as U012AB3CD (not a display name)" })
+      .optional()
+      .describe("The person's Slack user id (`U…` or `W…`): `slack` notifications are sent to them directly, and their Slack buttons decide as this login."),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, { error: "expected a phone number in E.164 form, such as +15551234567" })
+      .optional()
+      .describe("Where `sms` notifications go, in E.164 form (`+15551234567`)."),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: "expected an IANA time zone such as Europe/Berlin or America/New_York" })
+      .optional()
+      .describe("The person's IANA time zone, for `quiet_hours`. Absent: UTC."),
+    quiet_hours: z
+      .string()
+      .regex(QUIET_HOURS_PATTERN, { error: "expected HH:MM-HH:MM such as 22:00-07:00" })
+      .optional()
+      .describe("Hours in the person's time zone when only `critical` requests reach them; other messages wait until the end, e.g. `22:00-07:00`."),
+  })
+  .describe("How to reach one person.");
+
+const peopleSchema = z
+  .record(z.string().regex(LOGIN_KEY_PATTERN, { error: "expected a GitHub login" }), personSchema)
+  .superRefine((people, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [login, person] of Object.entries(people)) {
+      if (!person.slack) continue;
+      const first = seen.get(person.slack);
+      if (first === undefined) seen.set(person.slack, login);
+      else ctx.addIssue({ code: "custom", message: `Slack id ${person.slack} is already ${first}'s: one Slack account decides as one login`, path: [login, "slack"] });
+    }
+  });
+
+const channelTargetSchema = z
+  .union([
+    z.enum(PERSON_CHANNELS).describe("`slack`, `email` or `sms`: each person the event concerns, through their `people:` entry."),
+    z.strictObject({
+      slack: z
+        .strictObject({ channel: z.string().regex(SLACK_CHANNEL_PATTERN, { error: "expected a Slack channel id such as C012AB3CD" }).describe("A Slack channel id (`C…`).") })
+        .describe("Post to a Slack channel instead of to each person."),
+    }),
+    z.strictObject({
+      webhook: z
+        .string()
+        .regex(CHANNEL_NAME_PATTERN, { error: "expected a channel name such as oncall (HITL_CHANNEL_ONCALL)" })
+        .describe("A channel set in the environment: `oncall` is `HITL_CHANNEL_ONCALL` (its URL, `_SECRET` and `_HEADERS`)."),
+    }),
+  ], { error: "expected slack, email, sms, {slack: {channel: C…}} or {webhook: name}" })
+  .describe("Where an entry sends: `slack`, `email` or `sms` to each person, `{slack: {channel: C…}}` to a Slack channel, `{webhook: name}` to a channel of the environment.");
+
+const notifyEntrySchema = z
+  .strictObject({
+    events: z.array(z.enum(NOTIFY_EVENTS)).min(1).describe("Which events: `opened`, `warning`, `escalated`, `decided`, `expired`."),
+    priority: z.array(z.enum(["low", "normal", "high", "critical"])).min(1).optional().describe("Only requests of these priorities. Absent: every priority."),
+    channels: z.array(channelTargetSchema).min(1).max(10).describe("Where to send; every channel listed is used."),
+  })
+  .describe("Which channels hear which events, for which priorities.");
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -497,6 +576,14 @@ export const hitlConfigSchema = z
       .max(50)
       .optional()
       .describe("The bar for requests a person decides: every requirement whose `when` holds applies (the strictest wins), and a request may add to it but never lift it."),
+    people: peopleSchema
+      .optional()
+      .describe("How to reach people outside GitHub, by GitHub login: `email`, `slack` user id, `phone`, `timezone`, `quiet_hours`. `_extends` merges it person by person."),
+    notify: z
+      .array(notifyEntrySchema)
+      .max(20)
+      .optional()
+      .describe("Who is told outside GitHub, of what: each entry names events, optionally priorities, and channels. A person hears of each event once, from the first entry that reaches them. Absent: nobody is told outside GitHub."),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);
@@ -552,3 +639,5 @@ export type Rule = HitlConfig["rules"][number];
 export type RuleAction = Rule["action"];
 export type AutoApprove = NonNullable<HitlConfig["auto_approve"]>;
 export type EscalationLevel = HitlConfig["escalation"][number];
+export type Person = NonNullable<HitlConfig["people"]>[string];
+export type NotifyEntry = NonNullable<HitlConfig["notify"]>[number];

@@ -159,7 +159,52 @@ export type DecisionVia =
   | "api"
   | "pull_request_closed"
   /** Its issue's title or body was edited by someone else: cancelled by the system. */
-  | "issue_edited";
+  | "issue_edited"
+  | ChannelVia;
+
+/** The ways a person decides outside GitHub (`engine.decideFromChannel`), as `Decision.via` names them. */
+export const CHANNEL_VIAS = ["slack", "email", "link", "sms"] as const;
+export type ChannelVia = (typeof CHANNEL_VIAS)[number];
+
+/** What people are told of, outside GitHub (`.hitl.yml` `notify:`). */
+export const NOTIFICATION_EVENTS = ["opened", "warning", "escalated", "decided", "expired"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/**
+ * Where one `notify:` entry sends: a channel kind addressed to each person (`slack` DMs their
+ * `slack` id, `email` their address …), or a fixed destination (`{slack: {channel}}`, `{webhook: name}`).
+ */
+export type ChannelTarget = { kind: string } | { kind: string; destination: string };
+
+/** A `notify:` entry as it applies to one request (its priority already matched), snapshotted at opening. */
+export interface NotifyRoute {
+  events: NotificationEvent[];
+  channels: ChannelTarget[];
+}
+
+export const NOTIFICATION_STATES = ["queued", "held", "sent", "retrying", "failed", "withdrawn", "updated"] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
+/** One message to one recipient on one channel, and how it fared. */
+export interface NotificationRecord {
+  /** `<event key>|<channel>|<recipient>`: unique on the request. */
+  key: string;
+  event: NotificationEvent;
+  /** `escalated:2` for the second rung; the event otherwise. A person hears each event key once. */
+  eventKey: string;
+  /** The channel kind: `slack`, `email`, `sms`, `webhook` … */
+  channel: string;
+  /** `@login` for a person, else the destination (a Slack channel id, a webhook's name). */
+  recipient: string;
+  state: NotificationState;
+  attempts: number;
+  lastError: string | null;
+  /** Quiet hours: held until then. */
+  heldUntil?: string;
+  /** What the channel needs to update or thread on the message later (a Slack channel and ts). */
+  ref?: Record<string, string>;
+  at: string;
+}
 
 export interface Decision {
   /** The action id taken: `approve`, `reject`, an available action's id, or the fallback's. */
@@ -317,6 +362,10 @@ export interface ApprovalRequest {
   supersedes?: { id: string; drift: Drift } | null;
   /** A superseded request: the follow-up that asks again. */
   supersededBy?: string | null;
+  /** `.hitl.yml` `notify:` entries for this request's priority, as it was opened. Absent: nobody is told outside GitHub. */
+  notify?: NotifyRoute[];
+  /** The messages sent (or held, or failing) outside GitHub about this request. */
+  notifications?: NotificationRecord[];
 }
 
 export interface RequestError {
@@ -397,7 +446,13 @@ export type JobKind =
   /** POST the decision to the agent's callback_url. */
   | "callback"
   /** Tell a notification channel (`job.channel`) that the request reached an escalation level. */
-  | "notify";
+  | "notify"
+  /** Work out who hears of an event (`.hitl.yml` `notify:` and `people:`), record it and queue the sends. */
+  | "channel_event"
+  /** Send, or update, one recorded notification (`job.notification`). */
+  | "channel_send"
+  /** Apply a decision a channel acknowledged before applying it (`job.input`: a Slack button press). */
+  | "channel_input";
 
 export interface Job {
   id: string;
@@ -407,6 +462,10 @@ export interface Job {
   reason: AuditEvent;
   /** `notify` jobs: the channel's name. */
   channel?: string;
+  /** `channel_send` jobs: the notification record's key, and whether to send it or update it after the end. */
+  notification?: { key: string; op: "send" | "update" };
+  /** `channel_input` jobs: what the channel received, as that channel reads it. */
+  input?: { channel: string; payload: Record<string, unknown> };
   runAt: string;
   attempts: number;
   lastError: string | null;

@@ -57,11 +57,19 @@ export function createEngineContext(deps: EngineDeps) {
     return { id: newId("job"), kind, requestId: request.id, reason, runAt: runAt.toISOString(), attempts: 0, lastError: null };
   }
 
+  /**
+   * The job that tells people outside GitHub of an event (`.hitl.yml` `notify:`), and updates
+   * what they were sent once the request ends; none for a request nobody is told of.
+   */
+  function channelJobs(request: ApprovalRequest, reason: AuditEvent, force = false): Job[] {
+    return force || request.notify?.length || request.notifications?.length ? [job(request, "channel_event", reason)] : [];
+  }
+
   /** The jobs that tell the world a request reached a final state. */
   function finalJobs(request: ApprovalRequest, reason: AuditEvent): Job[] {
     const jobs = [job(request, "sync_surface", reason)];
     if (request.callbackUrl) jobs.push(job(request, "callback", reason));
-    return jobs;
+    return [...jobs, ...channelJobs(request, reason)];
   }
 
   /** Writes a state change; on success tells waiters and the job runner. Null when another write came first. */
@@ -102,7 +110,7 @@ export function createEngineContext(deps: EngineDeps) {
     });
   }
 
-  return { ...deps, decided, audit, job, finalJobs, commit, mustGet, evaluate };
+  return { ...deps, decided, audit, job, channelJobs, finalJobs, commit, mustGet, evaluate };
 }
 
 export type EngineContext = ReturnType<typeof createEngineContext>;

@@ -2,7 +2,7 @@ import { preCheckDecider, type Actor, type RefusalReason } from "../core/authori
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
 import { readDecisionInput, type InputProblem } from "../core/decision-input.js";
 import { allowedApprovers, approverLists } from "../core/schedule.js";
-import type { ApprovalRequest, Decider } from "../core/types.js";
+import type { ApprovalRequest, ChannelVia, Decider } from "../core/types.js";
 import { castVote, hasStages, outcomeOf, retractVote, stageApproverLists, type VoteRefusal } from "../core/vote.js";
 import type { Stage } from "../core/aggregate.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
@@ -15,7 +15,7 @@ export interface GitHubDecision {
   actor: Actor;
   action: string;
   justification: string | null;
-  via: "comment" | "review" | "check_run";
+  via: "comment" | "review" | "check_run" | ChannelVia;
   /** The comment was edited (it never counts). */
   edited?: boolean;
   /** The pull request's author, who may not approve their own change. */
@@ -49,6 +49,32 @@ const countsFor = (request: ApprovalRequest, input: Pick<GitHubDecision, "madeAt
   if (Math.floor(Date.parse(request.createdAt) / 1000) * 1000 > made) return false;
   return input.headSha !== undefined || !request.recovery || Date.parse(request.recovery.notBefore) <= made;
 };
+/**
+ * A decision a person made outside GitHub (a Slack button, an email link or reply, an SMS link),
+ * after the channel has established who they are: `login` is the GitHub login `.hitl.yml`
+ * `people:` maps them to. It is authorized exactly as that login's `/approve` would be.
+ */
+export interface ChannelDecision {
+  requestId: string;
+  login: string;
+  action: string;
+  via: ChannelVia;
+  justification?: string | null;
+  /** Changes to the request's editable fields (an approval only), checked against their bounds. */
+  editedFields?: Record<string, unknown>;
+  /** A rejection's reason code, where the request's feedback asks for one. */
+  reasonCode?: string;
+  /** The request's `version` the person saw: a later write (any) makes it `stale`. Rarely what a channel wants. */
+  version?: number;
+  /** The request's `contextHash` the person saw: a request whose content changed since is `stale`. */
+  contextHash?: string;
+  /** Pull requests: the head commit the person saw; a decision for an older head is `old_head`. */
+  headSha?: string;
+}
+
+/** What happened to a decision from a channel: as on GitHub, or the request was not found, or changed since it was shown. */
+export type ChannelOutcome = DecisionOutcome | { type: "not_found"; requestId: string } | { type: "stale"; request: ApprovalRequest };
+
 /** What happened to one request a person tried to decide, so the handler can answer them. */
 export type DecisionOutcome =
   | { type: "decided"; request: ApprovalRequest }
@@ -82,7 +108,7 @@ function decisionDetails(request: ApprovalRequest): Record<string, unknown> | un
 
 /** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
 export function createDeciding(ctx: EngineContext) {
-  const { store, github, clock, audit, job, finalJobs, commit, mustGet } = ctx;
+  const { store, github, clock, audit, job, channelJobs, finalJobs, commit, mustGet } = ctx;
 
   async function decideOne(request: ApprovalRequest, input: GitHubDecision): Promise<DecisionOutcome> {
     // Requests stored before agentLogins and onBehalfOf existed have neither.
@@ -178,7 +204,43 @@ export function createDeciding(ctx: EngineContext) {
     return { type: "already_decided", request: current };
   }
 
+  /**
+   * The justification text as a comment would carry it, so one reader (`readDecisionInput`)
+   * checks edits, reason codes and feedback for every door: the edits as a fenced json block
+   * first (the first block is the one read), then the reason code, then the person's words.
+   */
+  function channelText(input: ChannelDecision): string | null {
+    const words = [input.reasonCode, input.justification?.trim()].filter((part): part is string => Boolean(part)).join(" ");
+    const edits = input.editedFields && Object.keys(input.editedFields).length > 0 ? "```json\n" + JSON.stringify(input.editedFields) + "\n```" : "";
+    const text = [edits, words].filter(Boolean).join("\n");
+    return text === "" ? null : text;
+  }
+
   return {
+    /**
+     * Applies a decision made outside GitHub, as `input.login`'s comment would be applied: the
+     * same separation of duties, approvers, teams, quorum and stages, feedback and edit bounds,
+     * deadline, compare-and-set, audit entry and jobs (the surface then says which channel).
+     */
+    async decideFromChannel(input: ChannelDecision): Promise<ChannelOutcome> {
+      const request = await store.get(input.requestId);
+      if (!request) return { type: "not_found", requestId: input.requestId };
+      if (request.status !== "pending") return { type: "already_decided", request };
+      if ((input.version !== undefined && input.version !== request.version) || (input.contextHash !== undefined && input.contextHash !== request.contextHash)) {
+        return { type: "stale", request };
+      }
+      return decideOne(request, {
+        repo: request.repo,
+        number: request.surfaceRef?.number ?? 0,
+        actor: { login: input.login, type: "User" },
+        action: input.action,
+        justification: channelText(input),
+        via: input.via,
+        requestId: request.id,
+        ...(input.headSha !== undefined ? { headSha: input.headSha } : {}),
+      });
+    },
+
     /**
      * Applies a decision a person made on GitHub to the pending requests on that issue or pull
      * request. The first valid decision wins; later ones are reported as already decided.
@@ -206,7 +268,7 @@ export function createDeciding(ctx: EngineContext) {
         }
         const actor: Decider = { type: "agent", name: agent.name };
         const next = finish(request, { action: "cancel", status: "cancelled", decidedBy: actor, justification: reason, via: "api" }, clock());
-        const stored = await commit(next, request.version, [audit(next, "cancelled", actor)], [job(next, "sync_surface", "cancelled")]);
+        const stored = await commit(next, request.version, [audit(next, "cancelled", actor)], [job(next, "sync_surface", "cancelled"), ...channelJobs(next, "cancelled")]);
         if (stored) return stored;
       }
       throw new HitlError("conflict", 409, `Request ${id} changed while it was being cancelled; try again.`);

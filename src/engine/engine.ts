@@ -9,7 +9,7 @@ import { createPushes } from "./pull-request-pushes.js";
 import { createValidating } from "./validate-request.js";
 
 export type { Agent, EngineDeps } from "./context.js";
-export type { DecisionOutcome, GitHubDecision } from "./decide-request.js";
+export type { ChannelDecision, ChannelOutcome, DecisionOutcome, GitHubDecision } from "./decide-request.js";
 export type { CommentInput, InputResult, ReviewInput } from "./github-decisions.js";
 
 /**

@@ -1,3 +1,5 @@
+import type { ChannelDispatcher } from "../channels/dispatcher.js";
+import { PERSON_CHANNELS } from "../config/schema.js";
 import type { ApprovalRequest, Job } from "../core/types.js";
 import { deliveryIdOf, signedPost, type SignedPost } from "../notify/callback.js";
 import { escalationMessage, type Channel } from "../notify/channels.js";
@@ -22,6 +24,10 @@ export interface JobRunnerDeps extends EngineDeps {
   concurrency?: number;
   /** Notification channels escalation levels may name. */
   channels?: Channel[];
+  /** Tells people outside GitHub (`channel_event`, `channel_send` jobs). */
+  dispatcher?: ChannelDispatcher;
+  /** Applies a decision a channel acknowledged (`channel_input` jobs: a Slack button press). */
+  channelInput?: (request: ApprovalRequest, job: Job) => Promise<void>;
 }
 
 /**
@@ -64,6 +70,8 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
       case "notify": {
         if (request.status !== "pending") return;
         const channel = deps.channels?.find((candidate) => candidate.name === job.channel);
+        // `slack`, `email`, `sms` with no environment channel of that name: people hear of it through `channel_event`.
+        if (!channel && (PERSON_CHANNELS as readonly string[]).includes(job.channel ?? "")) return;
         if (!channel) {
           log.warn({ requestId: request.id, channel: job.channel }, "escalation names a channel that is not configured (HITL_CHANNEL_<NAME>); skipped");
           return;
@@ -74,6 +82,16 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         await send(`channel ${channel.name}`, channel.url, post);
         return;
       }
+      case "channel_event":
+        await deps.dispatcher?.fanOut(request, job);
+        return;
+      case "channel_send":
+        await deps.dispatcher?.deliver(request, job);
+        return;
+      case "channel_input":
+        if (!deps.channelInput) throw new Error("no channel takes decisions in this process");
+        await deps.channelInput(request, job);
+        return;
       case "callback": {
         if (!request.callbackUrl) return;
         const secret = deps.agentSecret(request.requestedBy);

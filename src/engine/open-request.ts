@@ -1,3 +1,4 @@
+import { notifyRoutesFor } from "../channels/routes.js";
 import { buildRequest, idempotencyFingerprint, type NewRequestInput } from "../core/build-request.js";
 import { finish } from "../core/decide.js";
 import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
@@ -33,7 +34,7 @@ const invalid = (path: string, message: string) => invalidRequest([{ path, messa
 
 /** Opening requests: the policy first, then the surface, safe to repeat after a crash. */
 export function createOpening(ctx: EngineContext) {
-  const { store, github, clock, newId, log, audit, job, commit, mustGet, evaluate } = ctx;
+  const { store, github, clock, newId, log, audit, job, channelJobs, commit, mustGet, evaluate } = ctx;
   /** Requests this process is posting right now, which its own safety-net job must leave alone. */
   const posting = new Set<string>();
 
@@ -71,7 +72,7 @@ export function createOpening(ctx: EngineContext) {
       // no surface to update, so this one brings the surface up to date, once.
       const ended = next.status !== "pending";
       if (ended) next.surfaceRef = { ...surfaceRef, openedAfterEnd: true };
-      const catchUp = ended ? [job(next, "sync_surface", "surface_opened")] : [];
+      const catchUp = ended ? [job(next, "sync_surface", "surface_opened")] : channelJobs(next, "surface_opened");
       const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef })], catchUp);
       if (stored) return stored;
       current = await mustGet(current.id);
@@ -176,6 +177,8 @@ export function createOpening(ctx: EngineContext) {
       const built = buildRequest(input, policy, { id: newId("req"), now, requestedBy: agent.name, installationId, agentLogins: agent.githubLogins });
       // The agent sent no data for a pull request: people decide the whole pull request, and a follow-up summarises it afresh.
       if (wholePull) built.asked = { ...built.asked, wholePullRequest: true };
+      const notify = notifyRoutesFor(loaded.config, built.priority);
+      if (notify.length > 0) built.notify = notify;
       const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };

@@ -63,7 +63,7 @@ function plan(request: ApprovalRequest, now: Date): Plan {
  */
 export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
   const { store, clock, log } = deps;
-  const { audit, job, finalJobs, commit, evaluate } = engine.internals;
+  const { audit, job, channelJobs, finalJobs, commit, evaluate } = engine.internals;
 
   async function advance(request: ApprovalRequest, now: Date, result: SweepResult): Promise<void> {
     let planned: Plan;
@@ -93,7 +93,8 @@ export function createSweep(deps: EngineDeps, engine: Engine, owner: string) {
       const event = step.type === "escalate" ? "escalated" : "warned";
       const details = step.type === "escalate" ? { level: step.level, approvers: step.step.approvers, skipped: step.skipped } : { deadline: request.deadline };
       const notify = step.type === "escalate" ? step.step.notify.map((channel) => ({ ...job(next, "notify", event), channel })) : [];
-      if (await commit(next, request.version, [audit(next, event, { type: "system", reason: "sweep" }, details)], [job(next, "sync_surface", event), ...notify])) {
+      const told = channelJobs(next, event, step.type === "escalate" && step.step.notify.length > 0);
+      if (await commit(next, request.version, [audit(next, event, { type: "system", reason: "sweep" }, details)], [job(next, "sync_surface", event), ...notify, ...told])) {
         result[step.type === "escalate" ? "escalated" : "warned"] += 1;
       }
       return;

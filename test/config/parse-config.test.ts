@@ -38,6 +38,8 @@ const TOP_LEVEL_KEYS = [
   "auto_approve",
   "feedback",
   "requirements",
+  "people",
+  "notify",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
 const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";

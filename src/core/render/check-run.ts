@@ -1,3 +1,4 @@
+import { viaWords } from "./via.js";
 import type { ActionOption, ApprovalRequest } from "../types.js";
 import { formatTime, truncate } from "./format.js";
 import { inertText } from "./inert.js";
@@ -126,7 +127,7 @@ function checkRunTitle(request: ApprovalRequest): string {
   const by = decision.decidedBy;
   switch (by.type) {
     case "human":
-      return truncate(`${status}${action} by @${by.login}`, TITLE_LIMIT);
+      return truncate(`${status}${action} by @${by.login}${viaWords(decision.via)}`, TITLE_LIMIT);
     case "rule":
       return truncate(`${status}${action} by rule ${by.id}`, TITLE_LIMIT);
     case "agent":

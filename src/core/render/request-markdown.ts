@@ -20,6 +20,7 @@ import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
 import { tallyRegion } from "./votes.js";
+import { viaWords } from "./via.js";
 
 export interface RenderContext {
   now: Date;
@@ -204,7 +205,7 @@ function describeOutcome(request: ApprovalRequest, options: { ping: boolean }): 
       return sentence(`${capitalise(decision.status)}${how}${actionPart(request, decision)} on ${at}${reason ? `: ${reason}` : ""}`);
     }
     default:
-      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${actionPart(request, decision)}${reasonPart(decision)} on ${at}${because}`) + edited;
+      return sentence(`${capitalise(decision.status)} by ${deciderName(decision.decidedBy, options.ping)}${viaWords(decision.via)}${actionPart(request, decision)}${reasonPart(decision)} on ${at}${because}`) + edited;
   }
 }
 

@@ -2,6 +2,7 @@ import { stageBar, stagesAhead, type Stage } from "../aggregate.js";
 import type { ApprovalRequest } from "../types.js";
 import { currentApprovers } from "../schedule.js";
 import { hasStages, outcomeOf, type VoteRefusal } from "../vote.js";
+import { viaWords } from "./via.js";
 import { codeCell, codeSpan, formatTime, listWords, mention, quietMention, safeCell, safeInline } from "./format.js";
 
 /** "2 approvals", "all 3 of @a, @b, @c", "a weight of 5": what a stage needs for one action. */
@@ -43,7 +44,7 @@ export function renderTally(request: ApprovalRequest, now: Date): string | null 
   const shown = votes.filter((vote) => request.status !== "pending" || outcome?.type !== "open" || vote.stage === outcome.stage.name || done.some((end) => end.stage === vote.stage));
   if (shown.length === 0) return [...lines, "", "No votes yet."].join("\n");
   lines.push("", "| stage | who | action | when |", "| --- | --- | --- | --- |");
-  for (const vote of shown) lines.push(`| ${safeCell(vote.stage, 100)} | ${safeCell(`@${vote.by}`, 100)} | ${codeCell(vote.action)} | ${formatTime(vote.at)} |`);
+  for (const vote of shown) lines.push(`| ${safeCell(vote.stage, 100)} | ${safeCell(`@${vote.by}${viaWords(vote.via)}`, 100)} | ${codeCell(vote.action)} | ${formatTime(vote.at)} |`);
   return lines.join("\n");
 }
 
