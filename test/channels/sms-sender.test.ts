@@ -3,12 +3,15 @@ import { linkKeyFrom, readLink } from "../../src/channels/links/link-token.js";
 import { smsBody } from "../../src/channels/sms/sms-message.js";
 import { createSmsSender } from "../../src/channels/sms/sms-sender.js";
 import { NO_ALLOWED_TARGETS, parseAllowedTargets } from "../../src/notify/private-targets.js";
+import type { Notification, Recipient } from "../../src/channels/channel.js";
+import type { ApprovalRequest } from "../../src/core/types.js";
 import { makeRequest } from "../support/fixtures.js";
 import { startTwilioStandIn, TWILIO_SID, TWILIO_TOKEN, type TwilioStandIn } from "../support/twilio-stand-in.js";
 
 const KEY = linkKeyFrom("link-secret-for-tests-0123456789abcdef");
 const NOW = new Date("2026-11-24T10:00:00.000Z");
-const ALICE = { login: "alice", phone: "+14155550100" };
+const ALICE: Recipient = { login: "alice", person: { phone: "+14155550100" }, address: "+14155550100" };
+const note = (request: ApprovalRequest, event: Notification["event"]): Notification => ({ event, eventKey: event, request, requestJson: {}, now: NOW, deliveryId: "dlv_test" });
 
 describe("SMS sender (a Twilio-compatible stand-in)", () => {
   let twilio: TwilioStandIn;
@@ -27,7 +30,7 @@ describe("SMS sender (a Twilio-compatible stand-in)", () => {
 
   it("sends an urgent request's summary and one link that lets the person pick the action", async () => {
     const request = makeRequest({ id: "req_sms1", priority: "critical" });
-    expect(await sender().send({ request, event: "opened", recipient: ALICE, now: NOW })).toEqual({ sid: "SM00000000000000000000000000000001" });
+    expect(await sender().send(note(request, "opened"), ALICE)).toEqual({ ok: true, ref: { sid: "SM00000000000000000000000000000001" } });
     const sent = twilio.sent.at(-1)!;
     expect(sent.to).toBe("+14155550100");
     expect(sent.from).toBe("+14155550199");
@@ -44,24 +47,29 @@ describe("SMS sender (a Twilio-compatible stand-in)", () => {
     expect(summary).toMatch(/^hitl: escalated to you \(high\) by 27 Nov 10:00 UTC: Rotate every production credential .*…$/);
   });
 
-  it("skips requests that are not urgent, and events that ask nothing", async () => {
-    const before = twilio.calls.length;
-    expect(await sender().send({ request: makeRequest({ priority: "normal" }), event: "opened", recipient: ALICE, now: NOW })).toEqual({ skipped: "SMS is sent for critical and high requests only" });
-    expect(await sender().send({ request: makeRequest({ priority: "critical" }), event: "decided", recipient: ALICE, now: NOW })).toEqual({ skipped: "SMS is not sent for decided" });
-    expect(twilio.calls.length).toBe(before);
+  it("wants urgent requests only, and only the events that ask for a decision", () => {
+    const sms = sender();
+    expect(sms.wants(makeRequest({ priority: "critical" }), "opened")).toBe(true);
+    expect(sms.wants(makeRequest({ priority: "high" }), "escalated")).toBe(true);
+    expect(sms.wants(makeRequest({ priority: "high" }), "warning")).toBe(true);
+    expect(sms.wants(makeRequest({ priority: "normal" }), "opened")).toBe(false);
+    expect(sms.wants(makeRequest({ priority: "low" }), "opened")).toBe(false);
+    expect(sms.wants(makeRequest({ priority: "critical" }), "decided")).toBe(false);
+    expect(sms.addressOf({ phone: "+14155550100" })).toBe("+14155550100");
+    expect(sms.addressOf({ email: "a@example.com" })).toBeNull();
   });
 
   it("throws with the API's reason when it refuses, so the send is retried, and refuses bad numbers before calling", async () => {
     const request = makeRequest({ priority: "high" });
-    await expect(sender({ authToken: "wrong-token-000" }).send({ request, event: "opened", recipient: ALICE, now: NOW })).rejects.toThrow("the SMS API answered HTTP 401: Authentication Error - invalid username (code 20003)");
+    await expect(sender({ authToken: "wrong-token-000" }).send(note(request, "opened"), ALICE)).rejects.toThrow("the SMS API answered HTTP 401: Authentication Error - invalid username (code 20003)");
     const before = twilio.calls.length;
-    await expect(sender().send({ request, event: "opened", recipient: { login: "bob", phone: "555-0100" }, now: NOW })).rejects.toThrow("bob has no E.164 phone number in people:");
+    await expect(sender().send(note(request, "opened"), { login: "bob", person: { phone: "555-0100" }, address: "555-0100" })).rejects.toThrow("bob has no E.164 phone number in people:");
     expect(twilio.calls.length).toBe(before);
   });
 
   it("does not reach a private API address unless HITL_ALLOWED_PRIVATE_TARGETS lists it", async () => {
     const before = twilio.calls.length;
-    await expect(sender({ allowed: false }).send({ request: makeRequest({ priority: "high" }), event: "opened", recipient: ALICE, now: NOW })).rejects.toThrow(
+    await expect(sender({ allowed: false }).send(note(makeRequest({ priority: "high" }), "opened"), ALICE)).rejects.toThrow(
       "refused to send: the URL must be an https URL (http only for hosts in HITL_ALLOWED_PRIVATE_TARGETS)",
     );
     expect(twilio.calls.length).toBe(before);

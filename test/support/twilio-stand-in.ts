@@ -46,7 +46,7 @@ export async function startTwilioStandIn(): Promise<TwilioStandIn> {
       const to = form.get("To") ?? "";
       const from = form.get("From") ?? "";
       const body = form.get("Body") ?? "";
-      if (!/^\+[1-9]\d{7,14}$/.test(to)) return fail(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+      if (!/^\+[1-9]\d{6,14}$/.test(to)) return fail(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
       if (from === "") return fail(400, 21603, "A 'From' phone number is required.");
       if (body === "" || body.length > 1600) return fail(400, 21602, "Message body is required and at most 1600 characters.");
       const sid = `SM${String(sent.length + 1).padStart(32, "0")}`;

@@ -9,8 +9,6 @@ import { describeOutcome, inert, requestFacts, type ActionFact, type RequestFact
  * is inert and, in HTML, escaped. Pure: the links and the time are passed in.
  */
 
-export type EmailEvent = "opened" | "escalated" | "warning" | "decided" | "expired";
-
 export interface EmailContent {
   subject: string;
   text: string;
@@ -122,17 +120,3 @@ export function outcomeEmail(request: ApprovalRequest, input: { login: string; n
   const body = html`<div style="${BOX}"><h1 style="font-size:21px;line-height:1.3;margin:0 0 8px">${outcome}</h1>${justification ? html`<p style="margin:0 0 8px">${justification}</p>` : ""}<p style="margin:0">${facts.task}</p></div><p style="margin:0;${MUTED}">${closing}${facts.url ? html` On GitHub: ${facts.url}` : ""}</p>`;
   return { subject, text, html: document(subject, body) };
 }
-
-/** Keeps a Message-ID part to the characters a msg-id's dot-atom allows. */
-const idPart = (text: string) => text.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 100);
-
-/**
- * Threading: each person's first mail of a request has the thread's id; every later one (an
- * escalation, a warning, the outcome) answers it, so mail clients show one conversation.
- */
-export function threadHeaders(request: Pick<ApprovalRequest, "id">, login: string, event: EmailEvent, domain: string, sequence: string): { messageId: string; inReplyTo?: string; references?: string } {
-  const root = `<hitl.${idPart(request.id)}.${idPart(login.toLowerCase())}@${domain}>`;
-  if (event === "opened") return { messageId: root };
-  return { messageId: `<hitl.${idPart(request.id)}.${idPart(login.toLowerCase())}.${event}.${idPart(sequence)}@${domain}>`, inReplyTo: root, references: root };
-}
-

@@ -1,17 +1,11 @@
 import nodemailer, { type Transporter } from "nodemailer";
+import type { Person } from "../../config/schema.js";
 import { offeredActions } from "../../core/render/request-markdown.js";
-import type { ApprovalRequest } from "../../core/types.js";
+import { PermanentSendError, type Notification, type Recipient, type SendResult } from "../channel.js";
 import { LINK_PATH } from "../links/link-handler.js";
 import { linkBinding, linkExpiry, newNonce, replyBinding, signLink, signReply } from "../links/link-token.js";
 import { actionFact } from "../request-facts.js";
-import { decisionEmail, outcomeEmail, threadHeaders, type EmailEvent } from "./email-message.js";
-
-/** A person as `people:` maps them, for the channels that reach them outside GitHub. */
-export interface Recipient {
-  login: string;
-  email?: string;
-  phone?: string;
-}
+import { decisionEmail, outcomeEmail, type EmailContent } from "./email-message.js";
 
 export interface EmailSettings {
   /** `HITL_SMTP_URL`, e.g. `smtp://user:pass@host:587` (`smtps://` for TLS from the start). */
@@ -44,9 +38,11 @@ export function fromDomain(from: string): string | null {
 }
 
 /**
- * Sends a person the email for one event of a request: for `opened`, `escalated` and `warning`
- * one signed, single-use link per action (and a reply address); for `decided` and `expired` the
- * outcome. Throws when the server refuses, so the dispatcher retries.
+ * The `email` channel: for `opened`, `escalated` and `warning`, one signed, single-use link per
+ * action (and a reply address); for `decided` and `expired`, the outcome. Mails to one person
+ * about one request thread on the first (`ref.thread`). Throws when the server refuses, so the
+ * dispatcher retries. The links need no withdrawing: each page checks that the request is
+ * still pending and unchanged.
  */
 export function createEmailSender(deps: EmailSenderDeps) {
   const { settings } = deps;
@@ -57,35 +53,45 @@ export function createEmailSender(deps: EmailSenderDeps) {
   return {
     kind: "email" as const,
 
-    async send(input: { request: ApprovalRequest; event: EmailEvent; recipient: Recipient; now: Date }): Promise<{ messageId: string }> {
-      const { request, event, recipient, now } = input;
-      if (!recipient.email || !isEmailAddress(recipient.email)) throw new Error(`${recipient.login} has no usable email address in people:`);
-      let content;
+    addressOf(person: Person): string | null {
+      return person.email && isEmailAddress(person.email) ? person.email : null;
+    },
+
+    async send(notification: Notification, recipient: Recipient): Promise<SendResult> {
+      const { request, event, now } = notification;
+      const login = recipient.login;
+      if (login === null) throw new PermanentSendError("email goes to people (people: entries), not to a fixed destination");
+      if (!isEmailAddress(recipient.address)) throw new PermanentSendError(`${login} has no usable email address in people:`);
+      let content: EmailContent;
+      let replyAddress: string | null = null;
       if (event === "decided" || event === "expired") {
-        content = outcomeEmail(request, { login: recipient.login, now });
+        content = outcomeEmail(request, { login, now });
       } else {
         const expiresAt = linkExpiry(request, now);
         const binding = linkBinding(request);
         const links = offeredActions(request).map((action) => ({
           action: actionFact(request, action),
-          url: `${base}${LINK_PATH}${signLink(deps.linkKey, { requestId: request.id, binding, login: recipient.login, action: action.id, expiresAt, nonce: newNonce() })}`,
+          url: `${base}${LINK_PATH}${signLink(deps.linkKey, { requestId: request.id, binding, login, action: action.id, expiresAt, nonce: newNonce() })}`,
         }));
-        const replyAddress = settings.replyDomain ? `reply+${signReply(deps.linkKey, { requestId: request.id, login: recipient.login, binding: replyBinding(request), expiresAt })}@${settings.replyDomain}` : null;
-        content = { ...decisionEmail(request, { event, login: recipient.login, links, replyAddress, linksExpireAt: expiresAt, now }), replyAddress };
+        replyAddress = settings.replyDomain ? `reply+${signReply(deps.linkKey, { requestId: request.id, login, binding: replyBinding(request), expiresAt })}@${settings.replyDomain}` : null;
+        content = decisionEmail(request, { event, login, links, replyAddress, linksExpireAt: expiresAt, now });
       }
-      const thread = threadHeaders(request, recipient.login, event, threadDomain, newNonce());
-      const info = (await transport.sendMail({
+      const messageId = `<hitl.${idPart(request.id)}.${idPart(login.toLowerCase())}.${idPart(notification.eventKey)}.${newNonce()}@${threadDomain}>`;
+      // The first mail to this person about the request starts the thread; later ones answer it.
+      const root = notification.thread?.thread;
+      const subject = root && !content.subject.startsWith("Re: ") ? `Re: ${content.subject}` : content.subject;
+      await transport.sendMail({
         from: settings.from,
-        to: recipient.email,
-        subject: content.subject,
+        to: recipient.address,
+        subject,
         text: content.text,
         html: content.html,
-        ...("replyAddress" in content && content.replyAddress ? { replyTo: content.replyAddress } : {}),
-        messageId: thread.messageId,
-        ...(thread.inReplyTo ? { inReplyTo: thread.inReplyTo, references: thread.references } : {}),
+        ...(replyAddress ? { replyTo: replyAddress } : {}),
+        messageId,
+        ...(root ? { inReplyTo: root, references: root } : {}),
         headers: { "Auto-Submitted": "auto-generated", "X-Hitl-Request": request.id },
-      })) as { messageId: string };
-      return { messageId: info.messageId };
+      });
+      return { ok: true, ref: { messageId, thread: root ?? messageId } };
     },
 
     close(): void {
@@ -93,5 +99,8 @@ export function createEmailSender(deps: EmailSenderDeps) {
     },
   };
 }
+
+/** Keeps a Message-ID part to the characters a msg-id's dot-atom allows. */
+const idPart = (text: string) => text.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 100);
 
 export type EmailSender = ReturnType<typeof createEmailSender>;

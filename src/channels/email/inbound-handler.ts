@@ -8,7 +8,7 @@ import { sendError, sendJson } from "../../api/http.js";
 import type { DecideFromChannel } from "../decide-port.js";
 import { readReply, replyBinding, sameSecret } from "../links/link-token.js";
 import { readBody } from "../read-body.js";
-import type { Recipient } from "./email-sender.js";
+import type { Person } from "../../config/schema.js";
 import { readReplyCommand } from "./reply-command.js";
 
 export const INBOUND_EMAIL_PATH = "/api/v1/inbound/email";
@@ -22,7 +22,7 @@ export interface InboundEmailDeps {
   store: Pick<Store, "get">;
   decide: DecideFromChannel;
   /** The person `people:` maps `login` to for the request's repository, or null. */
-  contactOf: (request: ApprovalRequest, login: string) => Promise<Recipient | null>;
+  contactOf: (request: ApprovalRequest, login: string) => Promise<Person | null>;
   log: Logger;
   clock: () => Date;
   maxBodyBytes: number;

@@ -1,7 +1,8 @@
-import type { ApprovalRequest } from "../../core/types.js";
+import type { Person } from "../../config/schema.js";
+import type { ApprovalRequest, NotificationEvent, Priority } from "../../core/types.js";
 import type { Outbound } from "../../notify/post-json.js";
 import { postForm } from "../../notify/post-form.js";
-import type { Recipient } from "../email/email-sender.js";
+import { PermanentSendError, type Notification, type Recipient, type SendResult } from "../channel.js";
 import { LINK_PATH } from "../links/link-handler.js";
 import { linkBinding, linkExpiry, newNonce, signLink } from "../links/link-token.js";
 import { SMS_PRIORITIES, smsBody } from "./sms-message.js";
@@ -17,30 +18,41 @@ export interface TwilioSettings {
   apiUrl: string;
 }
 
-/** `+` and 8 to 15 digits, the first not 0: what Twilio accepts as `To`. */
-export const E164 = /^\+[1-9]\d{7,14}$/;
+/** `+` and 7 to 15 digits, the first not 0: what Twilio accepts as `To`. */
+export const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
- * Sends urgent requests (`SMS_PRIORITIES`) to a person's phone through a Twilio-compatible API:
- * the short summary and one link to the page where they pick an action and confirm. Other
- * events and priorities are skipped. Throws when the API refuses, so the dispatcher retries.
+ * The `sms` channel, through a Twilio-compatible API: for urgent requests (`priorities`, default
+ * critical and high) and the events that ask for a decision, the short summary and one link to
+ * the page where the person picks an action and confirms. Other requests and events are not
+ * planned for SMS at all (`wants`), so the person hears of them on the entry's other channels.
+ * Throws when the API refuses, so the dispatcher retries.
  */
-export function createSmsSender(deps: { settings: TwilioSettings; outbound: Outbound; publicUrl: string; linkKey: Buffer }) {
+export function createSmsSender(deps: { settings: TwilioSettings; outbound: Outbound; publicUrl: string; linkKey: Buffer; priorities?: readonly Priority[] }) {
   const { settings } = deps;
   const endpoint = `${settings.apiUrl.replace(/\/+$/, "")}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Messages.json`;
   const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString("base64")}`;
   const base = deps.publicUrl.replace(/\/+$/, "");
+  const priorities = deps.priorities ?? SMS_PRIORITIES;
 
   return {
     kind: "sms" as const,
 
-    async send(input: { request: ApprovalRequest; event: string; recipient: Recipient; now: Date }): Promise<{ sid: string } | { skipped: string }> {
-      const { request, event, recipient, now } = input;
-      if (event !== "opened" && event !== "escalated" && event !== "warning") return { skipped: `SMS is not sent for ${event}` };
-      if (!SMS_PRIORITIES.includes(request.priority)) return { skipped: `SMS is sent for ${SMS_PRIORITIES.join(" and ")} requests only` };
-      if (!recipient.phone || !E164.test(recipient.phone)) throw new Error(`${recipient.login} has no E.164 phone number in people:`);
+    addressOf(person: Person): string | null {
+      return person.phone && E164.test(person.phone) ? person.phone : null;
+    },
+
+    wants(request: Pick<ApprovalRequest, "priority">, event: NotificationEvent): boolean {
+      return (event === "opened" || event === "escalated" || event === "warning") && priorities.includes(request.priority);
+    },
+
+    async send(notification: Notification, recipient: Recipient): Promise<SendResult & { ref: { sid: string } }> {
+      const { request, event, now } = notification;
+      if (recipient.login === null) throw new PermanentSendError("SMS goes to people (people: entries), not to a fixed destination");
+      if (event !== "opened" && event !== "escalated" && event !== "warning") throw new PermanentSendError(`SMS is not sent for ${event}`);
+      if (!E164.test(recipient.address)) throw new PermanentSendError(`${recipient.login} has no E.164 phone number in people:`);
       const token = signLink(deps.linkKey, { requestId: request.id, binding: linkBinding(request), login: recipient.login, action: null, expiresAt: linkExpiry(request, now), nonce: newNonce() });
-      const answer = await postForm(deps.outbound, endpoint, { To: recipient.phone, From: settings.from, Body: smsBody(request, event, `${base}${LINK_PATH}${token}`) }, { authorization, accept: "application/json" });
+      const answer = await postForm(deps.outbound, endpoint, { To: recipient.address, From: settings.from, Body: smsBody(request, event, `${base}${LINK_PATH}${token}`) }, { authorization, accept: "application/json" });
       let parsed: { sid?: unknown; message?: unknown; code?: unknown } = {};
       try {
         parsed = JSON.parse(answer.body) as typeof parsed;
@@ -49,9 +61,11 @@ export function createSmsSender(deps: { settings: TwilioSettings; outbound: Outb
       }
       if (answer.status < 200 || answer.status >= 300 || typeof parsed.sid !== "string") {
         const detail = typeof parsed.message === "string" ? `: ${parsed.message.slice(0, 200)}${typeof parsed.code === "number" ? ` (code ${parsed.code})` : ""}` : "";
-        throw new Error(`the SMS API answered HTTP ${answer.status}${detail}`);
+        const error = `the SMS API answered HTTP ${answer.status}${detail}`;
+        // A refused number or bad credentials fail the same way next time; a 429 or 5xx may not.
+        throw answer.status >= 400 && answer.status < 500 && answer.status !== 429 ? new PermanentSendError(error) : new Error(error);
       }
-      return { sid: parsed.sid };
+      return { ok: true, ref: { sid: parsed.sid } };
     },
   };
 }
