@@ -28,6 +28,9 @@ import type { Store } from "./store/store.js";
 import type { ChannelSender } from "./channels/channel.js";
 import { createChannelDispatcher } from "./channels/dispatcher.js";
 import type { ApprovalRequest } from "./core/types.js";
+import { createInboundEmailHandler } from "./channels/email/inbound-handler.js";
+import { createLinkHandler } from "./channels/links/link-handler.js";
+import { peopleOf } from "./channels/dispatcher.js";
 
 export interface HitlOptions {
   store: Store;
@@ -47,6 +50,11 @@ export interface HitlOptions {
   channels?: Channel[];
   /** Channels that tell people outside GitHub (`.hitl.yml` `notify:`), by kind: `slack`, `webhook`, `email` … */
   senders?: ChannelSender[];
+  /**
+   * One-click links (`HITL_PUBLIC_URL`, `/l/<token>`) and, with `inbound`, email replies
+   * (`POST /api/v1/inbound/email`, `HITL_INBOUND_EMAIL_SECRET`). Absent: neither is served.
+   */
+  links?: { publicUrl: string; key: Buffer; inbound?: { secret: string; replyDomain: string } };
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -117,6 +125,20 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
 
     const closing = new AbortController();
+    const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    if (options.links) {
+      const { publicUrl, key, inbound } = options.links;
+      const decide = engine.decideFromChannel;
+      addHandler(createLinkHandler({ store: options.store, decide, key, publicUrl, clock, log, maxBodyBytes }));
+      // Before the agent API, which answers every other path under /api/v1.
+      if (inbound) {
+        const contactOf = async (request: ApprovalRequest, login: string) => {
+          const people = await peopleOf(github, request);
+          return Object.entries(people).find(([name]) => name.toLowerCase() === login.toLowerCase())?.[1] ?? null;
+        };
+        addHandler(createInboundEmailHandler({ secret: inbound.secret, replyDomain: inbound.replyDomain, key, store: options.store, decide, contactOf, log, clock, maxBodyBytes }));
+      }
+    }
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
     addHandler(createHealthHandler(options.store));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
-import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import { hitlApp, type HitlOptions, type HitlRuntime } from "../../src/app.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
 import type { Channel } from "../../src/notify/channels.js";
@@ -63,6 +63,9 @@ export async function startApp(options: {
   recoveryPerPass?: number;
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
+  /** Channels that tell people outside GitHub (`notify:`), and one-click links and email replies. */
+  senders?: HitlOptions["senders"];
+  links?: HitlOptions["links"];
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -89,6 +92,8 @@ export async function startApp(options: {
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
       recoveryPerPass: options.recoveryPerPass,
+      senders: options.senders,
+      links: options.links,
       onReady: (ready) => (runtime = ready),
     }),
     { probot },
