@@ -66,6 +66,7 @@ export async function startApp(options: {
   /** Channels that tell people outside GitHub (`notify:`), and one-click links and email replies. */
   senders?: HitlOptions["senders"];
   links?: HitlOptions["links"];
+  maxBodyBytes?: number;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -94,6 +95,7 @@ export async function startApp(options: {
       recoveryPerPass: options.recoveryPerPass,
       senders: options.senders,
       links: options.links,
+      maxBodyBytes: options.maxBodyBytes,
       onReady: (ready) => (runtime = ready),
     }),
     { probot },
