@@ -27,6 +27,10 @@ import { startScheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";
 import type { ChannelSender } from "./channels/channel.js";
 import { createChannelDispatcher } from "./channels/dispatcher.js";
+import { createSlackInteractions } from "./channels/slack/interactions.js";
+import type { SlackSettings } from "./channels/slack/slack-api.js";
+import { createSlackSender } from "./channels/slack/slack-sender.js";
+import { createWebhookSender } from "./channels/webhook-sender.js";
 import type { ApprovalRequest } from "./core/types.js";
 import { createInboundEmailHandler } from "./channels/email/inbound-handler.js";
 import { createLinkHandler } from "./channels/links/link-handler.js";
@@ -48,13 +52,15 @@ export interface HitlOptions {
   recoveryPerPass?: number;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
-  /** Channels that tell people outside GitHub (`.hitl.yml` `notify:`), by kind: `slack`, `webhook`, `email` … */
+  /** Channels that tell people outside GitHub (`.hitl.yml` `notify:`), besides Slack and the webhooks: `email` … */
   senders?: ChannelSender[];
   /**
    * One-click links (`HITL_PUBLIC_URL`, `/l/<token>`) and, with `inbound`, email replies
    * (`POST /api/v1/inbound/email`, `HITL_INBOUND_EMAIL_SECRET`). Absent: neither is served.
    */
   links?: { publicUrl: string; key: Buffer; inbound?: { secret: string; replyDomain: string } };
+  /** `HITL_SLACK_*`: Slack messages, and decisions from their buttons at `POST /api/v1/slack/interactions`. */
+  slack?: SlackSettings;
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -94,9 +100,21 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
     const toChannelJson = (request: ApprovalRequest) => toChannelRequest(request, clock());
-    const dispatcher = createChannelDispatcher({ ...deps, senders: options.senders ?? [], environmentChannels: new Set((options.channels ?? []).map((channel) => channel.name)), toChannelJson });
+    const slack = options.slack ? createSlackSender(options.slack, outbound) : null;
+    const senders = [...(slack ? [slack] : []), createWebhookSender(options.channels ?? [], outbound), ...(options.senders ?? [])];
+    const dispatcher = createChannelDispatcher({ ...deps, senders, environmentChannels: new Set((options.channels ?? []).map((channel) => channel.name)), toChannelJson });
+    const slackInteractions = options.slack && slack ? createSlackInteractions({ ...deps, settings: options.slack, call: slack.call, engine }) : null;
     const runner = createJobRunner(
-      { ...deps, agentSecret: (name) => secrets.get(name), toAgentJson: (request) => toApiRequest(request, clock()), toChannelJson, outbound, channels: options.channels, dispatcher },
+      {
+        ...deps,
+        agentSecret: (name) => secrets.get(name),
+        toAgentJson: (request) => toApiRequest(request, clock()),
+        toChannelJson,
+        outbound,
+        channels: options.channels,
+        dispatcher,
+        ...(slackInteractions ? { channelInput: slackInteractions.apply } : {}),
+      },
       engine,
     );
     const sweep = createSweep(deps, engine, randomId("sweeper"));
@@ -139,6 +157,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         addHandler(createInboundEmailHandler({ secret: inbound.secret, replyDomain: inbound.replyDomain, key, store: options.store, decide, contactOf, log, clock, maxBodyBytes }));
       }
     }
+    // Before the agent API, which answers every other path under /api/v1.
+    if (slackInteractions) addHandler(slackInteractions.handler);
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
     addHandler(createHealthHandler(options.store));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));

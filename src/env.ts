@@ -4,7 +4,8 @@ import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
 import { readMailChannels, type MailChannelSettings } from "./channels/mail-env.js";
-import { parseAllowedTargets, type AllowedTargets } from "./notify/private-targets.js";
+import { parseAllowedTargets, targetRefusal, type AllowedTargets } from "./notify/private-targets.js";
+import type { SlackSettings } from "./channels/slack/slack-api.js";
 
 /** hitl's own settings; Probot reads its own (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST …). */
 const envSchema = z.object({
@@ -21,11 +22,16 @@ const envSchema = z.object({
   HITL_REDIS_PREFIX: z.string().min(1).max(64).default("hitl:"),
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
   HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  HITL_SLACK_BOT_TOKEN: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, "must be a Slack bot token (xoxb-…)").optional(),
+  HITL_SLACK_SIGNING_SECRET: z.string().min(16, "must be the Slack app's signing secret (at least 16 characters)").optional(),
+  HITL_SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL"> & {
   agents: AgentCredential[];
+  /** `HITL_SLACK_*`; null when Slack is not set up. */
+  slack: SlackSettings | null;
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
@@ -49,11 +55,19 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
+  if (Boolean(cleaned.HITL_SLACK_BOT_TOKEN) !== Boolean(cleaned.HITL_SLACK_SIGNING_SECRET)) {
+    errors.push("HITL_SLACK_BOT_TOKEN and HITL_SLACK_SIGNING_SECRET must be set together: the token posts, the secret checks the button presses");
+  }
+  if (cleaned.HITL_SLACK_API_URL) {
+    const refusal = targetRefusal(cleaned.HITL_SLACK_API_URL, allowed.targets);
+    if (refusal) errors.push(`HITL_SLACK_API_URL: ${refusal}`);
+  }
   const self = readSelf(env);
   if ("error" in self) errors.push(self.error);
   if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, mail: mail.settings } };
+  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SLACK_BOT_TOKEN: botToken, HITL_SLACK_SIGNING_SECRET: signingSecret, HITL_SLACK_API_URL: apiUrl, ...settings } = result.data;
+  const slack = botToken && signingSecret ? { botToken, signingSecret, ...(apiUrl ? { apiUrl } : {}) } : null;
+  return { ok: true, env: { ...settings, agents: tokens.agents, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
 }
 
 /**

@@ -28,6 +28,11 @@ export const REDACTED_PATHS = [
   "*.privateKey",
   "password",
   "*.password",
+  "botToken",
+  "*.botToken",
+  "signingSecret",
+  "*.signingSecret",
+  'req.headers["x-slack-signature"]',
 ] as const;
 
 export const CENSOR = "[redacted]";

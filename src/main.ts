@@ -55,6 +55,7 @@ const server = await run(
         self: env.self,
         agents: env.agents,
         channels: env.channels,
+        ...(env.slack ? { slack: env.slack } : {}),
         outbound: { allowed: env.allowedTargets },
         senders: [...mail.senders],
         ...(mail.links ? { links: mail.links } : {}),

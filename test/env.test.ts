@@ -17,6 +17,8 @@ describe("readEnv", () => {
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
         self: null,
+        slack: null,
+        mail: { publicUrl: null, linkKey: null, email: null, inboundSecret: null, twilio: null },
       },
     });
   });

@@ -79,6 +79,7 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         const message = escalationMessage(channel, request, clock(), deps.toChannelJson(request));
         // Slack takes its own shape, unsigned (its webhook URL is the secret); a webhook gets an event.
         const post = "event" in message ? signedPost(message, deliveryIdOf(job.id), clock(), channel.secret ?? null) : { body: JSON.stringify(message), headers: { "content-type": "application/json", "user-agent": "hitl" } };
+        if (channel.headers) post.headers = { ...channel.headers, ...post.headers };
         await send(`channel ${channel.name}`, channel.url, post);
         return;
       }

@@ -10,6 +10,8 @@ import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlOptions, type HitlRuntime } from "../../src/app.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit } from "../../src/github/octokit.js";
+import type { ChannelSender } from "../../src/channels/channel.js";
+import type { SlackSettings } from "../../src/channels/slack/slack-api.js";
 import type { Channel } from "../../src/notify/channels.js";
 import type { Outbound } from "../../src/notify/post-json.js";
 import { parseAllowedTargets } from "../../src/notify/private-targets.js";
@@ -63,8 +65,9 @@ export async function startApp(options: {
   recoveryPerPass?: number;
   /** Default `AGENT` and `OTHER_AGENT`. */
   agents?: AgentCredential[];
+  slack?: SlackSettings;
   /** Channels that tell people outside GitHub (`notify:`), and one-click links and email replies. */
-  senders?: HitlOptions["senders"];
+  senders?: ChannelSender[];
   links?: HitlOptions["links"];
   maxBodyBytes?: number;
 }): Promise<AppHarness> {
@@ -93,8 +96,9 @@ export async function startApp(options: {
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
       recoveryPerPass: options.recoveryPerPass,
-      senders: options.senders,
-      links: options.links,
+      ...(options.slack ? { slack: options.slack } : {}),
+      ...(options.senders ? { senders: options.senders } : {}),
+      ...(options.links ? { links: options.links } : {}),
       maxBodyBytes: options.maxBodyBytes,
       onReady: (ready) => (runtime = ready),
     }),
