@@ -227,3 +227,51 @@ describe("email and one-click links, end to end", () => {
     expect((await status(id)).decision).toMatchObject({ via: "link", justification: "Checked the order history" });
   });
 });
+
+describe("one-click links on a request that needs two approvals", () => {
+  let github: GitHubStandIn;
+  let smtp: SmtpStandIn;
+  let app: AppHarness;
+  let sender: ReturnType<typeof createEmailSender>;
+
+  beforeEach(async () => {
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write", bob: "write" }, files: { main: { ".hitl.yml": POLICY } } } } });
+    smtp = await startSmtpStandIn();
+    sender = createEmailSender({ settings: { smtpUrl: smtp.url, from: "hitl <hitl@example.com>", replyDomain: null }, publicUrl: PUBLIC_URL, linkKey: KEY });
+    app = await startApp({ githubUrl: github.url, now: T0, senders: [sender], links: { publicUrl: PUBLIC_URL, key: KEY } });
+  });
+  afterEach(async () => {
+    await app.close();
+    sender.close();
+    await Promise.all([github.close(), smtp.close()]);
+  });
+
+  it("counts a vote once: the same link again is used up, and the second person's link decides", async () => {
+    const response = await api(app, "POST", "/requests", { repo: REPO, task_description: "Rotate the signing key", approval_reason: "Production secret", decision_data: {}, required_approvals: 2 });
+    expect(response.status).toBe(201);
+    await app.runtime.jobs.run();
+    await app.runtime.jobs.run();
+    const id = (response.json as { id: string }).id;
+    const link = (address: string) => /^Approve: Approve\n(https:\/\/hitl\.example\.com\/l\/\S+)$/m.exec(smtp.received.find((mail) => mail.to.includes(address))!.parsed.text!)![1]!;
+    const browser = new Browser(app.url);
+
+    const alice = link("alice@example.com");
+    const page = await browser.open(alice);
+    const voted = await browser.open(alice, { form: { csrf: csrfOf(page.html) } });
+    expect(voted.status).toBe(200);
+    expect(words(voted.html)).toMatch(/^Your vote counts · hitl Your vote counts alice voted Approve: Approve\. The request waits for more approvals\./);
+
+    const used = await browser.open(alice);
+    expect(used.status).toBe(410);
+    expect(words(used.html)).toBe("This link was already used · hitl This link was already used Each link works once. Nothing more was decided. The request shows what was decided.");
+    expect((await browser.open(alice, { form: { csrf: csrfOf(page.html) } })).status).toBe(410);
+    expect(((await api(app, "GET", `/requests/${id}`)).json as { status: string }).status).toBe("pending");
+
+    const bob = link("bob@example.com");
+    const bobBrowser = new Browser(app.url);
+    const bobPage = await bobBrowser.open(bob);
+    expect(bobPage.status).toBe(200);
+    expect((await bobBrowser.open(bob, { form: { csrf: csrfOf(bobPage.html) } })).status).toBe(200);
+    expect(((await api(app, "GET", `/requests/${id}`)).json as { status: string }).status).toBe("approved");
+  });
+});

@@ -157,6 +157,8 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (!path.startsWith(LINK_PATH)) return false;
     const token = path.slice(LINK_PATH.length);
+    // The token is a credential: the HTTP access log (written when the answer is done) gets the path without it.
+    req.url = `${LINK_PATH}[redacted]`;
     try {
       if (req.method === "GET" || req.method === "HEAD") await show(res, token);
       else if (req.method === "POST") await confirm(req, res, token);
