@@ -15,7 +15,7 @@ import { makeRequest } from "../support/fixtures.js";
 
 const KEY = linkKeyFrom("link-secret-for-tests-0123456789abcdef");
 const NOW = new Date("2026-11-24T10:00:00.000Z");
-const CLAIMS: LinkClaims = { requestId: "req_abc", binding: "bind123", login: "alice", action: "approve", expiresAt: Date.parse("2026-11-25T10:00:00.000Z"), nonce: "nonce1" };
+const CLAIMS: LinkClaims = { requestId: "req_abc", binding: "bind123", login: "alice", action: "approve", expiresAt: Date.parse("2026-11-25T10:00:00.000Z"), nonce: "nonce1", via: "link" };
 
 /** Changes one character of the token's payload (keeping it base64url). */
 const tamper = (token: string, at: number) => token.slice(0, at) + (token[at] === "A" ? "B" : "A") + token.slice(at + 1);
@@ -23,7 +23,8 @@ const tamper = (token: string, at: number) => token.slice(0, at) + (token[at] ==
 describe("link tokens", () => {
   it("reads back what was signed", () => {
     expect(readLink(KEY, signLink(KEY, CLAIMS), NOW)).toEqual({ ok: true, claims: CLAIMS });
-    expect(readLink(KEY, signLink(KEY, { ...CLAIMS, action: null }), NOW)).toEqual({ ok: true, claims: { ...CLAIMS, action: null } });
+    const sms = { ...CLAIMS, action: null, via: "sms" as const };
+    expect(readLink(KEY, signLink(KEY, sms), NOW)).toEqual({ ok: true, claims: sms });
   });
 
   it("refuses a token whose payload or signature was changed, or that another key signed", () => {

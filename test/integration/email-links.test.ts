@@ -189,7 +189,7 @@ describe("email and one-click links, end to end", () => {
 
     // A link for carol, who is not among the approvers, signed with the right key: the engine refuses her.
     const request = await app.store.get(id);
-    const carol = signLink(KEY, { requestId: id, binding: linkBinding(request!), login: "carol", action: "approve", expiresAt: Date.parse("2026-11-25T09:00:00Z"), nonce: "carol-nonce" });
+    const carol = signLink(KEY, { requestId: id, binding: linkBinding(request!), login: "carol", action: "approve", expiresAt: Date.parse("2026-11-25T09:00:00Z"), nonce: "carol-nonce", via: "link" });
     const carolPage = await browser.open(`${PUBLIC_URL}/l/${carol}`);
     expect(carolPage.status).toBe(200);
     const refused = await browser.open(`${PUBLIC_URL}/l/${carol}`, { form: { csrf: csrfOf(carolPage.html) } });
@@ -197,7 +197,7 @@ describe("email and one-click links, end to end", () => {
     expect(words(refused.html)).toBe("You may not decide this request · hitl You may not decide this request Nothing was decided. carol is not among those who may: alice, bob.");
 
     // A link made for another version of what was shown is stale.
-    const stale = signLink(KEY, { requestId: id, binding: "not-this-one", login: "alice", action: "approve", expiresAt: Date.parse("2026-11-25T09:00:00Z"), nonce: "stale-nonce" });
+    const stale = signLink(KEY, { requestId: id, binding: "not-this-one", login: "alice", action: "approve", expiresAt: Date.parse("2026-11-25T09:00:00Z"), nonce: "stale-nonce", via: "link" });
     const stalePage = await browser.open(`${PUBLIC_URL}/l/${stale}`);
     expect(stalePage.status).toBe(409);
     expect(words(stalePage.html)).toBe(

@@ -65,7 +65,7 @@ describe("SMS, end to end", () => {
     expect(done.status).toBe(200);
     const request = (await api(app, "GET", `/requests/${id}`)).json as { status: string; decision: unknown; notifications: unknown[] };
     expect(request.status).toBe("rejected");
-    expect(request.decision).toMatchObject({ action: "reject", decided_by: { type: "human", login: "alice" }, via: "link", justification: "Failover first" });
+    expect(request.decision).toMatchObject({ action: "reject", decided_by: { type: "human", login: "alice" }, via: "sms", justification: "Failover first" });
     // The outcome is not texted: SMS asks for decisions only.
     await app.runtime.jobs.run();
     expect(twilio.sent).toHaveLength(1);

@@ -71,7 +71,7 @@ export function createEmailSender(deps: EmailSenderDeps) {
         const binding = linkBinding(request);
         const links = offeredActions(request).map((action) => ({
           action: actionFact(request, action),
-          url: `${base}${LINK_PATH}${signLink(deps.linkKey, { requestId: request.id, binding, login, action: action.id, expiresAt, nonce: newNonce() })}`,
+          url: `${base}${LINK_PATH}${signLink(deps.linkKey, { requestId: request.id, binding, login, action: action.id, expiresAt, nonce: newNonce(), via: "link" })}`,
         }));
         replyAddress = settings.replyDomain ? `reply+${signReply(deps.linkKey, { requestId: request.id, login, binding: replyBinding(request), expiresAt })}@${settings.replyDomain}` : null;
         content = decisionEmail(request, { event, login, links, replyAddress, linksExpireAt: expiresAt, now });

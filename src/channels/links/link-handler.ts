@@ -125,7 +125,7 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
       // What this page showed: a request that changed in between is refused by the engine too.
       contextHash: request.contextHash,
       ...(request.surfaceRef?.headSha ? { headSha: request.surfaceRef.headSha } : {}),
-      via: "link",
+      via: claims.via,
     });
     deps.log.info({ requestId: request.id, login: claims.login, action, outcome: outcome.type }, "one-click link confirmed");
     switch (outcome.type) {

@@ -21,6 +21,8 @@ export interface LinkClaims {
   expiresAt: number;
   /** Random: the key of the link's one use in the store. */
   nonce: string;
+  /** Where the link was sent, as the decision's `via` says: `link` (email) or `sms`. */
+  via: "link" | "sms";
 }
 
 export type LinkReading = { ok: true; claims: LinkClaims } | { ok: false; reason: "malformed" | "forged" | "expired"; claims?: LinkClaims };
@@ -74,7 +76,7 @@ export function newNonce(): string {
 
 export function signLink(key: Buffer, claims: LinkClaims): string {
   const payload = Buffer.from(
-    JSON.stringify({ r: claims.requestId, b: claims.binding, u: claims.login, a: claims.action, x: claims.expiresAt / 1000, n: claims.nonce }),
+    JSON.stringify({ r: claims.requestId, b: claims.binding, u: claims.login, a: claims.action, x: claims.expiresAt / 1000, n: claims.nonce, ...(claims.via === "sms" ? { v: "sms" } : {}) }),
   ).toString("base64url");
   return `${payload}.${sign(key, "link", payload)}`;
 }
@@ -97,10 +99,10 @@ function parseClaims(payload: string): LinkClaims | null {
   } catch {
     return null;
   }
-  const { r, b, u, a, x, n } = (raw ?? {}) as Record<string, unknown>;
+  const { r, b, u, a, x, n, v } = (raw ?? {}) as Record<string, unknown>;
   const text = (value: unknown): value is string => typeof value === "string" && value.length > 0 && value.length <= 200;
-  if (!text(r) || !text(b) || !text(u) || !(a === null || text(a)) || typeof x !== "number" || !Number.isFinite(x) || !text(n)) return null;
-  return { requestId: r, binding: b, login: u, action: a, expiresAt: x * 1000, nonce: n };
+  if (!text(r) || !text(b) || !text(u) || !(a === null || text(a)) || typeof x !== "number" || !Number.isFinite(x) || !text(n) || !(v === undefined || v === "sms")) return null;
+  return { requestId: r, binding: b, login: u, action: a, expiresAt: x * 1000, nonce: n, via: v === "sms" ? "sms" : "link" };
 }
 
 /**

@@ -51,7 +51,7 @@ export function createSmsSender(deps: { settings: TwilioSettings; outbound: Outb
       if (recipient.login === null) throw new PermanentSendError("SMS goes to people (people: entries), not to a fixed destination");
       if (event !== "opened" && event !== "escalated" && event !== "warning") throw new PermanentSendError(`SMS is not sent for ${event}`);
       if (!E164.test(recipient.address)) throw new PermanentSendError(`${recipient.login} has no E.164 phone number in people:`);
-      const token = signLink(deps.linkKey, { requestId: request.id, binding: linkBinding(request), login: recipient.login, action: null, expiresAt: linkExpiry(request, now), nonce: newNonce() });
+      const token = signLink(deps.linkKey, { requestId: request.id, binding: linkBinding(request), login: recipient.login, action: null, expiresAt: linkExpiry(request, now), nonce: newNonce(), via: "sms" });
       const answer = await postForm(deps.outbound, endpoint, { To: recipient.address, From: settings.from, Body: smsBody(request, event, `${base}${LINK_PATH}${token}`) }, { authorization, accept: "application/json" });
       let parsed: { sid?: unknown; message?: unknown; code?: unknown } = {};
       try {
