@@ -23,6 +23,24 @@ describe("readEnv", () => {
     });
   });
 
+  it("reads Slack's bot token and signing secret together, never echoing them", () => {
+    const slack = (env: Record<string, string>) => {
+      const result = readEnv(env);
+      return result.ok ? result.env.slack : result.errors;
+    };
+    expect(slack({ HITL_SLACK_BOT_TOKEN: "xoxb-1-abc", HITL_SLACK_SIGNING_SECRET: "0123456789abcdef0123" })).toEqual({ botToken: "xoxb-1-abc", signingSecret: "0123456789abcdef0123" });
+    expect(slack({ HITL_SLACK_BOT_TOKEN: "xoxb-1-abc" })).toEqual([
+      "HITL_SLACK_BOT_TOKEN and HITL_SLACK_SIGNING_SECRET must be set together: the token posts, the secret checks the button presses",
+    ]);
+    expect(slack({ HITL_SLACK_BOT_TOKEN: "xoxp-user-token", HITL_SLACK_SIGNING_SECRET: "short" })).toEqual([
+      "HITL_SLACK_BOT_TOKEN: must be a Slack bot token (xoxb-…)",
+      "HITL_SLACK_SIGNING_SECRET: must be the Slack app's signing secret (at least 16 characters)",
+    ]);
+    expect(slack({ HITL_SLACK_BOT_TOKEN: "xoxb-1-abc", HITL_SLACK_SIGNING_SECRET: "0123456789abcdef0123", HITL_SLACK_API_URL: "http://10.0.0.5/api" })).toEqual([
+      "HITL_SLACK_API_URL: must be an https URL (http only for hosts in HITL_ALLOWED_PRIVATE_TARGETS)",
+    ]);
+  });
+
   it("reads HITL_ALLOWED_PRIVATE_TARGETS, which lets channels use the hosts it lists", () => {
     const result = readEnv({ HITL_ALLOWED_PRIVATE_TARGETS: "pager.internal, 10.0.0.0/8", HITL_CHANNEL_ONCALL: "http://pager.internal/h" });
     expect(result.ok).toBe(true);

@@ -101,6 +101,7 @@ const inboundEmail: ZodOpenApiOperationObject = {
     401: inboundProblem("No valid HITL_INBOUND_EMAIL_SECRET (unauthorized)"),
     403: { description: "From is not the recipient's address (from_mismatch), the recipient has no email in people: (unknown_recipient), or the engine refused them (not_allowed, vote_refused)", ...json(inboundEmailResult.or(errorSchema)) },
     404: inboundProblem("No such request (not_found)"),
+    405: inboundProblem("Not a POST (method_not_allowed)"),
     409: { description: "Already decided, or the request changed since the email (already_decided, stale)", ...json(inboundEmailResult.or(errorSchema)) },
     410: { description: "The reply address expired, or the deadline passed (reply_token_expired, past_deadline)", ...json(inboundEmailResult.or(errorSchema)) },
     413: inboundProblem("The message is larger than HITL_MAX_BODY_BYTES (payload_too_large)"),
@@ -184,6 +185,31 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/api/v1/inbound/email": { post: inboundEmail },
+      "/api/v1/slack/interactions": {
+        post: {
+          operationId: "slackInteraction",
+          summary: "Slack's interactivity requests: button presses and form submissions",
+          description:
+            "Set as the Slack app's Interactivity Request URL (with HITL_SLACK_BOT_TOKEN and HITL_SLACK_SIGNING_SECRET). Signed by Slack, not by an agent token: `X-Slack-Signature` is checked against the raw body and `X-Slack-Request-Timestamp` must be within 5 minutes. Each interaction is taken once; it is stored as a job before the 200, then applied as the decision of the login `.hitl.yml` `people:` maps the Slack user to.",
+          security: [],
+          requestParams: {
+            header: z.object({
+              "x-slack-signature": z.string().describe("`v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<raw body>`, keyed by the signing secret"),
+              "x-slack-request-timestamp": z.string().describe("Unix seconds; refused when more than 5 minutes from now"),
+            }),
+          },
+          requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: z.object({ payload: z.string().describe("Slack's interaction payload, as JSON") }) } } },
+          responses: {
+            200: { description: "Received; the decision is applied right after (or a form opened)", content: { "text/plain": { schema: z.string().max(0) } } },
+            400: { description: "No payload, no user, or a button hitl did not sign (invalid_request)", ...json(errorSchema) },
+            401: { description: "The signature does not hold or the timestamp is stale (unauthorized)", ...json(errorSchema) },
+            405: { description: "Not a POST (method_not_allowed)", ...json(errorSchema) },
+            409: { description: "This interaction was received before (replayed)", ...json(errorSchema) },
+            413: { description: "The body is too large (payload_too_large)", ...json(errorSchema) },
+            503: { description: "The interaction could not be recorded; Slack shows the person an error (store_unavailable)", ...json(errorSchema) },
+          },
+        },
+      },
       "/api/v1/openapi.json": {
         get: {
           operationId: "getOpenApi",

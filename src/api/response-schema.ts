@@ -224,7 +224,7 @@ export const ERROR_CODES = {
   403: ["agent_not_allowed"],
   404: ["not_found"],
   405: ["method_not_allowed"],
-  409: ["not_pending", "conflict", "pull_request_busy"],
+  409: ["not_pending", "conflict", "pull_request_busy", "replayed"],
   413: ["payload_too_large"],
   422: ["app_not_installed", "idempotency_key_reused"],
   500: ["internal_error"],

@@ -148,6 +148,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/slack/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Slack's interactivity requests: button presses and form submissions
+         * @description Set as the Slack app's Interactivity Request URL (with HITL_SLACK_BOT_TOKEN and HITL_SLACK_SIGNING_SECRET). Signed by Slack, not by an agent token: `X-Slack-Signature` is checked against the raw body and `X-Slack-Request-Timestamp` must be within 5 minutes. Each interaction is taken once; it is stored as a job before the 200, then applied as the decision of the login `.hitl.yml` `people:` maps the Slack user to.
+         */
+        post: operations["slackInteraction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -271,7 +291,7 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                 code: string;
                 message: string;
                 /** @description 400 only: each field at fault. */
@@ -1018,7 +1038,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1420,7 +1440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1662,6 +1682,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not a POST (method_not_allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Already decided, or the request changed since the email (already_decided, stale) */
             409: {
                 headers: {
@@ -1700,6 +1729,92 @@ export interface operations {
             };
             /** @description Something failed on the server; nothing was decided (internal_error) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    slackInteraction: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<raw body>`, keyed by the signing secret */
+                "x-slack-signature": string;
+                /** @description Unix seconds; refused when more than 5 minutes from now */
+                "x-slack-request-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description Slack's interaction payload, as JSON */
+                    payload: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Received; the decision is applied right after (or a form opened) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No payload, no user, or a button hitl did not sign (invalid_request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signature does not hold or the timestamp is stale (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a POST (method_not_allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This interaction was received before (replayed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The interaction could not be recorded; Slack shows the person an error (store_unavailable) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -30,7 +30,8 @@ describe("the OpenAPI document", () => {
       getAudit: ["/api/v1/audit", "get", ["200", "400", "401", "500", "503"]],
       simulateRequest: ["/api/v1/simulate", "post", ["200", "400", "401", "413", "422", "500", "502", "503"]],
       getOpenApi: ["/api/v1/openapi.json", "get", ["200"]],
-      receiveEmailReply: ["/api/v1/inbound/email", "post", ["200", "400", "401", "403", "404", "409", "410", "413", "422", "500"]],
+      receiveEmailReply: ["/api/v1/inbound/email", "post", ["200", "400", "401", "403", "404", "405", "409", "410", "413", "422", "500"]],
+      slackInteraction: ["/api/v1/slack/interactions", "post", ["200", "400", "401", "405", "409", "413", "503"]],
     };
     const found = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [op.operationId, path, method]));
     expect(found.map(([id]) => id).sort()).toEqual(Object.keys(expected).sort());

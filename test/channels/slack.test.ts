@@ -369,4 +369,31 @@ describe("Slack", () => {
     const request = await get(id);
     expect(request.decision).toMatchObject({ action: "reject", decided_by: { login: "bob" }, via: "slack", reason_code: "duplicate", justification: "Refunded yesterday already" });
   });
+
+  it("an approver changes an editable field in the form; its bounds are checked as on GitHub", async () => {
+    await start(policy());
+    const id = await open({ editable_fields: { amount: { type: "number", minimum: 1, maximum: 120 } } });
+    const message = { channel: "DALICE1", ts: String(slack.calls.find((call) => call.body.channel === "UALICE1")!.answer.ts) };
+    await press("UALICE1", valueOf(dmTo("UALICE1")[0]!, 0), message);
+    const view = slack.accepted("views.open")[0]!.view as any;
+    expect(view.blocks[1]).toEqual({
+      type: "input",
+      block_id: "field_0",
+      optional: true,
+      label: { type: "plain_text", text: "amount", emoji: false },
+      element: { type: "plain_text_input", action_id: "value", initial_value: "120" },
+      hint: { type: "plain_text", text: "A number, at least 1, at most 120. Change it to approve with a new value.", emoji: false },
+    });
+    const submit = (amount: string, viewId: string) =>
+      interact({
+        type: "view_submission",
+        user: { id: "UALICE1" },
+        view: { id: viewId, hash: "h", callback_id: "hitl_decision", private_metadata: view.private_metadata, state: { values: { field_0: { value: { type: "plain_text_input", value: amount } }, justification: { value: { type: "plain_text_input", value: null } } } } },
+      });
+    expect((await submit("500", "V1")).status).toBe(200);
+    expect((await get(id)).status).toBe("pending");
+    expect(ephemerals()).toEqual(["UALICE1: Nothing was decided: amount must be at most 120, not 500."]);
+    expect((await submit("80", "V2")).status).toBe(200);
+    expect((await get(id)).decision).toMatchObject({ action: "approve", via: "slack", edited_fields: { amount: 80 }, original_fields: { amount: 120 } });
+  });
 });
