@@ -33,6 +33,11 @@ export const REDACTED_PATHS = [
   "signingSecret",
   "*.signingSecret",
   'req.headers["x-slack-signature"]',
+  'req.headers["x-hitl-inbound-secret"]',
+  "authToken",
+  "*.authToken",
+  "smtpUrl",
+  "*.smtpUrl",
 ] as const;
 
 export const CENSOR = "[redacted]";

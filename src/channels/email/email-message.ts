@@ -22,8 +22,8 @@ export interface ActionLink {
 
 /**
  * `Decision needed (high priority) by 1 Dec 2026 12:00 UTC: Refund order 1234`. One line (no CR or
- * LF can reach the header), at most 200 characters. Every later mail of the request answers it
- * (`Re: …`), so mail clients keep one thread.
+ * LF can reach the header), at most 200 characters. The sender makes every later mail to a person
+ * answer their first (`Re: …`), so mail clients keep one thread.
  */
 export function emailSubject(request: ApprovalRequest): string {
   return truncate(`Decision needed (${request.priority} priority) by ${formatTime(request.deadline)}: ${inert(request.taskDescription, 150)}`, 200);
@@ -80,7 +80,7 @@ export interface DecisionEmailInput {
 /** The email that asks for a decision: summary, data, one link per action with its impact, the deadline. */
 export function decisionEmail(request: ApprovalRequest, input: DecisionEmailInput): EmailContent {
   const facts = requestFacts(request, input.now);
-  const subject = input.event === "opened" ? emailSubject(request) : `Re: ${emailSubject(request)}`;
+  const subject = emailSubject(request);
   const intro = INTRO[input.event];
   const until = formatTime(new Date(input.linksExpireAt).toISOString());
   const words = ["approve", "reject", ...facts.actions.filter((a) => a.id !== "approve" && a.id !== "reject").map((a) => `choose ${inert(a.id, 100)}`)];
@@ -112,7 +112,7 @@ ${replyHelp ? html`<p style="margin:0 0 8px;${MUTED}">${replyHelp}</p>` : ""}
 /** The email that says how the request ended; it carries no links (those are dead now). */
 export function outcomeEmail(request: ApprovalRequest, input: { login: string; now: Date }): EmailContent {
   const facts = requestFacts(request, input.now);
-  const subject = `Re: ${emailSubject(request)}`;
+  const subject = emailSubject(request);
   const outcome = describeOutcome(request);
   const justification = request.decision?.justification ? `Reason: ${inert(request.decision.justification)}` : null;
   const closing = "The links in earlier emails no longer work.";

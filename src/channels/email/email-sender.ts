@@ -79,7 +79,7 @@ export function createEmailSender(deps: EmailSenderDeps) {
       const messageId = `<hitl.${idPart(request.id)}.${idPart(login.toLowerCase())}.${idPart(notification.eventKey)}.${newNonce()}@${threadDomain}>`;
       // The first mail to this person about the request starts the thread; later ones answer it.
       const root = notification.thread?.thread;
-      const subject = root && !content.subject.startsWith("Re: ") ? `Re: ${content.subject}` : content.subject;
+      const subject = root ? `Re: ${content.subject}` : content.subject;
       await transport.sendMail({
         from: settings.from,
         to: recipient.address,
