@@ -187,6 +187,23 @@ describe("Slack", () => {
     expect(ephemerals()).toEqual([]);
   });
 
+  it("Slack failing after the decision keeps the decision and never tells the decider it was already decided", async () => {
+    await start(policy());
+    const id = await open();
+    const toAlice = slack.calls.find((call) => call.body.channel === "UALICE1")!;
+    slack.failNext("chat.update", 10, "internal_error");
+    expect((await press("UALICE1", valueOf(toAlice.body, 0), { channel: "DALICE1", ts: String(toAlice.answer.ts) })).status).toBe(200);
+    expect((await get(id)).decision).toMatchObject({ decided_by: { login: "alice" }, via: "slack" });
+    expect(ephemerals()).toEqual([]);
+    expect((await app.store.pendingJobs()).filter((job) => job.kind === "channel_input")).toEqual([]);
+    // The messages' own update jobs retry until Slack answers.
+    expect((await get(id)).notifications.filter((record: any) => record.event === "opened").map((record: any) => record.state)).toEqual(["sent", "sent"]);
+    slack.failNext("chat.update", 0);
+    app.setNow(new Date(T0.getTime() + 60_000));
+    await app.runtime.jobs.run();
+    expect((await get(id)).notifications.filter((record: any) => record.event === "opened").map((record: any) => record.state)).toEqual(["updated", "updated"]);
+  });
+
   it("refuses a forged signature, a stale timestamp and a replayed interaction, and decides nothing", async () => {
     await start(policy());
     const id = await open();

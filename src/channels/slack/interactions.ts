@@ -15,6 +15,7 @@ import type { SlackCall, SlackSettings } from "./slack-api.js";
 export const SLACK_INTERACTIONS_PATH = "/api/v1/slack/interactions";
 /** An interaction is remembered this long, so a replay inside Slack's timestamp window (and well past it) is refused. */
 const REPLAY_MEMORY_MS = 60 * 60_000;
+const VIEWS_OPEN_TIMEOUT_MS = 2_000;
 /** Interaction bodies are small; Slack's are a few kilobytes. */
 const MAX_BODY_BYTES = 256 * 1024;
 
@@ -143,7 +144,8 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
       if (payload.type === "block_actions") {
         const request = await store.get(ref.requestId);
         if (request && request.status === "pending" && needsForm(request) && trigger) {
-          await call("views.open", { trigger_id: trigger, view: decisionForm(request, ref, input.message, settings.signingSecret) });
+          // The trigger lapses 3 s after the press, and Slack wants its answer by then too.
+          await call("views.open", { trigger_id: trigger, view: decisionForm(request, ref, input.message, settings.signingSecret) }, VIEWS_OPEN_TIMEOUT_MS);
           await store.finishDelivery(`slack:${replayId}`, true);
           res.writeHead(200).end();
           return;
@@ -159,10 +161,17 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
     res.writeHead(200).end();
   }
 
-  /** Tells the person, only them, what came of their press. */
+  /**
+   * Tells the person, only them, what came of their press. Best effort: the decision is made by
+   * then, and a retry of the job would only answer "already decided".
+   */
   async function answer(input: SlackInput, words: string): Promise<void> {
-    if (input.message) await call("chat.postEphemeral", { channel: input.message.channel, user: input.user, text: words });
-    else await call("chat.postMessage", { channel: input.user, text: words });
+    try {
+      if (input.message) await call("chat.postEphemeral", { channel: input.message.channel, user: input.user, text: words });
+      else await call("chat.postMessage", { channel: input.user, text: words });
+    } catch (error) {
+      log.warn({ err: error, slackUser: input.user }, "could not answer a Slack press");
+    }
   }
 
   /** Applies a press, from its `channel_input` job: who the Slack user is, then the decision as theirs. */
@@ -189,7 +198,10 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
     });
     log.info({ requestId: request.id, login, outcome: outcome.type }, "decision from Slack");
     if ((outcome.type === "decided" || outcome.type === "already_decided") && input.message) {
-      await call("chat.update", { channel: input.message.channel, ts: input.message.ts, ...outcomeMessage(outcome.request) });
+      // Best effort too: the messages hitl recorded are also updated by the end's own job.
+      await call("chat.update", { channel: input.message.channel, ts: input.message.ts, ...outcomeMessage(outcome.request) }).catch((error: unknown) =>
+        log.warn({ err: error, requestId: request.id }, "could not update the pressed Slack message"),
+      );
     }
     const words = replyFor(outcome, login, input.ref.action);
     if (words) await answer(input, words);

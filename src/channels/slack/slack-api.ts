@@ -14,7 +14,7 @@ export interface SlackSettings {
 /** Errors Slack answers that no retry will mend. */
 const PERMANENT = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "msg_too_long", "user_not_found", "missing_scope", "no_permission", "invalid_arguments"]);
 
-export type SlackCall = (method: string, body: Record<string, unknown>) => Promise<Record<string, unknown>>;
+export type SlackCall = (method: string, body: Record<string, unknown>, timeoutMs?: number) => Promise<Record<string, unknown>>;
 
 /**
  * Calls one Web API method with the bot token, as JSON, through the outbound guard. Slack answers
@@ -23,12 +23,14 @@ export type SlackCall = (method: string, body: Record<string, unknown>) => Promi
  */
 export function slackApi(settings: SlackSettings, outbound: Outbound): SlackCall {
   const base = (settings.apiUrl ?? DEFAULT_SLACK_API_URL).replace(/\/+$/, "");
-  return async (method, body) => {
-    const text = await postForAnswer(outbound, `${base}/${method}`, JSON.stringify(body), {
-      "content-type": "application/json; charset=utf-8",
-      authorization: `Bearer ${settings.botToken}`,
-      "user-agent": "hitl",
-    }).catch((error: unknown) => {
+  return async (method, body, timeoutMs) => {
+    const text = await postForAnswer(
+      outbound,
+      `${base}/${method}`,
+      JSON.stringify(body),
+      { "content-type": "application/json; charset=utf-8", authorization: `Bearer ${settings.botToken}`, "user-agent": "hitl" },
+      timeoutMs,
+    ).catch((error: unknown) => {
       throw new Error(`Slack ${method}: ${error instanceof Error ? error.message : String(error)}`);
     });
     let answer: Record<string, unknown>;
