@@ -127,7 +127,7 @@ export function createInboundEmailHandler(deps: InboundEmailDeps) {
       case "old_head":
         return sendJson(res, 409, { ...shown, error: { code: "stale", message: `Request ${requestId}'s pull request has new commits; nothing was decided.` } });
       case "needs_input":
-        return sendJson(res, 422, { ...shown, error: { code: "needs_input", message: outcome.problem.type === "edits" ? "Changes cannot be made by email reply; nothing was decided." : outcome.problem.missing === "reason_code" ? `Rejecting needs a reason code first: ${outcome.problem.policy.reasons.join(", ")}.` : `A justification of at least ${outcome.problem.policy.minLength} characters is needed.` } });
+        return sendJson(res, 422, { ...shown, error: { code: "needs_input", message: outcome.problem.type === "edits" ? `The changes were not applied, and neither was the decision: ${outcome.problem.problems.join("; ")}.` : outcome.problem.missing === "reason_code" ? `Rejecting needs a reason code first: ${outcome.problem.policy.reasons.join(", ")}.` : `A justification of at least ${outcome.problem.policy.minLength} characters is needed.` } });
     }
   }
 
