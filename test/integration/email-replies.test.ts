@@ -64,7 +64,7 @@ describe("email replies (POST /api/v1/inbound/email)", () => {
     await Promise.all([github.close(), smtp.close(), receiver.close()]);
   });
 
-  async function open(): Promise<string> {
+  async function open(overrides: Record<string, unknown> = {}): Promise<string> {
     const response = await api(app, "POST", "/requests", {
       repo: REPO,
       task_description: "Refund order 1234",
@@ -72,6 +72,7 @@ describe("email replies (POST /api/v1/inbound/email)", () => {
       decision_data: { amount: 120 },
       on_behalf_of: "carol",
       callback_url: `${receiver.base}/cb`,
+      ...overrides,
     });
     expect(response.status).toBe(201);
     await app.runtime.jobs.run();
@@ -161,5 +162,18 @@ describe("email replies (POST /api/v1/inbound/email)", () => {
       json: { error: { code: "reply_token_expired", message: "The reply address has expired (at the request's deadline, or 24 hours after the email); nothing was decided." } },
     });
     expect((await status(id)).status).toBe("pending");
+  });
+
+  it("takes changes to editable fields from a fenced block, within their bounds, as a comment would", async () => {
+    const id = await open({ editable_fields: { amount: { type: "number", minimum: 0, maximum: 120 } } });
+    const to = replyAddressOf("alice@example.com");
+    const tooMuch = await post(reply({ from: "alice@example.com", to, text: "approve\r\n```yaml\r\namount: 500\r\n```" }));
+    expect(tooMuch).toEqual({
+      status: 422,
+      json: { outcome: "needs_input", request_id: id, status: "pending", login: "alice", action: "approve", error: { code: "needs_input", message: "The changes were not applied, and neither was the decision: amount must be at most 120, not 500." } },
+    });
+    const half = await post(reply({ from: "alice@example.com", to, text: "approve half is enough\r\n```yaml\r\namount: 60\r\n```" }));
+    expect(half.status).toBe(200);
+    expect((await status(id)).decision).toMatchObject({ via: "email", justification: "half is enough", edited_fields: { amount: 60 } });
   });
 });
