@@ -37,6 +37,7 @@ textarea{min-height:88px}
 .choice input{width:auto;margin-top:5px}
 button{width:100%;margin-top:16px;padding:14px;font-family:inherit;font-weight:600;font-size:17px;line-height:1.2;border:0;border-radius:6px;color:#fff;background:#1f883d}
 button.reject{background:#cf222e}
+button.neutral{background:#24292f}
 .approve{border-left:6px solid #1f883d}.reject-card{border-left:6px solid #cf222e}
 .notice{border-left:6px solid #9a6700}
 .small{font-size:13px;color:#59636e}
@@ -103,7 +104,7 @@ ${editable.map((field) => {
 ${rejecting && reasons.length > 0 ? html`<label for="reason-code">Reason code <span class="hint">(needed to reject)</span></label><select id="reason-code" name="reason_code"><option value="">—</option>${reasons.map((code) => html`<option${given.reasonCode === code ? html` selected` : ""}>${code}</option>`)}</select>` : ""}
 <label for="justification">Justification <span class="hint">(${minLength > 0 ? `required, at least ${minLength} characters` : "optional"})</span></label>
 <textarea id="justification" name="justification" maxlength="2000">${given.justification ?? ""}</textarea>
-<button type="submit"${chosen?.kind === "reject" ? html` class="reject"` : ""}>${chosen ? `Confirm: ${chosen.title}` : "Confirm"}</button>
+<button type="submit"${chosen ? (chosen.kind === "reject" ? html` class="reject"` : "") : html` class="neutral"`}>${chosen ? `Confirm: ${chosen.title}` : "Confirm"}</button>
 </form>`;
   return {
     status: 200,
