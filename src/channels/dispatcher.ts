@@ -61,7 +61,20 @@ export function createChannelDispatcher(deps: DispatcherDeps) {
    * Changes the request's notification records (and queues jobs) with a compare-and-set that
    * touches nothing else; `change` sees the stored request each time and returns null to stop.
    */
-  async function changeRecords(id: string, change: (request: ApprovalRequest) => { records: NotificationRecord[]; jobs: Job[] } | null): Promise<ApprovalRequest | null> {
+  /** Record writes of one request wait for each other in this process, so parallel sends do not race one another (nor a decision) for its version. */
+  const writing = new Map<string, Promise<unknown>>();
+  function changeRecords(id: string, change: (request: ApprovalRequest) => { records: NotificationRecord[]; jobs: Job[] } | null): Promise<ApprovalRequest | null> {
+    const before = writing.get(id) ?? Promise.resolve();
+    const mine = before.then(() => writeRecords(id, change));
+    const settled = mine.catch(() => undefined);
+    writing.set(id, settled);
+    void settled.then(() => {
+      if (writing.get(id) === settled) writing.delete(id);
+    });
+    return mine;
+  }
+
+  async function writeRecords(id: string, change: (request: ApprovalRequest) => { records: NotificationRecord[]; jobs: Job[] } | null): Promise<ApprovalRequest | null> {
     for (let i = 0; i < RECORD_ATTEMPTS; i++) {
       const current = await store.get(id);
       if (!current) return null;

@@ -338,6 +338,34 @@ describe("Slack", () => {
     expect((await get(id)).notifications[0]).toEqual({ channel: "slack", recipient: "C0GONE", event: "opened", state: "failed", attempts: 2, last_error: "Slack chat.postMessage: channel_not_found" });
   });
 
+  it("warns before the deadline, and at the deadline tells of the fallback and ends the buttons", async () => {
+    await start(policy("warning_before: 1h", "[{events: [opened, warning, expired], channels: [slack]}]"));
+    const id = await open({ deadline: "2026-11-24T12:00:00Z" });
+    app.setNow(new Date("2026-11-24T11:00:00.000Z"));
+    await app.runtime.sweep();
+    await app.runtime.jobs.run();
+    const warned = posted().filter((message) => String(message.text).startsWith("Deadline near"));
+    expect(warned.map((message) => message.channel).sort()).toEqual(["DALICE1", "DBOB1"]);
+    expect((warned[0]!.blocks as any[])[0].text.text).toBe(`Deadline near: Refund order 1234 <${JOINER}!channel> @${JOINER}here`);
+    app.setNow(new Date("2026-11-24T12:00:00.000Z"));
+    await app.runtime.sweep();
+    await app.runtime.jobs.run();
+    expect((await get(id)).status).toBe("expired");
+    const expired = posted().filter((message) => String(message.text).startsWith("Expired"));
+    expect(expired.map((message) => message.text)).toEqual([
+      `Expired: Refund order 1234 &lt;${JOINER}!channel&gt; @${JOINER}here. Nobody decided by 24 Nov 2026 12:00 UTC: the fallback applied (abort).`,
+      `Expired: Refund order 1234 &lt;${JOINER}!channel&gt; @${JOINER}here. Nobody decided by 24 Nov 2026 12:00 UTC: the fallback applied (abort).`,
+    ]);
+    expect((await get(id)).notifications.map((record: any) => `${record.event} ${record.recipient} ${record.state}`)).toEqual([
+      "opened @alice updated",
+      "opened @bob updated",
+      "warning @alice updated",
+      "warning @bob updated",
+      "expired @alice sent",
+      "expired @bob sent",
+    ]);
+  });
+
   it("an escalation posts in the thread of the first message", async () => {
     await start(policy("escalation:\n  - {after: 1h, approvers: [bob]}"));
     const id = await open();
