@@ -176,4 +176,21 @@ describe("email replies (POST /api/v1/inbound/email)", () => {
     expect(half.status).toBe(200);
     expect((await status(id)).decision).toMatchObject({ via: "email", justification: "half is enough", edited_fields: { amount: 60 } });
   });
+
+  it("reads a reply that has only HTML, without the quoted original", async () => {
+    const id = await open();
+    const to = replyAddressOf("alice@example.com");
+    const raw = [
+      "From: alice@example.com",
+      `To: ${to}`,
+      "Subject: Re: Decision needed",
+      "MIME-Version: 1.0",
+      "Content-Type: text/html; charset=utf-8",
+      "",
+      "<div>reject</div><div>Not this quarter</div><blockquote><p>approve</p></blockquote>",
+      "",
+    ].join("\r\n");
+    expect((await post(raw)).json).toEqual({ outcome: "decided", request_id: id, status: "rejected", login: "alice", action: "reject" });
+    expect((await status(id)).decision).toMatchObject({ via: "email", justification: "Not this quarter" });
+  });
 });
