@@ -39,6 +39,9 @@ import type { SlackSettings } from "./channels/slack/slack-api.js";
 import { createSlackSender } from "./channels/slack/slack-sender.js";
 import { createWebhookSender } from "./channels/webhook-sender.js";
 import type { ApprovalRequest } from "./core/types.js";
+import { createInboundEmailHandler } from "./channels/email/inbound-handler.js";
+import { createLinkHandler } from "./channels/links/link-handler.js";
+import { peopleOf } from "./channels/dispatcher.js";
 
 export interface HitlOptions {
   store: Store;
@@ -60,6 +63,11 @@ export interface HitlOptions {
   channels?: Channel[];
   /** Channels that tell people outside GitHub (`.hitl.yml` `notify:`), besides Slack and the webhooks: `email` … */
   senders?: ChannelSender[];
+  /**
+   * One-click links (`HITL_PUBLIC_URL`, `/l/<token>`) and, with `inbound`, email replies
+   * (`POST /api/v1/inbound/email`, `HITL_INBOUND_EMAIL_SECRET`). Absent: neither is served.
+   */
+  links?: { publicUrl: string; key: Buffer; inbound?: { secret: string; replyDomain: string } };
   /** `HITL_SLACK_*`: Slack messages, and decisions from their buttons at `POST /api/v1/slack/interactions`. */
   slack?: SlackSettings;
   /**
@@ -187,6 +195,20 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
 
     const closing = new AbortController();
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
+    const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    if (options.links) {
+      const { publicUrl, key, inbound } = options.links;
+      const decide = engine.decideFromChannel;
+      addHandler(createLinkHandler({ store: options.store, decide, key, publicUrl, clock, log, maxBodyBytes }));
+      // Before the agent API, which answers every other path under /api/v1.
+      if (inbound) {
+        const contactOf = async (request: ApprovalRequest, login: string) => {
+          const people = await peopleOf(github, request);
+          return Object.entries(people).find(([name]) => name.toLowerCase() === login.toLowerCase())?.[1] ?? null;
+        };
+        addHandler(createInboundEmailHandler({ secret: inbound.secret, replyDomain: inbound.replyDomain, key, store: options.store, decide, contactOf, log, clock, maxBodyBytes }));
+      }
+    }
     // Before the agent API, which answers every other path under /api/v1.
     if (slackInteractions) addHandler(slackInteractions.handler);
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal, receipts: signer }));

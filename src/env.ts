@@ -4,6 +4,7 @@ import { parseRetention, RETENTION_FORMAT } from "./core/retention.js";
 import { parseAgentTokens, type AgentCredential } from "./api/agent-auth.js";
 import { markerKeyFrom, type AppSelf } from "./github/app-self.js";
 import { readChannels, type Channel } from "./notify/channels.js";
+import { readMailChannels, type MailChannelSettings } from "./channels/mail-env.js";
 import { parseAllowedTargets, targetRefusal, type AllowedTargets } from "./notify/private-targets.js";
 import type { SlackSettings } from "./channels/slack/slack-api.js";
 import { readSigningKeys, type ConfiguredKeys } from "./receipts/signing-keys.js";
@@ -58,6 +59,8 @@ export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HIT
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
+  /** Email, one-click links, email replies and SMS. */
+  mail: MailChannelSettings;
 };
 
 /** Reads the environment, or explains every bad variable by name (values are never echoed). */
@@ -71,6 +74,8 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   errors.push(...allowed.errors);
   const channels = readChannels(env, allowed.targets);
   errors.push(...channels.errors);
+  const mail = readMailChannels(env, allowed.targets);
+  errors.push(...mail.errors);
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
     errors.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together");
   }
@@ -101,7 +106,7 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
     ...settings
   } = result.data;
   const slack = botToken && signingSecret ? { botToken, signingSecret, ...(apiUrl ? { apiUrl } : {}) } : null;
-  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack } };
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
 }
 
 /**

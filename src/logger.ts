@@ -39,9 +39,22 @@ export const REDACTED_PATHS = [
   "signingSecret",
   "*.signingSecret",
   'req.headers["x-slack-signature"]',
+  'req.headers["x-hitl-inbound-secret"]',
+  "authToken",
+  "*.authToken",
+  "smtpUrl",
+  "*.smtpUrl",
+  // Only its one-click link token (`/l/<token>`), which is a credential; see `censor`.
+  "req.url",
 ] as const;
 
 export const CENSOR = "[redacted]";
+
+/** Replaces a redacted value; a request's URL keeps everything but a one-click link's token. */
+export function censor(value: unknown, path: string[]): unknown {
+  if (path.join(".") === "req.url" && typeof value === "string") return value.replace(/\/l\/[^/?#]+/, `/l/${CENSOR}`);
+  return CENSOR;
+}
 
 export interface LoggerSettings {
   LOG_LEVEL?: string;
@@ -66,7 +79,7 @@ export async function createLogger(env: LoggerSettings): Promise<PinoLogger> {
       level: env.LOG_LEVEL || "info",
       name: "probot",
       messageKey: env.LOG_MESSAGE_KEY || "msg",
-      redact: { paths: [...REDACTED_PATHS], censor: CENSOR },
+      redact: { paths: [...REDACTED_PATHS], censor },
     },
     transform,
   );

@@ -9,6 +9,7 @@ import { createLogger } from "./logger.js";
 import { unsignedChannelWarnings } from "./notify/channels.js";
 import { createStore } from "./store/create-store.js";
 import { createStoreClock } from "./store/store-clock.js";
+import { mailChannelWiring } from "./channels/mail-wiring.js";
 
 // Probot's setup page writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to `.env`, and Probot reads
 // it inside run(), after hitl has read its own settings and handed Probot its environment: read
@@ -47,6 +48,7 @@ if (!env.self) {
   };
 }
 
+const mail = mailChannelWiring(env.mail, { allowed: env.allowedTargets });
 let runtime: HitlRuntime | undefined;
 const server = await run(
   // Without APP_ID, Probot serves its setup page and loads no app.
@@ -58,6 +60,8 @@ const server = await run(
         channels: env.channels,
         ...(env.slack ? { slack: env.slack } : {}),
         outbound: { allowed: env.allowedTargets },
+        senders: [...mail.senders],
+        ...(mail.links ? { links: mail.links } : {}),
         sweepCron: env.HITL_SWEEP_CRON,
         sweepToken: env.sweepToken,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,

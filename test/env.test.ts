@@ -33,6 +33,7 @@ describe("readEnv", () => {
         allowedTargets: NO_ALLOWED_TARGETS,
         self: null,
         slack: null,
+        mail: { publicUrl: null, linkKey: null, email: null, inboundSecret: null, twilio: null },
       },
     });
   });

@@ -78,6 +78,42 @@ const openRequest: ZodOpenApiOperationObject = {
   },
 };
 
+/** What `POST /api/v1/inbound/email` answers once it read a reply (decided or not). */
+const inboundEmailResult = z
+  .object({
+    outcome: z.string().describe("`decided`, `voted`, or why not: `already_decided`, `refused`, `vote_refused`, `unknown_action`, `past_deadline`, `stale`, `old_head`, `needs_input`"),
+    request_id: z.string(),
+    status: z.string().describe("The request's status now"),
+    login: z.string().describe("Whose decision it was: the reply address's recipient"),
+    action: z.string(),
+    error: z.object({ code: z.string(), message: z.string() }).optional().describe("When nothing was decided"),
+  })
+  .meta({ id: "InboundEmailResult" });
+
+const inboundProblem = (description: string) => ({ description, ...json(errorSchema) });
+
+const inboundEmail: ZodOpenApiOperationObject = {
+  operationId: "receiveEmailReply",
+  summary: "An email reply to a decision email, from an inbound-mail provider",
+  description:
+    "The body is the raw RFC 822 message. The reply address (`reply+<token>@…`, read from To, Cc, Delivered-To or X-Original-To, never From) says which request and whose decision; From must be that person's address in `.hitl.yml` `people:`; the first line of the reply is `approve`, `reject` or `choose <id>`, and the rest up to the quoted message is the reason.",
+  security: [{ inboundEmailSecret: [] }, { inboundEmailBearer: [] }],
+  requestBody: { required: true, content: { "message/rfc822": { schema: z.string().describe("The raw message") } } },
+  responses: {
+    200: { description: "Decided (or, on a request with stages, the vote counted)", ...json(inboundEmailResult) },
+    400: inboundProblem("Not a message, no reply address among the recipients, or its token is not valid (invalid_message, no_reply_address, invalid_reply_token)"),
+    401: inboundProblem("No valid HITL_INBOUND_EMAIL_SECRET (unauthorized)"),
+    403: { description: "From is not the recipient's address (from_mismatch), the recipient has no email in people: (unknown_recipient), or the engine refused them (not_allowed, vote_refused)", ...json(inboundEmailResult.or(errorSchema)) },
+    404: inboundProblem("No such request (not_found)"),
+    405: inboundProblem("Not a POST (method_not_allowed)"),
+    409: { description: "Already decided, or the request changed since the email (already_decided, stale)", ...json(inboundEmailResult.or(errorSchema)) },
+    410: { description: "The reply address expired, or the deadline passed (reply_token_expired, past_deadline)", ...json(inboundEmailResult.or(errorSchema)) },
+    413: inboundProblem("The message is larger than HITL_MAX_BODY_BYTES (payload_too_large)"),
+    422: { description: "The first line is not a command, the action is not offered, or the reason is missing (no_command, unknown_action, needs_input)", ...json(inboundEmailResult.or(errorSchema)) },
+    500: inboundProblem("Something failed on the server; nothing was decided (internal_error)"),
+  },
+};
+
 /** The agent API, from the zod schemas that validate it (requests) and describe it (responses). */
 export function openApiDocument(): Record<string, unknown> {
   return withoutUnusedInputs(createDocument({
@@ -90,6 +126,8 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         agentToken: { type: "http", scheme: "bearer", description: "An agent token from HITL_AGENT_TOKENS" },
         sweepToken: { type: "http", scheme: "bearer", description: "HITL_SWEEP_TOKEN, for the scheduler that runs the sweep; agent tokens are refused" },
+        inboundEmailBearer: { type: "http", scheme: "bearer", description: "HITL_INBOUND_EMAIL_SECRET, for the inbound-mail provider" },
+        inboundEmailSecret: { type: "apiKey", in: "header", name: "X-Hitl-Inbound-Secret", description: "HITL_INBOUND_EMAIL_SECRET, for providers that cannot send a bearer token" },
       },
     },
     paths: {
@@ -206,6 +244,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/api/v1/inbound/email": { post: inboundEmail },
       "/api/v1/slack/interactions": {
         post: {
           operationId: "slackInteraction",

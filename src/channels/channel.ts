@@ -68,6 +68,11 @@ export interface ChannelSender {
   readonly kind: string;
   addressOf(person: Person): string | null;
   send(notification: Notification, recipient: Recipient): Promise<SendResult>;
+  /**
+   * Whether the channel takes this event of this request at all (SMS: urgent requests only). Absent:
+   * every event. A person it does not want is left to the entry's other channels, or a later entry.
+   */
+  wants?(request: ApprovalRequest, event: NotificationEvent): boolean;
   update?(notification: Notification, recipient: Recipient, ref: Record<string, string>): Promise<void>;
   withdraw?(notification: Notification, recipient: Recipient, ref: Record<string, string>): Promise<void>;
 }

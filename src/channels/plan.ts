@@ -37,7 +37,7 @@ export interface PlanInput {
   people: Record<string, Person>;
   /** The logins (keys of `people`) the event concerns: who may decide, and for an end, who was told. */
   audience: string[];
-  senders: ReadonlyMap<string, Pick<ChannelSender, "addressOf">>;
+  senders: ReadonlyMap<string, Pick<ChannelSender, "addressOf" | "wants">>;
   now: Date;
 }
 
@@ -96,7 +96,10 @@ export function planNotifications(input: PlanInput): Plan {
       if (told.has(recipient)) continue;
       const person = input.people[login];
       if (!person) continue;
-      const reachable = personKinds.filter((kind) => input.senders.get(kind)!.addressOf(person) !== null);
+      const reachable = personKinds.filter((kind) => {
+        const sender = input.senders.get(kind)!;
+        return sender.addressOf(person) !== null && (sender.wants?.(request, event) ?? true);
+      });
       if (reachable.length === 0) continue;
       told.add(recipient);
       const held = request.priority === "critical" ? null : quietUntil(now, person.quiet_hours, person.timezone);

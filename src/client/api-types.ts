@@ -188,6 +188,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbound/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An email reply to a decision email, from an inbound-mail provider
+         * @description The body is the raw RFC 822 message. The reply address (`reply+<token>@…`, read from To, Cc, Delivered-To or X-Original-To, never From) says which request and whose decision; From must be that person's address in `.hitl.yml` `people:`; the first line of the reply is `approve`, `reject` or `choose <id>`, and the rest up to the quoted message is the reason.
+         */
+        post: operations["receiveEmailReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/slack/interactions": {
         parameters: {
             query?: never;
@@ -548,6 +568,21 @@ export interface components {
             jobs: {
                 /** @description Due jobs run: issue and check-run updates, callbacks, channel posts, retries */
                 ran: number;
+            };
+        };
+        InboundEmailResult: {
+            /** @description `decided`, `voted`, or why not: `already_decided`, `refused`, `vote_refused`, `unknown_action`, `past_deadline`, `stale`, `old_head`, `needs_input` */
+            outcome: string;
+            request_id: string;
+            /** @description The request's status now */
+            status: string;
+            /** @description Whose decision it was: the reply address's recipient */
+            login: string;
+            action: string;
+            /** @description When nothing was decided */
+            error?: {
+                code: string;
+                message: string;
             };
         };
         ComplianceReport: {
@@ -2175,6 +2210,120 @@ export interface operations {
             };
             /** @description The store did not answer, or the server is stopping; call again shortly (store_unavailable, shutting_down) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveEmailReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "message/rfc822": string;
+            };
+        };
+        responses: {
+            /** @description Decided (or, on a request with stages, the vote counted) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailResult"];
+                };
+            };
+            /** @description Not a message, no reply address among the recipients, or its token is not valid (invalid_message, no_reply_address, invalid_reply_token) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid HITL_INBOUND_EMAIL_SECRET (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description From is not the recipient's address (from_mismatch), the recipient has no email in people: (unknown_recipient), or the engine refused them (not_allowed, vote_refused) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailResult"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a POST (method_not_allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already decided, or the request changed since the email (already_decided, stale) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailResult"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The reply address expired, or the deadline passed (reply_token_expired, past_deadline) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailResult"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description The message is larger than HITL_MAX_BODY_BYTES (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The first line is not a command, the action is not offered, or the reason is missing (no_command, unknown_action, needs_input) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundEmailResult"] | components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing was decided (internal_error) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,7 @@ describe("the OpenAPI document", () => {
       simulateRequest: ["/api/v1/simulate", "post", ["200", "400", "401", "413", "422", "500", "502", "503"]],
       getOpenApi: ["/api/v1/openapi.json", "get", ["200"]],
       runSweep: ["/api/v1/sweep", "post", ["200", "401", "403", "405", "500", "503"]],
+      receiveEmailReply: ["/api/v1/inbound/email", "post", ["200", "400", "401", "403", "404", "405", "409", "410", "413", "422", "500"]],
       slackInteraction: ["/api/v1/slack/interactions", "post", ["200", "400", "401", "405", "409", "413", "503"]],
       getComplianceReport: ["/api/v1/reports/compliance", "get", ["200", "400", "401", "500", "503"]],
       getJwks: ["/.well-known/jwks.json", "get", ["200"]],

@@ -10,12 +10,21 @@ import { freePort } from "../support/ports.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/wait.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
+import { SMTP_PASS, startSmtpStandIn, type SmtpStandIn } from "../support/smtp-stand-in.js";
 
 const REPO = "octo-org/payments";
 const AGENT_TOKEN = "log-agent-token-0123456789abcdef";
 const REDIS_PASSWORD = "redis-password-0123456789";
 const SIGNING_KEY = generateKeyPairSync("ed25519").privateKey;
 const SIGNING_PEM = SIGNING_KEY.export({ type: "pkcs8", format: "pem" }) as string;
+const INBOUND_SECRET = "inbound-email-secret-0123456789";
+const TWILIO_TOKEN = "twilio-auth-token-0123456789";
+const POLICY = `approvers: [alice]
+people:
+  alice: {email: alice@example.com}
+notify:
+  - {events: [opened], channels: [email]}
+`;
 
 /**
  * The real server at its most talkative (`LOG_LEVEL=trace`, `LOG_FORMAT=json`), on a Redis that
@@ -27,9 +36,11 @@ describe("secrets never reach the logs", () => {
   let redis: RedisServer;
   let server: ServerProcess;
   let dataDir: string;
+  let smtp: SmtpStandIn;
 
   beforeAll(async () => {
-    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" } } } });
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": POLICY } } } } });
+    smtp = await startSmtpStandIn();
     redis = await startRedisServer(await freePort(), ["--save", "", "--appendonly", "no", "--requirepass", REDIS_PASSWORD]);
     dataDir = await mkdtemp(join(tmpdir(), "hitl-logs-"));
     server = await startServerProcess({
@@ -42,6 +53,14 @@ describe("secrets never reach the logs", () => {
         REDIS_URL: `redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}`,
         HITL_SWEEP_CRON: "*/2 * * * * *",
         HITL_SIGNING_KEY: SIGNING_PEM,
+        HITL_PUBLIC_URL: "https://hitl.example.com",
+        HITL_SMTP_URL: smtp.url,
+        HITL_EMAIL_FROM: "hitl <hitl@example.com>",
+        HITL_INBOUND_EMAIL_SECRET: INBOUND_SECRET,
+        HITL_TWILIO_ACCOUNT_SID: "AC0123456789abcdef",
+        HITL_TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+        HITL_TWILIO_FROM: "+14155550199",
+        HITL_ALLOWED_PRIVATE_TARGETS: "127.0.0.1",
       },
     });
   }, 120_000);
@@ -50,6 +69,7 @@ describe("secrets never reach the logs", () => {
     await server?.stop();
     await redis?.kill();
     await github?.close();
+    await smtp?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -61,6 +81,17 @@ describe("secrets never reach the logs", () => {
     });
     expect(created.status).toBe(201);
     const { surface_number: issue, id } = (await created.json()) as { surface_number: number; id: string };
+    // The approver's email and its link's page, and a reply posted with the inbound secret.
+    const mail = await waitFor("the email", () => smtp.received.find((received) => received.to.includes("alice@example.com")));
+    const link = /^https:\/\/hitl\.example\.com(\/l\/\S+)$/m.exec(mail.parsed.text!)![1]!;
+    expect((await fetch(`${server.base}${link}`)).status).toBe(200);
+    const replyAddress = mail.parsed.replyTo!.value[0]!.address!;
+    const reply = await fetch(`${server.base}/api/v1/inbound/email`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${INBOUND_SECRET}`, "content-type": "message/rfc822" },
+      body: `From: mallory@example.com\r\nTo: ${replyAddress}\r\nSubject: Re\r\n\r\napprove\r\n`,
+    });
+    expect(reply.status).toBe(403);
     const delivery = await deliver(`${server.base}/api/github/webhooks`, {
       event: "issue_comment",
       payload: issueCommentPayload({ repo: REPO, issueNumber: issue, body: "/approve", login: "alice" }),
@@ -87,6 +118,10 @@ describe("secrets never reach the logs", () => {
       "private key": testPrivateKey().split("\n")[5]!.slice(0, 40),
       "receipt signing key (PEM)": SIGNING_PEM.split("\n")[1]!,
       "receipt signing key (JWK d)": SIGNING_KEY.export({ format: "jwk" }).d!,
+      "SMTP password": SMTP_PASS,
+      "inbound email secret": INBOUND_SECRET,
+      "Twilio token": TWILIO_TOKEN,
+      "link token": link.slice(3, 60),
       ...Object.fromEntries(installationTokens.map((token, index) => [`installation token ${index + 1}`, token])),
     };
     for (const [what, secret] of Object.entries(secrets)) {
@@ -96,5 +131,6 @@ describe("secrets never reach the logs", () => {
     // The logs did see the traffic: a trace-level server that logged nothing would pass vacuously.
     expect(lines.some((line) => line.includes('"authorization":"[redacted]"'))).toBe(true);
     expect(lines.some((line) => line.includes("/api/github/webhooks"))).toBe(true);
+    expect(lines.some((line) => line.includes("/l/[redacted]"))).toBe(true);
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
-import { hitlApp, type HitlRuntime } from "../../src/app.js";
+import { hitlApp, type HitlOptions, type HitlRuntime } from "../../src/app.js";
 import type { RetentionLimits } from "../../src/core/retention.js";
 import { markerKeyFrom, type AppSelf } from "../../src/github/app-self.js";
 import { hitlOctokit, sharedGitHub } from "../../src/github/octokit.js";
@@ -80,8 +80,11 @@ export async function startApp(options: {
    */
   spacing?: { kind: "per-process" } | { kind: "shared"; clock: () => Date; sleep?: (ms: number) => Promise<void> };
   slack?: SlackSettings;
+  /** Channels that tell people outside GitHub (`notify:`), and one-click links and email replies. */
   senders?: ChannelSender[];
   retention?: RetentionLimits;
+  links?: HitlOptions["links"];
+  maxBodyBytes?: number;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -116,6 +119,8 @@ export async function startApp(options: {
       ...(options.slack ? { slack: options.slack } : {}),
       ...(options.senders ? { senders: options.senders } : {}),
       retention: options.retention,
+      ...(options.links ? { links: options.links } : {}),
+      maxBodyBytes: options.maxBodyBytes,
       onReady: (ready) => (runtime = ready),
     }),
     { probot },
