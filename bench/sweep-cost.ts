@@ -37,6 +37,8 @@ const offline: GitHubGateway = {
   syncSurface: () => Promise.reject(new Error("not used by the sweep")),
   mayDecide: () => Promise.reject(new Error("not used by the sweep")),
   reply: () => Promise.reject(new Error("not used by the sweep")),
+  react: () => Promise.reject(new Error("not used by the sweep")),
+  reopen: () => Promise.reject(new Error("not used by the sweep")),
   listComments: () => Promise.reject(new Error("not used by the sweep")),
   listReviews: () => Promise.reject(new Error("not used by the sweep")),
 };

@@ -43,7 +43,7 @@ for (const [name, request] of Object.entries(PRESENTATION_EXAMPLES)) {
   const markdown = renderRequestBody(request, { now: NOW, recent: [], markerKey: "example" });
   // GitHub shows raw HTML that it allows (details, summary) and hides comments; micromark does the same with this option.
   const body = micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
-  const title = renderIssueTitle(request).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const title = renderIssueTitle(request, NOW).replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const html = `<!doctype html><meta charset="utf-8"><style>${CSS}</style><div class="page"><h1 class="title">${title}</h1><div class="comment"><div class="comment-head"><b>hitl</b> bot opened this issue</div><div class="comment-body">${body}</div></div></div>`;
   const file = join(dir, `${name}.html`);
   writeFileSync(file, html);

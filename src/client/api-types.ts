@@ -283,7 +283,7 @@ export interface components {
             repo: string;
             request_id: string;
             /** @enum {string} */
-            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened";
+            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "surface_moved";
             actor: components["schemas"]["Decider"];
             /** @enum {string} */
             status: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "superseded";
@@ -537,7 +537,7 @@ export interface components {
             /** @description ISO 8601 */
             decided_at: string;
             /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */

@@ -159,7 +159,9 @@ export type DecisionVia =
   | "api"
   | "pull_request_closed"
   /** Its issue's title or body was edited by someone else: cancelled by the system. */
-  | "issue_edited";
+  | "issue_edited"
+  /** A person allowed to reject closed its issue, where `.hitl.yml` says `close_means: reject`. */
+  | "issue_closed";
 
 export interface Decision {
   /** The action id taken: `approve`, `reject`, an available action's id, or the fallback's. */
@@ -366,7 +368,9 @@ export type AuditEvent =
   /** A person withdrew their vote (or their approving review was dismissed). */
   | "vote_retracted"
   /** A stage ended and the next one opened: its approvers are asked. */
-  | "stage_opened";
+  | "stage_opened"
+  /** Its issue was deleted or transferred away: the request is posted again in its repository. */
+  | "surface_moved";
 
 /** One line of the audit trail. Appended, never changed. */
 export interface AuditEntry {

@@ -15,9 +15,14 @@ export interface GitHubDecision {
   actor: Actor;
   action: string;
   justification: string | null;
-  via: "comment" | "review" | "check_run";
+  via: "comment" | "review" | "check_run" | "issue_closed";
   /** The comment was edited (it never counts). */
   edited?: boolean;
+  /**
+   * The comment's id: a command that counts gets a reaction on it before the outcome is shown, so
+   * the jobs of the change wait for the reaction (the caller starts them).
+   */
+  commentId?: number;
   /** The pull request's author, who may not approve their own change. */
   pullRequestAuthor?: string;
   /** A check-run button names one request; comments and reviews apply to every pending one. */
@@ -111,7 +116,7 @@ export function createDeciding(ctx: EngineContext) {
       const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock());
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = result.request;
-      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], finalJobs(next, "decided"));
+      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], finalJobs(next, "decided"), { holdJobs: input.commentId !== undefined });
       if (stored) return { type: "decided", request: stored };
       current = await mustGet(current.id);
     }
@@ -171,7 +176,7 @@ export function createDeciding(ctx: EngineContext) {
           ? { stage: next.decision?.stage, approvals: next.decision?.approvals, path: next.decision?.path }
           : { action: input.action, via: input.via, votes: (next.votes ?? []).length };
       const jobs = result.event === "decided" ? finalJobs(next, "decided") : [job(next, "sync_surface", result.event)];
-      const stored = await commit(next, current.version, [audit(next, result.event, decider, details)], jobs);
+      const stored = await commit(next, current.version, [audit(next, result.event, decider, details)], jobs, { holdJobs: input.commentId !== undefined });
       if (stored) return { type: result.event === "decided" ? "decided" : "voted", request: stored };
       current = await mustGet(current.id);
     }

@@ -22,6 +22,7 @@ import { issueIn, pullIn } from "./github-stand-in/lookup.js";
 import {
   allocateId,
   createState,
+  nextIssueNumber,
   findRepo,
   type CommentRecord,
   type RepoRecord,
@@ -74,6 +75,13 @@ export interface GitHubStandIn {
   comment(repo: string, number: number, from: { login: string; body: string }): CommentRecord;
   /** A person edits a comment: its `updated_at` moves past its `created_at`. */
   editComment(repo: string, id: number, body: string): CommentRecord;
+  /** An administrator deletes issue `number` (GitHub does it in its UI or over GraphQL); no webhook is sent. */
+  deleteIssue(repo: string, number: number): void;
+  /**
+   * Someone with write access moves issue `number` to `to` (in the UI or over GraphQL), where it
+   * gets the next free number; it is gone from `repo`. No webhook is sent. Returns the new number.
+   */
+  transferIssue(repo: string, number: number, to: string): number;
   /** A person submits a review on pull request `number`; no webhook is sent. */
   review(repo: string, number: number, from: { login: string; state: ReviewState; body?: string }): ReviewRecord;
   close(): Promise<void>;
@@ -158,6 +166,26 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
       // Timestamps have whole seconds: an edit within the second still shows as later, as it would be.
       comment.updatedAt = new Date(Math.max(Date.parse(now()), Date.parse(comment.createdAt) + 1_000)).toISOString().replace(/\.\d{3}Z$/, "Z");
       return comment;
+    },
+    deleteIssue: (fullName, number) => {
+      const repo = repoNamed(fullName);
+      const issue = issueIn(repo, String(number));
+      repo.issues.splice(repo.issues.indexOf(issue), 1);
+      repo.goneIssueNumber = Math.max(repo.goneIssueNumber ?? 0, issue.number);
+    },
+    transferIssue: (fullName, number, to) => {
+      const repo = repoNamed(fullName);
+      const target = repoNamed(to);
+      const issue = issueIn(repo, String(number));
+      if (issue.isPullRequest) throw new GitHubError(422, "Pull requests cannot be transferred");
+      repo.issues.splice(repo.issues.indexOf(issue), 1);
+      repo.goneIssueNumber = Math.max(repo.goneIssueNumber ?? 0, issue.number);
+      issue.number = nextIssueNumber(target);
+      // Labels and assignees that do not exist in the new repository are dropped, as on GitHub.
+      issue.labels = [];
+      issue.assignees = [];
+      target.issues.push(issue);
+      return issue.number;
     },
     review: (fullName, number, from) => {
       const pull = pullIn(repoNamed(fullName), String(number));

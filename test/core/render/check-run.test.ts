@@ -36,17 +36,15 @@ describe("renderCheckRun", () => {
       { label: "Approve: Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
       { label: "Reject: Deny", description: "Rejects: Ticket goes back to support", identifier: "reject" },
     ]);
-    expect(run.text).toContain(`### How to decide
+    expect(run.text).toContain(`### Actions
 
-Use the buttons above, or post a comment on the pull request that starts with one of these lines. The rest of the comment is your reason.
+- \`/approve\` **Refund** (approves): Customer gets &#36;120 back
+- \`/reject\` **Deny** (rejects): Ticket goes back to support
 
-- \`/approve [reason]\`: Refund
-- \`/reject [reason]\`: Deny
+**How to decide:** press a button above, submit a review (**Approve** approves, **Request changes** rejects), or post a comment on the pull request that starts with one of the commands above; the rest of the comment is your reason.
 
-A review decides too: **Approve** approves, **Request changes** rejects.
-
-Who may decide: @alice and @octo-org/finance.`);
-    expect(run.text.startsWith("### What each action does\n")).toBe(true);
+**Who may decide:** @alice and @octo-org/finance (never bots, the requester or an edited comment).`);
+    expect(run.text.startsWith("### Decision data\n")).toBe(true);
     expect(run.text).not.toContain("<!-- hitl:request:");
   });
 
