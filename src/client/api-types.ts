@@ -737,7 +737,11 @@ export interface operations {
                      * @enum {string}
                      */
                     priority?: "low" | "normal" | "high" | "critical";
-                    /** Format: date-time */
+                    /**
+                     * @description When the request's fallback applies if nobody decides: an ISO 8601 time with an offset, such as 2026-12-01T12:00:00Z, or a time from now, such as "in 30m", "in 48h" or "in 2d" (units s, m, h, d, w; at most 365d). A relative deadline counts from when hitl receives the request. Absent: .hitl.yml's `deadline` (72h by default).
+                     * @example in 48h
+                     * @example 2026-12-01T12:00:00Z
+                     */
                     deadline?: string;
                     fallback_action?: {
                         /** @constant */

@@ -8,8 +8,8 @@ import { freePort } from "../support/ports.js";
 import { REPO_ROOT } from "../support/server-process.js";
 import { waitFor } from "../support/wait.js";
 
-describe("the OpenAPI document in Probot's setup mode (no APP_ID yet)", () => {
-  it("is served beside the setup page, with no token", async () => {
+describe("the OpenAPI document and the home page in Probot's setup mode (no APP_ID yet)", () => {
+  it("are served beside the setup page, with no token", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hitl-setup-"));
     const port = await freePort();
     let output = "";
@@ -36,6 +36,14 @@ describe("the OpenAPI document in Probot's setup mode (no APP_ID yet)", () => {
       // It is the setup mode: Probot's page is there, and the agent API is not.
       expect((await fetch(`http://127.0.0.1:${port}/probot`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${port}/api/v1/requests`)).status).toBe(404);
+      // GET / is hitl's page, not Probot's redirect: it says the app is not registered yet and links to the setup.
+      const home = await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+      expect(home.status).toBe(200);
+      const html = await home.text();
+      expect(html).toContain('Not registered yet: <a href="/probot">register the GitHub App</a>');
+      expect(html).toContain("None: set <code>HITL_AGENT_TOKENS</code>");
+      expect(html).toContain("0 requests wait for a decision.");
+      expect(html).toContain('<a href="/api/v1/openapi.json">');
     } finally {
       process.kill(-child.pid!, "SIGKILL");
       await rm(dir, { recursive: true, force: true });

@@ -218,4 +218,42 @@ describe("the first screen of a request's issue", () => {
     await send("issue_comment", issueCommentPayload({ repo: "octo-org/archive", issueNumber: moved, body: "/approve", login: "alice" }));
     expect((await api(app, "GET", `/requests/${id}`)).json.status).toBe("pending");
   });
+
+  describe("a relative deadline", () => {
+    it("counts `in 48h`, `in 30m` and `in 2d` from when hitl receives the request, and titles a near one", async () => {
+      await start();
+      app.setNow(new Date("2026-11-24T10:00:00.000Z"));
+      for (const [asked, expected] of [
+        ["in 48h", "2026-11-26T10:00:00.000Z"],
+        ["in 30m", "2026-11-24T10:30:00.000Z"],
+        ["in 2d", "2026-11-26T10:00:00.000Z"],
+        ["2026-12-01T12:00:00+01:00", "2026-12-01T11:00:00.000Z"],
+      ]) {
+        const response = await api(app, "POST", "/requests", requestBody({ deadline: asked }));
+        expect(response.status, asked).toBe(201);
+        expect(response.json.deadline, asked).toBe(expected);
+      }
+      const titles = github.callsTo("POST", `/repos/${REPO}/issues`).map((call) => (call.body as { title: string }).title);
+      expect(titles).toEqual([
+        "Approval needed (high): Refund order 1234 — by Thu 10:00 UTC",
+        "Approval needed (high): Refund order 1234 — by Tue 10:30 UTC",
+        "Approval needed (high): Refund order 1234 — by Thu 10:00 UTC",
+        "Approval needed (high): Refund order 1234",
+      ]);
+    });
+
+    it("answers any other form with a 400 naming deadline and the forms it takes", async () => {
+      await start();
+      const message =
+        'expected an ISO 8601 time with an offset, such as 2026-12-01T12:00:00Z, or a time from now, such as "in 30m", "in 48h" or "in 2d" (units s, m, h, d, w; at most 365d)';
+      for (const deadline of ["in 48 hours", "48h", "tomorrow", "in 400d", "2026-12-01", "in -1h"]) {
+        const response = await api(app, "POST", "/requests", requestBody({ deadline }));
+        expect(response.status, deadline).toBe(400);
+        expect(response.json.error.issues, deadline).toEqual([{ path: "deadline", message }]);
+      }
+      const zero = await api(app, "POST", "/requests", requestBody({ deadline: "in 0m" }));
+      expect(zero.status).toBe(400);
+      expect(zero.json.error.issues).toEqual([{ path: "deadline", message: "must be in the future" }]);
+    });
+  });
 });
