@@ -39,12 +39,12 @@ const CSS = `body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans
 main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem}h1{font-size:1.6rem;margin:0 0 .25rem}
 p.lead{margin:0 0 1.25rem;color:#59636e}table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d1d9e0;border-radius:6px}
 th,td{text-align:left;vertical-align:top;padding:.5rem .75rem;border-top:1px solid #d1d9e0}tr:first-child th,tr:first-child td{border-top:0}
-th{width:9rem;font-weight:600}.ok{color:#1a7f37}.todo{color:#9a6700}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+th{width:7rem;font-weight:600}.ok::before{content:"✓ ";color:#1a7f37;font-weight:600}.todo::before{content:"! ";color:#9a6700;font-weight:600}.todo{background:#fff8c5}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 ul{padding-left:1.25rem;margin:0}code{font:13px ui-monospace,Menlo,monospace;background:#818b981f;padding:.1em .3em;border-radius:4px}a{color:#0969da}`;
 
 /** The page, every value escaped. */
 export function renderHomePage(facts: HomeFacts, pending: PendingCount): string {
-  const row = (name: string, ok: boolean, html: string) => `<tr><th>${escapeHtml(name)}</th><td class="${ok ? "ok" : "todo"}">${html}</td></tr>`;
+  const row = (name: string, ok: boolean | null, html: string) => `<tr><th>${escapeHtml(name)}</th><td${ok === null ? "" : ` class="${ok ? "ok" : "todo"}"`}>${html}</td></tr>`;
   const app =
     facts.appId === null
       ? `Not registered yet: <a href="/probot">register the GitHub App</a> (this writes <code>APP_ID</code>, <code>PRIVATE_KEY</code> and <code>WEBHOOK_SECRET</code> to <code>.env</code>), then restart.`
@@ -65,8 +65,8 @@ export function renderHomePage(facts: HomeFacts, pending: PendingCount): string 
 <table>
 ${row("GitHub App", facts.appId !== null, app)}
 ${row("Agent tokens", facts.agents.length > 0, agents)}
-${row("Store", true, escapeHtml(STORE_NAMES[facts.store]))}
-${row("Webhooks", true, webhooks)}
+${row("Store", null, escapeHtml(STORE_NAMES[facts.store]))}
+${row("Webhooks", null, webhooks)}
 ${row("Pending", pending !== null, waiting)}
 </table>
 <h2>Docs</h2>
