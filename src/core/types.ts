@@ -411,6 +411,11 @@ export interface Job {
   reason: AuditEvent;
   /** `notify` jobs: the channel's name. */
   channel?: string;
+  /**
+   * `sync_surface` jobs of a change a comment made (a decision, a vote): the comment's id. It gets
+   * a 👍 before the surface shows the outcome, so the person sees at once that it counted.
+   */
+  reactTo?: number;
   runAt: string;
   attempts: number;
   lastError: string | null;

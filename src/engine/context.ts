@@ -64,16 +64,12 @@ export function createEngineContext(deps: EngineDeps) {
     return jobs;
   }
 
-  /**
-   * Writes a state change; on success tells waiters and the job runner. Null when another write
-   * came first. `holdJobs`: the caller starts the jobs itself (after acknowledging the comment
-   * that caused the change), by calling `onJobsQueued`.
-   */
-  async function commit(next: ApprovalRequest, expected: number, entries: AuditEntry[], jobs: Job[], options: { holdJobs?: boolean } = {}): Promise<ApprovalRequest | null> {
+  /** Writes a state change; on success tells waiters and the job runner. Null when another write came first. */
+  async function commit(next: ApprovalRequest, expected: number, entries: AuditEntry[], jobs: Job[]): Promise<ApprovalRequest | null> {
     const stored = await store.update(next, expected, { audit: entries, jobs });
     if (!stored) return null;
     if (stored.status !== "pending") decided.emit(stored.id, stored);
-    if (jobs.length > 0 && !options.holdJobs) deps.onJobsQueued?.();
+    if (jobs.length > 0) deps.onJobsQueued?.();
     return stored;
   }
 

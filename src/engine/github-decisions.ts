@@ -44,8 +44,6 @@ export type InputResult = "handled" | "ignored" | "in_hand";
  * a claim whose release was lost (the store went away) holds the comment back only briefly.
  */
 const CLAIM_TTL_MS = 60_000;
-/** The reaction on a comment whose command counted. */
-export const APPLIED_REACTION = "+1";
 const ACTION_BY_REVIEW_STATE: Record<string, "approve" | "reject"> = { approved: "approve", changes_requested: "reject" };
 
 /**
@@ -66,12 +64,10 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
       outcomes = await decideFromGitHub(decision);
     } catch (error) {
       // Released, so a redelivery or the next recovery pass tries again; if the store is what
-      // failed, the claim lapses by itself. Jobs a comment's change held back run now.
-      if (decision.commentId !== undefined) ctx.onJobsQueued?.();
+      // failed, the claim lapses by itself.
       await store.finishDelivery(key, false).catch(() => undefined);
       throw error;
     }
-    if (decision.commentId !== undefined) await acknowledge(decision, outcomes);
     if (outcomes.length === 0) log.debug({ repo: decision.repo, number: decision.number }, "decision on an issue with no pending approval request");
     await answerDecisionOutcomes(outcomes, { github, log, login: decision.actor.login, action: decision.action, number: decision.number });
     await store.finishDelivery(key, true).catch((error: unknown) => {
@@ -79,23 +75,6 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
       log.warn({ err: error, key }, "could not record a handled comment or review");
     });
     return "handled";
-  }
-
-  /**
-   * A command that counted (a decision, a vote, a withdrawn vote) gets a 👍 on its comment, so the
-   * person sees at once that it was applied; then the jobs that show the outcome start, so the
-   * reaction comes first. A command that did not count gets the reply that says why instead.
-   * Best effort: the decision never waits on GitHub beyond this one call.
-   */
-  async function acknowledge(decision: GitHubDecision, outcomes: DecisionOutcome[]): Promise<void> {
-    const counted = outcomes.find((outcome) => outcome.type === "decided" || outcome.type === "voted");
-    if (counted) {
-      const { installationId, repo, id } = counted.request;
-      await github.react(installationId, repo, decision.commentId!, APPLIED_REACTION).catch((error: unknown) => {
-        log.warn({ err: error, requestId: id }, "could not react to the comment that decided");
-      });
-      ctx.onJobsQueued?.();
-    }
   }
 
   return {

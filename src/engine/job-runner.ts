@@ -60,6 +60,13 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         // The surface came after the end; its own `surface_opened` job shows the outcome once.
         if (FINAL_EVENTS.has(job.reason) && request.surfaceRef?.openedAfterEnd) return;
         if (request.surfaceRef) {
+          // The comment that made the change gets its 👍 before the outcome shows (best effort;
+          // GitHub answers a repeated reaction with the one it has).
+          if (job.reactTo !== undefined) {
+            await github.react(request.installationId, request.repo, job.reactTo, "+1").catch((error: unknown) => {
+              log.warn({ err: error, requestId: request.id, commentId: job.reactTo }, "could not react to the comment that decided");
+            });
+          }
           // A change of state rewrites the issue body, which shows the recent decisions.
           const rewrites = request.surfaceRef.type === "issue" && BODY_EVENTS.has(job.reason);
           const changed = await github.syncSurface(request, job.reason, job.attempts, rewrites ? { recent: await recentDecisions(store, request) } : {});
