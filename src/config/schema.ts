@@ -485,9 +485,9 @@ export const hitlConfigSchema = z
       ),
     close_means: z
       .enum(["reopen", "reject"])
-      .default("reopen")
+      .optional()
       .describe(
-        "What closing a pending request's issue by hand does. `reopen`: hitl reopens it and replies how to decide. `reject`: a close by someone who may reject the request (never the requester, its agent or a bot) rejects it; anyone else's close is reopened.",
+        "What closing a pending request's issue by hand does. `reopen` (the default when absent): hitl reopens it and replies how to decide. `reject`: a close by someone who may reject the request (never the requester, its agent or a bot) rejects it; anyone else's close is reopened.",
       ),
     rules: z
       .array(ruleSchema)
