@@ -44,12 +44,25 @@ function pendingLine(request: ApprovalRequest, now: Date): string {
   const to = approvers.length > 0 ? ` to ${listWords(approvers.map(quietMention))}` : "";
   const level = request.escalation.level;
   const reachedAt = level > 0 ? escalatedAt(request) : null;
+  const pushedAt = lastStalingPush(request);
   const how = delegated(request)
     ? `↪️ **Delegated**${to}: nobody decided by the first deadline.`
     : level > 0
       ? `⏫ **Escalated**${to} (level ${level}${reachedAt ? `, ${reachedAt}` : ""}).`
-      : "⏳ **Waiting for a decision.**";
+      : pushedAt
+        ? `🔄 **Waiting for a decision on the new commits** pushed ${pushedAt}; approvals given before them no longer count.`
+        : "⏳ **Waiting for a decision.**";
   return `${how} ${sentence(until)}`;
+}
+
+/**
+ * On a pull request whose approvals go stale on a push: when the last push after the request was
+ * opened came (recovery's `notBefore` moves to it), or null when none came.
+ */
+function lastStalingPush(request: ApprovalRequest): string | null {
+  if (request.surface.type !== "pull_request" || !request.invalidateOnPush || !request.recovery) return null;
+  const pushed = Date.parse(request.recovery.notBefore);
+  return pushed > Math.ceil(Date.parse(request.createdAt) / 1000) * 1000 ? formatTime(new Date(pushed).toISOString()) : null;
 }
 
 /** When the level reached fell due: the request's creation plus the level's `after`. */

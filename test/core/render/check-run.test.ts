@@ -30,7 +30,7 @@ describe("renderCheckRun", () => {
     expect(run.name).toBe("hitl/approval");
     expect(run.title).toBe("Approval needed: Refund order 1234");
     expect(run.summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
+      "⏳ **Waiting for a decision.** If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.\n\n`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high.",
     );
     expect(run.actions).toEqual([
       { label: "Approve: Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
@@ -107,12 +107,25 @@ describe("renderCheckRun", () => {
     ]);
   });
 
+  it("says in its status line that new commits made earlier approvals stale", () => {
+    const pushed = request({
+      surface: { type: "pull_request", number: 42 },
+      invalidateOnPush: true,
+      recovery: { checkedAt: "", notBefore: "2026-11-24T11:30:00Z", comments: { since: "2026-11-24T10:00:00Z", lastId: 0, etag: null }, reviews: null },
+    });
+    expect(renderCheckRun(pushed, context).summary.split("\n")[0]).toBe(
+      "🔄 **Waiting for a decision on the new commits** pushed 24 Nov 2026 11:30 UTC; approvals given before them no longer count. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
+    );
+    // Opened on the pull request with no push since: waiting, as on an issue.
+    expect(renderCheckRun({ ...pushed, recovery: { ...pushed.recovery!, notBefore: "2026-11-24T10:00:00Z" } }, context).summary).toMatch(/^⏳ \*\*Waiting for a decision\.\*\*/);
+  });
+
   it("offers no buttons once decided", () => {
     const run = renderCheckRun(decided({}), context);
     expect(run.actions).toEqual([]);
     expect(run.title).toBe("Approved by @alice");
     expect(run.summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. Approved by @\u200Dalice on 24 Nov 2026 10:05 UTC: looks fine.",
+      "✅ **Approved** by @\u200Dalice with the check run's button on 24 Nov 2026 10:05 UTC: looks fine.\n\n`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high.",
     );
   });
 });
