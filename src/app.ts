@@ -20,6 +20,7 @@ import type { Channel } from "./notify/channels.js";
 import type { Outbound } from "./notify/post-json.js";
 import { NO_ALLOWED_TARGETS } from "./notify/private-targets.js";
 import { handleIssueEdited } from "./handlers/issue-edited.js";
+import { handleIssueClosed, handleIssueGone } from "./handlers/issue-closed.js";
 import { handleCheckRunAction } from "./handlers/check-run-action.js";
 import { handleConfigPullRequest, handleConfigPush } from "./handlers/config-changes.js";
 import { handleDeploymentProtectionRule } from "./handlers/deployment-protection-rule.js";
@@ -188,6 +189,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("pull_request_review.dismissed", once(handlePullRequestReviewDismissed(handlerDeps)));
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
     app.on("issues.edited", once(handleIssueEdited(handlerDeps)));
+    app.on("issues.closed", once(handleIssueClosed(handlerDeps)));
+    app.on(["issues.deleted", "issues.transferred"], once(handleIssueGone(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
     app.on("deployment_protection_rule.requested", once(handleDeploymentProtectionRule(handlerDeps)));
     app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));

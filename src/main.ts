@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { run, Server } from "probot";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createHomeHandler } from "./api/home-page.js";
 import { createOpenApiHandler } from "./api/openapi-handler.js";
 import { hitlApp, type HitlRuntime } from "./app.js";
 import { readEnv } from "./env.js";
@@ -38,22 +41,42 @@ const clock = createStoreClock({ storeTime: () => store.time(), log });
 await clock.sync();
 clock.start();
 
+const root = fileURLToPath(new URL("..", import.meta.url));
+const home = createHomeHandler({
+  facts: {
+    version: (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
+    appId: env.self?.appId ?? null,
+    agents: env.agents.map((agent) => agent.name),
+    store: kind,
+    webhookProxy: Boolean(process.env.WEBHOOK_PROXY_URL),
+  },
+  pending: async (limit) => (await store.list({ status: "pending", limit })).length,
+  root,
+});
+
 if (!env.self) {
   // Probot's setup mode loads no app and offers no hook before it starts listening: its Server's
-  // start() is where the handlers are gathered, so the API's description is added there.
+  // start() is where the handlers are gathered, so the API's description is added there. The
+  // home page goes before the setup app's handler, which would redirect `/` to its own page.
   const start = Server.prototype.start;
   Server.prototype.start = function (this: Server) {
     this.addHandler(createOpenApiHandler());
     return start.call(this);
   };
+  const loadHandlerFactory = Server.prototype.loadHandlerFactory;
+  Server.prototype.loadHandlerFactory = function (this: Server, factory) {
+    this.addHandler(home);
+    Server.prototype.loadHandlerFactory = loadHandlerFactory;
+    return loadHandlerFactory.call(this, factory);
+  };
 }
 
 const mail = mailChannelWiring(env.mail, { allowed: env.allowedTargets });
+const probotEnv = { ...process.env, REDIS_URL: undefined, ...(await webhookProxyEnv(process.env.WEBHOOK_PROXY_URL)) };
+
 let runtime: HitlRuntime | undefined;
-const server = await run(
-  // Without APP_ID, Probot serves its setup page and loads no app.
-  env.self
-    ? hitlApp({
+const hitl = env.self
+  ? hitlApp({
         store,
         self: env.self,
         agents: env.agents,
@@ -70,12 +93,35 @@ const server = await run(
         receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },
         onReady: (ready) => (runtime = ready),
       })
+  : null;
+const server = await run(
+  // Without APP_ID, Probot serves its setup page and loads no app.
+  hitl
+    ? (app, options) => {
+        options.addHandler(home);
+        return hitl(app, options);
+      }
     : () => undefined,
   // REDIS_URL is hitl's store. Probot would also take it for Bottleneck's cluster mode (keys
   // outside HITL_REDIS_PREFIX, pub/sub that Upstash's REST API lacks, no shared token cache):
   // the replicas share one write budget and one token cache through the store instead.
-  { env: { ...process.env, REDIS_URL: undefined }, Octokit: hitlOctokit({}, GITHUB_TIMEOUT_MS, sharedGitHub(store, clock.now)), log },
+  { env: probotEnv, Octokit: hitlOctokit({}, GITHUB_TIMEOUT_MS, sharedGitHub(store, clock.now)), log },
 );
+
+/**
+ * Probot forwards the webhooks sent to WEBHOOK_PROXY_URL (a smee.io channel) to this process only
+ * when the `smee-client` package can be imported, and otherwise only warns. hitl does not ship it,
+ * so when it is missing the variable is kept from Probot (its setup page still reads it to
+ * register the app with that webhook URL) and the log says how to forward instead.
+ */
+async function webhookProxyEnv(proxy: string | undefined): Promise<{ WEBHOOK_PROXY_URL?: undefined }> {
+  if (!proxy) return {};
+  const smee = "smee-client";
+  if (await import(smee).then(() => true, () => false)) return {};
+  const port = process.env.PORT || "3000";
+  log.info(`WEBHOOK_PROXY_URL is set: forward its webhooks to this app with \`npx smee-client@5 --url <WEBHOOK_PROXY_URL> --target http://localhost:${port}/api/github/webhooks\` (or install smee-client to let the app do it)`);
+  return { WEBHOOK_PROXY_URL: undefined };
+}
 
 /** Everything below must fit in this, or the process exits anyway (orchestrators kill at 10 s or later). */
 const STOP_BUDGET_MS = 9_000;

@@ -6,6 +6,7 @@ import type { NewRequestInput } from "../core/build-request.js";
 import { dataLimitProblem } from "../core/data-limits.js";
 import { toAskedFeedback } from "../core/feedback.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
+import { DEADLINE_FORMS, isRelativeDeadline, RELATIVE_DEADLINE } from "../core/deadline.js";
 import { canonicalRepo } from "../core/repo-name.js";
 import { editableFieldSchema, stagesSchema } from "../config/schema.js";
 import { RESERVED_KEY_PREFIX } from "../core/follow-up.js";
@@ -135,7 +136,13 @@ export const newRequestSchema = z
       .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, "action ids must be unique")
       .superRefine(actionKinds),
     priority: z.enum(PRIORITIES).default("normal"),
-    deadline: z.iso.datetime({ offset: true }).optional(),
+    deadline: z
+      .union([z.iso.datetime({ offset: true }), z.string().regex(RELATIVE_DEADLINE).refine(isRelativeDeadline)], { error: `expected ${DEADLINE_FORMS}` })
+      .optional()
+      .meta({
+        description: `When the request's fallback applies if nobody decides: ${DEADLINE_FORMS}. A relative deadline counts from when hitl receives the request. Absent: .hitl.yml's \`deadline\` (72h by default).`,
+        examples: ["in 48h", "2026-12-01T12:00:00Z"],
+      }),
     fallback_action: fallbackSchema.optional(),
     surface: z
       .discriminatedUnion("type", [

@@ -68,8 +68,8 @@ export const decisionSchema = z
     justification: z.string().nullable(),
     decided_at: z.string().describe("ISO 8601"),
     via: z
-      .enum(["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", ...CHANNEL_VIAS])
-      .describe("How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by policy, or by the system."),
+      .enum(["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", ...CHANNEL_VIAS])
+      .describe("How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by closing its issue (`issue_closed`), by policy, or by the system."),
     fallback: fallbackSchema.optional().describe("Set when the fallback applied."),
     reason_code: z.string().optional().describe("The reason code a rejection gave, one of the request's `feedback.reasons`."),
     edited_fields: z.record(z.string(), z.unknown()).optional().describe("Fields of decision_data the approver changed, with their new values."),
@@ -195,7 +195,7 @@ export const auditEntrySchema = z
     at: z.string(),
     repo: z.string(),
     request_id: z.string(),
-    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened", "deployment_answered", "context_purged"]),
+    event: z.enum(["created", "decided", "escalated", "warned", "expired", "cancelled", "surface_opened", "stale", "head_changed", "review_dismissed", "delegated", "error", "superseded", "voted", "vote_retracted", "stage_opened", "deployment_answered", "context_purged", "surface_moved"]),
     actor: deciderSchema,
     status: z.enum(STATUSES),
     action: z.string().nullable(),

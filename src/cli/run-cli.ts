@@ -14,7 +14,7 @@ export const EXIT = { approved: 0, rejected: 1, ended: 2, error: 3 } as const;
 export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
 
   hitl request --repo OWNER/NAME --task TEXT --reason TEXT [--data JSON] [--approver LOGIN]...
-               [--priority low|normal|high|critical] [--deadline ISO] [--callback-url URL]
+               [--priority low|normal|high|critical] [--deadline ISO|"in 48h"] [--callback-url URL]
                [--idempotency-key KEY] [--body JSON|@FILE] [--wait [--timeout 30m]]
   hitl status ID
   hitl wait ID [--timeout 30m]

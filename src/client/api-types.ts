@@ -420,7 +420,7 @@ export interface components {
             repo: string;
             request_id: string;
             /** @enum {string} */
-            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "deployment_answered" | "context_purged";
+            event: "created" | "decided" | "escalated" | "warned" | "expired" | "cancelled" | "surface_opened" | "stale" | "head_changed" | "review_dismissed" | "delegated" | "error" | "superseded" | "voted" | "vote_retracted" | "stage_opened" | "deployment_answered" | "context_purged" | "surface_moved";
             actor: components["schemas"]["Decider"];
             /** @enum {string} */
             status: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "superseded";
@@ -741,7 +741,7 @@ export interface components {
              * @description The channel the decision arrived by.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms";
             /** @description Who or what made the decision. */
             decider: {
                 /** @enum {string} */
@@ -774,7 +774,7 @@ export interface components {
             /** @description The stage the vote counted in. */
             stage: string;
             /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms";
             /** @description When the vote was cast, ISO 8601. */
             at: string;
             /** @description In a weighted stage, the voter's weight; else null. */
@@ -1003,10 +1003,10 @@ export interface components {
             /** @description ISO 8601 */
             decided_at: string;
             /**
-             * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by policy, or by the system.
+             * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by closing its issue (`issue_closed`), by policy, or by the system.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "slack" | "email" | "link" | "sms";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */
@@ -1208,7 +1208,11 @@ export interface operations {
                      * @enum {string}
                      */
                     priority?: "low" | "normal" | "high" | "critical";
-                    /** Format: date-time */
+                    /**
+                     * @description When the request's fallback applies if nobody decides: an ISO 8601 time with an offset, such as 2026-12-01T12:00:00Z, or a time from now, such as "in 30m", "in 48h" or "in 2d" (units s, m, h, d, w; at most 365d). A relative deadline counts from when hitl receives the request. Absent: .hitl.yml's `deadline` (72h by default).
+                     * @example in 48h
+                     * @example 2026-12-01T12:00:00Z
+                     */
                     deadline?: string;
                     fallback_action?: {
                         /** @constant */

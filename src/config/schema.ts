@@ -615,6 +615,12 @@ export const hitlConfigSchema = z
       .describe(
         "Lets an agent's request carry a fallback that approves at the deadline: `use_default` with an action of kind approve, or `delegate` to a rule. Absent: only this file's own `fallback` may approve.",
       ),
+    close_means: z
+      .enum(["reopen", "reject"])
+      .optional()
+      .describe(
+        "What closing a pending request's issue by hand does. `reopen` (the default when absent): hitl reopens it and replies how to decide. `reject`: a close by someone who may reject the request (never the requester, its agent or a bot) rejects it; anyone else's close is reopened.",
+      ),
     rules: z
       .array(ruleSchema)
       .default([])

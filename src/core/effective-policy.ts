@@ -1,4 +1,5 @@
 import { hitlConfigSchema, QUORUM_STAGE_NAME, type HitlConfig, type StageConfig } from "../config/schema.js";
+import { deadlineAt } from "./deadline.js";
 import type { Stage } from "./aggregate.js";
 import { evaluateCondition } from "./conditions.js";
 import type { NewRequestInput } from "./build-request.js";
@@ -138,7 +139,7 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
 
   let deadline = new Date(now.getTime() + parseDuration(config.deadline)!).toISOString();
   if (input.deadline !== undefined) {
-    const asked = Date.parse(input.deadline);
+    const asked = deadlineAt(input.deadline, now);
     const min = parseDuration(config.min_deadline)!;
     if (asked <= now.getTime()) violate("deadline", "must be in the future");
     else if (approving && asked - now.getTime() < min) {

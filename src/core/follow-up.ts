@@ -1,4 +1,5 @@
 import type { NewRequestInput } from "./build-request.js";
+import { deadlineAt } from "./deadline.js";
 import { approvedData } from "./drift.js";
 import type { ApprovalRequest, Drift, PolicyAsks } from "./types.js";
 
@@ -11,7 +12,7 @@ export function policyAsks(input: NewRequestInput, now: Date): PolicyAsks {
   const asks: PolicyAsks = {};
   if (input.approvers !== undefined) asks.approvers = input.approvers;
   if (input.fallback !== undefined) asks.fallback = input.fallback;
-  if (input.deadline !== undefined) asks.deadlineMs = Date.parse(input.deadline) - now.getTime();
+  if (input.deadline !== undefined) asks.deadlineMs = deadlineAt(input.deadline, now) - now.getTime();
   if (input.escalation !== undefined) asks.escalation = input.escalation;
   if (input.warningBefore !== undefined) asks.warningBefore = input.warningBefore;
   if (input.invalidateOnPush !== undefined) asks.invalidateOnPush = input.invalidateOnPush;

@@ -160,6 +160,8 @@ export type DecisionVia =
   | "pull_request_closed"
   /** Its issue's title or body was edited by someone else: cancelled by the system. */
   | "issue_edited"
+  /** A person allowed to reject closed its issue, where `.hitl.yml` says `close_means: reject`. */
+  | "issue_closed"
   | ChannelVia;
 
 /** The ways a person decides outside GitHub (`engine.decideFromChannel`), as `Decision.via` names them. */
@@ -460,7 +462,9 @@ export type AuditEvent =
   /** GitHub took hitl's answer to a deployment (approved or rejected). */
   | "deployment_answered"
   /** Retention removed the ended request's context; the record keeps what the audit needs. */
-  | "context_purged";
+  | "context_purged"
+  /** Its issue was deleted or transferred away: the request is posted again in its repository. */
+  | "surface_moved";
 
 export interface RequestRetention {
   contextMs: number | null;
@@ -520,6 +524,11 @@ export interface Job {
   notification?: { key: string; op: "send" | "update" };
   /** `channel_input` jobs: what the channel received, as that channel reads it. */
   input?: { channel: string; payload: Record<string, unknown> };
+  /**
+   * `sync_surface` jobs of a change a comment made (a decision, a vote): the comment's id. It gets
+   * a 👍 before the surface shows the outcome, so the person sees at once that it counted.
+   */
+  reactTo?: number;
   runAt: string;
   attempts: number;
   lastError: string | null;

@@ -2,7 +2,7 @@ import { preCheckDecider, type Actor, type RefusalReason } from "../core/authori
 import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
 import { readDecisionInput, type InputProblem } from "../core/decision-input.js";
 import { allowedApprovers, approverLists } from "../core/schedule.js";
-import type { ApprovalRequest, ChannelVia, Decider } from "../core/types.js";
+import type { ApprovalRequest, ChannelVia, Decider, Job } from "../core/types.js";
 import { castVote, hasStages, outcomeOf, retractVote, stageApproverLists, type VoteRefusal } from "../core/vote.js";
 import type { Stage } from "../core/aggregate.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
@@ -15,9 +15,11 @@ export interface GitHubDecision {
   actor: Actor;
   action: string;
   justification: string | null;
-  via: "comment" | "review" | "check_run" | ChannelVia;
+  via: "comment" | "review" | "check_run" | "issue_closed" | ChannelVia;
   /** The comment was edited (it never counts). */
   edited?: boolean;
+  /** The comment's id: a command that counts gets a 👍 on it before the outcome is shown (`Job.reactTo`). */
+  commentId?: number;
   /** The pull request's author, who may not approve their own change. */
   pullRequestAuthor?: string;
   /** A check-run button names one request; comments and reviews apply to every pending one. */
@@ -106,6 +108,12 @@ function decisionDetails(request: ApprovalRequest): Record<string, unknown> | un
   };
 }
 
+/** The jobs of a change a comment made, its surface update carrying the comment to react to first. */
+function reacting(jobs: Job[], input: GitHubDecision): Job[] {
+  if (input.commentId === undefined) return jobs;
+  return jobs.map((job) => (job.kind === "sync_surface" ? { ...job, reactTo: input.commentId } : job));
+}
+
 /** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
 export function createDeciding(ctx: EngineContext) {
   const { store, github, clock, audit, job, channelJobs, finalJobs, commit, mustGet } = ctx;
@@ -137,7 +145,7 @@ export function createDeciding(ctx: EngineContext) {
       const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock());
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = result.request;
-      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], finalJobs(next, "decided"));
+      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], reacting(finalJobs(next, "decided"), input));
       if (stored) return { type: "decided", request: stored };
       current = await mustGet(current.id);
     }
@@ -197,7 +205,7 @@ export function createDeciding(ctx: EngineContext) {
           ? { stage: next.decision?.stage, approvals: next.decision?.approvals, path: next.decision?.path }
           : { action: input.action, via: input.via, votes: (next.votes ?? []).length };
       const jobs = result.event === "decided" ? finalJobs(next, "decided") : [job(next, "sync_surface", result.event)];
-      const stored = await commit(next, current.version, [audit(next, result.event, decider, details)], jobs);
+      const stored = await commit(next, current.version, [audit(next, result.event, decider, details)], reacting(jobs, input));
       if (stored) return { type: result.event === "decided" ? "decided" : "voted", request: stored };
       current = await mustGet(current.id);
     }

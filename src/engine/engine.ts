@@ -8,11 +8,13 @@ import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
 import { notFound } from "./errors.js";
 import { createPushes } from "./pull-request-pushes.js";
+import { createIssueEvents } from "./issue-events.js";
 import { createValidating } from "./validate-request.js";
 
 export type { Agent, EngineDeps } from "./context.js";
 export type { ChannelDecision, ChannelOutcome, DecisionOutcome, GitHubDecision } from "./decide-request.js";
 export type { CommentInput, InputResult, ReviewInput } from "./github-decisions.js";
+export type { ClosedResult, IssueGone } from "./issue-events.js";
 
 /**
  * The approval engine: every state change of a request goes through here. It talks to the
@@ -44,6 +46,7 @@ export function createEngine(deps: EngineDeps) {
     ...createPushes(ctx),
     ...createDeployments(ctx, opening.resume),
     ...createAuditTrail(store),
+    ...createIssueEvents(ctx, deciding.decideFromGitHub),
 
     get: mustGet,
 

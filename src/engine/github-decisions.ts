@@ -93,6 +93,7 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
         action: command.type === "choose" ? command.actionId : command.type,
         justification: command.justification,
         via: "comment",
+        commentId: comment.id,
         edited: Boolean(comment.edited) || comment.updatedAt !== comment.createdAt,
         ...(comment.pullRequestAuthor ? { pullRequestAuthor: comment.pullRequestAuthor } : {}),
         madeAt: comment.createdAt,

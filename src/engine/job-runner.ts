@@ -6,11 +6,14 @@ import { escalationMessage, type Channel } from "../notify/channels.js";
 import { postJson, type Outbound } from "../notify/post-json.js";
 import { NO_ALLOWED_TARGETS } from "../notify/private-targets.js";
 import type { Engine, EngineDeps } from "./engine.js";
+import { recentDecisions } from "./recent-decisions.js";
 import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
 
 /** Surface updates that only make sense while the request still waits for a decision. */
 const PENDING_ONLY_EVENTS = new Set(["escalated", "warned", "delegated", "stage_opened"]);
 const FINAL_EVENTS = new Set(["decided", "expired", "cancelled", "superseded"]);
+/** Changes of state that rewrite the issue body, status line first. */
+const BODY_EVENTS = new Set([...FINAL_EVENTS, "surface_opened", "escalated", "delegated"]);
 
 export interface JobRunnerDeps extends EngineDeps {
   /** The agent's token by agent name: callbacks are signed with it. */
@@ -63,7 +66,16 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         // The surface came after the end; its own `surface_opened` job shows the outcome once.
         if (FINAL_EVENTS.has(job.reason) && request.surfaceRef?.openedAfterEnd) return;
         if (request.surfaceRef) {
-          const changed = await github.syncSurface(request, job.reason, job.attempts);
+          // The comment that made the change gets its 👍 before the outcome shows (best effort;
+          // GitHub answers a repeated reaction with the one it has).
+          if (job.reactTo !== undefined) {
+            await github.react(request.installationId, request.repo, job.reactTo, "+1").catch((error: unknown) => {
+              log.warn({ err: error, requestId: request.id, commentId: job.reactTo }, "could not react to the comment that decided");
+            });
+          }
+          // A change of state rewrites the issue body, which shows the recent decisions.
+          const rewrites = request.surfaceRef.type === "issue" && BODY_EVENTS.has(job.reason);
+          const changed = await github.syncSurface(request, job.reason, job.attempts, rewrites ? { recent: await recentDecisions(store, request) } : {});
           if (changed) await engine.recordSurface(request.id, changed);
         } else if (request.status === "pending") throw new Error("the surface is not open yet");
         return;

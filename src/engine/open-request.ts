@@ -10,6 +10,7 @@ import { HitlError, invalidRequest, type FieldIssue } from "./errors.js";
 import type { LoadedConfig, PullRequestInfo } from "./ports.js";
 import type { Effects } from "../store/store.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
+import { recentDecisions } from "./recent-decisions.js";
 
 /** How long `POST /requests` waits for the policy and the surface before answering without them. */
 export const INLINE_BUDGET_MS = 5_000;
@@ -85,9 +86,7 @@ export function createOpening(ctx: EngineContext) {
       current = stored;
     }
     if (current.status !== "pending" || current.surfaceRef) return current;
-    const recent = current.requestType
-      ? (await store.list({ repo: current.repo, requestType: current.requestType, limit: 10 })).filter((r) => r.decision).slice(0, 5)
-      : [];
+    const recent = await recentDecisions(store, current);
     const surfaceRef = await github.openSurface(current, { recent, attempt, ...(pull ? { pull } : {}) });
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       const next: ApprovalRequest = { ...current, surfaceRef, updatedAt: clock().toISOString() };

@@ -75,9 +75,10 @@ export interface GitHubGateway {
   /**
    * Makes the surface show the request's current state after `reason`. Returns the surface
    * reference when it changed (a new check run on a new head commit), else null. `attempt` > 1
-   * means an earlier try may have half-succeeded.
+   * means an earlier try may have half-succeeded. `recent`: the recent decisions the issue body
+   * shows, for a change that rewrites it.
    */
-  syncSurface(request: ApprovalRequest, reason: AuditEvent, attempt?: number): Promise<SurfaceRef | null>;
+  syncSurface(request: ApprovalRequest, reason: AuditEvent, attempt?: number, context?: { recent?: ApprovalRequest[] }): Promise<SurfaceRef | null>;
   /**
    * Whether `login` may decide: one of `approvers` (users, or members of `@org/team`), or, when
    * `approvers` is empty, anyone with write access to the repository.
@@ -85,6 +86,10 @@ export interface GitHubGateway {
   mayDecide(installationId: number, repo: string, login: string, approvers: string[]): Promise<boolean>;
   /** A comment on an issue or pull request; best effort, for answers to people. */
   reply(installationId: number, repo: string, number: number, body: string): Promise<void>;
+  /** Reopens an issue someone closed while its request waits. */
+  reopen(installationId: number, repo: string, number: number): Promise<void>;
+  /** A reaction (`+1`, …) on an issue or pull request comment; best effort. */
+  react(installationId: number, repo: string, commentId: number, content: "+1"): Promise<void>;
   /**
    * The comments on issue or pull request `number` updated at or after `since`, oldest first,
    * one page. Asked with `If-None-Match: etag`; null when GitHub answers 304 (nothing changed).

@@ -97,11 +97,11 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
         : openIssue(client, request, { ...context, now, self });
     },
 
-    async syncSurface(request, reason, attempt = 1) {
+    async syncSurface(request, reason, attempt = 1, context = {}) {
       const client = await octokit(request.installationId);
       const now = clock();
       if (request.surfaceRef?.type === "pull_request") return syncCheckRun(client, request, reason, now);
-      await syncIssue(client, request, reason, now, attempt, self);
+      await syncIssue(client, request, reason, { now, attempt, self, recent: context.recent ?? [] });
       return null;
     },
 
@@ -113,6 +113,18 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
       const { owner, repo: name } = splitRepo(repo);
       const client = await octokit(installationId);
       await client.rest.issues.createComment({ owner, repo: name, issue_number: number, body });
+    },
+
+    async reopen(installationId, repo, number) {
+      const { owner, repo: name } = splitRepo(repo);
+      const client = await octokit(installationId);
+      await client.rest.issues.update({ owner, repo: name, issue_number: number, state: "open" });
+    },
+
+    async react(installationId, repo, commentId, content) {
+      const { owner, repo: name } = splitRepo(repo);
+      const client = await octokit(installationId);
+      await client.rest.reactions.createForIssueComment({ owner, repo: name, comment_id: commentId, content });
     },
 
     async listComments(installationId, repo, number, cursor) {

@@ -36,7 +36,7 @@ export async function openIssue(
   const params = {
     owner,
     repo,
-    title: renderIssueTitle(request),
+    title: renderIssueTitle(request, context.now),
     body: renderRequestBody(request, { now: context.now, recent: context.recent, markerKey: context.self.markerKey }),
     labels: [PENDING_LABEL, priorityLabel(request)],
   };
@@ -71,18 +71,28 @@ async function hasOutcomeComment(octokit: Octokit, request: ApprovalRequest, sel
   return comments.some((comment) => writtenBy(self, comment) && endsWithOutcomeMarker(comment.body ?? "", request.id, self.markerKey));
 }
 
-/** Makes the issue show what just happened to the request. */
-export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reason: AuditEvent, now: Date, attempt: number, self: AppSelf): Promise<void> {
+/**
+ * Makes the issue show what just happened to the request. A change of state rewrites the body (its
+ * status line first) in the same call that closes the issue or moves its assignees, so keeping the
+ * body true costs no call of its own. `recent` is what the body showed of recent decisions.
+ */
+export async function syncIssue(
+  octokit: Octokit,
+  request: ApprovalRequest,
+  reason: AuditEvent,
+  context: { now: Date; attempt: number; self: AppSelf; recent: ApprovalRequest[] },
+): Promise<void> {
   if (!request.surfaceRef) return;
+  const { now, attempt, self } = context;
   const { owner, repo } = splitRepo(request.repo);
   const issue = { owner, repo, issue_number: request.surfaceRef.number };
+  const body = () => renderRequestBody(request, { now, recent: context.recent, markerKey: self.markerKey });
   const event = reason === "surface_opened" && request.status !== "pending" ? finalEvent(request) : reason;
   switch (event) {
     case "decided":
     case "expired":
     case "cancelled":
     case "superseded": {
-      if (request.stages) await updateTally(octokit, issue, request, now);
       // Closing is safe to repeat, so it goes first; the comment is posted once, even when a
       // retry follows an answer that was lost.
       await octokit.rest.issues.update({
@@ -90,6 +100,7 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
         state: "closed",
         state_reason: request.status === "approved" ? "completed" : "not_planned",
         labels: [statusLabel(request.status), priorityLabel(request)],
+        body: body(),
       });
       if (attempt > 1 && (await hasOutcomeComment(octokit, request, self))) return;
       await octokit.rest.issues.createComment({ ...issue, body: `${renderDecisionComment(request)}\n\n${outcomeMarker(request.id, self.markerKey)}` });
@@ -98,7 +109,7 @@ export async function syncIssue(octokit: Octokit, request: ApprovalRequest, reas
     case "escalated":
     case "delegated": {
       const approvers = currentApprovers(request);
-      await octokit.rest.issues.update({ ...issue, assignees: assigneesOf(approvers) });
+      await octokit.rest.issues.update({ ...issue, assignees: assigneesOf(approvers), body: body() });
       const step = request.escalation.ladder[request.escalation.level - 1];
       const message = reason === "delegated" ? "The deadline passed and the request was delegated to you." : (step?.message ?? null);
       await octokit.rest.issues.createComment({ ...issue, body: renderEscalationComment(request, { level: request.escalation.level, approvers, message }, now) });

@@ -72,7 +72,7 @@ export function createMcpServer(hitl: Hitl): McpServer {
         decision_data: z.record(z.string(), z.unknown()).optional().describe("The action's exact parameters, shown to the approver"),
         approvers: z.array(z.string()).optional().describe("GitHub logins or @org/team that should decide (the repository's .hitl.yml may require more)"),
         priority: z.enum(["low", "normal", "high", "critical"]).optional(),
-        deadline: z.string().optional().describe("ISO 8601 time after which the request's fallback applies"),
+        deadline: z.string().optional().describe('When the request\'s fallback applies: an ISO 8601 time, or a time from now such as "in 48h" (s, m, h, d, w)'),
         idempotency_key: z.string().optional().describe("Send the same key when retrying the same ask, so it is not asked twice"),
         wait_seconds: waitSeconds.optional().describe(`Wait this long (0-${MAX_WAIT_SECONDS} s) for a decision before returning; default 0`),
       },

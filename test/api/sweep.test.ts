@@ -116,7 +116,7 @@ describe("POST /api/v1/sweep", () => {
     expect(sweepReportSchema.strict().safeParse(answer.body).error).toBeUndefined();
     // Everything happened before the answer: the issue is reassigned and bob is told.
     expect(github.calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([`GET ${ISSUE}/comments 304`, `PATCH ${ISSUE} 200`, `POST ${ISSUE}/comments 201`]);
-    expect(github.callsTo("PATCH", ISSUE)[0]!.body).toEqual({ assignees: ["bob"] });
+    expect(github.callsTo("PATCH", ISSUE)[0]!.body).toEqual({ assignees: ["bob"], body: expect.stringContaining("**Escalated** to @\u200dbob (level 1, 24 Nov 2026 10:00 UTC)") });
     expect((github.callsTo("POST", `${ISSUE}/comments`)[0]!.body as { body: string }).body).toContain("Alice is away; please take this.");
     expect((await api(app, "GET", `/requests/${created.json.id}`)).json.escalation).toMatchObject({ level: 1 });
   });

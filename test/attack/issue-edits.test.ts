@@ -5,9 +5,9 @@ import { deliver, issueCommentPayload, issueEditedPayload } from "../support/web
 
 /**
  * Anyone with write access may edit any issue, hitl's included, and an agent's own GitHub
- * account often has write access. hitl never edits a request's title or body after posting it,
- * so an edit means people no longer read what the agent asked: the request is cancelled, and an
- * approval of the edited text decides nothing.
+ * account often has write access. hitl edits a request's body only to keep its status line and
+ * tally true, so an edit by anyone else means people no longer read what the agent asked: the
+ * request is cancelled, and an approval of the edited text decides nothing.
  */
 const REPO = "octo-org/payments";
 const AGENT_LOGIN = "ci-user";

@@ -34,6 +34,7 @@ const TOP_LEVEL_KEYS = [
   "max_decision_age",
   "min_deadline",
   "approving_fallbacks",
+  "close_means",
   "rules",
   "auto_approve",
   "feedback",

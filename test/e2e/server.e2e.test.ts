@@ -70,6 +70,17 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
   const verify = (callback: Callback) =>
     expect(String(callback.headers["x-hitl-signature-256"])).toBe(`sha256=${createHmac("sha256", TOKEN).update(callback.body).digest("hex")}`);
 
+  it("GET / says what runs here: the app registered, the agents by name (never their tokens), the store, the pending count", async () => {
+    const response = await fetch(`${base}/`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain("Registered, app id 1.");
+    expect(html).toContain("1 (<code>e2e-agent</code>).");
+    expect(html).toContain("embedded (SQLite, one process)");
+    expect(html).toMatch(/\d+ requests? waits? for a decision\./);
+    expect(html).not.toContain(TOKEN);
+  });
+
   it("issue: request → issue → /approve webhook → decision → signed callback", async () => {
     const created = await call("POST", "/requests", {
       repo: REPO,

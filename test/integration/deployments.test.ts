@@ -74,7 +74,9 @@ describe("deployments gated by hitl as a deployment protection rule", () => {
 
   /** The issue body hitl writes for the production deployment of run 9001. */
   const productionBody = (id: string, contextHash: string) => `${requestMarker(id, SELF.markerKey)}
-\`github:deployment\` asks for approval: **Deploy main to production**. Why: Deployments to production wait for a person (.hitl.yml environments: production). Priority: high. If nobody decides by 24 Nov 2026 11:00 UTC, the request is aborted: No decision before the deadline; the deployment is rejected.
+⏳ **Waiting for a decision.** If nobody decides by 24 Nov 2026 11:00 UTC, the request is aborted: No decision before the deadline; the deployment is rejected.
+
+\`github:deployment\` asks for approval: **Deploy main to production**. Why: Deployments to production wait for a person (.hitl.yml environments: production). Priority: high.
 
 ### Deployment
 
@@ -89,20 +91,6 @@ describe("deployments gated by hitl as a deployment protection rule", () => {
 
 The workflow run waits for this decision. Whoever triggered the deployment may not approve it.
 
-### What each action does
-
-- **Deploy** (\`approve\`, approves): The workflow run deploys main to production
-- **Do not deploy** (\`reject\`, rejects): The deployment job fails without deploying
-
-### How to decide
-
-Post a new comment that starts with one of these lines. The rest of the comment is your reason.
-
-- \`/approve [reason]\`: Deploy
-- \`/reject [reason]\`: Do not deploy
-
-Who may decide: @alice and @deploy-agent. Bots, the requester and edited comments do not count. The first valid decision wins, and hitl tells the agent.
-
 ### Decision data
 
 | field | value |
@@ -113,6 +101,15 @@ Who may decide: @alice and @deploy-agent. Bots, the requester and edited comment
 | workflow&#95;run | 9001 |
 | triggered&#95;by | deploy-agent |
 | event | push |
+
+### Actions
+
+- \`/approve\` **Deploy** (approves): The workflow run deploys main to production
+- \`/reject\` **Do not deploy** (rejects): The deployment job fails without deploying
+
+**How to decide:** post a new comment that starts with one of the commands above; the rest of the comment is your reason.
+
+**Who may decide:** @alice and @deploy-agent (never bots, the requester or an edited comment). The first valid decision wins and hitl tells the agent.
 
 <details><summary>Request details</summary>
 
@@ -145,7 +142,7 @@ Who may decide: @alice and @deploy-agent. Bots, the requester and edited comment
       deployment: { environment: "production", ref: "main", sha: SHA, runId: 9001, creator: "deploy-agent", sender: "deploy-agent", event: "push", policy: "production" },
     });
     expect(issueBodies()).toEqual([
-      { title: "[hitl] Deploy main to production", body: productionBody(request!.id, request!.contextHash), labels: ["hitl:pending", "priority:high"], assignees: ["alice", "deploy-agent"] },
+      { title: "Approval needed (high): Deploy main to production — by Tue 11:00 UTC", body: productionBody(request!.id, request!.contextHash), labels: ["hitl:pending", "priority:high"], assignees: ["alice", "deploy-agent"] },
     ]);
 
     github.clearCalls();

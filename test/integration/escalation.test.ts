@@ -88,7 +88,8 @@ describe("escalation, warnings and fallbacks", () => {
 
     expect(await sweepAt(at(1))).toMatchObject({ escalated: 1 });
     expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([`PATCH ${ISSUE}`, `POST ${ISSUE}/comments`]);
-    expect(github.calls[0]!.body).toEqual({ assignees: ["bob"] });
+    // The status line is edited in the same call that moves the assignees.
+    expect(github.calls[0]!.body).toEqual({ assignees: ["bob"], body: expect.stringMatching(/^<!-- hitl:request:.*\n⏫ \*\*Escalated\*\* to @\u200Dbob \(level 1, .*\)\. If nobody decides by /) });
     expect(comments()[0]).toContain("@bob");
     expect(comments()[0]).toContain("Alice is away; please take this.");
     // The level's channel hears of it once, signed with its secret; a channel nobody configured is skipped, not retried.
@@ -117,7 +118,7 @@ describe("escalation, warnings and fallbacks", () => {
     expect(github.calls).toEqual([]);
 
     expect(await sweepAt(at(4))).toMatchObject({ escalated: 1 });
-    expect(github.calls[0]!.body).toEqual({ assignees: [] });
+    expect(github.calls[0]!.body).toEqual({ assignees: [], body: expect.stringMatching(/\n⏫ \*\*Escalated\*\* to @\u200Docto-org\/leads \(level 2, 24 Nov 2026 13:00 UTC\)\. /) });
     expect(comments()[0]).toContain("@octo-org/leads");
     const shown = await api(app, "GET", `/requests/${created.id}`);
     expect(shown.json.escalation).toEqual({ level: 2, next: { type: "warn", at: at(7).toISOString() } });
@@ -189,7 +190,7 @@ describe("escalation, warnings and fallbacks", () => {
     await sweepAt(at(8));
     const shown = (await api(app, "GET", `/requests/${created.id}`)).json;
     expect(shown).toMatchObject({ status: "pending", approvers: ["carol"], deadline: at(10).toISOString() });
-    expect(github.calls[0]!.body).toEqual({ assignees: ["carol"] });
+    expect(github.calls[0]!.body).toEqual({ assignees: ["carol"], body: expect.stringMatching(/\n↪️ \*\*Delegated\*\* to @\u200Dcarol: nobody decided by the first deadline\. If nobody decides by .*, the request is aborted: No decision after delegation\.\n/) });
     expect(comments()[0]).toContain("@carol");
     await sweepAt(at(10));
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "expired", decision: { action: "abort", justification: "No decision after delegation" } });

@@ -80,7 +80,7 @@ describe("the core loop on an issue", () => {
     ]);
     const [issueCall] = github.callsTo("POST", "/repos/octo-org/payments/issues");
     expect(issueCall!.body).toMatchObject({
-      title: "[hitl] Refund order 1234",
+      title: "Approval needed (high): Refund order 1234",
       labels: ["hitl:pending", "priority:high"],
       assignees: ["alice"],
     });
@@ -95,13 +95,16 @@ describe("the core loop on an issue", () => {
     await app.runtime.jobs.run();
 
     // Alice is in the request's approvers, and (no approvers in .hitl.yml) must have write access.
+    // The 👍 on the comment comes first; the status line is edited in the call that closes the issue.
     expect(github.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
       "GET /repos/octo-org/payments/collaborators/alice/permission",
+      expect.stringMatching(/^POST \/repos\/octo-org\/payments\/issues\/comments\/\d+\/reactions$/),
       "PATCH /repos/octo-org/payments/issues/1",
       "POST /repos/octo-org/payments/issues/1/comments",
     ]);
-    expect(github.calls[1]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"] });
-    const decisionComment = (github.calls[2]!.body as { body: string }).body;
+    expect(github.calls[1]!.body).toEqual({ content: "+1" });
+    expect(github.calls[2]!.body).toEqual({ state: "closed", state_reason: "completed", labels: ["hitl:approved", "priority:high"], body: expect.stringMatching(/^<!-- hitl:request:.*\n✅ \*\*Approved\*\* by @\u200Dalice with a comment on .*: customer is a regular\.\n/) });
+    const decisionComment = (github.calls[3]!.body as { body: string }).body;
     expect(decisionComment).toContain("@alice");
     expect(decisionComment.endsWith(`\n\n${outcomeMarker(created.id, SELF.markerKey)}`)).toBe(true);
 
@@ -147,7 +150,7 @@ describe("the core loop on an issue", () => {
       ],
     });
     const issue = (github.callsTo("POST", "/repos/octo-org/payments/issues")[0]!.body as { body: string }).body;
-    expect(issue).toContain("- **Refund half** (`refund-half`, approves)\n- **Close the ticket** (`close-ticket`, rejects): Nothing is refunded");
+    expect(issue).toContain("- `/choose refund-half` **Refund half** (approves)\n- `/choose close-ticket` **Close the ticket** (rejects): Nothing is refunded");
     await comment("/choose close-ticket duplicate of #12", "alice");
     await app.runtime.jobs.run();
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({

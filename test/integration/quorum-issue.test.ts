@@ -83,14 +83,14 @@ describe("quorum and stages on an issue", () => {
     expect(issueBody()).toContain("needs 2 approvals for one action; one rejection rejects.");
     expect(issueBody()).toContain("No votes yet.");
     expect(issueBody()).toContain(
-      "Bots, the requester and edited comments do not count. Each valid command is a vote in the open stage (see **Approvals** above); your latest vote stands and `/retract` withdraws it. hitl tells the agent once the votes decide.",
+      "(never bots, the requester or an edited comment). Each valid command is a vote in the open stage (see **Approvals** below); your latest vote stands and `/retract` withdraws it.",
     );
 
     github.clearCalls();
     at(1);
     await comment("/approve looks right", "alice");
-    // One vote: the body's tally is edited, nothing is posted, the issue stays open.
-    expect(writes()).toEqual(["PATCH /repos/octo-org/payments/issues/1"]);
+    // One vote: a 👍 on the comment, the body's tally is edited, nothing is posted, the issue stays open.
+    expect(writes()).toEqual([expect.stringMatching(/^POST \/repos\/octo-org\/payments\/issues\/comments\/\d+\/reactions$/), "PATCH /repos/octo-org/payments/issues/1"]);
     expect(Object.keys(github.calls.find((call) => call.method === "PATCH")!.body as object)).toEqual(["body"]);
     expect(issueBody()).toContain(`| approval | ${quiet("alice")} | \`approve\` | 24 Nov 2026 10:01 UTC |`);
     expect((await api(app, "GET", `/requests/${created.id}`)).json).toMatchObject({ status: "pending", approvals: [{ by: "alice", action: "approve", stage: "approval" }] });
@@ -192,7 +192,12 @@ describe("quorum and stages on an issue", () => {
     github.clearCalls();
     at(5);
     await comment("/approve", "alice");
-    expect(writes()).toEqual(["PATCH /repos/octo-org/payments/issues/1", "PATCH /repos/octo-org/payments/issues/1", "POST /repos/octo-org/payments/issues/1/comments"]);
+    expect(writes()).toEqual([
+      expect.stringMatching(/\/reactions$/),
+      "PATCH /repos/octo-org/payments/issues/1",
+      "PATCH /repos/octo-org/payments/issues/1",
+      "POST /repos/octo-org/payments/issues/1/comments",
+    ]);
     expect(github.calls.filter((call) => call.method === "PATCH")[1]!.body).toEqual({ assignees: ["carol", "dave", "erin"] });
     expect(github.callsTo("POST", "/repos/octo-org/payments/issues/1/comments")[0]!.body).toEqual({
       body: `@carol, @dave and @erin, stage **legal** of this request is open after finance approved. It needs a majority (2) of ${quiet("carol")}, ${quiet("dave")} and ${quiet("erin")} for one action. Vote with \`/approve [reason]\` or \`/reject [reason]\`; \`/retract\` withdraws your vote while the stage is open.`,

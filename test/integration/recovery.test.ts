@@ -81,10 +81,11 @@ describe("recovery of decisions whose webhook never arrived", () => {
     expect((await auditOf(app.url, AGENT.token, REPO)).filter((e) => e.event === "decided")).toHaveLength(1);
     expect(agent.received.map((c) => JSON.parse(c.body).event)).toEqual(["request.approved"]);
     // One listing found it; the rest is what any decision costs (with no .hitl.yml, alice needs
-    // write access; then close and comment the issue).
+    // write access; a 👍 on the comment; then close and comment the issue).
     expect(github.calls.map(line)).toEqual([
       `GET ${ISSUES}/${request.number}/comments?since=${request.createdAt.replace(/\.\d{3}Z$/, "Z")}&per_page=100 200`,
       `GET /repos/octo-org/payments/collaborators/alice/permission 200`,
+      expect.stringMatching(/^POST \/repos\/octo-org\/payments\/issues\/comments\/\d+\/reactions 201$/),
       `PATCH ${ISSUES}/${request.number} 200`,
       `POST ${ISSUES}/${request.number}/comments 201`,
     ]);

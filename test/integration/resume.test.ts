@@ -251,7 +251,12 @@ describe("resuming safely", () => {
         ].join("\n"),
       );
       // The first issue is labelled superseded and says so, once, with its outcome marker.
-      expect(github.callsTo("PATCH", `/repos/octo-org/payments/issues/${created.surface_number}`)[0]!.body).toEqual({ state: "closed", state_reason: "not_planned", labels: ["hitl:superseded", "priority:normal"] });
+      expect(github.callsTo("PATCH", `/repos/octo-org/payments/issues/${created.surface_number}`)[0]!.body).toEqual({
+        state: "closed",
+        state_reason: "not_planned",
+        labels: ["hitl:superseded", "priority:normal"],
+        body: expect.stringMatching(/\n↪️ \*\*Superseded\*\* on .*, but the agent's context changed, so it asked again in request `req_[\w-]+`\.\n/),
+      });
       const notes = github.callsTo("POST", `/repos/octo-org/payments/issues/${created.surface_number}/comments`);
       expect(notes).toHaveLength(1);
       expect((notes[0]!.body as { body: string }).body).toMatch(

@@ -24,6 +24,7 @@ import { issueIn, pullIn } from "./github-stand-in/lookup.js";
 import {
   allocateId,
   createState,
+  nextIssueNumber,
   findRepo,
   type CommentRecord,
   type RepoRecord,
@@ -81,6 +82,13 @@ export interface GitHubStandIn {
   editComment(repo: string, id: number, body: string): CommentRecord;
   /** Someone cancels a workflow run: it no longer waits on any environment. */
   cancelRun(repo: string, runId: number): void;
+  /** An administrator deletes issue `number` (GitHub does it in its UI or over GraphQL); no webhook is sent. */
+  deleteIssue(repo: string, number: number): void;
+  /**
+   * Someone with write access moves issue `number` to `to` (in the UI or over GraphQL), where it
+   * gets the next free number; it is gone from `repo`. No webhook is sent. Returns the new number.
+   */
+  transferIssue(repo: string, number: number, to: string): number;
   /** A person submits a review on pull request `number`; no webhook is sent. */
   review(repo: string, number: number, from: { login: string; state: ReviewState; body?: string }): ReviewRecord;
   close(): Promise<void>;
@@ -179,6 +187,26 @@ export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn
       const run = repoNamed(fullName).runs.find((candidate) => candidate.id === runId);
       if (!run) throw new Error(`stand-in: no workflow run ${runId} in ${fullName}`);
       Object.assign(run, { status: "completed", conclusion: "cancelled", waitingOn: [] });
+    },
+    deleteIssue: (fullName, number) => {
+      const repo = repoNamed(fullName);
+      const issue = issueIn(repo, String(number));
+      repo.issues.splice(repo.issues.indexOf(issue), 1);
+      repo.goneIssueNumber = Math.max(repo.goneIssueNumber ?? 0, issue.number);
+    },
+    transferIssue: (fullName, number, to) => {
+      const repo = repoNamed(fullName);
+      const target = repoNamed(to);
+      const issue = issueIn(repo, String(number));
+      if (issue.isPullRequest) throw new GitHubError(422, "Pull requests cannot be transferred");
+      repo.issues.splice(repo.issues.indexOf(issue), 1);
+      repo.goneIssueNumber = Math.max(repo.goneIssueNumber ?? 0, issue.number);
+      issue.number = nextIssueNumber(target);
+      // Labels and assignees that do not exist in the new repository are dropped, as on GitHub.
+      issue.labels = [];
+      issue.assignees = [];
+      target.issues.push(issue);
+      return issue.number;
     },
     review: (fullName, number, from) => {
       const pull = pullIn(repoNamed(fullName), String(number));

@@ -612,3 +612,66 @@ export function deploymentProtectionRulePayload(options: DeploymentProtectionRul
     sender: account(example.sender, options.sender ?? creator),
   };
 }
+
+export interface IssueLifecycleOptions extends DeliveryTarget {
+  issueNumber: number;
+  /** Who closed, deleted or transferred it. */
+  login: string;
+  userType?: "User" | "Bot";
+  /** Who opened the issue. Default `hitl[bot]`. */
+  issueAuthor?: string;
+}
+
+/** The issue object of a lifecycle event, made to match `repo` and `issueNumber`. */
+function shapeIssue(payload: Loose, options: IssueLifecycleOptions, state: "open" | "closed", at: string): void {
+  const repo = options.repo ?? DEFAULT_REPO;
+  const n = options.issueNumber;
+  retarget(payload, options);
+  renumber(payload, payload.issue.number, n);
+  Object.assign(payload.issue, {
+    number: n,
+    html_url: `https://github.com/${repo}/issues/${n}`,
+    user: account(payload.issue.user, options.issueAuthor ?? "hitl[bot]"),
+    state,
+    closed_at: state === "closed" ? at : null,
+    updated_at: at,
+  });
+  delete payload.issue.pull_request;
+  payload.sender = account(payload.sender, options.login, options.userType);
+}
+
+/**
+ * `issues.closed`: someone closed an issue. The examples have no `closed` delivery, so this is the
+ * `reopened` example (the same issue object) with the action and the issue's state as GitHub
+ * sends them for a close.
+ */
+export function issueClosedPayload(options: IssueLifecycleOptions): WebhookPayload<"issues"> {
+  const at = options.at ?? timestamp();
+  const payload: Loose = examplePayload("issues", "reopened");
+  payload.action = "closed";
+  shapeIssue(payload, options, "closed", at);
+  payload.issue.state_reason = "completed";
+  return payload;
+}
+
+/** `issues.deleted`: an administrator deleted the issue. */
+export function issueDeletedPayload(options: IssueLifecycleOptions): WebhookPayload<"issues"> {
+  const payload: Loose = examplePayload("issues", "deleted");
+  shapeIssue(payload, options, "open", options.at ?? timestamp());
+  return payload;
+}
+
+/** `issues.transferred`: the issue moved to `to` (another repository), where it is issue `toNumber`. */
+export function issueTransferredPayload(options: IssueLifecycleOptions & { to: string; toNumber: number }): WebhookPayload<"issues"> {
+  const payload: Loose = examplePayload("issues", "transferred");
+  const originalNewRepo: string = payload.changes.new_repository.full_name;
+  const newIssueNumber: number = payload.changes.new_issue.number;
+  shapeIssue(payload, options, "open", options.at ?? timestamp());
+  const [owner = "", name = ""] = options.to.split("/");
+  const from = new RegExp(`(?<=[/:])${escapeRegExp(originalNewRepo)}(?![\\w-])`, "g");
+  rewrite(payload.changes, (text) => text.replace(from, options.to));
+  renumber(payload.changes.new_issue, newIssueNumber, options.toNumber);
+  Object.assign(payload.changes.new_repository, { id: repoId(options.to), node_id: nodeId("Repository", repoId(options.to)), name, full_name: options.to, owner: account(payload.changes.new_repository.owner, owner, "Organization") });
+  Object.assign(payload.changes.new_issue, { number: options.toNumber, html_url: `https://github.com/${options.to}/issues/${options.toNumber}` });
+  return payload;
+}

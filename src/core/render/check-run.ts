@@ -4,6 +4,7 @@ import { formatTime, truncate } from "./format.js";
 import { inertText } from "./inert.js";
 import { renderTally } from "./votes.js";
 import { describeDecision, kindWord, offeredActions, renderRequestDetails, renderRequestSummary, type RenderContext } from "./request-markdown.js";
+import { renderStatusLine } from "./status-line.js";
 
 /** GitHub's limits on a check run's title and requested actions. */
 const TITLE_LIMIT = 255;
@@ -38,7 +39,7 @@ export function renderCheckRun(request: ApprovalRequest, context: RenderContext)
   return {
     name: "hitl/approval",
     title: checkRunTitle(request),
-    summary: withTally(renderRequestSummary(request, context.now), request, context.now),
+    summary: withTally(`${renderStatusLine(request, context.now)}\n\n${renderRequestSummary(request, context.now, { outlook: false })}`, request, context.now),
     text: renderRequestDetails(request, context, "check_run", TEXT_LIMIT),
     actions: request.status === "pending" ? buttons(request) : [],
   };

@@ -137,3 +137,36 @@ function deadlineSentence(request: ApprovalRequest, now: Date): string {
   const when = left > 0 ? `${formatTime(request.deadline)} (in ${humanizeDuration(left)})` : formatTime(request.deadline);
   return sentence(`If nobody decides by ${when}, ${describeFallback(request.fallback)}`);
 }
+
+/** Why a close of a request's issue did not end the request, for the one-line reply. */
+export type CloseRefusal =
+  | { type: "reopen_only" }
+  | { type: "refused"; reason: NotAllowedReason }
+  | { type: "needs_input" }
+  | { type: "voted" }
+  | { type: "past_deadline" };
+
+/**
+ * Posted when hitl reopens a request's issue that someone closed by hand: one line, why the close
+ * did not decide, and how to decide instead. The closer is mentioned; approvers are not.
+ */
+export function renderReopenedReply(login: string, request: ApprovalRequest, why: CloseRefusal): string {
+  const who = why.type === "refused" && why.reason === "bot" ? codeSpan(login) : mention(login);
+  const because = (() => {
+    switch (why.type) {
+      case "reopen_only":
+        return "closing this issue does not decide the request it holds";
+      case "refused":
+        if (why.reason === "requester") return "you opened this request, so your close does not reject it";
+        if (why.reason === "bot") return "a bot's close does not reject a request";
+        return "you may not decide this request, so your close does not reject it";
+      case "needs_input":
+        return "rejecting this request needs a justification or a reason code, which a close cannot carry";
+      case "voted":
+        return "your close counted as a vote to reject, and the request still waits for more votes";
+      case "past_deadline":
+        return "the deadline of this request has passed and its fallback applies shortly";
+    }
+  })();
+  return `${who}, ${because}; hitl reopened the issue. To decide, comment ${decisionCommandList(request)}.`;
+}

@@ -15,15 +15,17 @@ const FOLD_LINES = 8;
 const SECTION_DATA_LIMIT = 4_000;
 const COMPARE_ROWS = 30;
 
-/** The choice: the alternatives side by side (`comparative`), or each action with what it does. Null for `binary`, whose commands say it all. */
-export function choiceSection(request: ApprovalRequest, actions: ActionOption[], kindOf: (action: ActionOption) => string): string | null {
-  if (request.presentation === "binary") return null;
+/**
+ * The choice, once: each action with the command that takes it, its label, whether it approves or
+ * rejects, and its impact; or, for `comparative`, the alternatives side by side.
+ */
+export function choiceSection(request: ApprovalRequest, actions: ActionOption[], kindOf: (action: ActionOption) => string): string {
   if (request.presentation === "comparative") return comparison(actions, kindOf);
   const lines = actions.map((action) => {
     const impact = action.impact ? `: ${safeInline(action.impact, 1000)}` : "";
-    return `- **${safeInline(action.label, 200)}** (${codeSpan(action.id)}, ${kindOf(action)})${impact}`;
+    return `- ${commandOf(action)} **${safeInline(action.label, 200)}** (${kindOf(action)})${impact}`;
   });
-  return ["### What each action does", "", ...lines].join("\n");
+  return ["### Actions", "", ...lines].join("\n");
 }
 
 /** One column per alternative, one row per field of the alternatives' data. */

@@ -20,6 +20,11 @@ import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
 import { deploymentSection } from "./deployment.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
+
+export { renderRequestTitle } from "./title.js";
+export { renderStatusLine } from "./status-line.js";
+import { renderStatusLine } from "./status-line.js";
+import { renderRequestTitle } from "./title.js";
 import { tallyRegion } from "./votes.js";
 import { viaWords } from "./via.js";
 
@@ -32,7 +37,6 @@ export interface RenderContext {
 
 /** GitHub's limit on an issue body, a comment and a check run's summary or text. */
 export const MARKDOWN_LIMIT = 65_536;
-const TITLE_LIMIT = 256;
 const RECENT_LIMIT = 5;
 // Room kept for what follows the decision data (rule line, warning, folded details), which is
 // small and bounded because every agent string in it is cut.
@@ -43,35 +47,34 @@ const DEFAULT_ACTIONS: ActionOption[] = [
   { id: "reject", label: "Reject" },
 ];
 
-/**
- * `[hitl] Refund order 1234`, on one line, cut to GitHub's 256 characters. Titles are plain text
- * (nothing pings), but GitHub still links issue references in them, so the task is made inert.
- */
-export function renderIssueTitle(request: ApprovalRequest): string {
-  return truncate(`[hitl] ${inertText(request.taskDescription)}`, TITLE_LIMIT);
+/** The issue's title (see title.ts): what is needed, how urgent, by when, the task cut to fit. */
+export function renderIssueTitle(request: ApprovalRequest, now: Date): string {
+  return renderRequestTitle(request, now);
 }
 
 /**
- * The issue body: hitl's signed marker first (markers.ts), then the summary, what each action
- * does, how to decide, the data, and the rest folded. The body stays under GitHub's limit by
- * cutting the decision data.
+ * The issue body, in the order a person reads it on a phone: hitl's signed marker (hidden,
+ * markers.ts), the status line (edited in place on every change of state), the summary, the
+ * decision data, what each action does, how to decide in two lines, and the rest folded. The
+ * body stays under GitHub's limit by cutting the decision data.
  */
 export function renderRequestBody(request: ApprovalRequest, context: RenderContext & { markerKey: string }): string {
-  const tally = tallyRegion(request, context.now);
-  const head = [requestMarker(request.id, context.markerKey), renderRequestSummary(request, context.now), ...(tally ? ["", tally] : [])].join("\n");
+  const summary = renderRequestSummary(request, context.now, { outlook: false });
+  const head = [requestMarker(request.id, context.markerKey), renderStatusLine(request, context.now), "", summary].join("\n");
   return `${head}\n\n${renderRequestDetails(request, context, "issue", MARKDOWN_LIMIT - head.length - 2)}`;
 }
 
 /**
  * One paragraph: who asks, for what, why, how urgent, and when it expires with what happens
- * then; once decided, the decision instead of the deadline.
+ * then; once decided, the decision instead of the deadline (`outlook: false` leaves both out,
+ * for a body whose status line says it).
  */
-export function renderRequestSummary(request: ApprovalRequest, now: Date): string {
+export function renderRequestSummary(request: ApprovalRequest, now: Date, options: { outlook?: boolean } = {}): string {
   const parts = [
     `${codeSpan(truncate(request.requestedBy, 100))} asks for approval: **${safeInline(request.taskDescription, 1000)}**.`,
     sentence(`Why: ${safeInline(request.approvalReason)}`),
     `Priority: ${request.priority}.`,
-    outlook(request, now),
+    ...(options.outlook === false ? [] : [outlook(request, now)]),
   ];
   return parts.join(" ");
 }
@@ -86,9 +89,10 @@ function outlook(request: ApprovalRequest, now: Date): string {
 }
 
 /**
- * Everything after the summary, shared by the issue body and the check run's text: actions,
- * how to decide, decision data, rule hints, and folded history and metadata. `limit` is the
- * room left; the decision data is cut to fit it.
+ * Everything after the summary, shared by the issue body and the check run's text: what changed
+ * (a follow-up), the decision data, what each action does, how to decide, the tally (issue), and
+ * then what only some read: approving with changes, the review sections, rule hints, and folded
+ * history and metadata. `limit` is the room left; the decision data is cut to fit it.
  */
 export function renderRequestDetails(
   request: ApprovalRequest,
@@ -96,23 +100,29 @@ export function renderRequestDetails(
   surface: "issue" | "check_run",
   limit = MARKDOWN_LIMIT,
 ): string {
-  const before = [
-    deploymentSection(request),
+  const before = [deploymentSection(request), supersedesSection(request), "### Decision data"].filter((part): part is string => part !== null).join("\n\n");
+  const editable = request.status === "pending" ? editableSection(request) : null;
+  const after = [
     choiceSection(request, offeredActions(request), (action) => kindWord(request, action)),
-    howToDecideSection(request, surface, context.appName ?? "hitl"),
+    howToDecide(request, surface, context.appName ?? "hitl"),
+    surface === "issue" ? tallyRegion(request, context.now) : null,
+    editable === null ? null : folded("Approve with changes", editable),
     reviewSections(request),
-    supersedesSection(request),
-    "### Decision data",
+    closestRuleLine(request),
+    configErrorLine(request),
+    recentSection(request, context.recent),
+    metadataSection(request),
   ]
-    .filter((part): part is string => part !== null)
-    .join("\n\n");
-  const after = [closestRuleLine(request), configErrorLine(request), recentSection(request, context.recent), metadataSection(request)]
     .filter((part): part is string => part !== null)
     .join("\n\n");
   const room = limit - before.length - after.length - 4 - DATA_MARGIN;
   const text = [before, decisionData(request, room), after].filter((part) => part !== "").join("\n\n");
   // Only an absurd number of actions or recent decisions gets here.
   return text.length <= limit ? text : `${text.slice(0, limit - 60)}\n\n*The rest is cut to fit GitHub's size limit.*`;
+}
+
+function folded(summary: string, content: string): string {
+  return [`<details><summary>${summary}</summary>`, "", content, "", "</details>"].join("\n");
 }
 
 /** Drifted fields shown on a follow-up; the rest are counted. */
@@ -267,34 +277,22 @@ export function kindWord(request: ApprovalRequest, action: ActionOption): "appro
   return actionKind({ availableActions: offeredActions(request) }, action.id) === "reject" ? "rejects" : "approves";
 }
 
-function howToDecideSection(request: ApprovalRequest, surface: "issue" | "check_run", appName: string): string {
-  if (request.status !== "pending") {
-    return "### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.";
-  }
-  const intro =
+/**
+ * How to decide, in two lines: what to post (or press), and who counts. A third only when every
+ * decision must carry a justification or a reason code.
+ */
+function howToDecide(request: ApprovalRequest, surface: "issue" | "check_run", appName: string): string {
+  if (request.status !== "pending") return "**How to decide:** this request is closed; commands posted now are answered, not applied.";
+  const what =
     surface === "issue"
-      ? "Post a new comment that starts with one of these lines. The rest of the comment is your reason."
-      : "Use the buttons above, or post a comment on the pull request that starts with one of these lines. The rest of the comment is your reason.";
-  const binary = request.presentation === "binary";
-  const impactOf = (id: string) => {
-    const impact = binary ? request.availableActions.find((a) => a.id === id)?.impact : undefined;
-    return impact ? ` — ${safeInline(impact, 1000)}` : "";
-  };
-  const commands = decisionCommands(request).map((c) => `- ${c.command}: ${c.label}${impactOf(c.id)}`);
-  const review = surface === "check_run" ? ["", "A review decides too: **Approve** approves, **Request changes** rejects."] : [];
-  const who = request.approvers.length > 0 ? `${listWords(request.approvers.map(mention))}` : "anyone with write access to this repository";
-  const extras = [feedbackLine(request), editableSection(request)].filter((part): part is string => part !== null);
-  return [
-    "### How to decide",
-    "",
-    intro,
-    "",
-    ...commands,
-    ...review,
-    ...extras.flatMap((part) => ["", part]),
-    "",
-    `Who may decide: ${who}. Bots, the requester and edited comments do not count. ${request.stages ? `Each valid command is a vote in the open stage (see **Approvals** above); your latest vote stands and ${codeSpan("/retract")} withdraws it. ${safeInline(appName, 50)} tells the agent once the votes decide.` : `The first valid decision wins, and ${safeInline(appName, 50)} tells the agent.`}`,
-  ].join("\n");
+      ? "**How to decide:** post a new comment that starts with one of the commands above; the rest of the comment is your reason."
+      : "**How to decide:** press a button above, submit a review (**Approve** approves, **Request changes** rejects), or post a comment on the pull request that starts with one of the commands above; the rest of the comment is your reason.";
+  const who = request.approvers.length > 0 ? listWords(request.approvers.map(mention)) : "anyone with write access to this repository";
+  const counting = request.stages
+    ? `Each valid command is a vote in the open stage (see **Approvals** below); your latest vote stands and ${codeSpan("/retract")} withdraws it.`
+    : `The first valid decision wins and ${safeInline(appName, 50)} tells the agent.`;
+  const feedback = feedbackLine(request);
+  return [what, `**Who may decide:** ${who} (never bots, the requester or an edited comment). ${counting}`, ...(feedback ? [feedback] : [])].join("\n\n");
 }
 
 function decisionData(request: ApprovalRequest, room: number): string {

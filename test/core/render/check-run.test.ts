@@ -30,23 +30,21 @@ describe("renderCheckRun", () => {
     expect(run.name).toBe("hitl/approval");
     expect(run.title).toBe("Approval needed: Refund order 1234");
     expect(run.summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
+      "⏳ **Waiting for a decision.** If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.\n\n`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high.",
     );
     expect(run.actions).toEqual([
       { label: "Approve: Refund", description: "Approves: Customer gets $120 back", identifier: "approve" },
       { label: "Reject: Deny", description: "Rejects: Ticket goes back to support", identifier: "reject" },
     ]);
-    expect(run.text).toContain(`### How to decide
+    expect(run.text).toContain(`### Actions
 
-Use the buttons above, or post a comment on the pull request that starts with one of these lines. The rest of the comment is your reason.
+- \`/approve\` **Refund** (approves): Customer gets &#36;120 back
+- \`/reject\` **Deny** (rejects): Ticket goes back to support
 
-- \`/approve [reason]\`: Refund
-- \`/reject [reason]\`: Deny
+**How to decide:** press a button above, submit a review (**Approve** approves, **Request changes** rejects), or post a comment on the pull request that starts with one of the commands above; the rest of the comment is your reason.
 
-A review decides too: **Approve** approves, **Request changes** rejects.
-
-Who may decide: @alice and @octo-org/finance.`);
-    expect(run.text.startsWith("### What each action does\n")).toBe(true);
+**Who may decide:** @alice and @octo-org/finance (never bots, the requester or an edited comment).`);
+    expect(run.text.startsWith("### Decision data\n")).toBe(true);
     expect(run.text).not.toContain("<!-- hitl:request:");
   });
 
@@ -109,12 +107,25 @@ Who may decide: @alice and @octo-org/finance.`);
     ]);
   });
 
+  it("says in its status line that new commits made earlier approvals stale", () => {
+    const pushed = request({
+      surface: { type: "pull_request", number: 42 },
+      invalidateOnPush: true,
+      recovery: { checkedAt: "", notBefore: "2026-11-24T11:30:00Z", comments: { since: "2026-11-24T10:00:00Z", lastId: 0, etag: null }, reviews: null },
+    });
+    expect(renderCheckRun(pushed, context).summary.split("\n")[0]).toBe(
+      "🔄 **Waiting for a decision on the new commits** pushed 24 Nov 2026 11:30 UTC; approvals given before them no longer count. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.",
+    );
+    // Opened on the pull request with no push since: waiting, as on an issue.
+    expect(renderCheckRun({ ...pushed, recovery: { ...pushed.recovery!, notBefore: "2026-11-24T10:00:00Z" } }, context).summary).toMatch(/^⏳ \*\*Waiting for a decision\.\*\*/);
+  });
+
   it("offers no buttons once decided", () => {
     const run = renderCheckRun(decided({}), context);
     expect(run.actions).toEqual([]);
     expect(run.title).toBe("Approved by @alice");
     expect(run.summary).toBe(
-      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. Approved by @\u200Dalice on 24 Nov 2026 10:05 UTC: looks fine.",
+      "✅ **Approved** by @\u200Dalice with the check run's button on 24 Nov 2026 10:05 UTC: looks fine.\n\n`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high.",
     );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  renderReopenedReply,
   renderAlreadyDecidedReply,
   renderDecisionComment,
   renderEscalationComment,
@@ -222,6 +223,22 @@ describe("renderOldHeadReply", () => {
   it("does without the request's commit when it is not known yet", () => {
     expect(renderOldHeadReply("carol", "a".repeat(40), makeRequest({ surfaceRef: null }))).toBe(
       "@carol, your decision was made on commit `aaaaaaa`, but this request is not on that commit, so it was not applied. Decide on the latest commit, or with `/approve [reason]` or `/reject [reason]`.",
+    );
+  });
+});
+
+describe("renderReopenedReply", () => {
+  const request = makeRequest({ availableActions: [{ id: "approve", label: "Refund" }, { id: "half", label: "Half", kind: "approve" }, { id: "reject", label: "Deny" }] });
+  const commands = "To decide, comment `/approve [reason]`, `/reject [reason]` or `/choose half [reason]`.";
+
+  it("says in one line why the close did not decide and how to decide", () => {
+    expect(renderReopenedReply("bob", request, { type: "reopen_only" })).toBe(`@bob, closing this issue does not decide the request it holds; hitl reopened the issue. ${commands}`);
+    expect(renderReopenedReply("stale[bot]", request, { type: "refused", reason: "bot" })).toBe(`\`stale[bot]\`, a bot's close does not reject a request; hitl reopened the issue. ${commands}`);
+    expect(renderReopenedReply("bob", request, { type: "voted" })).toBe(
+      `@bob, your close counted as a vote to reject, and the request still waits for more votes; hitl reopened the issue. ${commands}`,
+    );
+    expect(renderReopenedReply("bob", request, { type: "past_deadline" })).toBe(
+      `@bob, the deadline of this request has passed and its fallback applies shortly; hitl reopened the issue. ${commands}`,
     );
   });
 });

@@ -300,13 +300,13 @@ function plainSurfaces(s: AgentStrings): [string, string][] {
   for (const state of ["pending", "chosen", "agent", "expired", "superseded"] as const) {
     const request = requestFrom(s, state);
     const run = renderCheckRun(request, { now: NOW, recent: [] });
-    out.push([`${state} issue title`, renderIssueTitle(request)], [`${state} check run title`, run.title], [`${state} conclusion title`, renderCheckRunConclusion(request).title]);
+    out.push([`${state} issue title`, renderIssueTitle(request, NOW)], [`${state} check run title`, run.title], [`${state} conclusion title`, renderCheckRunConclusion(request).title]);
     for (const button of run.actions) out.push([`${state} button label`, button.label], [`${state} button description`, button.description]);
   }
   return out;
 }
 
-const HITL_HTML = [/^<!-- hitl:request:req_inert000001(:[\w-]+)? -->$/, /^<details><summary>(Request details|Recent decisions[^<>]* \(\d+\)|Data \(\d+ lines\))<\/summary>$/, /^<\/details>$/];
+const HITL_HTML = [/^<!-- hitl:request:req_inert000001(:[\w-]+)? -->$/, /^<details><summary>(Request details|Approve with changes|Recent decisions[^<>]* \(\d+\)|Data \(\d+ lines\))<\/summary>$/, /^<\/details>$/];
 
 // Zero-width and direction characters, and the other invisible "format" characters.
 const INVISIBLE = /[\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0]/u;

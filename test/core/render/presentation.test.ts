@@ -22,54 +22,57 @@ const headings = (tree: MdNode) =>
     .filter((node) => node.type === "heading")
     .map((node) => `${"#".repeat(node.depth ?? 0)} ${allNodes(node).filter((n) => n.type === "text").map((n) => n.value).join("")}`);
 
-const HOW_TO_DECIDE_END =
-  "Who may decide: @alice and @octo-org/finance. Bots, the requester and edited comments do not count. The first valid decision wins, and hitl tells the agent.";
+const HOW_TO_DECIDE = [
+  "**How to decide:** post a new comment that starts with one of the commands above; the rest of the comment is your reason.",
+  "",
+  "**Who may decide:** @alice and @octo-org/finance (never bots, the requester or an edited comment). The first valid decision wins and hitl tells the agent.",
+];
+
+/** From a heading (or any line) to the first `<details>`: what a person reads before anything folded. */
+function untilFolded(markdown: string, from: string): string {
+  const start = markdown.indexOf(from);
+  expect(start, from).toBeGreaterThanOrEqual(0);
+  return markdown.slice(start, markdown.indexOf("\n<details>", start));
+}
 
 describe("presentations", () => {
-  it("binary shows only approve and reject, each with what it does, and no action list", () => {
+  it("binary shows approve and reject once, each with its command and what it does", () => {
     const markdown = body(PRESENTATION_EXAMPLES.binary);
-    expect(markdown).not.toContain("### What each action does");
-    expect(section(markdown, "### How to decide")).toBe(
+    expect(untilFolded(markdown, "### Actions")).toBe(
       [
-        "### How to decide",
+        "### Actions",
         "",
-        "Post a new comment that starts with one of these lines. The rest of the comment is your reason.",
+        "- `/approve` **Rotate now** (approves): Apps reconnect with the new password",
+        "- `/reject` **Not now** (rejects): The old password stays",
         "",
-        "- `/approve [reason]`: Rotate now — Apps reconnect with the new password",
-        "- `/reject [reason]`: Not now — The old password stays",
+        ...HOW_TO_DECIDE,
         "",
         "Every decision needs a reason.",
         "",
-        HOW_TO_DECIDE_END,
-        "",
       ].join("\n"),
     );
-    expect(headings(parseGfm(markdown))).toEqual(["### How to decide", "### Decision data"]);
+    expect(headings(parseGfm(markdown))).toEqual(["### Decision data", "### Actions"]);
   });
 
-  it("multiple_choice shows the actions with their impact, the reason codes and how to approve with changes", () => {
+  it("multiple_choice shows each action once with its command and impact, the reason codes, and approving with changes folded", () => {
     const markdown = body(PRESENTATION_EXAMPLES.multiple_choice);
-    expect(section(markdown, "### What each action does")).toBe(
+    expect(untilFolded(markdown, "### Actions")).toBe(
       [
-        "### What each action does",
+        "### Actions",
         "",
-        "- **Refund in full** (`approve`, approves): Customer gets &#36;120 back",
-        "- **Refund half** (`refund-half`, approves): Customer gets &#36;60 back",
-        "- **Deny** (`reject`, rejects): Ticket goes back to support",
+        "- `/approve` **Refund in full** (approves): Customer gets &#36;120 back",
+        "- `/choose refund-half` **Refund half** (approves): Customer gets &#36;60 back",
+        "- `/reject` **Deny** (rejects): Ticket goes back to support",
+        "",
+        ...HOW_TO_DECIDE,
+        "",
+        "A rejection starts with a reason code, `/reject <code> <your reason>`, the code one of `too_high`, `wrong_customer` or `fraud`.",
         "",
       ].join("\n"),
     );
-    expect(section(markdown, "### How to decide")).toBe(
+    expect(markdown).toContain(
       [
-        "### How to decide",
-        "",
-        "Post a new comment that starts with one of these lines. The rest of the comment is your reason.",
-        "",
-        "- `/approve [reason]`: Refund in full",
-        "- `/reject [reason]`: Deny",
-        "- `/choose refund-half [reason]`: Refund half",
-        "",
-        "A rejection starts with a reason code, `/reject <code> <your reason>`, the code one of `too_high`, `wrong_customer` or `fraud`.",
+        "<details><summary>Approve with changes</summary>",
         "",
         "To approve with changes, put a `yaml` or `json` block under the `/approve` line, with the fields you change:",
         "",
@@ -84,8 +87,7 @@ describe("presentations", () => {
         "",
         "- `amount`: number, 0 to 500",
         "",
-        HOW_TO_DECIDE_END,
-        "",
+        "</details>",
       ].join("\n"),
     );
     // The example is one code block, shown as written, not a yaml block of hitl's own.
@@ -95,7 +97,7 @@ describe("presentations", () => {
 
   it("detailed_review shows the sections in order after how to decide, long data folded", () => {
     const markdown = body(PRESENTATION_EXAMPLES.detailed_review);
-    expect(section(markdown, "### Review")).toBe(
+    expect(markdown.slice(markdown.indexOf("### Review"), markdown.indexOf("<details><summary>Request details</summary>") + 43)).toBe(
       [
         "### Review",
         "",
@@ -121,22 +123,15 @@ describe("presentations", () => {
         "",
         "</details>",
         "",
+        "<details><summary>Request details</summary>",
       ].join("\n"),
     );
-    expect(headings(parseGfm(markdown))).toEqual([
-      "### What each action does",
-      "### How to decide",
-      "### Review",
-      "#### 1. What changes",
-      "#### 2. Risk",
-      "#### 3. Plan",
-      "### Decision data",
-    ]);
+    expect(headings(parseGfm(markdown))).toEqual(["### Decision data", "### Actions", "### Review", "#### 1. What changes", "#### 2. Risk", "#### 3. Plan"]);
   });
 
   it("comparative shows one column per alternative, one row per field of their data", () => {
     const markdown = body(PRESENTATION_EXAMPLES.comparative);
-    expect(section(markdown, "### Alternatives")).toBe(
+    expect(untilFolded(markdown, "### Alternatives")).toBe(
       [
         "### Alternatives",
         "",
@@ -149,9 +144,11 @@ describe("presentations", () => {
         "| p99&#95;latency | 48 ms | 31 ms | 55 ms |",
         "| memory | 8 GiB | 16 GiB | 8 GiB |",
         "",
+        ...HOW_TO_DECIDE,
+        "",
       ].join("\n"),
     );
-    const [table] = allNodes(parseGfm(markdown)).filter((node) => node.type === "table");
+    const [, table] = allNodes(parseGfm(markdown)).filter((node) => node.type === "table");
     expect(table!.children!.map((row) => row.children!.length)).toEqual([4, 4, 4, 4, 4, 4, 4]);
   });
 
@@ -163,7 +160,7 @@ describe("presentations", () => {
   it("a review too long for an issue shows what fits and says where the rest is", () => {
     const long = { title: "Part", text: "x ".repeat(2_400) };
     const request = { ...PRESENTATION_EXAMPLES.detailed_review, sections: Array.from({ length: 20 }, () => long) };
-    const review = section(body(request), "### Review");
+    const review = untilFolded(body(request), "### Review");
     expect(review.match(/^#### /gm)).toHaveLength(6);
     expect(review.trimEnd().endsWith("*14 more sections are not shown. The full request is at `GET /api/v1/requests/req_review000001`.*")).toBe(true);
   });
@@ -176,20 +173,22 @@ describe("presentations", () => {
     expect(alternatives).not.toContain("| f30 |");
   });
 
-  it("every presentation keeps the decision in the first screen: the summary first, how to decide before any detail", () => {
+  it("every presentation keeps the decision in the first screen: status, summary, data, the choice and how to decide before anything else", () => {
     for (const [name, request] of Object.entries(PRESENTATION_EXAMPLES)) {
       const markdown = body(request);
       const tree = parseGfm(markdown);
-      // The marker, then the summary paragraph.
-      expect(tree.children![1]!.type, name).toBe("paragraph");
-      const howTo = markdown.indexOf("### How to decide");
-      expect(howTo, name).toBeGreaterThan(0);
-      for (const later of ["### Review", "### Decision data", "<details>"]) {
+      // The marker, then the status line, then the summary.
+      expect(tree.children!.slice(0, 3).map((node) => node.type), name).toEqual(["html", "paragraph", "paragraph"]);
+      const order = ["### Decision data", name === "comparative" ? "### Alternatives" : "### Actions", "**How to decide:**", "**Who may decide:**"].map((text) => markdown.indexOf(text));
+      expect(order.every((at) => at > 0), name).toBe(true);
+      expect([...order].sort((a, b) => a - b), name).toEqual(order);
+      for (const later of ["### Review", "<details>"]) {
         const at = markdown.indexOf(later);
-        if (at >= 0) expect(at, `${name}: ${later}`).toBeGreaterThan(howTo);
+        if (at >= 0) expect(at, `${name}: ${later}`).toBeGreaterThan(order[3]!);
       }
       // The check run's text shows the same choice.
-      expect(renderCheckRun(request, { now: NOW, recent: [] }).text, name).toContain(section(markdown, "### How to decide").split("\n")[4]!.split(":")[0]!);
+      const choice = markdown.slice(order[1]!, order[2]!);
+      expect(renderCheckRun(request, { now: NOW, recent: [] }).text, name).toContain(choice);
     }
   });
 });

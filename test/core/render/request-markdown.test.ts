@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findRequestMarker, requestMarker } from "../../../src/core/render/markers.js";
-import { MARKDOWN_LIMIT, renderIssueTitle, renderRequestBody, renderRequestSummary } from "../../../src/core/render/request-markdown.js";
+import { MARKDOWN_LIMIT, renderIssueTitle, renderRequestBody, renderRequestSummary, renderStatusLine } from "../../../src/core/render/request-markdown.js";
 import type { ApprovalRequest, Decision, Evaluation } from "../../../src/core/types.js";
 import { makeRequest } from "../../support/fixtures.js";
 
@@ -43,15 +43,83 @@ function section(body: string, heading: string): string {
 }
 
 describe("renderIssueTitle", () => {
-  it("prefixes the task", () => {
-    expect(renderIssueTitle(request())).toBe("[hitl] Refund order 1234");
+  const at = (deadline: string, overrides: Partial<ApprovalRequest> = {}) => renderIssueTitle(request({ deadline, ...overrides }), now);
+
+  it("says a decision is needed, the priority when high or critical, and a deadline within 48 hours", () => {
+    expect(at("2026-11-24T12:00:00.000Z")).toBe("Approval needed (high): Refund order 1234 — by Tue 12:00 UTC");
+    expect(at("2026-11-26T10:00:00.000Z", { priority: "critical" })).toBe("Approval needed (critical): Refund order 1234 — by Thu 10:00 UTC");
+    expect(at("2026-11-26T10:00:01.000Z")).toBe("Approval needed (high): Refund order 1234");
+    expect(at("2026-11-25T09:30:00.000Z", { priority: "normal" })).toBe("Approval needed: Refund order 1234 — by Wed 09:30 UTC");
+    expect(at("2026-11-27T10:00:00.000Z", { priority: "low" })).toBe("Approval needed: Refund order 1234");
+    expect(at("2026-11-24T09:00:00.000Z")).toBe("Approval needed (high): Refund order 1234");
   });
 
-  it("keeps a long task on one line within 256 characters", () => {
-    const title = renderIssueTitle(request({ taskDescription: `Refund\norder ${"1234 ".repeat(100)}` }));
-    expect(title.length).toBeLessThanOrEqual(256);
-    expect(title).toMatch(/^\[hitl\] Refund order 1234 1234 .*1234…$/);
-    expect(title).not.toContain("\n");
+  it("cuts a long task with an ellipsis so the whole stays within 80 characters, on one line", () => {
+    const title = at("2026-11-24T12:00:00.000Z", { taskDescription: `Refund\norder ${"1234 ".repeat(100)}` });
+    expect(title).toBe("Approval needed (high): Refund order 1234 1234 1234 1234… — by Tue 12:00 UTC");
+    expect(title.length).toBeLessThanOrEqual(80);
+    expect(at("2026-12-24T12:00:00.000Z", { taskDescription: "x".repeat(200) })).toBe(`Approval needed (high): ${"x".repeat(55)}…`);
+  });
+
+  it("carries no mention, reference, link or marker of the agent's", () => {
+    expect(at("2026-12-24T12:00:00.000Z", { taskDescription: "Ping @alice on #12 <!-- hitl:request:req_x -->" })).toBe(
+      `Approval needed (high): Ping @${ZWJ}alice on #${ZWJ}12 <${ZWJ}!-- hitl:request:req_x -->`,
+    );
+    expect(at("2026-12-24T12:00:00.000Z", { taskDescription: " \u200B " })).toBe("Approval needed (high): (no description)");
+  });
+});
+
+describe("renderStatusLine", () => {
+  const line = (r: ApprovalRequest, at = now) => renderStatusLine(r, at);
+
+  it("says what each state is, by whom, when and how, naming people without pinging them", () => {
+    expect(line(request())).toBe("⏳ **Waiting for a decision.** If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.");
+    expect(line(request(), new Date("2026-11-27T10:00:00.000Z"))).toBe(
+      "⏳ **Waiting for a decision.** The deadline, 27 Nov 2026 10:00 UTC, has passed, so the request is aborted: nobody answered.",
+    );
+    expect(
+      line(
+        request({
+          escalation: { ladder: [{ afterMs: 4 * 3_600_000, approvers: ["bob"], message: null, notify: [] }], warningBeforeMs: null, level: 1, warned: false, nextAt: null },
+        }),
+      ),
+    ).toBe(`⏫ **Escalated** to @${ZWJ}bob (level 1, 24 Nov 2026 14:00 UTC). If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`);
+    expect(line(request({ approvers: ["carol"], fallback: { type: "abort", reason: "No decision after delegation" }, deadline: "2026-11-28T10:00:00.000Z" }))).toBe(
+      `↪️ **Delegated** to @${ZWJ}carol: nobody decided by the first deadline. If nobody decides by 28 Nov 2026 10:00 UTC, the request is aborted: No decision after delegation.`,
+    );
+    expect(line(decided({ justification: "looks fine", decidedAt: "2026-11-24T10:05:00.000Z" }))).toBe(
+      `✅ **Approved** by @${ZWJ}alice with a comment on 24 Nov 2026 10:05 UTC: looks fine.`,
+    );
+    expect(line(decided({ action: "reject", status: "rejected", via: "review", reasonCode: "too_high", justification: "cap is $100." }))).toBe(
+      `❌ **Rejected** by @${ZWJ}alice with a review on 20 Nov 2026 09:00 UTC (reason \`too_high\`): cap is &#36;100.`,
+    );
+    expect(line(decided({ action: "reject", status: "rejected", via: "issue_closed", justification: null }))).toBe(
+      `❌ **Rejected** by @${ZWJ}alice by closing the issue on 20 Nov 2026 09:00 UTC.`,
+    );
+    expect(line(decided({ via: "check_run", editedFields: { amount: 80 } }))).toBe(
+      `✅ **Approved** by @${ZWJ}alice with the check run's button on 20 Nov 2026 09:00 UTC. Changed: \`amount\`.`,
+    );
+    expect(
+      line(
+        decided(
+          { action: "refund-half", via: "comment" },
+          { availableActions: [{ id: "approve", label: "Refund" }, { id: "refund-half", label: "Refund half", kind: "approve" }, { id: "reject", label: "Deny" }] },
+        ),
+      ),
+    ).toBe(`✅ **Approved: Refund half** by @${ZWJ}alice with a comment on 20 Nov 2026 09:00 UTC.`);
+    expect(line(decided({ action: "abort", status: "expired", decidedBy: { type: "fallback", fallback: "abort" }, via: "fallback", decidedAt: "2026-11-27T10:00:00.000Z" }))).toBe(
+      "⌛ **Expired** on 27 Nov 2026 10:00 UTC: nobody decided by 27 Nov 2026 10:00 UTC, so the request is aborted: nobody answered.",
+    );
+    expect(line(decided({ action: "cancel", status: "cancelled", decidedBy: { type: "agent", name: "refund-agent" }, via: "api", justification: "customer withdrew" }))).toBe(
+      "🚫 **Cancelled** by the agent `refund-agent` through the API on 20 Nov 2026 09:00 UTC: customer withdrew.",
+    );
+    expect(
+      line(decided({ action: "cancel", status: "cancelled", decidedBy: { type: "system", reason: "edited" }, via: "issue_edited", justification: "Its title was edited on GitHub by @mallory." })),
+    ).toBe(`🚫 **Cancelled** by hitl as the issue was edited on 20 Nov 2026 09:00 UTC: Its title was edited on GitHub by @${ZWJ}mallory.`);
+    expect(line(decided({ via: "comment" }, { status: "superseded", supersededBy: "req_next1", updatedAt: "2026-11-22T08:00:00.000Z" }))).toBe(
+      `↪️ **Superseded** on 22 Nov 2026 08:00 UTC: it was approved by @${ZWJ}alice on 20 Nov 2026 09:00 UTC, but the agent's context changed, so it asked again in request \`req_next1\`.`,
+    );
+    expect(line(decided({ via: "rule", decidedBy: { type: "rule", id: "small-refunds" } }))).toBe("✅ **Approved** by rule `small-refunds` on 20 Nov 2026 09:00 UTC.");
   });
 });
 
@@ -80,21 +148,9 @@ describe("renderRequestBody", () => {
     );
 
     expect(body).toBe(`${MARKER}
-\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
+⏳ **Waiting for a decision.** If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.
 
-### What each action does
-
-- **Refund** (\`approve\`, approves): Customer gets &#36;120 back
-- **Deny** (\`reject\`, rejects): Ticket goes back to support
-
-### How to decide
-
-Post a new comment that starts with one of these lines. The rest of the comment is your reason.
-
-- \`/approve [reason]\`: Refund
-- \`/reject [reason]\`: Deny
-
-Who may decide: @alice and @octo-org/finance. Bots, the requester and edited comments do not count. The first valid decision wins, and hitl tells the agent.
+\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high.
 
 ### Decision data
 
@@ -102,6 +158,15 @@ Who may decide: @alice and @octo-org/finance. Bots, the requester and edited com
 | --- | --- |
 | amount | 120 |
 | currency | USD |
+
+### Actions
+
+- \`/approve\` **Refund** (approves): Customer gets &#36;120 back
+- \`/reject\` **Deny** (rejects): Ticket goes back to support
+
+**How to decide:** post a new comment that starts with one of the commands above; the rest of the comment is your reason.
+
+**Who may decide:** @alice and @octo-org/finance (never bots, the requester or an edited comment). The first valid decision wins and hitl tells the agent.
 
 Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
 
@@ -143,22 +208,32 @@ Closest delegation rule: \`small-refunds\` — amount is 120, not below 50.
       }),
       { now, recent: [], appName: "hitl-staging", markerKey },
     );
-    expect(section(body, "### What each action does")).toBe(`### What each action does
+    expect(section(body, "### Actions")).toBe(`### Actions
 
-- **Refund in full** (\`approve\`, approves): Customer gets &#36;120 back
-- **Refund half** (\`refund-half\`, approves): Customer gets &#36;60 back
-- **Deny** (\`reject\`, rejects)
-`);
-    expect(section(body, "### How to decide")).toBe(`### How to decide
+- \`/approve\` **Refund in full** (approves): Customer gets &#36;120 back
+- \`/choose refund-half\` **Refund half** (approves): Customer gets &#36;60 back
+- \`/reject\` **Deny** (rejects)
 
-Post a new comment that starts with one of these lines. The rest of the comment is your reason.
+**How to decide:** post a new comment that starts with one of the commands above; the rest of the comment is your reason.
 
-- \`/approve [reason]\`: Refund in full
-- \`/reject [reason]\`: Deny
-- \`/choose refund-half [reason]\`: Refund half
+**Who may decide:** anyone with write access to this repository (never bots, the requester or an edited comment). The first valid decision wins and hitl-staging tells the agent.
 
-Who may decide: anyone with write access to this repository. Bots, the requester and edited comments do not count. The first valid decision wins, and hitl-staging tells the agent.
-`);
+<details><summary>Request details</summary>
+
+| field | value |
+| --- | --- |
+| id | \`req_abc123\` |
+| request type | \`refund\` |
+| risk score | 0.4 |
+| confidence | 0.9 |
+| context hash | \`${"0".repeat(64)}\` |
+| created at | 24 Nov 2026 10:00 UTC |
+| deadline | 27 Nov 2026 10:00 UTC |
+| escalation ladder | none |
+
+</details>`);
+    // Each action is listed once.
+    expect(body.match(/refund-half/g)).toHaveLength(1);
   });
 
   it("shows nested decision data as JSON in a fence no value can close", () => {
@@ -213,14 +288,14 @@ Who may decide: anyone with write access to this repository. Bots, the requester
       }),
       { now, recent: [], markerKey },
     );
-    expect(body.split("\n")[1]).toBe(
-      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req&#95;forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high. If nobody decides by 27 Nov 2026 10:00 UTC, the request is aborted: nobody answered.`,
+    expect(body.split("\n")[3]).toBe(
+      `\`agent @mallory\` asks for approval: **Refund @${ZWJ}alice ### How to decide &lt;!-- hitl:request:req&#95;forged --&gt;**. Why: cc @${ZWJ}octo-org/everyone &lt;img src=x&gt;. Priority: high.`,
     );
-    expect(body).toContain(`- **Do it @${ZWJ}bob** (\`approve\`, approves): pings @${ZWJ}carol`);
+    expect(body).toContain(`- \`/approve\` **Do it @${ZWJ}bob** (approves): pings @${ZWJ}carol`);
     expect(body).toContain(`| owner | @${ZWJ}dave |`);
     expect(pings(body)).toEqual(["@alice", "@octo-org/finance"]);
     expect(findRequestMarker(body, markerKey)).toBe("req_abc123");
-    expect(body.match(/^### How to decide$/gm)).toHaveLength(1);
+    expect(body.match(/^\*\*How to decide:\*\*/gm)).toHaveLength(1);
   });
 
   it("cuts a huge table to fit GitHub's limit, with a note", () => {
@@ -239,7 +314,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
     const body = renderRequestBody(request({ decisionData }), { now, recent: [], markerKey });
     expect(body.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     expect(body).toMatch(
-      /\n…\n```\n\n\*The data is cut here; it has [\d,]+ characters in all\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n\n<details>/,
+      /\n…\n```\n\n\*The data is cut here; it has [\d,]+ characters in all\. The full data is at `GET \/api\/v1\/requests\/req_abc123`\.\*\n\n### Actions\n/,
     );
   });
 
@@ -257,7 +332,7 @@ Who may decide: anyone with write access to this repository. Bots, the requester
       request({ evaluation: evaluation({ configError: ".hitl.yml line 4: rules.0.action: expected approve or reject." }) }),
       { now, recent: [], markerKey },
     );
-    expect(body).toContain(`| currency | USD |
+    expect(body).toContain(`The first valid decision wins and hitl tells the agent.
 
 > [!WARNING]
 > This repository's \`.hitl.yml\` could not be used, so no delegation rule applied: .hitl.yml line 4: rules.0.action: expected approve or reject.
@@ -270,12 +345,26 @@ Who may decide: anyone with write access to this repository. Bots, the requester
     expect(body).toContain("\n\nClosest delegation rule: `night-shift`.\n\n");
   });
 
-  it("shows the decision instead of the deadline, and no commands, once decided", () => {
+  it("shows the decision in the status line instead of the deadline, and no way to decide, once decided", () => {
     const body = renderRequestBody(decided({ justification: "looks fine", decidedAt: "2026-11-24T10:05:00.000Z" }), { now, recent: [], markerKey });
-    expect(body.split("\n")[1]).toBe(
-      `\`refund-agent\` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high. Approved by @${ZWJ}alice on 24 Nov 2026 10:05 UTC: looks fine.`,
+    expect(body.split("\n").slice(1, 4)).toEqual([
+      `✅ **Approved** by @${ZWJ}alice with a comment on 24 Nov 2026 10:05 UTC: looks fine.`,
+      "",
+      "`refund-agent` asks for approval: **Refund order 1234**. Why: Refunds over &#36;50 need a human. Priority: high.",
+    ]);
+    expect(body).toContain("\n\n**How to decide:** this request is closed; commands posted now are answered, not applied.\n\n<details>");
+    expect(body).not.toContain("Who may decide");
+  });
+
+  it("puts the summary, the decision data, the actions and how to decide before anything else, in that order", () => {
+    const body = renderRequestBody(
+      request({ editableFields: { amount: { type: "number", minimum: 0 } }, feedback: { minLength: 10, reasons: [] }, evaluation: evaluation({ closestRuleId: "night-shift" }) }),
+      { now, recent: [], markerKey },
     );
-    expect(section(body, "### How to decide")).toBe("### How to decide\n\nThis request is closed. Commands posted now are answered, not applied.\n");
+    const order = ["⏳ **Waiting", "asks for approval", "### Decision data", "### Actions", "**How to decide:**", "**Who may decide:**", "Every decision needs a reason", "<details><summary>Approve with changes", "Closest delegation rule", "<details><summary>Request details"];
+    const at = order.map((text) => body.indexOf(text));
+    expect(at.every((index) => index > 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
 
   it("shows the escalation level reached and missing scores", () => {

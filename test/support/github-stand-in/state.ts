@@ -178,6 +178,8 @@ export interface RepoRecord {
   /** Branch protection by branch name. */
   protection: Record<string, BranchProtectionRecord>;
   runs: WorkflowRunRecord[];
+  /** The highest number an issue that has since been deleted or transferred away had: GitHub never reuses one. */
+  goneIssueNumber?: number;
 }
 
 export interface StandInState {
@@ -317,7 +319,7 @@ export function newIssue(state: StandInState, number: number, title: string, bod
 }
 
 export function nextIssueNumber(repo: RepoRecord): number {
-  return repo.issues.reduce((max, issue) => Math.max(max, issue.number), 0) + 1;
+  return repo.issues.reduce((max, issue) => Math.max(max, issue.number), repo.goneIssueNumber ?? 0) + 1;
 }
 
 /** Using a label that does not exist creates it, as GitHub does for people with push access. */
