@@ -84,7 +84,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const log = app.log;
     const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock, self: options.self });
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
+    const agentAccounts = options.agents.flatMap((agent) => agent.githubLogins ?? []);
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, agentAccounts, onJobsQueued: () => runner.kick() };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };

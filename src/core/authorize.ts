@@ -4,7 +4,7 @@ import { parseApprover } from "./approver-name.js";
  * The checks on who may decide that need no API call. They run before any call to GitHub, so
  * chatter from bots and the requester costs nothing.
  */
-export type RefusalReason = "bot" | "requester" | "not_approver" | "edited";
+export type RefusalReason = "bot" | "requester" | "agent_account" | "not_approver" | "edited";
 
 export interface Actor {
   login: string;
@@ -19,6 +19,11 @@ export interface PreCheckInput {
    * (`on_behalf_of`) and, on a pull request, the pull request's author. Compared without case.
    */
   requesters: string[];
+  /**
+   * Every agent's GitHub accounts (`HITL_AGENT_TOKENS` `github=`), whichever agent asked: an
+   * agent's account is never the person approving (a deployment has no agent hitl knows of).
+   */
+  agentAccounts?: string[];
   /** The comment was edited: the text someone approved may not be the text shown now. */
   edited?: boolean;
 }
@@ -28,6 +33,7 @@ export function preCheckDecider(input: PreCheckInput): RefusalReason | null {
   if (isBot(input.actor)) return "bot";
   const login = input.actor.login.toLowerCase();
   if (input.requesters.some((requester) => requester.toLowerCase() === login)) return "requester";
+  if (input.agentAccounts?.some((account) => account.toLowerCase() === login)) return "agent_account";
   return null;
 }
 

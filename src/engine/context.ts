@@ -11,6 +11,8 @@ export interface EngineDeps {
   clock: () => Date;
   newId: (prefix: string) => string;
   log: Logger;
+  /** Every agent's GitHub accounts (`HITL_AGENT_TOKENS` `github=`): none of them ever decides a request. */
+  agentAccounts?: string[];
   /** Called after a write that queued jobs, so they run now instead of at the next sweep. */
   onJobsQueued?: () => void;
 }

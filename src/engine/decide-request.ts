@@ -90,7 +90,7 @@ export function createDeciding(ctx: EngineContext) {
       (login): login is string => Boolean(login),
     );
     const allowed = allowedApprovers(request);
-    const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
+    const refusal = preCheckDecider({ actor: input.actor, requesters, agentAccounts: ctx.agentAccounts, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
     if (input.headSha !== undefined && input.headSha !== request.surfaceRef?.headSha) return { type: "old_head", request, headSha: input.headSha };
     if (hasStages(request)) return vote(request, input);
