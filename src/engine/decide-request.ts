@@ -108,7 +108,7 @@ export function createDeciding(ctx: EngineContext) {
     const { ok: _ok, ...given } = read;
     let current = request;
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
-      const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock());
+      const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock(), input.madeAt === undefined ? undefined : new Date(input.madeAt));
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = result.request;
       const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], finalJobs(next, "decided"));
