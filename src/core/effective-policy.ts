@@ -146,6 +146,17 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     }
     deadline = new Date(asked).toISOString();
   }
+  // A request's own stage applies the fallback at its timeout, and one that rejects only by a
+  // majority may be one nobody can reject: with an approving fallback, neither gets round min_deadline.
+  if (approving) {
+    (input.stages ?? []).forEach((stage, index) => {
+      // (A delegate fallback cannot hand a stage on: at a stage's timeout it aborts.)
+      if (fallback.type !== "delegate" && stage.timeout !== undefined && stage.on_timeout !== "proceed_if_partial" && parseDuration(stage.timeout)! < parseDuration(config.min_deadline)!) {
+        violate(`stages.${index}.timeout`, `must be at least ${config.min_deadline} (.hitl.yml's min_deadline), because at the stage's timeout the fallback approves`);
+      }
+      if (stage.reject === "majority") violate(`stages.${index}.reject`, "must be veto: the fallback approves, so one person must be able to reject");
+    });
+  }
 
   const repoWarning = config.warning_before === undefined ? null : parseDuration(config.warning_before)!;
   let warningBeforeMs = repoWarning;
