@@ -184,6 +184,12 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     maxDecisionAgeMs = repoMaxAge === null ? asked : Math.min(asked, repoMaxAge);
   }
   const settled = settleStages(applying, input, violate, narrow);
+  // The file's own stages apply the request's fallback at their timeouts too.
+  if (approving && input.fallback && fallback.type !== "delegate") {
+    const min = parseDuration(config.min_deadline)!;
+    const early = applying.flatMap((requirement) => requirement.stages ?? []).find((stage) => stage.timeout !== undefined && stage.on_timeout !== "proceed_if_partial" && parseDuration(stage.timeout)! < min);
+    if (early) violate("fallback_action", `approves at the timeout of .hitl.yml's stage ${early.name} (${early.timeout}), sooner than ${config.min_deadline} (.hitl.yml's min_deadline)`);
+  }
 
   if (verify.size > MAX_VERIFIED_USERS) {
     violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);

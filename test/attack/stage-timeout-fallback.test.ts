@@ -35,7 +35,7 @@ describe("a request's own stage with an approving fallback", () => {
     request_type: "refund",
     deadline: "2026-11-24T11:00:00Z",
     fallback_action: { type: "use_default", action: "approve", reason: "Refunds go out unless someone objects" },
-    stages,
+    ...(stages.length > 0 ? { stages } : {}),
   });
 
   it("answers 400 for a stage whose timeout would apply the fallback before min_deadline, or that rejects only by majority", async () => {
@@ -49,6 +49,15 @@ describe("a request's own stage with an approving fallback", () => {
       { path: "stages.1.reject", message: "must be veto: the fallback approves, so one person must be able to reject" },
     ]);
     expect(await app.store.list({ repo: REPO })).toEqual([]);
+  });
+
+  it("answers 400 for an approving fallback of the request's own that a stage of .hitl.yml would apply at its short timeout", async () => {
+    github.repo(REPO).files.main![".hitl.yml"] += "requirements:\n  - name: legal review\n    stages:\n      - {name: legal, approvers: [alice], timeout: 10m}\n";
+    const response = await api(app, "POST", "/requests", refund([]));
+    expect(response.status).toBe(400);
+    expect(response.json.error.issues).toEqual([
+      { path: "fallback_action", message: "approves at the timeout of .hitl.yml's stage legal (10m), sooner than 1h (.hitl.yml's min_deadline)" },
+    ]);
   });
 
   it("keeps a short timeout that proceeds with an approval, and both shapes without an approving fallback", async () => {
