@@ -71,6 +71,8 @@ export function neverDeciding(input: Pick<NewRequestInput, "approvers" | "escala
     ...(input.escalation ?? []).map((level, index): [string, string[]] => [`escalation.${index}.approvers`, level.approvers]),
     ["fallback_action.approvers", input.fallback?.type === "delegate" ? input.fallback.approvers : undefined],
     ...(input.stages ?? []).map((stage, index): [string, string[]] => [`stages.${index}.approvers`, stage.approvers]),
+    // With weights, only those listed vote.
+    ...(input.stages ?? []).map((stage, index): [string, string[] | undefined] => [`stages.${index}.weights`, stage.weights ? Object.keys(stage.weights) : undefined]),
   ];
   const issues: { path: string; message: string }[] = [];
   const neverDecides = (name: string) => {

@@ -55,7 +55,10 @@ describe("a request whose approvers can never decide it", () => {
         approvers: ["Alice", "ci-user"],
         escalation: [{ after: "30m", approvers: ["alice"] }],
         fallback_action: { type: "delegate", approvers: ["ci-user"] },
-        stages: [{ name: "finance", approvers: ["bob", "alice"] }],
+        stages: [
+          { name: "finance", approvers: ["bob", "alice"] },
+          { name: "board", weights: { alice: 2 }, threshold: 2 },
+        ],
       }),
     );
     expect(response.status).toBe(400);
@@ -64,6 +67,7 @@ describe("a request whose approvers can never decide it", () => {
       { path: "approvers.1", message: `ci-user ${NEVER}` },
       { path: "escalation.0.approvers.0", message: `alice ${NEVER}` },
       { path: "fallback_action.approvers.0", message: `ci-user ${NEVER}` },
+      { path: "stages.1.weights.0", message: `alice ${NEVER}` },
     ]);
     expect(github.callsTo("POST", "/repos/octo-org/payments/issues")).toEqual([]);
     expect(await app.store.list({ repo: REPO })).toEqual([]);
