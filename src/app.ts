@@ -123,7 +123,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     // Loaded now, so a store that cannot give the key shows at start; a failure is tried again on use.
     signer.jwks().catch((error: unknown) => log.error({ err: error }, "could not load the receipt signing keys yet; trying again when a decision is signed"));
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention };
+    const agentAccounts = options.agents.flatMap((agent) => agent.githubLogins ?? []);
+    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, agentAccounts, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };

@@ -35,12 +35,15 @@ export function statusForAction(request: { availableActions: Pick<ActionOption, 
 
 /**
  * The pending → decided transition. `approve` and `reject` are always understood; any other
- * action must be one the request offered, and approves or rejects by its kind. A decision at or
- * after the deadline does not count, even before the sweep has applied the fallback.
+ * action must be one the request offered, and approves or rejects by its kind. A decision made at
+ * or after the deadline does not count, even before the sweep has applied the fallback. `madeAt`
+ * (GitHub's time for the comment or review, never later than `now`) is when it was made, as for a
+ * vote: one made in time whose webhook came late still counts.
  */
-export function applyDecision(request: ApprovalRequest, input: DecisionInput, now: Date): DecideResult {
+export function applyDecision(request: ApprovalRequest, input: DecisionInput, now: Date, madeAt?: Date): DecideResult {
   if (request.status !== "pending") return { ok: false, reason: "not_pending" };
-  if (now.getTime() >= Date.parse(request.deadline)) return { ok: false, reason: "past_deadline" };
+  const made = madeAt && madeAt.getTime() < now.getTime() ? madeAt : now;
+  if (made.getTime() >= Date.parse(request.deadline)) return { ok: false, reason: "past_deadline" };
   const status = statusForAction(request, input.action);
   if (status === null) return { ok: false, reason: "unknown_action" };
   return { ok: true, request: finish(request, { ...input, status }, now) };

@@ -147,6 +147,17 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     }
     deadline = new Date(asked).toISOString();
   }
+  // A request's own stage applies the fallback at its timeout, and one that rejects only by a
+  // majority may be one nobody can reject: with an approving fallback, neither gets round min_deadline.
+  if (approving) {
+    (input.stages ?? []).forEach((stage, index) => {
+      // (A delegate fallback cannot hand a stage on: at a stage's timeout it aborts.)
+      if (fallback.type !== "delegate" && stage.timeout !== undefined && stage.on_timeout !== "proceed_if_partial" && parseDuration(stage.timeout)! < parseDuration(config.min_deadline)!) {
+        violate(`stages.${index}.timeout`, `must be at least ${config.min_deadline} (.hitl.yml's min_deadline), because at the stage's timeout the fallback approves`);
+      }
+      if (stage.reject === "majority") violate(`stages.${index}.reject`, "must be veto: the fallback approves, so one person must be able to reject");
+    });
+  }
 
   const repoWarning = config.warning_before === undefined ? null : parseDuration(config.warning_before)!;
   let warningBeforeMs = repoWarning;
@@ -174,6 +185,12 @@ export function effectivePolicy(configOrNone: HitlConfig | null, input: NewReque
     maxDecisionAgeMs = repoMaxAge === null ? asked : Math.min(asked, repoMaxAge);
   }
   const settled = settleStages(applying, input, violate, narrow);
+  // The file's own stages apply the request's fallback at their timeouts too.
+  if (approving && input.fallback && fallback.type !== "delegate") {
+    const min = parseDuration(config.min_deadline)!;
+    const early = applying.flatMap((requirement) => requirement.stages ?? []).find((stage) => stage.timeout !== undefined && stage.on_timeout !== "proceed_if_partial" && parseDuration(stage.timeout)! < min);
+    if (early) violate("fallback_action", `approves at the timeout of .hitl.yml's stage ${early.name} (${early.timeout}), sooner than ${config.min_deadline} (.hitl.yml's min_deadline)`);
+  }
 
   if (verify.size > MAX_VERIFIED_USERS) {
     violate("approvers", `names ${verify.size} people GitHub must be asked about (across approvers, escalation and fallback_action); at most ${MAX_VERIFIED_USERS}`);

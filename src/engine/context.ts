@@ -12,6 +12,8 @@ export interface EngineDeps {
   clock: () => Date;
   newId: (prefix: string) => string;
   log: Logger;
+  /** Every agent's GitHub accounts (`HITL_AGENT_TOKENS` `github=`): none of them ever decides a request. */
+  agentAccounts?: string[];
   /** Called after a write that queued jobs, so they run now instead of at the next sweep. */
   onJobsQueued?: () => void;
   /** Signs a decision's receipt (receipts/receipt-signer.ts); without it, decisions carry none. */

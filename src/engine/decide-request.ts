@@ -124,7 +124,7 @@ export function createDeciding(ctx: EngineContext) {
       (login): login is string => Boolean(login),
     );
     const allowed = allowedApprovers(request);
-    const refusal = preCheckDecider({ actor: input.actor, requesters, edited: input.edited });
+    const refusal = preCheckDecider({ actor: input.actor, requesters, agentAccounts: ctx.agentAccounts, edited: input.edited });
     if (refusal) return { type: "refused", request, reason: refusal, allowed };
     if (input.headSha !== undefined && input.headSha !== request.surfaceRef?.headSha) return { type: "old_head", request, headSha: input.headSha };
     if (hasStages(request)) return vote(request, input);
@@ -142,7 +142,7 @@ export function createDeciding(ctx: EngineContext) {
     const { ok: _ok, ...given } = read;
     let current = request;
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
-      const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock());
+      const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock(), input.madeAt === undefined ? undefined : new Date(input.madeAt));
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = result.request;
       const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], reacting(finalJobs(next, "decided"), input));

@@ -11,6 +11,8 @@ export interface DeploymentEvent {
   installationId: number;
   /** Everything but `policy`, which the repository's `.hitl.yml` settles. */
   deployment: Omit<DeploymentRef, "policy" | "answer">;
+  /** The authors of the pull requests the run is for (a `pull_request` run deploys their code): they never approve it. */
+  pullRequestAuthors?: string[];
 }
 
 export type DeploymentOpening = { type: "opened" | "replayed"; request: ApprovalRequest } | { type: "refused"; reason: string };
@@ -38,7 +40,7 @@ export function createDeployments(ctx: EngineContext, resume: (requestId: string
       const settled = effectivePolicy(config, input, now);
       // A file the schema accepted always settles; anything else fails closed, with the reason.
       if (!settled.ok) return { type: "refused", reason: settled.violations.map((v) => `${v.path}: ${v.message}`).join("; ") };
-      const requesters = [deployment.creator, deployment.sender].filter((login): login is string => Boolean(login)).map((login) => login.toLowerCase());
+      const requesters = [deployment.creator, deployment.sender, ...(event.pullRequestAuthors ?? [])].filter((login): login is string => Boolean(login)).map((login) => login.toLowerCase());
       const built = buildRequest(input, settled.policy, { id: newId("req"), now, requestedBy: DEPLOYMENT_REQUESTER, installationId: event.installationId, agentLogins: [...new Set(requesters)] });
       const evaluation: Evaluation = { outcome: { type: "human", reason: "a person decides every deployment" }, rules: [], closestRuleId: null, configError: loaded.error };
       const request: ApprovalRequest = { ...built, deployment, evaluation };

@@ -1,6 +1,7 @@
 import { notifyRoutesFor } from "../channels/routes.js";
 import { KEEP_FOREVER, requestRetention } from "../core/retention.js";
 import { buildRequest, idempotencyFingerprint, type NewRequestInput } from "../core/build-request.js";
+import { neverDeciding } from "../core/authorize.js";
 import { finish } from "../core/decide.js";
 import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
 import type { ApprovalRequest, Evaluation } from "../core/types.js";
@@ -130,6 +131,12 @@ export function createOpening(ctx: EngineContext) {
     return policy;
   }
 
+  /** A 400 naming each approver the request names who may never decide it. */
+  function refuseNeverDeciding(input: NewRequestInput, agent: Agent, pullRequestAuthor?: string): void {
+    const issues = neverDeciding(input, [...(agent.githubLogins ?? []), ...(ctx.agentAccounts ?? []), ...(pullRequestAuthor ? [pullRequestAuthor] : [])]);
+    if (issues.length > 0) throw invalidRequest(issues);
+  }
+
   /** Checks what must hold before anything is stored: the agent, the policy, the pull request. */
   async function admit(input: NewRequestInput, agent: Agent, now: Date) {
     const installationId = await github.installationId(input.repo);
@@ -139,11 +146,13 @@ export function createOpening(ctx: EngineContext) {
     const loaded = await github.loadConfig(installationId, input.repo);
     mustBeListed(loaded, agent, input.repo);
     const policy = await enforce(loaded.config, input, installationId, now);
+    if (input.surface.type !== "pull_request") refuseNeverDeciding(input, agent);
     if (input.surface.type !== "pull_request") return { installationId, loaded, policy, input, pull: undefined, wholePull: false };
     const wholePull = Object.keys(input.decisionData).length === 0;
     const pull = await github.pullRequest(installationId, input.repo, input.surface.number, { withFiles: wholePull });
     if (!pull) throw invalid("surface.number", `${input.repo} has no pull request #${input.surface.number}`);
     if (pull.state !== "open") throw invalid("surface.number", `pull request #${pull.number} is ${pull.merged ? "merged" : "closed"}`);
+    refuseNeverDeciding(input, agent, pull.author);
     return { installationId, loaded, policy, input: wholePull ? { ...input, decisionData: summarisePull(pull) } : input, pull, wholePull };
   }
 

@@ -46,6 +46,7 @@ export function handleDeploymentProtectionRule(deps: HandlerDeps) {
         sender: payload.sender?.login ?? null,
         event: payload.event ?? null,
       },
+      pullRequestAuthors: (payload.pull_requests ?? []).map((pull) => pull.user?.login).filter((login): login is string => typeof login === "string"),
     });
     if (opened.type === "refused") {
       // Fails closed: the run is told at once rather than left waiting for an answer that never comes.

@@ -97,6 +97,9 @@ describe("Dockerfile", () => {
   it(".dockerignore keeps secrets, local data and node_modules out of the build context", () => {
     const ignored = read(".dockerignore").split("\n").map((line) => line.trim());
     for (const entry of [".env", "node_modules", ".data", "*.pem", ".git", "dist"]) expect(ignored).toContain(entry);
+    // Docker anchors a pattern at the context's root (`*.pem` is only `./x.pem`): keys and env
+    // files in any folder (`src/`, which a stage copies, or `keys/`) need `**/`.
+    for (const entry of ["**/.env", "**/.env.*", "**/*.pem", "**/*.key"]) expect(ignored).toContain(entry);
     // What the stages copy is not ignored.
     const copied = instructions.filter((i) => i.keyword === "COPY" && !i.args.includes("--from")).flatMap((i) => i.args.split(/\s+/).filter((arg) => !arg.startsWith("--")).slice(0, -1));
     expect(copied.sort()).toEqual(["LICENSE", "app.yml", "package-lock.json", "package.json", "package.json", "src", "tsconfig.build.json", "tsconfig.json"]);
@@ -169,6 +172,9 @@ describe("docker-compose.yml", () => {
     expect(hitl.depends_on).toEqual({ redis: { condition: "service_healthy" } });
     expect(hitl.healthcheck.test.join(" ")).toContain(`http://127.0.0.1:${exposed}/readyz`);
     expect(hitl.read_only).toBe(true);
+    // As the Kubernetes manifests: no capabilities, no privilege escalation.
+    expect(hitl.cap_drop).toEqual(["ALL"]);
+    expect(hitl.security_opt).toEqual(["no-new-privileges:true"]);
     expect(hitl.stop_grace_period).toBe("15s");
   });
 });

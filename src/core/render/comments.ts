@@ -19,7 +19,7 @@ export function renderDecisionComment(request: ApprovalRequest): string {
   return `${decision} The agent has been told.`;
 }
 
-export type NotAllowedReason = "bot" | "requester" | "not_approver" | "edited";
+export type NotAllowedReason = "bot" | "requester" | "agent_account" | "not_approver" | "edited";
 
 /** Why a command was not applied. `allowed` is who may decide; empty means anyone with write access. */
 export function renderNotAllowedReply(login: string, reason: NotAllowedReason, allowed: string[]): string {
@@ -32,6 +32,8 @@ export function renderNotAllowedReply(login: string, reason: NotAllowedReason, a
       return `Commands from bots do not count, so the command from ${codeSpan(login)} was not applied.`;
     case "requester":
       return `${mention(login)}, you opened this request, so you cannot decide it. ${who}`;
+    case "agent_account":
+      return `${mention(login)}, this is an agent's GitHub account, so it cannot decide. ${who}`;
     case "not_approver":
       return allowed.length > 0
         ? `${mention(login)}, you are not an approver of this request, so your command was not applied. ${who}`
