@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis";
-import type { ApprovalRequest, AuditEntry, Job } from "../core/types.js";
-import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
+import { PRIORITIES, type ApprovalRequest, type AuditEntry, type Job, type Priority } from "../core/types.js";
+import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs, urgencyRank } from "./order.js";
 import * as scripts from "./redis-scripts.js";
 import { StoreUnavailableError, type Effects, type ListQuery, type Store } from "./store.js";
 
@@ -114,6 +114,14 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const key = requestedBy === undefined ? `${prefix}audit:${repo}` : `${prefix}audit-by:${requestedBy}:${repo}`;
       const entries = await call("read the audit trail", () => redis.lrange(key, -limit, -1));
       return entries.map((entry) => json<AuditEntry>(entry));
+    },
+
+    async countPending() {
+      // Pending scores are urgency rank × 1e13 + creation time: one score range per priority.
+      const counts = await call("count pending requests", () =>
+        Promise.all(PRIORITIES.map((priority) => redis.zcount(`${prefix}idx:status:pending`, urgencyRank(priority) * 1e13, `(${(urgencyRank(priority) + 1) * 1e13}`))),
+      );
+      return Object.fromEntries(PRIORITIES.map((priority, i) => [priority, Number(counts[i])])) as Record<Priority, number>;
     },
 
     async due(now, limit) {

@@ -1,4 +1,4 @@
-import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, Job, Priority, RequestStatus } from "../core/types.js";
 
 /** What a state change writes besides the request, in the same atomic step. */
 export interface Effects {
@@ -65,6 +65,12 @@ export interface Store {
    * with `requestedBy`, only the entries of requests that agent opened.
    */
   audit(repo: string, limit?: number, requestedBy?: string): Promise<AuditEntry[]>;
+
+  /**
+   * How many requests are pending, by priority, counted from the pending index (never by
+   * reading the requests), so a metrics scrape may ask at every scrape.
+   */
+  countPending(): Promise<Record<Priority, number>>;
 
   /**
    * Pending requests whose `escalation.nextAt` is at or before `now`, from an index ordered by
