@@ -24,6 +24,12 @@ import { oncePerDelivery } from "./handlers/deliveries.js";
 import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
 import { handlePullRequestReview, handlePullRequestReviewDismissed } from "./handlers/pull-request-review.js";
+import { createMetricsHandler } from "./metrics/metrics-handler.js";
+import { NO_METRICS } from "./metrics/metrics.js";
+import { observeOctokit } from "./metrics/github-calls.js";
+import { observeStore } from "./metrics/observed-store.js";
+import { createPromMetrics } from "./metrics/prometheus.js";
+import { observeStateChanges } from "./metrics/state-changes.js";
 import { startScheduler } from "./scheduler.js";
 import type { Store } from "./store/store.js";
 
@@ -45,6 +51,12 @@ export interface HitlOptions {
   recoveryPerPass?: number;
   /** Notification channels (`HITL_CHANNEL_<NAME>`) that escalation levels may name. */
   channels?: Channel[];
+  /** `HITL_METRICS_TOKEN`: `GET /metrics` asks for it as a bearer token; null (default) leaves it open. */
+  metricsToken?: string | null;
+  /** Counts and times (`GET /metrics`); default on. Off: no `/metrics`, no store or GitHub hooks (benchmarks compare). */
+  metrics?: boolean;
+  /** prom-client's process metrics (CPU, memory, event loop, GC) in `GET /metrics`; default on. */
+  processMetrics?: boolean;
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -81,9 +93,14 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
     const clock = options.clock ?? (() => new Date());
     const log = app.log;
-    const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock, self: options.self });
+    const observed = options.metrics === false ? null : createPromMetrics({ pending: () => options.store.countPending(), defaultMetrics: options.processMetrics ?? true, log });
+    const metrics = observed?.metrics ?? NO_METRICS;
+    // Every committed state change is logged (and counted) here, and every store call timed.
+    const store = observeStore(options.store, observed ? metrics : null, observeStateChanges(metrics, log));
+    const auth = async (installationId?: number) => observeOctokit((await app.auth(installationId)) as Octokit, metrics);
+    const github = createGitHubGateway({ octokit: auth, clock, self: options.self });
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick() };
+    const deps: EngineDeps = { store, github, clock, newId: options.newId ?? randomId, log, onJobsQueued: () => runner.kick(), metrics };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
@@ -118,13 +135,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       })().finally(() => (sweeping = null)));
     // Asked as the app itself, once, without Octokit's retries: a probe wants the answer now.
     const checkGitHub = async () => {
-      const octokit = (await app.auth()) as Octokit;
+      const octokit = await auth();
       await octokit.request("GET /app", { request: { retries: 0, signal: AbortSignal.timeout(GITHUB_CHECK_TIMEOUT_MS) } });
     };
 
-    const ownLogin = appBotLogin(async () => (await app.auth()) as Octokit);
+    const ownLogin = appBotLogin(() => auth());
     const handlerDeps = { engine, github, log, appId: options.self.appId, ownLogin };
-    const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
+    const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(store, log, handler);
     app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
     app.on("pull_request_review.dismissed", once(handlePullRequestReviewDismissed(handlerDeps)));
@@ -137,7 +154,8 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     const closing = new AbortController();
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal }));
-    addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal, log }));
+    if (observed) addHandler(createMetricsHandler({ registry: observed.registry, token: options.metricsToken ?? null, log }));
+    addHandler(createHealthHandler({ store, checkGitHub, clock, closing: closing.signal, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 
     const scheduler = options.sweepCron ? startScheduler({ cron: options.sweepCron, tick, log }) : null;

@@ -23,16 +23,19 @@ const envSchema = z.object({
   HITL_ALLOWED_PRIVATE_TARGETS: z.string().optional(),
   HITL_MARKER_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   HITL_SWEEP_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
+  HITL_METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
 });
 
 /** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
 export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_METRICS_TOKEN"> & {
   agents: AgentCredential[];
   /** `HITL_SWEEP_TOKEN`: the bearer token of `POST /api/v1/sweep`; null leaves that endpoint off. */
   sweepToken: string | null;
+  /** `HITL_METRICS_TOKEN`: the bearer token of `GET /metrics`; null leaves that endpoint open. */
+  metricsToken: string | null;
   channels: Channel[];
   allowedTargets: AllowedTargets;
   self: AppSelf | null;
@@ -57,9 +60,12 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if (result.success && result.data.HITL_SWEEP_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_SWEEP_TOKEN)) {
     errors.push("HITL_SWEEP_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (an agent must not run the sweep)");
   }
+  if (result.success && result.data.HITL_METRICS_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_METRICS_TOKEN)) {
+    errors.push("HITL_METRICS_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (the scraper is not an agent)");
+  }
   if (!result.success || "error" in tokens || "error" in self || errors.length) return { ok: false, errors };
-  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SWEEP_TOKEN: sweepToken, ...settings } = result.data;
-  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
+  const { HITL_AGENT_TOKENS: _tokens, HITL_MARKER_SECRET: _markerSecret, HITL_SWEEP_TOKEN: sweepToken, HITL_METRICS_TOKEN: metricsToken, ...settings } = result.data;
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, metricsToken: metricsToken ?? null, channels: channels.channels, allowedTargets: allowed.targets, self: self.self } };
 }
 
 /**

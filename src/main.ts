@@ -59,6 +59,7 @@ const server = await run(
         outbound: { allowed: env.allowedTargets },
         sweepCron: env.HITL_SWEEP_CRON,
         sweepToken: env.sweepToken,
+        metricsToken: env.metricsToken,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
         clock: clock.now,
         onReady: (ready) => (runtime = ready),

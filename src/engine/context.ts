@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { evaluatePolicy } from "../core/policy.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind } from "../core/types.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/store.js";
 import { notFound } from "./errors.js";
 import type { GitHubGateway, LoadedConfig, Logger } from "./ports.js";
@@ -13,6 +14,8 @@ export interface EngineDeps {
   log: Logger;
   /** Called after a write that queued jobs, so they run now instead of at the next sweep. */
   onJobsQueued?: () => void;
+  /** Where the job runner counts jobs and sends; none by default. */
+  metrics?: Metrics;
 }
 
 export interface Agent {

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger as PinoLogger } from "pino";
 import { createNodeMiddleware, Probot } from "probot";
 import type { AgentCredential } from "../../src/api/agent-auth.js";
 import { hitlApp, type HitlRuntime } from "../../src/app.js";
@@ -65,6 +65,13 @@ export async function startApp(options: {
   agents?: AgentCredential[];
   /** `HITL_SWEEP_TOKEN`; without it `POST /api/v1/sweep` is off. */
   sweepToken?: string;
+  /** `HITL_METRICS_TOKEN`; without it `GET /metrics` is open. */
+  metricsToken?: string;
+  /** Metrics on (default) or off; prom-client's process metrics are off unless asked for. */
+  metrics?: boolean;
+  processMetrics?: boolean;
+  /** The app's logger (Probot's and hitl's); silent by default. */
+  log?: PinoLogger;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -75,7 +82,7 @@ export async function startApp(options: {
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
     baseUrl: options.githubUrl,
-    log: pino({ level: "silent" }),
+    log: options.log ?? pino({ level: "silent" }),
     // Octokit's own retries and its spacing of writes (a second, or three for notifying calls)
     // are off: failures reach hitl's job retries at once, and tests do not wait on timers.
     Octokit: hitlOctokit({ retry: { enabled: false }, throttle: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
@@ -88,6 +95,9 @@ export async function startApp(options: {
       agents: options.agents ?? [AGENT, OTHER_AGENT],
       sweepCron: null,
       sweepToken: options.sweepToken ?? null,
+      metricsToken: options.metricsToken ?? null,
+      metrics: options.metrics,
+      processMetrics: options.processMetrics ?? false,
       clock,
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
