@@ -130,7 +130,7 @@ describe("GET /metrics after a known sequence of requests", () => {
         `${labels({ route: "GET /repos/{owner}/{repo}/installation", status: "200" })} 1`,
         `${labels({ route: "POST /app/installations/{installation_id}/access_tokens", status: "201" })} 1`,
         `${labels({ route: "GET /repos/{owner}/{repo}/contents/{path}", status: "200" })} 1`,
-        // Three issues (the rule decided the fourth request), four updates and comments: two decisions, two escalations.
+        // Three issues: the rule decided the fourth request before it needed one.
         `${labels({ route: "POST /repos/{owner}/{repo}/issues", status: "201" })} 3`,
         `${labels({ route: "PATCH /repos/{owner}/{repo}/issues/{issue_number}", status: "200" })} 4`,
         `${labels({ route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments", status: "201" })} 4`,
