@@ -4,10 +4,10 @@ import { z } from "zod";
 // input and output variants of one schema, `$ref` components from `.meta({ id })`, callbacks), so
 // this file describes operations and writes no schema by hand.
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
-import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
+import { auditQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, statsQuerySchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
 import { sweepReportSchema } from "./sweep-schema.js";
-import { apiRequestSchema, auditEntrySchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema } from "./response-schema.js";
+import { apiRequestSchema, auditEntrySchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
 
@@ -141,6 +141,16 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "A repository's audit trail, one JSON object per line: the agent's own requests' entries, or all with read-all",
           requestParams: { query: auditQuerySchema },
           responses: { 200: { description: "One AuditEntry per line", content: { "application/x-ndjson": { schema: auditEntrySchema } } }, ...errors(400) },
+        },
+      },
+      "/api/v1/stats": {
+        get: {
+          operationId: "getStats",
+          summary: "Decision figures of a repository: per request type and per approver, time to decision, approval, deadline and fallback rates, the share decided automatically",
+          description:
+            "Counts the requests created since `since` (default 30 days ago) that have ended: the agent's own, or all with `read-all`. Reads at most the 2,000 most recent of each final status; `truncated` says when the window held more.",
+          requestParams: { query: statsQuerySchema },
+          responses: { 200: { description: "The figures", ...json(statsSchema) }, ...errors(400) },
         },
       },
       "/api/v1/simulate": {

@@ -253,6 +253,11 @@ export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
 });
 
+export const statsQuerySchema = z.strictObject({
+  repo: repoName,
+  since: z.iso.datetime({ offset: true }).optional().describe("Only requests created at or after this time; default 30 days ago"),
+});
+
 export const waitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).default(0),
 });

@@ -1,5 +1,5 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, Decision, Stats, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 
 export interface HitlOptions {
   /** The hitl server, e.g. `https://hitl.example.com`. */
@@ -110,6 +110,16 @@ export class Hitl {
     const search = new URLSearchParams({ repo, ...(limit === undefined ? {} : { limit: String(limit) }) });
     const text = (await this.#call("GET", `/audit?${search}`, { text: true })) as string;
     return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as AuditEntry);
+  }
+
+  /**
+   * `GET /stats`: per request type and per approver, the median and p90 time to decision, the
+   * approval, deadline and fallback rates and the share decided automatically, for the requests
+   * created since `since` (default: the last 30 days). Without `read-all`, the agent's own.
+   */
+  stats(repo: string, since?: Date | string): Promise<Stats> {
+    const search = new URLSearchParams({ repo, ...(since === undefined ? {} : { since: since instanceof Date ? since.toISOString() : since }) });
+    return this.#call("GET", `/stats?${search}`) as Promise<Stats>;
   }
 
   /** `POST /requests/{id}/validate`: whether the decision still holds for the agent's current context. */

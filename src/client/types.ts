@@ -9,6 +9,8 @@ export type ApprovalRequest = Schemas["Request"];
 export type Decision = Schemas["Decision"];
 export type AuditEntry = Schemas["AuditEntry"];
 export type Callback = Schemas["Callback"];
+/** The answer of `GET /stats`: decision figures of a repository, per request type and per approver. */
+export type Stats = Schemas["Stats"];
 export type RequestStatus = ApprovalRequest["status"];
 export type ListQuery = NonNullable<paths["/api/v1/requests"]["get"]["parameters"]["query"]>;
 export type ResumeMode = ApprovalRequest["resume"];
