@@ -63,9 +63,10 @@ export function groupStats(requests: readonly ApprovalRequest[]): GroupStats {
     const decision = request.decision!;
     const took = (Date.parse(decision.decidedAt) - Date.parse(request.createdAt)) / 1000;
     if (Number.isFinite(took)) seconds.push(Math.max(0, took));
-    if (request.status === "approved") approved++;
-    else if (request.status === "rejected") rejected++;
-    else if (request.status === "expired") expired++;
+    // The decision's own status: a superseded request was approved first, and counts as that.
+    if (decision.status === "approved") approved++;
+    else if (decision.status === "rejected") rejected++;
+    else if (decision.status === "expired") expired++;
     if (decision.decidedBy.type === "fallback" && decision.decidedBy.fallback !== "abort") fallback++;
     if (AUTOMATIC.has(decision.decidedBy.type)) automatic++;
   }

@@ -25,8 +25,9 @@ export function observeStateChanges(metrics: Metrics, log: Logger) {
   };
 }
 
+/** A change that ends a request with a decision of its own; `superseded` only retires an approval already counted. */
 function isFinal(entry: AuditEntry): boolean {
-  return entry.event === "decided" || entry.event === "expired" || entry.event === "cancelled" || entry.event === "superseded";
+  return entry.event === "decided" || entry.event === "expired" || entry.event === "cancelled";
 }
 
 function count(metrics: Metrics, request: ApprovalRequest, entry: AuditEntry, ended: boolean): void {

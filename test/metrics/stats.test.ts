@@ -82,6 +82,11 @@ describe("decision statistics (pure)", () => {
     });
   });
 
+  it("counts a superseded approval as the approval it was", () => {
+    const superseded = ended(3, 120, "approved", human("alice"), "comment", { requestType: "refund", status: "superseded" });
+    expect(decisionStats([superseded], SINCE).byApprover).toEqual([{ approver: "alice", stats: { count: 1, medianSeconds: 120, p90Seconds: 120, approvalRate: 1, expiredRate: 0, fallbackRate: 0, automaticShare: 0 } }]);
+  });
+
   it("answers an empty window with nulls where there is nothing to divide", () => {
     expect(decisionStats(history(), new Date("2026-12-01T00:00:00.000Z"))).toEqual({
       count: 0,
