@@ -148,8 +148,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on("check_run.requested_action", once(handleCheckRunAction(handlerDeps)));
     app.on("issues.edited", once(handleIssueEdited(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
-    app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
-    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
+    // These two call GitHub through the webhook's own client: it is counted like the others.
+    const counted = <C extends { octokit: unknown }>(handler: (context: C) => Promise<void>) => (context: C) => {
+      observeOctokit(context.octokit as Octokit, metrics);
+      return handler(context);
+    };
+    app.on("push", counted(handleConfigPush({ log, forgetConfig: github.forgetConfig })));
+    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], counted(handleConfigPullRequest({ log })));
 
     const closing = new AbortController();
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));

@@ -3,7 +3,7 @@ import { api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-h
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { parseExposition, samplesOf, type Exposition } from "../support/prometheus-text.js";
-import { deliver, issueCommentPayload } from "../support/webhooks.js";
+import { deliver, issueCommentPayload, pullRequestPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
 const T0 = new Date("2026-11-24T09:00:00.000Z");
@@ -144,6 +144,20 @@ describe("GET /metrics after a known sequence of requests", () => {
     // prom-client's process metrics come along.
     expect(metrics.types.get("process_cpu_seconds_total")).toBe("counter");
     expect(metrics.types.get("nodejs_eventloop_lag_seconds")).toBe("gauge");
+  });
+
+  it("counts the GitHub calls webhook handlers make through the webhook's own client (the hitl/config check)", async () => {
+    await github.close();
+    github = await startGitHubStandIn({ repos: { [REPO]: { files: { main: { ".hitl.yml": POLICY } }, pulls: [{ number: 5, headSha: "d".repeat(40), files: [{ filename: ".hitl.yml" }] }] } } });
+    github.repo(REPO).files["d".repeat(40)] = { ".hitl.yml": POLICY };
+    app = await startApp({ githubUrl: github.url, now: T0 });
+    const delivery = await deliver(`${app.url}/api/github/webhooks`, { event: "pull_request", payload: pullRequestPayload({ repo: REPO, action: "opened", number: 5, headSha: "d".repeat(40) }), secret: WEBHOOK_SECRET });
+    expect(delivery.status).toBe(200);
+    expect(github.callsTo("POST", "/repos/octo-org/payments/check-runs")).toHaveLength(1);
+    const metrics = parseExposition((await scrape()).text);
+    const githubCalls = metrics.samples.filter((s) => s.name === "hitl_github_requests_total");
+    expect(githubCalls.reduce((sum, s) => sum + s.value, 0)).toBe(github.calls.length);
+    expect(samplesOf(metrics, "hitl_github_requests_total").filter((line) => line.includes("check-runs"))).toEqual([`${labels({ route: "POST /repos/{owner}/{repo}/check-runs", status: "201" })} 1`]);
   });
 
   it("asks for HITL_METRICS_TOKEN when it is set, and answers 401 without it or with another token", async () => {
