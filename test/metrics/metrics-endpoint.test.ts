@@ -172,6 +172,8 @@ describe("GET /metrics after a known sequence of requests", () => {
     const scraped = await scrape(METRICS_TOKEN);
     expect(scraped.status).toBe(200);
     expect(samplesOf(parseExposition(scraped.text), "hitl_requests_pending")).toHaveLength(4);
+    const head = await fetch(`${app.url}/metrics`, { method: "HEAD", headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect({ status: head.status, type: head.headers.get("content-type"), body: await head.text() }).toEqual({ status: 200, type: "text/plain; version=0.0.4; charset=utf-8", body: "" });
     const posted = await fetch(`${app.url}/metrics`, { method: "POST", headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(posted.status).toBe(405);
     expect(posted.headers.get("allow")).toBe("GET, HEAD");
