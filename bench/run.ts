@@ -3,6 +3,7 @@ import { formatApiRows, runApiThroughputBench } from "./api-throughput.js";
 import { formatCallCounts, formatCallDetails, runCallCountsBench } from "./call-counts.js";
 import { formatLatencyRows, runDecisionLatencyBench } from "./decision-latency.js";
 import { formatReplicaRows, runReplicasBench, writeRatio, writesPerSecond } from "./replicas.js";
+import { formatOverheadRows, runMetricsOverheadBench } from "./metrics-overhead.js";
 import { formatRows, runRulesBench } from "./rules.js";
 import { formatStoreSizeRows, runStoreSizeBench } from "./store-size.js";
 import { formatSweepRows, runSweepCostBench } from "./sweep-cost.js";
@@ -13,11 +14,12 @@ import { formatVoteRows, runVotesBench, voteRatio } from "./votes.js";
  * `npm run bench`: every section, a table each, then a summary. Figures, not pass/fail: the
  * machine is shared, so each figure stands beside a baseline measured in the same run.
  *
- * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,votes,sweep,store,rules,replicas picks sections.
+ * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,votes,sweep,store,rules,replicas,metrics picks sections.
  * Sizes: BENCH_API_REQUESTS, BENCH_API_WARMUP, BENCH_API_ROUNDS, BENCH_API_HISTORY,
  * BENCH_DECISIONS, BENCH_DECISIONS_WARMUP, BENCH_VOTES, BENCH_SWEEP_1/_2/_3, BENCH_SWEEP_REDIS_MAX,
  * BENCH_SWEEP_DUE, BENCH_SWEEPS, BENCH_STORE_SIZE (largest store size; 1000000 for 1M),
- * BENCH_STORE_WRITES, BENCH_REPLICAS_WINDOW_S, BENCH_REPLICAS_REQUESTS (per replica). REDIS_URL (default redis://127.0.0.1:6379)
+ * BENCH_STORE_WRITES, BENCH_REPLICAS_WINDOW_S, BENCH_REPLICAS_REQUESTS (per replica),
+ * BENCH_METRICS_REQUESTS, BENCH_METRICS_ROUNDS. REDIS_URL (default redis://127.0.0.1:6379)
  * names the Redis; its rows are skipped when it does not answer. Everything listens on 127.0.0.1.
  */
 
@@ -125,6 +127,17 @@ ${formatCallDetails(rows)}`,
         summary: rows
           .filter((row) => row.replicas > 1)
           .map((row) => `replicas ${row.spacing} ×${row.replicas}: ${writesPerSecond(row).toFixed(2)} writes/s per installation (${fmt.ratio(writeRatio(rows, row))} one replica's), ${row.limited} secondary-limit 403s, ${row.tokenRequests} installation-token request${row.tokenRequests === 1 ? "" : "s"}`),
+      };
+    },
+  },
+  {
+    key: "metrics",
+    title: "Instrumentation overhead on POST /api/v1/requests: an app with metrics beside one without, same process, alternating rounds (embedded store)",
+    async run() {
+      const rows = await runMetricsOverheadBench();
+      return {
+        table: formatOverheadRows(rows),
+        summary: rows.map((row) => `metrics ${row.path}: p50 ${fmt.ms(row.on.p50)} ms with, ${fmt.ms(row.off.p50)} ms without (${fmt.ratio(row.on.p50 / row.off.p50)}); a scrape ${fmt.ms(row.scrapeMs)} ms`),
       };
     },
   },

@@ -28,6 +28,12 @@ import { oncePerDelivery } from "./handlers/deliveries.js";
 import { handleIssueComment } from "./handlers/issue-comment.js";
 import { handlePullRequest } from "./handlers/pull-request.js";
 import { handlePullRequestReview, handlePullRequestReviewDismissed } from "./handlers/pull-request-review.js";
+import { createMetricsHandler } from "./metrics/metrics-handler.js";
+import { NO_METRICS } from "./metrics/metrics.js";
+import { observeOctokit } from "./metrics/github-calls.js";
+import { observeStore } from "./metrics/observed-store.js";
+import { createPromMetrics } from "./metrics/prometheus.js";
+import { observeStateChanges } from "./metrics/state-changes.js";
 import { startScheduler } from "./scheduler.js";
 import { createJwksHandler } from "./receipts/jwks-handler.js";
 import { createReceiptSigner } from "./receipts/receipt-signer.js";
@@ -78,6 +84,12 @@ export interface HitlOptions {
   receipts?: { configured?: ConfiguredKeys; issuer?: string };
   /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT; absent: everything is kept for ever. */
   retention?: RetentionLimits;
+  /** `HITL_METRICS_TOKEN`: `GET /metrics` asks for it as a bearer token; null (default) leaves it open. */
+  metricsToken?: string | null;
+  /** Counts and times (`GET /metrics`); default on. Off: no `/metrics`, no store or GitHub hooks (benchmarks compare). */
+  metrics?: boolean;
+  /** prom-client's process metrics (CPU, memory, event loop, GC) in `GET /metrics`; default on. */
+  processMetrics?: boolean;
   /** Receives the running parts once the app is loaded (tests, and shutdown in main). */
   onReady?: (runtime: HitlRuntime) => void;
 }
@@ -116,15 +128,20 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
     const clock = options.clock ?? (() => new Date());
     const log = app.log;
-    const github = createGitHubGateway({ octokit: async (installationId) => (await app.auth(installationId)) as Octokit, clock, self: options.self });
+    const observed = options.metrics === false ? null : createPromMetrics({ pending: () => options.store.countPending(), defaultMetrics: options.processMetrics ?? true, log });
+    const metrics = observed?.metrics ?? NO_METRICS;
+    // Every committed state change is logged (and counted) here, and every store call timed.
+    const store = observeStore(options.store, observed ? metrics : null, observeStateChanges(metrics, log));
+    const auth = async (installationId?: number) => observeOctokit((await app.auth(installationId)) as Octokit, metrics);
+    const github = createGitHubGateway({ octokit: auth, clock, self: options.self });
     const configured = options.receipts?.configured ?? { signing: null, retired: [] };
     const issuer = options.receipts?.issuer ?? `github-app:${options.self.appId}`;
-    const signer = createReceiptSigner(() => loadKeyRing({ configured, store: options.store, issuer }));
+    const signer = createReceiptSigner(() => loadKeyRing({ configured, store, issuer }));
     // Loaded now, so a store that cannot give the key shows at start; a failure is tried again on use.
     signer.jwks().catch((error: unknown) => log.error({ err: error }, "could not load the receipt signing keys yet; trying again when a decision is signed"));
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
     const agentAccounts = options.agents.flatMap((agent) => agent.githubLogins ?? []);
-    const deps: EngineDeps = { store: options.store, github, clock, newId: options.newId ?? randomId, log, agentAccounts, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention };
+    const deps: EngineDeps = { store, github, clock, newId: options.newId ?? randomId, log, agentAccounts, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention, metrics };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
@@ -178,13 +195,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
       })().finally(() => (sweeping = null)));
     // Asked as the app itself, once, without Octokit's retries: a probe wants the answer now.
     const checkGitHub = async () => {
-      const octokit = (await app.auth()) as Octokit;
+      const octokit = await auth();
       await octokit.request("GET /app", { request: { retries: 0, signal: AbortSignal.timeout(GITHUB_CHECK_TIMEOUT_MS) } });
     };
 
-    const ownLogin = appBotLogin(async () => (await app.auth()) as Octokit);
+    const ownLogin = appBotLogin(() => auth());
     const handlerDeps = { engine, github, log, appId: options.self.appId, ownLogin };
-    const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(options.store, log, handler);
+    const once = <C>(handler: (context: C) => Promise<void>) => oncePerDelivery<C & { id: string; name: string }>(store, log, handler);
     app.on(["issue_comment.created", "issue_comment.edited"], once(handleIssueComment(handlerDeps)));
     app.on("pull_request_review.submitted", once(handlePullRequestReview(handlerDeps)));
     app.on("pull_request_review.dismissed", once(handlePullRequestReviewDismissed(handlerDeps)));
@@ -194,8 +211,13 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     app.on(["issues.deleted", "issues.transferred"], once(handleIssueGone(handlerDeps)));
     app.on(["pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], once(handlePullRequest(handlerDeps)));
     app.on("deployment_protection_rule.requested", once(handleDeploymentProtectionRule(handlerDeps)));
-    app.on("push", handleConfigPush({ log, forgetConfig: github.forgetConfig }));
-    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], handleConfigPullRequest({ log }));
+    // These two call GitHub through the webhook's own client: it is counted like the others.
+    const counted = <C extends { octokit: unknown }>(handler: (context: C) => Promise<void>) => (context: C) => {
+      observeOctokit(context.octokit as Octokit, metrics);
+      return handler(context);
+    };
+    app.on("push", counted(handleConfigPush({ log, forgetConfig: github.forgetConfig })));
+    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], counted(handleConfigPullRequest({ log })));
 
     const closing = new AbortController();
     addHandler(createSweepHandler({ token: options.sweepToken ?? null, agents: options.agents, sweepOnce, log, closing: closing.signal }));
@@ -203,20 +225,21 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     if (options.links) {
       const { publicUrl, key, inbound } = options.links;
       const decide = engine.decideFromChannel;
-      addHandler(createLinkHandler({ store: options.store, decide, key, publicUrl, clock, log, maxBodyBytes }));
+      addHandler(createLinkHandler({ store, decide, key, publicUrl, clock, log, maxBodyBytes }));
       // Before the agent API, which answers every other path under /api/v1.
       if (inbound) {
         const contactOf = async (request: ApprovalRequest, login: string) => {
           const people = await peopleOf(github, request);
           return Object.entries(people).find(([name]) => name.toLowerCase() === login.toLowerCase())?.[1] ?? null;
         };
-        addHandler(createInboundEmailHandler({ secret: inbound.secret, replyDomain: inbound.replyDomain, key, store: options.store, decide, contactOf, log, clock, maxBodyBytes }));
+        addHandler(createInboundEmailHandler({ secret: inbound.secret, replyDomain: inbound.replyDomain, key, store, decide, contactOf, log, clock, maxBodyBytes }));
       }
     }
     // Before the agent API, which answers every other path under /api/v1.
     if (slackInteractions) addHandler(slackInteractions.handler);
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal, receipts: signer }));
-    addHandler(createHealthHandler({ store: options.store, checkGitHub, clock, closing: closing.signal, log }));
+    if (observed) addHandler(createMetricsHandler({ registry: observed.registry, token: options.metricsToken ?? null, log }));
+    addHandler(createHealthHandler({ store, checkGitHub, clock, closing: closing.signal, log }));
     addHandler(createJwksHandler({ signer, log }));
     addHandler(createMcpHandler({ agents: options.agents, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, closing: closing.signal }));
 

@@ -42,16 +42,19 @@ const envSchema = z.object({
   HITL_RETIRED_SIGNING_KEYS: z.string().optional(),
   HITL_RETENTION_CONTEXT: retention.optional(),
   HITL_RETENTION_AUDIT: retention.optional(),
+  HITL_METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
 });
 
 /** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
 export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_METRICS_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
   agents: AgentCredential[];
   /** `HITL_SWEEP_TOKEN`: the bearer token of `POST /api/v1/sweep`; null leaves that endpoint off. */
   sweepToken: string | null;
+  /** `HITL_METRICS_TOKEN`: the bearer token of `GET /metrics`; null leaves that endpoint open. */
+  metricsToken: string | null;
   /** `HITL_SLACK_*`; null when Slack is not set up. */
   slack: SlackSettings | null;
   /** The keys receipts are signed with (none configured: a key generated once and kept in the store). */
@@ -91,6 +94,9 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   if (result.success && result.data.HITL_SWEEP_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_SWEEP_TOKEN)) {
     errors.push("HITL_SWEEP_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (an agent must not run the sweep)");
   }
+  if (result.success && result.data.HITL_METRICS_TOKEN && "agents" in tokens && tokens.agents.some((agent) => agent.token === result.data.HITL_METRICS_TOKEN)) {
+    errors.push("HITL_METRICS_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (the scraper is not an agent)");
+  }
   const signing = readSigningKeys(env);
   if ("errors" in signing) errors.push(...signing.errors);
   if (!result.success || "error" in tokens || "error" in self || "errors" in signing || errors.length) return { ok: false, errors };
@@ -98,6 +104,7 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
     HITL_AGENT_TOKENS: _tokens,
     HITL_MARKER_SECRET: _markerSecret,
     HITL_SWEEP_TOKEN: sweepToken,
+    HITL_METRICS_TOKEN: metricsToken,
     HITL_SLACK_BOT_TOKEN: botToken,
     HITL_SLACK_SIGNING_SECRET: signingSecret,
     HITL_SLACK_API_URL: apiUrl,
@@ -106,7 +113,7 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
     ...settings
   } = result.data;
   const slack = botToken && signingSecret ? { botToken, signingSecret, ...(apiUrl ? { apiUrl } : {}) } : null;
-  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, metricsToken: metricsToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
 }
 
 /**

@@ -87,6 +87,7 @@ const hitl = env.self
         ...(mail.links ? { links: mail.links } : {}),
         sweepCron: env.HITL_SWEEP_CRON,
         sweepToken: env.sweepToken,
+        metricsToken: env.metricsToken,
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
         retention: { contextMs: env.HITL_RETENTION_CONTEXT ?? null, auditMs: env.HITL_RETENTION_AUDIT ?? null },
         clock: clock.now,

@@ -29,6 +29,7 @@ describe("readEnv", () => {
         agents: [{ name: "refund-agent", token: "0123456789abcdef0123" }],
         sweepToken: null,
         signingKeys: { signing: null, retired: [] },
+        metricsToken: null,
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
         self: null,
@@ -183,5 +184,21 @@ describe("readEnv", () => {
     ]);
     const result = readEnv({ HITL_SWEEP_TOKEN: token });
     expect(result.ok && Object.keys(result.env)).not.toContain("HITL_SWEEP_TOKEN");
+  });
+
+  it("reads HITL_METRICS_TOKEN: at least 32 characters, and never one of the agents' tokens", () => {
+    const token = "metrics-token-0123456789abcdef012345678";
+    const metricsToken = (env: NodeJS.ProcessEnv) => {
+      const result = readEnv(env);
+      return result.ok ? result.env.metricsToken : result.errors;
+    };
+    expect(metricsToken({})).toBeNull();
+    expect(metricsToken({ HITL_METRICS_TOKEN: token, HITL_AGENT_TOKENS: "refund-agent:0123456789abcdef0123" })).toBe(token);
+    expect(metricsToken({ HITL_METRICS_TOKEN: "short-token" })).toEqual(["HITL_METRICS_TOKEN: must be at least 32 characters"]);
+    expect(metricsToken({ HITL_METRICS_TOKEN: token, HITL_AGENT_TOKENS: `refund-agent:${token}` })).toEqual([
+      "HITL_METRICS_TOKEN: must differ from every agent token in HITL_AGENT_TOKENS (the scraper is not an agent)",
+    ]);
+    const result = readEnv({ HITL_METRICS_TOKEN: token });
+    expect(result.ok && Object.keys(result.env)).not.toContain("HITL_METRICS_TOKEN");
   });
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
 import { createGzip } from "node:zlib";
 import { z } from "zod";
+import { STATUSES } from "../core/types.js";
 import type { Engine } from "../engine/engine.js";
 import { HitlError, invalidRequest, type FieldIssue } from "../engine/errors.js";
 import type { Logger } from "../engine/ports.js";
@@ -20,20 +21,24 @@ import {
   newRequestSchema,
   stagesLimitProblem,
   simulateSchema,
+  statsQuerySchema,
   toNewRequestInput,
   validateSchema,
   waitQuerySchema,
 } from "./request-schema.js";
 import { createOpenApiHandler } from "./openapi-handler.js";
 import { targetRefusal, type AllowedTargets } from "../notify/private-targets.js";
-import { resumeFields, toApiAudit, toApiAuditVerification, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
 import { gatherComplianceReport } from "../compliance/gather-report.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { reportCsv } from "../compliance/report-csv.js";
 import { reportMarkdown } from "../compliance/report-markdown.js";
 import type { ReceiptSigner } from "../receipts/receipt-signer.js";
+import { decisionStats } from "../core/stats.js";
+import { STATS_DEFAULT_DAYS, STATS_PER_STATUS, toApiStats } from "./stats-json.js";
+import { resumeFields, toApiAudit, toApiAuditVerification, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
+const FINAL_STATUSES = STATUSES.filter((status) => status !== "pending");
 
 export interface ApiDeps {
   engine: Engine;
@@ -255,6 +260,20 @@ export function createApiHandler(deps: ApiDeps) {
         const [type, body] = format === "csv" ? ["text/csv; charset=utf-8; header=present", reportCsv(report)] : ["text/markdown; charset=utf-8", reportMarkdown(report)];
         res.writeHead(200, { "content-type": type, "cache-control": "no-store", "content-disposition": `inline; filename="compliance-report.${format}"` });
         res.end(body);
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/stats$/,
+      async handle({ res, query, agent }) {
+        const q = parse(statsQuerySchema, queryObject(query), "query.");
+        const until = clock();
+        const since = q.since ? new Date(q.since) : new Date(until.getTime() - STATS_DEFAULT_DAYS * 86_400_000);
+        // Bounded: the most recent ended requests of each final status, newest first, scoped to the agent as every read is.
+        const lists = await Promise.all(FINAL_STATUSES.map((status) => engine.list({ repo: q.repo, status, limit: STATS_PER_STATUS }, agent)));
+        const truncated = lists.some((list) => list.length === STATS_PER_STATUS && Date.parse(list.at(-1)!.createdAt) >= since.getTime());
+        const stats = decisionStats(lists.flat(), since);
+        sendJson(res, 200, toApiStats(stats, { repo: q.repo, since, until, truncated, scope: agent.readAll ? "all" : "own" }));
       },
     },
     {

@@ -4,13 +4,13 @@ import { z } from "zod";
 // input and output variants of one schema, `$ref` components from `.meta({ id })`, callbacks), so
 // this file describes operations and writes no schema by hand.
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
-import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, validateSchema, waitQuerySchema } from "./request-schema.js";
+import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, statsQuerySchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
 import { sweepReportSchema } from "./sweep-schema.js";
 import { complianceReportSchema } from "../compliance/report-schema.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { jwksSchema } from "../receipts/jwks-schema.js";
-import { apiRequestSchema, auditEntrySchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema } from "./response-schema.js";
+import { apiRequestSchema, auditEntrySchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
 
@@ -217,6 +217,16 @@ export function openApiDocument(): Record<string, unknown> {
             },
             ...errors(400),
           },
+        },
+      },
+      "/api/v1/stats": {
+        get: {
+          operationId: "getStats",
+          summary: "Decision figures of a repository: per request type and per approver, time to decision, approval, deadline and fallback rates, the share decided automatically",
+          description:
+            "Counts the requests created since `since` (default 30 days ago) that have ended: the agent's own, or all with `read-all`. Reads at most the 2,000 most recent of each final status; `truncated` says when the window held more.",
+          requestParams: { query: statsQuerySchema },
+          responses: { 200: { description: "The figures", ...json(statsSchema) }, ...errors(400) },
         },
       },
       "/api/v1/simulate": {

@@ -272,6 +272,11 @@ export const auditExportQuerySchema = z.strictObject(auditRange);
 
 export const auditVerifyQuerySchema = z.strictObject({ repo: repoName });
 
+export const statsQuerySchema = z.strictObject({
+  repo: repoName,
+  since: z.iso.datetime({ offset: true }).optional().describe("Only requests created at or after this time; default 30 days ago"),
+});
+
 export const waitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).default(0),
 });

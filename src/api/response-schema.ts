@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CHANNEL_VIAS, NOTIFICATION_EVENTS, NOTIFICATION_STATES, PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 import { fallbackSchema } from "./request-schema.js";
 import type { ApiRequest, toApiAudit, toApiAuditVerification, toApiSimulation } from "./serialize.js";
+import type { toApiStats } from "./stats-json.js";
 
 /**
  * What the agent API answers, as zod schemas: the OpenAPI document is generated from these and
@@ -299,6 +300,31 @@ export const callbackSchema = z
   })
   .meta({ id: "Callback" });
 
+const rate = (what: string) => z.number().min(0).max(1).describe(what);
+const groupStatsShape = {
+  count: z.number().int().describe("Ended requests in the group."),
+  median_seconds: z.number().nullable().describe("Median seconds from creation to the final state (the mean of the middle two for an even count)."),
+  p90_seconds: z.number().nullable().describe("90th percentile of the same, interpolated between the nearest ranks."),
+  approval_rate: rate("Approved among those approved or rejected; null when none was.").nullable(),
+  expired_rate: rate("Share that ended because the deadline passed (status `expired`)."),
+  fallback_rate: rate("Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted."),
+  automatic_share: rate("Share decided without a person: by a rule or `auto_approve`."),
+};
+
+export const statsSchema = z
+  .object({
+    repo: z.string(),
+    since: z.string().describe("ISO 8601: requests created at or after this time are counted."),
+    until: z.string().describe("ISO 8601: when the figures were computed."),
+    scope: z.enum(["own", "all"]).describe("`own`: only the calling agent's requests; `all` with `read-all`."),
+    truncated: z.boolean().describe("True when the window held more ended requests than one answer reads (the most recent 2,000 of each final status): narrow `since`."),
+    count: z.number().int(),
+    overall: z.object(groupStatsShape),
+    by_type: z.array(z.object({ request_type: z.string().nullable(), ...groupStatsShape })).describe("By request type, the largest group first."),
+    by_approver: z.array(z.object({ approver: z.string(), ...groupStatsShape })).describe("By the person whose decision ended the request, the largest group first."),
+  })
+  .meta({ id: "Stats", description: "Decision figures of a repository's ended requests in a window. Rates are fractions from 0 to 1." });
+
 // Compile-time: what serialize.ts answers fits these schemas, field for field (a field added
 // there and not here, or the other way round, fails the typecheck).
 type Assignable<T, U> = [T] extends [U] ? true : false;
@@ -307,6 +333,7 @@ type Holds<T extends true> = T;
 type AuditJson = ReturnType<typeof toApiAudit>;
 type VerificationJson = ReturnType<typeof toApiAuditVerification>;
 type SimulationJson = ReturnType<typeof toApiSimulation>;
+type StatsJson = ReturnType<typeof toApiStats>;
 export type SchemaChecks = [
   Holds<Assignable<ApiRequest, z.input<typeof apiRequestSchema>>>,
   Holds<SameKeys<ApiRequest, z.input<typeof apiRequestSchema>>>,
@@ -317,4 +344,7 @@ export type SchemaChecks = [
   Holds<Assignable<SimulationJson, z.input<typeof simulationSchema>>>,
   Holds<SameKeys<SimulationJson, z.input<typeof simulationSchema>>>,
   Holds<SameKeys<SimulationJson["sign_off"], z.input<typeof simulationSchema>["sign_off"]>>,
+  Holds<Assignable<StatsJson, z.input<typeof statsSchema>>>,
+  Holds<SameKeys<StatsJson, z.input<typeof statsSchema>>>,
+  Holds<SameKeys<StatsJson["by_type"][number], z.input<typeof statsSchema>["by_type"][number]>>,
 ];

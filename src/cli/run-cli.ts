@@ -5,7 +5,7 @@ import type { ChainPoint } from "../core/audit-chain.js";
 import { parseRecordedHead, verifyAuditFile } from "./verify-file.js";
 import { parseArgs } from "node:util";
 import { DecisionTimeoutError, Hitl, HitlApiError } from "../client/index.js";
-import type { ApprovalRequest, NewRequest, Outcome } from "../client/index.js";
+import type { ApprovalRequest, NewRequest, Outcome, Stats } from "../client/index.js";
 import { describeClaims, ReceiptInputError, verifyReceiptCommand } from "./receipt-command.js";
 
 /** Exit codes: a shell step or CI job branches on these. */
@@ -30,6 +30,8 @@ export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
                                check a decision receipt; offline with --jwks FILE
                                (exit 0 valid, 1 invalid, 3 an error)
   hitl report compliance [--repo OWNER/NAME] [--since ISO] [--until ISO] [--format json|csv|md]
+  hitl stats --repo OWNER/NAME [--since ISO]
+                               time to decision and rates, per request type and per approver
   hitl mcp                     the hitl tools for a model, as an MCP server on stdin and stdout
 
 Every command takes --json (print the API's JSON), --url and --token (default: HITL_URL, HITL_TOKEN).
@@ -95,6 +97,37 @@ function describeOutcome(outcome: Outcome): string {
   const by = outcome.decision.decided_by;
   const who = by.type === "human" ? by.login : by.type === "rule" ? `rule ${by.id}` : by.type === "agent" ? `agent ${by.name}` : by.type;
   return `${outcome.id} ${outcome.status} (${outcome.decision.action}) by ${who}${outcome.decision.justification ? `: ${outcome.decision.justification}` : ""}`;
+}
+
+/** `45s`, `10m`, `2h 5m`, `3d 4h`: a time to decision at a glance. */
+export function shortDuration(seconds: number | null): string {
+  if (seconds === null) return "-";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  const [big, bigUnit, small, smallUnit] = s < 86_400 ? [Math.floor(s / 3600), "h", Math.round((s % 3600) / 60), "m"] : [Math.floor(s / 86_400), "d", Math.round((s % 86_400) / 3600), "h"];
+  return small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit} ${small}${smallUnit}`;
+}
+
+const percent = (rate: number | null) => (rate === null ? "-" : `${Math.round(rate * 1000) / 10}%`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n");
+}
+
+/** The stats as two tables: per request type, per approver. */
+export function describeStats(stats: Stats): string {
+  const head = `${stats.repo}: ${stats.count} ended request${stats.count === 1 ? "" : "s"} created since ${stats.since}${stats.scope === "own" ? " (this agent's own)" : ""}${stats.truncated ? "; more than one answer reads, narrow --since" : ""}`;
+  if (stats.count === 0) return head;
+  const figures = (group: Stats["overall"]) => [String(group.count), shortDuration(group.median_seconds), shortDuration(group.p90_seconds), percent(group.approval_rate)];
+  const types = table([
+    ["type", "count", "median", "p90", "approved", "expired", "fallback", "automatic"],
+    ...stats.by_type.map((group) => [group.request_type ?? "(none)", ...figures(group), percent(group.expired_rate), percent(group.fallback_rate), percent(group.automatic_share)]),
+    ["all", ...figures(stats.overall), percent(stats.overall.expired_rate), percent(stats.overall.fallback_rate), percent(stats.overall.automatic_share)],
+  ]);
+  const approvers = stats.by_approver.length === 0 ? "no decisions by people" : table([["approver", "count", "median", "p90", "approved"], ...stats.by_approver.map((group) => [group.approver, ...figures(group)])]);
+  return `${head}\n\n${types}\n\n${approvers}`;
 }
 
 const describeRequest = (request: ApprovalRequest) => `${request.id} ${request.status} ${request.repo} ${request.surface_url ?? "(surface not posted yet)"} ${request.task_description}`;
@@ -266,6 +299,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       // JSON pretty-printed; CSV and markdown as the server wrote them.
       if (format === "json") io.out(JSON.stringify(await hitl.complianceReport(query), null, 2));
       else io.out((await hitl.complianceReportText(format, query)).replace(/\r?\n$/, ""));
+      return 0;
+    }
+    case "stats": {
+      if (!values.repo || id) throw new UsageError("hitl stats needs --repo OWNER/NAME (and takes no other argument)");
+      const stats = await hitl.stats(values.repo, values.since);
+      print(stats, describeStats(stats));
       return 0;
     }
     default:

@@ -151,6 +151,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Decision figures of a repository: per request type and per approver, time to decision, approval, deadline and fallback rates, the share decided automatically
+         * @description Counts the requests created since `since` (default 30 days ago) that have ended: the agent's own, or all with `read-all`. Reads at most the 2,000 most recent of each final status; `truncated` says when the window held more.
+         */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/simulate": {
         parameters: {
             query?: never;
@@ -477,6 +497,71 @@ export interface components {
                 entry_id: string | null;
                 message: string;
             } | null;
+        };
+        /** @description Decision figures of a repository's ended requests in a window. Rates are fractions from 0 to 1. */
+        Stats: {
+            repo: string;
+            /** @description ISO 8601: requests created at or after this time are counted. */
+            since: string;
+            /** @description ISO 8601: when the figures were computed. */
+            until: string;
+            /**
+             * @description `own`: only the calling agent's requests; `all` with `read-all`.
+             * @enum {string}
+             */
+            scope: "own" | "all";
+            /** @description True when the window held more ended requests than one answer reads (the most recent 2,000 of each final status): narrow `since`. */
+            truncated: boolean;
+            count: number;
+            overall: {
+                /** @description Ended requests in the group. */
+                count: number;
+                /** @description Median seconds from creation to the final state (the mean of the middle two for an even count). */
+                median_seconds: number | null;
+                /** @description 90th percentile of the same, interpolated between the nearest ranks. */
+                p90_seconds: number | null;
+                approval_rate: number | null;
+                /** @description Share that ended because the deadline passed (status `expired`). */
+                expired_rate: number;
+                /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
+                fallback_rate: number;
+                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                automatic_share: number;
+            };
+            /** @description By request type, the largest group first. */
+            by_type: {
+                request_type: string | null;
+                /** @description Ended requests in the group. */
+                count: number;
+                /** @description Median seconds from creation to the final state (the mean of the middle two for an even count). */
+                median_seconds: number | null;
+                /** @description 90th percentile of the same, interpolated between the nearest ranks. */
+                p90_seconds: number | null;
+                approval_rate: number | null;
+                /** @description Share that ended because the deadline passed (status `expired`). */
+                expired_rate: number;
+                /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
+                fallback_rate: number;
+                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                automatic_share: number;
+            }[];
+            /** @description By the person whose decision ended the request, the largest group first. */
+            by_approver: {
+                approver: string;
+                /** @description Ended requests in the group. */
+                count: number;
+                /** @description Median seconds from creation to the final state (the mean of the middle two for an even count). */
+                median_seconds: number | null;
+                /** @description 90th percentile of the same, interpolated between the nearest ranks. */
+                p90_seconds: number | null;
+                approval_rate: number | null;
+                /** @description Share that ended because the deadline passed (status `expired`). */
+                expired_rate: number;
+                /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
+                fallback_rate: number;
+                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                automatic_share: number;
+            }[];
         };
         Simulation: {
             /** @enum {string} */
@@ -2031,6 +2116,66 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": string;
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getStats: {
+        parameters: {
+            query: {
+                repo: string;
+                /** @description Only requests created at or after this time; default 30 days ago */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
                 };
             };
             /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */

@@ -1,5 +1,5 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, AuditExportQuery, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, AuditExportQuery, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 import type { ReceiptKeySet } from "./verify-receipt.js";
 
 /** Which requests a compliance report covers: opened in [since, until), of one repository or all. */
@@ -165,6 +165,16 @@ export class Hitl {
     const response = await this.#fetch(`${this.#origin}/.well-known/jwks.json`, { headers: { accept: "application/jwk-set+json" } });
     if (!response.ok) throw new UnavailableError(response.status, "jwks_unavailable", `${this.#origin}/.well-known/jwks.json answered HTTP ${response.status}.`);
     return (await response.json()) as ReceiptKeySet;
+  }
+
+  /**
+   * `GET /stats`: per request type and per approver, the median and p90 time to decision, the
+   * approval, deadline and fallback rates and the share decided automatically, for the requests
+   * created since `since` (default: the last 30 days). Without `read-all`, the agent's own.
+   */
+  stats(repo: string, since?: Date | string): Promise<Stats> {
+    const search = new URLSearchParams({ repo, ...(since === undefined ? {} : { since: since instanceof Date ? since.toISOString() : since }) });
+    return this.#call("GET", `/stats?${search}`) as Promise<Stats>;
   }
 
   /** `POST /requests/{id}/validate`: whether the decision still holds for the agent's current context. */

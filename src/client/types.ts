@@ -19,6 +19,8 @@ export type Callback = Schemas["Callback"];
 export type ReceiptPayload = Schemas["ReceiptPayload"];
 /** `GET /api/v1/reports/compliance?format=json`. */
 export type ComplianceReport = Schemas["ComplianceReport"];
+/** The answer of `GET /stats`: decision figures of a repository, per request type and per approver. */
+export type Stats = Schemas["Stats"];
 export type RequestStatus = ApprovalRequest["status"];
 export type ListQuery = NonNullable<paths["/api/v1/requests"]["get"]["parameters"]["query"]>;
 export type ResumeMode = ApprovalRequest["resume"];

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { evaluatePolicy } from "../core/policy.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind } from "../core/types.js";
 import type { RetentionLimits } from "../core/retention.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/store.js";
 import { notFound } from "./errors.js";
 import type { GitHubGateway, LoadedConfig, Logger } from "./ports.js";
@@ -20,6 +21,8 @@ export interface EngineDeps {
   signReceipt?: (request: ApprovalRequest) => Promise<string>;
   /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT: the longest anything is kept; absent: for ever. */
   retention?: RetentionLimits;
+  /** Where the job runner counts jobs and sends; none by default. */
+  metrics?: Metrics;
 }
 
 export interface Agent {

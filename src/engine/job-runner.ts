@@ -5,6 +5,7 @@ import { deliveryIdOf, signedPost, type SignedPost } from "../notify/callback.js
 import { escalationMessage, type Channel } from "../notify/channels.js";
 import { postJson, type Outbound } from "../notify/post-json.js";
 import { NO_ALLOWED_TARGETS } from "../notify/private-targets.js";
+import { NO_METRICS, type SendChannel } from "../metrics/metrics.js";
 import type { Engine, EngineDeps } from "./engine.js";
 import { recentDecisions } from "./recent-decisions.js";
 import { JOB_LEASE_MS, MAX_JOB_ATTEMPTS, retryDelayMs } from "./retry-policy.js";
@@ -40,16 +41,19 @@ export interface JobRunnerDeps extends EngineDeps {
 export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
   const { store, github, clock, log } = deps;
   const outbound = deps.outbound ?? { allowed: NO_ALLOWED_TARGETS };
+  const metrics = deps.metrics ?? NO_METRICS;
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
   /** Jobs this process holds a lease on right now. */
   const inFlight = new Map<string, { job: Job; done: Promise<void> }>();
 
-  async function send(what: string, url: string, post: SignedPost): Promise<void> {
+  async function send(what: string, channel: SendChannel, url: string, post: SignedPost): Promise<void> {
     try {
       await postJson(outbound, url, post.body, post.headers);
+      metrics.send(channel, true);
     } catch (error) {
+      metrics.send(channel, false);
       throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
@@ -92,7 +96,7 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         // Slack takes its own shape, unsigned (its webhook URL is the secret); a webhook gets an event.
         const post = "event" in message ? signedPost(message, deliveryIdOf(job.id), clock(), channel.secret ?? null) : { body: JSON.stringify(message), headers: { "content-type": "application/json", "user-agent": "hitl" } };
         if (channel.headers) post.headers = { ...channel.headers, ...post.headers };
-        await send(`channel ${channel.name}`, channel.url, post);
+        await send(`channel ${channel.name}`, channel.kind, channel.url, post);
         return;
       }
       case "deployment_review":
@@ -114,7 +118,7 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         if (!secret) throw new Error(`no token is configured for agent ${request.requestedBy}; cannot sign the callback`);
         // One delivery id for the job, so the agent can drop a retry; a fresh sent_at for each try.
         const post = signedPost({ event: `request.${request.status}`, request: deps.toAgentJson(request) }, deliveryIdOf(job.id), clock(), secret);
-        await send("callback", request.callbackUrl, post);
+        await send("callback", "callback", request.callbackUrl, post);
         return;
       }
     }
@@ -130,15 +134,18 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
     try {
       await execute(job);
       await store.completeJob(job.id);
+      metrics.job(job.kind, "run");
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (job.attempts >= MAX_JOB_ATTEMPTS) {
+        metrics.job(job.kind, "failed");
         log.error({ jobId: job.id, kind: job.kind, requestId: job.requestId, attempts: job.attempts, error: message }, "job failed too often; giving up");
         await store.completeJob(job.id);
         return;
       }
       const runAt = new Date(clock().getTime() + retryDelayMs(job.attempts));
       log.warn({ jobId: job.id, kind: job.kind, requestId: job.requestId, attempts: job.attempts, retryAt: runAt.toISOString(), error: message }, "job failed; will retry");
+      metrics.job(job.kind, "retried");
       await store.retryJob(job.id, runAt, message);
     }
   }

@@ -1,12 +1,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { ApprovalRequest, Job } from "../core/types.js";
+import { PRIORITIES, type ApprovalRequest, type Job, type Priority } from "../core/types.js";
 import { startCheckpointer } from "./checkpointer.js";
 import { lockDir, type DirLockOptions } from "./dir-lock.js";
 import { groupCommit } from "./group-commit.js";
 import { migrateLegacyFiles } from "./legacy-migration.js";
-import { toMs } from "./order.js";
+import { toMs, urgencyRank } from "./order.js";
 import { DATABASE_FILE, openDatabase } from "./sqlite-schema.js";
 import { prepareQueries, requestRow } from "./sqlite-queries.js";
 import { StoreUnavailableError, type Effects, type Store } from "./store.js";
@@ -169,6 +169,12 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
     contextExpired: (at, maxContextMs, limit) => read(() => queries.auditChain.contextExpired(at.getTime(), maxContextMs, limit)),
 
     purgeAudit: (at, maxAuditMs, limit) => write(() => queries.auditChain.purge(at.getTime(), maxAuditMs, limit, at.toISOString())),
+
+    countPending: () =>
+      read(() => {
+        const rows = queries.pendingByUrgency();
+        return Object.fromEntries(PRIORITIES.map((priority) => [priority, rows.find((row) => row.urgency === urgencyRank(priority))?.count ?? 0])) as Record<Priority, number>;
+      }),
 
     due: (at, limit) => read(() => queries.due(at.getTime(), limit)),
 

@@ -1,7 +1,7 @@
 import type { Redis } from "@upstash/redis";
-import type { ApprovalRequest, AuditEntry, Job } from "../core/types.js";
+import { PRIORITIES, type ApprovalRequest, type AuditEntry, type Job, type Priority } from "../core/types.js";
 import { contextExpiresAtMs, endedAtMs } from "../core/retention.js";
-import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs } from "./order.js";
+import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs, urgencyRank } from "./order.js";
 import { createRedisAudit, type ChainedWrite } from "./redis-audit.js";
 import * as scripts from "./redis-scripts.js";
 import { StoreUnavailableError, type Effects, type ListQuery, type Store } from "./store.js";
@@ -148,6 +148,14 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     contextExpired: (now, maxContextMs, limit) => chain.contextExpired(now, maxContextMs, limit),
 
     purgeAudit: (now, maxAuditMs, limit) => chain.purgeAudit(now, maxAuditMs, limit),
+
+    async countPending() {
+      // Pending scores are urgency rank × 1e13 + creation time: one score range per priority.
+      const counts = await call("count pending requests", () =>
+        Promise.all(PRIORITIES.map((priority) => redis.zcount(`${prefix}idx:status:pending`, urgencyRank(priority) * 1e13, `(${(urgencyRank(priority) + 1) * 1e13}`))),
+      );
+      return Object.fromEntries(PRIORITIES.map((priority, i) => [priority, Number(counts[i])])) as Record<Priority, number>;
+    },
 
     async due(now, limit) {
       if (limit <= 0) return [];

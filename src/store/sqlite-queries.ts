@@ -94,6 +94,7 @@ export function prepareQueries(db: Database.Database) {
     bySurface: db.prepare(
       "SELECT body FROM requests INDEXED BY requests_surface WHERE repo = ? AND surface_number = ? ORDER BY created_at DESC, id DESC",
     ),
+    pendingByUrgency: db.prepare("SELECT urgency, count(*) AS count FROM requests INDEXED BY requests_pending WHERE status = 'pending' GROUP BY urgency"),
     due: db.prepare("SELECT body FROM requests INDEXED BY requests_due WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?"),
     audit: db.prepare("SELECT body FROM audit INDEXED BY audit_repo WHERE repo = ? ORDER BY seq DESC LIMIT ?"),
     auditOf: db.prepare("SELECT body FROM audit INDEXED BY audit_repo_agent WHERE repo = ? AND requested_by = ? ORDER BY seq DESC LIMIT ?"),
@@ -139,6 +140,8 @@ export function prepareQueries(db: Database.Database) {
       if (!statement) lists.set(sql, (statement = db.prepare(sql)));
       return parseAll<ApprovalRequest>(statement.all(...params));
     },
+    /** Pending requests by urgency rank (0: critical). */
+    pendingByUrgency: () => s.pendingByUrgency.all() as { urgency: number; count: number }[],
     due: (nowMs: number, limit: number) => parseAll<ApprovalRequest>(s.due.all(nowMs, Math.max(0, limit))),
     /**
      * Appends to the trail, linking each entry into its repository's chain; an entry without

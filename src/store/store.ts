@@ -1,5 +1,5 @@
 import type { ChainedAuditEntry, ChainHead } from "../core/audit-chain.js";
-import type { ApprovalRequest, AuditEntry, Job, RequestStatus } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, Job, Priority, RequestStatus } from "../core/types.js";
 
 /** What a state change writes besides the request, in the same atomic step. */
 export interface Effects {
@@ -121,6 +121,12 @@ export interface Store {
    * the last entry removed (a checkpoint), in the same atomic step, so the chain still verifies.
    */
   purgeAudit(now: Date, maxAuditMs: number | null, limit: number): Promise<AuditPurgeResult>;
+
+  /**
+   * How many requests are pending, by priority, counted from the pending index (never by
+   * reading the requests), so a metrics scrape may ask at every scrape.
+   */
+  countPending(): Promise<Record<Priority, number>>;
 
   /**
    * Pending requests whose `escalation.nextAt` is at or before `now`, from an index ordered by

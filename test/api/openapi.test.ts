@@ -30,6 +30,7 @@ describe("the OpenAPI document", () => {
       getAudit: ["/api/v1/audit", "get", ["200", "400", "401", "500", "503"]],
       verifyAudit: ["/api/v1/audit/verify", "get", ["200", "400", "401", "403", "500", "503"]],
       exportAudit: ["/api/v1/audit/export", "get", ["200", "400", "401", "500", "503"]],
+      getStats: ["/api/v1/stats", "get", ["200", "400", "401", "500", "503"]],
       simulateRequest: ["/api/v1/simulate", "post", ["200", "400", "401", "413", "422", "500", "502", "503"]],
       getOpenApi: ["/api/v1/openapi.json", "get", ["200"]],
       runSweep: ["/api/v1/sweep", "post", ["200", "401", "403", "405", "500", "503"]],

@@ -11,10 +11,12 @@ import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-
 import { freePort } from "../support/ports.js";
 import { REPO_ROOT, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/wait.js";
+import { parseExposition } from "../support/prometheus-text.js";
 import { deliver, issueCommentPayload, pullRequestReviewPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
 const TOKEN = "e2e-agent-token-0123456789";
+const METRICS_TOKEN = "e2e-metrics-token-0123456789abcdef0123";
 const HEAD = "a".repeat(40);
 
 /**
@@ -42,7 +44,7 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
       // As a shell that runs the README's command would: npm needs the environment it runs in.
       inheritEnv: true,
       githubHost: github.host,
-      env: { HITL_AGENT_TOKENS: `e2e-agent:${TOKEN}`, HITL_DATA_DIR: dataDir, HITL_SWEEP_CRON: "*/2 * * * * *", LOG_LEVEL: "info" },
+      env: { HITL_AGENT_TOKENS: `e2e-agent:${TOKEN}`, HITL_DATA_DIR: dataDir, HITL_SWEEP_CRON: "*/2 * * * * *", LOG_LEVEL: "info", HITL_METRICS_TOKEN: METRICS_TOKEN },
       startTimeoutMs: 90_000,
     });
     base = server.base;
@@ -132,6 +134,20 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
     verify(callback);
     await waitFor("the check run to complete", () => (github.callsTo("PATCH", /\/check-runs\/\d+$/).some((c) => (c.body as { conclusion?: string }).conclusion === "success") ? true : undefined));
   }, 60_000);
+
+  it("serves /metrics behind HITL_METRICS_TOKEN, counting every request it opened, with the process's own figures", async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(401);
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    const metrics = parseExposition(await response.text());
+    const opened = metrics.samples.filter((sample) => sample.name === "hitl_requests_opened_total");
+    const listed = (await call("GET", `/requests?repo=${REPO}`)).json.requests as unknown[];
+    expect(listed.length).toBeGreaterThan(0);
+    expect(opened.reduce((sum, sample) => sum + sample.value, 0)).toBe(listed.length);
+    expect(new Set(opened.map((sample) => sample.labels.repository))).toEqual(new Set([REPO]));
+    expect(metrics.types.get("process_cpu_seconds_total")).toBe("counter");
+  });
 
   it("stops cleanly on SIGTERM", async () => {
     signal("SIGTERM");

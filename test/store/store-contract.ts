@@ -338,6 +338,18 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
     });
 
+    describe("countPending", () => {
+      it("counts pending requests by priority, every priority named, decided ones left out", async () => {
+        expect(await store.countPending()).toEqual({ low: 0, normal: 0, high: 0, critical: 0 });
+        const priorities: Priority[] = ["critical", "low", "low", "normal", "critical", "critical"];
+        const requests = priorities.map((priority, i) => makeRequest({ priority, createdAt: at(i), repo: i % 2 ? "acme/a" : "acme/b" }));
+        for (const request of requests) await store.create(request);
+        await store.update(approved({ ...requests[0]!, version: 1 }), 1);
+        await store.update(approved({ ...requests[1]!, version: 1 }), 1);
+        expect(await store.countPending()).toEqual({ low: 1, normal: 1, high: 0, critical: 2 });
+      });
+    });
+
     describe("due", () => {
       it("returns pending requests whose next escalation is due, soonest first, up to the limit", async () => {
         const withNext = (nextAt: string | null, extra: Partial<ApprovalRequest> = {}) =>

@@ -85,6 +85,11 @@ export async function startApp(options: {
   retention?: RetentionLimits;
   links?: HitlOptions["links"];
   maxBodyBytes?: number;
+  /** `HITL_METRICS_TOKEN`; without it `GET /metrics` is open. */
+  metricsToken?: string;
+  /** Metrics on (default) or off; prom-client's process metrics are off unless asked for. */
+  metrics?: boolean;
+  processMetrics?: boolean;
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -112,6 +117,9 @@ export async function startApp(options: {
       agents: options.agents ?? [AGENT, OTHER_AGENT],
       sweepCron: null,
       sweepToken: options.sweepToken ?? null,
+      metricsToken: options.metricsToken ?? null,
+      metrics: options.metrics,
+      processMetrics: options.processMetrics ?? false,
       clock,
       outbound: options.outbound ?? LOCAL_RECEIVERS,
       channels: options.channels,
