@@ -52,7 +52,7 @@ describe("the OpenAPI document and the home page in Probot's setup mode (no APP_
       const setup = await (await fetch(`http://127.0.0.1:${port}/probot`)).text();
       const manifest = JSON.parse(/value='([^']+)'/.exec(setup)![1]!) as { hook_attributes: { url: string }; default_events: string[]; public: boolean };
       expect(manifest.hook_attributes).toEqual({ url: PROXY });
-      expect(manifest.default_events).toEqual(["check_run", "issue_comment", "issues", "pull_request", "pull_request_review", "push"]);
+      expect(manifest.default_events).toEqual(["check_run", "deployment_protection_rule", "issue_comment", "issues", "pull_request", "pull_request_review", "push"]);
       expect(manifest.public).toBe(false);
     } finally {
       process.kill(-child.pid!, "SIGKILL");

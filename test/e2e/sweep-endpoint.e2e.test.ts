@@ -57,7 +57,7 @@ describe("a server with HITL_SWEEP_CRON=off, swept from outside", () => {
     github.clearCalls();
     const swept = await sweep(SWEEP_TOKEN);
     expect({ status: swept.status, body: await swept.json() }).toMatchObject({ status: 200, body: { sweep: { ran: true, escalated: 1 }, jobs: { ran: 1 } } });
-    expect(github.callsTo("PATCH", ISSUE).map((call) => call.body)).toEqual([{ assignees: ["bob"] }]);
+    expect(github.callsTo("PATCH", ISSUE).map((call) => call.body)).toEqual([{ assignees: ["bob"], body: expect.stringContaining("⏫ **Escalated** to @\u200dbob (level 1") }]);
     // With a token set, nothing warns that no sweep runs; the token itself is never logged.
     expect(server.output()).not.toContain("HITL_SWEEP_CRON is off");
     expect(server.output()).not.toContain(SWEEP_TOKEN);

@@ -7,7 +7,7 @@ const wiring = readFileSync(new URL("../../src/app.ts", import.meta.url), "utf8"
 
 describe("app.yml", () => {
   it("subscribes to every event the app handles, and to nothing else", () => {
-    const calls = [...wiring.matchAll(/app\.on\(([^,]+(?:,[^,(]+)*?),\s*(?:once\(|handle)/g)].map((match) => match[1]!);
+    const calls = [...wiring.matchAll(/app\.on\(([^,]+(?:,[^,(]+)*?),\s*(?:once\(|counted\(|handle)/g)].map((match) => match[1]!);
     const handled = new Set(calls.flatMap((call) => [...call.matchAll(/"([a-z_]+)(?:\.[a-z_]+)?"/g)].map((match) => match[1]!)));
     expect([...handled].sort()).toEqual([...manifest.default_events].sort());
   });

@@ -65,9 +65,11 @@ describe("GET /metrics after a known sequence of requests", () => {
 
     app.setNow(at(10));
     receiver.failNext([500]);
+    // The comment exists on GitHub, so the 👍 that acknowledges it lands.
+    const comment = github.comment(REPO, approvedByPerson.surface_number!, { login: "alice", body: "/approve regular customer" });
     const delivery = await deliver(`${app.url}/api/github/webhooks`, {
       event: "issue_comment",
-      payload: issueCommentPayload({ repo: REPO, issueNumber: approvedByPerson.surface_number!, body: "/approve regular customer", login: "alice" }),
+      payload: issueCommentPayload({ repo: REPO, issueNumber: approvedByPerson.surface_number!, body: "/approve regular customer", login: "alice", commentId: comment.id }),
       secret: WEBHOOK_SECRET,
     });
     expect(delivery.status).toBe(200);
@@ -134,6 +136,8 @@ describe("GET /metrics after a known sequence of requests", () => {
         `${labels({ route: "POST /repos/{owner}/{repo}/issues", status: "201" })} 3`,
         `${labels({ route: "PATCH /repos/{owner}/{repo}/issues/{issue_number}", status: "200" })} 4`,
         `${labels({ route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments", status: "201" })} 4`,
+        // The 👍 on alice's /approve.
+        `${labels({ route: "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", status: "201" })} 1`,
       ].sort(),
     );
     expect(samplesOf(metrics, "hitl_github_rate_limit_remaining")).toEqual([`${labels({ resource: "core" })} 4999`]);
