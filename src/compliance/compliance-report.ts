@@ -1,7 +1,8 @@
 import { actionKind } from "../core/decide.js";
-import type { ApprovalRequest, AuditEntry, Decider, RequestStatus } from "../core/types.js";
+import type { ApprovalRequest, AuditEntry, RequestStatus } from "../core/types.js";
 import { STATUSES } from "../core/types.js";
 import type { CheckId, ComplianceReport, ReceiptCheck, ReportRow, Violation } from "./report-schema.js";
+import { deciderClaim } from "../receipts/receipt-payload.js";
 
 /**
  * The compliance report, computed from plain data: the requests in scope, their audit entries,
@@ -21,21 +22,6 @@ export interface ReportInput {
 const DECIDED: ReadonlySet<RequestStatus> = new Set(["approved", "rejected", "expired", "superseded"]);
 
 const MISSING_RECEIPT: ReceiptCheck = { status: "missing", reason: null, kid: null, payload: null };
-
-function deciderClaim(decider: Decider): NonNullable<ReportRow["decided_by"]> {
-  switch (decider.type) {
-    case "human":
-      return { kind: "human", id: decider.login };
-    case "rule":
-      return { kind: "rule", id: decider.id };
-    case "fallback":
-      return { kind: "fallback", id: decider.fallback };
-    case "agent":
-      return { kind: "agent", id: decider.name };
-    case "system":
-      return { kind: "system", id: decider.reason };
-  }
-}
 
 /** Every person whose decision or vote stood, and how. */
 function decidersOf(request: ApprovalRequest): ReportRow["deciders"] {

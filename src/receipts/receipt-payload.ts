@@ -65,7 +65,8 @@ export const receiptPayloadSchema = z
 
 export type ReceiptPayload = z.infer<typeof receiptPayloadSchema>;
 
-function deciderClaim(decider: Decider): ReceiptPayload["decider"] {
+/** Who decided, as a receipt (and the compliance report) names them: a kind and an id. */
+export function deciderClaim(decider: Decider): ReceiptPayload["decider"] {
   switch (decider.type) {
     case "human":
       return { kind: "human", id: decider.login };
