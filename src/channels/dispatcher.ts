@@ -29,6 +29,8 @@ export interface DispatcherDeps {
   environmentChannels: ReadonlySet<string>;
   /** The request as JSON for programs (the API's shape without the checkpoint). */
   toChannelJson: (request: ApprovalRequest) => unknown;
+  /** Every agent's GitHub accounts (`github=` in HITL_AGENT_TOKENS): they never decide, so they are never asked to. */
+  agentAccounts?: string[];
 }
 
 /** The people of the request's repository (`.hitl.yml` `people:`, with `_extends`); none when the file is broken. */
@@ -89,10 +91,12 @@ export function createChannelDispatcher(deps: DispatcherDeps) {
     throw new Error(`could not record notifications on ${id}: it kept changing`);
   }
 
-  /** The logins of `people` who may decide the request now (checked as a decision would be), never its requesters. */
+  /** The logins of `people` who may decide the request now (checked as a decision would be), never its requesters nor any agent's account. */
   async function mayDecideNow(request: ApprovalRequest, people: Record<string, Person>): Promise<string[]> {
     const requesters = new Set(
-      [request.requestedBy, ...(request.agentLogins ?? []), request.onBehalfOf, request.surfaceRef?.author].filter((login): login is string => Boolean(login)).map((login) => login.toLowerCase()),
+      [request.requestedBy, ...(request.agentLogins ?? []), ...(deps.agentAccounts ?? []), request.onBehalfOf, request.surfaceRef?.author]
+        .filter((login): login is string => Boolean(login))
+        .map((login) => login.toLowerCase()),
     );
     let lists = approverLists(request);
     if (hasStages(request) && request.status === "pending") {

@@ -52,7 +52,7 @@ export interface Plan {
  * it; a person hears it from the first entry that reaches them (on every channel that entry lists
  * and can reach them on), and never again for the same event key, whatever other entries say or
  * what was recorded before. Outside a critical request, a person's quiet hours hold the message
- * until they end.
+ * until they end, unless the request's deadline comes first.
  */
 export function planNotifications(input: PlanInput): Plan {
   const { request, event, eventKey, now } = input;
@@ -102,7 +102,9 @@ export function planNotifications(input: PlanInput): Plan {
       });
       if (reachable.length === 0) continue;
       told.add(recipient);
-      const held = request.priority === "critical" ? null : quietUntil(now, person.quiet_hours, person.timezone);
+      const quiet = request.priority === "critical" ? null : quietUntil(now, person.quiet_hours, person.timezone);
+      // A hold that outlasts the deadline would tell the person only once the fallback applied.
+      const held = quiet && quiet.getTime() < Date.parse(request.deadline) ? quiet : null;
       for (const kind of reachable) add(kind, recipient, held);
     }
   }

@@ -174,6 +174,12 @@ export function createDeciding(ctx: EngineContext) {
    */
   async function vote(request: ApprovalRequest & { stages: Stage[] }, input: GitHubDecision): Promise<DecisionOutcome> {
     const login = input.actor.login;
+    // A vote carries the feedback the request asks for, as a decision does: a request that asks
+    // for more approvals must not get out of the justification and reason code .hitl.yml wants.
+    if (input.action !== RETRACT) {
+      const read = readDecisionInput(request, input);
+      if (!read.ok) return { type: "needs_input", request, problem: read.problem };
+    }
     // A vote counts from when it was made, however late its webhook or recovery brings it.
     const madeAt = input.madeAt === undefined ? undefined : new Date(input.madeAt);
     let current: ApprovalRequest = request;

@@ -55,6 +55,15 @@ describe("who hears an event", () => {
     expect(records.find((record) => record.recipient === "@dana")!.heldUntil).toBe("2026-11-24T16:00:00.000Z");
   });
 
+  it("quiet hours never hold a message past the deadline: the person would hear only after the fallback applied", () => {
+    // An agent picks the priority and the deadline: a routine request opened in someone's quiet
+    // hours, ending before they end, would otherwise reach them only as a withdrawn message.
+    const request = makeRequest({ priority: "normal", deadline: "2026-11-24T12:00:00.000Z" });
+    const { records } = planNotifications({ request, event: "opened", eventKey: "opened", routes: notifyRoutesFor(config(FILE), "normal"), people, audience: ["dana"], senders, now: NOW });
+    expect(summary(records)).toEqual(["webhook oncall queued", "sms @dana queued"]);
+    expect(records.find((record) => record.recipient === "@dana")!.heldUntil).toBeUndefined();
+  });
+
   it("never tells anyone twice of one event key, across runs of the same job", () => {
     const request = makeRequest({ priority: "normal" });
     const input = { request, event: "opened" as const, eventKey: "opened", routes: notifyRoutesFor(config(FILE), "normal"), people, audience: ["alice", "bob", "dana"], senders, now: NOW };

@@ -10,6 +10,10 @@ describe("readReplyCommand", () => {
     ["approve\r\nfine by me\r\n\r\nOn Tue, 24 Nov 2026 at 10:00, hitl <hitl@example.com> wrote:\r\n> reject\r\n", { ok: true, action: "approve", justification: "fine by me" }],
     ["reject\n-- \nAlice\nreject everything", { ok: true, action: "reject", justification: null }],
     ["approve\n-----Original Message-----\nFrom: hitl\n", { ok: true, action: "approve", justification: null }],
+    // hitl's own mail quoted unmarked: the reason ends at its first line, at a link, at a reply address.
+    ["reject\nno\nVon: hitl\n\nA decision is needed from you.\nRefund", { ok: true, action: "reject", justification: "no\nVon: hitl" }],
+    ["approve ok\nApprove: Refund\nhttps://hitl.example.com/l/eyJyIjoi.AaN1odZ\nmore", { ok: true, action: "approve", justification: "ok\nApprove: Refund" }],
+    ["approve ok\nsee <reply+req_1.alice.x.y.z@reply.example.com>", { ok: true, action: "approve", justification: "ok" }],
   ])("reads %j", (text, expected) => {
     expect(readReplyCommand(text)).toEqual(expected);
   });

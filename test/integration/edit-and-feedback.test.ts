@@ -157,6 +157,21 @@ describe("approving with changes and structured feedback", () => {
     ]);
   });
 
+  it("a request that asks for more approvals (and so is voted on) still needs the feedback .hitl.yml asks for, on every vote", async () => {
+    github.state.repos[REPO]!.files.main = { ".hitl.yml": "feedback:\n  require_justification: {min_length: 5}\n  reasons: [too_high, fraud]\n" };
+    const created = await open({ required_approvals: 2 });
+    await comment("/approve", "alice");
+    await comment("/approve", "bob");
+    await app.runtime.jobs.run();
+    const request = (await api(app, "GET", `/requests/${created.id}`)).json;
+    expect(request.status).toBe("pending");
+    expect(request.approvals).toEqual([]);
+    expect(replies()).toEqual([
+      "@alice, decisions on this request need a justification of at least 5 characters, so your decision was not applied. Post a comment with the command and your reason, such as `/approve <your reason>`.",
+      "@bob, decisions on this request need a justification of at least 5 characters, so your decision was not applied. Post a comment with the command and your reason, such as `/approve <your reason>`.",
+    ]);
+  });
+
   it("/simulate says what an approver could change and must give, after .hitl.yml, creating nothing", async () => {
     github.state.repos[REPO]!.files.main = { ".hitl.yml": "feedback:\n  require_justification: {min_length: 5}\n  reasons: [too_high, fraud]\n" };
     const asked = await api(app, "POST", "/simulate", { request: requestBody({ feedback: { require_justification: { min_length: 20 }, reasons: ["fraud"] } }) });

@@ -193,4 +193,20 @@ describe("email replies (POST /api/v1/inbound/email)", () => {
     expect((await post(raw)).json).toEqual({ outcome: "decided", request_id: id, status: "rejected", login: "alice", action: "reject" });
     expect((await status(id)).decision).toMatchObject({ via: "email", justification: "Not this quarter" });
   });
+
+  it("keeps the quoted original out of the reason when a client quotes it unmarked: no link or reply address reaches the issue, the API or the callback", async () => {
+    const id = await open();
+    const mail = smtp.received.find((candidate) => candidate.to.includes("alice@example.com"))!;
+    const to = mail.parsed.replyTo!.value[0]!.address!;
+    // Outlook in German quotes the original below a header block, with no `>` and no "From:".
+    const quoted = ["Von: hitl <hitl@example.com>", "Gesendet: Dienstag, 24. November 2026 09:00", "An: alice@example.com", "", mail.parsed.text!.replace(/\r?\n/g, "\r\n")].join("\r\n");
+    expect(quoted).toMatch(/https:\/\/hitl\.example\.com\/l\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+    const raw = [`From: alice@example.com`, `To: ${to}`, "Subject: AW: Decision needed", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", "reject", "Not this quarter", "", quoted, ""].join("\r\n");
+    receiver.received.length = 0;
+    expect((await post(raw)).json).toEqual({ outcome: "decided", request_id: id, status: "rejected", login: "alice", action: "reject" });
+    expect((await status(id)).decision).toMatchObject({ via: "email", justification: "Not this quarter\n\nVon: hitl <hitl@example.com>\nGesendet: Dienstag, 24. November 2026 09:00\nAn: alice@example.com" });
+    await app.runtime.jobs.run();
+    const shown = [JSON.stringify((await status(id)).decision), ...receiver.received.map((call) => call.body), ...github.repo(REPO).issues.flatMap((issue) => [issue.body ?? "", ...issue.comments.map((comment) => comment.body)])].join("\n");
+    expect(shown).not.toMatch(/\/l\/|reply\+/);
+  });
 });

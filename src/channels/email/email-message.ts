@@ -29,7 +29,8 @@ export function emailSubject(request: ApprovalRequest): string {
   return truncate(`Decision needed (${request.priority} priority) by ${formatTime(request.deadline)}: ${inert(request.taskDescription, 150)}`, 200);
 }
 
-const INTRO: Record<"opened" | "escalated" | "warning", string> = {
+/** The first line of a mail asking for a decision (a reply that quotes it unmarked ends there: see reply-command.ts). */
+export const INTRO: Record<"opened" | "escalated" | "warning", string> = {
   opened: "A decision is needed from you.",
   escalated: "Nobody has decided yet, so this request now comes to you.",
   warning: "The deadline is near and nobody has decided yet.",

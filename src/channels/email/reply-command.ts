@@ -1,3 +1,5 @@
+import { INTRO } from "./email-message.js";
+
 /**
  * What an email reply asks for: its first non-empty line is `approve`, `reject` or `choose <id>`
  * (a leading `/` is fine, as on GitHub), and what follows, up to the quoted message, is the reason.
@@ -5,7 +7,18 @@
 export type ReplyCommand = { ok: true; action: string; justification: string | null } | { ok: false; problem: string };
 
 /** Where a mail client starts quoting the message being answered, or a signature. */
-const QUOTE_START = [/^\s*>/, /^On .*wrote:\s*$/i, /^.*\bwrote:\s*$/, /^-{2,}\s*Original Message\s*-{2,}/i, /^_{10,}\s*$/, /^From:\s/i, /^-- $/];
+const QUOTE_START = [/^\s*>/, /^On .*wrote:\s*$/i, /^.*\bwrote:\s*$/, /^-{2,}\s*Original Message\s*-{2,}/i, /^_{10,}\s*$/, /^From:\s/i, /^-- $/, ...hitlOwnLines()];
+
+/**
+ * hitl's own mail, quoted without a mark (Outlook in other languages: "Von:", no `>`): its first
+ * line, a one-click link or a reply address. The reason is shown on GitHub, to the agent and in
+ * its callback, so the recipient's single-use links (and their reply address) must never be in
+ * it: a leaked approve link would let the agent turn the person's vote on a quorum around.
+ */
+function hitlOwnLines(): RegExp[] {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return [new RegExp(`^\\s*(?:${Object.values(INTRO).map(escape).join("|")})\\s*$`), /\/l\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/, /reply\+[^\s@]+@/i];
+}
 
 const COMMAND = /^\/?(approve|reject|choose)\b[ \t]*(.*)$/i;
 

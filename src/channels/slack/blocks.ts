@@ -2,7 +2,7 @@ import { actionKind } from "../../core/decide.js";
 import { formatTime, truncate } from "../../core/render/format.js";
 import { inertChatText, slackText } from "../../core/render/inert.js";
 import { viaWords } from "../../core/render/via.js";
-import type { ApprovalRequest, NotificationEvent } from "../../core/types.js";
+import type { ActionOption, ApprovalRequest, NotificationEvent } from "../../core/types.js";
 import { signActionRef } from "./action-ref.js";
 
 /** Slack's documented limits (Block Kit reference), which the stand-in in the tests enforces too. */
@@ -46,14 +46,18 @@ function dataFields(request: ApprovalRequest): Block | null {
   const entries = Object.entries(request.decisionData);
   if (entries.length === 0) return null;
   const shown = entries.length > SLACK_LIMITS.sectionFields ? entries.slice(0, SLACK_LIMITS.sectionFields - 1) : entries;
-  const fields = shown.map(([name, value]) => mrkdwn(`*${agentText(name, 100)}*\n${agentText(typeof value === "string" ? value : JSON.stringify(value) ?? "null", FIELD_CHARS)}`));
+  // Escaping can make a field five times longer (`&` is `&amp;`): cut to the field's own limit, or Slack refuses the whole message.
+  const fields = shown.map(([name, value]) => ({
+    type: "mrkdwn",
+    text: truncate(`*${agentText(name, 100)}*\n${agentText(typeof value === "string" ? value : JSON.stringify(value) ?? "null", FIELD_CHARS)}`, SLACK_LIMITS.fieldText),
+  }));
   if (shown.length < entries.length) fields.push(mrkdwn(`_${entries.length - shown.length} more on GitHub_`));
   return { type: "section", fields };
 }
 
 function impacts(request: ApprovalRequest): Block | null {
   if (request.availableActions.length === 0) return null;
-  const lines = request.availableActions.map((action) => `• *${agentText(action.label, 75)}*${action.impact ? `: ${agentText(action.impact, FIELD_CHARS)}` : ""}`);
+  const lines = request.availableActions.map((action) => `• *${slackText(actionTitle(request, action))}*${action.impact ? `: ${agentText(action.impact, FIELD_CHARS)}` : ""}`);
   return { type: "section", text: mrkdwn(lines.join("\n")) };
 }
 
@@ -65,6 +69,18 @@ function summary(request: ApprovalRequest): Block[] {
     `*Asked by:* ${agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
   ];
   return [{ type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
+}
+
+/**
+ * "Approve: Refund": what pressing does, then the agent's label (unless it only says that), as
+ * on GitHub's buttons. A button shows its label alone, so an approving action labelled "Reject"
+ * must never be all a person reads; and a label that is only spaces or invisible characters
+ * still leaves the button its text (Slack refuses an empty one, and with it the whole message).
+ */
+export function actionTitle(request: ApprovalRequest, action: ActionOption): string {
+  const verb = actionKind(request, action.id) === "reject" ? "Reject" : "Approve";
+  const label = inertChatText(action.label);
+  return label === "" || label.toLowerCase() === verb.toLowerCase() ? verb : truncate(`${verb}: ${label}`, SLACK_LIMITS.buttonText);
 }
 
 /** Whether a decision from Slack must come with more than a button press: a justification, a reason code, or edits. */
@@ -82,7 +98,7 @@ function buttons(request: ApprovalRequest, signingSecret: string): Block {
       return {
         type: "button",
         action_id: `hitl_decide_${index}`,
-        text: plain(inertChatText(action.label), SLACK_LIMITS.buttonText),
+        text: plain(actionTitle(request, action), SLACK_LIMITS.buttonText),
         value: signActionRef(signingSecret, { requestId: request.id, action: action.id, ...(request.surfaceRef?.headSha ? { headSha: request.surfaceRef.headSha } : {}) }),
         ...(kind === "approve" ? { style: "primary" } : kind === "reject" ? { style: "danger" } : {}),
       };

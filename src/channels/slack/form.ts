@@ -3,7 +3,7 @@ import { truncate } from "../../core/render/format.js";
 import { inertChatText, slackText } from "../../core/render/inert.js";
 import type { ApprovalRequest, EditableField } from "../../core/types.js";
 import { signActionRef, type ActionRef } from "./action-ref.js";
-import type { Block } from "./blocks.js";
+import { actionTitle, type Block } from "./blocks.js";
 
 export const FORM_CALLBACK_ID = "hitl_decision";
 
@@ -24,8 +24,8 @@ const plain = (text: string, max: number) => ({ type: "plain_text", text: trunca
  */
 export function decisionForm(request: ApprovalRequest, ref: ActionRef, message: { channel: string; ts: string } | undefined, signingSecret: string): Block {
   const kind = actionKind(request, ref.action);
-  const label = request.availableActions.find((action) => action.id === ref.action)?.label ?? ref.action;
-  const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: truncate(`*${slackText(inertChatText(label))}*: ${slackText(inertChatText(request.taskDescription))}`, 3000) } }];
+  const title = actionTitle(request, request.availableActions.find((action) => action.id === ref.action) ?? { id: ref.action, label: ref.action });
+  const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: truncate(`*${slackText(title)}*: ${slackText(inertChatText(request.taskDescription))}`, 3000) } }];
   const reasons = kind === "reject" ? (request.feedback?.reasons ?? []) : [];
   if (reasons.length > 0) {
     blocks.push({
