@@ -27,6 +27,7 @@ import { renderStatusLine } from "./status-line.js";
 import { renderRequestTitle } from "./title.js";
 import { tallyRegion } from "./votes.js";
 import { viaWords } from "./via.js";
+import { sensitiveNotice } from "../../sensitive/sensitive-fields.js";
 
 export interface RenderContext {
   now: Date;
@@ -296,6 +297,11 @@ function howToDecide(request: ApprovalRequest, surface: "issue" | "check_run", a
 }
 
 function decisionData(request: ApprovalRequest, room: number): string {
+  const data = decisionDataOnly(request, room);
+  return request.sensitive ? `${data}\n\n${sensitiveNotice(request.sensitive.paths, (path) => codeSpan(truncate(path, 100)))}` : data;
+}
+
+function decisionDataOnly(request: ApprovalRequest, room: number): string {
   const entries = Object.entries(request.decisionData);
   if (entries.length === 0) return "No decision data was given.";
   const allScalar = entries.every(([, value]) => value === null || ["string", "number", "boolean"].includes(typeof value));
