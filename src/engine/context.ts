@@ -137,6 +137,7 @@ export function createEngineContext(deps: EngineDeps) {
         requestType: request.requestType,
         riskScore: request.riskScore,
         confidence: request.confidence,
+        ...(request.sensitive ? { sensitivePaths: request.sensitive.paths } : {}),
         availableActions: request.availableActions,
       },
       now: clock(),
