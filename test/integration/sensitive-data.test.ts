@@ -10,6 +10,11 @@ import { linkKeyFrom } from "../../src/channels/links/link-token.js";
 import { parseSealingKeys, type SealingKeys } from "../../src/sensitive/sealing.js";
 import { SENSITIVE_PLACEHOLDER } from "../../src/sensitive/sensitive-fields.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
+import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
+import { createRedisStore } from "../../src/store/redis-store.js";
+import { createRespRequester } from "../../src/store/resp-requester.js";
+import { deleteKeys, REDIS_URL, scanKeys } from "../support/redis-keys.js";
 import type { Store } from "../../src/store/store.js";
 import { AGENT, api, OTHER_AGENT, startApp, type AppHarness } from "../support/app-harness.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../support/callback-receiver.js";
@@ -218,5 +223,46 @@ describe("sensitive data stays off GitHub, chat, email, callbacks, logs and the 
       { path: "sensitive_data.amount", message: "amount is also a key of decision_data; name it in one of them" },
       { path: "sensitive.0", message: "card_numbr is not a path of decision_data" },
     ]);
+  });
+});
+
+describe("sensitive data in the Redis store", () => {
+  it("holds no plaintext in any key, and the agent still reads its values back", async () => {
+    const prefix = `hitl-test:sensitive:${randomBytes(6).toString("hex")}:`;
+    const requester = createRespRequester(REDIS_URL);
+    const store = createRedisStore({ redis: new Redis(requester), prefix, onClose: () => requester.close() });
+    const github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write", bob: "write" }, files: { main: { ".hitl.yml": "approvers: [alice, bob]\n" } } } } });
+    const app = await startApp({ githubUrl: github.url, now: T0, store, sealingKeys: keysOf(`k1:${randomBytes(32).toString("base64")}`) });
+    const admin = new IORedis(REDIS_URL);
+    try {
+      const created = await api(app, "POST", "/requests", body({ request_type: undefined, decision_data: { amount: 120, card_number: CARD, customer: { email: EMAIL } }, sensitive: ["card_number", "customer.email"] }));
+      expect(created.status).toBe(201);
+      const id = (created.json as { id: string }).id;
+      await app.runtime.jobs.run();
+      expect(((await api(app, "GET", `/requests/${id}`)).json as { decision_data: unknown }).decision_data).toEqual({ amount: 120, card_number: CARD, customer: { email: EMAIL }, ssn: SSN });
+
+      const keys = await scanKeys(REDIS_URL, `${prefix}*`);
+      expect(keys.length).toBeGreaterThan(0);
+      const raw: string[] = [];
+      for (const key of keys) {
+        const type = await admin.type(key);
+        if (type === "string") raw.push((await admin.get(key)) ?? "");
+        else if (type === "hash") raw.push(JSON.stringify(await admin.hgetall(key)));
+        else if (type === "list") raw.push(JSON.stringify(await admin.lrange(key, 0, -1)));
+        else if (type === "set") raw.push(JSON.stringify(await admin.smembers(key)));
+        else if (type === "zset") raw.push(JSON.stringify(await admin.zrange(key, "0", "-1", "WITHSCORES")));
+        else if (type === "stream") raw.push(JSON.stringify(await admin.xrange(key, "-", "+")));
+        else throw new Error(`unexpected key type ${type} of ${key}`);
+      }
+      const text = raw.join("\n");
+      expect(text).toContain("v1.k1.");
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+    } finally {
+      admin.disconnect();
+      await app.close();
+      await store.close();
+      await github.close();
+      await deleteKeys(REDIS_URL, `${prefix}*`);
+    }
   });
 });
