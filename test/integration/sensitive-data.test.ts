@@ -140,6 +140,7 @@ describe("sensitive data stays off GitHub, chat, email, callbacks, logs and the 
       "3 sensitive fields are kept off GitHub: `card_number`, `customer.email`, `ssn`. Approvers see the values on the one-click confirmation page, or ask the requesting agent.",
     );
     expect(issue.body).toContain(`"card_number": "${SENSITIVE_PLACEHOLDER}"`);
+    expect(issue.body).toContain("| context hash | not shown (the request has sensitive fields) |");
 
     // The requesting agent reads its own values back; a read-all agent gets the placeholders.
     const own = (await api(app, "GET", `/requests/${id}`)).json as { decision_data: unknown };

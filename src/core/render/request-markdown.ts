@@ -410,7 +410,8 @@ function metadataSection(request: ApprovalRequest): string {
     ["request type", request.requestType === null ? "none" : codeCell(request.requestType)],
     ["risk score", request.riskScore === null ? "not given" : String(request.riskScore)],
     ["confidence", request.confidence === null ? "not given" : String(request.confidence)],
-    ["context hash", codeCell(request.contextHash)],
+    // It covers the sensitive values too: shown with the rest, it would let a reader confirm a guess of one.
+    ["context hash", request.sensitive ? "not shown (the request has sensitive fields)" : codeCell(request.contextHash)],
     ["created at", formatTime(request.createdAt)],
     ["deadline", formatTime(request.deadline)],
     ["escalation ladder", escalationCell(request)],
