@@ -13,7 +13,7 @@ import type { Effects } from "../store/store.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 import { recentDecisions } from "./recent-decisions.js";
 import { sealRequest } from "../sensitive/seal-request.js";
-import { presentPaths } from "../sensitive/sensitive-fields.js";
+import { presentPaths, testedFields, touchesSensitive } from "../sensitive/sensitive-fields.js";
 
 /** How long `POST /requests` waits for the policy and the surface before answering without them. */
 export const INLINE_BUDGET_MS = 5_000;
@@ -212,6 +212,12 @@ export function createOpening(ctx: EngineContext) {
     if (request.editableFields) {
       const editable = Object.keys(request.editableFields).filter((name) => paths.some((path) => path === name || path.startsWith(`${name}.`)));
       if (editable.length > 0) throw invalidRequest(editable.map((name) => ({ path: `editable_fields.${name}`, message: `${name} is sensitive; sensitive fields cannot be editable` })));
+    }
+    // Stage branches are tested against the stored request, which holds placeholders: a branch on
+    // a sensitive field would never take, so an agent could mark a field to steer a request past a stage.
+    const branching = (request.stages ?? []).flatMap((stage) => (stage.then ?? []).flatMap((branch) => testedFields(branch.when).filter((field) => touchesSensitive(field, paths)).map((field) => ({ stage: stage.name, field }))));
+    if (branching.length > 0) {
+      throw invalidRequest(branching.map(({ stage, field }) => ({ path: "sensitive", message: `${field} is tested by a branch of stage ${stage}; stages cannot branch on sensitive fields` })));
     }
     return sealRequest(ctx.sealingKeys, request, paths);
   }

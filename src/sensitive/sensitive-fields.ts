@@ -59,3 +59,25 @@ export function sensitiveNotice(paths: readonly string[], code: (path: string) =
   const count = paths.length === 1 ? "1 sensitive field is" : `${paths.length} sensitive fields are`;
   return `${count} kept off GitHub: ${names}. Approvers see the values on the one-click confirmation page, or ask the requesting agent.`;
 }
+
+/** Whether `field` is at, under or above one of the sensitive paths. */
+export function touchesSensitive(field: string, paths: readonly string[]): boolean {
+  return paths.some((path) => field === path || field.startsWith(`${path}.`) || path.startsWith(`${field}.`));
+}
+
+interface FieldTest {
+  all?: FieldTest[] | undefined;
+  any?: FieldTest[] | undefined;
+  not?: FieldTest | undefined;
+  field?: string | undefined;
+}
+
+/** Every `field` a condition tree tests. */
+export function testedFields(condition: FieldTest): string[] {
+  return [
+    ...(condition.field !== undefined ? [condition.field] : []),
+    ...(condition.all ?? []).flatMap(testedFields),
+    ...(condition.any ?? []).flatMap(testedFields),
+    ...(condition.not ? testedFields(condition.not) : []),
+  ];
+}

@@ -224,6 +224,10 @@ describe("sensitive data stays off GitHub, chat, email, callbacks, logs and the 
       { path: "sensitive_data.amount", message: "amount is also a key of decision_data; name it in one of them" },
       { path: "sensitive.0", message: "card_numbr is not a path of decision_data" },
     ]);
+    // Stage branches are tested on the stored request, which holds placeholders: no branching on a sensitive field.
+    const branching = await api(app, "POST", "/requests", body({ stages: [{ name: "ops", then: [{ when: { any: [{ field: "amount", gt: 1 }, { not: { field: "customer.email", equals: "x" } }] }, action: "approve" }] }] }));
+    expect(branching.status).toBe(400);
+    expect((branching.json as { error: { issues: unknown } }).error.issues).toEqual([{ path: "sensitive", message: "customer.email is tested by a branch of stage ops; stages cannot branch on sensitive fields" }]);
   });
 });
 
