@@ -10,6 +10,7 @@ import { linkKeyFrom } from "../../src/channels/links/link-token.js";
 import { parseSealingKeys, type SealingKeys } from "../../src/sensitive/sealing.js";
 import { SENSITIVE_PLACEHOLDER } from "../../src/sensitive/sensitive-fields.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
+import { editedContextHash } from "../../src/core/decide.js";
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { createRedisStore } from "../../src/store/redis-store.js";
@@ -182,6 +183,29 @@ describe("sensitive data stays off GitHub, chat, email, callbacks, logs and the 
     const written = await everythingWritten();
     for (const secret of SECRETS) expect(written).not.toContain(secret);
     expect(written).toContain(SENSITIVE_PLACEHOLDER);
+  });
+
+  it("an approval with edits hashes what was approved with the real values, not the placeholders", async () => {
+    await start(keysOf(`k1:${randomBytes(32).toString("base64")}`));
+    const created = await api(app, "POST", "/requests", body({ editable_fields: { amount: { type: "number", minimum: 1, maximum: 500 } } }));
+    expect(created.status).toBe(201);
+    const id = (created.json as { id: string }).id;
+    await app.runtime.jobs.run();
+    const mail = smtp.received.find((received) => received.to.includes("alice@example.com"))!;
+    const link = /^Approve: Refund.*\n(https:\/\/hitl\.example\.com\/l\/\S+)$/m.exec(mail.parsed.text!)![1]!.replace(PUBLIC_URL, "");
+    const page = await fetch(`${app.url}${link}`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const cookie = page.headers.get("set-cookie")!.split(";")[0]!;
+    const confirmed = await fetch(`${app.url}${link}`, { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrf, justification: "", "field:amount": "100" }).toString(), redirect: "manual" });
+    expect(confirmed.status).toBe(200);
+
+    const stored = (await store.get(id))!;
+    const plain = { amount: 120, card_number: CARD, customer: { name: "Ann", email: EMAIL }, ssn: SSN };
+    const decision = ((await api(app, "GET", `/requests/${id}`)).json as { decision: { edited_fields: unknown; edited_context_hash: string } }).decision;
+    expect(decision.edited_fields).toEqual({ amount: 100 });
+    expect(decision.edited_context_hash).toBe(editedContextHash({ ...stored, decisionData: plain }, { amount: 100 }));
+    expect(decision.edited_context_hash).not.toBe(editedContextHash(stored, { amount: 100 }));
+    for (const secret of SECRETS) expect(await everythingWritten()).not.toContain(secret);
   });
 
   it("lets rules test a sensitive value, in memory only", async () => {
