@@ -48,6 +48,7 @@ import { createWebhookSender } from "./channels/webhook-sender.js";
 import type { ApprovalRequest } from "./core/types.js";
 import { createInboundEmailHandler } from "./channels/email/inbound-handler.js";
 import { createLinkHandler } from "./channels/links/link-handler.js";
+import type { SealingKeys } from "./sensitive/sealing.js";
 import { peopleOf } from "./channels/dispatcher.js";
 
 export interface HitlOptions {
@@ -82,6 +83,8 @@ export interface HitlOptions {
    * store) and the issuer they name (default `github-app:<app id>`).
    */
   receipts?: { configured?: ConfiguredKeys; issuer?: string };
+  /** `HITL_ENCRYPTION_KEYS`: seal sensitive values; null or absent: requests may carry none. */
+  sealingKeys?: SealingKeys | null;
   /** HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT; absent: everything is kept for ever. */
   retention?: RetentionLimits;
   /** `HITL_METRICS_TOKEN`: `GET /metrics` asks for it as a bearer token; null (default) leaves it open. */
@@ -141,7 +144,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     signer.jwks().catch((error: unknown) => log.error({ err: error }, "could not load the receipt signing keys yet; trying again when a decision is signed"));
     // Jobs queued by a write run at once; `runner` exists by the time any write happens.
     const agentAccounts = options.agents.flatMap((agent) => agent.githubLogins ?? []);
-    const deps: EngineDeps = { store, github, clock, newId: options.newId ?? randomId, log, agentAccounts, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention, metrics };
+    const deps: EngineDeps = { store, github, clock, newId: options.newId ?? randomId, log, agentAccounts, onJobsQueued: () => runner.kick(), signReceipt: signer.sign, retention: options.retention, metrics, sealingKeys: options.sealingKeys ?? null };
     const engine = createEngine(deps);
     const secrets = new Map(options.agents.map((agent) => [agent.name, agent.token]));
     const outbound = options.outbound ?? { allowed: NO_ALLOWED_TARGETS };
@@ -225,7 +228,7 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
     if (options.links) {
       const { publicUrl, key, inbound } = options.links;
       const decide = engine.decideFromChannel;
-      addHandler(createLinkHandler({ store, decide, key, publicUrl, clock, log, maxBodyBytes }));
+      addHandler(createLinkHandler({ store, decide, key, publicUrl, clock, log, maxBodyBytes, sealingKeys: options.sealingKeys ?? null }));
       // Before the agent API, which answers every other path under /api/v1.
       if (inbound) {
         const contactOf = async (request: ApprovalRequest, login: string) => {

@@ -8,6 +8,7 @@ import { readMailChannels, type MailChannelSettings } from "./channels/mail-env.
 import { parseAllowedTargets, targetRefusal, type AllowedTargets } from "./notify/private-targets.js";
 import type { SlackSettings } from "./channels/slack/slack-api.js";
 import { readSigningKeys, type ConfiguredKeys } from "./receipts/signing-keys.js";
+import { parseSealingKeys, type SealingKeys } from "./sensitive/sealing.js";
 
 /** `90d`, `7y`: how long something is kept; absent: for ever. */
 const retention = z
@@ -43,13 +44,16 @@ const envSchema = z.object({
   HITL_RETENTION_CONTEXT: retention.optional(),
   HITL_RETENTION_AUDIT: retention.optional(),
   HITL_METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
+  HITL_ENCRYPTION_KEYS: z.string().optional(),
 });
 
 /** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
 export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_METRICS_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_METRICS_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS" | "HITL_ENCRYPTION_KEYS"> & {
+  /** `HITL_ENCRYPTION_KEYS`: the keys sensitive values are sealed with; null: requests may carry none. */
+  sealingKeys: SealingKeys | null;
   agents: AgentCredential[];
   /** `HITL_SWEEP_TOKEN`: the bearer token of `POST /api/v1/sweep`; null leaves that endpoint off. */
   sweepToken: string | null;
@@ -99,7 +103,9 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
   }
   const signing = readSigningKeys(env);
   if ("errors" in signing) errors.push(...signing.errors);
-  if (!result.success || "error" in tokens || "error" in self || "errors" in signing || errors.length) return { ok: false, errors };
+  const sealing = cleaned.HITL_ENCRYPTION_KEYS ? parseSealingKeys(cleaned.HITL_ENCRYPTION_KEYS) : { keys: null };
+  if ("errors" in sealing) errors.push(...sealing.errors);
+  if (!result.success || "error" in tokens || "error" in self || "errors" in signing || "errors" in sealing || errors.length) return { ok: false, errors };
   const {
     HITL_AGENT_TOKENS: _tokens,
     HITL_MARKER_SECRET: _markerSecret,
@@ -110,10 +116,11 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
     HITL_SLACK_API_URL: apiUrl,
     HITL_SIGNING_KEY: _signingKey,
     HITL_RETIRED_SIGNING_KEYS: _retired,
+    HITL_ENCRYPTION_KEYS: _encryption,
     ...settings
   } = result.data;
   const slack = botToken && signingSecret ? { botToken, signingSecret, ...(apiUrl ? { apiUrl } : {}) } : null;
-  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, metricsToken: metricsToken ?? null, signingKeys: signing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
+  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, metricsToken: metricsToken ?? null, signingKeys: signing.keys, sealingKeys: sealing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
 }
 
 /**

@@ -32,6 +32,8 @@ export const REDACTED_PATHS = [
   "*.HITL_SIGNING_KEY",
   "HITL_RETIRED_SIGNING_KEYS",
   "*.HITL_RETIRED_SIGNING_KEYS",
+  "HITL_ENCRYPTION_KEYS",
+  "*.HITL_ENCRYPTION_KEYS",
   "password",
   "*.password",
   "botToken",

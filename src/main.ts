@@ -91,6 +91,7 @@ const hitl = env.self
         maxBodyBytes: env.HITL_MAX_BODY_BYTES,
         retention: { contextMs: env.HITL_RETENTION_CONTEXT ?? null, auditMs: env.HITL_RETENTION_AUDIT ?? null },
         clock: clock.now,
+        sealingKeys: env.sealingKeys,
         receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },
         onReady: (ready) => (runtime = ready),
       })

@@ -4,6 +4,14 @@ import { NO_ALLOWED_TARGETS } from "../src/notify/private-targets.js";
 import { markerKeyFrom } from "../src/github/app-self.js";
 
 describe("readEnv", () => {
+  it("reads HITL_ENCRYPTION_KEYS, the first sealing, and names a bad pair without echoing a key", () => {
+    const key = Buffer.alloc(32, 7).toString("base64");
+    const good = readEnv({ HITL_ENCRYPTION_KEYS: `k2:${key},k1:${key}` });
+    expect(good.ok && [good.env.sealingKeys?.current.id, [...(good.env.sealingKeys?.all.keys() ?? [])], "HITL_ENCRYPTION_KEYS" in good.env]).toEqual(["k2", ["k2", "k1"], false]);
+    const bad = readEnv({ HITL_ENCRYPTION_KEYS: "k1:c2VjcmV0LXRleHQ=" });
+    expect(bad).toEqual({ ok: false, errors: ["HITL_ENCRYPTION_KEYS: pair 1 (k1): the key must be 32 bytes, base64 (e.g. openssl rand -base64 32)"] });
+  });
+
   it("reads the receipt keys and HITL_PUBLIC_URL, and names a bad key without echoing it", async () => {
     const { generateKeyPairSync } = await import("node:crypto");
     const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string;
@@ -30,6 +38,7 @@ describe("readEnv", () => {
         sweepToken: null,
         signingKeys: { signing: null, retired: [] },
         metricsToken: null,
+        sealingKeys: null,
         channels: [{ name: "oncall", url: "https://pager.example/h", kind: "webhook" }],
         allowedTargets: NO_ALLOWED_TARGETS,
         self: null,

@@ -140,7 +140,7 @@ export function createApiHandler(deps: ApiDeps) {
       method: "GET",
       pattern: /^\/requests\/([A-Za-z0-9_-]+)$/,
       async handle({ res, params, agent }) {
-        sendJson(res, 200, present(await engine.getFor(params[0]!, agent)));
+        sendJson(res, 200, present(await engine.revealedFor(params[0]!, agent)));
       },
     },
     {

@@ -4,6 +4,7 @@ import { hasEditableType, toEditableField } from "../core/edited-fields.js";
 import { APPROVER_PATTERN } from "../core/approver-name.js";
 import type { NewRequestInput } from "../core/build-request.js";
 import { dataLimitProblem } from "../core/data-limits.js";
+import { valueAt } from "../sensitive/sensitive-fields.js";
 import { toAskedFeedback } from "../core/feedback.js";
 import { DURATION_TOO_LONG, parseDuration, withinMaxDuration } from "../core/duration.js";
 import { DEADLINE_FORMS, isRelativeDeadline, RELATIVE_DEADLINE } from "../core/deadline.js";
@@ -12,6 +13,8 @@ import { editableFieldSchema, stagesSchema } from "../config/schema.js";
 import { RESERVED_KEY_PREFIX } from "../core/follow-up.js";
 import { PRESENTATIONS, PRIORITIES, RESUME_MODES, STATUSES } from "../core/types.js";
 
+/** A key, or dotted keys into nested objects. */
+const SENSITIVE_PATH = /^[^.\s]{1,100}(?:\.[^.\s]{1,100}){0,9}$/;
 const login = z.string().regex(APPROVER_PATTERN, "must be a GitHub login or @org/team-slug (a slug has letters, digits, '-' and '_')");
 /** Compared without case, as GitHub does: stored and looked up lowercased. */
 export const repoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").transform(canonicalRepo);
@@ -77,7 +80,18 @@ const section = z.strictObject({
 });
 
 /** What only the whole body can say: editable fields exist in decision_data, and each presentation has what it shows. */
-function requestShape(body: { decision_data: Record<string, unknown>; editable_fields?: Record<string, z.infer<typeof editableFieldSchema>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
+function requestShape(body: { decision_data: Record<string, unknown>; sensitive_data?: Record<string, unknown> | undefined; sensitive?: string[] | undefined; editable_fields?: Record<string, z.infer<typeof editableFieldSchema>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(body.sensitive_data ?? {})) {
+    if (Object.hasOwn(body.decision_data, key)) ctx.addIssue({ code: "custom", path: ["sensitive_data", key], message: `${key} is also a key of decision_data; name it in one of them` });
+  }
+  // A path that names nothing is most likely a typo, and the value meant to be hidden would be shown.
+  (body.sensitive ?? []).forEach((path, index) => {
+    if (!valueAt(body.decision_data, path).found) ctx.addIssue({ code: "custom", path: ["sensitive", index], message: `${path} is not a path of decision_data` });
+  });
+  const sensitive = [...(body.sensitive ?? []), ...Object.keys(body.sensitive_data ?? {})];
+  for (const name of Object.keys(body.editable_fields ?? {})) {
+    if (sensitive.some((path) => path === name || path.startsWith(`${name}.`))) ctx.addIssue({ code: "custom", path: ["editable_fields", name], message: `${name} is sensitive; sensitive fields cannot be editable` });
+  }
   for (const [name, field] of Object.entries(body.editable_fields ?? {})) {
     const path = ["editable_fields", name];
     if (!Object.hasOwn(body.decision_data, name)) ctx.addIssue({ code: "custom", path, message: `${name} is not a key of decision_data; only its fields can be editable` });
@@ -125,6 +139,14 @@ export const newRequestSchema = z
     task_description: z.string().trim().min(1).max(500),
     approval_reason: z.string().trim().min(1).max(5_000),
     decision_data: boundedData(z.record(z.string(), z.unknown())).default({}),
+    sensitive_data: boundedData(z.record(z.string(), z.unknown()))
+      .optional()
+      .describe("More decision data, every value of which is sensitive: sealed at rest (HITL_ENCRYPTION_KEYS), never posted to GitHub, chat, email or logs; shown on the one-click confirmation page and returned to the requesting agent only. Its keys must not repeat decision_data's."),
+    sensitive: z
+      .array(z.string().regex(SENSITIVE_PATH, "must be a key of decision_data, or a dotted path into it (customer.email)"))
+      .max(100)
+      .optional()
+      .describe("Paths of decision_data (`card_number`, `customer.email`) whose values are sensitive, as for sensitive_data. .hitl.yml's `sensitive` may add more for the request type, and none it names can be left out."),
     available_actions: z
       .array(action)
       .min(1)
@@ -218,7 +240,8 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     repo: body.repo,
     taskDescription: body.task_description,
     approvalReason: body.approval_reason,
-    decisionData: body.decision_data,
+    decisionData: { ...body.decision_data, ...body.sensitive_data },
+    ...(body.sensitive || body.sensitive_data ? { sensitivePaths: [...(body.sensitive ?? []), ...Object.keys(body.sensitive_data ?? {})] } : {}),
     availableActions: body.available_actions,
     priority: body.priority,
     deadline: body.deadline,

@@ -1262,6 +1262,12 @@ export interface operations {
                     decision_data?: {
                         [key: string]: unknown;
                     };
+                    /** @description More decision data, every value of which is sensitive: sealed at rest (HITL_ENCRYPTION_KEYS), never posted to GitHub, chat, email or logs; shown on the one-click confirmation page and returned to the requesting agent only. Its keys must not repeat decision_data's. */
+                    sensitive_data?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description Paths of decision_data (`card_number`, `customer.email`) whose values are sensitive, as for sensitive_data. .hitl.yml's `sensitive` may add more for the request type, and none it names can be left out. */
+                    sensitive?: string[];
                     /**
                      * @default [
                      *       {

@@ -568,6 +568,15 @@ const retentionSchema = z.strictObject({
   audit: retentionPeriod.optional().describe("How long audit entries are kept after they are written, e.g. `7y`; then they leave the chain, which keeps a checkpoint."),
 });
 
+const sensitiveEntrySchema = z.strictObject({
+  request_type: z.string().min(1).max(100).describe("The request type (`request_type`) whose paths are sensitive; `*` for every request."),
+  paths: z
+    .array(z.string().regex(/^[^.\s]{1,100}(?:\.[^.\s]{1,100}){0,9}$/, "must be a key of decision_data, or a dotted path into it (customer.email)"))
+    .min(1)
+    .max(100)
+    .describe("Paths of decision_data whose values are sensitive when present; a request cannot leave them out."),
+});
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -653,6 +662,11 @@ export const hitlConfigSchema = z
     retention: retentionSchema
       .optional()
       .describe("How long this repository's requests keep their context and audit entries; shortens the server's HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT, never lengthens them. Absent: the server's."),
+    sensitive: z
+      .array(sensitiveEntrySchema)
+      .max(50)
+      .optional()
+      .describe("Decision-data paths always sensitive for a request type (sealed, kept off GitHub), added to what the agent marks; the agent cannot un-mark them. Needs HITL_ENCRYPTION_KEYS on the server."),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);

@@ -46,6 +46,8 @@ export interface NewRequestInput {
   requiredApprovals?: number;
   /** Stages added after those `.hitl.yml` requires. */
   stages?: StageConfig[];
+  /** Paths of `decisionData` whose values are sensitive (`sensitive_data`'s keys among them). */
+  sensitivePaths?: string[];
 }
 
 /**

@@ -6,7 +6,12 @@ export interface ConditionFacts {
   requestType: string | null;
   riskScore: number | null;
   confidence: number | null;
+  /** Paths of decisionData whose values are sensitive: tested, but never written into an explanation. */
+  sensitivePaths?: readonly string[];
 }
+
+/** What an explanation says instead of a sensitive value. */
+const WITHHELD = "[sensitive]";
 
 export interface ConditionResult {
   matched: boolean;
@@ -82,7 +87,11 @@ function evaluate(condition: Condition, facts: ConditionFacts, clock: ZoneClock)
   if (condition.all) return allOf(condition.all.map((child) => evaluate(child, facts, clock)));
   if (condition.any) return anyOf(condition.any.map((child) => evaluate(child, facts, clock)));
   if (condition.not) return negate(evaluate(condition.not, facts, clock));
-  if (condition.field !== undefined) return fieldCondition(condition, condition.field, facts.decisionData);
+  if (condition.field !== undefined) {
+    const path = condition.field;
+    const sensitive = (facts.sensitivePaths ?? []).some((hidden) => path === hidden || path.startsWith(`${hidden}.`) || hidden.startsWith(`${path}.`));
+    return fieldCondition(condition, path, facts.decisionData, sensitive);
+  }
   if (condition.risk_score) return boundsCondition("risk_score", facts.riskScore, condition.risk_score);
   if (condition.confidence) return boundsCondition("confidence", facts.confidence, condition.confidence);
   if (condition.task_type) return taskType(condition.task_type, facts.requestType);
@@ -133,37 +142,38 @@ function negate(child: Outcome): Outcome {
   return { truth, satisfied: truth === "yes" ? 1 : 0, total: 1, reasons: child.reasons.map((reason) => `not: ${reason}`) };
 }
 
-function fieldCondition(condition: Condition, path: string, data: Record<string, unknown>): Outcome {
+function fieldCondition(condition: Condition, path: string, data: Record<string, unknown>, sensitive = false): Outcome {
   const value = lookup(data, path);
+  const show = sensitive ? () => WITHHELD : formatValue;
   const leaves: Outcome[] = [];
   for (const operator of ["lt", "gt", "lte", "gte"] as const) {
     const limit = condition[operator];
     if (limit === undefined) continue;
     if (value === undefined) leaves.push(leaf("unknown", `${path} is missing`));
-    else if (typeof value !== "number" || !Number.isFinite(value)) leaves.push(leaf("unknown", `${path} is ${formatValue(value)}, not a number`));
+    else if (typeof value !== "number" || !Number.isFinite(value)) leaves.push(leaf("unknown", `${path} is ${show(value)}, not a number`));
     else {
       const { holds, phrase } = COMPARISONS[operator];
       const ok = holds(value, limit);
-      leaves.push(leaf(ok ? "yes" : "no", `${path} is ${value}, ${ok ? "" : "not "}${phrase} ${limit}`));
+      leaves.push(leaf(ok ? "yes" : "no", `${path} is ${show(value)}, ${ok ? "" : "not "}${phrase} ${limit}`));
     }
   }
   if (condition.equals !== undefined) {
     const expected = condition.equals;
     if (value === undefined) leaves.push(leaf("unknown", `${path} is missing`));
-    else if (value === expected) leaves.push(leaf("yes", `${path} is ${formatValue(expected)}`));
-    else leaves.push(leaf("no", `${path} is ${formatValue(value)}, not ${formatValue(expected)}`));
+    else if (value === expected) leaves.push(leaf("yes", `${path} is ${show(expected)}`));
+    else leaves.push(leaf("no", `${path} is ${show(value)}, not ${show(expected)}`));
   }
-  if (condition.contains !== undefined) leaves.push(contains(path, value, condition.contains));
+  if (condition.contains !== undefined) leaves.push(contains(path, value, condition.contains, show));
   return leaves.length === 1 ? leaves[0]! : allOf(leaves);
 }
 
-function contains(path: string, value: unknown, needle: string | number | boolean): Outcome {
+function contains(path: string, value: unknown, needle: string | number | boolean, show: (value: unknown) => string): Outcome {
   if (value === undefined) return leaf("unknown", `${path} is missing`);
   let holds: boolean;
   if (Array.isArray(value)) holds = value.includes(needle);
   else if (typeof value === "string") holds = value.includes(String(needle));
-  else return leaf("unknown", `${path} is ${formatValue(value)}, not a list or text`);
-  return leaf(holds ? "yes" : "no", `${path} ${holds ? "includes" : "does not include"} ${formatValue(needle)}`);
+  else return leaf("unknown", `${path} is ${show(value)}, not a list or text`);
+  return leaf(holds ? "yes" : "no", `${path} ${holds ? "includes" : "does not include"} ${show(needle)}`);
 }
 
 function boundsCondition(name: string, value: number | null, bounds: Bounds): Outcome {

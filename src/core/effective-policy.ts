@@ -352,7 +352,7 @@ type Requirement = NonNullable<HitlConfig["requirements"]>[number];
 
 /** Every `.hitl.yml` requirement, whether its `when` holds for the request (none: it always applies), and why. */
 function traceRequirements(config: HitlConfig, input: NewRequestInput, now: Date): { requirement: Requirement; applies: boolean; reasons: string[] }[] {
-  const facts = { decisionData: input.decisionData, requestType: input.requestType ?? null, riskScore: input.riskScore ?? null, confidence: input.confidence ?? null };
+  const facts = { decisionData: input.decisionData, requestType: input.requestType ?? null, riskScore: input.riskScore ?? null, confidence: input.confidence ?? null, ...(input.sensitivePaths ? { sensitivePaths: input.sensitivePaths } : {}) };
   return (config.requirements ?? []).map((requirement) => {
     if (!requirement.when) return { requirement, applies: true, reasons: ["applies to every request"] };
     const result = evaluateCondition(requirement.when, facts, now);

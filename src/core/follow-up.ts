@@ -66,5 +66,6 @@ export function followUpInput(first: ApprovalRequest, currentData: Record<string
     presentation: first.presentation,
     sections: first.sections,
     supersedes: { id: first.id, drift },
+    ...(first.sensitive ? { sensitivePaths: first.sensitive.paths } : {}),
   };
 }

@@ -55,7 +55,7 @@ export const PURGED_FIELDS = ["task_description", "approval_reason", "decision_d
  */
 export function purgeContext(request: ApprovalRequest, now: Date): ApprovalRequest {
   const at = now.toISOString();
-  const { sections: _s, presentation: _p, checkpoint: _c, recovery: _r, editableFields: _e, ...kept } = request;
+  const { sections: _s, presentation: _p, checkpoint: _c, recovery: _r, editableFields: _e, sensitive: _sealed, ...kept } = request;
   const decision = request.decision ? { ...request.decision, justification: null } : null;
   if (decision) delete decision.editedFields;
   return { ...kept, taskDescription: "", approvalReason: "", decisionData: {}, evaluation: null, decision, contextPurgedAt: at, updatedAt: at };

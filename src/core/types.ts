@@ -292,6 +292,11 @@ export interface ApprovalRequest {
   taskDescription: string;
   approvalReason: string;
   decisionData: Record<string, unknown>;
+  /**
+   * Sensitive values, taken out of `decisionData` (which shows a placeholder at each path) and
+   * kept only sealed (AES-256-GCM, src/sensitive/). Absent: nothing is sensitive.
+   */
+  sensitive?: { paths: string[]; sealed: string };
   availableActions: ActionOption[];
   priority: Priority;
   deadline: string;

@@ -1,3 +1,5 @@
+import { unsealRequest } from "../sensitive/seal-request.js";
+import type { SealingKeys } from "../sensitive/sealing.js";
 import { EventEmitter } from "node:events";
 import { evaluatePolicy } from "../core/policy.js";
 import type { ApprovalRequest, AuditEntry, AuditEvent, Decider, Evaluation, Job, JobKind } from "../core/types.js";
@@ -23,6 +25,8 @@ export interface EngineDeps {
   retention?: RetentionLimits;
   /** Where the job runner counts jobs and sends; none by default. */
   metrics?: Metrics;
+  /** `HITL_ENCRYPTION_KEYS`: seal sensitive values; null or absent: requests may carry none. */
+  sealingKeys?: SealingKeys | null;
 }
 
 export interface Agent {
@@ -128,10 +132,12 @@ export function createEngineContext(deps: EngineDeps) {
       config: loaded.config,
       configError: loaded.error,
       facts: {
-        decisionData: request.decisionData,
+        // Rules may test sensitive fields: opened here, in memory only.
+        decisionData: unsealRequest(deps.sealingKeys ?? null, request).decisionData,
         requestType: request.requestType,
         riskScore: request.riskScore,
         confidence: request.confidence,
+        ...(request.sensitive ? { sensitivePaths: request.sensitive.paths } : {}),
         availableActions: request.availableActions,
       },
       now: clock(),

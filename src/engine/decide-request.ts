@@ -1,5 +1,6 @@
 import { preCheckDecider, type Actor, type RefusalReason } from "../core/authorize.js";
-import { applyDecision, finish, type DecisionInput } from "../core/decide.js";
+import { applyDecision, editedContextHash, finish, type DecisionInput } from "../core/decide.js";
+import { unsealRequest } from "../sensitive/seal-request.js";
 import { readDecisionInput, type InputProblem } from "../core/decision-input.js";
 import { allowedApprovers, approverLists } from "../core/schedule.js";
 import type { ApprovalRequest, ChannelVia, Decider, Job } from "../core/types.js";
@@ -116,6 +117,16 @@ function reacting(jobs: Job[], input: GitHubDecision): Job[] {
 
 /** Ending requests: people deciding on GitHub, the agent withdrawing, the system cancelling. */
 export function createDeciding(ctx: EngineContext) {
+  /**
+   * The hash of what was approved covers the sensitive values, as the request's own does: the
+   * stored request holds placeholders, so it is computed again on the values, opened in memory.
+   */
+  function withSensitiveInHash(next: ApprovalRequest, before: ApprovalRequest): ApprovalRequest {
+    const edited = next.decision?.editedFields;
+    if (!before.sensitive || !edited || !next.decision) return next;
+    return { ...next, decision: { ...next.decision, contextHash: editedContextHash(unsealRequest(ctx.sealingKeys ?? null, before), edited) } };
+  }
+
   const { store, github, clock, audit, job, channelJobs, finalJobs, commit, mustGet } = ctx;
 
   async function decideOne(request: ApprovalRequest, input: GitHubDecision): Promise<DecisionOutcome> {
@@ -144,7 +155,7 @@ export function createDeciding(ctx: EngineContext) {
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock(), input.madeAt === undefined ? undefined : new Date(input.madeAt));
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
-      const next = result.request;
+      const next = withSensitiveInHash(result.request, current);
       const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], reacting(finalJobs(next, "decided"), input));
       if (stored) return { type: "decided", request: stored };
       current = await mustGet(current.id);

@@ -6,7 +6,9 @@ import { createDeciding } from "./decide-request.js";
 import { createDeployments } from "./deployments.js";
 import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
-import { notFound } from "./errors.js";
+import { HitlError, notFound } from "./errors.js";
+import { unsealRequest } from "../sensitive/seal-request.js";
+import { SealError } from "../sensitive/sealing.js";
 import { createPushes } from "./pull-request-pushes.js";
 import { createIssueEvents } from "./issue-events.js";
 import { createValidating } from "./validate-request.js";
@@ -32,6 +34,16 @@ export function createEngine(deps: EngineDeps) {
    * request is not found, so an agent cannot even learn that it exists.
    */
   const readsAll = (agent: Agent) => agent.readAll === true;
+  function revealTo(request: ApprovalRequest, agent: Agent): ApprovalRequest {
+    if (request.requestedBy !== agent.name) return request;
+    try {
+      return unsealRequest(ctx.sealingKeys ?? null, request);
+    } catch (error) {
+      if (!(error instanceof SealError)) throw error;
+      throw new HitlError("sensitive_data_unavailable", 500, `The sensitive values of request ${request.id} cannot be opened: ${error.message}.`);
+    }
+  }
+
   async function readableBy(id: string, agent: Agent): Promise<ApprovalRequest> {
     const request = await mustGet(id);
     if (!readsAll(agent) && request.requestedBy !== agent.name) throw notFound(id);
@@ -52,6 +64,15 @@ export function createEngine(deps: EngineDeps) {
 
     /** A request as `agent` may read it. */
     getFor: readableBy,
+
+    /**
+     * A request `agent` may read, with its sensitive values opened for the agent that asked
+     * (they are its own). Anyone else, `read-all` agents too, gets the placeholders: reading every
+     * request is an operator's or auditor's tool, not a way to the values people were shown.
+     */
+    async revealedFor(id: string, agent: Agent): Promise<ApprovalRequest> {
+      return revealTo(await readableBy(id, agent), agent);
+    },
 
     /** The requests shown on an issue or pull request, newest first. */
     onSurface(repo: string, number: number): Promise<ApprovalRequest[]> {

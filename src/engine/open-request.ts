@@ -12,6 +12,8 @@ import type { LoadedConfig, PullRequestInfo } from "./ports.js";
 import type { Effects } from "../store/store.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 import { recentDecisions } from "./recent-decisions.js";
+import { sealRequest } from "../sensitive/seal-request.js";
+import { presentPaths, testedFields, touchesSensitive } from "../sensitive/sensitive-fields.js";
 
 /** How long `POST /requests` waits for the policy and the surface before answering without them. */
 export const INLINE_BUDGET_MS = 5_000;
@@ -195,6 +197,31 @@ export function createOpening(ctx: EngineContext) {
     }
   }
 
+  /**
+   * The request with its sensitive values sealed: those the agent marked and those `.hitl.yml`
+   * forces for its type (which the agent cannot leave out). Without keys, a 422 rather than
+   * storing them in clear.
+   */
+  function sealSensitive(request: ApprovalRequest, input: NewRequestInput, config: HitlConfig | null): ApprovalRequest {
+    const forced = (config?.sensitive ?? []).filter((entry) => entry.request_type === "*" || entry.request_type === input.requestType).flatMap((entry) => entry.paths);
+    const paths = presentPaths(request.decisionData, [...(input.sensitivePaths ?? []), ...forced]);
+    if (paths.length === 0) return request;
+    if (!ctx.sealingKeys) {
+      throw new HitlError("sensitive_data_unsupported", 422, `This server keeps no sensitive data: set HITL_ENCRYPTION_KEYS. The request marks ${paths.join(", ")} as sensitive.`);
+    }
+    if (request.editableFields) {
+      const editable = Object.keys(request.editableFields).filter((name) => paths.some((path) => path === name || path.startsWith(`${name}.`)));
+      if (editable.length > 0) throw invalidRequest(editable.map((name) => ({ path: `editable_fields.${name}`, message: `${name} is sensitive; sensitive fields cannot be editable` })));
+    }
+    // Stage branches are tested against the stored request, which holds placeholders: a branch on
+    // a sensitive field would never take, so an agent could mark a field to steer a request past a stage.
+    const branching = (request.stages ?? []).flatMap((stage) => (stage.then ?? []).flatMap((branch) => testedFields(branch.when).filter((field) => touchesSensitive(field, paths)).map((field) => ({ stage: stage.name, field }))));
+    if (branching.length > 0) {
+      throw invalidRequest(branching.map(({ stage, field }) => ({ path: "sensitive", message: `${field} is tested by a branch of stage ${stage}; stages cannot branch on sensitive fields` })));
+    }
+    return sealRequest(ctx.sealingKeys, request, paths);
+  }
+
   return {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
@@ -212,7 +239,8 @@ export function createOpening(ctx: EngineContext) {
       if (notify.length > 0) built.notify = notify;
       // Kept as long as the environment and the repository's `.hitl.yml` said when it was opened.
       built.retention = requestRetention(ctx.retention ?? KEEP_FOREVER, loaded.config?.retention);
-      const request: ApprovalRequest = fingerprint === undefined ? built : { ...built, idempotencyFingerprint: fingerprint };
+      const sealed = sealSensitive(built, input, loaded.config);
+      const request: ApprovalRequest = fingerprint === undefined ? sealed : { ...sealed, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };
       const { request: stored, created } = request.surface.type === "pull_request" ? await createOnPullRequest(request, request.surface.number, effects) : await store.create(request, effects);

@@ -4,6 +4,19 @@ import { followUpInput } from "../core/follow-up.js";
 import type { ApprovalRequest, Decider } from "../core/types.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
 import { HitlError, notFound } from "./errors.js";
+import { unsealRequest } from "../sensitive/seal-request.js";
+import { SENSITIVE_PLACEHOLDER } from "../sensitive/sensitive-fields.js";
+import type { Drift } from "../core/types.js";
+
+/** The drift with every value at or under a sensitive path replaced by the placeholder. */
+function withheldDrift(drift: Drift, paths: readonly string[]): Drift {
+  if (paths.length === 0) return drift;
+  const hidden = (field: string) => paths.some((path) => field === path || field.startsWith(`${path}.`) || path.startsWith(`${field}.`));
+  const fields = drift.fields.map((entry) =>
+    hidden(entry.field) ? { field: entry.field, ...("approved" in entry ? { approved: SENSITIVE_PLACEHOLDER } : {}), ...("current" in entry ? { current: SENSITIVE_PLACEHOLDER } : {}) } : entry,
+  );
+  return { ...drift, fields };
+}
 
 /** The agent's current context, as `POST /requests/:id/validate` takes it. */
 export interface ValidateInput {
@@ -48,18 +61,21 @@ export function createValidating(ctx: EngineContext, open: Open) {
     async validate(id: string, agent: Agent, input: ValidateInput): Promise<ValidateResult> {
       const request = await mustGet(id);
       if (request.requestedBy !== agent.name) throw notFound(id);
+      // Drift is judged on what was approved, sensitive values included (opened in memory only).
+      const approvedView = unsealRequest(ctx.sealingKeys ?? null, request);
       let githubHead: string | null | undefined;
       if (request.surface.type === "pull_request" && request.decision) {
         const pull = await github.pullRequest(request.installationId, request.repo, request.surface.number, { withFiles: false });
         githubHead = pull?.headSha ?? null;
       }
       const context = { decisionData: input.decisionData, agentHead: input.pullRequestHead, githubHead };
-      const validation = validateDecision(request, context, clock());
+      const validation = validateDecision(approvedView, context, clock());
       const linked = request.supersededBy ? await store.get(request.supersededBy) : null;
       if (linked || !input.reAsk || !worthReasking(validation)) return { request, validation, followUp: linked };
 
       const now = clock();
-      const followUp = followUpInput(request, input.decisionData, validation.drift, now);
+      // The follow-up's issue says what changed: never the sensitive values themselves.
+      const followUp = followUpInput(approvedView, input.decisionData, withheldDrift(validation.drift, approvedView.sensitive?.paths ?? []), now);
       if (!followUp) {
         throw new HitlError("cannot_re_ask", 409, `Request ${id} was opened before hitl kept what it asked of the policy, so it cannot be asked again as it was. Open a new request.`);
       }

@@ -90,6 +90,8 @@ export async function startApp(options: {
   /** Metrics on (default) or off; prom-client's process metrics are off unless asked for. */
   metrics?: boolean;
   processMetrics?: boolean;
+  /** `HITL_ENCRYPTION_KEYS`; without it requests may carry no sensitive data. */
+  sealingKeys?: HitlOptions["sealingKeys"];
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -129,6 +131,7 @@ export async function startApp(options: {
       retention: options.retention,
       ...(options.links ? { links: options.links } : {}),
       maxBodyBytes: options.maxBodyBytes,
+      sealingKeys: options.sealingKeys ?? null,
       onReady: (ready) => (runtime = ready),
     }),
     { probot },

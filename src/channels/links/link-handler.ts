@@ -1,3 +1,5 @@
+import { unsealRequest } from "../../sensitive/seal-request.js";
+import type { SealingKeys } from "../../sensitive/sealing.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { actionKind } from "../../core/decide.js";
 import { checkEdits } from "../../core/edited-fields.js";
@@ -25,6 +27,8 @@ export interface LinkHandlerDeps {
   clock: () => Date;
   log: Logger;
   maxBodyBytes: number;
+  /** `HITL_ENCRYPTION_KEYS`: the page is where an approver sees sensitive values. */
+  sealingKeys?: SealingKeys | null;
 }
 
 const CSRF_COOKIE = "hitl_csrf";
@@ -44,6 +48,9 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
   const publicUrl = new URL(deps.publicUrl);
   const cookiePath = (token: string) => `${publicUrl.pathname.replace(/\/$/, "")}${LINK_PATH}${token}`;
   const secure = publicUrl.protocol === "https:";
+
+  /** Only a notified approver reaches this page, so it shows sensitive values, opened for this page alone. */
+  const revealed = (request: ApprovalRequest): ApprovalRequest => unsealRequest(deps.sealingKeys ?? null, request);
 
   function send(res: ServerResponse, page: Page, headers: Record<string, string> = {}): void {
     res.writeHead(page.status, { ...SECURITY_HEADERS, ...headers });
@@ -72,7 +79,7 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
     const csrf = csrfTokenFor(deps.key, token);
     const maxAge = Math.max(0, Math.floor((claims.expiresAt - now.getTime()) / 1000));
     const cookie = `${CSRF_COOKIE}=${csrf}; Path=${cookiePath(token)}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
-    send(res, confirmPage({ request, action: claims.action, login: claims.login, csrf, expiresAt: claims.expiresAt, now }), { "set-cookie": cookie });
+    send(res, confirmPage({ request: revealed(request), action: claims.action, login: claims.login, csrf, expiresAt: claims.expiresAt, now }), { "set-cookie": cookie });
   }
 
   async function confirm(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
@@ -94,7 +101,7 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
       reasonCode: form.get("reason_code") ?? "",
       fields: Object.fromEntries([...form.entries()].filter(([name, value]) => name.startsWith("field:") && value.trim() !== "").map(([name, value]) => [name.slice(6), value.trim()])),
     };
-    const again = (problem: string): Page => ({ ...confirmPage({ request, action: claims.action, login: claims.login, csrf: expected, expiresAt: claims.expiresAt, now, problem, given } satisfies ConfirmInput), status: 422 });
+    const again = (problem: string): Page => ({ ...confirmPage({ request: revealed(request), action: claims.action, login: claims.login, csrf: expected, expiresAt: claims.expiresAt, now, problem, given } satisfies ConfirmInput), status: 422 });
     // What can be checked without the engine is checked before the link's one use is taken,
     // so a typo does not spend it.
     if (action === "") return send(res, again("Pick one of the actions."));

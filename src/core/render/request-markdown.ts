@@ -27,6 +27,7 @@ import { renderStatusLine } from "./status-line.js";
 import { renderRequestTitle } from "./title.js";
 import { tallyRegion } from "./votes.js";
 import { viaWords } from "./via.js";
+import { sensitiveNotice } from "../../sensitive/sensitive-fields.js";
 
 export interface RenderContext {
   now: Date;
@@ -296,6 +297,11 @@ function howToDecide(request: ApprovalRequest, surface: "issue" | "check_run", a
 }
 
 function decisionData(request: ApprovalRequest, room: number): string {
+  const data = decisionDataOnly(request, room);
+  return request.sensitive ? `${data}\n\n${sensitiveNotice(request.sensitive.paths, (path) => codeSpan(truncate(path, 100)))}` : data;
+}
+
+function decisionDataOnly(request: ApprovalRequest, room: number): string {
   const entries = Object.entries(request.decisionData);
   if (entries.length === 0) return "No decision data was given.";
   const allScalar = entries.every(([, value]) => value === null || ["string", "number", "boolean"].includes(typeof value));
@@ -404,7 +410,8 @@ function metadataSection(request: ApprovalRequest): string {
     ["request type", request.requestType === null ? "none" : codeCell(request.requestType)],
     ["risk score", request.riskScore === null ? "not given" : String(request.riskScore)],
     ["confidence", request.confidence === null ? "not given" : String(request.confidence)],
-    ["context hash", codeCell(request.contextHash)],
+    // It covers the sensitive values too: shown with the rest, it would let a reader confirm a guess of one.
+    ["context hash", request.sensitive ? "not shown (the request has sensitive fields)" : codeCell(request.contextHash)],
     ["created at", formatTime(request.createdAt)],
     ["deadline", formatTime(request.deadline)],
     ["escalation ladder", escalationCell(request)],
