@@ -226,6 +226,15 @@ describe("Slack", () => {
     expect(((await again.json()) as any).error.code).toBe("replayed");
   });
 
+  it("answers 413 naming the limit to a body past 256 KiB, before checking its signature", async () => {
+    await start(policy());
+    const id = await open();
+    const response = await interact({ ...pressPayload("UALICE1", valueOf(dmTo("UALICE1")[0]!, 0)), padding: "x".repeat(256 * 1024) });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as any).error).toMatchObject({ code: "payload_too_large", message: "The body is larger than 262144 bytes." });
+    expect((await get(id)).status).toBe("pending");
+  });
+
   it("an unmapped Slack user decides nothing and is told why, only them", async () => {
     await start(policy());
     const id = await open();

@@ -7,7 +7,7 @@ import type { Store } from "../../store/store.js";
 import { sendError, sendJson } from "../../api/http.js";
 import type { DecideFromChannel } from "../decide-port.js";
 import { readReply, replyBinding, sameSecret } from "../links/link-token.js";
-import { readBody } from "../read-body.js";
+import { readBody } from "../../api/http.js";
 import type { Person } from "../../config/schema.js";
 import { readReplyCommand } from "./reply-command.js";
 

@@ -10,7 +10,7 @@ import { HitlError } from "../../engine/errors.js";
 import type { Logger } from "../../engine/ports.js";
 import type { Store } from "../../store/store.js";
 import type { DecideFromChannel } from "../decide-port.js";
-import { readBody } from "../read-body.js";
+import { readBody } from "../../api/http.js";
 import { describeOutcome, inert } from "../request-facts.js";
 import { confirmPage, donePage, refusalPage, renderDocument, type ConfirmInput, type Page } from "./link-pages.js";
 import { csrfTokenFor, linkBinding, linkUseKey, readLink, sameSecret, type LinkClaims } from "./link-token.js";

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendError } from "../../api/http.js";
+import { readBody, sendError } from "../../api/http.js";
+import { HitlError } from "../../engine/errors.js";
 import type { ApprovalRequest, Job } from "../../core/types.js";
 import type { Engine } from "../../engine/engine.js";
 import type { ChannelOutcome } from "../../engine/decide-request.js";
@@ -42,17 +43,6 @@ export interface SlackInteractionDeps {
   onJobsQueued?: () => void;
 }
 
-async function readRaw(req: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 const header = (req: IncomingMessage, name: string) => {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -87,8 +77,7 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== "POST") return sendError(res, 405, "method_not_allowed", "Use POST.");
-    const raw = await readRaw(req, MAX_BODY_BYTES);
-    if (raw === null) return sendError(res, 413, "payload_too_large", `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+    const raw = (await readBody(req, MAX_BODY_BYTES)).toString("utf8");
     const problem = verifySlackRequest(settings.signingSecret, { timestamp: header(req, "x-slack-request-timestamp"), signature: header(req, "x-slack-signature") }, raw, clock());
     if (problem) {
       log.warn({ problem }, "Slack interaction refused: its signature does not hold");
@@ -214,6 +203,10 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
       try {
         await handle(req, res);
       } catch (error) {
+        if (error instanceof HitlError) {
+          if (!res.headersSent) sendError(res, error.status, error.code, error.message);
+          return true;
+        }
         log.error({ err: error }, "Slack interaction failed; Slack shows the person an error");
         if (!res.headersSent) sendError(res, 503, "store_unavailable", "The interaction could not be recorded; try again.");
       }
