@@ -76,7 +76,7 @@ describe("deployments gated by hitl as a deployment protection rule", () => {
   const productionBody = (id: string, contextHash: string) => `${requestMarker(id, SELF.markerKey)}
 ⏳ **Waiting for a decision.** If nobody decides by 24 Nov 2026 11:00 UTC, the request is aborted: No decision before the deadline; the deployment is rejected.
 
-\`github:deployment\` asks for approval: **Deploy main to production**. Why: Deployments to production wait for a person (.hitl.yml environments: production). Priority: high.
+A deployment workflow asks for approval: **Deploy main to production**. Why: Deployments to production wait for a person (.hitl.yml environments: production). Priority: high.
 
 ### Deployment
 

@@ -70,9 +70,14 @@ export function renderRequestBody(request: ApprovalRequest, context: RenderConte
  * then; once decided, the decision instead of the deadline (`outlook: false` leaves both out,
  * for a body whose status line says it).
  */
+/** Who asks: the agent by name, or, for a deployment, the workflow (GitHub asks on its behalf). */
+function asker(request: ApprovalRequest): string {
+  return request.deployment ? "A deployment workflow" : codeSpan(truncate(request.requestedBy, 100));
+}
+
 export function renderRequestSummary(request: ApprovalRequest, now: Date, options: { outlook?: boolean } = {}): string {
   const parts = [
-    `${codeSpan(truncate(request.requestedBy, 100))} asks for approval: **${safeInline(request.taskDescription, 1000)}**.`,
+    `${asker(request)} asks for approval: **${safeInline(request.taskDescription, 1000)}**.`,
     sentence(`Why: ${safeInline(request.approvalReason)}`),
     `Priority: ${request.priority}.`,
     ...(options.outlook === false ? [] : [outlook(request, now)]),
