@@ -22,6 +22,16 @@ export const DELEGATION_FALLBACK: Fallback = { type: "abort", reason: "No decisi
  */
 export function resolveFallback(request: ApprovalRequest, now: Date): FallbackOutcome {
   const fallback = request.fallback;
+  // An approving fallback stands in for people who were asked and did not answer. A request that
+  // never reached GitHub (issues turned off, GitHub refusing every post) asked nobody.
+  if (!request.surfaceRef && mayApprove(request, fallback)) {
+    return decide(
+      request,
+      "abort",
+      `No decision before the deadline ${request.deadline}, and the request never reached GitHub, so nobody was asked: its fallback, which would approve, does not apply, and it was aborted`,
+      now,
+    );
+  }
   switch (fallback.type) {
     case "abort":
       return decide(request, "abort", fallback.reason, now);
@@ -65,6 +75,12 @@ export function delegatedRuleAbort(request: ApprovalRequest, ruleId: string, why
     via: "fallback",
     fallback: request.fallback,
   };
+}
+
+/** A default action that approves, or a rule that could. */
+function mayApprove(request: ApprovalRequest, fallback: Fallback): boolean {
+  if (fallback.type === "use_default") return actionKind(request, fallback.action) === "approve";
+  return fallback.type === "delegate" && fallback.rule !== undefined;
 }
 
 function offers(request: ApprovalRequest, action: string): boolean {

@@ -15,6 +15,7 @@ const LADDER: EscalationStep[] = [
 
 function expiring(fallback: Fallback, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   return makeRequest({
+    surfaceRef: { type: "issue", number: 7, url: "https://github.com/octo-org/payments/issues/7" },
     createdAt: CREATED,
     deadline: DEADLINE,
     fallback,
@@ -68,6 +69,37 @@ describe("resolveFallback: fallbacks that end the request", () => {
         fallback,
       },
     });
+  });
+});
+
+describe("resolveFallback: a request that never reached GitHub", () => {
+  const neverPosted = { surfaceRef: null };
+  const abort = (fallback: Fallback) => ({
+    type: "decide",
+    decision: {
+      action: "abort",
+      status: "expired",
+      decidedBy: { type: "fallback", fallback: fallback.type },
+      justification:
+        "No decision before the deadline 2026-11-27T10:00:00.000Z, and the request never reached GitHub, so nobody was asked: its fallback, which would approve, does not apply, and it was aborted",
+      decidedAt: DEADLINE,
+      via: "fallback",
+      fallback,
+    },
+  });
+
+  it.each<[string, Fallback]>([
+    ["use_default approve", { type: "use_default", action: "approve" }],
+    ["use_default an offered action that approves", { type: "use_default", action: "refund-half" }],
+    ["delegate to a rule", { type: "delegate", rule: "small-refunds" }],
+  ])("aborts instead of applying %s: nobody was asked", (_, fallback) => {
+    expect(resolveFallback(expiring(fallback, neverPosted), AT_DEADLINE)).toEqual(abort(fallback));
+  });
+
+  it("still applies a fallback that does not approve", () => {
+    const fallback: Fallback = { type: "use_default", action: "reject", reason: "deny when unsure" };
+    expect(resolveFallback(expiring(fallback, neverPosted), AT_DEADLINE)).toMatchObject({ type: "decide", decision: { action: "reject", justification: "deny when unsure" } });
+    expect(resolveFallback(expiring({ type: "delegate", approvers: ["bob"] }, neverPosted), AT_DEADLINE)).toMatchObject({ type: "delegate", approvers: ["bob"] });
   });
 });
 
