@@ -826,7 +826,7 @@ export interface components {
              * @description The channel the decision arrived by.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description Who or what made the decision. */
             decider: {
                 /** @enum {string} */
@@ -859,7 +859,7 @@ export interface components {
             /** @description The stage the vote counted in. */
             stage: string;
             /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description When the vote was cast, ISO 8601. */
             at: string;
             /** @description In a weighted stage, the voter's weight; else null. */
@@ -1091,7 +1091,7 @@ export interface components {
              * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by closing its issue (`issue_closed`), by policy, or by the system.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */

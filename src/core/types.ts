@@ -165,7 +165,7 @@ export type DecisionVia =
   | ChannelVia;
 
 /** The ways a person decides outside GitHub (`engine.decideFromChannel`), as `Decision.via` names them. */
-export const CHANNEL_VIAS = ["slack", "email", "link", "sms"] as const;
+export const CHANNEL_VIAS = ["slack", "email", "link", "sms", "desk"] as const;
 export type ChannelVia = (typeof CHANNEL_VIAS)[number];
 
 /** What people are told of, outside GitHub (`.hitl.yml` `notify:`). */

@@ -38,6 +38,8 @@ export interface GitHubDecision {
    * is on now counts, so an approval of old commits never decides for new ones. Comments have none.
    */
   headSha?: string;
+  /** Decided as one of several at once (a desk selection, a batch issue's `/approve 1,3-5`): the audit entry names the batch. */
+  batchId?: string;
 }
 
 /**
@@ -73,6 +75,8 @@ export interface ChannelDecision {
   contextHash?: string;
   /** Pull requests: the head commit the person saw; a decision for an older head is `old_head`. */
   headSha?: string;
+  /** Decided as one of several at once: each is still decided on its own, and its audit entry names the batch. */
+  batchId?: string;
 }
 
 /** What happened to a decision from a channel: as on GitHub, or the request was not found, or changed since it was shown. */
@@ -99,13 +103,14 @@ export const RETRACT = "retract";
 const OUTCOME_OF_REFUSAL = { not_pending: "already_decided", unknown_action: "unknown_action", past_deadline: "past_deadline" } as const;
 
 /** What the audit keeps of a decision's changes and reason code, beside the original values. */
-function decisionDetails(request: ApprovalRequest): Record<string, unknown> | undefined {
+function decisionDetails(request: ApprovalRequest, batchId?: string): Record<string, unknown> | undefined {
   const decision = request.decision;
-  if (!decision?.editedFields && !decision?.reasonCode) return undefined;
-  const edited = decision.editedFields;
+  if (!decision?.editedFields && !decision?.reasonCode && !batchId) return undefined;
+  const edited = decision?.editedFields;
   return {
+    ...(batchId ? { batch_id: batchId } : {}),
     ...(edited ? { edited_fields: edited, original_fields: Object.fromEntries(Object.keys(edited).map((name) => [name, request.decisionData[name]])), edited_context_hash: decision.contextHash } : {}),
-    ...(decision.reasonCode ? { reason_code: decision.reasonCode } : {}),
+    ...(decision?.reasonCode ? { reason_code: decision.reasonCode } : {}),
   };
 }
 
@@ -156,7 +161,7 @@ export function createDeciding(ctx: EngineContext) {
       const result = applyDecision(current, { action: input.action, decidedBy: decider, via: input.via, ...given }, clock(), input.madeAt === undefined ? undefined : new Date(input.madeAt));
       if (!result.ok) return { type: OUTCOME_OF_REFUSAL[result.reason], request: current };
       const next = withSensitiveInHash(result.request, current);
-      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next))], reacting(finalJobs(next, "decided"), input));
+      const stored = await commit(next, current.version, [audit(next, "decided", decider, decisionDetails(next, input.batchId))], reacting(finalJobs(next, "decided"), input));
       if (stored) return { type: "decided", request: stored };
       current = await mustGet(current.id);
     }
@@ -217,10 +222,12 @@ export function createDeciding(ctx: EngineContext) {
       }
       const next = result.request;
       const decider: Decider = { type: "human", login };
-      const details =
-        result.event === "decided"
+      const details = {
+        ...(result.event === "decided"
           ? { stage: next.decision?.stage, approvals: next.decision?.approvals, path: next.decision?.path }
-          : { action: input.action, via: input.via, votes: (next.votes ?? []).length };
+          : { action: input.action, via: input.via, votes: (next.votes ?? []).length }),
+        ...(input.batchId ? { batch_id: input.batchId } : {}),
+      };
       const jobs = result.event === "decided" ? finalJobs(next, "decided") : [job(next, "sync_surface", result.event)];
       const stored = await commit(next, current.version, [audit(next, result.event, decider, details)], reacting(jobs, input));
       if (stored) return { type: result.event === "decided" ? "decided" : "voted", request: stored };
@@ -263,6 +270,7 @@ export function createDeciding(ctx: EngineContext) {
         via: input.via,
         requestId: request.id,
         ...(input.headSha !== undefined ? { headSha: input.headSha } : {}),
+        ...(input.batchId !== undefined ? { batchId: input.batchId } : {}),
       });
     },
 

@@ -13,7 +13,7 @@ import { actionKind } from "../core/decide.js";
 export const RECEIPT_TYPE = "hitl-receipt+jwt";
 export const RECEIPT_VERSION = 1;
 
-const VIAS = ["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", "slack", "email", "link", "sms"] as const satisfies readonly DecisionVia[];
+const VIAS = ["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", "slack", "email", "link", "sms", "desk"] as const satisfies readonly DecisionVia[];
 const DECIDER_KINDS = ["human", "rule", "fallback", "agent", "system"] as const satisfies readonly Decider["type"][];
 // Compile-time: every way a decision arrives, and every kind of decider, is in the lists above.
 type Covers<T extends true> = T;

@@ -116,6 +116,7 @@ const VIA: Record<DecisionVia, string> = {
   email: " via email",
   link: " via a one-click link",
   sms: " via SMS",
+  desk: " on the approver's desk",
 };
 
 function viaWords(via: DecisionVia): string {

@@ -5,6 +5,7 @@ const CHANNEL_WORDS: Partial<Record<DecisionVia, string>> = {
   email: "email",
   link: "a one-click link",
   sms: "SMS",
+  desk: "the approver's desk",
 };
 
 /** " via Slack" for a decision or vote made outside GitHub; "" for one made on GitHub or by policy. */
