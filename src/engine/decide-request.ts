@@ -97,6 +97,9 @@ export type DecisionOutcome =
   | { type: "voted"; request: ApprovalRequest }
   | { type: "vote_refused"; request: ApprovalRequest; reason: Exclude<VoteRefusal, "not_pending" | "unknown_action" | "past_deadline"> };
 
+/** Why a vote carrying changes to editable fields is not counted. */
+export const VOTE_EDITS_PROBLEM = "this request needs more than one approval, so each vote approves the values as shown: approve without a yaml or json block, or reject and say what should change";
+
 /** `/retract`: withdraws the person's vote; only requests with stages have votes to withdraw. */
 export const RETRACT = "retract";
 
@@ -195,6 +198,8 @@ export function createDeciding(ctx: EngineContext) {
     if (input.action !== RETRACT) {
       const read = readDecisionInput(request, input);
       if (!read.ok) return { type: "needs_input", request, problem: read.problem };
+      // Each vote approves what everyone was shown: one person's changes cannot ride on the others' votes.
+      if (read.editedFields) return { type: "needs_input", request, problem: { type: "edits", problems: [VOTE_EDITS_PROBLEM] } };
     }
     // A vote counts from when it was made, however late its webhook or recovery brings it.
     const madeAt = input.madeAt === undefined ? undefined : new Date(input.madeAt);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { api, startApp, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
+import { VOTE_EDITS_PROBLEM } from "../../src/engine/decide-request.js";
 
 const REPO = "octo-org/payments";
 const T0 = new Date("2026-11-24T10:00:00.000Z");
@@ -49,5 +50,15 @@ describe("engine.decideFromChannel", () => {
     app.setNow(new Date("2026-11-30T10:00:00.000Z"));
     expect((await app.runtime.engine.decideFromChannel({ requestId: request.id, login: "alice", action: "approve", via: "link" })).type).toBe("past_deadline");
     expect((await app.runtime.engine.get(request.id)).status).toBe("pending");
+  });
+
+  it("a vote that carries changes is not counted: on a request several people approve, each approves the values as shown", async () => {
+    const request = await open({ decision_data: { amount: 120 }, editable_fields: { amount: { type: "number", minimum: 0, maximum: 200 } }, required_approvals: 2 });
+    const outcome = await app.runtime.engine.decideFromChannel({ requestId: request.id, login: "alice", action: "approve", via: "link", editedFields: { amount: 90 } });
+    expect(outcome).toMatchObject({ type: "needs_input", problem: { type: "edits", problems: [VOTE_EDITS_PROBLEM] } });
+    const stored = await app.runtime.engine.get(request.id);
+    expect(stored.votes ?? []).toEqual([]);
+    expect(stored.version).toBe(request.version);
+    expect((await app.runtime.engine.decideFromChannel({ requestId: request.id, login: "alice", action: "approve", via: "link" })).type).toBe("voted");
   });
 });
