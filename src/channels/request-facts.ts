@@ -54,7 +54,8 @@ export function requestFacts(request: ApprovalRequest, now: Date): RequestFacts 
   const entries = Object.entries(request.decisionData);
   const left = Date.parse(request.deadline) - now.getTime();
   return {
-    requestedBy: inert(request.requestedBy, 100),
+    // GitHub asks for a deployment's workflow: its internal requester name means nothing to people.
+    requestedBy: request.deployment ? "A deployment workflow" : inert(request.requestedBy, 100),
     task: inert(request.taskDescription),
     reason: inert(request.approvalReason),
     priority: request.priority,

@@ -66,7 +66,7 @@ function summary(request: ApprovalRequest): Block[] {
   const lines = [
     `*Why:* ${agentText(request.approvalReason, 1000)}`,
     `*Priority:* ${request.priority} · *Deadline:* ${formatTime(request.deadline)}`,
-    `*Asked by:* ${agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
+    `*Asked by:* ${request.deployment ? "a deployment workflow" : agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
   ];
   return [{ type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
 }
