@@ -52,7 +52,8 @@ export function renderHomePage(facts: HomeFacts, pending: PendingCount): string 
   const agents =
     facts.agents.length === 0
       ? "None: set <code>HITL_AGENT_TOKENS</code> (<code>name:token</code>); until then the API answers 401."
-      : `${facts.agents.length} (${facts.agents.map((name) => `<code>${escapeHtml(name)}</code>`).join(", ")}).`;
+      : // Counted, not named: the page is public, and which agents act on an organisation is not.
+        `${facts.agents.length} configured.`;
   const waiting =
     pending === null ? "Unknown: the store does not answer." : `${pending.atLeast ? "At least " : ""}${pending.count} ${pending.count === 1 ? "request waits" : "requests wait"} for a decision.`;
   const webhooks = facts.webhookProxy ? "Through the webhook proxy in <code>WEBHOOK_PROXY_URL</code>." : "Straight from GitHub to <code>/api/github/webhooks</code>.";

@@ -25,7 +25,7 @@ describe("the home page", () => {
       "hitl 0.1.0",
       "Asynchronous human approval for AI agents, on GitHub: an agent asks over HTTP, people decide on an issue or pull request, the agent hears back, signed.",
       "GitHub App | Registered, app id 1234. |",
-      "Agent tokens | 2 (refund-agent, deploy-bot). |",
+      "Agent tokens | 2 configured. |",
       "Store | embedded (SQLite, one process) |",
       "Webhooks | Straight from GitHub to /api/github/webhooks. |",
       "Pending | 3 requests wait for a decision. |",
@@ -55,6 +55,8 @@ describe("the home page", () => {
     expect(html).not.toContain("<img");
     expect(html).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
     expect(html).toContain('<a href="/docs/a%26b.md">docs/a&#38;b.md</a>');
+    // The public page counts the agents and names none.
+    expect(html).not.toContain("onerror");
     // No external asset of any kind.
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
