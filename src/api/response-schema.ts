@@ -104,6 +104,10 @@ const evaluationSchema = z
     rules: z.array(z.object({ rule_id: z.string(), matched: z.boolean(), reasons: z.array(z.string()) })),
     closest_rule_id: z.string().nullable(),
     config_error: z.string().nullable(),
+    shadow: z
+      .array(z.object({ rule_id: z.string(), action: z.string() }))
+      .optional()
+      .describe("Rules in `mode: shadow` that matched and what each would have done. They decided nothing. Absent: none matched."),
   })
   .meta({ id: "Evaluation", description: "How the repository's `.hitl.yml` rules judged the request." });
 
@@ -322,6 +326,17 @@ export const statsSchema = z
     overall: z.object(groupStatsShape),
     by_type: z.array(z.object({ request_type: z.string().nullable(), ...groupStatsShape })).describe("By request type, the largest group first."),
     by_approver: z.array(z.object({ approver: z.string(), ...groupStatsShape })).describe("By the person whose decision ended the request, the largest group first."),
+    shadow_rules: z
+      .array(
+        z.object({
+          rule_id: z.string(),
+          matched: z.number().int().describe("Ended requests the rule matched."),
+          decided_by_people: z.number().int().describe("Of those, the ones a person approved or rejected."),
+          agreed: z.number().int().describe("Of those, the ones where the person took the action the rule would have."),
+          agreement_rate: z.number().nullable().describe("agreed / decided_by_people; null when no person decided any."),
+        }),
+      )
+      .describe("Per rule in `mode: shadow`, as the requests recorded it: how often it matched and how often people agreed. The most matched first."),
   })
   .meta({ id: "Stats", description: "Decision figures of a repository's ended requests in a window. Rates are fractions from 0 to 1." });
 
