@@ -3,6 +3,7 @@ import { dump } from "js-yaml";
 import type { Condition, HitlConfig, Rule } from "../config/schema.js";
 import { formatValue } from "../core/conditions.js";
 import type { ApprovalRequest } from "../core/types.js";
+import { canonical } from "./config-edit.js";
 import { mineRules, type CounterExample, type MinedRule, type MinerOptions } from "./rule-miner.js";
 
 /** Who a suggested rule names as its author (`created_by`). */
@@ -42,7 +43,7 @@ export function suggestRules(repo: string, history: readonly ApprovalRequest[], 
     .filter((suggestion) => !has(suggestion.rule));
 }
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const sameJson = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 function toSuggestion(repo: string, mined: MinedRule, now: Date): Suggestion {
   const when = conditionOf(mined);
@@ -82,7 +83,7 @@ function conditionOf(mined: MinedRule): Condition {
 
 /** Stable across days and histories that support the same rule: the repository, the condition and the action. */
 export function suggestionId(repo: string, when: Condition, action: Rule["action"]): string {
-  return `sug_${createHash("sha256").update(JSON.stringify([repo.toLowerCase(), when, action])).digest("hex").slice(0, 16)}`;
+  return `sug_${createHash("sha256").update(canonical([repo.toLowerCase(), when, action])).digest("hex").slice(0, 16)}`;
 }
 
 /** `suggested-refund-amount-3f2a9c`: readable, and unique per suggestion. */
