@@ -64,6 +64,10 @@ interface Sample {
 
 /** Names that say a field identifies one request rather than describes it. */
 const ID_NAME = /(?:^|[._-])(?:id|uuid|guid|key|number|ref)$|[a-z0-9]Id$/;
+/** Keys a rule may name: plain words, so what people read in a rule is what it tests. */
+const FIELD_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Values an `equals` may take: short text without line breaks or invisible characters. */
+const PLAIN_VALUE = /^[\p{L}\p{N}\p{P}\p{S} ]{1,100}$/u;
 /** A string field with more distinct values than this is not low-cardinality. */
 const MAX_CATEGORIES = 10;
 /** Nested mappings deeper than this are not walked for fields. */
@@ -74,7 +78,7 @@ export function mineRules(requests: readonly ApprovalRequest[], options: Partial
   const byType = new Map<string, Sample[]>();
   for (const request of requests) {
     const sample = toSample(request);
-    if (!sample || request.requestType === null) continue;
+    if (!sample || request.requestType === null || !PLAIN_VALUE.test(request.requestType)) continue;
     const group = byType.get(request.requestType) ?? [];
     group.push(sample);
     byType.set(request.requestType, group);
@@ -108,7 +112,7 @@ function mineType(requestType: string, group: Sample[], settings: MinerOptions):
       const range = bestRange(numeric, fields.length, settings);
       if (range) found.push(toMined(requestType, field, group, range, settings));
     }
-    const categorical = values.filter((entry): entry is { sample: Sample; value: string | boolean } => typeof entry.value === "string" || typeof entry.value === "boolean");
+    const categorical = values.filter((entry): entry is { sample: Sample; value: string | boolean } => (typeof entry.value === "string" && PLAIN_VALUE.test(entry.value)) || typeof entry.value === "boolean");
     if (categorical.length >= settings.minSupport && !ID_NAME.test(field)) {
       for (const match of equalities(categorical, fields.length, settings)) found.push(toMined(requestType, field, group, match, settings));
     }
@@ -125,7 +129,7 @@ function fieldsOf(group: Sample[]): string[] {
   const walk = (value: unknown, path: string, depth: number) => {
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
       if (depth >= MAX_DEPTH) return;
-      for (const key of Object.keys(value)) if (!/[.\s]/.test(key) && key !== "") walk((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1);
+      for (const key of Object.keys(value)) if (FIELD_NAME.test(key)) walk((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1);
     } else if (path !== "" && (typeof value === "number" || typeof value === "string" || typeof value === "boolean")) {
       fields.add(path);
     }

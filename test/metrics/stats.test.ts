@@ -223,6 +223,7 @@ describe("hitl stats (the CLI's text)", () => {
         { request_type: null, count: 3, median_seconds: 600, p90_seconds: 1080, approval_rate: 0.5, expired_rate: 0, fallback_rate: 0, automatic_share: 0 },
       ],
       by_approver: [{ approver: "alice", count: 4, median_seconds: 360, p90_seconds: 1020, approval_rate: 0.75, expired_rate: 0, fallback_rate: 0, automatic_share: 0 }],
+      shadow_rules: [],
     };
     expect(describeStats(json)).toBe(
       [
@@ -237,6 +238,16 @@ describe("hitl stats (the CLI's text)", () => {
         "alice     4      6m      17m  75%",
       ].join("\n"),
     );
+    const shadow_rules = [
+      { rule_id: "small-refunds", matched: 5, decided_by_people: 4, agreed: 2, agreement_rate: 0.5 },
+      { rule_id: "deny-big", matched: 1, decided_by_people: 0, agreed: 0, agreement_rate: null },
+    ];
+    expect(describeStats({ ...json, shadow_rules }).split("\n").slice(-4)).toEqual([
+      "",
+      "shadow rule    matched  decided by people  agreed  agreement",
+      "small-refunds  5        4                  2       50%",
+      "deny-big       1        0                  0       -",
+    ]);
     expect(describeStats({ ...json, count: 0, scope: "own" })).toBe("octo-org/payments: 0 ended requests created since 2026-11-01T00:00:00.000Z (this agent's own)");
   });
 });
