@@ -1,5 +1,5 @@
 import { addRuleToConfig } from "../insights/config-edit.js";
-import { suggestionCommitMessage, suggestionPullRequestBody, suggestionTitle } from "../insights/suggestion-markdown.js";
+import { suggestionCommitMessage, suggestionOpenedComment, suggestionPullRequestBody, suggestionsComment, suggestionTitle } from "../insights/suggestion-markdown.js";
 import { suggestRules, type Suggestion } from "../insights/suggestions.js";
 import type { ApprovalRequest } from "../core/types.js";
 import type { Agent, EngineContext } from "./context.js";
@@ -9,6 +9,22 @@ import type { ConfigPullRequest } from "./ports.js";
 /** At most this many of the most recent requests of each decided status are read for one answer. */
 export const HISTORY_PER_STATUS = 2_000;
 const DECIDED = ["approved", "rejected", "superseded"] as const;
+
+/** Roles on the repository that may ask for suggestions on GitHub. */
+const OWNER_ROLES = new Set(["admin", "maintain"]);
+
+/** What hitl answers someone who may not ask. */
+export const SUGGEST_REFUSED = "Only a person with admin or maintain permission on this repository can ask hitl for suggestions.";
+
+/** A `/hitl suggest` comment, as the handler hands it on. */
+export interface SuggestComment {
+  repo: string;
+  number: number;
+  /** Null for a deleted account. */
+  user: { login: string; type: string } | null;
+  /** The suggestion to open; null lists them. */
+  id: string | null;
+}
 
 /** Who asks: an operator's `read-all` token over the API, or an admin or maintainer on GitHub. */
 export type SuggestionAsker = { agent: Agent } | { login: string };
@@ -39,7 +55,7 @@ export function createSuggestions(ctx: EngineContext) {
     return { suggestions: suggestRules(repo, history, loaded.config, clock()), truncated: lists.some((list) => list.length === HISTORY_PER_STATUS) };
   }
 
-  return {
+  const api = {
     /** The rules the repository's history supports that its `.hitl.yml` does not have yet. */
     async suggestions(repo: string, asker: SuggestionAsker): Promise<{ suggestions: Suggestion[]; truncated: boolean }> {
       mustReadAll(asker);
@@ -72,6 +88,41 @@ export function createSuggestions(ctx: EngineContext) {
         bodyFor: (file) => suggestionPullRequestBody(suggestion, file, askedBy),
       });
       return { suggestion, pullRequest };
+    },
+  };
+
+  return {
+    ...api,
+
+    /**
+     * `/hitl suggest` on any issue or pull request: an admin or maintainer gets the suggestions
+     * (or, with an id, the pull request adding one) as a reply. Bots and agents' own accounts are
+     * ignored without a word; anyone else is told who may ask. Returns what was answered.
+     */
+    async suggestFromComment(comment: SuggestComment): Promise<"ignored" | "refused" | "answered"> {
+      const { user, repo, number } = comment;
+      const agents = new Set((ctx.agentAccounts ?? []).map((login) => login.toLowerCase()));
+      if (!user || user.type !== "User" || user.login.endsWith("[bot]") || agents.has(user.login.toLowerCase())) return "ignored";
+      const installationId = await github.installationId(repo);
+      if (installationId === null) return "ignored";
+      if (!OWNER_ROLES.has(await github.permission(installationId, repo, user.login))) {
+        await github.reply(installationId, repo, number, SUGGEST_REFUSED);
+        return "refused";
+      }
+      let answer: string;
+      try {
+        if (comment.id === null) {
+          answer = suggestionsComment((await api.suggestions(repo, { login: user.login })).suggestions);
+        } else {
+          const { pullRequest } = await api.openSuggestionPullRequest(repo, comment.id, { login: user.login });
+          answer = suggestionOpenedComment(comment.id, pullRequest);
+        }
+      } catch (error) {
+        if (!(error instanceof HitlError) || error.status >= 500) throw error;
+        answer = comment.id === null ? `hitl cannot list suggestions: ${error.message}` : `hitl cannot open \`${comment.id}\`: ${error.message}`;
+      }
+      await github.reply(installationId, repo, number, answer);
+      return "answered";
     },
   };
 }

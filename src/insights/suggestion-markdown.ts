@@ -89,8 +89,8 @@ export function suggestionsComment(suggestions: readonly Suggestion[]): string {
 }
 
 /** The answer once the pull request is open (or was already). */
-export function suggestionOpenedComment(suggestion: Suggestion, pull: { number: number; created: boolean }): string {
+export function suggestionOpenedComment(id: string, pull: { number: number; created: boolean }): string {
   return pull.created
-    ? `hitl opened #${pull.number} to add rule \`${suggestion.rule.id}\` (\`${suggestion.id}\`) to \`.hitl.yml\`, with its evidence. It decides nothing until it is merged.`
-    : `hitl already opened #${pull.number} for \`${suggestion.id}\`.`;
+    ? `hitl opened #${pull.number} to add suggestion \`${id}\` to \`.hitl.yml\`, with its evidence. It decides nothing until it is merged.`
+    : `hitl already opened #${pull.number} for \`${id}\`.`;
 }

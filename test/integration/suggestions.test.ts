@@ -6,10 +6,12 @@ import { runCli } from "../../src/cli/run-cli.js";
 import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { makeRequest } from "../support/fixtures.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
-import { deliver, pullRequestPayload } from "../support/webhooks.js";
+import { deliver, issueCommentPayload, pullRequestPayload } from "../support/webhooks.js";
 
 const REPO = "octo-org/payments";
 const AUDITOR = { name: "auditor", token: "auditor-token-0123456789abcdef", readAll: true };
+/** The refund agent's own GitHub account, an admin of the repository. */
+const AGENT_LOGIN = "refund-agent-user";
 const POLICY = `# Payments: who decides what
 approvers: [alice]
 
@@ -57,10 +59,16 @@ describe("rules suggested from history", () => {
 
   async function start() {
     github = await startGitHubStandIn({
-      repos: { [REPO]: { collaborators: { alice: "admin" }, files: { main: { ".hitl.yml": POLICY, "README.md": "payments\n" } } } },
+      repos: {
+        [REPO]: {
+          collaborators: { alice: "admin", mallory: "maintain", bob: "write", [AGENT_LOGIN]: "admin" },
+          files: { main: { ".hitl.yml": POLICY, "README.md": "payments\n" } },
+          issues: [{ number: 40, title: "Refund policy", user: "alice" }],
+        },
+      },
       installations: [{ id: 1, account: "octo-org" }],
     });
-    app = await startApp({ githubUrl: github.url, now: new Date("2026-12-01T12:00:00.000Z"), agents: [AGENT, AUDITOR] });
+    app = await startApp({ githubUrl: github.url, now: new Date("2026-12-01T12:00:00.000Z"), agents: [{ ...AGENT, githubLogins: [AGENT_LOGIN] }, AUDITOR] });
     for (const request of history()) await app.store.create(request);
   }
 
@@ -108,7 +116,7 @@ describe("rules suggested from history", () => {
 
     const opened = await api(app, "POST", `/suggestions/${suggestion.id}/pull-request`, { repo: REPO }, { token: AUDITOR.token });
     expect(opened.status).toBe(201);
-    expect(opened.json).toEqual({ suggestion_id: suggestion.id, pull_request: { number: 1, url: "https://github.com/octo-org/payments/pull/1", created: true } });
+    expect(opened.json).toEqual({ suggestion_id: suggestion.id, pull_request: { number: 41, url: "https://github.com/octo-org/payments/pull/41", created: true } });
 
     const branch = `hitl/suggest-${suggestion.id}`;
     const expected = addRuleToConfig(POLICY, suggestion.rule, suggestion.yaml);
@@ -133,7 +141,7 @@ describe("rules suggested from history", () => {
     const writes = github.writes.length;
     const again = await api(app, "POST", `/suggestions/${suggestion.id}/pull-request`, { repo: REPO }, { token: AUDITOR.token });
     expect(again.status).toBe(200);
-    expect(again.json).toEqual({ suggestion_id: suggestion.id, pull_request: { number: 1, url: "https://github.com/octo-org/payments/pull/1", created: false } });
+    expect(again.json).toEqual({ suggestion_id: suggestion.id, pull_request: { number: 41, url: "https://github.com/octo-org/payments/pull/41", created: false } });
     expect(github.writes.length).toBe(writes);
     expect(repo.pulls).toHaveLength(1);
 
@@ -159,5 +167,45 @@ describe("rules suggested from history", () => {
     expect(bad.json.error.issues).toEqual([{ path: "repo", message: "must be owner/name" }]);
     const noRepo = await api(app, "GET", "/suggestions", undefined, { token: AUDITOR.token });
     expect(noRepo.json.error.issues.map((issue: { path: string }) => issue.path)).toEqual(["query.repo"]);
+  });
+
+  const comment = (login: string, body: string, userType: "User" | "Bot" = "User") =>
+    deliver(`${app.url}/api/github/webhooks`, { event: "issue_comment", payload: issueCommentPayload({ repo: REPO, issueNumber: 40, body, login, userType, issueAuthor: "alice" }), secret: WEBHOOK_SECRET });
+  const replies = () => github.repo(REPO).issues.find((issue) => issue.number === 40)!.comments.map((reply) => reply.body);
+
+  it("/hitl suggest: an admin or maintainer gets the suggestions, then the pull request; nobody else", async () => {
+    await start();
+    const [suggestion] = (await api(app, "GET", `/suggestions?repo=${REPO}`, undefined, { token: AUDITOR.token })).json.suggestions;
+    const nearest = suggestion.evidence.counter_examples[0].request_id;
+
+    await comment("alice", "/hitl suggest");
+    expect(replies()).toEqual([
+      [
+        "hitl suggests this delegation rule, from the decisions people made in this repository:",
+        "",
+        `- \`${suggestion.id}\`: approve \`refund\` requests where \`amount\` is from 5 to 95. People approved all 25 such requests and decided none otherwise; the closest decided otherwise is \`${nearest}\` (100, reject).`,
+        "",
+        "To open a pull request adding one to `.hitl.yml`, with its evidence, comment `/hitl suggest <id>`.",
+      ].join("\n"),
+    ]);
+
+    // A write collaborator, a bot, and the agent's own account (an admin here) may not ask.
+    await comment("bob", `/hitl suggest ${suggestion.id}`);
+    await comment("deploy-helper[bot]", `/hitl suggest ${suggestion.id}`, "Bot");
+    await comment(AGENT_LOGIN, `/hitl suggest ${suggestion.id}`);
+    expect(replies().slice(1)).toEqual(["Only a person with admin or maintain permission on this repository can ask hitl for suggestions."]);
+    expect(github.callsTo("POST", "/repos/octo-org/payments/pulls")).toEqual([]);
+
+    await comment("mallory", `/hitl suggest ${suggestion.id}`);
+    await comment("alice", `/hitl suggest ${suggestion.id}`);
+    expect(replies().slice(2)).toEqual([
+      `hitl opened #41 to add suggestion \`${suggestion.id}\` to \`.hitl.yml\`, with its evidence. It decides nothing until it is merged.`,
+      `hitl already opened #41 for \`${suggestion.id}\`.`,
+    ]);
+    const [create] = github.callsTo("POST", "/repos/octo-org/payments/pulls");
+    expect((create!.body as { body: string }).body.split("\n").at(-1)).toBe(`<sub>Suggestion \`${suggestion.id}\`, opened at the request of @\u200Dmallory. The \`hitl/config\` check validates the file as for any change.</sub>`);
+
+    await comment("alice", "/hitl suggest sug_0123456789abcdef");
+    expect(replies().at(-1)).toBe("hitl cannot open `sug_0123456789abcdef`: No suggestion sug_0123456789abcdef for octo-org/payments: the history no longer supports it, or .hitl.yml has it already. GET /api/v1/suggestions lists the current ones.");
   });
 });
