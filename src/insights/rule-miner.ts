@@ -188,7 +188,11 @@ function bestRange(entries: { sample: Sample; value: number }[], fieldCount: num
 /** Values of a low-cardinality field that people approved every time, with enough support. */
 function equalities(entries: { sample: Sample; value: string | boolean }[], fieldCount: number, settings: MinerOptions): Candidate[] {
   const byValue = new Map<string | boolean, Sample[]>();
-  for (const entry of entries) byValue.set(entry.value, [...(byValue.get(entry.value) ?? []), entry.sample]);
+  for (const entry of entries) {
+    const samples = byValue.get(entry.value);
+    if (samples) samples.push(entry.sample);
+    else byValue.set(entry.value, [entry.sample]);
+  }
   // A field with a value per request (an order number in text) describes nothing.
   if (byValue.size > MAX_CATEGORIES || byValue.size * 2 > entries.length) return [];
   const otherwise = entries.filter((entry) => !entry.sample.approved).length;
