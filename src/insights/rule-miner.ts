@@ -180,10 +180,32 @@ function bestRange(entries: { sample: Sample; value: number }[], fieldCount: num
   // Runs that could have held the block: every start position, for every field tried.
   const chance = clear(sorted.length, size, otherwise) * (sorted.length - size + 1) * fieldCount;
   if (!(chance < settings.maxChance)) return null;
+  if (drifts(sorted.slice(best.to + 1)) || drifts(sorted.slice(0, best.from).reverse())) return null;
   const below = sorted.slice(0, best.from).filter((entry) => !entry.sample.approved).reverse().slice(0, settings.maxCounterExamples);
   const above = sorted.slice(best.to + 1).filter((entry) => !entry.sample.approved).slice(0, settings.maxCounterExamples);
   return { condition: { gte: run[0]!.value, lte: run.at(-1)!.value }, support, counterExamples: [...below, ...above], chance };
 }
+
+/**
+ * Whether people's line moved toward the run: outside it, moving away from it (`outward`, in
+ * order), a value was approved and later a value no further out was not. A bar that is falling
+ * (a flipping history) is no ground for a rule next to it.
+ */
+function drifts(outward: { sample: Sample; value: number }[]): boolean {
+  let earliestApproval = Infinity;
+  // From the far end in: each value sees the approvals at it and further out.
+  for (let i = outward.length - 1; i >= 0; ) {
+    let j = i;
+    while (j >= 0 && outward[j]!.value === outward[i]!.value) j--;
+    const same = outward.slice(j + 1, i + 1);
+    for (const entry of same) if (entry.sample.approved) earliestApproval = Math.min(earliestApproval, decidedAt(entry.sample));
+    if (same.some((entry) => !entry.sample.approved && decidedAt(entry.sample) > earliestApproval)) return true;
+    i = j;
+  }
+  return false;
+}
+
+const decidedAt = (sample: Sample) => Date.parse(sample.request.decision!.decidedAt);
 
 /** Values of a low-cardinality field that people approved every time, with enough support. */
 function equalities(entries: { sample: Sample; value: string | boolean }[], fieldCount: number, settings: MinerOptions): Candidate[] {

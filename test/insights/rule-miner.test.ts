@@ -119,6 +119,17 @@ describe("mineRules", () => {
     expect(mineRules(history)).toEqual([]);
   });
 
+  it("suggests no rule next to a bar that is falling: values people approved, then rejected", () => {
+    const history: ApprovalRequest[] = [];
+    for (const amount of shuffled(Array.from({ length: 30 }, (_, i) => 10 + i * 3), 11)) history.push(decided({ amount }, "approve"));
+    for (const amount of shuffled(Array.from({ length: 6 }, (_, i) => 150 + i * 10), 12)) history.push(decided({ amount }, "reject"));
+    // A clear line at 97: a rule up to 97.
+    expect(mineRules(history).map((rule) => rule.condition)).toEqual([{ gte: 10, lte: 97 }]);
+    // Then people start rejecting what they used to approve near the top: no rule, not even below them.
+    for (const amount of [91, 94, 97]) history.push(decided({ amount }, "reject"));
+    expect(mineRules(history)).toEqual([]);
+  });
+
   it("does not take a field that only correlates by chance", () => {
     // People decide on amount; colour and score are noise. A few rejections above the threshold
     // leave long runs of approvals in the noise fields' order too.
@@ -160,7 +171,9 @@ describe("mineRules", () => {
   it("critical requests never support a rule; a rejected critical one counts against it", () => {
     const history = thresholdHistory().map((request) => (request.decision!.action === "approve" ? { ...request, priority: "critical" as const } : request));
     expect(mineRules(history)).toEqual([]);
-    const withCriticalRejection = [...thresholdHistory(), decided({ amount: 92 }, "reject", { priority: "critical" })];
+    // Decided before the others: a rejection that later approvals above it do not contradict.
+    const critical = decided({ amount: 92 }, "reject", { priority: "critical" });
+    const withCriticalRejection = [critical, ...thresholdHistory()];
     expect(mineRules(withCriticalRejection).map((rule) => [rule.condition, rule.support])).toEqual([[{ gte: 5, lte: 91 }, 24]]);
   });
 
