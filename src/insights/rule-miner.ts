@@ -121,7 +121,7 @@ function mineType(requestType: string, group: Sample[], settings: MinerOptions):
 }
 
 /**
- * The fields worth testing: leaves of decision_data every sample can be read for, never one a
+ * The fields worth testing: leaves of decision_data (numbers, text, booleans under plain keys), never one a
  * request marked sensitive (its value is a placeholder).
  */
 function fieldsOf(group: Sample[]): string[] {

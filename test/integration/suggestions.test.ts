@@ -142,6 +142,9 @@ describe("rules suggested from history", () => {
     const again = await api(app, "POST", `/suggestions/${suggestion.id}/pull-request`, { repo: REPO }, { token: AUDITOR.token });
     expect(again.status).toBe(200);
     expect(again.json).toEqual({ suggestion_id: suggestion.id, pull_request: { number: 41, url: "https://github.com/octo-org/payments/pull/41", created: false } });
+    const cli: string[] = [];
+    const opened2 = await runCli(["suggestions", "open", suggestion.id, "--repo", REPO], { out: (line) => cli.push(line), err: (line) => cli.push(`err: ${line}`), env: { HITL_URL: app.url, HITL_TOKEN: AUDITOR.token } });
+    expect({ opened2, cli }).toEqual({ opened2: 0, cli: ["already opened pull request #41 https://github.com/octo-org/payments/pull/41"] });
     expect(github.writes.length).toBe(writes);
     expect(repo.pulls).toHaveLength(1);
 
