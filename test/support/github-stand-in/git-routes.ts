@@ -93,7 +93,7 @@ export const gitRoutes: Route[] = [
     const headBranch = head.includes(":") ? head.slice(head.indexOf(":") + 1) : head;
     if (!(headBranch in repo.files) || SHA.test(headBranch)) return validationFailed({ resource: "PullRequest", field: "head", code: "invalid" });
     if (!(base in repo.files) || SHA.test(base)) return validationFailed({ resource: "PullRequest", field: "base", code: "invalid" });
-    if (headSha(repo, headBranch) === headSha(repo, base) && JSON.stringify(repo.files[headBranch]) === JSON.stringify(repo.files[base])) {
+    if (JSON.stringify(repo.files[headBranch]) === JSON.stringify(repo.files[base])) {
       return validationFailed({ resource: "PullRequest", code: "custom", message: `No commits between ${base} and ${headBranch}` });
     }
     const open = repo.pulls.find((pull) => pull.headRef === headBranch && pull.baseRef === base && repo.issues.find((issue) => issue.number === pull.number)?.state === "open");
