@@ -43,6 +43,9 @@ const offline: GitHubGateway = {
   listReviews: () => Promise.reject(new Error("not used by the sweep")),
   reviewDeployment: () => Promise.reject(new Error("not used by the sweep")),
   apiBaseUrl: () => Promise.reject(new Error("not used by the sweep")),
+  proposeConfigChange: () => Promise.reject(new Error("not used by the sweep")),
+  permission: () => Promise.reject(new Error("not used by the sweep")),
+  configPullRequest: () => Promise.reject(new Error("not used by the sweep")),
 };
 
 /** Pending on its issue, nothing due for 30 days and more. */

@@ -22,6 +22,8 @@ import {
   stagesLimitProblem,
   simulateSchema,
   statsQuerySchema,
+  suggestionPullRequestSchema,
+  suggestionsQuerySchema,
   toNewRequestInput,
   validateSchema,
   waitQuerySchema,
@@ -35,6 +37,7 @@ import { reportMarkdown } from "../compliance/report-markdown.js";
 import type { ReceiptSigner } from "../receipts/receipt-signer.js";
 import { decisionStats } from "../core/stats.js";
 import { STATS_DEFAULT_DAYS, STATS_PER_STATUS, toApiStats } from "./stats-json.js";
+import { toApiSuggestion, toApiSuggestionPullRequest } from "./suggestions-json.js";
 import { resumeFields, toApiAudit, toApiAuditVerification, toApiRequest, toApiSimulation, toApiValidation } from "./serialize.js";
 
 export const API_PREFIX = "/api/v1";
@@ -274,6 +277,24 @@ export function createApiHandler(deps: ApiDeps) {
         const truncated = lists.some((list) => list.length === STATS_PER_STATUS && Date.parse(list.at(-1)!.createdAt) >= since.getTime());
         const stats = decisionStats(lists.flat(), since);
         sendJson(res, 200, toApiStats(stats, { repo: q.repo, since, until, truncated, scope: agent.readAll ? "all" : "own" }));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/suggestions$/,
+      async handle({ res, query, agent }) {
+        const q = parse(suggestionsQuerySchema, queryObject(query), "query.");
+        const { suggestions, truncated } = await engine.suggestions(q.repo, { agent });
+        sendJson(res, 200, { repo: q.repo, suggestions: suggestions.map(toApiSuggestion), truncated });
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/suggestions\/(sug_[0-9a-f]{16})\/pull-request$/,
+      async handle({ req, res, params, agent }) {
+        const body = parse(suggestionPullRequestSchema, await readJson(req, deps.maxBodyBytes));
+        const { pullRequest } = await engine.openSuggestionPullRequest(body.repo, params[0]!, { agent });
+        sendJson(res, pullRequest.created ? 201 : 200, toApiSuggestionPullRequest(params[0]!, pullRequest));
       },
     },
     {

@@ -4,13 +4,13 @@ import { z } from "zod";
 // input and output variants of one schema, `$ref` components from `.meta({ id })`, callbacks), so
 // this file describes operations and writes no schema by hand.
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
-import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, statsQuerySchema, validateSchema, waitQuerySchema } from "./request-schema.js";
+import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, statsQuerySchema, suggestionPullRequestSchema as suggestionPullRequestBody, suggestionsQuerySchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
 import { sweepReportSchema } from "./sweep-schema.js";
 import { complianceReportSchema } from "../compliance/report-schema.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { jwksSchema } from "../receipts/jwks-schema.js";
-import { apiRequestSchema, auditEntrySchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema } from "./response-schema.js";
+import { apiRequestSchema, auditEntrySchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema, suggestionListSchema, suggestionPullRequestSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
 
@@ -227,6 +227,31 @@ export function openApiDocument(): Record<string, unknown> {
             "Counts the requests created since `since` (default 30 days ago) that have ended: the agent's own, or all with `read-all`. Reads at most the 2,000 most recent of each final status; `truncated` says when the window held more.",
           requestParams: { query: statsQuerySchema },
           responses: { 200: { description: "The figures", ...json(statsSchema) }, ...errors(400) },
+        },
+      },
+      "/api/v1/suggestions": {
+        get: {
+          operationId: "listSuggestions",
+          summary: "Delegation rules the repository's history supports, as ready YAML with their evidence",
+          description:
+            "Mines the decisions people made (never rules, fallbacks or agents), per request type, for rules that would have decided many past requests exactly as people did and none otherwise: the approved range of a number, or a value of a low-cardinality field. Each comes with how many requests support it, which, and the closest counter-examples. Reads how every request of the repository was decided, so it needs a token with read-all.",
+          requestParams: { query: suggestionsQuerySchema },
+          responses: { 200: { description: "The suggestions, strongest evidence first", ...json(suggestionListSchema) }, ...errors(400, 403, 422, 502) },
+        },
+      },
+      "/api/v1/suggestions/{id}/pull-request": {
+        post: {
+          operationId: "openSuggestionPullRequest",
+          summary: "Open a pull request adding a suggested rule to .hitl.yml",
+          description:
+            "Adds the rule last under `rules:` on branch `hitl/suggest-<id>`, keeping the rest of the file as written, and opens a pull request with the evidence; the `hitl/config` check validates it as any change. Asking again answers the pull request already opened (200). Needs a token with read-all.",
+          requestParams: { path: z.object({ id: z.string().regex(/^sug_[0-9a-f]{16}$/).describe("The suggestion's id, `sug_…`") }) },
+          requestBody: { required: true, ...json(suggestionPullRequestBody.meta({ id: "SuggestionPullRequestBody" })) },
+          responses: {
+            200: { description: "The pull request opened for this suggestion before", ...json(suggestionPullRequestSchema) },
+            201: { description: "The pull request, opened", ...json(suggestionPullRequestSchema) },
+            ...errors(400, 403, 404, 409, 413, 422, 502),
+          },
         },
       },
       "/api/v1/simulate": {

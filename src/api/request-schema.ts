@@ -300,6 +300,14 @@ export const statsQuerySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }).optional().describe("Only requests created at or after this time; default 30 days ago"),
 });
 
+export const suggestionsQuerySchema = z.strictObject({
+  repo: repoName,
+});
+
+export const suggestionPullRequestSchema = z.strictObject({
+  repo: repoName,
+});
+
 export const waitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).default(0),
 });

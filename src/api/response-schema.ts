@@ -104,6 +104,10 @@ const evaluationSchema = z
     rules: z.array(z.object({ rule_id: z.string(), matched: z.boolean(), reasons: z.array(z.string()) })),
     closest_rule_id: z.string().nullable(),
     config_error: z.string().nullable(),
+    shadow: z
+      .array(z.object({ rule_id: z.string(), action: z.string() }))
+      .optional()
+      .describe("Rules in `mode: shadow` that matched and what each would have done. They decided nothing. Absent: none matched."),
   })
   .meta({ id: "Evaluation", description: "How the repository's `.hitl.yml` rules judged the request." });
 
@@ -272,7 +276,7 @@ export const ERROR_CODES = {
   403: ["agent_not_allowed", "read_all_required"],
   404: ["not_found"],
   405: ["method_not_allowed"],
-  409: ["not_pending", "conflict", "pull_request_busy", "replayed"],
+  409: ["not_pending", "conflict", "pull_request_busy", "replayed", "config_not_editable"],
   413: ["payload_too_large"],
   422: ["app_not_installed", "idempotency_key_reused"],
   500: ["internal_error"],
@@ -322,8 +326,54 @@ export const statsSchema = z
     overall: z.object(groupStatsShape),
     by_type: z.array(z.object({ request_type: z.string().nullable(), ...groupStatsShape })).describe("By request type, the largest group first."),
     by_approver: z.array(z.object({ approver: z.string(), ...groupStatsShape })).describe("By the person whose decision ended the request, the largest group first."),
+    shadow_rules: z
+      .array(
+        z.object({
+          rule_id: z.string(),
+          matched: z.number().int().describe("Ended requests the rule matched."),
+          decided_by_people: z.number().int().describe("Of those, the ones a person approved or rejected."),
+          agreed: z.number().int().describe("Of those, the ones where the person took the action the rule would have."),
+          agreement_rate: z.number().nullable().describe("agreed / decided_by_people; null when no person decided any."),
+        }),
+      )
+      .describe("Per rule in `mode: shadow`, as the requests recorded it: how often it matched and how often people agreed. The most matched first."),
   })
   .meta({ id: "Stats", description: "Decision figures of a repository's ended requests in a window. Rates are fractions from 0 to 1." });
+
+const suggestionSchema = z
+  .object({
+    id: z.string().describe("`sug_` and 16 hex digits; the same for the same repository and rule, so it can be opened later."),
+    request_type: z.string(),
+    rule: z.record(z.string(), z.unknown()).describe("The rule as `.hitl.yml` takes it: id, description, created_by, when, action, valid_until, max_uses."),
+    yaml: z.string().describe("The rule as a YAML list item, ready to go under `rules:`."),
+    evidence: z.object({
+      support: z.number().int().describe("Requests people approved as asked that the rule would have approved."),
+      request_ids: z.array(z.string()).describe("Some of them, newest first (at most 20)."),
+      counter_examples: z
+        .array(z.object({ request_id: z.string(), value: z.unknown(), action: z.string(), decided_at: z.string() }))
+        .describe("The requests decided otherwise nearest the rule's bounds (for `equals`, the most recent ones)."),
+      considered: z.number().int().describe("Requests of the type people decided, read for this answer."),
+      decided_otherwise: z.number().int().describe("Of those, the ones not approved as asked."),
+      chance: z.number().describe("The chance of so clean a line where the field does not matter; below 0.01 for every suggestion."),
+      last_decided_at: z.string(),
+    }),
+  })
+  .meta({ id: "Suggestion", description: "A delegation rule the repository's history supports, with its evidence." });
+
+export const suggestionListSchema = z
+  .object({
+    repo: z.string(),
+    suggestions: z.array(suggestionSchema),
+    truncated: z.boolean().describe("More decisions than one answer reads: only the most recent 2,000 of each status were mined."),
+  })
+  .meta({ id: "SuggestionList" });
+
+export const suggestionPullRequestSchema = z
+  .object({
+    suggestion_id: z.string(),
+    pull_request: z.object({ number: z.number().int(), url: z.string(), created: z.boolean().describe("False when it had been opened before, and was answered again.") }),
+  })
+  .meta({ id: "SuggestionPullRequest" });
 
 // Compile-time: what serialize.ts answers fits these schemas, field for field (a field added
 // there and not here, or the other way round, fails the typecheck).

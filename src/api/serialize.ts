@@ -78,6 +78,7 @@ function evaluation(value: Evaluation | null) {
     rules: value.rules.map((rule) => ({ rule_id: rule.ruleId, matched: rule.matched, reasons: rule.reasons })),
     closest_rule_id: value.closestRuleId,
     config_error: value.configError,
+    ...(value.shadow?.length ? { shadow: value.shadow.map((match) => ({ rule_id: match.ruleId, action: match.action })) } : {}),
   };
 }
 

@@ -29,5 +29,12 @@ export function toApiStats(stats: Stats, window: { repo: string; since: Date; un
     overall: toApiGroup(stats.overall),
     by_type: stats.byType.map((group) => ({ request_type: group.requestType, ...toApiGroup(group.stats) })),
     by_approver: stats.byApprover.map((group) => ({ approver: group.approver, ...toApiGroup(group.stats) })),
+    shadow_rules: stats.shadow.map((rule) => ({
+      rule_id: rule.ruleId,
+      matched: rule.matched,
+      decided_by_people: rule.decidedByPeople,
+      agreed: rule.agreed,
+      agreement_rate: rule.agreementRate,
+    })),
   };
 }

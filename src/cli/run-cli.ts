@@ -5,7 +5,7 @@ import type { ChainPoint } from "../core/audit-chain.js";
 import { parseRecordedHead, verifyAuditFile } from "./verify-file.js";
 import { parseArgs } from "node:util";
 import { DecisionTimeoutError, Hitl, HitlApiError } from "../client/index.js";
-import type { ApprovalRequest, NewRequest, Outcome, Stats } from "../client/index.js";
+import type { ApprovalRequest, NewRequest, Outcome, Stats, SuggestionList } from "../client/index.js";
 import { describeClaims, ReceiptInputError, verifyReceiptCommand } from "./receipt-command.js";
 
 /** Exit codes: a shell step or CI job branches on these. */
@@ -32,6 +32,11 @@ export const USAGE = `hitl: ask people on GitHub for approval, from a shell.
   hitl report compliance [--repo OWNER/NAME] [--since ISO] [--until ISO] [--format json|csv|md]
   hitl stats --repo OWNER/NAME [--since ISO]
                                time to decision and rates, per request type and per approver
+  hitl suggestions --repo OWNER/NAME
+                               delegation rules the history supports, as YAML with their
+                               evidence (a read-all token)
+  hitl suggestions open ID --repo OWNER/NAME
+                               open a pull request adding suggestion ID to .hitl.yml
   hitl mcp                     the hitl tools for a model, as an MCP server on stdin and stdout
 
 Every command takes --json (print the API's JSON), --url and --token (default: HITL_URL, HITL_TOKEN).
@@ -127,7 +132,11 @@ export function describeStats(stats: Stats): string {
     ["all", ...figures(stats.overall), percent(stats.overall.expired_rate), percent(stats.overall.fallback_rate), percent(stats.overall.automatic_share)],
   ]);
   const approvers = stats.by_approver.length === 0 ? "no decisions by people" : table([["approver", "count", "median", "p90", "approved"], ...stats.by_approver.map((group) => [group.approver, ...figures(group)])]);
-  return `${head}\n\n${types}\n\n${approvers}`;
+  const shadow =
+    stats.shadow_rules.length === 0
+      ? ""
+      : `\n\n${table([["shadow rule", "matched", "decided by people", "agreed", "agreement"], ...stats.shadow_rules.map((rule) => [rule.rule_id, String(rule.matched), String(rule.decided_by_people), String(rule.agreed), percent(rule.agreement_rate)])])}`;
+  return `${head}\n\n${types}\n\n${approvers}${shadow}`;
 }
 
 const describeRequest = (request: ApprovalRequest) => `${request.id} ${request.status} ${request.repo} ${request.surface_url ?? "(surface not posted yet)"} ${request.task_description}`;
@@ -307,7 +316,35 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       print(stats, describeStats(stats));
       return 0;
     }
+    case "suggestions": {
+      if (!values.repo) throw new UsageError("hitl suggestions needs --repo OWNER/NAME");
+      if (id === undefined) {
+        const list = await hitl.suggestions(values.repo);
+        print(list, describeSuggestions(list));
+        return 0;
+      }
+      if (id !== "open" || extra.length !== 1) throw new UsageError("hitl suggestions takes --repo alone, or open ID --repo OWNER/NAME");
+      const opened = await hitl.openSuggestionPullRequest(extra[0]!, values.repo);
+      print(opened, `${opened.pull_request.created ? "opened" : "already opened"} pull request #${opened.pull_request.number} ${opened.pull_request.url}`);
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command ${command}`);
   }
+}
+
+/** Each suggestion: its id, its evidence in a line, and the rule as YAML to paste under `rules:`. */
+export function describeSuggestions(list: SuggestionList): string {
+  const head = `${list.repo}: ${list.suggestions.length === 0 ? "no rule to suggest" : `${list.suggestions.length} suggested rule${list.suggestions.length === 1 ? "" : "s"}`}${list.truncated ? " (from the most recent decisions only)" : ""}`;
+  const blocks = list.suggestions.map((suggestion) => {
+    const { evidence } = suggestion;
+    const nearest = evidence.counter_examples[0];
+    const against = nearest ? `; closest decided otherwise: ${nearest.request_id} (${JSON.stringify(nearest.value)}, ${nearest.action})` : "";
+    return [
+      `${suggestion.id}  ${suggestion.request_type}: ${evidence.support} approved as asked, none decided otherwise${against}`,
+      `  open it: hitl suggestions open ${suggestion.id} --repo ${list.repo}`,
+      ...suggestion.yaml.replace(/\n$/, "").split("\n").map((line) => `  ${line}`),
+    ].join("\n");
+  });
+  return [head, ...blocks].join("\n\n");
 }

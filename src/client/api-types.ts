@@ -171,6 +171,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delegation rules the repository's history supports, as ready YAML with their evidence
+         * @description Mines the decisions people made (never rules, fallbacks or agents), per request type, for rules that would have decided many past requests exactly as people did and none otherwise: the approved range of a number, or a value of a low-cardinality field. Each comes with how many requests support it, which, and the closest counter-examples. Reads how every request of the repository was decided, so it needs a token with read-all.
+         */
+        get: operations["listSuggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions/{id}/pull-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a pull request adding a suggested rule to .hitl.yml
+         * @description Adds the rule last under `rules:` on branch `hitl/suggest-<id>`, keeping the rest of the file as written, and opens a pull request with the evidence; the `hitl/config` check validates it as any change. Asking again answers the pull request already opened (200). Needs a token with read-all.
+         */
+        post: operations["openSuggestionPullRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/simulate": {
         parameters: {
             query?: never;
@@ -359,6 +399,9 @@ export interface components {
                 weekdays?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
             };
         };
+        SuggestionPullRequestBody: {
+            repo: string;
+        };
         Simulate: {
             request: unknown;
             config?: string;
@@ -382,6 +425,11 @@ export interface components {
             }[];
             closest_rule_id: string | null;
             config_error: string | null;
+            /** @description Rules in `mode: shadow` that matched and what each would have done. They decided nothing. Absent: none matched. */
+            shadow?: {
+                rule_id: string;
+                action: string;
+            }[];
         };
         /** @description Who or what decided: a person, a `.hitl.yml` rule, the fallback, the agent (cancelling), or hitl itself. */
         Decider: {
@@ -408,7 +456,7 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, config_not_editable, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                 code: string;
                 message: string;
                 /** @description 400 only: each field at fault. */
@@ -562,6 +610,65 @@ export interface components {
                 /** @description Share decided without a person: by a rule or `auto_approve`. */
                 automatic_share: number;
             }[];
+            /** @description Per rule in `mode: shadow`, as the requests recorded it: how often it matched and how often people agreed. The most matched first. */
+            shadow_rules: {
+                rule_id: string;
+                /** @description Ended requests the rule matched. */
+                matched: number;
+                /** @description Of those, the ones a person approved or rejected. */
+                decided_by_people: number;
+                /** @description Of those, the ones where the person took the action the rule would have. */
+                agreed: number;
+                /** @description agreed / decided_by_people; null when no person decided any. */
+                agreement_rate: number | null;
+            }[];
+        };
+        SuggestionList: {
+            repo: string;
+            suggestions: components["schemas"]["Suggestion"][];
+            /** @description More decisions than one answer reads: only the most recent 2,000 of each status were mined. */
+            truncated: boolean;
+        };
+        /** @description A delegation rule the repository's history supports, with its evidence. */
+        Suggestion: {
+            /** @description `sug_` and 16 hex digits; the same for the same repository and rule, so it can be opened later. */
+            id: string;
+            request_type: string;
+            /** @description The rule as `.hitl.yml` takes it: id, description, created_by, when, action, valid_until, max_uses. */
+            rule: {
+                [key: string]: unknown;
+            };
+            /** @description The rule as a YAML list item, ready to go under `rules:`. */
+            yaml: string;
+            evidence: {
+                /** @description Requests people approved as asked that the rule would have approved. */
+                support: number;
+                /** @description Some of them, newest first (at most 20). */
+                request_ids: string[];
+                /** @description The requests decided otherwise nearest the rule's bounds (for `equals`, the most recent ones). */
+                counter_examples: {
+                    request_id: string;
+                    value: unknown;
+                    action: string;
+                    decided_at: string;
+                }[];
+                /** @description Requests of the type people decided, read for this answer. */
+                considered: number;
+                /** @description Of those, the ones not approved as asked. */
+                decided_otherwise: number;
+                /** @description The chance of so clean a line where the field does not matter; below 0.01 for every suggestion. */
+                chance: number;
+                last_decided_at: string;
+            };
+        };
+        SuggestionPullRequest: {
+            suggestion_id: string;
+            pull_request: {
+                number: number;
+                url: string;
+                /** @description False when it had been opened before, and was answered again. */
+                created: boolean;
+            };
         };
         Simulation: {
             /** @enum {string} */
@@ -1528,7 +1635,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1930,7 +2037,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2204,6 +2311,217 @@ export interface operations {
             };
             /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSuggestions: {
+        parameters: {
+            query: {
+                repo: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggestions, strongest evidence first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionList"];
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The repository's `.hitl.yml` does not list this agent, or the call needs a token with read-all (agent_not_allowed, read_all_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The app is not installed on the repository, or the Idempotency-Key was used with another body (app_not_installed, idempotency_key_reused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description GitHub failed; nothing was created. Retry with the same Idempotency-Key (github_unavailable) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openSuggestionPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The suggestion's id, `sug_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionPullRequestBody"];
+            };
+        };
+        responses: {
+            /** @description The pull request opened for this suggestion before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionPullRequest"];
+                };
+            };
+            /** @description The pull request, opened */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionPullRequest"];
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The repository's `.hitl.yml` does not list this agent, or the call needs a token with read-all (agent_not_allowed, read_all_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request, or another agent's (without `read-all`) (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than HITL_MAX_BODY_BYTES (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The app is not installed on the repository, or the Idempotency-Key was used with another body (app_not_installed, idempotency_key_reused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description GitHub failed; nothing was created. Retry with the same Idempotency-Key (github_unavailable) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, AuditExportQuery, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, AuditExportQuery, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, SuggestionList, SuggestionPullRequest, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 import type { ReceiptKeySet } from "./verify-receipt.js";
 
 /** Which requests a compliance report covers: opened in [since, until), of one repository or all. */
@@ -175,6 +175,16 @@ export class Hitl {
   stats(repo: string, since?: Date | string): Promise<Stats> {
     const search = new URLSearchParams({ repo, ...(since === undefined ? {} : { since: since instanceof Date ? since.toISOString() : since }) });
     return this.#call("GET", `/stats?${search}`) as Promise<Stats>;
+  }
+
+  /** `GET /suggestions`: delegation rules the repository's history supports, with their evidence. Needs `read-all`. */
+  suggestions(repo: string): Promise<SuggestionList> {
+    return this.#call("GET", `/suggestions?${new URLSearchParams({ repo })}`) as Promise<SuggestionList>;
+  }
+
+  /** `POST /suggestions/{id}/pull-request`: opens (or answers again) the pull request adding suggestion `id` to `.hitl.yml`. Needs `read-all`. */
+  openSuggestionPullRequest(id: string, repo: string): Promise<SuggestionPullRequest> {
+    return this.#call("POST", `/suggestions/${encodeURIComponent(id)}/pull-request`, { body: { repo } }) as Promise<SuggestionPullRequest>;
   }
 
   /** `POST /requests/{id}/validate`: whether the decision still holds for the agent's current context. */

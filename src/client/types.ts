@@ -21,6 +21,11 @@ export type ReceiptPayload = Schemas["ReceiptPayload"];
 export type ComplianceReport = Schemas["ComplianceReport"];
 /** The answer of `GET /stats`: decision figures of a repository, per request type and per approver. */
 export type Stats = Schemas["Stats"];
+/** The answer of `GET /suggestions`: delegation rules the repository's history supports. */
+export type SuggestionList = Schemas["SuggestionList"];
+export type Suggestion = Schemas["Suggestion"];
+/** The answer of `POST /suggestions/{id}/pull-request`. */
+export type SuggestionPullRequest = Schemas["SuggestionPullRequest"];
 export type RequestStatus = ApprovalRequest["status"];
 export type ListQuery = NonNullable<paths["/api/v1/requests"]["get"]["parameters"]["query"]>;
 export type ResumeMode = ApprovalRequest["resume"];

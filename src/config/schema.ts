@@ -17,6 +17,9 @@ export const FALLBACK_TYPES = ["abort", "use_default", "degrade", "delegate", "r
 /** The operators a `field` condition may use. */
 export const FIELD_OPERATORS = ["lt", "gt", "lte", "gte", "equals", "contains"] as const;
 
+/** How a rule takes part: `enforce` decides, `shadow` only records what it would have decided. */
+export const RULE_MODES = ["enforce", "shadow"] as const;
+
 /** The keys that make a condition what it is; a condition has exactly one of them. */
 export const CONDITION_KINDS = ["all", "any", "not", "field", "risk_score", "confidence", "task_type", "time_window"] as const;
 
@@ -218,6 +221,10 @@ const ruleSchema = z.strictObject({
     .optional()
     .describe("The rule stops applying after this: a date (through the end of that day, UTC) or a date-time with zone."),
   max_uses: z.int().positive().optional().describe("The rule decides at most this many requests in this repository, counted across all replicas."),
+  mode: z
+    .enum(RULE_MODES)
+    .optional()
+    .describe("`enforce` (the default): the rule decides. `shadow`: the rule decides nothing; hitl records what it would have done on each request, and the stats show how often people agreed."),
 });
 
 const escalationLevelSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import type { AutoApprove, HitlConfig, Rule } from "../config/schema.js";
 import { evaluateCondition, zoneClock, type ConditionFacts, type ZoneClock } from "./conditions.js";
 import { actionKind } from "./decide.js";
-import type { ActionOption, Evaluation, RuleTrace } from "./types.js";
+import type { ActionOption, Evaluation, RuleTrace, ShadowMatch } from "./types.js";
 
 /** What the policy looks at: the request as the agent described it. */
 export interface PolicyFacts extends ConditionFacts {
@@ -25,7 +25,8 @@ type Outcome = Evaluation["outcome"];
  * 1. a broken or absent `.hitl.yml` decides nothing;
  * 2. a risk_score above `auto_approve.require_human_above_risk` goes to a person, whatever
  *    the rules say;
- * 3. the rules, in file order: the first that matches, is still valid and has uses left decides;
+ * 3. the rules, in file order: the first that matches, is still valid and has uses left decides
+ *    (rules in `mode: shadow` never decide: those that match are recorded in `shadow`);
  * 4. `auto_approve` thresholds;
  * 5. otherwise a person decides.
  */
@@ -43,15 +44,18 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
 
   const traces: RuleTrace[] = [];
   const clock = zoneClock(now);
+  const shadow = shadowMatches(config.rules, input, clock);
+  const withShadow = (evaluation: Evaluation): Evaluation => (shadow.length > 0 ? { ...evaluation, shadow } : evaluation);
   for (const rule of config.rules) {
+    if (rule.mode === "shadow") continue;
     const trace = await tryRule(rule, input, clock);
     traces.push(trace);
-    if (trace.matched) return decided(ruleOutcome(rule, trace, facts), traces);
+    if (trace.matched) return withShadow(decided(ruleOutcome(rule, trace, facts), traces));
   }
 
   const autoResult = auto ? autoApprove(auto, facts) : null;
   if (autoResult?.approve) {
-    return decided(
+    return withShadow(decided(
       {
         type: "decide",
         action: "approve",
@@ -61,10 +65,27 @@ export async function evaluatePolicy(input: PolicyInput): Promise<Evaluation> {
         reason: `${autoResult.reasons.join(" and ")}.`,
       },
       traces,
-    );
+    ));
   }
   const why = autoResult ? `No rule matched and auto_approve does not apply (${autoResult.reasons.join("; ")})` : "No rule matched";
-  return { outcome: { type: "human", reason: `${why}, so a person decides.` }, rules: traces, closestRuleId: closestRule(traces), configError: null };
+  return withShadow({ outcome: { type: "human", reason: `${why}, so a person decides.` }, rules: traces, closestRuleId: closestRule(traces), configError: null });
+}
+
+/**
+ * What the rules in `mode: shadow` would have decided: each that matches and is still valid. A
+ * shadow rule takes none of its `max_uses` (it decides nothing), so uses are not counted here.
+ */
+function shadowMatches(rules: readonly Rule[], input: PolicyInput, clock: ZoneClock): ShadowMatch[] {
+  const matches: ShadowMatch[] = [];
+  for (const rule of rules) {
+    if (rule.mode !== "shadow") continue;
+    if (rule.valid_until !== undefined && hasPassed(rule.valid_until, input.now)) continue;
+    if (!evaluateCondition(rule.when, input.facts, input.now, clock).matched) continue;
+    const action = typeof rule.action === "object" ? rule.action.choose : rule.action;
+    if (typeof rule.action === "object" && !input.facts.availableActions.some((offered) => offered.id === action)) continue;
+    matches.push({ ruleId: rule.id, action });
+  }
+  return matches;
 }
 
 async function tryRule(rule: Rule, input: PolicyInput, clock: ZoneClock): Promise<RuleTrace> {

@@ -33,6 +33,21 @@ export interface Stats {
   byType: { requestType: string | null; stats: GroupStats }[];
   /** By the person whose decision ended the request (rules, fallbacks and the agent are not approvers). Largest first. */
   byApprover: { approver: string; stats: GroupStats }[];
+  /** Per rule in `mode: shadow` (by id, as requests recorded it): how often it matched and agreed with people. */
+  shadow: ShadowStats[];
+}
+
+/** How a rule in `mode: shadow` fared against the people who decided the requests it matched. */
+export interface ShadowStats {
+  ruleId: string;
+  /** Ended requests it matched. */
+  matched: number;
+  /** Of those, the ones a person decided (approved or rejected). */
+  decidedByPeople: number;
+  /** Of those, the ones where the person took the action the rule would have. */
+  agreed: number;
+  /** `agreed / decidedByPeople`, rounded to 4 places; null when no person decided any. */
+  agreementRate: number | null;
 }
 
 const AUTOMATIC = new Set(["rule", "prediction"]);
@@ -110,5 +125,26 @@ export function decisionStats(requests: readonly ApprovalRequest[], since: Date)
     overall: groupStats(ended),
     byType: types.map(([requestType, group]) => ({ requestType, stats: groupStats(group) })),
     byApprover: approvers.map(([approver, group]) => ({ approver, stats: groupStats(group) })),
+    shadow: shadowStats(ended),
   };
+}
+
+/** Agreement of each shadow rule with people, most matched first, then by id. */
+export function shadowStats(requests: readonly ApprovalRequest[]): ShadowStats[] {
+  const byRule = new Map<string, ShadowStats>();
+  for (const request of requests) {
+    const decision = request.decision;
+    for (const match of request.evaluation?.shadow ?? []) {
+      const entry = byRule.get(match.ruleId) ?? { ruleId: match.ruleId, matched: 0, decidedByPeople: 0, agreed: 0, agreementRate: null };
+      entry.matched++;
+      if (decision?.decidedBy.type === "human" && (decision.status === "approved" || decision.status === "rejected" || decision.status === "superseded")) {
+        entry.decidedByPeople++;
+        if (decision.action === match.action && decision.editedFields === undefined) entry.agreed++;
+      }
+      byRule.set(match.ruleId, entry);
+    }
+  }
+  return [...byRule.values()]
+    .map((entry) => ({ ...entry, agreementRate: entry.decidedByPeople === 0 ? null : round(entry.agreed / entry.decidedByPeople) }))
+    .sort((a, b) => b.matched - a.matched || a.ruleId.localeCompare(b.ruleId));
 }

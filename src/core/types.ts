@@ -279,6 +279,15 @@ export interface Evaluation {
   closestRuleId: string | null;
   /** Set when the repository's `.hitl.yml` could not be used; no rule from it applied. */
   configError: string | null;
+  /** Rules in `mode: shadow` that matched: what each would have decided. They decided nothing. Absent: none matched. */
+  shadow?: ShadowMatch[];
+}
+
+/** What a rule in `mode: shadow` would have done to a request, had it been enforced. */
+export interface ShadowMatch {
+  ruleId: string;
+  /** `approve`, `reject` or the action id it would have chosen. */
+  action: string;
 }
 
 export interface ApprovalRequest {

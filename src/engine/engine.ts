@@ -12,6 +12,7 @@ import { SealError } from "../sensitive/sealing.js";
 import { createPushes } from "./pull-request-pushes.js";
 import { createIssueEvents } from "./issue-events.js";
 import { createValidating } from "./validate-request.js";
+import { createSuggestions } from "./suggestions.js";
 
 export type { Agent, EngineDeps } from "./context.js";
 export type { ChannelDecision, ChannelOutcome, DecisionOutcome, GitHubDecision } from "./decide-request.js";
@@ -59,6 +60,7 @@ export function createEngine(deps: EngineDeps) {
     ...createDeployments(ctx, opening.resume),
     ...createAuditTrail(store),
     ...createIssueEvents(ctx, deciding.decideFromGitHub),
+    ...createSuggestions(ctx),
 
     get: mustGet,
 

@@ -81,7 +81,7 @@ export function createOpening(ctx: EngineContext) {
         // Decided before its check run existed: the head it was decided on is the pull request's now.
         const headSha = decided.decision!.headSha ?? (await headOf(current, pull));
         const next = headSha ? { ...decided, decision: { ...decided.decision!, headSha } } : decided;
-        const stored = await commit(next, current.version, [audit(next, "decided", outcome.decider)], next.callbackUrl ? [job(next, "callback", "decided")] : []);
+        const stored = await commit(next, current.version, [audit(next, "decided", outcome.decider, shadowDetails(evaluation))], next.callbackUrl ? [job(next, "callback", "decided")] : []);
         return stored ?? mustGet(current.id);
       }
       const stored = await commit({ ...current, evaluation, updatedAt: clock().toISOString() }, current.version, [], []);
@@ -98,7 +98,7 @@ export function createOpening(ctx: EngineContext) {
       const ended = next.status !== "pending";
       if (ended) next.surfaceRef = { ...surfaceRef, openedAfterEnd: true };
       const catchUp = ended ? [job(next, "sync_surface", "surface_opened")] : channelJobs(next, "surface_opened");
-      const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef })], catchUp);
+      const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "surface opened" }, { ...surfaceRef, ...shadowDetails(current.evaluation) })], catchUp);
       if (stored) return stored;
       current = await mustGet(current.id);
       if (current.surfaceRef) return current;
@@ -329,6 +329,12 @@ function mustBeListed(loaded: LoadedConfig, agent: Agent, repo: string): void {
   if (agents && agents.length > 0 && !agents.includes(agent.name)) {
     throw new HitlError("agent_not_allowed", 403, `Agent ${agent.name} may not open requests in ${repo}: its ${loaded.file ?? ".hitl.yml"} lists agents ${agents.join(", ")}.`);
   }
+}
+
+/** Audit details naming what rules in `mode: shadow` would have done; they decided nothing. */
+function shadowDetails(evaluation: Evaluation | null | undefined): { shadow: { rule: string; action: string }[] } | undefined {
+  const shadow = evaluation?.shadow;
+  return shadow?.length ? { shadow: shadow.map((match) => ({ rule: match.ruleId, action: match.action })) } : undefined;
 }
 
 /** What an approver of a whole pull request decides on: the size of the change and its files. */

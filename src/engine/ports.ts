@@ -58,6 +58,26 @@ export interface Listing<T> {
   full: boolean;
 }
 
+/** A change to the repository's policy file, proposed as a pull request from its own branch. */
+export interface ConfigChange {
+  /** The branch it is made on; one pull request per branch, so the same change is never opened twice. */
+  branch: string;
+  title: string;
+  /** The pull request's body, for the file it changes (`.hitl.yml` or `.github/hitl.yml`). */
+  bodyFor(file: string): string;
+  /** The commit message. */
+  message: string;
+  /** The new text, from the file on the default branch (null when it has none); throws to refuse. */
+  edit(file: { path: string; text: string } | null): string;
+}
+
+export interface ConfigPullRequest {
+  number: number;
+  url: string;
+  /** False when the pull request from that branch already existed and was answered again. */
+  created: boolean;
+}
+
 /**
  * Everything the engine asks of GitHub, as plain data. Only `src/github/` implements it, so the
  * engine never sees Octokit.
@@ -104,6 +124,12 @@ export interface GitHubGateway {
   apiBaseUrl(): Promise<string>;
   /** Page `page` of the reviews on pull request `number`, oldest first; null on a 304 for `etag`. */
   listReviews(installationId: number, repo: string, number: number, cursor: { page: number; etag: string | null }): Promise<Listing<PullReview> | null>;
+  /** Opens a pull request with a change to `.hitl.yml`, or answers the one already open from its branch. */
+  proposeConfigChange(installationId: number, repo: string, change: ConfigChange): Promise<ConfigPullRequest>;
+  /** The pull request opened from `branch`, in any state; null when there is none. */
+  configPullRequest(installationId: number, repo: string, branch: string): Promise<{ number: number; url: string } | null>;
+  /** The person's permission on the repository: `admin`, `maintain`, `write`, `triage`, `read` or `none`. */
+  permission(installationId: number, repo: string, login: string): Promise<string>;
 }
 
 /** The slice of a pino logger the app uses. */

@@ -41,12 +41,14 @@ export async function checkConfigAt(octokit: Octokit, repoName: string, sha: str
   const base = { owner, repo, name: CONFIG_CHECK_NAME, head_sha: sha, status: "completed" as const };
   if (parsed.ok) {
     const rules = parsed.config.rules?.length ?? 0;
+    const shadow = parsed.config.rules.filter((rule) => rule.mode === "shadow").map((rule) => rule.id);
+    const shadowNote = shadow.length === 0 ? "" : ` ${shadow.length === 1 ? "Rule" : "Rules"} ${shadow.join(", ")} ${shadow.length === 1 ? "is" : "are"} in shadow mode: ${shadow.length === 1 ? "it decides" : "they decide"} nothing, and the stats show how often people agree.`;
     await octokit.rest.checks.create({
       ...base,
       conclusion: "success",
       output: {
         title: `${path} is valid`,
-        summary: `${path} is valid: ${rules} delegation rule${rules === 1 ? "" : "s"}. It takes effect once it is on the default branch.`,
+        summary: `${path} is valid: ${rules} delegation rule${rules === 1 ? "" : "s"}. It takes effect once it is on the default branch.${shadowNote}`,
       },
     });
     return true;

@@ -4,11 +4,12 @@ import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/por
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
 import type { AppSelf } from "./app-self.js";
 import { loadConfig } from "./config-reader.js";
+import { proposeConfigChange, pullFrom } from "./config-pull-request.js";
 import { apiBaseUrl, reviewDeployment } from "./deployment-review.js";
 import { openIssue, syncIssue } from "./issue-surface.js";
 import { listIssueComments, listPullReviews } from "./listings.js";
 import { hasStatus, splitRepo, type OctokitFactory } from "./octokit.js";
-import { mayDecide } from "./permissions.js";
+import { mayDecide, permissionOf } from "./permissions.js";
 
 const INSTALLATION_TTL_MS = 10 * 60_000;
 /** `.hitl.yml` is re-read at most this often per repository (a push that changes it clears it). */
@@ -141,6 +142,18 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
 
     async listReviews(installationId, repo, number, cursor) {
       return listPullReviews(await octokit(installationId), repo, number, cursor);
+    },
+
+    async proposeConfigChange(installationId, repo, change) {
+      return proposeConfigChange(await octokit(installationId), canonicalRepo(repo), change);
+    },
+
+    async configPullRequest(installationId, repo, branch) {
+      return pullFrom(await octokit(installationId), canonicalRepo(repo), branch);
+    },
+
+    async permission(installationId, repo, login) {
+      return permissionOf(await octokit(installationId), repo, login);
     },
   };
 }

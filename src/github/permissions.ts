@@ -30,3 +30,15 @@ export async function mayDecide(octokit: Octokit, repoName: string, login: strin
   }
   return false;
 }
+
+/** The person's role on the repository (`admin`, `maintain`, `write`, `triage`, `read`), or `none`. */
+export async function permissionOf(octokit: Octokit, repoName: string, login: string): Promise<string> {
+  const { owner, repo } = splitRepo(repoName);
+  try {
+    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: login });
+    return data.role_name ?? data.permission;
+  } catch (error) {
+    if (hasStatus(error, 404)) return "none";
+    throw error;
+  }
+}

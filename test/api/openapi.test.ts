@@ -31,6 +31,8 @@ describe("the OpenAPI document", () => {
       verifyAudit: ["/api/v1/audit/verify", "get", ["200", "400", "401", "403", "500", "503"]],
       exportAudit: ["/api/v1/audit/export", "get", ["200", "400", "401", "500", "503"]],
       getStats: ["/api/v1/stats", "get", ["200", "400", "401", "500", "503"]],
+      listSuggestions: ["/api/v1/suggestions", "get", ["200", "400", "401", "403", "422", "500", "502", "503"]],
+      openSuggestionPullRequest: ["/api/v1/suggestions/{id}/pull-request", "post", ["200", "201", "400", "401", "403", "404", "409", "413", "422", "500", "502", "503"]],
       simulateRequest: ["/api/v1/simulate", "post", ["200", "400", "401", "413", "422", "500", "502", "503"]],
       getOpenApi: ["/api/v1/openapi.json", "get", ["200"]],
       runSweep: ["/api/v1/sweep", "post", ["200", "401", "403", "405", "500", "503"]],

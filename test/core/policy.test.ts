@@ -361,3 +361,54 @@ rules:
     expect(closestRule(traces)).toBe(expected);
   });
 });
+
+describe("rules in mode: shadow", () => {
+  const SHADOW = `
+rules:
+  - id: shadow-small
+    mode: shadow
+    when: { field: amount, lte: 50 }
+    action: approve
+    max_uses: 1
+  - id: shadow-expired
+    mode: shadow
+    valid_until: 2026-01-01
+    when: { field: amount, lte: 50 }
+    action: approve
+  - id: shadow-choose
+    mode: shadow
+    when: { field: amount, lte: 50 }
+    action: { choose: partial }
+  - id: enforced-tiny
+    mode: enforce
+    when: { field: amount, lte: 5 }
+    action: reject
+`;
+
+  it("never decides, takes no use, and records what it would have done", async () => {
+    const uses = fakeUses();
+    const { evaluation } = await run(policy(SHADOW), {}, { uses });
+    expect(evaluation.outcome).toEqual({ type: "human", reason: "No rule matched, so a person decides." });
+    expect(evaluation.shadow).toEqual([{ ruleId: "shadow-small", action: "approve" }]);
+    expect(evaluation.rules.map((rule) => rule.ruleId)).toEqual(["enforced-tiny"]);
+    expect(uses.calls).toEqual([]);
+  });
+
+  it("is recorded beside an enforced rule that decides, and absent when nothing matched", async () => {
+    const decided = await run(policy(SHADOW), { decisionData: { amount: 3 }, availableActions: [{ id: "approve" }, { id: "reject" }, { id: "partial" }] });
+    expect(decided.evaluation.outcome).toMatchObject({ type: "decide", action: "reject", decider: { type: "rule", id: "enforced-tiny" } });
+    expect(decided.evaluation.shadow).toEqual([
+      { ruleId: "shadow-small", action: "approve" },
+      { ruleId: "shadow-choose", action: "partial" },
+    ]);
+    const none = await run(policy(SHADOW), { decisionData: { amount: 500 } });
+    expect(none.evaluation).not.toHaveProperty("shadow");
+  });
+
+  it("a fallback delegating to a shadow rule finds no rule to decide", async () => {
+    const config = policy(SHADOW);
+    const { evaluation } = await run({ ...config, rules: config.rules.filter((rule) => rule.id === "shadow-small") });
+    expect(evaluation.outcome.type).toBe("human");
+  });
+});
+

@@ -79,6 +79,7 @@ describe("decision statistics (pure)", () => {
         { approver: "alice", stats: ALICE },
         { approver: "bob", stats: BOB },
       ],
+      shadow: [],
     });
   });
 
@@ -87,12 +88,33 @@ describe("decision statistics (pure)", () => {
     expect(decisionStats([superseded], SINCE).byApprover).toEqual([{ approver: "alice", stats: { count: 1, medianSeconds: 120, p90Seconds: 120, approvalRate: 1, expiredRate: 0, fallbackRate: 0, automaticShare: 0 } }]);
   });
 
+  it("shows each shadow rule's agreement with the people who decided the requests it matched", () => {
+    const shadowed = (day: number, status: FinalStatus, decidedBy: Decider, shadow: { ruleId: string; action: string }[], overrides: Partial<ApprovalRequest> = {}) =>
+      ended(day, 60, status, decidedBy, "comment", { evaluation: { outcome: { type: "human", reason: "No rule matched" }, rules: [], closestRuleId: null, configError: null, shadow }, ...overrides });
+    const small = { ruleId: "small-refunds", action: "approve" };
+    const requests = [
+      shadowed(2, "approved", human("alice"), [small]),
+      shadowed(3, "approved", human("bob"), [small, { ruleId: "deny-big", action: "reject" }]),
+      shadowed(4, "rejected", human("alice"), [small]),
+      // Approved with a changed amount: not what the rule would have done.
+      shadowed(5, "approved", human("alice"), [small], { decision: { action: "approve", status: "approved", decidedBy: human("alice"), justification: null, decidedAt: "2026-11-05T09:01:00.000Z", via: "comment", editedFields: { amount: 10 } } }),
+      // Nobody decided: matched, not compared.
+      shadowed(6, "expired", { type: "fallback", fallback: "abort" }, [small]),
+      ended(7, 60, "approved", human("alice"), "comment"),
+    ];
+    expect(decisionStats(requests, SINCE).shadow).toEqual([
+      { ruleId: "small-refunds", matched: 5, decidedByPeople: 4, agreed: 2, agreementRate: 0.5 },
+      { ruleId: "deny-big", matched: 1, decidedByPeople: 1, agreed: 0, agreementRate: 0 },
+    ]);
+  });
+
   it("answers an empty window with nulls where there is nothing to divide", () => {
     expect(decisionStats(history(), new Date("2026-12-01T00:00:00.000Z"))).toEqual({
       count: 0,
       overall: { count: 0, medianSeconds: null, p90Seconds: null, approvalRate: null, expiredRate: 0, fallbackRate: 0, automaticShare: 0 },
       byType: [],
       byApprover: [],
+      shadow: [],
     });
   });
 });
@@ -140,6 +162,7 @@ describe("GET /api/v1/stats", () => {
         group({ approver: "alice" }, { ...ALICE, count: 2, medianSeconds: 90, p90Seconds: 114, approvalRate: 1 }),
         group({ approver: "bob" }, BOB),
       ],
+      shadow_rules: [],
     });
 
     const all = await api(app, "GET", `/stats?repo=${REPO}&since=${SINCE.toISOString()}`, undefined, { token: AUDITOR.token });
@@ -200,6 +223,7 @@ describe("hitl stats (the CLI's text)", () => {
         { request_type: null, count: 3, median_seconds: 600, p90_seconds: 1080, approval_rate: 0.5, expired_rate: 0, fallback_rate: 0, automatic_share: 0 },
       ],
       by_approver: [{ approver: "alice", count: 4, median_seconds: 360, p90_seconds: 1020, approval_rate: 0.75, expired_rate: 0, fallback_rate: 0, automatic_share: 0 }],
+      shadow_rules: [],
     };
     expect(describeStats(json)).toBe(
       [
@@ -214,6 +238,16 @@ describe("hitl stats (the CLI's text)", () => {
         "alice     4      6m      17m  75%",
       ].join("\n"),
     );
+    const shadow_rules = [
+      { rule_id: "small-refunds", matched: 5, decided_by_people: 4, agreed: 2, agreement_rate: 0.5 },
+      { rule_id: "deny-big", matched: 1, decided_by_people: 0, agreed: 0, agreement_rate: null },
+    ];
+    expect(describeStats({ ...json, shadow_rules }).split("\n").slice(-4)).toEqual([
+      "",
+      "shadow rule    matched  decided by people  agreed  agreement",
+      "small-refunds  5        4                  2       50%",
+      "deny-big       1        0                  0       -",
+    ]);
     expect(describeStats({ ...json, count: 0, scope: "own" })).toBe("octo-org/payments: 0 ended requests created since 2026-11-01T00:00:00.000Z (this agent's own)");
   });
 });

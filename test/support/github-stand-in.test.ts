@@ -595,3 +595,31 @@ describe("webhook helpers", () => {
     }
   });
 });
+
+describe("branches, file commits and new pull requests", () => {
+  const status = (promise: Promise<unknown>) => promise.then(() => 200, (error: { status: number; response?: { data?: { message?: string } } }) => `${error.status} ${error.response?.data?.message ?? ""}`);
+
+  it("makes a branch from the default branch's head, commits a file on it, and opens one pull request from it", async () => {
+    const { data: main } = await octokit.rest.git.getRef({ ...repo, ref: "heads/main" });
+    expect(await status(octokit.rest.git.getRef({ ...repo, ref: "heads/hitl/x" }))).toBe("404 Not Found");
+    await octokit.rest.git.createRef({ ...repo, ref: "refs/heads/hitl/x", sha: main.object.sha });
+    expect(await status(octokit.rest.git.createRef({ ...repo, ref: "refs/heads/hitl/x", sha: main.object.sha }))).toBe("422 Reference already exists");
+    expect(await status(octokit.rest.git.createRef({ ...repo, ref: "refs/heads/other", sha: "f".repeat(40) }))).toBe("422 Object does not exist");
+    expect(await status(octokit.rest.pulls.create({ ...repo, title: "t", head: "hitl/x", base: "main" }))).toBe("422 Validation Failed");
+
+    const content = Buffer.from("approvers: [carol]\n").toString("base64");
+    expect(await status(octokit.rest.repos.createOrUpdateFileContents({ ...repo, path: ".hitl.yml", branch: "hitl/x", message: "m", content }))).toBe('422 Invalid request.\n\n"sha" wasn\'t supplied.');
+    expect(await status(octokit.rest.repos.createOrUpdateFileContents({ ...repo, path: ".hitl.yml", branch: "hitl/x", message: "m", content, sha: "0".repeat(40) }))).toBe(`409 .hitl.yml does not match ${"0".repeat(40)}`);
+    const { data: file } = await octokit.rest.repos.getContent({ ...repo, path: ".hitl.yml", ref: "hitl/x" });
+    const { data: commit } = await octokit.rest.repos.createOrUpdateFileContents({ ...repo, path: ".hitl.yml", branch: "hitl/x", message: "m", content, sha: (file as { sha: string }).sha });
+    expect(standIn.repo("octo-org/payments").files[commit.commit.sha!]![".hitl.yml"]).toBe("approvers: [carol]\n");
+    expect(standIn.repo("octo-org/payments").files.main![".hitl.yml"]).toBe(CONFIG);
+
+    const { data: pull } = await octokit.rest.pulls.create({ ...repo, title: "Add a rule", head: "hitl/x", base: "main", body: "why" });
+    expect(pull).toMatchObject({ title: "Add a rule", body: "why", head: { ref: "hitl/x", sha: commit.commit.sha }, base: { ref: "main" }, state: "open" });
+    expect((await octokit.rest.pulls.listFiles({ ...repo, pull_number: pull.number })).data.map((f) => [f.filename, f.status])).toEqual([[".hitl.yml", "modified"]]);
+    expect(await status(octokit.rest.pulls.create({ ...repo, title: "again", head: "hitl/x", base: "main" }))).toBe("422 Validation Failed");
+    expect((await octokit.rest.pulls.list({ ...repo, head: "octo-org:hitl/x", state: "all" })).data.map((p) => p.number)).toEqual([pull.number]);
+    expect((await octokit.rest.pulls.list({ ...repo, head: "octo-org:nothing", state: "all" })).data).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { actionsRoutes } from "./github-stand-in/actions-routes.js";
 import { appRoutes } from "./github-stand-in/app-routes.js";
 import { checkRoutes } from "./github-stand-in/check-routes.js";
+import { gitRoutes } from "./github-stand-in/git-routes.js";
 import { issueRoutes } from "./github-stand-in/issue-routes.js";
 import { protectionRoutes } from "./github-stand-in/protection-routes.js";
 import { pullRoutes } from "./github-stand-in/pull-routes.js";
@@ -96,7 +97,7 @@ export interface GitHubStandIn {
 
 const API_PREFIX = "/api/v3";
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes, ...actionsRoutes];
+const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes, ...actionsRoutes, ...gitRoutes];
 
 export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn> {
   const clock = seed.now ?? (() => new Date());

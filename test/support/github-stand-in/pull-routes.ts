@@ -7,7 +7,11 @@ export const pullRoutes: Route[] = [
   route("GET", "/repos/:owner/:repo/pulls", (req, ctx) => {
     const repo = repoFrom(req, ctx);
     const wanted = req.query.state ?? "open";
-    const pulls = repo.pulls.filter((p) => wanted === "all" || repo.issues.find((i) => i.number === p.number)?.state === wanted);
+    // `head=owner:branch`, as GitHub takes it: only pull requests from that branch.
+    const head = req.query.head;
+    const pulls = repo.pulls.filter(
+      (p) => (wanted === "all" || repo.issues.find((i) => i.number === p.number)?.state === wanted) && (head === undefined || head === `${repo.owner}:${p.headRef}`),
+    );
     return paginate(req, ctx, pulls.map((p) => ctx.shapes.pull(repo, p)));
   }),
 
