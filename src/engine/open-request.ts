@@ -226,9 +226,10 @@ export function createOpening(ctx: EngineContext) {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
      * `internal`: hitl's own request (a follow-up), whose key alone identifies it, opened at `now`
-     * (the time its deadline was reckoned from).
+     * (the time its deadline was reckoned from). `budgetMs`: how long to wait for the policy and the
+     * surface (default `INLINE_BUDGET_MS`; a batch shares one budget among its items).
      */
-    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
+    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date; budgetMs?: number } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = options.now ?? clock();
       const fingerprint = asked.idempotencyKey === undefined || options.internal ? undefined : idempotencyFingerprint(asked);
       const { installationId, loaded, policy, input, pull, wholePull } = await admit(asked, agent, now);
@@ -272,7 +273,7 @@ export function createOpening(ctx: EngineContext) {
       // seconds): past the budget it gets the stored request, and posting goes on without it.
       let settled = false;
       void processing.finally(() => (settled = true));
-      const processed = await withinBudget(processing, INLINE_BUDGET_MS);
+      const processed = await withinBudget(processing, Math.max(0, options.budgetMs ?? INLINE_BUDGET_MS));
       if (!settled) holdPosting(stored.id, processing);
       processing.catch((error: unknown) => log.error({ err: error, requestId: stored.id }, "could not record a failed post"));
       return { request: processed ?? (await store.get(stored.id)) ?? stored, created: true };
