@@ -6,6 +6,7 @@ import { createDeciding } from "./decide-request.js";
 import { createDeployments } from "./deployments.js";
 import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
+import { createBatches } from "./batches.js";
 import { HitlError, notFound } from "./errors.js";
 import { unsealRequest } from "../sensitive/seal-request.js";
 import { SealError } from "../sensitive/sealing.js";
@@ -27,7 +28,8 @@ export function createEngine(deps: EngineDeps) {
   const { store, clock, decided, mustGet } = ctx;
 
   const deciding = createDeciding(ctx);
-  const opening = createOpening(ctx);
+  const batches = createBatches(ctx);
+  const opening = createOpening(ctx, batches);
 
   /**
    * Whose requests an agent reads: its own, or everyone's with `read-all`. Another agent's
@@ -54,7 +56,9 @@ export function createEngine(deps: EngineDeps) {
     ...opening,
     ...deciding,
     ...createValidating(ctx, opening.open),
-    ...createGitHubDecisions(ctx, deciding.decideFromGitHub),
+    ...createGitHubDecisions(ctx, deciding.decideFromGitHub, batches),
+    /** A batch row changed: its batch issue's table shows it (see batches.ts). */
+    syncBatchRow: batches.syncRow,
     ...createPushes(ctx),
     ...createDeployments(ctx, opening.resume),
     ...createAuditTrail(store),
