@@ -43,6 +43,7 @@ const TOP_LEVEL_KEYS = [
   "people",
   "notify",
   "retention",
+  "batch",
   "sensitive",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];

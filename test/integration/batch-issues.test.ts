@@ -90,7 +90,7 @@ describe("batch issues (.hitl.yml batch:)", () => {
         "|---|---|---|---|---|---|",
         ...[1, 2, 3, 4].map((n) => `| ${n} | \`refund-agent\`: Refund order ${n} | order: ${n}; amount: ${10 * n} | Pays back &#36;${10 * n} | 1 Jan 2099 00:00 UTC | ⏳ Pending (${quiet("alice")}, ${quiet("bob")}) |`),
         "",
-        `<sub>Batch \`${batchId}\`.</sub>`,
+        `Batch \`${batchId}\`.`,
       ].join("\n"),
     );
     // Each request's surface is the batch issue; nothing else was written.

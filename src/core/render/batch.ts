@@ -5,7 +5,7 @@ import type { ApprovalRequest } from "../types.js";
 import type { VoteRefusal } from "../vote.js";
 import type { NotAllowedReason } from "./comments.js";
 import { codeCell, codeSpan, formatTime, listWords, mention, quietMention, safeCell, stripFinalStop, truncate } from "./format.js";
-import { visibleJson } from "./inert.js";
+import { inertText, visibleJson } from "./inert.js";
 
 /**
  * A batch issue: one table row per request, edited in place as rows are decided from anywhere.
@@ -17,7 +17,7 @@ const DATA_ITEMS = 3;
 
 export function renderBatchTitle(members: ApprovalRequest[]): string {
   const types = [...new Set(members.map((member) => member.requestType).filter((type): type is string => type !== null))];
-  const what = types.length === 1 ? `${truncate(types[0]!.replace(/[^\w .:/-]/g, ""), 40)} requests` : "requests";
+  const what = types.length === 1 ? `${truncate(inertText(types[0]!), 40)} requests` : "requests";
   return `Approval needed: ${members.length} ${members.length === 1 ? "request" : what} (batch)`;
 }
 
@@ -34,7 +34,7 @@ export function renderBatchBody(batchId: string, members: ApprovalRequest[]): st
     "|---|---|---|---|---|---|",
     ...rows.map((member) => `| ${member.batch!.row} | ${what(member)} | ${dataSummary(member)} | ${impact(member)} | ${formatTime(member.deadline)} | ${status(member)} |`),
   ].join("\n");
-  return `${head}\n\n${table}\n\n<sub>Batch ${codeCell(batchId)}.</sub>`;
+  return `${head}\n\n${table}\n\nBatch ${codeCell(batchId)}.`;
 }
 
 function what(member: ApprovalRequest): string {
