@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { Store } from "../../src/store/store.js";
 import { AGENT, api, OTHER_AGENT, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload, issueEditedPayload } from "../support/webhooks.js";
@@ -34,11 +39,11 @@ describe("batch issues (.hitl.yml batch:)", () => {
   let github: GitHubStandIn;
   let app: AppHarness;
 
-  async function start(policy = POLICY) {
+  async function start(policy = POLICY, store?: Store) {
     github = await startGitHubStandIn({
       repos: { [REPO]: { collaborators: { alice: "write", bob: "write", mallory: "write" }, files: { main: { ".hitl.yml": policy } } } },
     });
-    app = await startApp({ githubUrl: github.url, now: T0 });
+    app = await startApp({ githubUrl: github.url, now: T0, ...(store ? { store } : {}) });
   }
 
   afterEach(async () => {
@@ -194,5 +199,64 @@ batch: { by: request_type, max_size: 3, max_wait: 10m }
     await comment("/approve 2", "alice");
     expect(replies()).toEqual(["@alice, `/approve 2`:\n\n- Row 2: not applied, already cancelled."]);
     expect(issue(1).state).toBe("closed");
+  });
+
+  it("a crash between posting the batch issue and recording it posts no second issue: the retry finds it by its marker", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hitl-batch-"));
+    const inner = await createEmbeddedStore({ dir, fsync: false, log: () => undefined });
+    let crashes = 1;
+    // The store write after GitHub created the issue fails once, as a process dying there would leave it.
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property !== "createSetting") return Reflect.get(target, property, receiver) as unknown;
+        return async (name: string, value: string) => {
+          if (name.endsWith(":issue") && crashes-- > 0) throw new Error("the process died here");
+          return target.createSetting(name, value);
+        };
+      },
+    });
+    try {
+      await start(POLICY, store);
+      for (let n = 1; n <= 2; n++) await open(n);
+      at(10);
+      await app.runtime.jobs.run();
+      expect(github.callsTo("POST", `/repos/${REPO}/issues`)).toHaveLength(1);
+      expect((await inner.list({ repo: REPO })).map((request) => request.surfaceRef)).toEqual([null, null]);
+      // The jobs' retries come due.
+      at(20);
+      await app.runtime.jobs.run();
+      expect(github.callsTo("POST", `/repos/${REPO}/issues`)).toHaveLength(1);
+      expect(github.callsTo("GET", `/repos/${REPO}/issues`)).toHaveLength(1);
+      expect((await inner.list({ repo: REPO })).map((request) => request.surfaceRef?.number)).toEqual([1, 1]);
+    } finally {
+      await app.close();
+      await github.close();
+      [app, github] = [undefined as never, undefined as never];
+      await inner.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a row that escalates gets a comment naming its row, and its status cell says so", async () => {
+    await start(`
+approvers: [alice]
+escalation:
+  - after: 2h
+    approvers: [bob]
+batch: { by: request_type, max_size: 5, max_wait: 10m }
+`);
+    const first = await open(1);
+    await open(2);
+    at(10);
+    await app.runtime.jobs.run();
+    github.clearCalls();
+    at(130);
+    await app.runtime.sweep();
+    await app.runtime.jobs.run();
+    expect((await app.store.get(first.id))!.escalation.level).toBe(1);
+    const comments = replies().sort();
+    expect(comments.map((text) => text.slice(0, 7))).toEqual(["Row 1: ", "Row 2: "]);
+    expect(comments[0]).toContain("@bob");
+    expect(issue(1).body).toContain(`⏳ Pending, escalated (${quiet("bob")})`);
   });
 });
