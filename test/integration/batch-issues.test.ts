@@ -259,4 +259,23 @@ batch: { by: request_type, max_size: 5, max_wait: 10m }
     expect(comments[0]).toContain("@bob");
     expect(issue(1).body).toContain(`⏳ Pending, escalated (${quiet("bob")})`);
   });
+
+  it("costs fewer GitHub calls in all than it holds requests: posting and deciding ten rows", async () => {
+    await start(`
+approvers: [alice]
+batch: { by: request_type, max_size: 10, max_wait: 10m }
+`);
+    github.clearCalls();
+    for (let n = 1; n <= 10; n++) await open(n);
+    await app.runtime.jobs.run();
+    await comment("/approve all fine", "alice");
+    expect((await app.store.list({ repo: REPO, status: "approved" })).length).toBe(10);
+    const calls = github.calls.filter((call) => !call.path.endsWith("/access_tokens")).map((call) => `${call.method} ${call.path}`);
+    // Reading the repository's installation and .hitl.yml once, the issue, one reply and one edit:
+    // five calls for ten requests (each on its own issue: an issue, an edit and a comment each).
+    expect(calls.slice(0, 3)).toEqual([`GET /repos/${REPO}/installation`, `GET /repos/${REPO}/contents/.hitl.yml`, `POST /repos/${REPO}/issues`]);
+    // The reply and the edit go out together, in either order.
+    expect(calls.slice(3).sort()).toEqual([`PATCH /repos/${REPO}/issues/1`, `POST /repos/${REPO}/issues/1/comments`]);
+    expect(issue(1).state).toBe("closed");
+  });
 });
