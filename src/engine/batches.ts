@@ -172,9 +172,16 @@ export function createBatches(ctx: EngineContext) {
       // The last row fills the batch: it posts now rather than at the end of the window.
       const postAt = row === slot.maxSize ? clock() : slot.postAt;
       const batch: BatchMembership = { id, row, postAt: postAt.toISOString(), counter: slot.counter, first, maxSize: slot.maxSize };
-      const next: ApprovalRequest = { ...request, batch, updatedAt: clock().toISOString() };
-      const stored = await commit(next, request.version, [], [job(next, "open_surface", "created", postAt)]);
-      return stored ?? (await mustGet(request.id));
+      let current = request;
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        const next: ApprovalRequest = { ...current, batch, updatedAt: clock().toISOString() };
+        const stored = await commit(next, current.version, [], [job(next, "open_surface", "created", postAt)]);
+        if (stored) return stored;
+        // Another write came first (a decision from a channel, a notification record): the row is still this request's.
+        current = await mustGet(request.id);
+        if (current.status !== "pending" || current.batch || current.surfaceRef) return current;
+      }
+      return current;
     },
 
     /** Posts the member's batch once it is due (or joins the issue already posted); the member as stored then. */
