@@ -9,6 +9,9 @@ import { CAS_ATTEMPTS, type EngineContext } from "./context.js";
 
 /** How long one replica may hold a batch while it posts or rewrites its issue. */
 const BATCH_LOCK_MS = 60_000;
+/** How often, and how far apart, a replica tries a batch's lock another one holds before leaving it to a retry. */
+const LOCK_TRIES = 10;
+const LOCK_PAUSE_MS = 200;
 /** How long the digest of a batch issue's body is remembered (a lost one costs one more edit). */
 const BODY_DIGEST_TTL_MS = 7 * 86_400_000;
 
@@ -35,6 +38,15 @@ export function createBatches(ctx: EngineContext) {
   const refreshing = new Map<string, { again: boolean; done: Promise<void> }>();
   /** Batches a command is deciding row by row in this process right now. */
   const holds = new Map<string, Promise<void>>();
+
+  /** A batch's lock, waiting briefly for another replica's post or rewrite to finish; false if it did not. */
+  async function acquire(lock: string): Promise<boolean> {
+    for (let i = 0; i < LOCK_TRIES; i++) {
+      if (await store.acquireLock(lock, holder, BATCH_LOCK_MS)) return true;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_PAUSE_MS));
+    }
+    return false;
+  }
 
   async function membersOf(batch: BatchMembership): Promise<ApprovalRequest[]> {
     const last = Math.min(batch.first + batch.maxSize - 1, await store.uses(batch.counter));
@@ -68,7 +80,7 @@ export function createBatches(ctx: EngineContext) {
   async function postOnce(member: ApprovalRequest & { batch: BatchMembership }): Promise<void> {
     const { id } = member.batch;
     const lock = `batch-post:${id}`;
-    if (!(await store.acquireLock(lock, holder, BATCH_LOCK_MS))) throw new Error(`batch ${id} is being posted by another replica`);
+    if (!(await acquire(lock))) throw new Error(`batch ${id} is being posted by another replica`);
     let surface: SurfaceRef | null;
     try {
       surface = parseRef(await store.setting(issueKey(id)));
@@ -126,7 +138,7 @@ export function createBatches(ctx: EngineContext) {
     const surface = member.surfaceRef;
     if (!surface) return;
     const lock = `batch-sync:${id}`;
-    if (!(await store.acquireLock(lock, holder, BATCH_LOCK_MS))) throw new Error(`batch ${id} is being updated by another replica`);
+    if (!(await acquire(lock))) throw new Error(`batch ${id} is being updated by another replica`);
     try {
       const members = (await store.findBySurface(member.repo, surface.number)).filter((request) => request.batch?.id === id);
       const body = renderBatchBody(id, members);
@@ -204,6 +216,8 @@ export function createBatches(ctx: EngineContext) {
     async syncRow(request: ApprovalRequest, reason: AuditEvent): Promise<void> {
       const surface = request.surfaceRef;
       if (!surface || !request.batch) return;
+      // The table first: a retry after it failed posts the comment once.
+      await refresh(request);
       const now = clock();
       const row = `Row ${request.batch.row}: `;
       if (request.status === "pending" && (reason === "escalated" || reason === "delegated")) {
@@ -212,7 +226,6 @@ export function createBatches(ctx: EngineContext) {
       } else if (request.status === "pending" && reason === "warned") {
         await github.reply(request.installationId, request.repo, surface.number, row + renderWarningComment(request, now));
       }
-      await refresh(request);
     },
   };
 }
