@@ -15,6 +15,9 @@ const LOCK_PAUSE_MS = 200;
 /** How long the digest of a batch issue's body is remembered (a lost one costs one more edit). */
 const BODY_DIGEST_TTL_MS = 7 * 86_400_000;
 
+/** The hold that keeps every batch's rewrites back. */
+const EVERY_BATCH = "*";
+
 const rowKey = (batchId: string, row: number) => `batch:${batchId}:row:${row}`;
 const issueKey = (batchId: string) => `batch:${batchId}:issue`;
 const startedKey = (batchId: string) => `batch:${batchId}:posting`;
@@ -112,7 +115,7 @@ export function createBatches(ctx: EngineContext) {
    */
   async function refresh(member: ApprovalRequest): Promise<void> {
     const id = member.batch!.id;
-    await holds.get(id);
+    await Promise.all([holds.get(id), holds.get(EVERY_BATCH)]);
     const running = refreshing.get(id);
     if (running) {
       running.again = true;
@@ -153,8 +156,13 @@ export function createBatches(ctx: EngineContext) {
   }
 
   return {
-    /** Runs `decide` (a command deciding several rows) with the batch's table rewrites held until it is done. */
-    async holding<T>(batchId: string, decide: () => Promise<T>): Promise<T> {
+    /**
+     * Runs `decide` (a command deciding several rows) with table rewrites held in this process until
+     * it is done, so the rows it decides show in one edit: the batch's, or every batch's for `null`
+     * (a selection of rows from anywhere, such as a channel deciding several requests at once).
+     */
+    async holding<T>(batchId: string | null, decide: () => Promise<T>): Promise<T> {
+      batchId ??= EVERY_BATCH;
       let release = () => {};
       const held = new Promise<void>((resolve) => (release = resolve));
       const before = holds.get(batchId);

@@ -59,6 +59,11 @@ export function createEngine(deps: EngineDeps) {
     ...createGitHubDecisions(ctx, deciding.decideFromGitHub, batches),
     /** A batch row changed: its batch issue's table shows it (see batches.ts). */
     syncBatchRow: batches.syncRow,
+    /**
+     * Decides several requests with the batch issues' table edits held until the last one, so rows
+     * decided together show in one edit per batch (`null`: every batch), e.g. a desk selection.
+     */
+    holdingBatchEdits: batches.holding,
     ...createPushes(ctx),
     ...createDeployments(ctx, opening.resume),
     ...createAuditTrail(store),

@@ -278,4 +278,25 @@ batch: { by: request_type, max_size: 10, max_wait: 10m }
     expect(calls.slice(3).sort()).toEqual([`PATCH /repos/${REPO}/issues/1`, `POST /repos/${REPO}/issues/1/comments`]);
     expect(issue(1).state).toBe("closed");
   });
+
+  it("shows rows decided outside GitHub, before and after the issue is up, with one edit for several at once", async () => {
+    await start();
+    const ids: string[] = [];
+    for (let n = 1; n <= 4; n++) ids.push((await open(n)).id);
+    // Decided before the batch posts (a Slack button, an email link, the desk): the table shows it once posted.
+    expect(await app.runtime.engine.decideFromChannel({ requestId: ids[0]!, login: "alice", action: "approve", via: "desk" })).toMatchObject({ type: "decided" });
+    at(10);
+    await app.runtime.jobs.run();
+    expect(issue(1).body).toContain(`| 1 | \`refund-agent\`: Refund order 1 | order: 1; amount: 10 | Pays back &#36;10 | 1 Jan 2099 00:00 UTC | ✅ Approved by ${quiet("alice")} |`);
+    expect(issue(1).body).toContain("3 of 4 requests wait");
+    github.clearCalls();
+    // Several rows decided together (a desk selection) show in one edit.
+    await app.runtime.engine.holdingBatchEdits(null, async () => {
+      for (const id of ids.slice(1, 3)) await app.runtime.engine.decideFromChannel({ requestId: id, login: "bob", action: "reject", via: "desk", batchId: "desk_1" });
+    });
+    await app.runtime.jobs.run();
+    expect(writes()).toEqual([`PATCH /repos/${REPO}/issues/1`]);
+    expect(issue(1).body).toContain(`| 3 | \`refund-agent\`: Refund order 3 | order: 3; amount: 30 | Pays back &#36;30 | 1 Jan 2099 00:00 UTC | ❌ Rejected by ${quiet("bob")} |`);
+    expect(issue(1).body).toContain("1 of 4 requests wait");
+  });
 });
