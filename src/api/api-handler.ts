@@ -4,6 +4,7 @@ import { createGzip } from "node:zlib";
 import { z } from "zod";
 import { STATUSES } from "../core/types.js";
 import type { Engine } from "../engine/engine.js";
+import { INLINE_BUDGET_MS } from "../engine/open-request.js";
 import { HitlError, invalidRequest, type FieldIssue } from "../engine/errors.js";
 import type { Logger } from "../engine/ports.js";
 import { StoreUnavailableError } from "../store/store.js";
@@ -15,6 +16,7 @@ import {
   auditExportQuerySchema,
   auditQuerySchema,
   auditVerifyQuerySchema,
+  batchEnvelopeSchema,
   cancelSchema,
   idempotencyKey,
   listQuerySchema,
@@ -128,6 +130,37 @@ export function createApiHandler(deps: ApiDeps) {
         if (key !== undefined) parse(z.object({ "Idempotency-Key": idempotencyKey }), { "Idempotency-Key": key }, "header.");
         const { request, created } = await engine.open(toNewRequestInput(body, key), agent);
         sendJson(res, created ? 201 : 200, present(request), { location: `${API_PREFIX}/requests/${request.id}` });
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/requests\/batch$/,
+      async handle({ req, res, agent }) {
+        const { requests } = parse(batchEnvelopeSchema, await readJson(req, deps.maxBodyBytes));
+        // One wait for the policies and surfaces, shared by every item, as one request has.
+        const until = clock().getTime() + INLINE_BUDGET_MS;
+        const results = [];
+        for (const [index, item] of requests.entries()) {
+          try {
+            const body = parseNewRequest(item, `requests[${index}].`);
+            const issues = [
+              ...(body.idempotency_key === undefined ? [{ path: `requests[${index}].idempotency_key`, message: "is required for each request of a batch" }] : []),
+              ...(body.requested_by !== undefined && body.requested_by !== agent.name ? [{ path: `requests[${index}].requested_by`, message: `must be ${agent.name}, the agent the token belongs to (or left out)` }] : []),
+            ];
+            if (issues.length > 0) throw invalidRequest(issues);
+            const { request, created } = await engine
+              .open(toNewRequestInput(body, undefined), agent, { budgetMs: until - clock().getTime() })
+              .catch((error: unknown) => {
+                if (error instanceof HitlError && error.code === "invalid_request") throw invalidRequest(error.issues.map((issue) => ({ ...issue, path: `requests[${index}].${issue.path}` })));
+                throw error;
+              });
+            results.push({ index, status: created ? 201 : 200, request: present(request) });
+          } catch (error) {
+            const answer = errorAnswer(error, "/requests/batch");
+            results.push({ index, status: answer.status, error: { code: answer.code, message: answer.message, ...(answer.issues.length ? { issues: answer.issues } : {}) } });
+          }
+        }
+        sendJson(res, 200, { results });
       },
     },
     {
@@ -336,6 +369,21 @@ export function createApiHandler(deps: ApiDeps) {
     await route.handle({ req, res, agent, params, query });
   }
 
+  /** How the API answers a failure: its status, code, sentence and fields at fault. */
+  function errorAnswer(error: unknown, path: string): { status: number; code: string; message: string; issues: FieldIssue[] } {
+    if (error instanceof HitlError) return { status: error.status, code: error.code, message: error.message, issues: error.issues };
+    if (error instanceof StoreUnavailableError) {
+      deps.log.error({ err: error }, "store unavailable");
+      return { status: 503, code: "store_unavailable", message: "The request store did not answer. Retry shortly with the same Idempotency-Key: a request is never created twice.", issues: [] };
+    }
+    if (typeof (error as { status?: unknown }).status === "number") {
+      deps.log.error({ err: error, path }, "GitHub call failed");
+      return { status: 502, code: "github_unavailable", message: `GitHub answered HTTP ${(error as { status: number }).status}; nothing was created. Retry shortly.`, issues: [] };
+    }
+    deps.log.error({ err: error, path }, "API request failed");
+    return { status: 500, code: "internal_error", message: "Something went wrong on our side; nothing acknowledged was lost. Retry shortly.", issues: [] };
+  }
+
   return async function apiHandler(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) return false;
@@ -350,20 +398,12 @@ export function createApiHandler(deps: ApiDeps) {
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
-      } else if (error instanceof HitlError) {
-        // The unread rest of an oversized body is not worth receiving: close after answering.
-        if (error.status === 413) res.setHeader("connection", "close");
-        sendError(res, error.status, error.code, error.message, error.issues);
-      } else if (error instanceof StoreUnavailableError) {
-        deps.log.error({ err: error }, "store unavailable");
-        sendError(res, 503, "store_unavailable", "The request store did not answer. Retry shortly with the same Idempotency-Key: a request is never created twice.");
-      } else if (typeof (error as { status?: unknown }).status === "number") {
-        deps.log.error({ err: error, path: url.pathname }, "GitHub call failed");
-        sendError(res, 502, "github_unavailable", `GitHub answered HTTP ${(error as { status: number }).status}; nothing was created. Retry shortly.`);
-      } else {
-        deps.log.error({ err: error, path: url.pathname }, "API request failed");
-        sendError(res, 500, "internal_error", "Something went wrong on our side; nothing acknowledged was lost. Retry shortly.");
+        return true;
       }
+      // The unread rest of an oversized body is not worth receiving: close after answering.
+      if (error instanceof HitlError && error.status === 413) res.setHeader("connection", "close");
+      const answer = errorAnswer(error, url.pathname);
+      sendError(res, answer.status, answer.code, answer.message, answer.issues);
     }
     return true;
   };

@@ -4,13 +4,13 @@ import { z } from "zod";
 // input and output variants of one schema, `$ref` components from `.meta({ id })`, callbacks), so
 // this file describes operations and writes no schema by hand.
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
-import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, statsQuerySchema, suggestionPullRequestSchema as suggestionPullRequestBody, suggestionsQuerySchema, validateSchema, waitQuerySchema } from "./request-schema.js";
+import { auditExportQuerySchema, auditQuerySchema, auditVerifyQuerySchema, batchOpenSchema, cancelSchema, listQuerySchema, newRequestSchema, simulateSchema, statsQuerySchema, suggestionPullRequestSchema as suggestionPullRequestBody, suggestionsQuerySchema, validateSchema, waitQuerySchema } from "./request-schema.js";
 import { validationSchema } from "./resume-schema.js";
 import { sweepReportSchema } from "./sweep-schema.js";
 import { complianceReportSchema } from "../compliance/report-schema.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { jwksSchema } from "../receipts/jwks-schema.js";
-import { apiRequestSchema, auditEntrySchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema, suggestionListSchema, suggestionPullRequestSchema } from "./response-schema.js";
+import { apiRequestSchema, auditEntrySchema, batchResultSchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema, suggestionListSchema, suggestionPullRequestSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
 
@@ -138,6 +138,16 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "List the agent's own requests (every agent's with read-all): pending by priority then age, else newest first",
           requestParams: { query: listQuerySchema },
           responses: { 200: { description: "The requests", ...json(requestListSchema) }, ...errors(400) },
+        },
+      },
+      "/api/v1/requests/batch": {
+        post: {
+          operationId: "createRequests",
+          summary: "Open several requests in one call",
+          description:
+            "Each item is opened as POST /requests would open it alone, with its own idempotency_key (required), and answered in `results` in the order sent: an item that is not valid, or not allowed, fails alone. The call answers 200 once every item is answered; 400 only when the envelope itself is not valid (no `requests`, or more than 100).",
+          requestBody: { required: true, ...json(batchOpenSchema) },
+          responses: { 200: { description: "One result per item", ...json(batchResultSchema) }, ...errors(400, 413) },
         },
       },
       "/api/v1/requests/{id}": {

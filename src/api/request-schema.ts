@@ -332,3 +332,23 @@ export const validateSchema = z.strictObject({
 });
 
 export const cancelSchema = z.strictObject({ reason: z.string().max(2_000).optional() });
+
+/** The most requests one `POST /requests/batch` may open. */
+export const BATCH_MAX_REQUESTS = 100;
+
+/**
+ * `POST /requests/batch`: the envelope only. Each item is checked on its own against
+ * `newRequestSchema` (and must carry its `idempotency_key`), so one bad item fails alone.
+ */
+export const batchEnvelopeSchema = z.strictObject({
+  requests: z.array(z.unknown()).min(1).max(BATCH_MAX_REQUESTS),
+});
+
+/** The same body, as the OpenAPI document shows it. */
+export const batchOpenSchema = z.strictObject({
+  requests: z
+    .array(newRequestSchema)
+    .min(1)
+    .max(BATCH_MAX_REQUESTS)
+    .describe(`At most ${BATCH_MAX_REQUESTS} requests, each as the body of POST /requests with its own idempotency_key (required here).`),
+});

@@ -294,6 +294,20 @@ export const errorSchema = z
   })
   .meta({ id: "Error" });
 
+/** `POST /requests/batch`: one result per item, in the order sent. */
+export const batchResultSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        index: z.number().int().describe("The item's position in `requests`, from 0."),
+        status: z.number().int().describe("As POST /requests would have answered this item alone: 201 opened, 200 its idempotency_key's first request, 4xx/5xx not opened."),
+        request: apiRequestSchema.optional().describe("201 and 200."),
+        error: errorSchema.shape.error.optional().describe("Any other status; `issues` paths name the item, e.g. `requests[3].priority`."),
+      }),
+    ),
+  })
+  .meta({ id: "BatchResult" });
+
 /** The body of a signed callback (and of a channel's `request.escalated` event). */
 export const callbackSchema = z
   .object({

@@ -23,6 +23,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requests/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open several requests in one call
+         * @description Each item is opened as POST /requests would open it alone, with its own idempotency_key (required), and answered in `results` in the order sent: an item that is not valid, or not allowed, fails alone. The call answers 200 once every item is answered; 400 only when the envelope itself is not valid (no `requests`, or more than 100).
+         */
+        post: operations["createRequests"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requests/{id}": {
         parameters: {
             query?: never;
@@ -468,6 +488,27 @@ export interface components {
         };
         RequestList: {
             requests: components["schemas"]["Request"][];
+        };
+        BatchResult: {
+            results: {
+                /** @description The item's position in `requests`, from 0. */
+                index: number;
+                /** @description As POST /requests would have answered this item alone: 201 opened, 200 its idempotency_key's first request, 4xx/5xx not opened. */
+                status: number;
+                /** @description 201 and 200. */
+                request?: components["schemas"]["Request"];
+                /** @description Any other status; `issues` paths name the item, e.g. `requests[3].priority`. */
+                error?: {
+                    /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, config_not_editable, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                    code: string;
+                    message: string;
+                    /** @description 400 only: each field at fault. */
+                    issues?: {
+                        path: string;
+                        message: string;
+                    }[];
+                };
+            }[];
         };
         /** @description `status` is still `pending` when the wait ran out. */
         DecisionPoll: {
@@ -1673,6 +1714,301 @@ export interface operations {
             };
             /** @description GitHub failed; nothing was created. Retry with the same Idempotency-Key (github_unavailable) */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description At most 100 requests, each as the body of POST /requests with its own idempotency_key (required here). */
+                    requests: {
+                        repo: string;
+                        task_description: string;
+                        approval_reason: string;
+                        /** @default {} */
+                        decision_data?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description More decision data, every value of which is sensitive: sealed at rest (HITL_ENCRYPTION_KEYS), never posted to GitHub, chat, email or logs; shown on the one-click confirmation page and returned to the requesting agent only. Its keys must not repeat decision_data's. */
+                        sensitive_data?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description Paths of decision_data (`card_number`, `customer.email`) whose values are sensitive, as for sensitive_data. .hitl.yml's `sensitive` may add more for the request type, and none it names can be left out. */
+                        sensitive?: string[];
+                        /**
+                         * @default [
+                         *       {
+                         *         "id": "approve",
+                         *         "label": "Approve"
+                         *       },
+                         *       {
+                         *         "id": "reject",
+                         *         "label": "Reject"
+                         *       }
+                         *     ]
+                         */
+                        available_actions?: {
+                            id: string;
+                            label: string;
+                            impact?: string;
+                            /**
+                             * @description Whether choosing it approves or rejects. Required for ids other than `approve` (always approves) and `reject` (always rejects).
+                             * @enum {string}
+                             */
+                            kind?: "approve" | "reject";
+                            /** @description What this alternative would do, as data; `presentation: comparative` shows one column per alternative. */
+                            data?: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /**
+                         * @default normal
+                         * @enum {string}
+                         */
+                        priority?: "low" | "normal" | "high" | "critical";
+                        /**
+                         * @description When the request's fallback applies if nobody decides: an ISO 8601 time with an offset, such as 2026-12-01T12:00:00Z, or a time from now, such as "in 30m", "in 48h" or "in 2d" (units s, m, h, d, w; at most 365d). A relative deadline counts from when hitl receives the request. Absent: .hitl.yml's `deadline` (72h by default).
+                         * @example in 48h
+                         * @example 2026-12-01T12:00:00Z
+                         */
+                        deadline?: string;
+                        fallback_action?: {
+                            /** @constant */
+                            type: "abort";
+                            reason: string;
+                            cleanup?: string;
+                        } | {
+                            /** @constant */
+                            type: "use_default";
+                            action: string;
+                            value?: unknown;
+                            reason?: string;
+                        } | {
+                            /** @constant */
+                            type: "degrade";
+                            mode: string;
+                            reason?: string;
+                        } | {
+                            /** @constant */
+                            type: "delegate";
+                            approvers?: string[];
+                            rule?: string;
+                            extend_by?: string;
+                            reason?: string;
+                        } | {
+                            /** @constant */
+                            type: "retry_with_modification";
+                            modifications: {
+                                [key: string]: unknown;
+                            };
+                            reason?: string;
+                        };
+                        /**
+                         * @default {
+                         *       "type": "issue"
+                         *     }
+                         */
+                        surface?: {
+                            /** @constant */
+                            type: "issue";
+                        } | {
+                            /** @constant */
+                            type: "pull_request";
+                            number: number;
+                        };
+                        approvers?: string[];
+                        request_type?: string;
+                        risk_score?: number;
+                        confidence?: number;
+                        /**
+                         * Format: uri
+                         * @description https URL that receives the signed decision; http, or a private address, only for hosts the server lists in HITL_ALLOWED_PRIVATE_TARGETS
+                         */
+                        callback_url?: string;
+                        requested_by?: string;
+                        on_behalf_of?: string;
+                        idempotency_key?: string;
+                        /** @description The agent's correlation id (a workflow or run); `GET /api/v1/requests?workflow_id=` lists by it. */
+                        workflow_id?: string;
+                        /** @description Opaque JSON, at most 64 KB, returned with the decision (GET, long-poll, callback) so a stateless agent can resume from it; never shown to people. */
+                        checkpoint?: unknown;
+                        /** @description How long the approval holds for `POST /requests/:id/validate`; at most .hitl.yml's max_decision_age. */
+                        max_decision_age?: string;
+                        /**
+                         * @description How the client integrates the decision: immediate (act on it), validated (validate for drift first), guided (the person's edits, reason and justification come back as guidance), fresh_start (they come back as constraints for a new plan). Default immediate.
+                         * @enum {string}
+                         */
+                        resume?: "immediate" | "validated" | "guided" | "fresh_start";
+                        escalation?: {
+                            after: string;
+                            approvers: string[];
+                            message?: string;
+                        }[];
+                        warning_before?: string;
+                        invalidate_on_push?: boolean;
+                        /** @description This many distinct allowed people must approve. May raise what the repository's .hitl.yml requires, never lower it. */
+                        required_approvals?: number;
+                        /** @description Sequential stages of sign-off, added after those the repository's .hitl.yml requires. */
+                        stages?: {
+                            /** @description The stage's name, shown in the tally and the decision. */
+                            name: string;
+                            /**
+                             * @description Who votes in this stage: logins and `@org/team` teams, each also one of the repository's approvers. Empty: the request's approvers.
+                             * @default []
+                             */
+                            approvers?: string[];
+                            /** @description How many distinct people must choose one action: a number, `all` or `majority` of the stage's approvers (these need users, not teams). Default 1. */
+                            required?: number | ("all" | "majority");
+                            /** @description Weight per login or `@org/team`; with `threshold` instead of `required`. Only those listed vote. */
+                            weights?: {
+                                [key: string]: number;
+                            };
+                            /** @description With `weights`: an action wins when its votes' weights add up to this. */
+                            threshold?: number;
+                            /** @description How long the stage stays open once it opens. Absent: until the request's deadline. */
+                            timeout?: string;
+                            /**
+                             * @description At the timeout: `proceed_if_partial` ends the stage with its leading approval when it has one and no rejection; `fallback` applies the request's fallback.
+                             * @default fallback
+                             * @enum {string}
+                             */
+                            on_timeout?: "proceed_if_partial" | "fallback";
+                            /**
+                             * @description `veto`: one allowed rejection rejects the request. `majority`: rejections must weigh more than half of the stage's bar.
+                             * @default veto
+                             * @enum {string}
+                             */
+                            reject?: "veto" | "majority";
+                            /**
+                             * @description Lets a person who counted in an earlier stage count in this one too.
+                             * @default false
+                             */
+                            allow_repeat_approvers?: boolean;
+                            /** @description After the stage approves, the first branch whose condition holds picks the next stage or ends the request; none holding ends it approved. Absent: the next stage in the list. */
+                            then?: {
+                                /** @description The condition, over the decision data and `chosen_action` (the action the stage approved with). */
+                                when: components["schemas"]["condition"];
+                                /** @description The stage that opens next; it must come later in the list. */
+                                next?: string;
+                                /** @description End the request with this action (one of the request's actions) instead. */
+                                action?: string;
+                            }[];
+                        }[];
+                        /** @description Fields of decision_data an approver may change when approving, each with its type and bounds. */
+                        editable_fields?: {
+                            [key: string]: {
+                                /**
+                                 * @description A number.
+                                 * @constant
+                                 */
+                                type: "number";
+                                /** @description The smallest value an approver may set. */
+                                minimum?: number;
+                                /** @description The largest value an approver may set. */
+                                maximum?: number;
+                            } | {
+                                /**
+                                 * @description A string.
+                                 * @constant
+                                 */
+                                type: "string";
+                                /** @description The longest value an approver may set. */
+                                max_length?: number;
+                                /** @description The only values an approver may set. */
+                                enum?: string[];
+                            } | {
+                                /**
+                                 * @description true or false.
+                                 * @constant
+                                 */
+                                type: "boolean";
+                            };
+                        };
+                        /** @description What people must give with a decision; .hitl.yml's feedback may be stricter. */
+                        feedback?: {
+                            /** @description Whether every decision needs a reason: true (any text), or at least min_length characters. */
+                            require_justification?: boolean | {
+                                min_length: number;
+                            };
+                            /** @description Reason codes a rejection must start with: `/reject <code> <text>`. */
+                            reasons?: string[];
+                        };
+                        /**
+                         * @description How the issue shows the choice.
+                         * @enum {string}
+                         */
+                        presentation?: "binary" | "multiple_choice" | "detailed_review" | "comparative";
+                        /** @description presentation detailed_review: the parts to show, in order. */
+                        sections?: {
+                            title: string;
+                            text?: string;
+                            data?: unknown;
+                        }[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description The body or query is not valid; `issues` names each field at fault (invalid_request, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than HITL_MAX_BODY_BYTES (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

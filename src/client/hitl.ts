@@ -1,5 +1,5 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, AuditExportQuery, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, SuggestionList, SuggestionPullRequest, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, AuditExportQuery, BatchResult, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, SuggestionList, SuggestionPullRequest, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 import type { ReceiptKeySet } from "./verify-receipt.js";
 
 /** Which requests a compliance report covers: opened in [since, until), of one repository or all. */
@@ -100,6 +100,15 @@ export class Hitl {
   /** `POST /requests`. */
   async create(body: NewRequest, idempotencyKey: string = globalThis.crypto.randomUUID()): Promise<ApprovalRequest> {
     return (await this.#call("POST", "/requests", { body, headers: { "idempotency-key": idempotencyKey } })) as ApprovalRequest;
+  }
+
+  /**
+   * `POST /requests/batch`: opens up to 100 requests in one call, each with its own idempotency key
+   * (generated where an item has none), answered item by item: retry only the items that failed.
+   */
+  createMany(bodies: NewRequest[]): Promise<BatchResult> {
+    const requests = bodies.map((body) => ({ ...body, idempotency_key: body.idempotency_key ?? globalThis.crypto.randomUUID() }));
+    return this.#call("POST", "/requests/batch", { body: { requests } }) as Promise<BatchResult>;
   }
 
   get(id: string): Promise<ApprovalRequest> {

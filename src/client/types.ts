@@ -15,6 +15,8 @@ export type AuditQuery = NonNullable<paths["/api/v1/audit"]["get"]["parameters"]
 /** `GET /api/v1/audit/export`'s filters. */
 export type AuditExportQuery = NonNullable<paths["/api/v1/audit/export"]["get"]["parameters"]["query"]>;
 export type Callback = Schemas["Callback"];
+/** The answer of `POST /api/v1/requests/batch`: one result per item, in the order sent. */
+export type BatchResult = Schemas["BatchResult"];
 /** The claims of a decision receipt (version 1). */
 export type ReceiptPayload = Schemas["ReceiptPayload"];
 /** `GET /api/v1/reports/compliance?format=json`. */

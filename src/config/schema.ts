@@ -584,6 +584,26 @@ const sensitiveEntrySchema = z.strictObject({
     .describe("Paths of decision_data whose values are sensitive when present; a request cannot leave them out."),
 });
 
+/** `batch.max_wait` bounds: a batch waits at least this long and at most this long before it is posted. */
+export const BATCH_MIN_WAIT_MS = 10_000;
+export const BATCH_MAX_WAIT_MS = 60 * 60_000;
+export const BATCH_MAX_SIZE = 50;
+
+const batchSchema = z
+  .strictObject({
+    by: z.enum(["request_type", "approver", "priority"]).describe("What puts requests into one batch: the same `request_type`, the same first approvers, or the same priority."),
+    max_size: z.number().int().min(2).max(BATCH_MAX_SIZE).default(20).describe(`At most this many requests per batch issue (2-${BATCH_MAX_SIZE}); a full batch is posted at once.`),
+    max_wait: duration
+      .default("10m")
+      .refine((text) => (parseDuration(text) ?? 0) >= BATCH_MIN_WAIT_MS && (parseDuration(text) ?? 0) <= BATCH_MAX_WAIT_MS, { error: "expected a duration from 10s to 1h" })
+      .describe("How long a batch collects requests before its issue is posted (10s to 1h, default 10m). Batches start on whole multiples of it."),
+    include: z
+      .array(z.enum(["critical", "stages"]))
+      .default([])
+      .describe("Requests kept out of batches unless listed: `critical` requests, and `stages` (requests needing more than one approval, or stages)."),
+  })
+  .describe("Collect pending requests into one issue per group, decided row by row with `/approve 1,3-5`, `/approve all` or `/reject 2`.");
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -669,6 +689,7 @@ export const hitlConfigSchema = z
     retention: retentionSchema
       .optional()
       .describe("How long this repository's requests keep their context and audit entries; shortens the server's HITL_RETENTION_CONTEXT and HITL_RETENTION_AUDIT, never lengthens them. Absent: the server's."),
+    batch: batchSchema.optional(),
     sensitive: z
       .array(sensitiveEntrySchema)
       .max(50)

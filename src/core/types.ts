@@ -397,6 +397,22 @@ export interface ApprovalRequest {
   notify?: NotifyRoute[];
   /** The messages sent (or held, or failing) outside GitHub about this request. */
   notifications?: NotificationRecord[];
+  /** One row of a batch issue (`.hitl.yml` `batch:`); absent for a request shown on its own. */
+  batch?: BatchMembership;
+}
+
+/** Where a request sits in a batch: the batch, its row, and when the batch's issue is posted. */
+export interface BatchMembership {
+  /** `bat_…`, the same for every row; decisions made through the batch name it (audit `batch_id`). */
+  id: string;
+  /** From 1; a row number never moves to another request. */
+  row: number;
+  /** When the batch's issue is posted, unless it fills up first. */
+  postAt: string;
+  /** The counter whose numbers `first` to `first + maxSize - 1` are this batch's rows. */
+  counter: string;
+  first: number;
+  maxSize: number;
 }
 
 /**

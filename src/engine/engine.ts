@@ -6,6 +6,7 @@ import { createDeciding } from "./decide-request.js";
 import { createDeployments } from "./deployments.js";
 import { createGitHubDecisions } from "./github-decisions.js";
 import { createOpening } from "./open-request.js";
+import { createBatches } from "./batches.js";
 import { HitlError, notFound } from "./errors.js";
 import { unsealRequest } from "../sensitive/seal-request.js";
 import { SealError } from "../sensitive/sealing.js";
@@ -28,7 +29,8 @@ export function createEngine(deps: EngineDeps) {
   const { store, clock, decided, mustGet } = ctx;
 
   const deciding = createDeciding(ctx);
-  const opening = createOpening(ctx);
+  const batches = createBatches(ctx);
+  const opening = createOpening(ctx, batches);
 
   /**
    * Whose requests an agent reads: its own, or everyone's with `read-all`. Another agent's
@@ -55,7 +57,14 @@ export function createEngine(deps: EngineDeps) {
     ...opening,
     ...deciding,
     ...createValidating(ctx, opening.open),
-    ...createGitHubDecisions(ctx, deciding.decideFromGitHub),
+    ...createGitHubDecisions(ctx, deciding.decideFromGitHub, batches),
+    /** A batch row changed: its batch issue's table shows it (see batches.ts). */
+    syncBatchRow: batches.syncRow,
+    /**
+     * Decides several requests with the batch issues' table edits held until the last one, so rows
+     * decided together show in one edit per batch (`null`: every batch), e.g. a desk selection.
+     */
+    holdingBatchEdits: batches.holding,
     ...createPushes(ctx),
     ...createDeployments(ctx, opening.resume),
     ...createAuditTrail(store),

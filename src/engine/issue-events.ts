@@ -50,7 +50,8 @@ export function createIssueEvents(ctx: EngineContext, decideFromGitHub: (input: 
       if (!first) return { type: "not_a_request" };
       const loaded = await github.loadConfig(first.installationId, input.repo);
       let why: CloseRefusal = { type: "reopen_only" };
-      if (loaded.config?.close_means === "reject") {
+      // A batch issue holds many requests: closing it never rejects them all.
+      if (loaded.config?.close_means === "reject" && !first.batch) {
         const outcomes = await decideFromGitHub({
           repo: input.repo,
           number: input.number,
@@ -87,7 +88,8 @@ export function createIssueEvents(ctx: EngineContext, decideFromGitHub: (input: 
           if (current.status !== "pending" || current.surfaceRef?.type !== "issue" || current.surfaceRef.number !== gone.number) break;
           const from: SurfaceRef = current.surfaceRef;
           // The new issue has its own comments: recovery starts over there, from the request's opening.
-          const { recovery: _recovery, ...rest } = current;
+          // A row of a batch is posted again in a batch of its own time, or alone.
+          const { recovery: _recovery, batch: _batch, ...rest } = current;
           const next: ApprovalRequest = { ...rest, surfaceRef: null, updatedAt: clock().toISOString() };
           const reason = gone.how === "deleted" ? `issue #${gone.number} was deleted` : `issue #${gone.number} was transferred to ${gone.to?.repo ?? "another repository"}`;
           const details = { how: gone.how, from, ...(gone.to ? { to: gone.to } : {}) };

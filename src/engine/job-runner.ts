@@ -69,7 +69,9 @@ export function createJobRunner(deps: JobRunnerDeps, engine: Engine) {
         if (request.status !== "pending" && PENDING_ONLY_EVENTS.has(job.reason)) return;
         // The surface came after the end; its own `surface_opened` job shows the outcome once.
         if (FINAL_EVENTS.has(job.reason) && request.surfaceRef?.openedAfterEnd) return;
-        if (request.surfaceRef) {
+        if (request.surfaceRef && request.batch) {
+          await engine.syncBatchRow(request, job.reason);
+        } else if (request.surfaceRef) {
           // The comment that made the change gets its 👍 before the outcome shows (best effort;
           // GitHub answers a repeated reaction with the one it has).
           if (job.reactTo !== undefined) {

@@ -12,6 +12,7 @@ import type { LoadedConfig, PullRequestInfo } from "./ports.js";
 import type { Effects } from "../store/store.js";
 import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 import { recentDecisions } from "./recent-decisions.js";
+import type { Batches } from "./batches.js";
 import { sealRequest } from "../sensitive/seal-request.js";
 import { presentPaths, testedFields, touchesSensitive } from "../sensitive/sensitive-fields.js";
 
@@ -45,7 +46,7 @@ const REPLAY_GRACE_MS = 30_000;
 const invalid = (path: string, message: string) => invalidRequest([{ path, message }]);
 
 /** Opening requests: the policy first, then the surface, safe to repeat after a crash. */
-export function createOpening(ctx: EngineContext) {
+export function createOpening(ctx: EngineContext, batches: Batches) {
   const { store, github, clock, newId, log, audit, job, channelJobs, commit, mustGet, evaluate } = ctx;
   /** Requests this process is posting right now, which its own safety-net job must leave alone. */
   const posting = new Set<string>();
@@ -89,6 +90,12 @@ export function createOpening(ctx: EngineContext) {
       current = stored;
     }
     if (current.status !== "pending" || current.surfaceRef) return current;
+    if (current.surface.type === "issue") {
+      const joined = current.batch ? current : await batches.join(current, (loadedConfig ?? (await github.loadConfig(current.installationId, current.repo))).config?.batch);
+      if (joined?.batch) return joined.status === "pending" && !joined.surfaceRef ? batches.postIfDue({ ...joined, batch: joined.batch }) : joined;
+      if (joined) current = joined;
+      if (current.status !== "pending" || current.surfaceRef) return current;
+    }
     const recent = await recentDecisions(store, current);
     const surfaceRef = await github.openSurface(current, { recent, attempt, ...(pull ? { pull } : {}) });
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
@@ -226,9 +233,10 @@ export function createOpening(ctx: EngineContext) {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
      * `internal`: hitl's own request (a follow-up), whose key alone identifies it, opened at `now`
-     * (the time its deadline was reckoned from).
+     * (the time its deadline was reckoned from). `budgetMs`: how long to wait for the policy and the
+     * surface (default `INLINE_BUDGET_MS`; a batch shares one budget among its items).
      */
-    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
+    async open(asked: NewRequestInput, agent: Agent, options: { internal?: boolean; now?: Date; budgetMs?: number } = {}): Promise<{ request: ApprovalRequest; created: boolean }> {
       const now = options.now ?? clock();
       const fingerprint = asked.idempotencyKey === undefined || options.internal ? undefined : idempotencyFingerprint(asked);
       const { installationId, loaded, policy, input, pull, wholePull } = await admit(asked, agent, now);
@@ -258,7 +266,8 @@ export function createOpening(ctx: EngineContext) {
       posting.add(stored.id);
       const processing = process(stored, 1, loaded, pull).finally(() => posting.delete(stored.id)).then(
         async (processed) => {
-          if (processed.status !== "pending" || processed.surfaceRef) await store.completeJob(safetyNet.id);
+          // A batch's row has its own job, at the batch's time.
+          if (processed.status !== "pending" || processed.surfaceRef || processed.batch) await store.completeJob(safetyNet.id);
           return processed;
         },
         async (error: unknown) => {
@@ -272,7 +281,7 @@ export function createOpening(ctx: EngineContext) {
       // seconds): past the budget it gets the stored request, and posting goes on without it.
       let settled = false;
       void processing.finally(() => (settled = true));
-      const processed = await withinBudget(processing, INLINE_BUDGET_MS);
+      const processed = await withinBudget(processing, Math.max(0, options.budgetMs ?? INLINE_BUDGET_MS));
       if (!settled) holdPosting(stored.id, processing);
       processing.catch((error: unknown) => log.error({ err: error, requestId: stored.id }, "could not record a failed post"));
       return { request: processed ?? (await store.get(stored.id)) ?? stored, created: true };

@@ -100,6 +100,13 @@ export interface GitHubGateway {
    */
   syncSurface(request: ApprovalRequest, reason: AuditEvent, attempt?: number, context?: { recent?: ApprovalRequest[] }): Promise<SurfaceRef | null>;
   /**
+   * Posts a batch issue (`.hitl.yml` `batch:`): `body` goes below hitl's signed marker for the
+   * batch's id. `search`: an earlier try may have created it, so that one is returned instead.
+   */
+  openBatchIssue(installationId: number, repo: string, batch: { id: string; title: string; body: string; assignees: string[] }, options: { search: boolean }): Promise<SurfaceRef>;
+  /** Rewrites a batch issue's table in one call; `closed` closes it too (every row has ended). */
+  updateBatchIssue(installationId: number, repo: string, number: number, batch: { id: string; body: string; closed: boolean }): Promise<void>;
+  /**
    * Whether `login` may decide: one of `approvers` (users, or members of `@org/team`), or, when
    * `approvers` is empty, anyone with write access to the repository.
    */

@@ -7,6 +7,7 @@ import { loadConfig } from "./config-reader.js";
 import { proposeConfigChange, pullFrom } from "./config-pull-request.js";
 import { apiBaseUrl, reviewDeployment } from "./deployment-review.js";
 import { openIssue, syncIssue } from "./issue-surface.js";
+import { openBatchIssue, updateBatchIssue } from "./batch-surface.js";
 import { listIssueComments, listPullReviews } from "./listings.js";
 import { hasStatus, splitRepo, type OctokitFactory } from "./octokit.js";
 import { mayDecide, permissionOf } from "./permissions.js";
@@ -104,6 +105,14 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
       if (request.surfaceRef?.type === "pull_request") return syncCheckRun(client, request, reason, now);
       await syncIssue(client, request, reason, { now, attempt, self, recent: context.recent ?? [] });
       return null;
+    },
+
+    async openBatchIssue(installationId, repo, batch, batchOptions) {
+      return openBatchIssue(await octokit(installationId), repo, batch, { ...batchOptions, self });
+    },
+
+    async updateBatchIssue(installationId, repo, number, batch) {
+      await updateBatchIssue(await octokit(installationId), repo, number, batch, self);
     },
 
     async mayDecide(installationId, repo, login, approvers) {

@@ -22,6 +22,7 @@ describe("the OpenAPI document", () => {
   it("names every operation and describes each status a route answers, with a schema", () => {
     const expected: Record<string, [string, string, string[]]> = {
       createRequest: ["/api/v1/requests", "post", ["200", "201", "400", "401", "403", "409", "413", "422", "500", "502", "503"]],
+      createRequests: ["/api/v1/requests/batch", "post", ["200", "400", "401", "413", "500", "503"]],
       listRequests: ["/api/v1/requests", "get", ["200", "400", "401", "500", "503"]],
       getRequest: ["/api/v1/requests/{id}", "get", ["200", "401", "404", "500", "503"]],
       waitForDecision: ["/api/v1/requests/{id}/decision", "get", ["200", "400", "401", "404", "500", "503"]],

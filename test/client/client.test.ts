@@ -35,6 +35,21 @@ describe("hitl/client", () => {
   };
   const json = (status: number, body: unknown) => () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
+  it("createMany sends every item with its own idempotency key, generated where missing, and returns the results", async () => {
+    const results = { results: [{ index: 0, status: 201, request: { id: "req_1" } }, { index: 1, status: 400, error: { code: "invalid_request", message: "no" } }] };
+    const server = fakeServer([json(200, results)]);
+    const hitl = new Hitl({ url: "https://hitl.test", token: "t", fetch: server.fetch });
+    const answer = await hitl.createMany([
+      { repo: "o/r", task_description: "A", approval_reason: "R", idempotency_key: "mine" },
+      { repo: "o/r", task_description: "B", approval_reason: "R" },
+    ]);
+    expect(answer).toEqual(results);
+    expect(server.calls[0]!.url).toBe("https://hitl.test/api/v1/requests/batch");
+    const sent = JSON.parse(String(server.calls[0]!.init.body)) as { requests: { idempotency_key: string }[] };
+    expect(sent.requests[0]!.idempotency_key).toBe("mine");
+    expect(sent.requests[1]!.idempotency_key).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("passes the approver's edits of editable arguments to the tool, and ignores edits of others", async () => {
     const server = fakeServer([
       json(201, { id: "req_1", status: "pending" }),

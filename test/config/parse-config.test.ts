@@ -43,6 +43,7 @@ const TOP_LEVEL_KEYS = [
   "people",
   "notify",
   "retention",
+  "batch",
   "sensitive",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
@@ -287,6 +288,10 @@ describe("parseConfig on invalid files", () => {
     ["a malformed team in an escalation level", "escalation:\n  - after: 4h\n    approvers: ['@octo-org/..']\n", { line: 3, column: 17, path: "escalation.0.approvers.0" }],
     ["a retention in words", "retention:\n  context: 90d\n  audit: 7 years\n", { line: 3, column: 10, path: "retention.audit", message: "expected a number and h, d, w or y, like 90d or 7y" }],
     ["an unknown retention key", "retention: {requests: 90d}\n", { line: 1, column: 13, path: "retention.requests" }],
+    ["a batch grouped by something else", "batch:\n  by: agent\n", { line: 2, column: 7, path: "batch.by", message: "'agent' is not allowed", allowed: ["request_type", "approver", "priority"] }],
+    ["a batch too large", "batch: {by: priority, max_size: 500}\n", { line: 1, column: 33, path: "batch.max_size" }],
+    ["a batch waiting too long", "batch:\n  by: priority\n  max_wait: 2h\n", { line: 3, column: 13, path: "batch.max_wait", message: "expected a duration from 10s to 1h" }],
+    ["a batch including something unknown", "batch: {by: priority, include: [everything]}\n", { line: 1, column: 33, path: "batch.include.0" }],
     ["a bad _extends", "_extends: 'a b'\n", { line: 1, column: 11, path: "_extends", message: "expected repo, owner/repo or owner/repo:path" }],
     ["bounds with neither min nor max", "rules:\n  - id: a\n    when: {risk_score: {}}\n    action: approve\n", { line: 3, column: 24, path: "rules.0.when.risk_score", message: "give min, max or both" }],
     ["start without end", "rules:\n  - id: a\n    when: {time_window: {start: '09:00'}}\n    action: approve\n", { path: "rules.0.when.time_window.end", message: "give start and end together" }],

@@ -122,6 +122,16 @@ class Hitl:
         status, data = self._call("POST", "/requests", body, headers={"Idempotency-Key": key})
         return ApprovalRequest(self, data, created=status == 201)
 
+    def ask_many(self, requests: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Opens up to 100 requests in one call (`POST /requests/batch`), each a body as `ask` sends.
+
+        Each item keeps its own `idempotency_key` (one is made for an item without one), so the whole
+        call is safe to retry. Returns the `results`, item by item in order: `{index, status,
+        request}` (201 opened, 200 opened before with that key) or `{index, status, error}`.
+        """
+        items = [dict(item, idempotency_key=item.get("idempotency_key") or "hitl-py-" + uuid.uuid4().hex) for item in requests]
+        return self._call("POST", "/requests/batch", {"requests": items})[1]["results"]
+
     def get(self, request_id: str) -> ApprovalRequest:
         return ApprovalRequest(self, self._call("GET", "/requests/" + _segment(request_id))[1])
 

@@ -163,6 +163,39 @@ class Redirects(unittest.TestCase):
         self.assertEqual(_Redirect.seen, [("/api/v1/requests/req_1", "Bearer " + TOKEN)])
 
 
+class _Batch(http.server.BaseHTTPRequestHandler):
+    seen: List[Any] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        self.seen.append((self.path, body))
+        answer = json.dumps({"results": [{"index": i, "status": 201, "request": {"id": "req_%d" % i}} for i in range(len(body["requests"]))]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class AskMany(unittest.TestCase):
+    def test_each_item_keeps_or_gets_its_own_idempotency_key_and_results_come_back_in_order(self) -> None:
+        server = http.server.HTTPServer(("127.0.0.1", 0), _Batch)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        client = Hitl("http://127.0.0.1:{}".format(server.server_address[1]), TOKEN)
+        results = client.ask_many([{"repo": "o/r", "task_description": "A", "approval_reason": "R", "idempotency_key": "mine"},
+                                   {"repo": "o/r", "task_description": "B", "approval_reason": "R"}])
+        self.assertEqual([(r["index"], r["status"], r["request"]["id"]) for r in results], [(0, 201, "req_0"), (1, 201, "req_1")])
+        path, body = _Batch.seen[0]
+        self.assertEqual(path, "/api/v1/requests/batch")
+        self.assertEqual(body["requests"][0]["idempotency_key"], "mine")
+        self.assertTrue(body["requests"][1]["idempotency_key"].startswith("hitl-py-"))
+
+
 class ErrorAnswers(unittest.TestCase):
     def test_each_code_maps_to_its_exception_with_the_issues(self) -> None:
         invalid = error_from_response(400, {"error": {"code": "invalid_request", "message": "m", "issues": [{"path": "repo", "message": "must be owner/name"}]}})

@@ -11,6 +11,7 @@ import {
   renderWarningComment,
 } from "../../../src/core/render/comments.js";
 import { findRequestMarker } from "../../../src/core/render/markers.js";
+import { renderBatchBody, renderBatchReply, renderBatchTitle } from "../../../src/core/render/batch.js";
 import { renderIssueTitle, renderRequestBody } from "../../../src/core/render/request-markdown.js";
 import type { ActionOption, ApprovalRequest, Decision, Fallback, Presentation } from "../../../src/core/types.js";
 import { escalationMessage } from "../../../src/notify/channels.js";
@@ -262,6 +263,12 @@ function requestFrom(s: AgentStrings, state: "pending" | "chosen" | "agent" | "e
   });
 }
 
+/** One batch holding the request in every state, a row each. */
+function batchRows(s: AgentStrings) {
+  const states = ["pending", "chosen", "agent", "expired", "superseded"] as const;
+  return states.map((state, i) => ({ ...requestFrom(s, state), batch: { id: "bat_inert0001", row: i + 1, postAt: NOW.toISOString(), counter: "batch:x", first: 1, maxSize: 5 } }));
+}
+
 /** Everything a markdown surface shows for one request, labelled. */
 function markdownSurfaces(s: AgentStrings): [string, string][] {
   const recent = [requestFrom(s, "chosen")];
@@ -290,6 +297,8 @@ function markdownSurfaces(s: AgentStrings): [string, string][] {
     ["stale comment", renderStaleComment(pending, "f".repeat(40))],
     ["unknown action reply", renderUnknownActionReply("dave", s.task, pending)],
     ["changes refused reply", renderNeedsInputReply("dave", { type: "edits", problems: [`${s.commenterField} may not be changed`, `${s.dataKeys[0]} must be one of ${s.enumValues.join(", ")}`] })],
+    ["batch issue body", renderBatchBody("bat_inert0001", batchRows(s))],
+    ["batch reply", renderBatchReply("dave", { type: "approve", rows: { type: "all" } }, [{ row: 1, outcome: { type: "needs_input", problem: { type: "edits", problems: [`${s.commenterField} may not be changed`] } } }])],
   );
   return out;
 }
@@ -303,6 +312,7 @@ function plainSurfaces(s: AgentStrings): [string, string][] {
     out.push([`${state} issue title`, renderIssueTitle(request, NOW)], [`${state} check run title`, run.title], [`${state} conclusion title`, renderCheckRunConclusion(request).title]);
     for (const button of run.actions) out.push([`${state} button label`, button.label], [`${state} button description`, button.description]);
   }
+  out.push(["batch issue title", renderBatchTitle(batchRows(s))]);
   return out;
 }
 
