@@ -30,6 +30,7 @@ textarea{min-height:88px}
 button,.button{display:inline-block;min-height:44px;padding:10px 18px;font:inherit;font-weight:600;border:0;border-radius:6px;color:#fff;background:var(--ok);cursor:pointer;text-decoration:none}
 button.reject{background:var(--no)}button.neutral,.button.neutral{background:#24292f}
 button:disabled{background:#8c959f;cursor:not-allowed}
+.narrow{max-width:780px;margin:0 auto}
 .layout{display:grid;grid-template-columns:260px 1fr;gap:16px;align-items:start}
 .filters h2{font-size:15px;margin:12px 0 4px}.filters h2:first-child{margin-top:0}
 .filters ul{list-style:none;margin:0;padding:0}.filters li a{display:flex;justify-content:space-between;gap:8px;padding:8px;border-radius:6px;text-decoration:none;color:var(--fg);min-height:40px;align-items:center}
@@ -45,14 +46,16 @@ button:disabled{background:#8c959f;cursor:not-allowed}
 .tag{display:inline-block;border:1px solid var(--line);border-radius:999px;padding:0 8px;font-size:13px;color:var(--fg);background:#fff;margin-right:4px}
 .tag.critical{border-color:var(--no);color:var(--no)}.tag.high{border-color:#bc4c00;color:#953800}
 .batch{position:sticky;bottom:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;display:flex;flex-wrap:wrap;gap:8px;align-items:end;box-shadow:0 -4px 12px #1f232814}
-.batch label{margin:0 0 4px}.batch .grow{flex:1 1 260px}.batch .all{display:flex;gap:8px;align-items:center;font-weight:400;margin:0}.batch .all input{width:24px;height:24px;min-height:0}
+.batch label{margin:0 0 4px}.batch .grow{flex:1 1 100%}.batch .all{display:flex;gap:8px;align-items:center;font-weight:400;margin:0}.batch .all input{width:24px;height:24px;min-height:0}
 .actions{display:flex;flex-wrap:wrap;gap:8px;margin-top:16px}.actions button{flex:1 1 200px}
 .notice{border-left:6px solid var(--warn)}.done{border-left:6px solid var(--ok)}.bad{border-left:6px solid var(--no)}
 .live{border-left:6px solid var(--warn);background:#fff8c5}
 .results li{margin:0 0 6px}
 .votes li,.history li{margin:0 0 6px}
 .empty{color:var(--muted)}
-@media (max-width:760px){.layout{grid-template-columns:1fr}.filters{order:2}.row{grid-template-columns:36px 1fr}.row .left{grid-column:2}main{padding:12px}h1{font-size:21px}.batch button{flex:1 1 45%}}
+@media (max-width:760px){.layout{grid-template-columns:1fr}.filters{order:2}.row{grid-template-columns:36px 1fr}.row .left{grid-column:2;margin:0}main{padding:12px}h1{font-size:21px}
+header .brand{flex:1 1 100%}header .who{display:none}header form{margin-left:auto}
+.batch{position:static}.batch button{flex:1 1 100%}}
 `;
 
 export const DESK_JS = `"use strict";

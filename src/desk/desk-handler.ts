@@ -58,7 +58,8 @@ export interface DeskHandlerDeps {
 const HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
-  "referrer-policy": "no-referrer",
+  // Not `no-referrer`: browsers then send `Origin: null` with the desk's own forms. Nothing leaves for another site.
+  "referrer-policy": "same-origin",
   "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",

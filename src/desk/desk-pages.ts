@@ -34,10 +34,10 @@ export function renderDeskDocument(page: DeskPage, chrome: Chrome): string {
   const nav = (href: string, label: string, key: Chrome["current"]) => html`<a href="${href}"${chrome.current === key ? html` aria-current="page"` : ""}>${label}</a>`;
   const header = html`<header><div class="bar"><a class="brand" href="${base}">hitl · approver's desk</a>${
     login && csrf
-      ? html`<nav aria-label="Desk">${nav(base, "Queue", "queue")} ${nav(`${base}/recent`, "Decided recently", "recent")}</nav><span class="who">Signed in as ${login}</span><form method="post" action="${base}/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`
+      ? html`<nav aria-label="Desk">${nav(base, "Queue", "queue")} ${nav(`${base}/recent`, "Decided recently", "recent")}</nav><span class="who">Signed in as ${login}</span><form method="post" action="${base}/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" aria-label="Sign out ${login}">Sign out</button></form>`
       : ""
   }</div></header>`;
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>${page.title} · hitl desk</title><link rel="stylesheet" href="${base}/assets/desk.css"><script src="${base}/assets/desk.js" defer></script></head><body data-events="${base}/events"><a class="skip" href="#main">Skip to content</a>${header}<main id="main">${page.body}<p id="live" class="small" role="status" aria-live="polite"></p></main></body></html>`.value}`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${page.title} · hitl desk</title><link rel="stylesheet" href="${base}/assets/desk.css"><script src="${base}/assets/desk.js" defer></script></head><body data-events="${base}/events"><a class="skip" href="#main">Skip to content</a>${header}<main id="main">${page.body}<p id="live" class="small" role="status" aria-live="polite"></p></main></body></html>`.value}`;
 }
 
 export function offPage(): DeskPage {
@@ -163,14 +163,14 @@ ${decisionInputs(request, facts, { approving, rejecting, given: input.given ?? {
   return {
     status: input.problem ? 422 : 200,
     title: facts.task,
-    body: html`${input.problem ? html`<section class="card bad" role="alert"><h2>Not decided yet</h2><p>${input.problem}</p></section>` : ""}
+    body: html`<div class="narrow">${input.problem ? html`<section class="card bad" role="alert"><h2>Not decided yet</h2><p>${input.problem}</p></section>` : ""}
 <p><a href="${base}">← Queue</a></p>
 ${factsCard(facts)}
 <section class="card"><h2>About this request</h2><dl><dt>Repository</dt><dd>${inert(request.repo, 200)}</dd><dt>Type</dt><dd>${request.requestType ? inert(request.requestType, 100) : "none"}</dd><dt>Opened</dt><dd>${formatTime(request.createdAt)}</dd>${request.onBehalfOf ? html`<dt>On behalf of</dt><dd>${inert(request.onBehalfOf, 100)}</dd>` : ""}${request.riskScore !== null ? html`<dt>Risk score</dt><dd>${request.riskScore}</dd>` : ""}${request.confidence !== null ? html`<dt>Agent's confidence</dt><dd>${request.confidence}</dd>` : ""}${facts.url ? html`<dt>On GitHub</dt><dd><a href="${facts.url}" rel="noreferrer">${facts.url}</a></dd>` : ""}</dl>
 ${impacts.length > 0 ? html`<h2>What each action does</h2><dl>${impacts.map((action) => html`<dt>${action.title}</dt><dd>${action.impact}</dd>`)}</dl>` : ""}</section>
 ${(request.stages?.length ?? 0) > 0 ? html`<section class="card"><h2>Votes so far</h2>${votes.length === 0 ? html`<p class="empty">No votes yet.</p>` : html`<ul class="votes">${votes.map((vote) => html`<li>${inert(vote.by, 100)} voted ${actionFact(request, request.availableActions.find((a) => a.id === vote.action) ?? { id: vote.action, label: vote.action }).title} in stage ${inert(vote.stage, 100)} on ${formatTime(vote.at)}${vote.justification ? html`: ${inert(vote.justification, 300)}` : ""}</li>`)}</ul>`}</section>` : ""}
 ${decision}
-<section class="card"><h2>Earlier requests of this type</h2>${input.history.length === 0 ? html`<p class="empty">None in this repository.</p>` : html`<ul class="history">${input.history.map((other) => html`<li>${inert(other.taskDescription, 200)}: ${describeOutcome(other)}</li>`)}</ul>`}</section>`,
+<section class="card"><h2>Earlier requests of this type</h2>${input.history.length === 0 ? html`<p class="empty">None in this repository.</p>` : html`<ul class="history">${input.history.map((other) => html`<li>${inert(other.taskDescription, 200)}: ${describeOutcome(other)}</li>`)}</ul>`}</section></div>`,
   };
 }
 

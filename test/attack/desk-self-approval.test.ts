@@ -102,12 +102,14 @@ describe("an agent, or the person it acts for, on the approver's desk", () => {
     const alice = new DeskBrowser(app.url);
     await alice.signIn(github, "alice");
     const csrf = csrfOf((await alice.get(`/desk/r/${id}`)).text);
-    for (const form of [{ csrf: "forged" }, {}, { csrf: csrf.slice(0, -1) }]) {
+    const forms: Record<string, string>[] = [{ csrf: "forged" }, {}, { csrf: csrf.slice(0, -1) }];
+    for (const form of forms) {
       const refused = await alice.post(`/desk/r/${id}`, { ...form, action: "approve", justification: "looks fine to me" });
       expect(refused.status).toBe(403);
       expect(readable(refused.text)).toContain("This form could not be checked It did not come from a page of this desk. Nothing was decided. Open the page again and use its form.");
     }
-    for (const headers of [{ origin: "https://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }]) {
+    const foreign: Record<string, string>[] = [{ origin: "https://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }];
+    for (const headers of foreign) {
       expect((await alice.post(`/desk/r/${id}`, { csrf, action: "approve", justification: "looks fine to me" }, headers)).status).toBe(403);
     }
     // A session made with a key this desk does not hold.
