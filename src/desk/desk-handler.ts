@@ -177,8 +177,9 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
       items = queue.rows.map((row) => ({ id: row.request.id }));
     } else {
       items = form.getAll("item").flatMap((value) => {
-        const match = /^([A-Za-z0-9_-]{1,100}):([A-Za-z0-9_.:-]{0,200})$/.exec(value);
-        return match ? [{ id: match[1]!, ...(match[2] ? { contextHash: match[2] } : {}) }] : [];
+        // `id:contextHash:headSha`, as the row showed the request.
+        const match = /^([A-Za-z0-9_-]{1,100}):([A-Za-z0-9_.-]{0,200})(?::([0-9a-f]{40,64}))?$/.exec(value);
+        return match ? [{ id: match[1]!, ...(match[2] ? { contextHash: match[2] } : {}), ...(match[3] ? { headSha: match[3] } : {}) }] : [];
       });
     }
     items = [...new Map(items.map((item) => [item.id, item])).values()];

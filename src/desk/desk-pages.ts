@@ -101,7 +101,7 @@ ${facetList("stage", "Stage", counts.stage, filter, "stage", base, (v) => (v ===
     const facts = requestFacts(request, now);
     const label = `row-${request.id}`;
     return html`<li class="row p-${request.priority}" data-watch="${request.id}:${request.version}" data-on-change="remove">
-<input type="checkbox" name="item" value="${request.id}:${request.contextHash}" form="batch" aria-labelledby="${label}">
+<input type="checkbox" name="item" value="${request.id}:${request.contextHash}${request.surfaceRef?.headSha ? `:${request.surfaceRef.headSha}` : ""}" form="batch" aria-labelledby="${label}">
 <div><h3 id="${label}"><a href="${base}/r/${encodeURIComponent(request.id)}">${facts.task}</a></h3>
 <p class="meta"><span class="tag ${request.priority}">${request.priority}</span>${request.requestType ? html`<span class="tag">${inert(request.requestType, 100)}</span>` : ""}${stage !== SINGLE_STAGE ? html`<span class="tag">stage ${inert(stage, 100)}</span>` : ""}${waitsOnMe ? html`<span class="tag">waiting on you</span>` : ""} ${inert(request.repo, 200)} · asked by ${facts.requestedBy}</p></div>
 <p class="left">${timeLeft(request, now)}</p></li>`;

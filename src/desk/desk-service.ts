@@ -32,6 +32,8 @@ export interface Queue {
 export interface BatchItem {
   id: string;
   contextHash?: string;
+  /** Pull requests: the head commit the row showed. */
+  headSha?: string;
 }
 
 export type BatchResult =
@@ -132,7 +134,7 @@ export function createDeskService(deps: DeskServiceDeps) {
           justification: justification === "" ? null : justification,
           batchId,
           ...(item.contextHash ? { contextHash: item.contextHash } : {}),
-          ...(request.surfaceRef?.headSha ? { headSha: request.surfaceRef.headSha } : {}),
+          ...(item.headSha ? { headSha: item.headSha } : {}),
         });
         results.push({ id: item.id, result: "outcome", outcome, action });
       }
