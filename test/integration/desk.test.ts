@@ -200,6 +200,15 @@ describe("the approver's desk", () => {
     const all = await alice.post("/desk/batch?type=refund", { csrf, action: "reject", justification: "not now", all: "1" });
     expect(readable(all.text)).toContain("Rejected 2 of 2");
     expect((await app.store.get(payment.id))!.status).toBe("pending");
+    const neither = await alice.post("/desk/batch", { csrf, action: "approve-ish", all: "1" });
+    expect(neither.status).toBe(400);
+    expect(readable(neither.text)).toContain("Choose approve or reject Nothing was decided.");
+    const many = await alice.post("/desk/batch", { csrf, action: "approve", item: Array.from({ length: 201 }, (_, i) => `req_${i}:`) });
+    expect(many.status).toBe(400);
+    expect(readable(many.text)).toContain("Too many at once One batch decides at most 200 requests. Narrow the filter. Nothing was decided.");
+    const unknown = await alice.get("/desk/nowhere");
+    expect(unknown.status).toBe(404);
+    expect(readable(unknown.text)).toContain("Not found The desk has no such page. Back to the queue");
     const nothing = await alice.post("/desk/batch", { csrf, action: "approve" });
     expect(nothing.status).toBe(400);
     expect(readable(nothing.text)).toContain("Nothing selected Select at least one request, or all matching the filter. Nothing was decided.");
@@ -252,6 +261,13 @@ describe("the approver's desk", () => {
     await alice.get("/desk/login");
     const forged = await alice.get("/desk/callback?code=abc&state=not-the-one");
     expect(readable(forged.text)).toContain("The sign-in could not be checked: it did not start on this page. Try again.");
+    // GitHub's answer without a code, whatever the reason.
+    const start = new URL((await alice.get("/desk/login")).headers.get("location")!);
+    const codeless = await alice.get(`/desk/callback?state=${start.searchParams.get("state")}`);
+    expect(readable(codeless.text)).toContain("Not signed in GitHub sent no sign-in code. Try again.");
+    github.state.users["ci-bot[bot]"] = { login: "ci-bot[bot]", type: "Bot" };
+    const bot = await new DeskBrowser(app.url).signIn(github, "ci-bot[bot]");
+    expect(readable(bot.text)).toContain("Not signed in Bot accounts do not decide requests.");
     const cookieless = await new DeskBrowser(app.url).get("/desk/callback?code=abc&state=x");
     expect(readable(cookieless.text)).toContain("The sign-in took too long, or cookies are off. Try again.");
   });
@@ -267,6 +283,20 @@ describe("the approver's desk with the wrong client secret, and turned off", () 
       expect(readable(result.text)).toContain("Not signed in GitHub did not confirm who you are. Try again.");
       expect(github.callsTo("GET", "/user")).toEqual([]);
       expect(browser.cookies.has("hitl_desk")).toBe(false);
+    } finally {
+      await app.close();
+      await github.close();
+    }
+  });
+
+  it("says so when GitHub cannot be reached for the token", async () => {
+    const github = await startGitHubStandIn();
+    const app = await startApp({ githubUrl: github.url, desk: { oauth: { ...oauthFor(github), webBase: "http://127.0.0.1:9" } } });
+    try {
+      const browser = new DeskBrowser(app.url);
+      const state = new URL((await browser.get("/desk/login")).headers.get("location")!).searchParams.get("state");
+      const result = await browser.get(`/desk/callback?code=abc&state=${state}`);
+      expect(readable(result.text)).toContain("Not signed in GitHub could not be reached. Try again shortly.");
     } finally {
       await app.close();
       await github.close();
