@@ -86,7 +86,7 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
   const redirectUri = `${deps.settings.publicUrl.replace(/\/+$/, "")}${DESK_PATH}/callback`;
   const names = cookieNames(deps.settings.publicUrl);
   const access = deps.access ?? createDeskAccess({ github: deps.github, agentAccounts: deps.agentAccounts, clock: deps.clock });
-  const service = createDeskService({ store: deps.store, github: deps.github, access, decide: deps.decide, clock: deps.clock, newId: deps.newId });
+  const service = createDeskService({ store: deps.store, github: deps.github, access, decide: deps.decide, clock: deps.clock, newId: deps.newId, log: deps.log });
 
   let key: Promise<Buffer> | null = null;
   const sessionKey = () =>

@@ -123,6 +123,7 @@ ${facetList("stage", "Stage", counts.stage, filter, "stage", base, (v) => (v ===
     title: "Queue",
     body: html`<h1>${queue.rows.length === counts.all ? `${counts.all} ${counts.all === 1 ? "request waits" : "requests wait"} for you` : `${queue.rows.length} of ${counts.all} requests match`}</h1>
 ${queue.truncated ? html`<p class="small">Only the first 500 pending requests were read; decide some to see the rest.</p>` : ""}
+${queue.unchecked ? html`<p class="card notice" role="alert">GitHub did not answer for some requests just now, so they are not shown. Reload to try again.</p>` : ""}
 <div class="layout">${filters}<div>${list}</div></div>`,
   };
 }

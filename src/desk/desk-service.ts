@@ -2,7 +2,7 @@ import { actionKind } from "../core/decide.js";
 import { offeredActions } from "../core/render/request-markdown.js";
 import { STATUSES, type ApprovalRequest } from "../core/types.js";
 import type { ChannelOutcome } from "../engine/decide-request.js";
-import type { GitHubGateway } from "../engine/ports.js";
+import type { GitHubGateway, Logger } from "../engine/ports.js";
 import type { Store } from "../store/store.js";
 import type { DecideFromChannel } from "../channels/decide-port.js";
 import type { DeskAccess } from "./may-decide.js";
@@ -19,6 +19,7 @@ export interface DeskServiceDeps {
   decide: DecideFromChannel;
   clock: () => Date;
   newId: (prefix: string) => string;
+  log: Logger;
 }
 
 export interface Queue {
@@ -26,6 +27,29 @@ export interface Queue {
   counts: QueueCounts;
   /** More requests were pending than one load reads. */
   truncated: boolean;
+  /** GitHub did not answer for some requests: they are not shown (and not counted) this time. */
+  unchecked: boolean;
+}
+
+/** How many questions one queue load has out at GitHub at once. */
+const PARALLEL = 8;
+
+/** `work` on every item, at most `PARALLEL` at once, each result kept (fulfilled or not) in order. */
+async function settleAll<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: "fulfilled", value: await work(items[index]!) };
+      } catch (reason) {
+        results[index] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  return results;
 }
 
 /** One request of a batch, as the form named it: its id and, when the row showed one, the context hash seen. */
@@ -46,15 +70,17 @@ export type BatchResult =
 export function createDeskService(deps: DeskServiceDeps) {
   const { store, access, clock } = deps;
 
-  async function mine(login: string): Promise<{ rows: QueueRow[]; truncated: boolean }> {
+  async function mine(login: string): Promise<{ rows: QueueRow[]; truncated: boolean; unchecked: boolean }> {
     const pending = await store.list({ status: "pending", limit: QUEUE_LIMIT + 1 });
     const now = clock();
     const shown = pending.slice(0, QUEUE_LIMIT);
-    const allowed = await Promise.all(shown.map((request) => access.mayDecide(request, login)));
-    const rows = await Promise.all(
-      shown.filter((_, i) => allowed[i]).map(async (request) => ({ request, waitsOnMe: await access.waitsOn(request, login), stage: stageOf(request, now) })),
+    const settled = await settleAll(shown, async (request): Promise<QueueRow | null> =>
+      (await access.mayDecide(request, login)) ? { request, waitsOnMe: await access.waitsOn(request, login), stage: stageOf(request, now) } : null,
     );
-    return { rows: rows.sort(byUrgency), truncated: pending.length > QUEUE_LIMIT };
+    const failed = settled.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed.length > 0) deps.log.warn({ err: failed[0]!.reason, login, requests: failed.length }, "desk queue: GitHub did not answer who may decide some requests; they are left out of this load");
+    const rows = settled.flatMap((result) => (result.status === "fulfilled" && result.value ? [result.value] : []));
+    return { rows: rows.sort(byUrgency), truncated: pending.length > QUEUE_LIMIT, unchecked: failed.length > 0 };
   }
 
   /** The action of `kind` a batch takes on a request: the one with that id, else its only one of that kind. */
@@ -66,8 +92,8 @@ export function createDeskService(deps: DeskServiceDeps) {
 
   return {
     async queue(login: string, filter: QueueFilter): Promise<Queue> {
-      const { rows, truncated } = await mine(login);
-      return { rows: rows.filter((row) => matches(row, filter)), counts: countQueue(rows), truncated };
+      const { rows, truncated, unchecked } = await mine(login);
+      return { rows: rows.filter((row) => matches(row, filter)), counts: countQueue(rows), truncated, unchecked };
     },
 
     /**

@@ -1,5 +1,5 @@
 import { preCheckDecider } from "../core/authorize.js";
-import { approverLists, currentApprovers } from "../core/schedule.js";
+import { approverKey, approverLists, currentApprovers } from "../core/schedule.js";
 import type { ApprovalRequest } from "../core/types.js";
 import { hasStages, outcomeOf, stageApproverLists } from "../core/vote.js";
 import type { GitHubGateway } from "../engine/ports.js";
@@ -43,9 +43,15 @@ export function createDeskAccess(deps: { github: Pick<GitHubGateway, "mayDecide"
     return value;
   }
 
+  /** One question to GitHub per person, repository and approver list while it is fresh, however many requests share it. */
+  const ask = (request: ApprovalRequest, login: string, approvers: string[]) =>
+    cached(`${login.toLowerCase()}\n${request.installationId}\n${request.repo.toLowerCase()}\n${approvers.map(approverKey).sort().join(",")}`, () =>
+      deps.github.mayDecide(request.installationId, request.repo, login, approvers),
+    );
+
   async function passesAll(request: ApprovalRequest, login: string, lists: string[][]): Promise<boolean> {
     for (const approvers of lists) {
-      if (!(await deps.github.mayDecide(request.installationId, request.repo, login, approvers))) return false;
+      if (!(await ask(request, login, approvers))) return false;
     }
     return true;
   }
@@ -61,7 +67,7 @@ export function createDeskAccess(deps: { github: Pick<GitHubGateway, "mayDecide"
     if (!open.stage.weights) return true;
     for (const [who, weight] of Object.entries(open.stage.weights)) {
       if (weight <= 0) continue;
-      if (who.includes("/") ? await deps.github.mayDecide(request.installationId, request.repo, login, [who]) : who.replace(/^@/, "").toLowerCase() === login.toLowerCase()) return true;
+      if (who.includes("/") ? await ask(request, login, [who]) : who.replace(/^@/, "").toLowerCase() === login.toLowerCase()) return true;
     }
     return false;
   }
@@ -71,7 +77,7 @@ export function createDeskAccess(deps: { github: Pick<GitHubGateway, "mayDecide"
     waitsOn: (request, login) =>
       cached(`${login.toLowerCase()}\n${request.id}\n${request.version}\nwaits`, async () => {
         const asked = currentApprovers(request);
-        return asked.length > 0 && (await deps.github.mayDecide(request.installationId, request.repo, login, asked));
+        return asked.length > 0 && (await ask(request, login, asked));
       }),
   };
 }

@@ -133,9 +133,9 @@ describe("the queue page", () => {
     const { queuePage } = await import("../../src/desk/desk-pages.js");
     const { countQueue } = await import("../../src/desk/queue.js");
     const rows = [{ request: request(), waitsOnMe: false, stage: "single" }];
-    const page = queuePage({ base: "/desk", csrf: "t", queue: { rows, counts: countQueue(rows), truncated: true }, filter: {}, now: NOW });
+    const page = queuePage({ base: "/desk", csrf: "t", queue: { rows, counts: countQueue(rows), truncated: true, unchecked: true }, filter: {}, now: NOW });
     expect(text(page)).toBe(
-      "1 request waits for you Only the first 500 pending requests were read; decide some to see the rest. " +
+      "1 request waits for you Only the first 500 pending requests were read; decide some to see the rest. GitHub did not answer for some requests just now, so they are not shown. Reload to try again. " +
         "Whose turn All I may decide 1 Waiting on me 0 Priority Any 1 high 1 Repository Any 1 octo-org/payments 1 Type Any 1 refund 1 Stage Any 1 one decision 1 " +
         "Refund order 1234 <b>now</b> high refund octo-org/payments · asked by refund-agent 6 hours left " +
         "Select every request shown All 1 matching this filter Justification for the selected requests Approve selected Reject selected",

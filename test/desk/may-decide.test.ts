@@ -41,16 +41,19 @@ function setUp(members: Record<string, string[]>) {
 }
 
 describe("who sees a request on the desk", () => {
-  it("asks GitHub the engine's question per approver list, and caches it per login, request and version", async () => {
+  it("asks GitHub the engine's question per approver list, once per person, repository and list while fresh", async () => {
     const { access, calls, advance } = setUp({ "@octo-org/finance": ["alice"] });
     expect(await access.mayDecide(request(), "alice")).toBe(true);
     expect(await access.mayDecide(request(), "Alice")).toBe(true);
     expect(await access.mayDecide(request(), "bob")).toBe(false);
     expect(calls).toEqual(["7 octo-org/payments alice [@octo-org/finance]", "7 octo-org/payments bob [@octo-org/finance]"]);
+    // Another request (or version) of the same repository with the same approvers costs no new question.
+    expect(await access.mayDecide(request({ id: "req_2" }), "alice")).toBe(true);
     expect(await access.mayDecide(request({ version: 2 }), "alice")).toBe(true);
+    expect(calls).toHaveLength(2);
     advance(30_000);
     expect(await access.mayDecide(request({ version: 2 }), "alice")).toBe(true);
-    expect(calls).toHaveLength(4);
+    expect(calls).toEqual(["7 octo-org/payments alice [@octo-org/finance]", "7 octo-org/payments bob [@octo-org/finance]", "7 octo-org/payments alice [@octo-org/finance]"]);
   });
 
   it("never shows a request to its requester, its agent accounts, the person it acts for, the pull request's author or any agent's account, and asks GitHub nothing for them", async () => {
@@ -74,6 +77,23 @@ describe("who sees a request on the desk", () => {
     expect(await access.mayDecide(staged, "bob")).toBe(true);
     expect(await access.mayDecide(staged, "alice")).toBe(false);
     expect(await access.mayDecide(request({ status: "approved", version: 9 }), "alice")).toBe(false);
+  });
+
+  it("leaves out nothing it could not ask, and does not remember a failed question", async () => {
+    let fail = true;
+    const access = createDeskAccess({
+      github: {
+        mayDecide: async () => {
+          if (fail) throw new Error("GitHub is down");
+          return true;
+        },
+      },
+      agentAccounts: [],
+      clock: () => NOW,
+    });
+    await expect(access.mayDecide(request(), "alice")).rejects.toThrow("GitHub is down");
+    fail = false;
+    expect(await access.mayDecide(request(), "alice")).toBe(true);
   });
 
   it("says a request waits on a person when the approvers it asks now name them or a team of theirs", async () => {

@@ -120,6 +120,19 @@ describe("the approver's desk", () => {
     expect(readable(hidden.text)).toContain("Request not found It does not exist, or it is not yours to see.");
   });
 
+  it("leaves out, and says so, the requests GitHub did not answer for", async () => {
+    const first = await open({ task_description: "Refund order 1" });
+    const second = await open({ task_description: "Refund order 2", repo: OTHER, approvers: [] });
+    await alice.signIn(github, "bob");
+    github.failNext({ method: "GET", path: "/repos/octo-org/payments/collaborators/bob/permission" }, [{ status: 502 }]);
+    const queue = await alice.get("/desk");
+    expect(queue.status).toBe(200);
+    expect(readable(queue.text)).toContain("1 request waits for you GitHub did not answer for some requests just now, so they are not shown. Reload to try again.");
+    expect(queue.text).toContain(second.id);
+    expect(queue.text).not.toContain(first.id);
+    expect(readable((await alice.get("/desk")).text)).toContain("2 requests wait for you Whose turn");
+  });
+
   it("decides one request from its page through the engine, audited as the desk; a stale page and a lost race say so", async () => {
     const request = await open({ feedback: { require_justification: { min_length: 5 }, reasons: ["fraud", "policy"] } });
     await alice.signIn(github, "alice");
