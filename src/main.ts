@@ -50,7 +50,7 @@ const home = createHomeHandler({
     agents: env.agents.map((agent) => agent.name),
     store: kind,
     webhookProxy: Boolean(process.env.WEBHOOK_PROXY_URL),
-    desk: env.desk !== null,
+    desk: env.desk !== null && env.self !== null,
   },
   pending: async (limit) => (await store.list({ status: "pending", limit })).length,
   root,
