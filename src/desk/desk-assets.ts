@@ -24,6 +24,8 @@ dl{margin:0}dt{color:var(--muted);font-size:14px}dd{margin:0 0 8px;overflow-wrap
 table{border-collapse:collapse;width:100%;font-size:15px}td,th{border-top:1px solid var(--line);padding:8px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td:first-child{color:var(--muted);width:35%}
 code{font:14px ui-monospace,SFMono-Regular,Menlo,monospace}
+pre{margin:0 0 8px;padding:8px;background:var(--bg);border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}
+h3{font-size:16px;margin:12px 0 4px}
 label{display:block;font-weight:600;margin:16px 0 4px}
 input,select,textarea{width:100%;font:inherit;padding:10px;border:1px solid #8c959f;border-radius:6px;background:#fff;color:var(--fg);min-height:44px}
 textarea{min-height:88px}

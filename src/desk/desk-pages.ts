@@ -1,4 +1,5 @@
-import { formatTime } from "../core/render/format.js";
+import { formatTime, truncate } from "../core/render/format.js";
+import { inertText, visibleJson } from "../core/render/inert.js";
 import { humanizeDuration } from "../core/duration.js";
 import type { ApprovalRequest } from "../core/types.js";
 import type { ChannelOutcome } from "../engine/decide-request.js";
@@ -167,6 +168,7 @@ ${decisionInputs(request, facts, { approving, rejecting, given: input.given ?? {
     body: html`<div class="narrow">${input.problem ? html`<section class="card bad" role="alert"><h2>Not decided yet</h2><p>${input.problem}</p></section>` : ""}
 <p><a href="${base}">← Queue</a></p>
 ${factsCard(facts)}
+${(request.sections?.length ?? 0) > 0 ? html`<section class="card"><h2>For review</h2>${(request.sections ?? []).map((section) => html`<h3>${inert(section.title, 200)}</h3>${section.text ? html`<p>${inert(section.text, 2_000)}</p>` : ""}${section.data !== undefined ? html`<pre><code>${inertText(truncate(visibleJson(section.data), 2_000))}</code></pre>` : ""}`)}</section>` : ""}
 <section class="card"><h2>About this request</h2><dl><dt>Repository</dt><dd>${inert(request.repo, 200)}</dd><dt>Type</dt><dd>${request.requestType ? inert(request.requestType, 100) : "none"}</dd><dt>Opened</dt><dd>${formatTime(request.createdAt)}</dd>${request.onBehalfOf ? html`<dt>On behalf of</dt><dd>${inert(request.onBehalfOf, 100)}</dd>` : ""}${request.riskScore !== null ? html`<dt>Risk score</dt><dd>${request.riskScore}</dd>` : ""}${request.confidence !== null ? html`<dt>Agent's confidence</dt><dd>${request.confidence}</dd>` : ""}${facts.url ? html`<dt>On GitHub</dt><dd><a href="${facts.url}" rel="noreferrer">${facts.url}</a></dd>` : ""}</dl>
 ${impacts.length > 0 ? html`<h2>What each action does</h2><dl>${impacts.map((action) => html`<dt>${action.title}</dt><dd>${action.impact}</dd>`)}</dl>` : ""}</section>
 ${(request.stages?.length ?? 0) > 0 ? html`<section class="card"><h2>Votes so far</h2>${votes.length === 0 ? html`<p class="empty">No votes yet.</p>` : html`<ul class="votes">${votes.map((vote) => html`<li>${inert(vote.by, 100)} voted ${actionFact(request, request.availableActions.find((a) => a.id === vote.action) ?? { id: vote.action, label: vote.action }).title} in stage ${inert(vote.stage, 100)} on ${formatTime(vote.at)}${vote.justification ? html`: ${inert(vote.justification, 300)}` : ""}</li>`)}</ul>`}</section>` : ""}

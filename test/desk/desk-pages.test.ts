@@ -107,13 +107,14 @@ describe("the desk's pages", () => {
 
   it("shows a request with stages, its votes, its history, and one that ended", () => {
     const staged = request({
+      sections: [{ title: "Why this customer", text: "Asked twice; <i>loyal</i> since 2019", data: { orders: 41 } }, { title: "Notes" }],
       stages: [{ name: "finance", approvers: [], required: 2, reject: "veto", allowRepeatApprovers: false }],
       votes: [{ by: "bob", action: "approve", at: "2026-11-24T08:40:00.000Z", stage: "finance", justification: "fine by me", via: "desk" }],
     });
     const page = requestPage({ base: "/desk", csrf: "t", request: staged, mayDecide: true, history: [decided], now: NOW });
     expect(text(page)).toBe(
       "← Queue Decision needed · high priority Refund order 1234 <b>now</b> refund-agent asks for approval. Why: Refunds over $50 need a human Deadline 24 Nov 2026 15:00 UTC (in 6 hours) If nobody decides by then the request is aborted " +
-        "Decision data amount 120 About this request Repository octo-org/payments Type refund Opened 24 Nov 2026 08:00 UTC On behalf of dave Risk score 0.4 Agent's confidence 0.9 " +
+        "Decision data amount 120 For review Why this customer Asked twice; <i>loyal</i> since 2019 {\"orders\":41} Notes About this request Repository octo-org/payments Type refund Opened 24 Nov 2026 08:00 UTC On behalf of dave Risk score 0.4 Agent's confidence 0.9 " +
         "Votes so far bob voted Approve: Refund in stage finance on 24 Nov 2026 08:40 UTC: fine by me " +
         "Decide Justification (optional) Approve: Refund Reject: Deny " +
         "Earlier requests of this type Refund order 1234 <b>now</b>: Rejected by bob on Slack on 24 Nov 2026 08:30 UTC.",
