@@ -50,6 +50,7 @@ import { createInboundEmailHandler } from "./channels/email/inbound-handler.js";
 import { createLinkHandler } from "./channels/links/link-handler.js";
 import type { SealingKeys } from "./sensitive/sealing.js";
 import { peopleOf } from "./channels/dispatcher.js";
+import { createDeskHandler, createDeskOffHandler, type DeskSettings } from "./desk/desk-handler.js";
 
 export interface HitlOptions {
   store: Store;
@@ -76,6 +77,11 @@ export interface HitlOptions {
    * (`POST /api/v1/inbound/email`, `HITL_INBOUND_EMAIL_SECRET`). Absent: neither is served.
    */
   links?: { publicUrl: string; key: Buffer; inbound?: { secret: string; replyDomain: string } };
+  /**
+   * The approver's desk at `/desk` (`GITHUB_CLIENT_ID`, `GITHUB_CLIENT_SECRET`, `HITL_PUBLIC_URL`).
+   * Absent: `/desk` says what to set. `fetcher` and `recheckMs` are for tests.
+   */
+  desk?: DeskSettings & { fetcher?: typeof fetch; recheckMs?: number };
   /** `HITL_SLACK_*`: Slack messages, and decisions from their buttons at `POST /api/v1/slack/interactions`. */
   slack?: SlackSettings;
   /**
@@ -238,6 +244,28 @@ export function hitlApp(options: HitlOptions): ApplicationFunction {
         addHandler(createInboundEmailHandler({ secret: inbound.secret, replyDomain: inbound.replyDomain, key, store, decide, contactOf, log, clock, maxBodyBytes }));
       }
     }
+    if (options.desk) {
+      const { fetcher, recheckMs, ...settings } = options.desk;
+      addHandler(
+        createDeskHandler({
+          settings,
+          store,
+          github,
+          decide: engine.decideFromChannel,
+          holdEdits: (decide) => engine.holdingBatchEdits(null, decide),
+          decided: engine.internals.decided,
+          agentAccounts,
+          clock,
+          newId: deps.newId,
+          log,
+          maxBodyBytes,
+          closing: closing.signal,
+          sealingKeys: options.sealingKeys ?? null,
+          ...(fetcher ? { fetcher } : {}),
+          ...(recheckMs !== undefined ? { recheckMs } : {}),
+        }),
+      );
+    } else addHandler(createDeskOffHandler());
     // Before the agent API, which answers every other path under /api/v1.
     if (slackInteractions) addHandler(slackInteractions.handler);
     addHandler(createApiHandler({ engine, agents: options.agents, clock, log, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, allowedTargets: outbound.allowed, closing: closing.signal, receipts: signer }));

@@ -45,13 +45,18 @@ const envSchema = z.object({
   HITL_RETENTION_AUDIT: retention.optional(),
   HITL_METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").regex(/^\S+$/, "must not contain spaces").optional(),
   HITL_ENCRYPTION_KEYS: z.string().optional(),
+  // Written by Probot's setup page; with HITL_PUBLIC_URL they turn on the approver's desk.
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
 });
 
 /** Every variable of hitl's own schema (docs/deploy.md's reference table is checked against it). */
 export const HITL_ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 /** The settings, with the secrets only in parsed form: `HITL_AGENT_TOKENS` holds every token. */
-export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_METRICS_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS" | "HITL_ENCRYPTION_KEYS"> & {
+export type HitlEnv = Omit<z.infer<typeof envSchema>, "HITL_AGENT_TOKENS" | "HITL_MARKER_SECRET" | "HITL_SWEEP_TOKEN" | "HITL_METRICS_TOKEN" | "HITL_SLACK_BOT_TOKEN" | "HITL_SLACK_SIGNING_SECRET" | "HITL_SLACK_API_URL" | "HITL_SIGNING_KEY" | "HITL_RETIRED_SIGNING_KEYS" | "HITL_ENCRYPTION_KEYS" | "GITHUB_CLIENT_ID" | "GITHUB_CLIENT_SECRET"> & {
+  /** The approver's desk: on when GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET and HITL_PUBLIC_URL are all set. */
+  desk: { clientId: string; clientSecret: string; publicUrl: string } | null;
   /** `HITL_ENCRYPTION_KEYS`: the keys sensitive values are sealed with; null: requests may carry none. */
   sealingKeys: SealingKeys | null;
   agents: AgentCredential[];
@@ -117,10 +122,13 @@ export function readEnv(env: NodeJS.ProcessEnv): { ok: true; env: HitlEnv } | { 
     HITL_SIGNING_KEY: _signingKey,
     HITL_RETIRED_SIGNING_KEYS: _retired,
     HITL_ENCRYPTION_KEYS: _encryption,
+    GITHUB_CLIENT_ID: clientId,
+    GITHUB_CLIENT_SECRET: clientSecret,
     ...settings
   } = result.data;
   const slack = botToken && signingSecret ? { botToken, signingSecret, ...(apiUrl ? { apiUrl } : {}) } : null;
-  return { ok: true, env: { ...settings, agents: tokens.agents, sweepToken: sweepToken ?? null, metricsToken: metricsToken ?? null, signingKeys: signing.keys, sealingKeys: sealing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
+  const desk = clientId && clientSecret && settings.HITL_PUBLIC_URL ? { clientId, clientSecret, publicUrl: settings.HITL_PUBLIC_URL } : null;
+  return { ok: true, env: { ...settings, desk, agents: tokens.agents, sweepToken: sweepToken ?? null, metricsToken: metricsToken ?? null, signingKeys: signing.keys, sealingKeys: sealing.keys, channels: channels.channels, allowedTargets: allowed.targets, self: self.self, slack, mail: mail.settings } };
 }
 
 /**

@@ -13,6 +13,7 @@ import { unsignedChannelWarnings } from "./notify/channels.js";
 import { createStore } from "./store/create-store.js";
 import { createStoreClock } from "./store/store-clock.js";
 import { mailChannelWiring } from "./channels/mail-wiring.js";
+import { githubBases } from "./desk/github-oauth.js";
 
 // Probot's setup page writes APP_ID, PRIVATE_KEY and WEBHOOK_SECRET to `.env`, and Probot reads
 // it inside run(), after hitl has read its own settings and handed Probot its environment: read
@@ -49,6 +50,7 @@ const home = createHomeHandler({
     agents: env.agents.map((agent) => agent.name),
     store: kind,
     webhookProxy: Boolean(process.env.WEBHOOK_PROXY_URL),
+    desk: env.desk !== null && env.self !== null,
   },
   pending: async (limit) => (await store.list({ status: "pending", limit })).length,
   root,
@@ -92,6 +94,9 @@ const hitl = env.self
         retention: { contextMs: env.HITL_RETENTION_CONTEXT ?? null, auditMs: env.HITL_RETENTION_AUDIT ?? null },
         clock: clock.now,
         sealingKeys: env.sealingKeys,
+        ...(env.desk
+          ? { desk: { publicUrl: env.desk.publicUrl, oauth: { clientId: env.desk.clientId, clientSecret: env.desk.clientSecret, ...githubBases(process.env.GHE_HOST, process.env.GHE_PROTOCOL) } } }
+          : {}),
         receipts: { configured: env.signingKeys, issuer: env.HITL_PUBLIC_URL?.replace(/\/+$/, "") },
         onReady: (ready) => (runtime = ready),
       })

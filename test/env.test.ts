@@ -44,8 +44,21 @@ describe("readEnv", () => {
         self: null,
         slack: null,
         mail: { publicUrl: null, linkKey: null, email: null, inboundSecret: null, twilio: null },
+        desk: null,
       },
     });
+  });
+
+  it("turns the approver's desk on only with GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET and HITL_PUBLIC_URL", () => {
+    const desk = (env: Record<string, string>) => {
+      const result = readEnv(env);
+      return result.ok ? result.env.desk : result.errors;
+    };
+    const all = { GITHUB_CLIENT_ID: "Iv1.0123456789abcdef", GITHUB_CLIENT_SECRET: "client-secret-0123456789", HITL_PUBLIC_URL: "https://hitl.example.com" };
+    expect(desk(all)).toEqual({ clientId: "Iv1.0123456789abcdef", clientSecret: "client-secret-0123456789", publicUrl: "https://hitl.example.com" });
+    expect(desk({ ...all, HITL_PUBLIC_URL: "" })).toBeNull();
+    expect(desk({ ...all, GITHUB_CLIENT_SECRET: "" })).toBeNull();
+    expect(desk({ HITL_PUBLIC_URL: "https://hitl.example.com" })).toBeNull();
   });
 
   it("reads Slack's bot token and signing secret together, never echoing them", () => {

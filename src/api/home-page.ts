@@ -18,6 +18,8 @@ export interface HomeFacts {
   store: "embedded" | "redis" | "upstash";
   /** WEBHOOK_PROXY_URL is set (webhooks come through a proxy such as smee.io). */
   webhookProxy: boolean;
+  /** The approver's desk is on (`/desk`); absent or false: not shown. */
+  desk?: boolean;
   /** The Markdown files served under `/docs/`, by name (`README.md`, `configuration.md`, …). */
   docs: string[];
 }
@@ -69,6 +71,7 @@ ${row("Agent tokens", facts.agents.length > 0, agents)}
 ${row("Store", null, escapeHtml(STORE_NAMES[facts.store]))}
 ${row("Webhooks", null, webhooks)}
 ${row("Pending", pending !== null, waiting)}
+${facts.desk ? row("Desk", null, `<a href="/desk">The approver's desk</a>: sign in with GitHub to decide what waits for you.`) : ""}
 </table>
 <h2>Docs</h2>
 <ul>${docs}<li><a href="/api/v1/openapi.json">The API, as OpenAPI 3.1</a> (<code>/api/v1/openapi.json</code>)</li><li><a href="/healthz">Health</a> (<code>/healthz</code>)</li></ul>

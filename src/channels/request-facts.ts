@@ -102,6 +102,7 @@ const VIA_WORDS: Record<string, string> = {
   email: "by email reply",
   sms: "from a text message",
   slack: "on Slack",
+  desk: "on the approver's desk",
 };
 
 /** "Approved by alice with a one-click link on 1 Dec 2026 09:30 UTC." — how a request ended, in plain words. */

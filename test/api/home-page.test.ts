@@ -37,6 +37,12 @@ describe("the home page", () => {
     ]);
   });
 
+  it("links to the approver's desk when it is on", () => {
+    const text = visibleText(renderHomePage({ ...FACTS, desk: true }, { count: 3, atLeast: false }));
+    expect(text[7]).toBe("Desk | The approver's desk: sign in with GitHub to decide what waits for you. |");
+    expect(renderHomePage({ ...FACTS, desk: true }, null)).toContain('<a href="/desk">The approver\'s desk</a>');
+  });
+
   it("says what is missing in setup mode, and never shows a value that could be secret", () => {
     const text = visibleText(renderHomePage({ ...FACTS, appId: null, agents: [], store: "redis", webhookProxy: true }, null));
     expect(text.slice(2, 7)).toEqual([

@@ -92,6 +92,8 @@ export async function startApp(options: {
   processMetrics?: boolean;
   /** `HITL_ENCRYPTION_KEYS`; without it requests may carry no sensitive data. */
   sealingKeys?: HitlOptions["sealingKeys"];
+  /** The approver's desk; `publicUrl` defaults to the app's own address. */
+  desk?: Omit<NonNullable<HitlOptions["desk"]>, "publicUrl"> & { publicUrl?: string };
 }): Promise<AppHarness> {
   const dir = options.store ? null : await mkdtemp(join(tmpdir(), "hitl-app-"));
   const store = options.store ?? (await createEmbeddedStore({ dir: dir! }));
@@ -112,7 +114,16 @@ export async function startApp(options: {
         : hitlOctokit({ retry: { enabled: false } }, GITHUB_TEST_TIMEOUT_MS),
   });
   let runtime: HitlRuntime | undefined;
-  const middleware = await createNodeMiddleware(
+  let middleware: Awaited<ReturnType<typeof createNodeMiddleware>> | undefined;
+  const server: Server = createServer((req, res) => {
+    void middleware!(req, res, () => {
+      res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  middleware = await createNodeMiddleware(
     hitlApp({
       store,
       self: SELF,
@@ -132,19 +143,13 @@ export async function startApp(options: {
       ...(options.links ? { links: options.links } : {}),
       maxBodyBytes: options.maxBodyBytes,
       sealingKeys: options.sealingKeys ?? null,
+      ...(options.desk ? { desk: { ...options.desk, publicUrl: options.desk.publicUrl ?? url } } : {}),
       onReady: (ready) => (runtime = ready),
     }),
     { probot },
   );
-  const server: Server = createServer((req, res) => {
-    void middleware(req, res, () => {
-      res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     store,
     runtime: runtime!,
     setNow(date) {

@@ -5,6 +5,7 @@ import { actionsRoutes } from "./github-stand-in/actions-routes.js";
 import { appRoutes } from "./github-stand-in/app-routes.js";
 import { checkRoutes } from "./github-stand-in/check-routes.js";
 import { gitRoutes } from "./github-stand-in/git-routes.js";
+import { oauthRoutes } from "./github-stand-in/oauth-routes.js";
 import { issueRoutes } from "./github-stand-in/issue-routes.js";
 import { protectionRoutes } from "./github-stand-in/protection-routes.js";
 import { pullRoutes } from "./github-stand-in/pull-routes.js";
@@ -97,7 +98,7 @@ export interface GitHubStandIn {
 
 const API_PREFIX = "/api/v3";
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes, ...actionsRoutes, ...gitRoutes];
+const ROUTES: Route[] = [...appRoutes, ...repoRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...protectionRoutes, ...actionsRoutes, ...gitRoutes, ...oauthRoutes];
 
 export async function startGitHubStandIn(seed: Seed = {}): Promise<GitHubStandIn> {
   const clock = seed.now ?? (() => new Date());
@@ -254,6 +255,7 @@ function faultReply(response: FaultResponse): Reply {
 function authenticate(route: Route, req: StandInRequest, state: StandInState): Reply | { installationId: number | undefined } {
   const header = String(req.headers.authorization ?? "");
   const [scheme = "", credential = ""] = header.split(/\s+/, 2);
+  if (route.auth === "none") return { installationId: undefined };
   if (!header) return new GitHubError(401, "Requires authentication").toReply();
   if (route.auth === "jwt") {
     return scheme.toLowerCase() === "bearer" && JWT.test(credential)

@@ -185,7 +185,7 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
 }
 
 /** The form's text fields typed as the request declares them (numbers and booleans from text). */
-function typeFields(values: Record<string, string>, editable: Record<string, EditableField>): { fields: Record<string, unknown> } | { problems: string[] } {
+export function typeFields(values: Record<string, string>, editable: Record<string, EditableField>): { fields: Record<string, unknown> } | { problems: string[] } {
   const fields: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, text] of Object.entries(values)) {

@@ -48,7 +48,8 @@ export function renderDocument(page: Page): string {
   return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>${page.title} · hitl</title><style>${new Html(STYLE)}</style></head><body><main>${page.body}</main></body></html>`.value}`;
 }
 
-function factsCard(facts: RequestFacts): Html {
+/** What the request is: the card the link pages and the desk both show first. */
+export function factsCard(facts: RequestFacts): Html {
   return html`<section class="card">
 <p class="eyebrow">Decision needed · ${facts.priority} priority</p>
 <h1>${facts.task}</h1>
@@ -84,26 +85,10 @@ export function confirmPage(input: ConfirmInput): Page {
   const offered = chosen ? [chosen] : facts.actions;
   const approving = offered.some((action) => action.kind === "approve");
   const rejecting = offered.some((action) => action.kind === "reject");
-  const feedback = request.feedback;
-  const minLength = feedback?.minLength ?? 0;
-  const reasons = feedback?.reasons ?? [];
-  const editable = approving ? facts.editable : [];
-  const given = input.given ?? {};
   const form = html`<form method="post" class="card">
 <input type="hidden" name="csrf" value="${input.csrf}">
 ${chosen ? html`<input type="hidden" name="action" value="${chosen.id}">` : html`<h2>Choose</h2>${offered.map((action) => html`<label class="choice"><input type="radio" name="action" value="${action.id}" required><span><strong>${action.title}</strong><br><span class="hint">${action.impact ?? ""}</span></span></label>`)}`}
-${editable.map((field) => {
-    const value = given.fields?.[field.name] ?? "";
-    const id = `field-${editable.indexOf(field)}`;
-    const label = html`<label for="${id}">Change ${field.field} <span class="hint">(${field.bounds}; now ${field.current}${rejecting ? "; approvals only" : ""})</span></label>`;
-    if (field.options) {
-      return html`${label}<select id="${id}" name="field:${field.name}"><option value="">keep it</option>${field.options.map((option) => html`<option value="${option.value}"${option.value === value ? html` selected` : ""}>${option.label}</option>`)}</select>`;
-    }
-    return html`${label}<input id="${id}" name="field:${field.name}" value="${value}"${field.type === "number" ? html` inputmode="decimal"` : ""} placeholder="leave empty to keep it">`;
-  })}
-${rejecting && reasons.length > 0 ? html`<label for="reason-code">Reason code <span class="hint">(needed to reject)</span></label><select id="reason-code" name="reason_code"><option value="">—</option>${reasons.map((code) => html`<option${given.reasonCode === code ? html` selected` : ""}>${code}</option>`)}</select>` : ""}
-<label for="justification">Justification <span class="hint">(${minLength > 0 ? `required, at least ${minLength} characters` : "optional"})</span></label>
-<textarea id="justification" name="justification" maxlength="2000">${given.justification ?? ""}</textarea>
+${decisionInputs(request, facts, { approving, rejecting, given: input.given ?? {} })}
 <button type="submit"${chosen ? (chosen.kind === "reject" ? html` class="reject"` : "") : html` class="neutral"`}>${chosen ? `Confirm: ${chosen.title}` : "Confirm"}</button>
 </form>`;
   return {
@@ -115,6 +100,29 @@ ${chosen ? actionCard(chosen) : ""}
 ${form}
 <p class="small">This link was sent to ${input.login}. Confirming decides as ${input.login}, exactly as their comment on GitHub would. It works once, until ${formatTime(new Date(input.expiresAt).toISOString())}.${facts.url ? html` The request on GitHub: <span>${facts.url}</span>` : ""}</p>`,
   };
+}
+
+/**
+ * The inputs of a decision form besides its action: the editable fields (approvals only), the
+ * reason code (rejections, where the request's feedback asks for one) and the justification.
+ */
+export function decisionInputs(request: ApprovalRequest, facts: RequestFacts, options: { approving: boolean; rejecting: boolean; given: NonNullable<ConfirmInput["given"]>; disabled?: boolean }): Html {
+  const { approving, rejecting, given } = options;
+  const minLength = request.feedback?.minLength ?? 0;
+  const reasons = request.feedback?.reasons ?? [];
+  const editable = approving ? facts.editable : [];
+  return html`${editable.map((field) => {
+    const value = given.fields?.[field.name] ?? "";
+    const id = `field-${editable.indexOf(field)}`;
+    const label = html`<label for="${id}">Change ${field.field} <span class="hint">(${field.bounds}; now ${field.current}${rejecting ? "; approvals only" : ""})</span></label>`;
+    if (field.options) {
+      return html`${label}<select id="${id}" name="field:${field.name}"><option value="">keep it</option>${field.options.map((option) => html`<option value="${option.value}"${option.value === value ? html` selected` : ""}>${option.label}</option>`)}</select>`;
+    }
+    return html`${label}<input id="${id}" name="field:${field.name}" value="${value}"${field.type === "number" ? html` inputmode="decimal"` : ""} placeholder="leave empty to keep it">`;
+  })}
+${rejecting && reasons.length > 0 ? html`<label for="reason-code">Reason code <span class="hint">(needed to reject)</span></label><select id="reason-code" name="reason_code"><option value="">—</option>${reasons.map((code) => html`<option${given.reasonCode === code ? html` selected` : ""}>${code}</option>`)}</select>` : ""}
+<label for="justification">Justification <span class="hint">(${minLength > 0 ? `required, at least ${minLength} characters` : "optional"})</span></label>
+<textarea id="justification" name="justification" maxlength="2000">${given.justification ?? ""}</textarea>`;
 }
 
 /** Why a link decided nothing, with the HTTP status the page is sent with. */

@@ -35,8 +35,8 @@ export interface Reply {
 
 export type Handler = (req: StandInRequest, ctx: RouteContext) => Reply;
 
-/** `jwt`: app endpoints, which take `Bearer <jwt>`; `token`: everything else. */
-export type AuthKind = "jwt" | "token";
+/** `jwt`: app endpoints, which take `Bearer <jwt>`; `none`: github.com's web pages (OAuth); `token`: everything else. */
+export type AuthKind = "jwt" | "token" | "none";
 
 export interface Route {
   method: string;

@@ -23,6 +23,8 @@ export interface Seed {
   users?: Record<string, AccountType>;
   /** The clock for timestamps the stand-in writes. Default: the real clock. */
   now?: () => Date;
+  /** The App's OAuth credentials (user sign-in at `/login/oauth/*`) and its callback URLs. */
+  oauth?: { clientId: string; clientSecret: string; callbackUrls?: string[] };
   /** Answer writes that come too fast with GitHub's 403 secondary rate limit. Default: no limit. */
   secondaryLimit?: SecondaryLimitSeed;
 }

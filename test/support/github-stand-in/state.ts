@@ -1,3 +1,4 @@
+import { createOAuthState, type OAuthState } from "./oauth-routes.js";
 import { repoId } from "./ids.js";
 import type { AccountType, Permission, PullFileStatus, RepoSeed, Seed } from "./seed.js";
 
@@ -193,6 +194,8 @@ export interface StandInState {
   tokens: Record<string, number>;
   /** The next id for anything the stand-in creates (issues, comments, check runs, …). */
   nextId: number;
+  /** The App's OAuth credentials and GitHub's side of user sign-in; null when not seeded. */
+  oauth: OAuthState | null;
 }
 
 export const DEFAULT_REPO = "octo-org/payments";
@@ -207,6 +210,7 @@ export function createState(seed: Seed, now: string): StandInState {
     users: {},
     tokens: {},
     nextId: 1000,
+    oauth: createOAuthState(seed.oauth),
   };
   for (const [login, type] of Object.entries(seed.users ?? {})) state.users[login] = { login, type };
   const repoSeeds = seed.repos ?? { [DEFAULT_REPO]: {} };
