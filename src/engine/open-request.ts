@@ -14,6 +14,7 @@ import { OPEN_SURFACE_GRACE_MS, retryDelayMs } from "./retry-policy.js";
 import { recentDecisions } from "./recent-decisions.js";
 import { sealRequest } from "../sensitive/seal-request.js";
 import { presentPaths, testedFields, touchesSensitive } from "../sensitive/sensitive-fields.js";
+import { hiddenPaths, hideRequest } from "../sensitive/hidden-fields.js";
 
 /** How long `POST /requests` waits for the policy and the surface before answering without them. */
 export const INLINE_BUDGET_MS = 5_000;
@@ -222,6 +223,21 @@ export function createOpening(ctx: EngineContext) {
     return sealRequest(ctx.sealingKeys, request, paths);
   }
 
+  /**
+   * The sealed request with the values `.hitl.yml`'s `context` keeps off GitHub taken out too
+   * (sensitive ones are off already). What the agent sent decides nothing here: the paths come
+   * from `.hitl.yml` alone, and a value people may edit must be shown to them, so it cannot be hidden.
+   */
+  function hideFromGitHub(request: ApprovalRequest, config: HitlConfig | null): ApprovalRequest {
+    const { paths, unnamed } = hiddenPaths(request.decisionData, config?.context, request.sensitive?.paths ?? []);
+    if (unnamed.length > 0) {
+      throw invalidRequest(unnamed.map((path) => ({ path: `decision_data.${path}`, message: "has a dot in its key, which .hitl.yml context.show cannot name, so it cannot be kept off GitHub; rename the key" })));
+    }
+    const editable = Object.keys(request.editableFields ?? {}).filter((name) => touchesSensitive(name, paths));
+    if (editable.length > 0) throw invalidRequest(editable.map((name) => ({ path: `editable_fields.${name}`, message: `${name} is not shown on GitHub (.hitl.yml context); hidden fields cannot be editable` })));
+    return hideRequest(request, paths);
+  }
+
   return {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
@@ -239,7 +255,7 @@ export function createOpening(ctx: EngineContext) {
       if (notify.length > 0) built.notify = notify;
       // Kept as long as the environment and the repository's `.hitl.yml` said when it was opened.
       built.retention = requestRetention(ctx.retention ?? KEEP_FOREVER, loaded.config?.retention);
-      const sealed = sealSensitive(built, input, loaded.config);
+      const sealed = hideFromGitHub(sealSensitive(built, input, loaded.config), loaded.config);
       const request: ApprovalRequest = fingerprint === undefined ? sealed : { ...sealed, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };

@@ -64,6 +64,7 @@ function impacts(request: ApprovalRequest): Block | null {
 function summary(request: ApprovalRequest): Block[] {
   const where = request.surfaceRef?.url ? ` · <${request.surfaceRef.url}|${request.surfaceRef.type === "pull_request" ? "Pull request" : "Issue"} #${request.surfaceRef.number}>` : "";
   const lines = [
+    ...(request.layers?.summary === undefined ? [] : [agentText(request.layers.summary, 500)]),
     `*Why:* ${agentText(request.approvalReason, 1000)}`,
     `*Priority:* ${request.priority} · *Deadline:* ${formatTime(request.deadline)}`,
     `*Asked by:* ${agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
