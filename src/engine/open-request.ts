@@ -228,10 +228,12 @@ export function createOpening(ctx: EngineContext) {
    * (sensitive ones are off already). What the agent sent decides nothing here: the paths come
    * from `.hitl.yml` alone, and a value people may edit must be shown to them, so it cannot be hidden.
    */
-  function hideFromGitHub(request: ApprovalRequest, config: HitlConfig | null): ApprovalRequest {
-    const { paths, unnamed } = hiddenPaths(request.decisionData, config?.context, request.sensitive?.paths ?? []);
+  function hideFromGitHub(request: ApprovalRequest, loaded: LoadedConfig): ApprovalRequest {
+    // A broken file shows no more than it meant to: only what people may edit, until it is fixed.
+    const visibility = loaded.error !== null ? { show: Object.keys(request.editableFields ?? {}) } : loaded.config?.context;
+    const { paths, unnamed } = hiddenPaths(request.decisionData, visibility, request.sensitive?.paths ?? []);
     if (unnamed.length > 0) {
-      throw invalidRequest(unnamed.map((path) => ({ path: `decision_data.${path}`, message: "has a dot in its key, which .hitl.yml context.show cannot name, so it cannot be kept off GitHub; rename the key" })));
+      throw invalidRequest(unnamed.map((path) => ({ path: `decision_data.${path}`, message: "has a dot in its key, which no path can name, so it cannot be kept off GitHub as this repository's .hitl.yml asks (context.show, or a broken file, which shows no data); rename the key" })));
     }
     const editable = Object.keys(request.editableFields ?? {}).filter((name) => touchesSensitive(name, paths));
     if (editable.length > 0) throw invalidRequest(editable.map((name) => ({ path: `editable_fields.${name}`, message: `${name} is not shown on GitHub (.hitl.yml context); hidden fields cannot be editable` })));
@@ -255,7 +257,7 @@ export function createOpening(ctx: EngineContext) {
       if (notify.length > 0) built.notify = notify;
       // Kept as long as the environment and the repository's `.hitl.yml` said when it was opened.
       built.retention = requestRetention(ctx.retention ?? KEEP_FOREVER, loaded.config?.retention);
-      const sealed = hideFromGitHub(sealSensitive(built, input, loaded.config), loaded.config);
+      const sealed = hideFromGitHub(sealSensitive(built, input, loaded.config), loaded);
       const request: ApprovalRequest = fingerprint === undefined ? sealed : { ...sealed, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };

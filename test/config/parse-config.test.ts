@@ -44,6 +44,7 @@ const TOP_LEVEL_KEYS = [
   "notify",
   "retention",
   "sensitive",
+  "context",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
 const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";
