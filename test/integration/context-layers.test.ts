@@ -215,6 +215,29 @@ rules:
     expect(JSON.stringify(github.calls)).not.toContain(HIDDEN_NOTE);
   });
 
+  it("retention removes the layers and the hidden values with the rest of the context, and says so in the chain", async () => {
+    const DAY = 86_400_000;
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": "approvers: [alice]\ncontext:\n  hide: [internal]\nretention:\n  context: 1d\n" } } } } });
+    app = await startApp({ githubUrl: github.url, now: T0, retention: { contextMs: 30 * DAY, auditMs: null }, agents: [AGENT, { name: "auditor", token: "auditor-token-0123456789abcdef", readAll: true }] });
+    const id = ((await api(app, "POST", "/requests", body())).json as { id: string }).id;
+    await api(app, "POST", `/requests/${id}/cancel`, { reason: "not needed" });
+    app.setNow(new Date(T0.getTime() + DAY));
+    expect(await app.runtime.purge()).toEqual({ ran: true, contextPurged: 1, auditRemoved: 0 });
+
+    expect((await api(app, "GET", `/requests/${id}/context`)).json).toMatchObject({ summary: null, detail: null, full: null, context_purged_at: new Date(T0.getTime() + DAY).toISOString() });
+    const purged = (await api(app, "GET", `/requests/${id}`)).json as Record<string, unknown>;
+    expect(purged.decision_data).toEqual({});
+    expect(purged).not.toHaveProperty("context");
+    const trail = (await api(app, "GET", `/audit?repo=${REPO}`, undefined, { token: "auditor-token-0123456789abcdef" })).text.trim().split("\n").map((line) => JSON.parse(line));
+    expect(trail.at(-1)).toMatchObject({
+      event: "context_purged",
+      details: { removed: ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint", "context.summary", "context.detail", "context.full"], kept_for: "1d" },
+    });
+    expect(((await api(app, "GET", `/audit/verify?repo=${REPO}`, undefined, { token: "auditor-token-0123456789abcdef" })).json as { ok: boolean }).ok).toBe(true);
+    const stored = JSON.stringify(await app.runtime.engine.get(id));
+    for (const value of MUST_NOT_LEAVE) expect(stored).not.toContain(value);
+  });
+
   it("answers 400 naming the field for a bad layer", async () => {
     await start();
     const bad = await api(app, "POST", "/requests", body({ context: { summary: "two\nlines", detail: "x".repeat(20_001), extra: 1 } }));
