@@ -325,7 +325,7 @@ export interface ApprovalRequest {
    * `decisionData` (which shows a placeholder at each path) and kept here, in clear, for the
    * agent, the desk and one-click pages. Absent: everything is shown.
    */
-  hidden?: { paths: string[]; values: Record<string, unknown> };
+  hidden?: { paths: string[]; values: Record<string, unknown>; /** The same for each action's `data`, by action id. */ actions?: Record<string, { paths: string[]; values: Record<string, unknown> }> };
   /** The layers of context the agent sent (`context`). Absent: none (every request stored before they existed). */
   layers?: ContextLayers;
   availableActions: ActionOption[];

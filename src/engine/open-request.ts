@@ -232,12 +232,18 @@ export function createOpening(ctx: EngineContext) {
     // A broken file shows no more than it meant to: only what people may edit, until it is fixed.
     const visibility = loaded.error !== null ? { show: Object.keys(request.editableFields ?? {}) } : loaded.config?.context;
     const { paths, unnamed } = hiddenPaths(request.decisionData, visibility, request.sensitive?.paths ?? []);
-    if (unnamed.length > 0) {
-      throw invalidRequest(unnamed.map((path) => ({ path: `decision_data.${path}`, message: "has a dot in its key, which no path can name, so it cannot be kept off GitHub as this repository's .hitl.yml asks (context.show, or a broken file, which shows no data); rename the key" })));
+    // The alternatives' data (a comparative table's rows) is shown by the same paths.
+    const actionPaths = request.availableActions.map((action, index) => ({ index, id: action.id, ...hiddenPaths(action.data ?? {}, visibility) }));
+    const unnameable = [
+      ...unnamed.map((path) => `decision_data.${path}`),
+      ...actionPaths.flatMap((action) => action.unnamed.map((path) => `available_actions.${action.index}.data.${path}`)),
+    ];
+    if (unnameable.length > 0) {
+      throw invalidRequest(unnameable.map((path) => ({ path, message: "has a dot in its key, which no path can name, so it cannot be kept off GitHub as this repository's .hitl.yml asks (context.show, or a broken file, which shows no data); rename the key" })));
     }
     const editable = Object.keys(request.editableFields ?? {}).filter((name) => touchesSensitive(name, paths));
     if (editable.length > 0) throw invalidRequest(editable.map((name) => ({ path: `editable_fields.${name}`, message: `${name} is not shown on GitHub (.hitl.yml context); hidden fields cannot be editable` })));
-    return hideRequest(request, paths);
+    return hideRequest(request, paths, Object.fromEntries(actionPaths.map((action) => [action.id, action.paths])));
   }
 
   return {

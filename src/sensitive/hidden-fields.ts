@@ -54,25 +54,45 @@ export function hiddenPaths(data: Record<string, unknown>, visibility: ContextVi
   return { paths: presentPaths(data, [...fromShow.paths, ...(visibility.hide ?? [])]).filter((path) => !underSensitive(path)), unnamed: fromShow.unnamed };
 }
 
-/** The request with the values at `paths` replaced by the placeholder and kept in `hidden`. */
-export function hideRequest(request: ApprovalRequest, paths: readonly string[]): ApprovalRequest {
-  if (paths.length === 0) return request;
+/**
+ * The request with the values at `paths` (of `decisionData`) and at `actionPaths` (of each
+ * action's `data`, by action id) replaced by the placeholder and kept in `hidden`.
+ */
+export function hideRequest(request: ApprovalRequest, paths: readonly string[], actionPaths: Readonly<Record<string, readonly string[]>> = {}): ApprovalRequest {
+  const actions: Record<string, { paths: string[]; values: Record<string, unknown> }> = {};
+  const availableActions = request.availableActions.map((action) => {
+    const at = actionPaths[action.id] ?? [];
+    if (!action.data || at.length === 0) return action;
+    const { shown, values } = withheld(action.data, at, HIDDEN_PLACEHOLDER);
+    actions[action.id] = { paths: Object.keys(values), values };
+    return { ...action, data: shown };
+  });
+  if (paths.length === 0 && Object.keys(actions).length === 0) return request;
   const { shown, values } = withheld(request.decisionData, paths, HIDDEN_PLACEHOLDER);
-  return { ...request, decisionData: shown, hidden: { paths: Object.keys(values), values } };
+  return { ...request, decisionData: shown, availableActions, hidden: { paths: Object.keys(values), values, ...(Object.keys(actions).length > 0 ? { actions } : {}) } };
 }
 
-/** The request with its hidden values back in `decisionData` (sensitive ones stay sealed). */
+/** The request with its hidden values back in `decisionData` and the actions' data (sensitive ones stay sealed). */
 export function unhidden(request: ApprovalRequest): ApprovalRequest {
   if (!request.hidden) return request;
-  return { ...request, decisionData: restored(request.decisionData, request.hidden.values) };
+  const actions = request.hidden.actions ?? {};
+  const availableActions = request.hidden.actions
+    ? request.availableActions.map((action) => (action.data && actions[action.id] ? { ...action, data: restored(action.data, actions[action.id]!.values) } : action))
+    : request.availableActions;
+  return { ...request, decisionData: restored(request.decisionData, request.hidden.values), availableActions };
+}
+
+/** Every hidden path, for a notice: decision data's as they are, an action's as `<path> of action <id>`. */
+export function hiddenNames(hidden: NonNullable<ApprovalRequest["hidden"]>, code: (text: string) => string): string[] {
+  return [...hidden.paths.map(code), ...Object.entries(hidden.actions ?? {}).flatMap(([id, entry]) => entry.paths.map((path) => `${code(path)} of action ${code(id)}`))];
 }
 
 const NAMES_LISTED = 20;
 
 /** What a surface says instead of the hidden values: how many, which, and where people see them. */
-export function hiddenNotice(paths: readonly string[], code: (path: string) => string): string {
-  const listed = paths.slice(0, NAMES_LISTED).map(code).join(", ");
-  const names = paths.length > NAMES_LISTED ? `${listed} and ${paths.length - NAMES_LISTED} more` : listed;
-  const count = paths.length === 1 ? "1 field is" : `${paths.length} fields are`;
-  return `${count} not shown on GitHub (this repository's .hitl.yml \`context\`): ${names}. Approvers see the values on the one-click confirmation page, or ask the requesting agent.`;
+export function hiddenNotice(names: readonly string[]): string {
+  const listed = names.slice(0, NAMES_LISTED).join(", ");
+  const shown = names.length > NAMES_LISTED ? `${listed} and ${names.length - NAMES_LISTED} more` : listed;
+  const count = names.length === 1 ? "1 field is" : `${names.length} fields are`;
+  return `${count} not shown on GitHub (this repository's .hitl.yml \`context\`): ${shown}. Approvers see the values on the one-click confirmation page, or ask the requesting agent.`;
 }

@@ -215,6 +215,50 @@ rules:
     expect(JSON.stringify(github.calls)).not.toContain(HIDDEN_NOTE);
   });
 
+  it("hides the same paths in the alternatives' data and on a pull request's check run", async () => {
+    github = await startGitHubStandIn({
+      repos: { [REPO]: { collaborators: { alice: "write", author: "write" }, files: { main: { ".hitl.yml": "approvers: [alice]\ncontext:\n  hide: [payee, internal]\n" } }, pulls: [{ number: 42, headSha: "a".repeat(40), user: "author" }] } },
+    });
+    app = await startApp({ githubUrl: github.url, now: T0 });
+    const created = await api(
+      app,
+      "POST",
+      "/requests",
+      body({
+        surface: { type: "pull_request", number: 42 },
+        decision_data: { amount: 120, internal: HIDDEN_NOTE },
+        presentation: "comparative",
+        available_actions: [
+          { id: "full", label: "Full refund", kind: "approve", data: { amount: 120, payee: HIDDEN_EMAIL } },
+          { id: "half", label: "Half refund", kind: "approve", data: { amount: 60, payee: HIDDEN_EMAIL } },
+          { id: "reject", label: "Deny" },
+        ],
+      }),
+    );
+    expect(created.status).toBe(201);
+    await app.runtime.jobs.run();
+    const run = github.callsTo("POST", `/repos/${REPO}/check-runs`)[0]!.body as { output: { summary: string; text: string } };
+    const text = `${run.output.summary}\n${run.output.text}`;
+    expect(text).toContain(`| payee | &#91;hidden: not shown on GitHub&#93; | &#91;hidden: not shown on GitHub&#93; | — |`);
+    expect(text).toContain("3 fields are not shown on GitHub (this repository's .hitl.yml `context`): `internal`, `payee` of action `full`, `payee` of action `half`.");
+    expect(text).toContain("### Detail\n\nThe parcel arrived broken");
+    for (const value of MUST_NOT_LEAVE) expect(JSON.stringify(github.calls)).not.toContain(value);
+    // The agent reads its alternatives back as it sent them.
+    const own = (await api(app, "GET", `/requests/${(created.json as { id: string }).id}`)).json as { available_actions: { data?: unknown }[] };
+    expect(own.available_actions.map((action) => action.data)).toEqual([{ amount: 120, payee: HIDDEN_EMAIL }, { amount: 60, payee: HIDDEN_EMAIL }, undefined]);
+  });
+
+  it("while .hitl.yml is broken, shows no decision data but the fields people may edit", async () => {
+    await start("approvers: [alice]\ncontext:\n  hide: notes\n");
+    const created = await api(app, "POST", "/requests", body({ context: undefined, decision_data: { amount: 120, note: HIDDEN_NOTE }, editable_fields: { amount: { type: "number", minimum: 1, maximum: 500 } } }));
+    expect(created.status).toBe(201);
+    await app.runtime.jobs.run();
+    const issue = (github.callsTo("POST", `/repos/${REPO}/issues`)[0]!.body as { body: string }).body;
+    expect(issue).toContain("| amount | 120 |\n| note | &#91;hidden: not shown on GitHub&#93; |\n\n1 field is not shown on GitHub (this repository's .hitl.yml `context`): `note`.");
+    expect((created.json as { evaluation: { config_error: string } }).evaluation.config_error).toContain("context.hide");
+    for (const value of MUST_NOT_LEAVE) expect(everythingSent()).not.toContain(value);
+  });
+
   it("retention removes the layers and the hidden values with the rest of the context, and says so in the chain", async () => {
     const DAY = 86_400_000;
     github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": "approvers: [alice]\ncontext:\n  hide: [internal]\nretention:\n  context: 1d\n" } } } } });

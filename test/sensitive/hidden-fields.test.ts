@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HIDDEN_PLACEHOLDER, hiddenNotice, hiddenPaths, hideRequest, unhidden } from "../../src/sensitive/hidden-fields.js";
+import { HIDDEN_PLACEHOLDER, hiddenNames, hiddenNotice, hiddenPaths, hideRequest, unhidden } from "../../src/sensitive/hidden-fields.js";
 import { SENSITIVE_PLACEHOLDER } from "../../src/sensitive/sensitive-fields.js";
 import type { ApprovalRequest } from "../../src/core/types.js";
 
@@ -33,15 +33,32 @@ describe("hiddenPaths: which decision-data paths .hitl.yml keeps off GitHub", ()
 });
 
 describe("hideRequest and unhidden", () => {
-  const request = { id: "req_1", decisionData: DATA } as unknown as ApprovalRequest;
+  const request = { id: "req_1", decisionData: DATA, availableActions: [{ id: "approve", label: "Approve" }] } as unknown as ApprovalRequest;
 
   it("takes the values out behind a placeholder, keeps them in clear, and puts them back", () => {
     const hidden = hideRequest(request, ["customer.email", "notes"]);
     expect(hidden.decisionData).toEqual({ ...DATA, customer: { ...DATA.customer, email: HIDDEN_PLACEHOLDER }, notes: HIDDEN_PLACEHOLDER });
     expect(hidden.hidden).toEqual({ paths: ["customer.email", "notes"], values: { "customer.email": "ann@example.net", notes: "internal" } });
+    expect(hidden.availableActions).toEqual(request.availableActions);
     expect(unhidden(hidden).decisionData).toEqual(DATA);
     expect(hideRequest(request, [])).toBe(request);
     expect(unhidden(request)).toBe(request);
+  });
+
+  it("takes values out of each action's data too, and puts them back", () => {
+    const withActions = {
+      ...request,
+      availableActions: [
+        { id: "full", label: "Full refund", kind: "approve", data: { amount: 120, payee: { iban: "NO93 8601 1117 947" } } },
+        { id: "half", label: "Half", kind: "approve", data: { amount: 60 } },
+      ],
+    } as ApprovalRequest;
+    const hidden = hideRequest(withActions, [], { full: ["payee.iban"], half: [] });
+    expect(hidden.decisionData).toEqual(DATA);
+    expect(hidden.availableActions.map((action) => action.data)).toEqual([{ amount: 120, payee: { iban: HIDDEN_PLACEHOLDER } }, { amount: 60 }]);
+    expect(hidden.hidden).toEqual({ paths: [], values: {}, actions: { full: { paths: ["payee.iban"], values: { "payee.iban": "NO93 8601 1117 947" } } } });
+    expect(unhidden(hidden).availableActions).toEqual(withActions.availableActions);
+    expect(hiddenNames(hidden.hidden!, (text) => `\`${text}\``)).toEqual(["`payee.iban` of action `full`"]);
   });
 
   it("composes with sensitive placeholders: a hidden object holding one gives it back as the placeholder", () => {
@@ -55,17 +72,17 @@ describe("hideRequest and unhidden", () => {
 describe("hiddenNotice", () => {
   const code = (path: string) => `\`${path}\``;
   it("says how many, which, and where to see them", () => {
-    expect(hiddenNotice(["notes"], code)).toBe(
+    expect(hiddenNotice(["notes"].map(code))).toBe(
       "1 field is not shown on GitHub (this repository's .hitl.yml `context`): `notes`. Approvers see the values on the one-click confirmation page, or ask the requesting agent.",
     );
-    expect(hiddenNotice(["a", "b"], code)).toBe(
+    expect(hiddenNotice(["a", "b"].map(code))).toBe(
       "2 fields are not shown on GitHub (this repository's .hitl.yml `context`): `a`, `b`. Approvers see the values on the one-click confirmation page, or ask the requesting agent.",
     );
   });
 
   it("lists at most 20 names and counts the rest", () => {
     const paths = Array.from({ length: 23 }, (_, i) => `f${i}`);
-    expect(hiddenNotice(paths, code)).toBe(
+    expect(hiddenNotice(paths.map(code))).toBe(
       `23 fields are not shown on GitHub (this repository's .hitl.yml \`context\`): ${paths.slice(0, 20).map(code).join(", ")} and 3 more. Approvers see the values on the one-click confirmation page, or ask the requesting agent.`,
     );
   });

@@ -28,7 +28,7 @@ import { renderRequestTitle } from "./title.js";
 import { tallyRegion } from "./votes.js";
 import { viaWords } from "./via.js";
 import { sensitiveNotice } from "../../sensitive/sensitive-fields.js";
-import { hiddenNotice } from "../../sensitive/hidden-fields.js";
+import { hiddenNames, hiddenNotice } from "../../sensitive/hidden-fields.js";
 
 export interface RenderContext {
   now: Date;
@@ -330,7 +330,7 @@ function decisionData(request: ApprovalRequest, room: number): string {
   const code = (path: string) => codeSpan(truncate(path, 100));
   const notices = [
     ...(request.sensitive ? [sensitiveNotice(request.sensitive.paths, code)] : []),
-    ...(request.hidden ? [hiddenNotice(request.hidden.paths, code)] : []),
+    ...(request.hidden ? [hiddenNotice(hiddenNames(request.hidden, code))] : []),
   ];
   return [decisionDataOnly(request, room - notices.reduce((sum, notice) => sum + notice.length + 2, 0)), ...notices].join("\n\n");
 }
