@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Hitl } from "../../src/client/index.js";
 import { createEmailSender } from "../../src/channels/email/email-sender.js";
 import { linkKeyFrom } from "../../src/channels/links/link-token.js";
 import { contextHash } from "../../src/core/context-hash.js";
@@ -149,6 +150,7 @@ describe("context layers and .hitl.yml context: {show, hide}", () => {
     const context = await api(app, "GET", `/requests/${id}/context`);
     expect(context.status).toBe(200);
     expect(context.json).toEqual({ id, context_hash: own.context_hash, summary: LAYERS.summary, detail: LAYERS.detail, full: LAYERS.full, context_purged_at: null });
+    expect(await new Hitl({ url: app.url, token: AGENT.token }).context(id)).toEqual(context.json);
 
     // The hash binds the layers, the full one included; the same request without them hashes as it always did.
     const shown = { repo: REPO, taskDescription: "Refund order 1234", approvalReason: "Refunds over $50 need a human", decisionData: DATA, availableActions: (created.json as { available_actions: never }).available_actions };
