@@ -141,6 +141,10 @@ describe("context layers and .hitl.yml context: {show, hide}", () => {
     const page = await (await fetch(`${app.url}${link.replace(PUBLIC_URL, "")}`)).text();
     expect(page).toContain(HIDDEN_EMAIL);
     expect(page).toContain(HIDDEN_NOTE);
+    expect(page).toContain("<h1>Refund order 1234</h1>\n<p>Refund $120 to Ann for a damaged parcel</p>\n<p>refund-agent asks");
+    expect(page).toContain(
+      `<section class="card"><h2>Detail</h2><p>The parcel arrived broken; photos attached by @\u200Dann in #\u200D42.</p><p>See https:\u200D//evil.example/steal for **more**.</p><details><summary>Full context (${storedLayers(LAYERS)!.full!.bytes} bytes)</summary><pre style="white-space:pre-wrap;overflow-wrap:anywhere"><code>{\n  &#34;transcript&#34;: [\n    &#34;${FULL_MARKER}: customer wrote in&#34;,\n    &#34;agent answered&#34;\n  ],\n  &#34;amount&#34;: 1\n}</code></pre></details></section>`,
+    );
 
     // The agent reads its values and its layers back; the full layer only from /context.
     const own = (await api(app, "GET", `/requests/${id}`)).json as Record<string, unknown>;
