@@ -131,9 +131,10 @@ describe("context layers and .hitl.yml context: {show, hide}", () => {
     expect(mail.parsed.text).toContain("Refund order 1234\n\nRefund $120 to Ann for a damaged parcel\n\nrefund-agent asks for approval. Why: Refunds over $50 need a human\n");
     expect(mail.parsed.text).toContain(`  customer: {"name":"Ann","email":"${HIDDEN_PLACEHOLDER}"}\n  internal: "${HIDDEN_PLACEHOLDER}"\n`);
     const posted = slack.calls.find((call) => call.method === "chat.postMessage")!;
-    const section = (posted.body as { blocks: { type: string; text?: { text: string } }[] }).blocks[1]!;
-    expect(section.text!.text).toBe(
-      "Refund $120 to Ann for a damaged parcel\n*Why:* Refunds over $50 need a human\n*Priority:* normal · *Deadline:* 25 Nov 2026 09:00 UTC\n*Asked by:* refund-agent in octo-org/payments · <https://github.com/octo-org/payments/issues/1|Issue #1>",
+    const blocks = (posted.body as { blocks: { type: string; text?: { text: string } }[] }).blocks;
+    expect(blocks[1]).toEqual({ type: "section", text: { type: "mrkdwn", text: "Refund $120 to Ann for a damaged parcel" } });
+    expect(blocks[2]!.text!.text).toBe(
+      "*Why:* Refunds over $50 need a human\n*Priority:* normal · *Deadline:* 25 Nov 2026 09:00 UTC\n*Asked by:* refund-agent in octo-org/payments · <https://github.com/octo-org/payments/issues/1|Issue #1>",
     );
 
     // The one-click page, for an approver, shows the hidden values.

@@ -64,12 +64,13 @@ function impacts(request: ApprovalRequest): Block | null {
 function summary(request: ApprovalRequest): Block[] {
   const where = request.surfaceRef?.url ? ` · <${request.surfaceRef.url}|${request.surfaceRef.type === "pull_request" ? "Pull request" : "Issue"} #${request.surfaceRef.number}>` : "";
   const lines = [
-    ...(request.layers?.summary === undefined ? [] : [agentText(request.layers.summary, 500)]),
     `*Why:* ${agentText(request.approvalReason, 1000)}`,
     `*Priority:* ${request.priority} · *Deadline:* ${formatTime(request.deadline)}`,
     `*Asked by:* ${agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
   ];
-  return [{ type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
+  // The agent's one-line summary leads, in a block of its own so its escaping cannot crowd out the facts.
+  const lead: Block[] = request.layers?.summary === undefined ? [] : [{ type: "section", text: mrkdwn(agentText(request.layers.summary, 500)) }];
+  return [...lead, { type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
 }
 
 /**
