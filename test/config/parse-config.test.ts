@@ -327,6 +327,19 @@ describe("feedback in .hitl.yml", () => {
   });
 });
 
+describe("context in .hitl.yml", () => {
+  it("is read, and bad values are located with what is allowed", () => {
+    expect(parseConfig("context:\n  show: [amount, customer.name]\n  hide: [customer.email]\n", ".hitl.yml")).toMatchObject({
+      ok: true,
+      config: { context: { show: ["amount", "customer.name"], hide: ["customer.email"] } },
+    });
+    expect(errorsOf("context:\n  show: [amount, two words]\n  hidden: [notes]\n")).toEqual([
+      { file: ".hitl.yml", line: 2, column: 18, path: "context.show.1", message: "must be a key of decision_data, or a dotted path into it (customer.email)" },
+      { file: ".hitl.yml", line: 3, column: 3, path: "context.hidden", message: "unknown key 'hidden' — allowed keys: show, hide", allowed: ["show", "hide"] },
+    ]);
+  });
+});
+
 describe("requirements with editable_fields and feedback", () => {
   it("a requirement may carry only feedback, or only editable_fields", () => {
     const result = parseConfig(
