@@ -143,6 +143,9 @@ function detailSection(request: ApprovalRequest): string | null {
   for (const paragraph of detail.split(/\n\s*\n/).filter((part) => part.trim() !== "")) {
     const text = safeInline(paragraph, DETAIL_ROOM);
     if (used + text.length > DETAIL_ROOM) {
+      // What is left of the room, in characters that stay within it once escaped (an escape is at most 6).
+      const left = Math.floor((DETAIL_ROOM - used) / 6);
+      if (left >= 100) lines.push(safeInline(paragraph, left));
       lines.push(`*The detail is cut here. All of it is at ${codeSpan(`GET /api/v1/requests/${request.id}/context`)}.*`);
       break;
     }
