@@ -13,6 +13,8 @@ import { contextHash } from "../../src/core/context-hash.js";
 import { shownContext } from "../../src/core/build-request.js";
 import { storedLayers } from "../../src/core/context-layers.js";
 import { HIDDEN_PLACEHOLDER } from "../../src/sensitive/hidden-fields.js";
+import { parseSealingKeys } from "../../src/sensitive/sealing.js";
+import { SENSITIVE_PLACEHOLDER } from "../../src/sensitive/sensitive-fields.js";
 import { createEmbeddedStore } from "../../src/store/embedded-store.js";
 import { DATABASE_FILE } from "../../src/store/sqlite-schema.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
@@ -129,6 +131,7 @@ describe("context layers and .hitl.yml context: {show, hide}", () => {
     // Notifications lead with the summary and show the placeholders.
     const mail = smtp.received.find((received) => received.to.includes("alice@example.com"))!;
     expect(mail.parsed.text).toContain("Refund order 1234\n\nRefund $120 to Ann for a damaged parcel\n\nrefund-agent asks for approval. Why: Refunds over $50 need a human\n");
+    expect(mail.parsed.html).toContain('<h1 style="font-size:21px;line-height:1.3;margin:0 0 8px">Refund order 1234</h1>\n<p style="margin:0 0 8px">Refund $120 to Ann for a damaged parcel</p>\n<p style="margin:0 0 8px">refund-agent asks for approval.');
     expect(mail.parsed.text).toContain(`  customer: {"name":"Ann","email":"${HIDDEN_PLACEHOLDER}"}\n  internal: "${HIDDEN_PLACEHOLDER}"\n`);
     const posted = slack.calls.find((call) => call.method === "chat.postMessage")!;
     const blocks = (posted.body as { blocks: { type: string; text?: { text: string } }[] }).blocks;
@@ -200,6 +203,33 @@ rules:
     const gold = await api(app, "POST", "/requests", body({ context: undefined, decision_data: { amount: 120, customer: { name: "Ann", tier: "gold" } } }));
     expect((gold.json as { status: string; decision: { decided_by: unknown } }).decision.decided_by).toEqual({ type: "rule", id: "vip" });
     for (const value of MUST_NOT_LEAVE) expect(everythingSent()).not.toContain(value);
+  });
+
+  it("a sensitive path is never shown, whatever show names; the agent still reads both kinds back", async () => {
+    github = await startGitHubStandIn({ repos: { [REPO]: { collaborators: { alice: "write" }, files: { main: { ".hitl.yml": "approvers: [alice]\ncontext:\n  show: [amount, card]\n" } } } } });
+    const parsed = parseSealingKeys(`k1:${randomBytes(32).toString("base64")}`);
+    if ("errors" in parsed) throw new Error(parsed.errors.join("; "));
+    app = await startApp({ githubUrl: github.url, now: T0, sealingKeys: parsed.keys });
+    const data = { amount: 120, card: "4111-1111-1111-1111", note: HIDDEN_NOTE };
+    const created = await api(app, "POST", "/requests", body({ context: undefined, decision_data: data, sensitive: ["card"] }));
+    expect(created.status).toBe(201);
+    await app.runtime.jobs.run();
+    const issue = (github.callsTo("POST", `/repos/${REPO}/issues`)[0]!.body as { body: string }).body;
+    expect(issue).toContain(
+      [
+        "| amount | 120 |",
+        `| card | &#91;sensitive: kept off GitHub&#93; |`,
+        `| note | &#91;hidden: not shown on GitHub&#93; |`,
+        "",
+        "1 sensitive field is kept off GitHub: `card`. Approvers see the values on the one-click confirmation page, or ask the requesting agent.",
+        "",
+        "1 field is not shown on GitHub (this repository's .hitl.yml `context`): `note`. Approvers see the values on the one-click confirmation page, or ask the requesting agent.",
+      ].join("\n"),
+    );
+    expect(JSON.stringify(github.calls)).not.toContain("4111-1111-1111-1111");
+    expect(JSON.stringify(github.calls)).not.toContain(HIDDEN_NOTE);
+    expect(((await api(app, "GET", `/requests/${(created.json as { id: string }).id}`)).json as { decision_data: unknown }).decision_data).toEqual(data);
+    expect(SENSITIVE_PLACEHOLDER).toBe("[sensitive: kept off GitHub]");
   });
 
   it("an agent cannot show a hidden path: not by making it editable, nor by a full layer that names it, nor by a key with a dot", async () => {
