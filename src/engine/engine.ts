@@ -78,10 +78,7 @@ export function createEngine(deps: EngineDeps) {
       return revealTo(await readableBy(id, agent), agent);
     },
 
-    /**
-     * The context layers of a request `agent` may read, the full one opened, with the request
-     * (as `revealedFor` gives it).
-     */
+    /** The context layers of a request `agent` may read, the full one opened, and the request as stored. */
     async contextFor(id: string, agent: Agent): Promise<{ request: ApprovalRequest; layers: OpenedLayers }> {
       const request = await readableBy(id, agent);
       return { request, layers: openedLayers(request.layers) };
