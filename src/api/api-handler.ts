@@ -181,6 +181,14 @@ export function createApiHandler(deps: ApiDeps) {
     },
     {
       method: "GET",
+      pattern: /^\/requests\/([A-Za-z0-9_-]+)\/context$/,
+      async handle({ res, params, agent }) {
+        const { request, layers } = await engine.contextFor(params[0]!, agent);
+        sendJson(res, 200, { id: request.id, context_hash: request.contextHash, ...layers, context_purged_at: request.contextPurgedAt ?? null });
+      },
+    },
+    {
+      method: "GET",
       pattern: /^\/requests\/([A-Za-z0-9_-]+)\/decision$/,
       async handle({ req, res, params, query, agent }) {
         const { wait } = parse(waitQuerySchema, queryObject(query), "query.");

@@ -10,7 +10,7 @@ import { sweepReportSchema } from "./sweep-schema.js";
 import { complianceReportSchema } from "../compliance/report-schema.js";
 import { reportQuerySchema } from "../compliance/report-query.js";
 import { jwksSchema } from "../receipts/jwks-schema.js";
-import { apiRequestSchema, auditEntrySchema, batchResultSchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema, suggestionListSchema, suggestionPullRequestSchema } from "./response-schema.js";
+import { apiRequestSchema, auditEntrySchema, batchResultSchema, contextLayersSchema, auditPageSchema, auditVerificationSchema, callbackSchema, decisionPollSchema, ERROR_CODES, errorSchema, requestListSchema, simulationSchema, statsSchema, suggestionListSchema, suggestionPullRequestSchema } from "./response-schema.js";
 
 type ErrorStatus = keyof typeof ERROR_CODES;
 
@@ -156,6 +156,16 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "A request, its decision and escalation schedule",
           requestParams: { path: requestId },
           responses: { 200: requestResponse("The request"), ...errors(404) },
+        },
+      },
+      "/api/v1/requests/{id}/context": {
+        get: {
+          operationId: "getRequestContext",
+          summary: "The request's context layers, the full one included",
+          description:
+            "`summary`, `detail` and `full` as the agent sent them in `context`. `full` is never posted to GitHub, chat or email; this is where the agent (or a read-all token) reads it back, and the approver's desk shows it. Null layers were not sent, or retention removed them.",
+          requestParams: { path: requestId },
+          responses: { 200: { description: "The layers", ...json(contextLayersSchema) }, ...errors(404) },
         },
       },
       "/api/v1/requests/{id}/decision": {

@@ -79,6 +79,38 @@ const section = z.strictObject({
   data: boundedData(z.unknown()).optional(),
 });
 
+/** The longest `context.summary` (one line) and `context.detail`. */
+export const SUMMARY_MAX = 500;
+export const DETAIL_MAX = 20_000;
+
+const contextLayers = z
+  .strictObject({
+    summary: z
+      .string()
+      .trim()
+      .min(1)
+      .max(SUMMARY_MAX)
+      .refine((text) => !/[\r\n]/.test(text), "must be one line")
+      .optional()
+      .describe(`One line, at most ${SUMMARY_MAX} characters, that Slack, email and SMS messages lead with.`),
+    detail: z
+      .string()
+      .trim()
+      .min(1)
+      .max(DETAIL_MAX)
+      .optional()
+      .describe(`Text, at most ${DETAIL_MAX} characters, shown on the issue (or check run) under **Detail**, as plain text: links, mentions and markup are made inert.`),
+    full: boundedData(z.unknown())
+      .refine((value) => value !== undefined, "must be JSON")
+      .optional()
+      .describe(
+        "Any JSON (bounded by the body limit, HITL_MAX_BODY_BYTES), never posted to GitHub, chat or email: fetched on demand with `GET /api/v1/requests/{id}/context` and shown on the approver's desk. Stored compressed past 16 KiB. The context hash covers it.",
+      ),
+  })
+  .describe(
+    "The context in layers: `summary` for notifications, `detail` for the issue, `full` on demand. Each is optional; the context hash covers all three. Only decision_data is what people approve: `full` cannot change a value of it.",
+  );
+
 /** What only the whole body can say: editable fields exist in decision_data, and each presentation has what it shows. */
 function requestShape(body: { decision_data: Record<string, unknown>; sensitive_data?: Record<string, unknown> | undefined; sensitive?: string[] | undefined; editable_fields?: Record<string, z.infer<typeof editableFieldSchema>> | undefined; presentation?: string | undefined; sections?: unknown[] | undefined; available_actions: z.infer<typeof action>[] }, ctx: z.RefinementCtx): void {
   for (const key of Object.keys(body.sensitive_data ?? {})) {
@@ -220,6 +252,7 @@ export const newRequestSchema = z
     feedback: feedbackSchema.optional().describe("What people must give with a decision; .hitl.yml's feedback may be stricter."),
     presentation: z.enum(PRESENTATIONS).optional().describe("How the issue shows the choice."),
     sections: z.array(section).min(1).max(20).optional().describe("presentation detailed_review: the parts to show, in order."),
+    context: contextLayers.optional(),
   })
   .superRefine(requestShape);
 
@@ -241,6 +274,7 @@ export function toNewRequestInput(body: NewRequestBody, idempotencyKey: string |
     taskDescription: body.task_description,
     approvalReason: body.approval_reason,
     decisionData: { ...body.decision_data, ...body.sensitive_data },
+    ...(body.context ? { layers: body.context } : {}),
     ...(body.sensitive || body.sensitive_data ? { sensitivePaths: [...(body.sensitive ?? []), ...Object.keys(body.sensitive_data ?? {})] } : {}),
     availableActions: body.available_actions,
     priority: body.priority,

@@ -177,8 +177,30 @@ export const apiRequestSchema = z
       .string()
       .optional()
       .describe("Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on."),
+    context: z
+      .object({
+        summary: z.string().nullable(),
+        detail: z.string().nullable(),
+        full: z
+          .object({ bytes: z.number().int().describe("Its JSON's size, uncompressed"), sha256: z.string().describe("SHA-256 (hex) of its canonical JSON, which the context hash covers") })
+          .nullable()
+          .describe("The full layer's size and digest; `GET /api/v1/requests/{id}/context` returns it."),
+      })
+      .optional()
+      .describe("The context layers the agent sent. Absent: none."),
   })
   .meta({ id: "Request", description: "A request as stored: its status, decision and escalation schedule." });
+
+export const contextLayersSchema = z
+  .object({
+    id: z.string(),
+    context_hash: z.string().describe("SHA-256 of what the approvers were shown; it covers the layers (the full layer by its digest)"),
+    summary: z.string().nullable(),
+    detail: z.string().nullable(),
+    full: z.unknown().describe("The full layer as the agent sent it; null when it sent none."),
+    context_purged_at: z.string().nullable().describe("Set when retention removed the context: the layers are null from then on."),
+  })
+  .meta({ id: "ContextLayers", description: "A request's context layers, the full one included." });
 
 export const requestListSchema = z.object({ requests: z.array(apiRequestSchema) }).meta({ id: "RequestList" });
 

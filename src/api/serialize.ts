@@ -121,6 +121,7 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     on_behalf_of: request.onBehalfOf ?? null,
     idempotency_key: request.idempotencyKey,
     context_hash: request.contextHash,
+    ...(request.layers ? { context: { summary: request.layers.summary ?? null, detail: request.layers.detail ?? null, full: request.layers.full ? { bytes: request.layers.full.bytes, sha256: request.layers.full.sha256 } : null } } : {}),
     created_at: request.createdAt,
     updated_at: request.updatedAt,
     escalation: {

@@ -14,6 +14,8 @@ import type { ActionOption, ApprovalRequest, Fallback } from "../core/types.js";
 export interface RequestFacts {
   requestedBy: string;
   task: string;
+  /** The agent's one-line `context.summary`, which messages lead with; null when it sent none. */
+  summary: string | null;
   reason: string;
   priority: string;
   /** `1 Dec 2026 12:00 UTC (in 3 hours)`, or `… (passed)`. */
@@ -57,6 +59,7 @@ export function requestFacts(request: ApprovalRequest, now: Date): RequestFacts 
     // GitHub asks for a deployment's workflow: its internal requester name means nothing to people.
     requestedBy: request.deployment ? "A deployment workflow" : inert(request.requestedBy, 100),
     task: inert(request.taskDescription),
+    summary: request.layers?.summary === undefined ? null : inert(request.layers.summary, 500),
     reason: inert(request.approvalReason),
     priority: request.priority,
     deadline: `${formatTime(request.deadline)} (${left > 0 ? `in ${humanizeDuration(left)}` : "passed"})`,

@@ -60,6 +60,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requests/{id}/context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The request's context layers, the full one included
+         * @description `summary`, `detail` and `full` as the agent sent them in `context`. `full` is never posted to GitHub, chat or email; this is where the agent (or a read-all token) reads it back, and the approver's desk shows it. Null layers were not sent, or retention removed them.
+         */
+        get: operations["getRequestContext"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requests/{id}/decision": {
         parameters: {
             query?: never;
@@ -509,6 +529,18 @@ export interface components {
                     }[];
                 };
             }[];
+        };
+        /** @description A request's context layers, the full one included. */
+        ContextLayers: {
+            id: string;
+            /** @description SHA-256 of what the approvers were shown; it covers the layers (the full layer by its digest) */
+            context_hash: string;
+            summary: string | null;
+            detail: string | null;
+            /** @description The full layer as the agent sent it; null when it sent none. */
+            full: unknown;
+            /** @description Set when retention removed the context: the layers are null from then on. */
+            context_purged_at: string | null;
         };
         /** @description `status` is still `pending` when the wait ran out. */
         DecisionPoll: {
@@ -1225,6 +1257,18 @@ export interface components {
             }[];
             /** @description Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on. */
             context_purged_at?: string;
+            /** @description The context layers the agent sent. Absent: none. */
+            context?: {
+                summary: string | null;
+                detail: string | null;
+                /** @description The full layer's size and digest; `GET /api/v1/requests/{id}/context` returns it. */
+                full: {
+                    /** @description Its JSON's size, uncompressed */
+                    bytes: number;
+                    /** @description SHA-256 (hex) of its canonical JSON, which the context hash covers */
+                    sha256: string;
+                } | null;
+            };
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */
@@ -1625,6 +1669,15 @@ export interface operations {
                         text?: string;
                         data?: unknown;
                     }[];
+                    /** @description The context in layers: `summary` for notifications, `detail` for the issue, `full` on demand. Each is optional; the context hash covers all three. Only decision_data is what people approve: `full` cannot change a value of it. */
+                    context?: {
+                        /** @description One line, at most 500 characters, that Slack, email and SMS messages lead with. */
+                        summary?: string;
+                        /** @description Text, at most 20000 characters, shown on the issue (or check run) under **Detail**, as plain text: links, mentions and markup are made inert. */
+                        detail?: string;
+                        /** @description Any JSON (bounded by the body limit, HITL_MAX_BODY_BYTES), never posted to GitHub, chat or email: fetched on demand with `GET /api/v1/requests/{id}/context` and shown on the approver's desk. Stored compressed past 16 KiB. The context hash covers it. */
+                        full?: unknown;
+                    };
                 };
             };
         };
@@ -1966,6 +2019,15 @@ export interface operations {
                             text?: string;
                             data?: unknown;
                         }[];
+                        /** @description The context in layers: `summary` for notifications, `detail` for the issue, `full` on demand. Each is optional; the context hash covers all three. Only decision_data is what people approve: `full` cannot change a value of it. */
+                        context?: {
+                            /** @description One line, at most 500 characters, that Slack, email and SMS messages lead with. */
+                            summary?: string;
+                            /** @description Text, at most 20000 characters, shown on the issue (or check run) under **Detail**, as plain text: links, mentions and markup are made inert. */
+                            detail?: string;
+                            /** @description Any JSON (bounded by the body limit, HITL_MAX_BODY_BYTES), never posted to GitHub, chat or email: fetched on demand with `GET /api/v1/requests/{id}/context` and shown on the approver's desk. Stored compressed past 16 KiB. The context hash covers it. */
+                            full?: unknown;
+                        };
                     }[];
                 };
             };
@@ -2046,6 +2108,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Request"];
+                };
+            };
+            /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request, or another agent's (without `read-all`) (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something failed on the server; nothing acknowledged was lost (internal_error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store did not answer, or the server is stopping. Retry with the same Idempotency-Key (store_unavailable, shutting_down) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRequestContext: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The request's id, e.g. `req_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The layers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContextLayers"];
                 };
             };
             /** @description No valid agent token: `Authorization: Bearer <token>` (unauthorized) */

@@ -1,5 +1,5 @@
 import { apiError, DecisionDrifted, DecisionTimeoutError, UnavailableError } from "./errors.js";
-import type { ApprovalRequest, AuditEntry, AuditExportQuery, BatchResult, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, SuggestionList, SuggestionPullRequest, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
+import type { ApprovalRequest, AuditEntry, ContextLayers, AuditExportQuery, BatchResult, AuditPage, AuditQuery, AuditVerification, ComplianceReport, Decision, Stats, SuggestionList, SuggestionPullRequest, Guidance, ListQuery, NewRequest, Outcome, Resolution, ValidateBody, Validation } from "./types.js";
 import type { ReceiptKeySet } from "./verify-receipt.js";
 
 /** Which requests a compliance report covers: opened in [since, until), of one repository or all. */
@@ -113,6 +113,11 @@ export class Hitl {
 
   get(id: string): Promise<ApprovalRequest> {
     return this.#call("GET", `/requests/${encodeURIComponent(id)}`) as Promise<ApprovalRequest>;
+  }
+
+  /** `GET /requests/:id/context`: the context layers, the `full` one as the agent sent it. */
+  context(id: string): Promise<ContextLayers> {
+    return this.#call("GET", `/requests/${encodeURIComponent(id)}/context`) as Promise<ContextLayers>;
   }
 
   async list(query: ListQuery = {}): Promise<ApprovalRequest[]> {

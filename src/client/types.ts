@@ -6,6 +6,7 @@ type Schemas = components["schemas"];
 export type NewRequest = NonNullable<paths["/api/v1/requests"]["post"]["requestBody"]>["content"]["application/json"];
 /** A request as the API answers it. */
 export type ApprovalRequest = Schemas["Request"];
+export type ContextLayers = Schemas["ContextLayers"];
 export type Decision = Schemas["Decision"];
 export type AuditEntry = Schemas["AuditEntry"];
 export type AuditPage = Schemas["AuditPage"];

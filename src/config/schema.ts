@@ -604,6 +604,21 @@ const batchSchema = z
   })
   .describe("Collect pending requests into one issue per group, decided row by row with `/approve 1,3-5`, `/approve all` or `/reject 2`.");
 
+const dataPath = z.string().regex(/^[^.\s]{1,100}(?:\.[^.\s]{1,100}){0,9}$/, "must be a key of decision_data, or a dotted path into it (customer.email)");
+
+const contextSchema = z.strictObject({
+  show: z
+    .array(dataPath)
+    .max(100)
+    .optional()
+    .describe("The only decision_data paths shown on GitHub (issue, check run, comments) and in notifications; every other value shows a placeholder. Absent: all are shown, except `hide`'s."),
+  hide: z
+    .array(dataPath)
+    .max(100)
+    .optional()
+    .describe("Decision_data paths never shown on GitHub or in notifications, even when `show` names them or a path above them. The agent, the desk and one-click pages still get them."),
+});
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -695,6 +710,9 @@ export const hitlConfigSchema = z
       .max(50)
       .optional()
       .describe("Decision-data paths always sensitive for a request type (sealed, kept off GitHub), added to what the agent marks; the agent cannot un-mark them. Needs HITL_ENCRYPTION_KEYS on the server."),
+    context: contextSchema
+      .optional()
+      .describe("Which decision_data paths appear on GitHub and in notifications (`show`, `hide`). Sensitive paths never do, whatever `show` says. Absent: all but sensitive ones."),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);

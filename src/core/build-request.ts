@@ -1,11 +1,12 @@
 import { contextHash } from "./context-hash.js";
+import { hashedLayers, storedLayers, type LayersInput } from "./context-layers.js";
 import type { EffectivePolicy } from "./effective-policy.js";
 import type { AskedFeedback } from "./feedback.js";
 import { initialEscalation } from "./schedule.js";
 import type { StageConfig } from "../config/schema.js";
 import { policyAsks } from "./follow-up.js";
 import { stagedNextAt } from "./vote.js";
-import type { ActionOption, ApprovalRequest, Drift, EditableField, Fallback, Presentation, Priority, ResumeMode, ReviewSection, SurfaceSpec } from "./types.js";
+import type { ActionOption, ApprovalRequest, ContextLayers, Drift, EditableField, Fallback, Presentation, Priority, ResumeMode, ReviewSection, SurfaceSpec } from "./types.js";
 
 /** What an agent asks for, after the API validated it (camelCase; durations as written). */
 export interface NewRequestInput {
@@ -48,6 +49,8 @@ export interface NewRequestInput {
   stages?: StageConfig[];
   /** Paths of `decisionData` whose values are sensitive (`sensitive_data`'s keys among them). */
   sensitivePaths?: string[];
+  /** The context in layers: a one-line summary for notifications, detail for the issue, full JSON on demand. */
+  layers?: LayersInput;
 }
 
 /**
@@ -73,6 +76,7 @@ export function buildRequest(
   // A policy made by hand (not by effectivePolicy) may leave the request's own fields out.
   const editableFields = policy.editableFields ?? input.editableFields;
   // A follow-up re-asks with the request's own fields; `.hitl.yml`'s requirements apply afresh.
+  const layers = storedLayers(input.layers);
   const addsEditable = Object.keys(editableFields ?? {}).some((name) => !Object.hasOwn(input.editableFields ?? {}, name));
   const request: ApprovalRequest = {
     id: context.id,
@@ -99,7 +103,7 @@ export function buildRequest(
     agentLogins: context.agentLogins ?? [],
     onBehalfOf: input.onBehalfOf ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
-    contextHash: contextHash(shownContext({ ...input, editableFields })),
+    contextHash: contextHash(shownContext({ ...input, editableFields, layers })),
     invalidateOnPush: policy.invalidateOnPush,
     createdAt,
     updatedAt: createdAt,
@@ -117,13 +121,14 @@ export function buildRequest(
     ...(policy.feedback ? { feedback: policy.feedback } : {}),
     ...(input.presentation ? { presentation: input.presentation } : {}),
     ...(input.sections ? { sections: input.sections } : {}),
+    ...(layers ? { layers } : {}),
     ...(policy.stages ? { stages: policy.stages, votes: [] } : {}),
   };
   if (policy.stages) request.escalation = { ...request.escalation, nextAt: stagedNextAt(request, context.now) };
   return request;
 }
 
-type Shown = Pick<NewRequestInput, "repo" | "taskDescription" | "approvalReason" | "decisionData" | "availableActions" | "editableFields" | "presentation" | "sections">;
+type Shown = Pick<NewRequestInput, "repo" | "taskDescription" | "approvalReason" | "decisionData" | "availableActions" | "editableFields" | "presentation" | "sections"> & { layers?: ContextLayers | undefined };
 
 /**
  * What an approver is shown, which the context hash covers. Fields a request does not use are
@@ -139,5 +144,6 @@ export function shownContext(request: Shown): Record<string, unknown> {
     ...(request.editableFields ? { editableFields: request.editableFields } : {}),
     ...(request.presentation ? { presentation: request.presentation } : {}),
     ...(request.sections ? { sections: request.sections } : {}),
+    ...(request.layers ? { layers: hashedLayers(request.layers) } : {}),
   };
 }

@@ -8,10 +8,13 @@ export interface ConditionFacts {
   confidence: number | null;
   /** Paths of decisionData whose values are sensitive: tested, but never written into an explanation. */
   sensitivePaths?: readonly string[];
+  /** Paths `.hitl.yml` keeps off GitHub: tested, but written into an explanation as `[hidden]`. */
+  hiddenPaths?: readonly string[];
 }
 
-/** What an explanation says instead of a sensitive value. */
+/** What an explanation says instead of a sensitive value, or one kept off GitHub. */
 const WITHHELD = "[sensitive]";
+const HIDDEN = "[hidden]";
 
 export interface ConditionResult {
   matched: boolean;
@@ -89,8 +92,8 @@ function evaluate(condition: Condition, facts: ConditionFacts, clock: ZoneClock)
   if (condition.not) return negate(evaluate(condition.not, facts, clock));
   if (condition.field !== undefined) {
     const path = condition.field;
-    const sensitive = (facts.sensitivePaths ?? []).some((hidden) => path === hidden || path.startsWith(`${hidden}.`) || hidden.startsWith(`${path}.`));
-    return fieldCondition(condition, path, facts.decisionData, sensitive);
+    const touches = (paths: readonly string[] | undefined) => (paths ?? []).some((other) => path === other || path.startsWith(`${other}.`) || other.startsWith(`${path}.`));
+    return fieldCondition(condition, path, facts.decisionData, touches(facts.sensitivePaths) ? WITHHELD : touches(facts.hiddenPaths) ? HIDDEN : null);
   }
   if (condition.risk_score) return boundsCondition("risk_score", facts.riskScore, condition.risk_score);
   if (condition.confidence) return boundsCondition("confidence", facts.confidence, condition.confidence);
@@ -142,9 +145,9 @@ function negate(child: Outcome): Outcome {
   return { truth, satisfied: truth === "yes" ? 1 : 0, total: 1, reasons: child.reasons.map((reason) => `not: ${reason}`) };
 }
 
-function fieldCondition(condition: Condition, path: string, data: Record<string, unknown>, sensitive = false): Outcome {
+function fieldCondition(condition: Condition, path: string, data: Record<string, unknown>, withheld: string | null = null): Outcome {
   const value = lookup(data, path);
-  const show = sensitive ? () => WITHHELD : formatValue;
+  const show = withheld !== null ? () => withheld : formatValue;
   const leaves: Outcome[] = [];
   for (const operator of ["lt", "gt", "lte", "gte"] as const) {
     const limit = condition[operator];

@@ -1,3 +1,4 @@
+import { layersInput } from "./context-layers.js";
 import type { NewRequestInput } from "./build-request.js";
 import { deadlineAt } from "./deadline.js";
 import { approvedData } from "./drift.js";
@@ -67,5 +68,6 @@ export function followUpInput(first: ApprovalRequest, currentData: Record<string
     sections: first.sections,
     supersedes: { id: first.id, drift },
     ...(first.sensitive ? { sensitivePaths: first.sensitive.paths } : {}),
+    ...(first.layers ? { layers: layersInput(first.layers) } : {}),
   };
 }

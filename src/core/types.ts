@@ -290,6 +290,29 @@ export interface ShadowMatch {
   action: string;
 }
 
+/**
+ * The agent's context in layers: `summary`, one line for notifications; `detail`, text shown
+ * inert on the issue; `full`, any JSON, never posted anywhere, fetched on demand.
+ */
+export interface ContextLayers {
+  summary?: string;
+  detail?: string;
+  full?: PackedContext;
+}
+
+/**
+ * The `full` layer as stored: its JSON text, brotli-compressed past a size (core/context-layers.ts).
+ * `sha256` is of its canonical JSON, which the context hash covers, so nothing reads it back to hash it.
+ */
+export interface PackedContext {
+  sha256: string;
+  /** Bytes of its JSON text (UTF-8), uncompressed. */
+  bytes: number;
+  encoding: "json" | "br";
+  /** The JSON text (`json`), or the brotli-compressed JSON text in base64 (`br`). */
+  data: string;
+}
+
 export interface ApprovalRequest {
   id: string;
   /** Incremented on every write; the store's compare-and-set is on this. */
@@ -306,6 +329,14 @@ export interface ApprovalRequest {
    * kept only sealed (AES-256-GCM, src/sensitive/). Absent: nothing is sensitive.
    */
   sensitive?: { paths: string[]; sealed: string };
+  /**
+   * Values `.hitl.yml`'s `context: {show, hide}` keeps off GitHub and notifications: taken out of
+   * `decisionData` (which shows a placeholder at each path) and kept here, in clear, for the
+   * agent, the desk and one-click pages. Absent: everything is shown.
+   */
+  hidden?: { paths: string[]; values: Record<string, unknown>; /** The same for each action's `data`, by action id. */ actions?: Record<string, { paths: string[]; values: Record<string, unknown> }> };
+  /** The layers of context the agent sent (`context`). Absent: none (every request stored before they existed). */
+  layers?: ContextLayers;
   availableActions: ActionOption[];
   priority: Priority;
   deadline: string;

@@ -2,6 +2,7 @@ import { aggregate, type Outcome, type Stage, type Vote } from "./aggregate.js";
 import { actionKind, finish } from "./decide.js";
 import { approverLists, nextDueAt } from "./schedule.js";
 import type { ApprovalRequest, Decider, DecisionVia } from "./types.js";
+import { unhidden } from "../sensitive/hidden-fields.js";
 
 /** A request with stages: each allowed person's word is a vote, and the votes decide (core/aggregate.ts). */
 export const hasStages = (request: ApprovalRequest): request is ApprovalRequest & { stages: Stage[] } => (request.stages?.length ?? 0) > 0;
@@ -14,7 +15,8 @@ export function outcomeOf(request: ApprovalRequest & { stages: Stage[] }, now: D
       votes: request.votes ?? [],
       openedAt: request.createdAt,
       kindOf: (action) => actionKind(request, action),
-      facts: { decisionData: request.decisionData, requestType: request.requestType, riskScore: request.riskScore, confidence: request.confidence },
+      // Values kept off GitHub by `.hitl.yml` are in the request, in clear: branches see them.
+      facts: { decisionData: unhidden(request).decisionData, requestType: request.requestType, riskScore: request.riskScore, confidence: request.confidence },
     },
     now,
   );

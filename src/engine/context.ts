@@ -138,6 +138,7 @@ export function createEngineContext(deps: EngineDeps) {
         riskScore: request.riskScore,
         confidence: request.confidence,
         ...(request.sensitive ? { sensitivePaths: request.sensitive.paths } : {}),
+        ...(request.hidden ? { hiddenPaths: request.hidden.paths } : {}),
         availableActions: request.availableActions,
       },
       now: clock(),

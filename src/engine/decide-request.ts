@@ -131,7 +131,7 @@ export function createDeciding(ctx: EngineContext) {
    */
   function withSensitiveInHash(next: ApprovalRequest, before: ApprovalRequest): ApprovalRequest {
     const edited = next.decision?.editedFields;
-    if (!before.sensitive || !edited || !next.decision) return next;
+    if ((!before.sensitive && !before.hidden) || !edited || !next.decision) return next;
     return { ...next, decision: { ...next.decision, contextHash: editedContextHash(unsealRequest(ctx.sealingKeys ?? null, before), edited) } };
   }
 

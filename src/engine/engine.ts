@@ -9,6 +9,8 @@ import { createOpening } from "./open-request.js";
 import { createBatches } from "./batches.js";
 import { HitlError, notFound } from "./errors.js";
 import { unsealRequest } from "../sensitive/seal-request.js";
+import { unhidden } from "../sensitive/hidden-fields.js";
+import { openedLayers, type OpenedLayers } from "../core/context-layers.js";
 import { SealError } from "../sensitive/sealing.js";
 import { createPushes } from "./pull-request-pushes.js";
 import { createIssueEvents } from "./issue-events.js";
@@ -38,7 +40,8 @@ export function createEngine(deps: EngineDeps) {
    */
   const readsAll = (agent: Agent) => agent.readAll === true;
   function revealTo(request: ApprovalRequest, agent: Agent): ApprovalRequest {
-    if (request.requestedBy !== agent.name) return request;
+    // What `.hitl.yml` keeps off GitHub is not secret: every agent that may read the request reads it.
+    if (request.requestedBy !== agent.name) return unhidden(request);
     try {
       return unsealRequest(ctx.sealingKeys ?? null, request);
     } catch (error) {
@@ -78,11 +81,28 @@ export function createEngine(deps: EngineDeps) {
 
     /**
      * A request `agent` may read, with its sensitive values opened for the agent that asked
-     * (they are its own). Anyone else, `read-all` agents too, gets the placeholders: reading every
+     * (they are its own), and the values `.hitl.yml` keeps off GitHub put back for every reader.
+     * Anyone else, `read-all` agents too, gets the sensitive placeholders: reading every
      * request is an operator's or auditor's tool, not a way to the values people were shown.
      */
     async revealedFor(id: string, agent: Agent): Promise<ApprovalRequest> {
       return revealTo(await readableBy(id, agent), agent);
+    },
+
+    /** The context layers of a request `agent` may read, the full one opened, and the request as stored. */
+    async contextFor(id: string, agent: Agent): Promise<{ request: ApprovalRequest; layers: OpenedLayers }> {
+      const request = await readableBy(id, agent);
+      return { request, layers: openedLayers(request.layers) };
+    },
+
+    /**
+     * The context layers of a request, the full one opened, for a page that has already
+     * authorized the person reading it as one who may decide the request (the desk, a one-click
+     * page). Null for an unknown request.
+     */
+    async fullContext(id: string): Promise<OpenedLayers | null> {
+      const request = await store.get(id);
+      return request ? openedLayers(request.layers) : null;
     },
 
     /** The requests shown on an issue or pull request, newest first. */

@@ -15,6 +15,7 @@ import { recentDecisions } from "./recent-decisions.js";
 import type { Batches } from "./batches.js";
 import { sealRequest } from "../sensitive/seal-request.js";
 import { presentPaths, testedFields, touchesSensitive } from "../sensitive/sensitive-fields.js";
+import { hiddenPaths, hideRequest } from "../sensitive/hidden-fields.js";
 
 /** How long `POST /requests` waits for the policy and the surface before answering without them. */
 export const INLINE_BUDGET_MS = 5_000;
@@ -229,6 +230,29 @@ export function createOpening(ctx: EngineContext, batches: Batches) {
     return sealRequest(ctx.sealingKeys, request, paths);
   }
 
+  /**
+   * The sealed request with the values `.hitl.yml`'s `context` keeps off GitHub taken out too
+   * (sensitive ones are off already). What the agent sent decides nothing here: the paths come
+   * from `.hitl.yml` alone, and a value people may edit must be shown to them, so it cannot be hidden.
+   */
+  function hideFromGitHub(request: ApprovalRequest, loaded: LoadedConfig): ApprovalRequest {
+    // A broken file shows no more than it meant to: only what people may edit, until it is fixed.
+    const visibility = loaded.error !== null ? { show: Object.keys(request.editableFields ?? {}) } : loaded.config?.context;
+    const { paths, unnamed } = hiddenPaths(request.decisionData, visibility, request.sensitive?.paths ?? []);
+    // The alternatives' data (a comparative table's rows) is shown by the same paths.
+    const actionPaths = request.availableActions.map((action, index) => ({ index, id: action.id, ...hiddenPaths(action.data ?? {}, visibility) }));
+    const unnameable = [
+      ...unnamed.map((path) => `decision_data.${path}`),
+      ...actionPaths.flatMap((action) => action.unnamed.map((path) => `available_actions.${action.index}.data.${path}`)),
+    ];
+    if (unnameable.length > 0) {
+      throw invalidRequest(unnameable.map((path) => ({ path, message: "has a dot in its key, which no path can name, so it cannot be kept off GitHub as this repository's .hitl.yml asks (context.show, or a broken file, which shows no data); rename the key" })));
+    }
+    const editable = Object.keys(request.editableFields ?? {}).filter((name) => touchesSensitive(name, paths));
+    if (editable.length > 0) throw invalidRequest(editable.map((name) => ({ path: `editable_fields.${name}`, message: `${name} is not shown on GitHub (.hitl.yml context); hidden fields cannot be editable` })));
+    return hideRequest(request, paths, Object.fromEntries(actionPaths.map((action) => [action.id, action.paths])));
+  }
+
   return {
     /**
      * Opens a request for an agent. Returns the first request again for a reused idempotency key.
@@ -247,7 +271,7 @@ export function createOpening(ctx: EngineContext, batches: Batches) {
       if (notify.length > 0) built.notify = notify;
       // Kept as long as the environment and the repository's `.hitl.yml` said when it was opened.
       built.retention = requestRetention(ctx.retention ?? KEEP_FOREVER, loaded.config?.retention);
-      const sealed = sealSensitive(built, input, loaded.config);
+      const sealed = hideFromGitHub(sealSensitive(built, input, loaded.config), loaded);
       const request: ApprovalRequest = fingerprint === undefined ? sealed : { ...sealed, idempotencyFingerprint: fingerprint };
       const safetyNet = job(request, "open_surface", "created", new Date(now.getTime() + OPEN_SURFACE_GRACE_MS));
       const effects = { audit: [audit(request, "created", { type: "agent", name: agent.name })], jobs: [safetyNet] };

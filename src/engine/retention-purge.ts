@@ -1,5 +1,5 @@
 import { formatDuration } from "../core/duration.js";
-import { KEEP_FOREVER, PURGED_FIELDS, purgeContext } from "../core/retention.js";
+import { KEEP_FOREVER, purgeContext, purgedFields } from "../core/retention.js";
 import type { Engine, EngineDeps } from "./engine.js";
 
 /** At most this many requests lose their context, and this many audit entries go, per pass. */
@@ -36,7 +36,7 @@ export function createRetentionPurge(deps: EngineDeps, engine: Engine, owner: st
         try {
           const next = purgeContext(request, now);
           const kept = [request.retention?.contextMs ?? null, limits.contextMs].filter((ms): ms is number => ms !== null);
-          const details = { removed: [...PURGED_FIELDS], kept_for: kept.length ? formatDuration(Math.min(...kept)) : null };
+          const details = { removed: purgedFields(request), kept_for: kept.length ? formatDuration(Math.min(...kept)) : null };
           if (await commit(next, request.version, [audit(next, "context_purged", { type: "system", reason: "retention" }, details)], [])) result.contextPurged += 1;
         } catch (error) {
           log.error({ err: error, requestId: request.id }, "retention could not remove a request's context; it is tried again on the next pass");

@@ -6,14 +6,15 @@ import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
 import { HitlError, notFound } from "./errors.js";
 import { unsealRequest } from "../sensitive/seal-request.js";
 import { SENSITIVE_PLACEHOLDER } from "../sensitive/sensitive-fields.js";
+import { HIDDEN_PLACEHOLDER } from "../sensitive/hidden-fields.js";
 import type { Drift } from "../core/types.js";
 
-/** The drift with every value at or under a sensitive path replaced by the placeholder. */
-function withheldDrift(drift: Drift, paths: readonly string[]): Drift {
+/** The drift with every value at or under a sensitive (or hidden) path replaced by the placeholder. */
+function withheldDrift(drift: Drift, paths: readonly string[], placeholder = SENSITIVE_PLACEHOLDER): Drift {
   if (paths.length === 0) return drift;
   const hidden = (field: string) => paths.some((path) => field === path || field.startsWith(`${path}.`) || path.startsWith(`${field}.`));
   const fields = drift.fields.map((entry) =>
-    hidden(entry.field) ? { field: entry.field, ...("approved" in entry ? { approved: SENSITIVE_PLACEHOLDER } : {}), ...("current" in entry ? { current: SENSITIVE_PLACEHOLDER } : {}) } : entry,
+    hidden(entry.field) ? { field: entry.field, ...("approved" in entry ? { approved: placeholder } : {}), ...("current" in entry ? { current: placeholder } : {}) } : entry,
   );
   return { ...drift, fields };
 }
@@ -75,7 +76,7 @@ export function createValidating(ctx: EngineContext, open: Open) {
 
       const now = clock();
       // The follow-up's issue says what changed: never the sensitive values themselves.
-      const followUp = followUpInput(approvedView, input.decisionData, withheldDrift(validation.drift, approvedView.sensitive?.paths ?? []), now);
+      const followUp = followUpInput(approvedView, input.decisionData, withheldDrift(withheldDrift(validation.drift, approvedView.sensitive?.paths ?? []), approvedView.hidden?.paths ?? [], HIDDEN_PLACEHOLDER), now);
       if (!followUp) {
         throw new HitlError("cannot_re_ask", 409, `Request ${id} was opened before hitl kept what it asked of the policy, so it cannot be asked again as it was. Open a new request.`);
       }

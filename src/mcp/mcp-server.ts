@@ -70,6 +70,10 @@ export function createMcpServer(hitl: Hitl): McpServer {
         task_description: z.string().describe("What you are about to do, in one line"),
         approval_reason: z.string().describe("Why a person must approve it"),
         decision_data: z.record(z.string(), z.unknown()).optional().describe("The action's exact parameters, shown to the approver"),
+        context: z
+          .object({ summary: z.string().optional(), detail: z.string().optional(), full: z.unknown().optional() })
+          .optional()
+          .describe("More context in layers: summary (one line for chat and SMS), detail (text for the issue), full (any JSON, never posted; the approver's desk shows it)"),
         approvers: z.array(z.string()).optional().describe("GitHub logins or @org/team that should decide (the repository's .hitl.yml may require more)"),
         priority: z.enum(["low", "normal", "high", "critical"]).optional(),
         deadline: z.string().optional().describe('When the request\'s fallback applies: an ISO 8601 time, or a time from now such as "in 48h" (s, m, h, d, w)'),

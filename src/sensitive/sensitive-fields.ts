@@ -34,14 +34,14 @@ export function presentPaths(data: Record<string, unknown>, paths: readonly stri
 }
 
 /** `data` with every path's value replaced by the placeholder, and those values by path. */
-export function withheld(data: Record<string, unknown>, paths: readonly string[]): { shown: Record<string, unknown>; values: Record<string, unknown> } {
+export function withheld(data: Record<string, unknown>, paths: readonly string[], placeholder = SENSITIVE_PLACEHOLDER): { shown: Record<string, unknown>; values: Record<string, unknown> } {
   let shown = data;
   const values: Record<string, unknown> = {};
   for (const path of paths) {
     const at = valueAt(data, path);
     if (!at.found) continue;
     values[path] = at.value;
-    shown = withValueAt(shown, path.split("."), SENSITIVE_PLACEHOLDER);
+    shown = withValueAt(shown, path.split("."), placeholder);
   }
   return { shown, values };
 }

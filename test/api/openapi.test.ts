@@ -25,6 +25,7 @@ describe("the OpenAPI document", () => {
       createRequests: ["/api/v1/requests/batch", "post", ["200", "400", "401", "413", "500", "503"]],
       listRequests: ["/api/v1/requests", "get", ["200", "400", "401", "500", "503"]],
       getRequest: ["/api/v1/requests/{id}", "get", ["200", "401", "404", "500", "503"]],
+      getRequestContext: ["/api/v1/requests/{id}/context", "get", ["200", "401", "404", "500", "503"]],
       waitForDecision: ["/api/v1/requests/{id}/decision", "get", ["200", "400", "401", "404", "500", "503"]],
       validateDecision: ["/api/v1/requests/{id}/validate", "post", ["200", "400", "401", "404", "413", "422", "500", "502", "503"]],
       cancelRequest: ["/api/v1/requests/{id}/cancel", "post", ["200", "400", "401", "404", "409", "413", "500", "503"]],

@@ -47,6 +47,11 @@ describe("SMS sender (a Twilio-compatible stand-in)", () => {
     expect(summary).toMatch(/^hitl: escalated to you \(high\) by 27 Nov 10:00 UTC: Rotate every production credential .*…$/);
   });
 
+  it("leads with the agent's one-line summary when it sent one", () => {
+    const body = smsBody(makeRequest({ layers: { summary: "Refund $120 to Ann @ann for a damaged parcel" } }), "opened", "https://h/l/t");
+    expect(body).toBe("hitl: decision needed (high) by 27 Nov 10:00 UTC: Refund $120 to Ann @\u200Dann for a damaged parcel\nhttps://h/l/t");
+  });
+
   it("wants urgent requests only, and only the events that ask for a decision", () => {
     const sms = sender();
     expect(sms.wants(makeRequest({ priority: "critical" }), "opened")).toBe(true);

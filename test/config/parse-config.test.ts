@@ -45,6 +45,7 @@ const TOP_LEVEL_KEYS = [
   "retention",
   "batch",
   "sensitive",
+  "context",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
 const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";
@@ -327,6 +328,19 @@ describe("feedback in .hitl.yml", () => {
       { file: ".hitl.yml", line: 2, column: 26, path: "feedback.require_justification", message: "expected a boolean or a mapping, got 'yes please'" },
       { file: ".hitl.yml", line: 3, column: 13, path: "feedback.reasons.0", message: "expected 1-40 lowercase letters, digits, '-' or '_'" },
       { file: ".hitl.yml", line: 4, column: 3, path: "feedback.reason", message: "unknown key 'reason' — allowed keys: require_justification, reasons", allowed: ["require_justification", "reasons"] },
+    ]);
+  });
+});
+
+describe("context in .hitl.yml", () => {
+  it("is read, and bad values are located with what is allowed", () => {
+    expect(parseConfig("context:\n  show: [amount, customer.name]\n  hide: [customer.email]\n", ".hitl.yml")).toMatchObject({
+      ok: true,
+      config: { context: { show: ["amount", "customer.name"], hide: ["customer.email"] } },
+    });
+    expect(errorsOf("context:\n  show: [amount, two words]\n  hidden: [notes]\n")).toEqual([
+      { file: ".hitl.yml", line: 2, column: 18, path: "context.show.1", message: "must be a key of decision_data, or a dotted path into it (customer.email)" },
+      { file: ".hitl.yml", line: 3, column: 3, path: "context.hidden", message: "unknown key 'hidden' — allowed keys: show, hide", allowed: ["show", "hide"] },
     ]);
   });
 });

@@ -62,11 +62,12 @@ describe("the hitl MCP server end to end", () => {
       expect(ask.description).toContain("do other work and check back");
       expect(ask.inputSchema.properties).toHaveProperty("wait_seconds");
 
-      const asked = await call(client, "request_approval", { repo: REPO, task_description: "Restart the payments service", approval_reason: "Production restarts need a human", decision_data: { service: "payments" } });
+      const asked = await call(client, "request_approval", { repo: REPO, task_description: "Restart the payments service", approval_reason: "Production restarts need a human", decision_data: { service: "payments" }, context: { summary: "Restart payments after the config change", full: { diff: ["-a", "+b"] } } });
       expect(asked.isError).toBeFalsy();
       expect(asked.structuredContent).toMatchObject({ status: "pending", next: expect.stringContaining("Do not perform the action") });
       const id = asked.structuredContent!.id as string;
       expect((await hitl.get(id)).requested_by).toBe("mcp-agent");
+      expect(await hitl.context(id)).toMatchObject({ summary: "Restart payments after the config change", detail: null, full: { diff: ["-a", "+b"] } });
 
       const [waited] = await Promise.all([call(client, "wait_for_approval", { id, wait_seconds: 20 }), approveOnGitHub(id, "/approve ok")]);
       expect(waited.structuredContent).toMatchObject({ id, status: "approved", decision: { justification: "ok", decided_by: { login: "alice" } } });

@@ -350,7 +350,7 @@ describe("the API describes itself", () => {
       expect(newRequest.additionalProperties).toBe(false);
       expect(newRequest.properties.priority.enum).toEqual(["low", "normal", "high", "critical"]);
       expect(newRequest.properties.callback_url.description).toContain("HITL_ALLOWED_PRIVATE_TARGETS");
-      expect(Object.keys(document.paths)).toEqual(["/api/v1/requests", "/api/v1/requests/batch", "/api/v1/requests/{id}", "/api/v1/requests/{id}/decision", "/api/v1/requests/{id}/validate", "/api/v1/requests/{id}/cancel", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export", "/api/v1/stats", "/api/v1/suggestions", "/api/v1/suggestions/{id}/pull-request", "/api/v1/simulate", "/api/v1/sweep", "/api/v1/inbound/email", "/api/v1/slack/interactions", "/api/v1/openapi.json", "/api/v1/reports/compliance", "/.well-known/jwks.json"]);
+      expect(Object.keys(document.paths)).toEqual(["/api/v1/requests", "/api/v1/requests/batch", "/api/v1/requests/{id}", "/api/v1/requests/{id}/context", "/api/v1/requests/{id}/decision", "/api/v1/requests/{id}/validate", "/api/v1/requests/{id}/cancel", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export", "/api/v1/stats", "/api/v1/suggestions", "/api/v1/suggestions/{id}/pull-request", "/api/v1/simulate", "/api/v1/sweep", "/api/v1/inbound/email", "/api/v1/slack/interactions", "/api/v1/openapi.json", "/api/v1/reports/compliance", "/.well-known/jwks.json"]);
     } finally {
       await app.close();
       await github.close();

@@ -135,6 +135,10 @@ class Hitl:
     def get(self, request_id: str) -> ApprovalRequest:
         return ApprovalRequest(self, self._call("GET", "/requests/" + _segment(request_id))[1])
 
+    def context(self, request_id: str) -> Dict[str, Any]:
+        """`GET /requests/:id/context`: the context layers (`summary`, `detail`, `full` as sent)."""
+        return self._call("GET", "/requests/{}/context".format(_segment(request_id)))[1]
+
     def list(self, **query: Any) -> List[ApprovalRequest]:
         """`repo`, `status`, `request_type`, `limit`: the agent's own requests (all with `read-all`)."""
         data = self._call("GET", "/requests" + _query(query))[1]

@@ -43,6 +43,15 @@ class AskAndWait(unittest.TestCase):
         self.assertEqual((decision.justification, decision.via), ("go ahead", "comment"))
         self.assertEqual(asked.refresh().status, "approved")
 
+    def test_the_full_context_layer_comes_back_on_demand(self) -> None:
+        layers = {"summary": "Refund $120 to Ann", "detail": "The parcel arrived broken.", "full": {"transcript": ["broken", "sorry"]}}
+        asked = client().ask(REPO, unique("Refund order 1234"), "Refunds over $50 need a human", {"amount": 120}, context=layers)
+        self.assertEqual(asked.data["context"]["summary"], "Refund $120 to Ann")
+        got = client().context(asked.id)
+        self.assertEqual((got["summary"], got["detail"], got["full"]), (layers["summary"], layers["detail"], layers["full"]))
+        self.assertEqual(got["context_hash"], asked.data["context_hash"])
+        asked.cancel("test done")
+
     def test_a_rejection_is_a_decision_that_is_not_approved(self) -> None:
         asked = client().ask(REPO, unique("Delete the staging database"), "Deletes need a human")
         comment(asked.id, "/reject not during the freeze")

@@ -49,7 +49,8 @@ function factsHtml(facts: RequestFacts): Html {
   return html`<div style="${BOX}">
 <p style="margin:0 0 4px;${MUTED};text-transform:uppercase;letter-spacing:.04em">Decision needed · ${facts.priority} priority</p>
 <h1 style="font-size:21px;line-height:1.3;margin:0 0 8px">${facts.task}</h1>
-<p style="margin:0 0 8px">${facts.requestedBy} asks for approval. Why: ${facts.reason}</p>
+${facts.summary === null ? "" : html`<p style="margin:0 0 8px">${facts.summary}</p>
+`}<p style="margin:0 0 8px">${facts.requestedBy} asks for approval. Why: ${facts.reason}</p>
 <p style="margin:0"><strong>Deadline:</strong> ${facts.deadline}<br><strong>If nobody decides by then:</strong> ${facts.fallback}</p>
 </div>
 ${facts.data.length > 0 ? html`<div style="${BOX}"><p style="margin:0 0 8px;font-weight:600">Decision data</p><table role="presentation" style="border-collapse:collapse;width:100%;font-size:14px">${facts.data.map((row) => html`<tr><td style="border-top:1px solid #d1d9e0;padding:6px 4px;vertical-align:top;color:#59636e;width:35%;word-break:break-word"><code>${row.field}</code></td><td style="border-top:1px solid #d1d9e0;padding:6px 4px;vertical-align:top;word-break:break-word"><code>${row.value}</code></td></tr>`)}</table>${facts.moreData > 0 ? html`<p style="margin:8px 0 0;${MUTED}">${facts.moreData} more fields are on the request.</p>` : ""}</div>` : ""}`;
@@ -59,6 +60,7 @@ function factsText(facts: RequestFacts): string[] {
   return [
     facts.task,
     "",
+    ...(facts.summary === null ? [] : [facts.summary, ""]),
     `${facts.requestedBy} asks for approval. Why: ${facts.reason}`,
     `Priority: ${facts.priority}`,
     `Deadline: ${facts.deadline}`,

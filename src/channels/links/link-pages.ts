@@ -1,7 +1,9 @@
 import { formatTime } from "../../core/render/format.js";
 import type { ApprovalRequest } from "../../core/types.js";
 import { Html, html } from "../html.js";
-import { actionFact, requestFacts, type ActionFact, type RequestFacts } from "../request-facts.js";
+import { actionFact, inert, requestFacts, type ActionFact, type RequestFacts } from "../request-facts.js";
+import { unpackFull } from "../../core/context-layers.js";
+import { visibleJson } from "../../core/render/inert.js";
 
 /**
  * The pages behind one-click links: server-rendered, inline CSS, no script and nothing loaded
@@ -53,10 +55,28 @@ export function factsCard(facts: RequestFacts): Html {
   return html`<section class="card">
 <p class="eyebrow">Decision needed · ${facts.priority} priority</p>
 <h1>${facts.task}</h1>
-<p>${facts.requestedBy} asks for approval. Why: ${facts.reason}</p>
+${facts.summary === null ? "" : html`<p>${facts.summary}</p>
+`}<p>${facts.requestedBy} asks for approval. Why: ${facts.reason}</p>
 <dl><dt>Deadline</dt><dd>${facts.deadline}</dd><dt>If nobody decides by then</dt><dd>${facts.fallback}</dd></dl>
 </section>
 ${facts.data.length > 0 ? html`<section class="card"><h2>Decision data</h2><table>${facts.data.map((row) => html`<tr><td><code>${row.field}</code></td><td><code>${row.value}</code></td></tr>`)}</table>${facts.moreData > 0 ? html`<p class="small">${facts.moreData} more fields are on the request.</p>` : ""}</section>` : ""}`;
+}
+
+/** The largest full context layer the page shows itself; a larger one is on the desk. */
+export const PAGE_FULL_BYTES = 64 * 1024;
+
+/** The agent's `detail` (inert paragraphs) and `full` layers (folded JSON, when small enough), for the person deciding. */
+function layersCard(request: ApprovalRequest): Html | string {
+  const layers = request.layers;
+  if (!layers || (layers.detail === undefined && !layers.full)) return "";
+  const paragraphs = (layers.detail ?? "").split(/\n\s*\n/).filter((part) => part.trim() !== "").map((part) => html`<p>${inert(part, 20_000)}</p>`);
+  const full = layers.full;
+  const fullPart = !full
+    ? ""
+    : full.bytes <= PAGE_FULL_BYTES
+      ? html`<details><summary>Full context (${full.bytes.toLocaleString("en")} bytes)</summary><pre style="white-space:pre-wrap;overflow-wrap:anywhere"><code>${visibleJson(unpackFull(full), 2)}</code></pre></details>`
+      : html`<p class="small">The full context (${full.bytes.toLocaleString("en")} bytes) is too large for this page: see it on the approver's desk, or ask the requesting agent.</p>`;
+  return html`<section class="card"><h2>Detail</h2>${paragraphs}${fullPart}</section>`;
 }
 
 function actionCard(action: ActionFact): Html {
@@ -96,6 +116,7 @@ ${decisionInputs(request, facts, { approving, rejecting, given: input.given ?? {
     title: chosen ? `Confirm: ${chosen.title}` : "Decide",
     body: html`${input.problem ? html`<section class="card notice"><h2>Not decided yet</h2><p>${input.problem}</p></section>` : ""}
 ${factsCard(facts)}
+${layersCard(request)}
 ${chosen ? actionCard(chosen) : ""}
 ${form}
 <p class="small">This link was sent to ${input.login}. Confirming decides as ${input.login}, exactly as their comment on GitHub would. It works once, until ${formatTime(new Date(input.expiresAt).toISOString())}.${facts.url ? html` The request on GitHub: <span>${facts.url}</span>` : ""}</p>`,

@@ -68,7 +68,9 @@ function summary(request: ApprovalRequest): Block[] {
     `*Priority:* ${request.priority} · *Deadline:* ${formatTime(request.deadline)}`,
     `*Asked by:* ${request.deployment ? "a deployment workflow" : agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
   ];
-  return [{ type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
+  // The agent's one-line summary leads, in a block of its own so its escaping cannot crowd out the facts.
+  const lead: Block[] = request.layers?.summary === undefined ? [] : [{ type: "section", text: mrkdwn(agentText(request.layers.summary, 500)) }];
+  return [...lead, { type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
 }
 
 /**

@@ -19,10 +19,10 @@ function shortTime(iso: string): string {
 
 /**
  * `hitl: decision needed (critical) by 1 Dec 12:00 UTC: Refund order 1234` (cut to 160
- * characters), then the link to the page where the person picks an action and confirms.
+ * characters; the agent's `context.summary` in place of the task when it sent one), then the link to the page where the person picks an action and confirms.
  */
 export function smsBody(request: ApprovalRequest, event: "opened" | "escalated" | "warning", link: string): string {
   const lead = event === "warning" ? "deadline near" : event === "escalated" ? "escalated to you" : "decision needed";
-  const summary = truncate(`hitl: ${lead} (${request.priority}) by ${shortTime(request.deadline)}: ${inert(request.taskDescription, SMS_SUMMARY_LENGTH)}`, SMS_SUMMARY_LENGTH);
+  const summary = truncate(`hitl: ${lead} (${request.priority}) by ${shortTime(request.deadline)}: ${inert(request.layers?.summary ?? request.taskDescription, SMS_SUMMARY_LENGTH)}`, SMS_SUMMARY_LENGTH);
   return `${summary}\n${link}`;
 }

@@ -28,6 +28,7 @@ import { renderRequestTitle } from "./title.js";
 import { tallyRegion } from "./votes.js";
 import { viaWords } from "./via.js";
 import { sensitiveNotice } from "../../sensitive/sensitive-fields.js";
+import { hiddenNames, hiddenNotice } from "../../sensitive/hidden-fields.js";
 
 export interface RenderContext {
   now: Date;
@@ -106,7 +107,7 @@ export function renderRequestDetails(
   surface: "issue" | "check_run",
   limit = MARKDOWN_LIMIT,
 ): string {
-  const before = [deploymentSection(request), supersedesSection(request), "### Decision data"].filter((part): part is string => part !== null).join("\n\n");
+  const before = [deploymentSection(request), supersedesSection(request), detailSection(request), "### Decision data"].filter((part): part is string => part !== null).join("\n\n");
   const editable = request.status === "pending" ? editableSection(request) : null;
   const after = [
     choiceSection(request, offeredActions(request), (action) => kindWord(request, action)),
@@ -125,6 +126,33 @@ export function renderRequestDetails(
   const text = [before, decisionData(request, room), after].filter((part) => part !== "").join("\n\n");
   // Only an absurd number of actions or recent decisions gets here.
   return text.length <= limit ? text : `${text.slice(0, limit - 60)}\n\n*The rest is cut to fit GitHub's size limit.*`;
+}
+
+/** The most characters the agent's `detail` takes on the issue, as rendered. */
+const DETAIL_ROOM = 24_000;
+
+/**
+ * The agent's `detail` layer: its paragraphs as inert plain text (no markup, link or mention),
+ * cut to `DETAIL_ROOM`.
+ */
+function detailSection(request: ApprovalRequest): string | null {
+  const detail = request.layers?.detail;
+  if (detail === undefined) return null;
+  const lines = ["### Detail"];
+  let used = 0;
+  for (const paragraph of detail.split(/\n\s*\n/).filter((part) => part.trim() !== "")) {
+    const text = safeInline(paragraph, DETAIL_ROOM);
+    if (used + text.length > DETAIL_ROOM) {
+      // What is left of the room, in characters that stay within it once escaped (an escape is at most 6).
+      const left = Math.floor((DETAIL_ROOM - used) / 6);
+      if (left >= 100) lines.push(safeInline(paragraph, left));
+      lines.push(`*The detail is cut here. All of it is at ${codeSpan(`GET /api/v1/requests/${request.id}/context`)}.*`);
+      break;
+    }
+    lines.push(text);
+    used += text.length + 2;
+  }
+  return lines.join("\n\n");
 }
 
 function folded(summary: string, content: string): string {
@@ -302,8 +330,12 @@ function howToDecide(request: ApprovalRequest, surface: "issue" | "check_run", a
 }
 
 function decisionData(request: ApprovalRequest, room: number): string {
-  const data = decisionDataOnly(request, room);
-  return request.sensitive ? `${data}\n\n${sensitiveNotice(request.sensitive.paths, (path) => codeSpan(truncate(path, 100)))}` : data;
+  const code = (path: string) => codeSpan(truncate(path, 100));
+  const notices = [
+    ...(request.sensitive ? [sensitiveNotice(request.sensitive.paths, code)] : []),
+    ...(request.hidden ? [hiddenNotice(hiddenNames(request.hidden, code))] : []),
+  ];
+  return [decisionDataOnly(request, room - notices.reduce((sum, notice) => sum + notice.length + 2, 0)), ...notices].join("\n\n");
 }
 
 function decisionDataOnly(request: ApprovalRequest, room: number): string {
@@ -416,7 +448,7 @@ function metadataSection(request: ApprovalRequest): string {
     ["risk score", request.riskScore === null ? "not given" : String(request.riskScore)],
     ["confidence", request.confidence === null ? "not given" : String(request.confidence)],
     // It covers the sensitive values too: shown with the rest, it would let a reader confirm a guess of one.
-    ["context hash", request.sensitive ? "not shown (the request has sensitive fields)" : codeCell(request.contextHash)],
+    ["context hash", request.sensitive ? "not shown (the request has sensitive fields)" : request.hidden ? "not shown (the request has fields not shown on GitHub)" : codeCell(request.contextHash)],
     ["created at", formatTime(request.createdAt)],
     ["deadline", formatTime(request.deadline)],
     ["escalation ladder", escalationCell(request)],

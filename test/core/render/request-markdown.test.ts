@@ -441,3 +441,23 @@ describe("a follow-up's body says what changed since the approval it asks again 
     expect(renderRequestBody(makeRequest(), { now, recent: [], markerKey })).not.toContain("What changed");
   });
 });
+
+describe("the detail context layer on the issue", () => {
+  const body = (detail: string) => renderRequestBody(request({ layers: { detail } }), { now, recent: [], markerKey });
+
+  it("shows each paragraph as inert text before the decision data", () => {
+    expect(section(body("Line @alice #7\nsame paragraph\n\n  \n\n<b>second</b> [x](https://e.x)"), "### Detail")).toBe(
+      `### Detail\n\nLine @${ZWJ}alice #${ZWJ}7 same paragraph\n\n&lt;b&gt;second&lt;/b&gt; &#91;x&#93;(https:${ZWJ}//e.x)\n`,
+    );
+    expect(body("x").indexOf("### Detail")).toBeLessThan(body("x").indexOf("### Decision data"));
+    expect(renderRequestBody(request(), { now, recent: [], markerKey })).not.toContain("### Detail");
+  });
+
+  it("cuts a detail that does not fit, saying where all of it is", () => {
+    const cut = section(body(`${"*".repeat(20_000)}\n\nsecond`), "### Detail");
+    const [, first, note] = cut.trimEnd().split("\n\n");
+    expect(first).toBe(`${"&#42;".repeat(3_999)}…`);
+    expect(note).toBe("*The detail is cut here. All of it is at `GET /api/v1/requests/req_abc123/context`.*");
+    expect(body(`${"a ".repeat(5_000)}\n\n${"z".repeat(20_000)}`)).toContain(`\n\n${"z".repeat(2_332)}…\n\n*The detail is cut here.`);
+  });
+});
