@@ -133,6 +133,8 @@ export function outcomeSentence(request: ApprovalRequest): string {
       return `${status}${chose} by ${slackText(decision.decidedBy.login)}${viaWords(decision.via)} on ${at}.`;
     case "rule":
       return `${status}${chose} by rule ${agentText(decision.decidedBy.id, 100)} on ${at}.`;
+    case "prediction":
+      return `${status} on ${at} by prediction from people's past decisions.`;
     case "fallback":
       return `Nobody decided by ${formatTime(request.deadline)}: the fallback applied (${decision.action}).`;
     case "agent":

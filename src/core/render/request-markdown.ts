@@ -234,6 +234,8 @@ export function deciderName(decider: Decider, ping: boolean): string {
       return ping ? mention(decider.login) : quietMention(decider.login);
     case "rule":
       return `rule ${codeSpan(decider.id)}`;
+    case "prediction":
+      return "prediction from people's past decisions";
     case "agent":
       return `the agent ${codeSpan(truncate(decider.name, 100))}`;
     case "fallback":
@@ -400,6 +402,8 @@ function deciderCell(decider: Decider): string {
       return safeCell(`@${decider.login}`, 100);
     case "rule":
       return `rule ${codeCell(decider.id)}`;
+    case "prediction":
+      return "prediction";
     case "agent":
       return `agent ${safeCell(decider.name, 100)}`;
     case "fallback":
