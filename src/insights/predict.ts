@@ -9,8 +9,9 @@
  *   field's range over the candidates), ties to the newer decision, then to the smaller id;
  * - the prediction is the majority of their outcomes, and only when the request lies inside the
  *   bounds of the neighbours that had that outcome: it never extrapolates past what people decided;
- * - a *replay* of the latest decisions of the type, each predicted from the decisions before it,
- *   tells whether the model has kept up with people (a history that flips does not).
+ * - it decides only when enough of them agree, the newest of them agrees too, and a *replay* of
+ *   the latest decisions of the type (each predicted from the decisions before it) shows the
+ *   model has kept up with people: a history that flips has not.
  *
  * Pure: plain data in, plain data out; the engine reads the history and applies the guardrails.
  */
@@ -181,9 +182,14 @@ export function predict(settings: PredictSettings, typeName: string, values: rea
   if (outcome !== null && agreement < settings.minAgreement) {
     reasons.push(`${percent(agreement)} of them agree, below min_agreement ${percent(settings.minAgreement)}`);
   }
+  // The newest of them tells whether people still decide so: one who decided otherwise since holds it for a person.
+  const newest = neighbours.reduce<Neighbour | null>((latest, neighbour) => (latest === null || neighbour.at > latest.at ? neighbour : latest), null);
+  if (outcome !== null && newest !== null && newest.entry.approved !== (outcome === "approve")) {
+    reasons.push(`the latest of them, ${newest.entry.id}, was ${newest.entry.approved ? "approved" : "rejected"}`);
+  }
   const allowed = Math.floor((1 - settings.minAgreement) * replayed.predicted + 1e-9);
   if (outcome !== null && replayed.disagreed > allowed) {
-    reasons.push(`of the latest ${replayed.predicted} decisions people made, the model would have got ${replayed.disagreed} wrong; recent decisions disagree with it`);
+    reasons.push(`replayed on the latest ${replayed.predicted === 1 ? "decision" : `${replayed.predicted} decisions`} people made, the model would have got ${replayed.disagreed} wrong; recent decisions disagree with it`);
   }
   return {
     outcome,
@@ -223,9 +229,15 @@ export function replay(settings: PredictSettings, history: readonly PastDecision
 /** "Of the 20 most similar past refunds (amount 40–95, currency EUR), people approved 19 (95%)." */
 function sentence(typeName: string, considered: number, approved: number, bounds: readonly FieldBound[]): string {
   if (considered === 0) return `People have decided no past ${typeName} requests similar to this one.`;
-  const shown = bounds.map((bound) => ("min" in bound ? `${bound.field} ${range(bound.min, bound.max)}` : `${bound.field} ${bound.value === null ? "absent" : String(bound.value)}`)).join(", ");
+  const shown = bounds.map((bound) => ("min" in bound ? `${bound.field} ${range(bound.min, bound.max)}` : `${bound.field} ${bound.value === null ? "absent" : shorten(String(bound.value))}`)).join(", ");
   const what = considered === 1 ? `the one similar past ${typeName} request` : `the ${considered} most similar past ${typeName} requests`;
   return `Of ${what}${shown ? ` (${shown})` : ""}, people approved ${approved} (${percent(approved / considered)}).`;
+}
+
+/** A value from decision_data is the agent's text: one line, at most 60 characters, in the sentence. */
+function shorten(text: string): string {
+  const line = text.replace(/\s+/g, " ");
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
 function range(min: number, max: number): string {
