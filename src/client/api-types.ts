@@ -383,7 +383,7 @@ export interface components {
             closest_rule_id: string | null;
             config_error: string | null;
         };
-        /** @description Who or what decided: a person, a `.hitl.yml` rule, the fallback, the agent (cancelling), or hitl itself. */
+        /** @description Who or what decided: a person, a `.hitl.yml` rule, a prediction from past decisions, the fallback, the agent (cancelling), or hitl itself. */
         Decider: {
             /** @constant */
             type: "human";
@@ -391,6 +391,11 @@ export interface components {
         } | {
             /** @constant */
             type: "rule";
+            id: string;
+        } | {
+            /** @constant */
+            type: "prediction";
+            /** @description The request type predicted. */
             id: string;
         } | {
             /** @constant */
@@ -405,6 +410,44 @@ export interface components {
             /** @constant */
             type: "system";
             reason: string;
+        };
+        Prediction: {
+            /** @enum {string} */
+            mode: "suggest" | "auto";
+            /** @description What people would likely do; null: no prediction. */
+            outcome: ("approve" | "reject") | null;
+            /** @description Similar past decisions by people that were read. */
+            considered: number;
+            /** @description How many of them were approvals. */
+            approved: number;
+            /** @description The share of them with the majority outcome. */
+            agreement: number;
+            /** @description Their request ids, nearest first. */
+            neighbours: string[];
+            /** @description Per predicted field: the range of their numbers, or the value they shared. */
+            bounds: ({
+                field: string;
+                min: number;
+                max: number;
+            } | {
+                field: string;
+                value: number | string | boolean | null;
+            })[];
+            /** @description People's decisions on the type that were read (the newest 500 at most). */
+            history: number;
+            /** @description Of the latest 20 decisions, how many the model would have predicted from the ones before, and got wrong. */
+            replay: {
+                predicted: number;
+                disagreed: number;
+            };
+            /** @description The sentence that explains it. */
+            sentence: string;
+            /** @description Why it is not confident enough to decide; empty when it is. */
+            reasons: string[];
+            /** @description `auto`: why the guardrails keep it from deciding this request; empty when they do not. */
+            blocks: string[];
+            /** @description Whether it decided the request. */
+            decided: boolean;
         };
         Error: {
             error: {
@@ -703,7 +746,7 @@ export interface components {
                 deadline_rate: number | null;
                 fallback_rate: number | null;
                 human_decisions: number;
-                /** @description Per rule (and `auto_approve`): how many it decided, and their share of the decided. */
+                /** @description Per rule (and `auto_approve`, `prediction`): how many it decided, and their share of the decided. */
                 auto_decisions: {
                     rule: string;
                     decided: number;
@@ -744,7 +787,7 @@ export interface components {
             action: string | null;
             decided_by: {
                 /** @enum {string} */
-                kind: "human" | "rule" | "fallback" | "agent" | "system";
+                kind: "human" | "rule" | "prediction" | "fallback" | "agent" | "system";
                 id: string;
             } | null;
             via: string | null;
@@ -762,7 +805,7 @@ export interface components {
             deadline_reached: boolean;
             /** @description The fallback type that applied; null: none. */
             fallback: string | null;
-            /** @description The `.hitl.yml` rule that decided, or `auto_approve`; null: none. */
+            /** @description The `.hitl.yml` rule that decided, `auto_approve`, or `prediction` (a `predict:` entry with `mode: auto`); null: none. */
             rule: string | null;
             edited_fields: {
                 [key: string]: {
@@ -826,12 +869,12 @@ export interface components {
              * @description The channel the decision arrived by.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "prediction" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description Who or what made the decision. */
             decider: {
                 /** @enum {string} */
-                kind: "human" | "rule" | "fallback" | "agent" | "system";
-                /** @description human: the login; rule: the rule id; fallback: the fallback type; agent: the agent's name; system: the reason. */
+                kind: "human" | "rule" | "prediction" | "fallback" | "agent" | "system";
+                /** @description human: the login; rule: the rule id; prediction: the request type predicted; fallback: the fallback type; agent: the agent's name; system: the reason. */
                 id: string;
             };
             /** @description Every person whose decision or vote stood, in order, each once; empty when no person decided. */
@@ -859,7 +902,7 @@ export interface components {
             /** @description The stage the vote counted in. */
             stage: string;
             /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "prediction" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description When the vote was cast, ISO 8601. */
             at: string;
             /** @description In a weighted stage, the voter's weight; else null. */
@@ -1077,6 +1120,8 @@ export interface components {
             }[];
             /** @description Set when retention removed the ended request's context (description, reason, data, justifications): those fields are empty from then on. */
             context_purged_at?: string;
+            /** @description `.hitl.yml` `predict:` for its type: how people would likely decide it, from their decisions on the most similar past requests. Absent: nothing predicted. */
+            prediction?: components["schemas"]["Prediction"];
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */
@@ -1091,7 +1136,7 @@ export interface components {
              * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by closing its issue (`issue_closed`), by policy, or by the system.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "prediction" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */

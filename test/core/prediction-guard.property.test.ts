@@ -71,7 +71,7 @@ describe("predictionBlocks (properties)", () => {
       priority: "critical",
       riskScore: 0.4,
       stages: [stage],
-      asked: { approvers: ["alice"], requiredApprovals: 2, stages: [{ name: "extra", approvers: ["bob"] }] },
+      asked: { approvers: ["alice"], requiredApprovals: 2, stages: [{ name: "extra", approvers: ["bob"] }] as NonNullable<GuardedRequest["asked"]>["stages"] },
       availableActions: [{ id: "full", label: "Full refund", kind: "approve" }, { id: "reject", label: "Deny" }],
       deployment: { environment: "production" } as GuardedRequest["deployment"],
     };

@@ -1,3 +1,4 @@
+import { predictionText } from "../../core/render/prediction.js";
 import { actionKind } from "../../core/decide.js";
 import { formatTime, truncate } from "../../core/render/format.js";
 import { inertChatText, slackText } from "../../core/render/inert.js";
@@ -68,6 +69,8 @@ function summary(request: ApprovalRequest): Block[] {
     `*Priority:* ${request.priority} · *Deadline:* ${formatTime(request.deadline)}`,
     `*Asked by:* ${agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
   ];
+  const prediction = request.status === "pending" ? predictionText(request.prediction) : null;
+  if (prediction !== null) lines.push(agentText(prediction, 1500));
   return [{ type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
 }
 

@@ -18,6 +18,7 @@ import {
 } from "./format.js";
 import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
+import { predictionText } from "./prediction.js";
 import { deploymentSection } from "./deployment.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
 
@@ -115,6 +116,7 @@ export function renderRequestDetails(
     editable === null ? null : folded("Approve with changes", editable),
     reviewSections(request),
     closestRuleLine(request),
+    predictionLine(request),
     configErrorLine(request),
     recentSection(request, context.recent),
     metadataSection(request),
@@ -360,6 +362,12 @@ function closestRuleLine(request: ApprovalRequest): string | null {
   const trace = request.evaluation?.rules.find((rule) => rule.ruleId === id);
   const reasons = (trace?.reasons ?? []).map((reason) => stripFinalStop(safeInline(reason, 300)));
   return sentence(`Closest delegation rule: ${codeSpan(id)}${reasons.length > 0 ? ` — ${reasons.join("; ")}` : ""}`);
+}
+
+/** `.hitl.yml` `predict:`: how people would likely decide, while it waits for them. */
+function predictionLine(request: ApprovalRequest): string | null {
+  const text = request.status === "pending" ? predictionText(request.prediction) : null;
+  return text === null ? null : `> [!NOTE]\n> ${safeInline(text, 1500)}`;
 }
 
 function configErrorLine(request: ApprovalRequest): string | null {
