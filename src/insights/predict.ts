@@ -6,7 +6,7 @@
  * - a past request is *similar* only when it has the same value as the request on every listed
  *   field that is not a number, and a number on every field where the request has one;
  * - among those, the `neighbours` nearest on the numeric fields (each distance divided by the
- *   field's range over the candidates), ties to the newer decision, then to the smaller id;
+ *   field's range over the history read), ties to the newer decision, then to the smaller id;
  * - the prediction is the majority of their outcomes, and only when the request lies inside the
  *   bounds of the neighbours that had that outcome: it never extrapolates past what people decided;
  * - it decides only when enough of them agree, the newest of them agrees too, and a *replay* of
@@ -83,47 +83,61 @@ export function fieldValue(data: Record<string, unknown>, path: string): FieldVa
 interface Neighbour {
   entry: PastDecision;
   distance: number;
-  /** Milliseconds, for ties: the newer decision first. */
-  at: number;
 }
 
-/** `a` comes before `b`: nearer, then newer, then the smaller id. */
+/** `a` comes before `b`: nearer, then newer (ISO times compare as text), then the smaller id. */
 function before(a: Neighbour, b: Neighbour): boolean {
   if (a.distance !== b.distance) return a.distance < b.distance;
-  if (a.at !== b.at) return a.at > b.at;
+  if (a.entry.decidedAt !== b.entry.decidedAt) return a.entry.decidedAt > b.entry.decidedAt;
   return a.entry.id < b.entry.id;
 }
 
-/**
- * The `k` similar decisions nearest to `values`, nearest first, from `history[from..]`. One pass
- * for the numeric ranges, one for the distances, keeping the best k in a small sorted array.
- */
-export function nearest(history: readonly PastDecision[], values: readonly FieldValue[], k: number, from = 0): Neighbour[] {
-  const numeric = values.map((value) => typeof value === "number");
-  const similar = (entry: PastDecision) => values.every((value, i) => (numeric[i] ? typeof entry.values[i] === "number" : entry.values[i] === value));
-  const lows = values.map(() => Infinity);
-  const highs = values.map(() => -Infinity);
-  for (let n = from; n < history.length; n++) {
-    const entry = history[n]!;
-    if (!similar(entry)) continue;
-    for (let i = 0; i < values.length; i++) {
-      if (!numeric[i]) continue;
-      const v = entry.values[i] as number;
+/** Same value on every field that is not a number, and a number where `values` has one. */
+function isSimilar(entry: PastDecision, values: readonly FieldValue[], numeric: readonly boolean[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const value = entry.values[i];
+    if (numeric[i] ? typeof value !== "number" : value !== values[i]) return false;
+  }
+  return true;
+}
+
+/** Per field, the lowest and highest number in the history (NaN-free; Infinity when none). */
+export function numericSpans(history: readonly PastDecision[], width: number): { lows: number[]; highs: number[] } {
+  const lows = Array.from({ length: width }, () => Infinity);
+  const highs = Array.from({ length: width }, () => -Infinity);
+  for (const entry of history) {
+    for (let i = 0; i < width; i++) {
+      const v = entry.values[i];
+      if (typeof v !== "number") continue;
       if (v < lows[i]!) lows[i] = v;
       if (v > highs[i]!) highs[i] = v;
     }
   }
-  const ranges = values.map((value, i) => (numeric[i] ? Math.max(highs[i]!, value as number) - Math.min(lows[i]!, value as number) : 0));
+  return { lows, highs };
+}
+
+/**
+ * The `k` similar decisions nearest to `values`, nearest first, from `history[from..]`, each
+ * numeric distance divided by the field's range over the history read and the request (`spans`),
+ * keeping the best k in a small sorted array: one pass.
+ */
+export function nearest(history: readonly PastDecision[], values: readonly FieldValue[], k: number, from = 0, spans = numericSpans(history, values.length)): Neighbour[] {
+  const numeric = values.map((value) => typeof value === "number");
+  const ranges = values.map((value, i) => (typeof value === "number" ? Math.max(spans.highs[i]!, value) - Math.min(spans.lows[i]!, value) : 0));
   const best: Neighbour[] = [];
   for (let n = from; n < history.length; n++) {
     const entry = history[n]!;
-    if (!similar(entry)) continue;
+    if (!isSimilar(entry, values, numeric)) continue;
     let distance = 0;
     for (let i = 0; i < values.length; i++) {
       if (numeric[i] && ranges[i]! > 0) distance += Math.abs((entry.values[i] as number) - (values[i] as number)) / ranges[i]!;
     }
-    const candidate: Neighbour = { entry, distance, at: Date.parse(entry.decidedAt) };
-    if (best.length === k && !before(candidate, best[k - 1]!)) continue;
+    if (best.length === k) {
+      const worst = best[k - 1]!;
+      if (distance > worst.distance) continue;
+      if (!before({ entry, distance }, worst)) continue;
+    }
+    const candidate: Neighbour = { entry, distance };
     let at = best.length;
     while (at > 0 && before(candidate, best[at - 1]!)) at--;
     best.splice(at, 0, candidate);
@@ -173,17 +187,18 @@ function judge(settings: PredictSettings, values: readonly FieldValue[], neighbo
  * `history` (a person's decisions on the type, newest first).
  */
 export function predict(settings: PredictSettings, typeName: string, values: readonly FieldValue[], history: readonly PastDecision[]): Prediction {
-  const neighbours = nearest(history, values, settings.neighbours);
+  const spans = numericSpans(history, values.length);
+  const neighbours = nearest(history, values, settings.neighbours, 0, spans);
   const { outcome, approved, reasons } = judge(settings, values, neighbours);
   const considered = neighbours.length;
   const agreement = considered === 0 ? 0 : Math.max(approved, considered - approved) / considered;
-  const replayed = replay(settings, history);
+  const replayed = replay(settings, history, spans);
   const bounds = considered > 0 ? boundsOf(settings.fields, values, neighbours.map((neighbour) => neighbour.entry)) : [];
   if (outcome !== null && agreement < settings.minAgreement) {
     reasons.push(`${percent(agreement)} of them agree, below min_agreement ${percent(settings.minAgreement)}`);
   }
   // The newest of them tells whether people still decide so: one who decided otherwise since holds it for a person.
-  const newest = neighbours.reduce<Neighbour | null>((latest, neighbour) => (latest === null || neighbour.at > latest.at ? neighbour : latest), null);
+  const newest = neighbours.reduce<Neighbour | null>((latest, neighbour) => (latest === null || neighbour.entry.decidedAt > latest.entry.decidedAt ? neighbour : latest), null);
   if (outcome !== null && newest !== null && newest.entry.approved !== (outcome === "approve")) {
     reasons.push(`the latest of them, ${newest.entry.id}, was ${newest.entry.approved ? "approved" : "rejected"}`);
   }
@@ -211,13 +226,13 @@ export function predict(settings: PredictSettings, typeName: string, values: rea
  * before it alone, as the model would have then. Counts those it would have predicted, and
  * those where people decided otherwise.
  */
-export function replay(settings: PredictSettings, history: readonly PastDecision[]): { predicted: number; disagreed: number } {
+export function replay(settings: PredictSettings, history: readonly PastDecision[], spans = numericSpans(history, settings.fields.length)): { predicted: number; disagreed: number } {
   let predicted = 0;
   let disagreed = 0;
   const latest = Math.min(settings.replay, history.length);
   for (let n = 0; n < latest; n++) {
     const entry = history[n]!;
-    const neighbours = nearest(history, entry.values, settings.neighbours, n + 1);
+    const neighbours = nearest(history, entry.values, settings.neighbours, n + 1, spans);
     const { outcome } = judge(settings, entry.values, neighbours);
     if (outcome === null) continue;
     predicted++;
