@@ -47,3 +47,16 @@ describe("pastDecisions", () => {
     expect(read[499]!.id).toBe("req_100");
   });
 });
+
+describe("retention", () => {
+  it("removes a request's prediction with its context: the sentence holds values of its data", async () => {
+    const { purgeContext } = await import("../../src/core/retention.js");
+    const request = decidedRequest("req_purge", 1, { amount: 62, currency: "EUR" }, "approved");
+    const predicted = {
+      ...request,
+      prediction: { mode: "suggest" as const, outcome: "approve" as const, considered: 5, approved: 5, agreement: 1, neighbours: ["req_a"], bounds: [], history: 5, replay: { predicted: 0, disagreed: 0 }, sentence: "Of the 5 …", reasons: [], blocks: [], decided: false },
+    };
+    const purged = purgeContext(predicted, new Date("2027-01-01T00:00:00.000Z"));
+    expect("prediction" in purged).toBe(false);
+  });
+});
