@@ -7,8 +7,14 @@ import { parseConfig } from "../../src/config/parse-config.js";
 import type { HitlConfig } from "../../src/config/schema.js";
 import { PRIORITIES, type ApprovalRequest } from "../../src/core/types.js";
 import { createPredictions } from "../../src/engine/predictions.js";
-import { createEmbeddedStore, type EmbeddedStore } from "../../src/store/embedded-store.js";
+import { randomBytes } from "node:crypto";
+import { Redis } from "@upstash/redis";
+import { createEmbeddedStore } from "../../src/store/embedded-store.js";
+import { createRedisStore } from "../../src/store/redis-store.js";
+import { createRespRequester } from "../../src/store/resp-requester.js";
+import type { Store } from "../../src/store/store.js";
 import { makeRequest } from "../support/fixtures.js";
+import { deleteKeys, REDIS_URL } from "../support/redis-keys.js";
 
 function config(yaml: string): HitlConfig {
   const result = parseConfig(yaml, ".hitl.yml");
@@ -22,19 +28,29 @@ predict:
   - {request_type: refund, fields: [amount, currency], mode: auto, min_history: 10, min_agreement: 0.9}
 `);
 
-let store: EmbeddedStore;
-let dir: string;
+let store: Store;
 let n = 0;
 
-beforeEach(async () => {
-  n = 0;
-  dir = await fs.mkdtemp(path.join(tmpdir(), "hitl-predict-"));
-  store = await createEmbeddedStore({ dir, fsync: false, log: () => undefined });
-});
-afterEach(async () => {
-  await store.close();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** Each store adapter, opened empty, and how to throw it away. */
+const ADAPTERS: [string, () => Promise<{ store: Store; drop: () => Promise<void> }>][] = [
+  [
+    "embedded",
+    async () => {
+      const dir = await fs.mkdtemp(path.join(tmpdir(), "hitl-predict-"));
+      const opened = await createEmbeddedStore({ dir, fsync: false, log: () => undefined });
+      return { store: opened, drop: async () => (await opened.close(), await fs.rm(dir, { recursive: true, force: true })) };
+    },
+  ],
+  [
+    "redis",
+    async () => {
+      const prefix = `hitl-test:predict:${randomBytes(6).toString("hex")}:`;
+      const requester = createRespRequester(REDIS_URL);
+      const opened = createRedisStore({ redis: new Redis(requester), prefix, onClose: () => requester.close() });
+      return { store: opened, drop: async () => (await opened.close(), void (await deleteKeys(REDIS_URL, `${prefix}*`))) };
+    },
+  ],
+];
 
 /** A refund a person decided, an hour after the one before. */
 async function decided(amount: number, status: "approved" | "rejected", currency = "EUR"): Promise<ApprovalRequest> {
@@ -58,7 +74,14 @@ async function approvedHistory(): Promise<void> {
 
 const opening = (decisionData: Record<string, unknown>, overrides: Partial<ApprovalRequest> = {}) => makeRequest({ id: "req_new", decisionData, priority: "normal", riskScore: 0.1, asked: {}, ...overrides });
 
-describe("predictions as a request opens", () => {
+describe.each(ADAPTERS)("predictions as a request opens (%s store)", (_name, open) => {
+  let drop: () => Promise<void>;
+  beforeEach(async () => {
+    n = 0;
+    ({ store, drop } = await open());
+  });
+  afterEach(() => drop());
+
   it("decides a request like those people approved, with its evidence", async () => {
     await approvedHistory();
     const prediction = await createPredictions({ store }).forRequest(opening({ amount: 62, currency: "EUR" }), AUTO);
@@ -114,7 +137,7 @@ describe("predictions as a request opens", () => {
   it("attack: near-identical requests cannot ride a cached prediction after a person rejected one", async () => {
     await approvedHistory();
     let puts = 0;
-    const counting = { ...store, putCached: (key: string, value: string, ttl: number) => ((puts += 1), store.putCached(key, value, ttl)) } as EmbeddedStore;
+    const counting: Store = { ...store, putCached: (key: string, value: string, ttl: number) => ((puts += 1), store.putCached(key, value, ttl)) };
     const predictions = createPredictions({ store: counting });
     const first = await predictions.forRequest(opening({ amount: 62, currency: "EUR" }), AUTO);
     const second = await predictions.forRequest(opening({ amount: 62, currency: "EUR" }, { id: "req_again" }), AUTO);
