@@ -116,7 +116,17 @@ export function describeOutcome(request: ApprovalRequest): string {
   if (!decision) return `${status}.`;
   const who = decision.decidedBy;
   const by =
-    who.type === "human" ? ` by ${who.login}` : who.type === "rule" ? ` by rule ${inert(who.id, 100)}` : who.type === "fallback" ? " by its fallback" : who.type === "agent" ? " by the agent" : "";
+    who.type === "human"
+      ? ` by ${who.login}`
+      : who.type === "rule"
+        ? ` by rule ${inert(who.id, 100)}`
+        : who.type === "prediction"
+          ? " by prediction from people's past decisions"
+          : who.type === "fallback"
+            ? " by its fallback"
+            : who.type === "agent"
+              ? " by the agent"
+              : "";
   const via = who.type === "human" && VIA_WORDS[decision.via] ? ` ${VIA_WORDS[decision.via]}` : "";
   return `${status}${by}${via} on ${formatTime(decision.decidedAt)}.`;
 }

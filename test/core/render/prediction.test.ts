@@ -73,3 +73,27 @@ describe("the prediction where people decide", () => {
     expect(mail.html).toContain(`<p style="margin:8px 0 0;color:#59636e;font-size:13px">${SENTENCE}</p>`);
   });
 });
+
+describe("a decision by prediction, as people read it", () => {
+  const decidedAt = "2026-11-24T09:00:00.000Z";
+  const decided = makeRequest({
+    id: "req_predicted",
+    status: "approved",
+    surfaceRef: { type: "pull_request", number: 7, url: "https://github.com/octo-org/payments/pull/7", checkRunId: 1, headSha: "a".repeat(40) },
+    surface: { type: "pull_request", number: 7 },
+    decision: { action: "approve", status: "approved", decidedBy: { type: "prediction", id: "refund" }, justification: CONFIDENT.sentence, decidedAt, via: "prediction" },
+  });
+
+  it("on the status line, the check run, the recent decisions of another issue, Slack and the channels' outcome", async () => {
+    const { renderStatusLine } = await import("../../../src/core/render/status-line.js");
+    const { renderCheckRun } = await import("../../../src/core/render/check-run.js");
+    const { outcomeSentence } = await import("../../../src/channels/slack/blocks.js");
+    const { describeOutcome } = await import("../../../src/channels/request-facts.js");
+    expect(renderStatusLine(decided, NOW)).toContain("by prediction from people's past decisions");
+    expect(renderCheckRun(decided, { now: NOW, recent: [] }).title).toBe("Approved by prediction from past decisions");
+    const other = renderRequestBody(makeRequest(), { now: NOW, recent: [decided], markerKey: "k" });
+    expect(other).toContain("| approved | prediction | Of the 20 most similar past refund requests (amount 40–95, currency EUR), people approved 19 (95%). |");
+    expect(outcomeSentence(decided)).toBe("Approved on 24 Nov 2026 09:00 UTC by prediction from people's past decisions.");
+    expect(describeOutcome(decided)).toBe("Approved by prediction from people's past decisions on 24 Nov 2026 09:00 UTC.");
+  });
+});
