@@ -332,7 +332,7 @@ const groupStatsShape = {
   approval_rate: rate("Approved among those approved or rejected; null when none was.").nullable(),
   expired_rate: rate("Share that ended because the deadline passed (status `expired`)."),
   fallback_rate: rate("Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted."),
-  automatic_share: rate("Share decided without a person: by a rule or `auto_approve`."),
+  automatic_share: rate("Share decided without a person: by a rule, `auto_approve` or a prediction."),
 };
 
 export const statsSchema = z

@@ -568,7 +568,7 @@ export interface components {
                 expired_rate: number;
                 /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
                 fallback_rate: number;
-                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                /** @description Share decided without a person: by a rule, `auto_approve` or a prediction. */
                 automatic_share: number;
             };
             /** @description By request type, the largest group first. */
@@ -585,7 +585,7 @@ export interface components {
                 expired_rate: number;
                 /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
                 fallback_rate: number;
-                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                /** @description Share decided without a person: by a rule, `auto_approve` or a prediction. */
                 automatic_share: number;
             }[];
             /** @description By the person whose decision ended the request, the largest group first. */
@@ -602,7 +602,7 @@ export interface components {
                 expired_rate: number;
                 /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
                 fallback_rate: number;
-                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                /** @description Share decided without a person: by a rule, `auto_approve` or a prediction. */
                 automatic_share: number;
             }[];
         };
