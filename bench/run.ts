@@ -5,6 +5,7 @@ import { formatLatencyRows, runDecisionLatencyBench } from "./decision-latency.j
 import { formatReplicaRows, runReplicasBench, writeRatio, writesPerSecond } from "./replicas.js";
 import { formatOverheadRows, runMetricsOverheadBench } from "./metrics-overhead.js";
 import { formatRows, runRulesBench } from "./rules.js";
+import { formatPredictRows, runPredictBench } from "./predict.js";
 import { formatStoreSizeRows, runStoreSizeBench } from "./store-size.js";
 import { formatSweepRows, runSweepCostBench } from "./sweep-cost.js";
 import { fmt, QUICK, REDIS_URL, redisAvailable } from "./support.js";
@@ -14,12 +15,12 @@ import { formatVoteRows, runVotesBench, voteRatio } from "./votes.js";
  * `npm run bench`: every section, a table each, then a summary. Figures, not pass/fail: the
  * machine is shared, so each figure stands beside a baseline measured in the same run.
  *
- * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,votes,sweep,store,rules,replicas,metrics picks sections.
+ * BENCH_QUICK=1 runs small sizes; BENCH_ONLY=api,calls,latency,votes,sweep,store,rules,predict,replicas,metrics picks sections.
  * Sizes: BENCH_API_REQUESTS, BENCH_API_WARMUP, BENCH_API_ROUNDS, BENCH_API_HISTORY,
  * BENCH_DECISIONS, BENCH_DECISIONS_WARMUP, BENCH_VOTES, BENCH_SWEEP_1/_2/_3, BENCH_SWEEP_REDIS_MAX,
  * BENCH_SWEEP_DUE, BENCH_SWEEPS, BENCH_STORE_SIZE (largest store size; 1000000 for 1M),
  * BENCH_STORE_WRITES, BENCH_REPLICAS_WINDOW_S, BENCH_REPLICAS_REQUESTS (per replica),
- * BENCH_METRICS_REQUESTS, BENCH_METRICS_ROUNDS. REDIS_URL (default redis://127.0.0.1:6379)
+ * BENCH_METRICS_REQUESTS, BENCH_METRICS_ROUNDS, BENCH_PREDICT_HISTORY (the largest history; 100000). REDIS_URL (default redis://127.0.0.1:6379)
  * names the Redis; its rows are skipped when it does not answer. Everything listens on 127.0.0.1.
  */
 
@@ -147,6 +148,17 @@ ${formatCallDetails(rows)}`,
     async run() {
       const rows = await runRulesBench();
       return { table: formatRows(rows), summary: rows.map((row) => `rules ${row.name}: ${row.usPerOp.toFixed(2)} µs/eval`) };
+    },
+  },
+  {
+    key: "predict",
+    title: "Predicted approvals: one prediction (20 nearest, bounds, a replay of the latest 20) over a history, beside a bare pass over it and the same queries done naively (a full sort each)",
+    async run() {
+      const rows = runPredictBench();
+      return {
+        table: formatPredictRows(rows),
+        summary: rows.map((row) => `predict ${row.history.toLocaleString("en-US")} past decisions: ${row.predictMs.toFixed(2)} ms (${(row.predictMs / row.passMs).toFixed(0)}x a bare pass; done naively, ${(row.naiveMs / row.predictMs).toFixed(1)}x as long)`),
+      };
     },
   },
 ];

@@ -55,11 +55,12 @@ export const deciderSchema = z
   .discriminatedUnion("type", [
     z.object({ type: z.literal("human"), login: z.string() }),
     z.object({ type: z.literal("rule"), id: z.string() }),
+    z.object({ type: z.literal("prediction"), id: z.string().describe("The request type predicted.") }).describe("`.hitl.yml` `predict:` with `mode: auto`: people's past decisions on the request type."),
     z.object({ type: z.literal("fallback"), fallback: z.enum(["abort", "use_default", "degrade", "delegate", "retry_with_modification"]) }),
     z.object({ type: z.literal("agent"), name: z.string() }),
     z.object({ type: z.literal("system"), reason: z.string() }),
   ])
-  .meta({ id: "Decider", description: "Who or what decided: a person, a `.hitl.yml` rule, the fallback, the agent (cancelling), or hitl itself." });
+  .meta({ id: "Decider", description: "Who or what decided: a person, a `.hitl.yml` rule, a prediction from past decisions, the fallback, the agent (cancelling), or hitl itself." });
 
 export const decisionSchema = z
   .object({
@@ -69,7 +70,7 @@ export const decisionSchema = z
     justification: z.string().nullable(),
     decided_at: z.string().describe("ISO 8601"),
     via: z
-      .enum(["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", ...CHANNEL_VIAS])
+      .enum(["comment", "review", "check_run", "rule", "auto_approve", "prediction", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", ...CHANNEL_VIAS])
       .describe("How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by closing its issue (`issue_closed`), by policy, or by the system."),
     fallback: fallbackSchema.optional().describe("Set when the fallback applied."),
     reason_code: z.string().optional().describe("The reason code a rejection gave, one of the request's `feedback.reasons`."),
@@ -116,6 +117,26 @@ const nextStepSchema = z.object({
   at: z.string().describe("ISO 8601"),
   level: z.number().int().optional().describe("escalate only: the level it reaches"),
 });
+
+const predictionSchema = z
+  .object({
+    mode: z.enum(["suggest", "auto"]),
+    outcome: z.enum(["approve", "reject"]).nullable().describe("What people would likely do; null: no prediction."),
+    considered: z.number().int().describe("Similar past decisions by people that were read."),
+    approved: z.number().int().describe("How many of them were approvals."),
+    agreement: z.number().describe("The share of them with the majority outcome."),
+    neighbours: z.array(z.string()).describe("Their request ids, nearest first."),
+    bounds: z
+      .array(z.union([z.object({ field: z.string(), min: z.number(), max: z.number() }), z.object({ field: z.string(), value: z.union([z.number(), z.string(), z.boolean()]).nullable() })]))
+      .describe("Per predicted field: the range of their numbers, or the value they shared."),
+    history: z.number().int().describe("People's decisions on the type that were read (the newest 500 at most)."),
+    replay: z.object({ predicted: z.number().int(), disagreed: z.number().int() }).describe("Of the latest 20 decisions, how many the model would have predicted from the ones before, and got wrong."),
+    sentence: z.string().describe("The sentence that explains it."),
+    reasons: z.array(z.string()).describe("Why it is not confident enough to decide; empty when it is."),
+    blocks: z.array(z.string()).describe("`auto`: why the guardrails keep it from deciding this request; empty when they do not."),
+    decided: z.boolean().describe("Whether it decided the request."),
+  })
+  .meta({ id: "Prediction" });
 
 export const apiRequestSchema = z
   .object({
@@ -188,6 +209,9 @@ export const apiRequestSchema = z
       })
       .optional()
       .describe("The context layers the agent sent. Absent: none."),
+    prediction: predictionSchema
+      .optional()
+      .describe("`.hitl.yml` `predict:` for its type: how people would likely decide it, from their decisions on the most similar past requests. Absent: nothing predicted."),
   })
   .meta({ id: "Request", description: "A request as stored: its status, decision and escalation schedule." });
 
@@ -348,7 +372,7 @@ const groupStatsShape = {
   approval_rate: rate("Approved among those approved or rejected; null when none was.").nullable(),
   expired_rate: rate("Share that ended because the deadline passed (status `expired`)."),
   fallback_rate: rate("Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted."),
-  automatic_share: rate("Share decided without a person: by a rule or `auto_approve`."),
+  automatic_share: rate("Share decided without a person: by a rule, `auto_approve` or a prediction."),
 };
 
 export const statsSchema = z

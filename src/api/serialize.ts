@@ -5,7 +5,7 @@ import { stagesAhead, type Stage, type StageEnd, type Vote } from "../core/aggre
 import type { EffectivePolicy } from "../core/effective-policy.js";
 import { chainedRecord, type AuditRecord, type ChainedAuditEntry } from "../core/audit-chain.js";
 import type { AuditVerification } from "../engine/audit-trail.js";
-import type { ApprovalRequest, Decision, Decider, Drift, EditableField, Evaluation, NotificationRecord } from "../core/types.js";
+import type { ApprovalRequest, Decision, Decider, Drift, EditableField, Evaluation, NotificationRecord, PredictionRecord } from "../core/types.js";
 
 const approval = (vote: Vote) => ({ by: vote.by, action: vote.action, at: vote.at, stage: vote.stage, justification: vote.justification, via: vote.via, ...(vote.weight !== undefined ? { weight: vote.weight } : {}) });
 const stageEnd = (end: StageEnd) => ({ stage: end.stage, action: end.action, at: end.at, why: end.why, ...(end.branch !== undefined ? { branch: end.branch } : {}) });
@@ -137,6 +137,25 @@ export function toApiRequest(request: ApprovalRequest, now: Date) {
     ...(request.error ? { error: { at: request.error.at, message: request.error.message } } : {}),
     ...(request.notifications?.length ? { notifications: request.notifications.map(notification) } : {}),
     ...(request.contextPurgedAt ? { context_purged_at: request.contextPurgedAt } : {}),
+    ...(request.prediction ? { prediction: prediction(request.prediction) } : {}),
+  };
+}
+
+function prediction(value: PredictionRecord) {
+  return {
+    mode: value.mode,
+    outcome: value.outcome,
+    considered: value.considered,
+    approved: value.approved,
+    agreement: value.agreement,
+    neighbours: value.neighbours,
+    bounds: value.bounds,
+    history: value.history,
+    replay: value.replay,
+    sentence: value.sentence,
+    reasons: value.reasons,
+    blocks: value.blocks,
+    decided: value.decided,
   };
 }
 
@@ -206,7 +225,7 @@ export function toApiSimulation(
 ) {
   const shown = toApiRequest(result.request, now);
   return {
-    outcome: result.evaluation.outcome.type === "decide" ? ("decided" as const) : ("needs_human" as const),
+    outcome: result.evaluation.outcome.type === "decide" || result.request.prediction?.decided ? ("decided" as const) : ("needs_human" as const),
     would_be: shown,
     evaluation: shown.evaluation,
     sign_off: { ...toApiStages(result.policy), editable_fields: shown.editable_fields ?? null, feedback: shown.feedback ?? null },

@@ -4,6 +4,7 @@ import { describeEditable } from "../core/edited-fields.js";
 import { inertText, oneLine, visibleJson } from "../core/render/inert.js";
 import { formatTime, truncate } from "../core/render/format.js";
 import { offeredActions } from "../core/render/request-markdown.js";
+import { predictionText } from "../core/render/prediction.js";
 import type { ActionOption, ApprovalRequest, Fallback } from "../core/types.js";
 
 /**
@@ -30,6 +31,8 @@ export interface RequestFacts {
   editable: { field: string; /** The field's own name, for the form (escaped there, never shown). */ name: string; type: "number" | "string" | "boolean"; options: { value: string; label: string }[] | null; bounds: string; current: string }[];
   /** Where the request lives on GitHub, when it was posted. */
   url: string | null;
+  /** `.hitl.yml` `predict:`: how people would likely decide it, with its evidence; null: none. */
+  prediction: string | null;
 }
 
 export interface ActionFact {
@@ -77,8 +80,11 @@ export function requestFacts(request: ApprovalRequest, now: Date): RequestFacts 
       current: inertText(truncate(visibleJson(request.decisionData[field] ?? null), VALUE_LENGTH)),
     })),
     url: request.surfaceRef?.url ?? null,
+    prediction: request.status === "pending" ? nullable(predictionText(request.prediction)) : null,
   };
 }
+
+const nullable = (text: string | null) => (text === null ? null : inert(text, 1_500));
 
 /** The fallback in plain words, to follow "If nobody decides by then, ". */
 export function describePlainFallback(fallback: Fallback): string {
@@ -115,7 +121,17 @@ export function describeOutcome(request: ApprovalRequest): string {
   if (!decision) return `${status}.`;
   const who = decision.decidedBy;
   const by =
-    who.type === "human" ? ` by ${who.login}` : who.type === "rule" ? ` by rule ${inert(who.id, 100)}` : who.type === "fallback" ? " by its fallback" : who.type === "agent" ? " by the agent" : "";
+    who.type === "human"
+      ? ` by ${who.login}`
+      : who.type === "rule"
+        ? ` by rule ${inert(who.id, 100)}`
+        : who.type === "prediction"
+          ? " by prediction from people's past decisions"
+          : who.type === "fallback"
+            ? " by its fallback"
+            : who.type === "agent"
+              ? " by the agent"
+              : "";
   const via = who.type === "human" && VIA_WORDS[decision.via] ? ` ${VIA_WORDS[decision.via]}` : "";
   return `${status}${by}${via} on ${formatTime(decision.decidedAt)}.`;
 }

@@ -100,7 +100,7 @@ const exitFor = (status: Outcome["status"]) => (status === "approved" ? EXIT.app
 
 function describeOutcome(outcome: Outcome): string {
   const by = outcome.decision.decided_by;
-  const who = by.type === "human" ? by.login : by.type === "rule" ? `rule ${by.id}` : by.type === "agent" ? `agent ${by.name}` : by.type;
+  const who = by.type === "human" ? by.login : by.type === "rule" ? `rule ${by.id}` : by.type === "agent" ? `agent ${by.name}` : by.type === "prediction" ? `prediction (${by.id})` : by.type;
   return `${outcome.id} ${outcome.status} (${outcome.decision.action}) by ${who}${outcome.decision.justification ? `: ${outcome.decision.justification}` : ""}`;
 }
 

@@ -471,7 +471,7 @@ export interface components {
                 action: string;
             }[];
         };
-        /** @description Who or what decided: a person, a `.hitl.yml` rule, the fallback, the agent (cancelling), or hitl itself. */
+        /** @description Who or what decided: a person, a `.hitl.yml` rule, a prediction from past decisions, the fallback, the agent (cancelling), or hitl itself. */
         Decider: {
             /** @constant */
             type: "human";
@@ -479,6 +479,11 @@ export interface components {
         } | {
             /** @constant */
             type: "rule";
+            id: string;
+        } | {
+            /** @constant */
+            type: "prediction";
+            /** @description The request type predicted. */
             id: string;
         } | {
             /** @constant */
@@ -493,6 +498,44 @@ export interface components {
             /** @constant */
             type: "system";
             reason: string;
+        };
+        Prediction: {
+            /** @enum {string} */
+            mode: "suggest" | "auto";
+            /** @description What people would likely do; null: no prediction. */
+            outcome: ("approve" | "reject") | null;
+            /** @description Similar past decisions by people that were read. */
+            considered: number;
+            /** @description How many of them were approvals. */
+            approved: number;
+            /** @description The share of them with the majority outcome. */
+            agreement: number;
+            /** @description Their request ids, nearest first. */
+            neighbours: string[];
+            /** @description Per predicted field: the range of their numbers, or the value they shared. */
+            bounds: ({
+                field: string;
+                min: number;
+                max: number;
+            } | {
+                field: string;
+                value: number | string | boolean | null;
+            })[];
+            /** @description People's decisions on the type that were read (the newest 500 at most). */
+            history: number;
+            /** @description Of the latest 20 decisions, how many the model would have predicted from the ones before, and got wrong. */
+            replay: {
+                predicted: number;
+                disagreed: number;
+            };
+            /** @description The sentence that explains it. */
+            sentence: string;
+            /** @description Why it is not confident enough to decide; empty when it is. */
+            reasons: string[];
+            /** @description `auto`: why the guardrails keep it from deciding this request; empty when they do not. */
+            blocks: string[];
+            /** @description Whether it decided the request. */
+            decided: boolean;
         };
         Error: {
             error: {
@@ -646,7 +689,7 @@ export interface components {
                 expired_rate: number;
                 /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
                 fallback_rate: number;
-                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                /** @description Share decided without a person: by a rule, `auto_approve` or a prediction. */
                 automatic_share: number;
             };
             /** @description By request type, the largest group first. */
@@ -663,7 +706,7 @@ export interface components {
                 expired_rate: number;
                 /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
                 fallback_rate: number;
-                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                /** @description Share decided without a person: by a rule, `auto_approve` or a prediction. */
                 automatic_share: number;
             }[];
             /** @description By the person whose decision ended the request, the largest group first. */
@@ -680,7 +723,7 @@ export interface components {
                 expired_rate: number;
                 /** @description Share ended by a fallback that gave the agent something to do (`use_default`, `degrade`, `retry_with_modification`, an expired delegation); a bare `abort` is not counted. */
                 fallback_rate: number;
-                /** @description Share decided without a person: by a rule or `auto_approve`. */
+                /** @description Share decided without a person: by a rule, `auto_approve` or a prediction. */
                 automatic_share: number;
             }[];
             /** @description Per rule in `mode: shadow`, as the requests recorded it: how often it matched and how often people agreed. The most matched first. */
@@ -883,7 +926,7 @@ export interface components {
                 deadline_rate: number | null;
                 fallback_rate: number | null;
                 human_decisions: number;
-                /** @description Per rule (and `auto_approve`): how many it decided, and their share of the decided. */
+                /** @description Per rule (and `auto_approve`, `prediction`): how many it decided, and their share of the decided. */
                 auto_decisions: {
                     rule: string;
                     decided: number;
@@ -924,7 +967,7 @@ export interface components {
             action: string | null;
             decided_by: {
                 /** @enum {string} */
-                kind: "human" | "rule" | "fallback" | "agent" | "system";
+                kind: "human" | "rule" | "prediction" | "fallback" | "agent" | "system";
                 id: string;
             } | null;
             via: string | null;
@@ -942,7 +985,7 @@ export interface components {
             deadline_reached: boolean;
             /** @description The fallback type that applied; null: none. */
             fallback: string | null;
-            /** @description The `.hitl.yml` rule that decided, or `auto_approve`; null: none. */
+            /** @description The `.hitl.yml` rule that decided, `auto_approve`, or `prediction` (a `predict:` entry with `mode: auto`); null: none. */
             rule: string | null;
             edited_fields: {
                 [key: string]: {
@@ -1006,12 +1049,12 @@ export interface components {
              * @description The channel the decision arrived by.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "prediction" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description Who or what made the decision. */
             decider: {
                 /** @enum {string} */
-                kind: "human" | "rule" | "fallback" | "agent" | "system";
-                /** @description human: the login; rule: the rule id; fallback: the fallback type; agent: the agent's name; system: the reason. */
+                kind: "human" | "rule" | "prediction" | "fallback" | "agent" | "system";
+                /** @description human: the login; rule: the rule id; prediction: the request type predicted; fallback: the fallback type; agent: the agent's name; system: the reason. */
                 id: string;
             };
             /** @description Every person whose decision or vote stood, in order, each once; empty when no person decided. */
@@ -1039,7 +1082,7 @@ export interface components {
             /** @description The stage the vote counted in. */
             stage: string;
             /** @enum {string} */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "prediction" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description When the vote was cast, ISO 8601. */
             at: string;
             /** @description In a weighted stage, the voter's weight; else null. */
@@ -1269,6 +1312,8 @@ export interface components {
                     sha256: string;
                 } | null;
             };
+            /** @description `.hitl.yml` `predict:` for its type: how people would likely decide it, from their decisions on the most similar past requests. Absent: nothing predicted. */
+            prediction?: components["schemas"]["Prediction"];
         };
         Decision: {
             /** @description The action id taken: `approve`, `reject`, another available action's id, or the fallback's. */
@@ -1283,7 +1328,7 @@ export interface components {
              * @description How it arrived: on GitHub (`comment`, `review`, `check_run`), outside it (`slack`, `email`, `link`, `sms`), by closing its issue (`issue_closed`), by policy, or by the system.
              * @enum {string}
              */
-            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
+            via: "comment" | "review" | "check_run" | "rule" | "auto_approve" | "prediction" | "fallback" | "api" | "pull_request_closed" | "issue_edited" | "issue_closed" | "slack" | "email" | "link" | "sms" | "desk";
             /** @description Set when the fallback applied. */
             fallback?: {
                 /** @constant */

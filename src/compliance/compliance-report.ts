@@ -113,7 +113,7 @@ function row(request: ApprovalRequest, entries: AuditEntry[], receipts: Readonly
   const delegated = entries.some((entry) => entry.event === "delegated");
   const stageTimedOut = (decision?.path ?? []).some((end) => end.why === "timeout_partial");
   const fallback = decision?.fallback?.type ?? (decision?.decidedBy.type === "fallback" ? decision.decidedBy.fallback : delegated ? "delegate" : null);
-  const rule = decision?.decidedBy.type === "rule" ? decision.decidedBy.id : decision?.via === "auto_approve" ? "auto_approve" : null;
+  const rule = decision?.decidedBy.type === "rule" ? decision.decidedBy.id : decision?.via === "auto_approve" ? "auto_approve" : decision?.decidedBy.type === "prediction" ? "prediction" : null;
   const edited = decision?.editedFields;
   return {
     id: request.id,

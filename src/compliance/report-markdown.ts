@@ -49,7 +49,7 @@ function summaryTable(report: ComplianceReport): string[] {
     ["Deadline reached", percent(summary.deadline_rate)],
     ["Fallback applied", percent(summary.fallback_rate)],
     ["Decided by people", String(summary.human_decisions)],
-    ...summary.auto_decisions.map(({ rule, decided, share }): [string, string] => [`Decided by ${rule === "auto_approve" ? "auto_approve" : `rule ${safeCell(rule)}`}`, `${decided} (${percent(share)})`]),
+    ...summary.auto_decisions.map(({ rule, decided, share }): [string, string] => [`Decided by ${rule === "auto_approve" || rule === "prediction" ? rule : `rule ${safeCell(rule)}`}`, `${decided} (${percent(share)})`]),
     ["Receipts valid / invalid / missing", `${summary.receipts.valid} / ${summary.receipts.invalid} / ${summary.receipts.missing}`],
     ["Violations", String(summary.violations.length)],
   ];

@@ -619,6 +619,50 @@ const contextSchema = z.strictObject({
     .describe("Decision_data paths never shown on GitHub or in notifications, even when `show` names them or a path above them. The agent, the desk and one-click pages still get them."),
 });
 
+/** The most fields one `predict:` entry compares. */
+export const MAX_PREDICT_FIELDS = 10;
+
+export const PREDICT_MODES = ["suggest", "auto"] as const;
+
+const predictEntrySchema = z
+  .strictObject({
+    request_type: z
+      .string()
+      .min(1)
+      .max(100)
+      .refine((type) => type !== "*", { error: "name one request type; predictions learn from one type's decisions" })
+      .describe("The `request_type` whose requests are predicted, from the decisions people made on that type in this repository."),
+    fields: z
+      .array(z.string().regex(/^[^.\s]{1,100}(?:\.[^.\s]{1,100}){0,9}$/, "must be a key of decision_data, or a dotted path into it (refund.amount)"))
+      .min(1)
+      .max(MAX_PREDICT_FIELDS)
+      .refine((fields) => new Set(fields).size === fields.length, { error: "each field once" })
+      .describe("The decision_data fields that make two requests similar: numbers by distance, anything else by equality."),
+    mode: z
+      .enum(PREDICT_MODES)
+      .default("suggest")
+      .describe("`suggest`: show the prediction and its evidence to the people who decide. `auto`: also decide when it is confident and no guardrail holds it for a person."),
+    min_history: z.int().min(5).max(500).default(10).describe("The fewest similar past decisions by people a prediction needs."),
+    min_agreement: z
+      .number()
+      .gt(0.5, { error: "must be above 0.5: a prediction follows a majority" })
+      .max(1)
+      .default(0.9)
+      .describe("The share of the similar past decisions that must agree (and of the latest decisions the model must have got right) for `auto` to decide, e.g. `0.9`."),
+    neighbours: z.int().min(5).max(200).optional().describe("How many of the most similar past decisions are read. Absent: 20, or `min_history` when larger."),
+    max_risk: unitInterval
+      .optional()
+      .describe("`auto` decides only requests with a risk_score at or below this (and at or below `auto_approve.require_human_above_risk`); a request without a risk_score is then never decided."),
+  })
+  .superRefine((entry, ctx) => {
+    if (entry.neighbours !== undefined && entry.neighbours < entry.min_history) {
+      ctx.addIssue({ code: "custom", message: `must be at least min_history (${entry.min_history})`, path: ["neighbours"] });
+    }
+  })
+  .describe("Predict how people would decide requests of one type, from their past decisions.");
+
+export type PredictEntry = z.infer<typeof predictEntrySchema>;
+
 const DEFAULT_FALLBACK = { type: "abort" as const, reason: "No decision before the deadline" };
 
 export const hitlConfigSchema = z
@@ -713,6 +757,12 @@ export const hitlConfigSchema = z
     context: contextSchema
       .optional()
       .describe("Which decision_data paths appear on GitHub and in notifications (`show`, `hide`). Sensitive paths never do, whatever `show` says. Absent: all but sensitive ones."),
+    predict: z
+      .array(predictEntrySchema)
+      .max(20)
+      .refine((entries) => new Set(entries.map((entry) => entry.request_type)).size === entries.length, { error: "one entry per request_type" })
+      .optional()
+      .describe("Predicted approvals: per request type, how people would likely decide a new request, from their decisions on the most similar past ones. `.hitl.yml` rules decide first; a prediction never overrides them."),
   })
   .superRefine((config, ctx) => {
     uniqueStageNames(config.requirements ?? [], ctx);

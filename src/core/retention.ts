@@ -46,7 +46,7 @@ export function contextExpiresAtMs(request: ApprovalRequest): number | null {
 }
 
 /** The request fields retention removes (as the API names them), for the `context_purged` entry. */
-export const PURGED_FIELDS = ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint"] as const;
+export const PURGED_FIELDS = ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint", "prediction"] as const;
 
 /** What the `context_purged` entry names as removed: the fields above, and the context layers the request had. */
 export function purgedFields(request: ApprovalRequest): string[] {
@@ -56,12 +56,12 @@ export function purgedFields(request: ApprovalRequest): string[] {
 
 /**
  * The request with its context removed: what an agent asked and showed people, what people wrote,
- * and what rules saw. What stays is what the audit needs: who asked, who decided what and when,
+ * and what rules and predictions saw (a prediction's sentence holds its values). What stays is what the audit needs: who asked, who decided what and when,
  * the context hash the audit entries name, and where it was shown.
  */
 export function purgeContext(request: ApprovalRequest, now: Date): ApprovalRequest {
   const at = now.toISOString();
-  const { sections: _s, presentation: _p, checkpoint: _c, recovery: _r, editableFields: _e, sensitive: _sealed, hidden: _hidden, layers: _layers, ...kept } = request;
+  const { sections: _s, presentation: _p, checkpoint: _c, recovery: _r, editableFields: _e, sensitive: _sealed, hidden: _hidden, layers: _layers, prediction: _predicted, ...kept } = request;
   const decision = request.decision ? { ...request.decision, justification: null } : null;
   if (decision) delete decision.editedFields;
   return { ...kept, taskDescription: "", approvalReason: "", decisionData: {}, evaluation: null, decision, contextPurgedAt: at, updatedAt: at };

@@ -146,7 +146,9 @@ export type Decider =
   | { type: "rule"; id: string }
   | { type: "fallback"; fallback: FallbackType }
   | { type: "agent"; name: string }
-  | { type: "system"; reason: string };
+  | { type: "system"; reason: string }
+  /** `.hitl.yml` `predict:` with `mode: auto` (its entry's request_type as id): people's past decisions on the type (src/insights/). */
+  | { type: "prediction"; id: string };
 
 /** How a decision arrived. */
 export type DecisionVia =
@@ -155,6 +157,8 @@ export type DecisionVia =
   | "check_run"
   | "rule"
   | "auto_approve"
+  /** A prediction from people's past decisions decided it (`predict:` with `mode: auto`). */
+  | "prediction"
   | "fallback"
   | "api"
   | "pull_request_closed"
@@ -313,6 +317,38 @@ export interface PackedContext {
   data: string;
 }
 
+/** One field's bounds over the past decisions a prediction read: a numeric range, or the value they shared. */
+export type PredictionBound = { field: string; min: number; max: number } | { field: string; value: number | string | boolean | null };
+
+/**
+ * How people would likely decide the request, from their decisions on the most similar past
+ * requests of its type (`.hitl.yml` `predict:`, src/insights/predict.ts), with its evidence.
+ */
+export interface PredictionRecord {
+  mode: "suggest" | "auto";
+  /** Null: no prediction (too few similar decisions, a tie, or the request is outside their bounds). */
+  outcome: "approve" | "reject" | null;
+  /** Similar past decisions read, how many were approvals, and the majority's share. */
+  considered: number;
+  approved: number;
+  agreement: number;
+  /** The request ids of the past decisions read, nearest first. */
+  neighbours: string[];
+  bounds: PredictionBound[];
+  /** Decisions by people on the type that were read (the newest, at most a window). */
+  history: number;
+  /** Of the latest decisions, how many the model would have predicted from the ones before, and got wrong. */
+  replay: { predicted: number; disagreed: number };
+  /** The sentence that explains it. */
+  sentence: string;
+  /** Why the prediction is not confident enough to decide; empty when it is. */
+  reasons: string[];
+  /** Why the guardrails keep `auto` from deciding this request; empty when they do not. */
+  blocks: string[];
+  /** Whether it decided the request. */
+  decided: boolean;
+}
+
 export interface ApprovalRequest {
   id: string;
   /** Incremented on every write; the store's compare-and-set is on this. */
@@ -430,6 +466,8 @@ export interface ApprovalRequest {
   notifications?: NotificationRecord[];
   /** One row of a batch issue (`.hitl.yml` `batch:`); absent for a request shown on its own. */
   batch?: BatchMembership;
+  /** `.hitl.yml` `predict:` for its type: how people would likely decide it, made when it was opened. */
+  prediction?: PredictionRecord;
 }
 
 /** Where a request sits in a batch: the batch, its row, and when the batch's issue is posted. */

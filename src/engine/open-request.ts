@@ -4,7 +4,8 @@ import { buildRequest, idempotencyFingerprint, type NewRequestInput } from "../c
 import { neverDeciding } from "../core/authorize.js";
 import { finish } from "../core/decide.js";
 import { effectivePolicy, notAllowedMessage, type EffectivePolicy } from "../core/effective-policy.js";
-import type { ApprovalRequest, Evaluation } from "../core/types.js";
+import type { ApprovalRequest, Decider, Evaluation, PredictionRecord } from "../core/types.js";
+import { createPredictions, predictionEvidence } from "./predictions.js";
 import type { HitlConfig } from "../config/schema.js";
 import { CAS_ATTEMPTS, type Agent, type EngineContext } from "./context.js";
 import { HitlError, invalidRequest, type FieldIssue } from "./errors.js";
@@ -54,6 +55,7 @@ export function createOpening(ctx: EngineContext, batches: Batches) {
   /** This process, as the holder of posting leases. */
   const poster = newId("poster");
   const postingLock = (requestId: string) => `posting:${requestId}`;
+  const predictions = createPredictions({ store });
 
   /** Holds the request's posting lease, renewed, until `done` settles; other replicas' safety nets wait. */
   function holdPosting(requestId: string, done: Promise<unknown>): void {
@@ -78,15 +80,26 @@ export function createOpening(ctx: EngineContext, batches: Batches) {
       const loaded = loadedConfig ?? (await github.loadConfig(current.installationId, current.repo));
       const evaluation = await evaluate(current, loaded);
       const { outcome } = evaluation;
-      if (outcome.type === "decide") {
-        const decided = finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock());
+      /** Decided before its surface existed: by a rule, or by a prediction. */
+      const decideNow = async (decided: ApprovalRequest, decider: Decider, details?: Record<string, unknown>) => {
         // Decided before its check run existed: the head it was decided on is the pull request's now.
         const headSha = decided.decision!.headSha ?? (await headOf(current, pull));
         const next = headSha ? { ...decided, decision: { ...decided.decision!, headSha } } : decided;
-        const stored = await commit(next, current.version, [audit(next, "decided", outcome.decider, shadowDetails(evaluation))], next.callbackUrl ? [job(next, "callback", "decided")] : []);
+        const stored = await commit(next, current.version, [audit(next, "decided", decider, { ...details, ...shadowDetails(evaluation) })], next.callbackUrl ? [job(next, "callback", "decided")] : []);
         return stored ?? mustGet(current.id);
+      };
+      if (outcome.type === "decide") {
+        return decideNow(finish({ ...current, evaluation }, { action: outcome.action, status: outcome.status, decidedBy: outcome.decider, justification: outcome.reason, via: outcome.via }, clock()), outcome.decider);
       }
-      const stored = await commit({ ...current, evaluation, updatedAt: clock().toISOString() }, current.version, [], []);
+      // No rule decided: a prediction may, where `.hitl.yml` asks for one (a rule always comes first).
+      const prediction = loaded.error === null ? await predictSafely(current, loaded.config) : null;
+      if (prediction?.decided && prediction.outcome !== null) {
+        const decider: Decider = { type: "prediction", id: current.requestType! };
+        const status = prediction.outcome === "approve" ? "approved" : "rejected";
+        const decided = finish({ ...current, evaluation, prediction }, { action: prediction.outcome, status, decidedBy: decider, justification: prediction.sentence, via: "prediction" }, clock());
+        return decideNow(decided, decider, { prediction: predictionEvidence(prediction) });
+      }
+      const stored = await commit({ ...current, evaluation, ...(prediction ? { prediction } : {}), updatedAt: clock().toISOString() }, current.version, [], []);
       if (!stored) return mustGet(current.id);
       current = stored;
     }
@@ -112,6 +125,16 @@ export function createOpening(ctx: EngineContext, batches: Batches) {
       if (current.surfaceRef) return current;
     }
     throw new Error(`Could not record the surface of ${current.id} after ${CAS_ATTEMPTS} attempts`);
+  }
+
+  /** The prediction for a request, or null; a failure to read the history leaves the request to people. */
+  async function predictSafely(request: ApprovalRequest, config: HitlConfig | null): Promise<PredictionRecord | null> {
+    try {
+      return await predictions.forRequest(request, config);
+    } catch (error) {
+      log.warn({ err: error, requestId: request.id }, "could not predict the request; people decide it");
+      return null;
+    }
   }
 
   /** A pull request's head commit: as read when the request was opened, else from GitHub; undefined for an issue. */
@@ -351,7 +374,9 @@ export function createOpening(ctx: EngineContext, batches: Batches) {
       const policy = await enforce(loaded.config, input, installationId, now);
       const request = buildRequest(input, policy, { id: "req_simulated", now, requestedBy: agent.name, installationId: installationId ?? 0, agentLogins: agent.githubLogins });
       const evaluation = await evaluate(request, loaded, { dryRun: true });
-      return { request: { ...request, evaluation }, evaluation, config: loaded, policy };
+      // What a prediction would do where no rule decides; the cache is read, never written.
+      const prediction = evaluation.outcome.type === "human" && loaded.error === null ? await predictions.forRequest(request, loaded.config, { dryRun: true }) : null;
+      return { request: { ...request, evaluation, ...(prediction ? { prediction } : {}) }, evaluation, config: loaded, policy };
     },
   };
 }

@@ -13,8 +13,8 @@ import { actionKind } from "../core/decide.js";
 export const RECEIPT_TYPE = "hitl-receipt+jwt";
 export const RECEIPT_VERSION = 1;
 
-const VIAS = ["comment", "review", "check_run", "rule", "auto_approve", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", "slack", "email", "link", "sms", "desk"] as const satisfies readonly DecisionVia[];
-const DECIDER_KINDS = ["human", "rule", "fallback", "agent", "system"] as const satisfies readonly Decider["type"][];
+const VIAS = ["comment", "review", "check_run", "rule", "auto_approve", "prediction", "fallback", "api", "pull_request_closed", "issue_edited", "issue_closed", "slack", "email", "link", "sms", "desk"] as const satisfies readonly DecisionVia[];
+const DECIDER_KINDS = ["human", "rule", "prediction", "fallback", "agent", "system"] as const satisfies readonly Decider["type"][];
 // Compile-time: every way a decision arrives, and every kind of decider, is in the lists above.
 type Covers<T extends true> = T;
 export type ReceiptEnumChecks = [Covers<[Exclude<DecisionVia, (typeof VIAS)[number]>] extends [never] ? true : false>, Covers<[Exclude<Decider["type"], (typeof DECIDER_KINDS)[number]>] extends [never] ? true : false>];
@@ -50,7 +50,7 @@ export const receiptPayloadSchema = z
     decider: z
       .strictObject({
         kind: z.enum(DECIDER_KINDS),
-        id: z.string().describe("human: the login; rule: the rule id; fallback: the fallback type; agent: the agent's name; system: the reason."),
+        id: z.string().describe("human: the login; rule: the rule id; prediction: the request type predicted; fallback: the fallback type; agent: the agent's name; system: the reason."),
       })
       .describe("Who or what made the decision."),
     deciders: z.array(z.string()).describe("Every person whose decision or vote stood, in order, each once; empty when no person decided."),
@@ -72,6 +72,8 @@ export function deciderClaim(decider: Decider): ReceiptPayload["decider"] {
       return { kind: "human", id: decider.login };
     case "rule":
       return { kind: "rule", id: decider.id };
+    case "prediction":
+      return { kind: "prediction", id: decider.id };
     case "fallback":
       return { kind: "fallback", id: decider.fallback };
     case "agent":

@@ -135,3 +135,26 @@ const PINNED_MARKDOWN = [
   "",
 
 ].join("\n");
+
+describe("a decision by prediction in the report", () => {
+  it("names the prediction as what decided, and counts it with the automatic decisions", () => {
+    const predicted = makeRequest({
+      id: "req_pred",
+      createdAt: "2026-11-02T09:00:00.000Z",
+      status: "approved",
+      decision: { action: "approve", status: "approved", decidedBy: { type: "prediction", id: "refund" }, justification: "Of the 12 most similar past refund requests (amount 40–95, currency EUR), people approved 12 (100%).", decidedAt: "2026-11-02T09:00:01.000Z", via: "prediction" },
+    });
+    const report = complianceReport({
+      requests: [predicted],
+      audit: [],
+      receipts: new Map([["req_pred", VALID]]),
+      scope: { repo: "octo-org/payments", since: null, until: null, agent: null, truncated: false },
+      keys: { issuer: "https://hitl.example.com", kids: ["kid-1"] },
+      now: new Date("2026-11-03T00:00:00.000Z"),
+    });
+    expect(report.requests[0]).toMatchObject({ decided_by: { kind: "prediction", id: "refund" }, via: "prediction", rule: "prediction", deciders: [] });
+    expect(report.summary.auto_decisions).toEqual([{ rule: "prediction", decided: 1, share: 1 }]);
+    expect(report.summary.human_decisions).toBe(0);
+    expect(reportMarkdown(report)).toContain("| Decided by prediction | 1 (100%) |");
+  });
+});

@@ -46,6 +46,7 @@ const TOP_LEVEL_KEYS = [
   "batch",
   "sensitive",
   "context",
+  "predict",
 ];
 const CONDITION_KEYS = ["all", "any", "not", "field", "lt", "gt", "lte", "gte", "equals", "contains", "risk_score", "confidence", "task_type", "time_window"];
 const DURATION_MESSAGE = "expected a duration such as 30s, 15m, 4h, 2d or 1w";
@@ -375,6 +376,35 @@ describe("requirements with editable_fields and feedback", () => {
     ]);
     expect(errorsOf("requirements:\n  - name: fields\n    editable_fields:\n      amount: {type: number, minimum: 9, maximum: 1}\n")).toEqual([
       { file: ".hitl.yml", line: 4, column: 39, path: "requirements.0.editable_fields.amount.minimum", message: "must not be above maximum" },
+    ]);
+  });
+});
+
+describe("predict", () => {
+  it("reads an entry with its defaults", () => {
+    const result = parseConfig("predict:\n  - {request_type: refund, fields: [amount, currency]}\n", ".hitl.yml");
+    expect(result.ok && result.config.predict).toEqual([{ request_type: "refund", fields: ["amount", "currency"], mode: "suggest", min_history: 10, min_agreement: 0.9 }]);
+  });
+
+  it("refuses bad limits, modes and fields at their lines, with what is allowed", () => {
+    expect(
+      errorsOf(
+        "predict:\n  - request_type: refund\n    fields: [amount, amount]\n    mode: always\n    min_history: 2\n    min_agreement: 0.5\n  - request_type: refund\n    fields: [a, b, c, d, e, f, g, h, i, j, k]\n    min_history: 30\n    neighbours: 20\n  - {request_type: '*', fields: []}\n",
+      ),
+    ).toEqual([
+      { file: ".hitl.yml", line: 3, column: 13, path: "predict.0.fields", message: "each field once" },
+      { file: ".hitl.yml", line: 4, column: 11, path: "predict.0.mode", message: "'always' is not allowed", allowed: ["suggest", "auto"] },
+      { file: ".hitl.yml", line: 5, column: 18, path: "predict.0.min_history", message: "must be at least 5" },
+      { file: ".hitl.yml", line: 6, column: 20, path: "predict.0.min_agreement", message: "must be above 0.5: a prediction follows a majority" },
+      { file: ".hitl.yml", line: 8, column: 13, path: "predict.1.fields", message: "needs at most 10 items" },
+      { file: ".hitl.yml", line: 11, column: 20, path: "predict.2.request_type", message: "name one request type; predictions learn from one type's decisions" },
+      { file: ".hitl.yml", line: 11, column: 33, path: "predict.2.fields", message: "needs at least 1 item" },
+    ]);
+    expect(errorsOf("predict:\n  - request_type: refund\n    fields: [amount]\n    min_history: 30\n    neighbours: 20\n")).toEqual([
+      { file: ".hitl.yml", line: 5, column: 17, path: "predict.0.neighbours", message: "must be at least min_history (30)" },
+    ]);
+    expect(errorsOf("predict:\n  - {request_type: refund, fields: [amount]}\n  - {request_type: refund, fields: [currency]}\n")).toEqual([
+      { file: ".hitl.yml", line: 2, column: 3, path: "predict", message: "one entry per request_type" },
     ]);
   });
 });

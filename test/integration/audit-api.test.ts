@@ -179,7 +179,7 @@ describe("the audit API", () => {
       request_id: opened.id,
       event: "context_purged",
       actor: { type: "system", reason: "retention" },
-      details: { removed: ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint"], kept_for: "1d" },
+      details: { removed: ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint", "prediction"], kept_for: "1d" },
     });
     expect((await as(AUDITOR.token, `/audit/verify?repo=${REPO}`)).json.ok).toBe(true);
 

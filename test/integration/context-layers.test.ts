@@ -312,7 +312,7 @@ rules:
     const trail = (await api(app, "GET", `/audit?repo=${REPO}`, undefined, { token: "auditor-token-0123456789abcdef" })).text.trim().split("\n").map((line) => JSON.parse(line));
     expect(trail.at(-1)).toMatchObject({
       event: "context_purged",
-      details: { removed: ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint", "context.summary", "context.detail", "context.full"], kept_for: "1d" },
+      details: { removed: ["task_description", "approval_reason", "decision_data", "evaluation", "decision.justification", "decision.edited_fields", "sections", "presentation", "checkpoint", "prediction", "context.summary", "context.detail", "context.full"], kept_for: "1d" },
     });
     expect(((await api(app, "GET", `/audit/verify?repo=${REPO}`, undefined, { token: "auditor-token-0123456789abcdef" })).json as { ok: boolean }).ok).toBe(true);
     const stored = JSON.stringify(await app.runtime.engine.get(id));

@@ -52,6 +52,7 @@ function factsHtml(facts: RequestFacts): Html {
 ${facts.summary === null ? "" : html`<p style="margin:0 0 8px">${facts.summary}</p>
 `}<p style="margin:0 0 8px">${facts.requestedBy} asks for approval. Why: ${facts.reason}</p>
 <p style="margin:0"><strong>Deadline:</strong> ${facts.deadline}<br><strong>If nobody decides by then:</strong> ${facts.fallback}</p>
+${facts.prediction ? html`<p style="margin:8px 0 0;${MUTED}">${facts.prediction}</p>` : ""}
 </div>
 ${facts.data.length > 0 ? html`<div style="${BOX}"><p style="margin:0 0 8px;font-weight:600">Decision data</p><table role="presentation" style="border-collapse:collapse;width:100%;font-size:14px">${facts.data.map((row) => html`<tr><td style="border-top:1px solid #d1d9e0;padding:6px 4px;vertical-align:top;color:#59636e;width:35%;word-break:break-word"><code>${row.field}</code></td><td style="border-top:1px solid #d1d9e0;padding:6px 4px;vertical-align:top;word-break:break-word"><code>${row.value}</code></td></tr>`)}</table>${facts.moreData > 0 ? html`<p style="margin:8px 0 0;${MUTED}">${facts.moreData} more fields are on the request.</p>` : ""}</div>` : ""}`;
 }
@@ -65,6 +66,7 @@ function factsText(facts: RequestFacts): string[] {
     `Priority: ${facts.priority}`,
     `Deadline: ${facts.deadline}`,
     `If nobody decides by then: ${facts.fallback}`,
+    ...(facts.prediction ? [facts.prediction] : []),
     ...(facts.data.length > 0 ? ["", "Decision data:", ...facts.data.map((row) => `  ${row.field}: ${row.value}`), ...(facts.moreData > 0 ? [`  (${facts.moreData} more fields are on the request)`] : [])] : []),
   ];
 }

@@ -58,6 +58,7 @@ export function factsCard(facts: RequestFacts): Html {
 ${facts.summary === null ? "" : html`<p>${facts.summary}</p>
 `}<p>${facts.requestedBy} asks for approval. Why: ${facts.reason}</p>
 <dl><dt>Deadline</dt><dd>${facts.deadline}</dd><dt>If nobody decides by then</dt><dd>${facts.fallback}</dd></dl>
+${facts.prediction ? html`<p class="small">${facts.prediction}</p>` : ""}
 </section>
 ${facts.data.length > 0 ? html`<section class="card"><h2>Decision data</h2><table>${facts.data.map((row) => html`<tr><td><code>${row.field}</code></td><td><code>${row.value}</code></td></tr>`)}</table>${facts.moreData > 0 ? html`<p class="small">${facts.moreData} more fields are on the request.</p>` : ""}</section>` : ""}`;
 }

@@ -1,3 +1,4 @@
+import { predictionText } from "../../core/render/prediction.js";
 import { actionKind } from "../../core/decide.js";
 import { formatTime, truncate } from "../../core/render/format.js";
 import { inertChatText, slackText } from "../../core/render/inert.js";
@@ -68,6 +69,8 @@ function summary(request: ApprovalRequest): Block[] {
     `*Priority:* ${request.priority} · *Deadline:* ${formatTime(request.deadline)}`,
     `*Asked by:* ${request.deployment ? "a deployment workflow" : agentText(request.requestedBy, 100)} in ${slackText(request.repo)}${where}`,
   ];
+  const prediction = request.status === "pending" ? predictionText(request.prediction) : null;
+  if (prediction !== null) lines.push(agentText(prediction, 1500));
   // The agent's one-line summary leads, in a block of its own so its escaping cannot crowd out the facts.
   const lead: Block[] = request.layers?.summary === undefined ? [] : [{ type: "section", text: mrkdwn(agentText(request.layers.summary, 500)) }];
   return [...lead, { type: "section", text: mrkdwn(lines.join("\n")) }, ...[dataFields(request), impacts(request)].filter((block): block is Block => block !== null)];
@@ -135,6 +138,8 @@ export function outcomeSentence(request: ApprovalRequest): string {
       return `${status}${chose} by ${slackText(decision.decidedBy.login)}${viaWords(decision.via)} on ${at}.`;
     case "rule":
       return `${status}${chose} by rule ${agentText(decision.decidedBy.id, 100)} on ${at}.`;
+    case "prediction":
+      return `${status} on ${at} by prediction from people's past decisions.`;
     case "fallback":
       return `Nobody decided by ${formatTime(request.deadline)}: the fallback applied (${decision.action}).`;
     case "agent":

@@ -131,6 +131,8 @@ function checkRunTitle(request: ApprovalRequest): string {
       return truncate(`${status}${action} by @${by.login}${viaWords(decision.via)}`, TITLE_LIMIT);
     case "rule":
       return truncate(`${status}${action} by rule ${by.id}`, TITLE_LIMIT);
+    case "prediction":
+      return truncate(`${status}${action} by prediction from past decisions`, TITLE_LIMIT);
     case "agent":
       return truncate(`${status}${action} by ${inertText(by.name)}`, TITLE_LIMIT);
     case "fallback":

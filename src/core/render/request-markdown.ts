@@ -18,6 +18,7 @@ import {
 } from "./format.js";
 import { inertText, visibleJson } from "./inert.js";
 import { requestMarker } from "./markers.js";
+import { predictionText } from "./prediction.js";
 import { deploymentSection } from "./deployment.js";
 import { choiceSection, editableSection, feedbackLine, reviewSections } from "./presentation.js";
 
@@ -116,6 +117,7 @@ export function renderRequestDetails(
     editable === null ? null : folded("Approve with changes", editable),
     reviewSections(request),
     closestRuleLine(request),
+    predictionLine(request),
     configErrorLine(request),
     recentSection(request, context.recent),
     metadataSection(request),
@@ -262,6 +264,8 @@ export function deciderName(decider: Decider, ping: boolean): string {
       return ping ? mention(decider.login) : quietMention(decider.login);
     case "rule":
       return `rule ${codeSpan(decider.id)}`;
+    case "prediction":
+      return "prediction from people's past decisions";
     case "agent":
       return `the agent ${codeSpan(truncate(decider.name, 100))}`;
     case "fallback":
@@ -392,6 +396,12 @@ function closestRuleLine(request: ApprovalRequest): string | null {
   return sentence(`Closest delegation rule: ${codeSpan(id)}${reasons.length > 0 ? ` — ${reasons.join("; ")}` : ""}`);
 }
 
+/** `.hitl.yml` `predict:`: how people would likely decide, while it waits for them. */
+function predictionLine(request: ApprovalRequest): string | null {
+  const text = request.status === "pending" ? predictionText(request.prediction) : null;
+  return text === null ? null : `> [!NOTE]\n> ${safeInline(text, 1500)}`;
+}
+
 function configErrorLine(request: ApprovalRequest): string | null {
   const error = request.evaluation?.configError;
   if (!error) return null;
@@ -432,6 +442,8 @@ function deciderCell(decider: Decider): string {
       return safeCell(`@${decider.login}`, 100);
     case "rule":
       return `rule ${codeCell(decider.id)}`;
+    case "prediction":
+      return "prediction";
     case "agent":
       return `agent ${safeCell(decider.name, 100)}`;
     case "fallback":

@@ -92,6 +92,8 @@ function byWhom(decision: Decision): string {
       return `by ${quietMention(by.login)}`;
     case "rule":
       return `by rule ${codeSpan(by.id)}`;
+    case "prediction":
+      return "by prediction from people's past decisions";
     case "agent":
       return `by the agent ${codeSpan(truncate(by.name, 100))}`;
     case "fallback":
@@ -107,6 +109,7 @@ const VIA: Record<DecisionVia, string> = {
   check_run: " with the check run's button",
   rule: "",
   auto_approve: " automatically",
+  prediction: "",
   fallback: "",
   api: " through the API",
   pull_request_closed: " as the pull request was closed",
