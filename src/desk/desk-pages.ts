@@ -4,7 +4,7 @@ import { humanizeDuration } from "../core/duration.js";
 import type { ApprovalRequest } from "../core/types.js";
 import type { ChannelOutcome } from "../engine/decide-request.js";
 import { Html, html } from "../channels/html.js";
-import { decisionInputs, factsCard } from "../channels/links/link-pages.js";
+import { decisionInputs, factsCard, layersCard } from "../channels/links/link-pages.js";
 import { actionFact, describeOutcome, inert, requestFacts } from "../channels/request-facts.js";
 import type { BatchResult, Queue } from "./desk-service.js";
 import { filterQuery, NO_TYPE, SINGLE_STAGE, type FacetCount, type QueueFilter } from "./queue.js";
@@ -168,6 +168,7 @@ ${decisionInputs(request, facts, { approving, rejecting, given: input.given ?? {
     body: html`<div class="narrow">${input.problem ? html`<section class="card bad" role="alert"><h2>Not decided yet</h2><p>${input.problem}</p></section>` : ""}
 <p><a href="${base}">← Queue</a></p>
 ${factsCard(facts)}
+${layersCard(request, "desk")}
 ${(request.sections?.length ?? 0) > 0 ? html`<section class="card"><h2>For review</h2>${(request.sections ?? []).map((section) => html`<h3>${inert(section.title, 200)}</h3>${section.text ? html`<p>${inert(section.text, 2_000)}</p>` : ""}${section.data !== undefined ? html`<pre><code>${inertText(truncate(visibleJson(section.data), 2_000))}</code></pre>` : ""}`)}</section>` : ""}
 <section class="card"><h2>About this request</h2><dl><dt>Repository</dt><dd>${inert(request.repo, 200)}</dd><dt>Type</dt><dd>${request.requestType ? inert(request.requestType, 100) : "none"}</dd><dt>Opened</dt><dd>${formatTime(request.createdAt)}</dd>${request.onBehalfOf ? html`<dt>On behalf of</dt><dd>${inert(request.onBehalfOf, 100)}</dd>` : ""}${request.riskScore !== null ? html`<dt>Risk score</dt><dd>${request.riskScore}</dd>` : ""}${request.confidence !== null ? html`<dt>Agent's confidence</dt><dd>${request.confidence}</dd>` : ""}${facts.url ? html`<dt>On GitHub</dt><dd><a href="${facts.url}" rel="noreferrer">${facts.url}</a></dd>` : ""}</dl>
 ${impacts.length > 0 ? html`<h2>What each action does</h2><dl>${impacts.map((action) => html`<dt>${action.title}</dt><dd>${action.impact}</dd>`)}</dl>` : ""}</section>

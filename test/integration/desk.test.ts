@@ -133,6 +133,28 @@ describe("the approver's desk", () => {
     expect(readable((await alice.get("/desk")).text)).toContain("2 requests wait for you Whose turn");
   });
 
+  it("shows the person deciding what is kept off GitHub: the context layers, the full context and the values .hitl.yml hides", async () => {
+    github.state.repos[REPO]!.files.main = { ".hitl.yml": "context:\n  hide: [customer_email]\n" };
+    const request = await open({
+      decision_data: { amount: 120, customer_email: "ann@example.com" },
+      context: { summary: "Refund $120 to Ann for a damaged parcel", detail: "The parcel arrived broken.\n\nPhotos are in the ticket.", full: { transcript: ["customer: it arrived <b>broken</b>"] } },
+    });
+    const issue = github.repo(REPO).issues[0]!;
+    expect(issue.body).not.toContain("ann@example.com");
+    expect(issue.body).not.toContain("transcript");
+    await alice.signIn(github, "alice");
+    const page = await alice.get(`/desk/r/${request.id}`);
+    expect(page.status).toBe(200);
+    const text = readable(page.text);
+    expect(text).toContain("Refund order 1234 Refund $120 to Ann for a damaged parcel refund-agent asks for approval.");
+    // Shown inert: a joiner keeps the address from becoming a link.
+    expect(text).toContain("Decision data amount 120 customer_email \"ann@\u200dexample.com\"");
+    expect(text).toContain('Detail The parcel arrived broken. Photos are in the ticket. Full context (53 bytes) { "transcript": [ "customer: it arrived <b>broken</b>" ] }');
+    // The agent's text is shown, never interpreted.
+    expect(page.text).not.toContain("<b>broken</b>");
+    expect(page.text).toContain("&#60;b&#62;broken&#60;/b&#62;");
+  });
+
   it("decides one request from its page through the engine, audited as the desk; a stale page and a lost race say so", async () => {
     const request = await open({ feedback: { require_justification: { min_length: 5 }, reasons: ["fraud", "policy"] } });
     await alice.signIn(github, "alice");

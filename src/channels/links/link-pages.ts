@@ -66,17 +66,25 @@ ${facts.data.length > 0 ? html`<section class="card"><h2>Decision data</h2><tabl
 /** The largest full context layer the page shows itself; a larger one is on the desk. */
 export const PAGE_FULL_BYTES = 64 * 1024;
 
-/** The agent's `detail` (inert paragraphs) and `full` layers (folded JSON, when small enough), for the person deciding. */
-function layersCard(request: ApprovalRequest): Html | string {
+/** The largest full context layer the desk shows on its request page. */
+export const DESK_FULL_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The agent's `detail` (inert paragraphs) and `full` layers (folded JSON, when small enough), for
+ * the person deciding: the one-click page shows up to PAGE_FULL_BYTES, the desk up to DESK_FULL_BYTES.
+ */
+export function layersCard(request: ApprovalRequest, where: "page" | "desk" = "page"): Html | string {
   const layers = request.layers;
   if (!layers || (layers.detail === undefined && !layers.full)) return "";
   const paragraphs = (layers.detail ?? "").split(/\n\s*\n/).filter((part) => part.trim() !== "").map((part) => html`<p>${inert(part, 20_000)}</p>`);
   const full = layers.full;
   const fullPart = !full
     ? ""
-    : full.bytes <= PAGE_FULL_BYTES
+    : full.bytes <= (where === "desk" ? DESK_FULL_BYTES : PAGE_FULL_BYTES)
       ? html`<details><summary>Full context (${full.bytes.toLocaleString("en")} bytes)</summary><pre style="white-space:pre-wrap;overflow-wrap:anywhere"><code>${visibleJson(unpackFull(full), 2)}</code></pre></details>`
-      : html`<p class="small">The full context (${full.bytes.toLocaleString("en")} bytes) is too large for this page: see it on the approver's desk, or ask the requesting agent.</p>`;
+      : where === "desk"
+        ? html`<p class="small">The full context (${full.bytes.toLocaleString("en")} bytes) is too large to show here: ask the requesting agent, which reads it with GET /api/v1/requests/${request.id}/context.</p>`
+        : html`<p class="small">The full context (${full.bytes.toLocaleString("en")} bytes) is too large for this page: see it on the approver's desk, or ask the requesting agent.</p>`;
   return html`<section class="card"><h2>Detail</h2>${paragraphs}${fullPart}</section>`;
 }
 
