@@ -77,7 +77,8 @@ describe("end to end: npm start, a request, a decision on GitHub, a signed callb
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain("Registered, app id 1.");
-    expect(html).toContain("1 (<code>e2e-agent</code>).");
+    expect(html).toContain("1 configured.");
+    expect(html).not.toContain("e2e-agent");
     expect(html).toContain("embedded (SQLite, one process)");
     expect(html).toMatch(/\d+ requests? waits? for a decision\./);
     expect(html).not.toContain(TOKEN);
