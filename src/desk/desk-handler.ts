@@ -37,7 +37,7 @@ export interface DeskSettings {
 
 export interface DeskHandlerDeps {
   settings: DeskSettings;
-  store: Pick<Store, "get" | "list" | "createSetting" | "getCached" | "putCached">;
+  store: Pick<Store, "get" | "list" | "setting" | "createSetting">;
   github: Pick<GitHubGateway, "mayDecide">;
   decide: DecideFromChannel;
   /** See DeskServiceDeps.holdEdits. */
@@ -67,7 +67,11 @@ const HEADERS = {
   "x-frame-options": "DENY",
 };
 
-const signedOutKey = (sid: string) => `desk:signed-out:${sid}`;
+/**
+ * A session signed out, as a stored setting: kept on disk by the embedded store too (its cached
+ * values live in memory), so a copied cookie stays dead after a restart. One short entry per sign-out.
+ */
+const signedOutKey = (sid: string) => `desk_signed_out:${sid}`;
 
 const inDesk = (path: string) => path === DESK_PATH || path.startsWith(`${DESK_PATH}/`);
 
@@ -244,7 +248,7 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
     const key = await sessionKey();
     const opened = openSession(key, cookieValue(req, names.session), deps.clock());
     // Signing out ends the session on every replica, not only in this browser.
-    const session = opened && (await deps.store.getCached(signedOutKey(opened.sid))) === null ? opened : null;
+    const session = opened && (await deps.store.setting(signedOutKey(opened.sid))) === null ? opened : null;
     if (method === "GET" || method === "HEAD") {
       if (!session) return send(res, signInPage(base, safeNext(`${DESK_PATH}${path === "/" ? "" : path}${url.search}`)), { login: null, csrf: null });
       const csrf = csrfToken(key, session);
@@ -278,7 +282,7 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
       return send(res, problemPage(403, "This form could not be checked", "It did not come from a page of this desk. Nothing was decided. Open the page again and use its form.", base), { login: session.login, csrf });
     }
     if (path === "/logout") {
-      await deps.store.putCached(signedOutKey(session.sid), "1", Math.max(1_000, session.expiresAt - deps.clock().getTime()));
+      await deps.store.createSetting(signedOutKey(session.sid), new Date(session.expiresAt).toISOString());
       deps.log.info({ login: session.login }, "desk sign-out");
       return send(res, signedOutPage(base), { login: null, csrf: null }, { "set-cookie": setCookie(names, names.session, "", 0) });
     }
