@@ -177,16 +177,20 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
   async function decideBatch(req: IncomingMessage, res: ServerResponse, session: Session, csrf: string, form: URLSearchParams, query: URLSearchParams): Promise<void> {
     const kind = form.get("action");
     if (kind !== "approve" && kind !== "reject") return send(res, problemPage(400, "Choose approve or reject", "Nothing was decided.", base), { login: session.login, csrf });
-    let items: BatchItem[];
-    if (form.get("all") === "1") {
-      const queue = await service.queue(session.login, readFilter(query));
-      items = queue.rows.map((row) => ({ id: row.request.id }));
-    } else {
-      items = form.getAll("item").flatMap((value) => {
-        // `id:contextHash:headSha`, as the row showed the request.
+    // `id:contextHash:headSha`, as the row showed the request.
+    const read = (values: string[]): BatchItem[] =>
+      values.flatMap((value) => {
         const match = /^([A-Za-z0-9_-]{1,100}):([A-Za-z0-9_.-]{0,200})(?::([0-9a-f]{40,64}))?$/.exec(value);
         return match ? [{ id: match[1]!, ...(match[2] ? { contextHash: match[2] } : {}), ...(match[3] ? { headSha: match[3] } : {}) }] : [];
       });
+    let items: BatchItem[];
+    if (form.get("all") === "1") {
+      // Those still matching among the ones the page showed: a request that came since was never seen.
+      const shown = new Map(read(form.getAll("shown")).map((item) => [item.id, item]));
+      const queue = await service.queue(session.login, readFilter(query));
+      items = queue.rows.flatMap((row) => shown.get(row.request.id) ?? []);
+    } else {
+      items = read(form.getAll("item"));
     }
     items = [...new Map(items.map((item) => [item.id, item])).values()];
     if (items.length === 0) return send(res, problemPage(400, "Nothing selected", "Select at least one request, or all matching the filter. Nothing was decided.", base), { login: session.login, csrf });
