@@ -322,7 +322,7 @@ export const ERROR_CODES = {
   403: ["agent_not_allowed", "read_all_required"],
   404: ["not_found"],
   405: ["method_not_allowed"],
-  409: ["not_pending", "conflict", "pull_request_busy", "replayed", "config_not_editable"],
+  409: ["not_pending", "conflict", "pull_request_busy", "replayed", "config_not_editable", "config_branch_taken"],
   413: ["payload_too_large"],
   422: ["app_not_installed", "idempotency_key_reused"],
   500: ["internal_error"],

@@ -539,7 +539,7 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, config_not_editable, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, config_not_editable, config_branch_taken, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                 code: string;
                 message: string;
                 /** @description 400 only: each field at fault. */
@@ -562,7 +562,7 @@ export interface components {
                 request?: components["schemas"]["Request"];
                 /** @description Any other status; `issues` paths name the item, e.g. `requests[3].priority`. */
                 error?: {
-                    /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, config_not_editable, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
+                    /** @description A stable code: invalid_request, invalid_json, unauthorized, agent_not_allowed, read_all_required, not_found, method_not_allowed, not_pending, conflict, pull_request_busy, replayed, config_not_editable, config_branch_taken, payload_too_large, app_not_installed, idempotency_key_reused, internal_error, github_unavailable, store_unavailable, shutting_down */
                     code: string;
                     message: string;
                     /** @description 400 only: each field at fault. */
@@ -1774,7 +1774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable, config_branch_taken) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2539,7 +2539,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable, config_branch_taken) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2986,7 +2986,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable) */
+            /** @description The request is no longer pending, or changed meanwhile; or its pull request already has a request waiting (not_pending, conflict, pull_request_busy, replayed, config_not_editable, config_branch_taken) */
             409: {
                 headers: {
                     [name: string]: unknown;

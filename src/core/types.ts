@@ -482,6 +482,12 @@ export interface BatchMembership {
   counter: string;
   first: number;
   maxSize: number;
+  /**
+   * When the row went onto the batch's issue (for the rows it was posted with, just before it was
+   * posted). A command written before then never decides the row: its writer did not see it.
+   * Absent on rows shown before this was kept.
+   */
+  shownAt?: string;
 }
 
 /**

@@ -37,7 +37,7 @@ export interface DeskSettings {
 
 export interface DeskHandlerDeps {
   settings: DeskSettings;
-  store: Pick<Store, "get" | "list" | "createSetting" | "getCached" | "putCached">;
+  store: Pick<Store, "get" | "list" | "setting" | "createSetting">;
   github: Pick<GitHubGateway, "mayDecide">;
   decide: DecideFromChannel;
   /** See DeskServiceDeps.holdEdits. */
@@ -67,7 +67,11 @@ const HEADERS = {
   "x-frame-options": "DENY",
 };
 
-const signedOutKey = (sid: string) => `desk:signed-out:${sid}`;
+/**
+ * A session signed out, as a stored setting: kept on disk by the embedded store too (its cached
+ * values live in memory), so a copied cookie stays dead after a restart. One short entry per sign-out.
+ */
+const signedOutKey = (sid: string) => `desk_signed_out:${sid}`;
 
 const inDesk = (path: string) => path === DESK_PATH || path.startsWith(`${DESK_PATH}/`);
 
@@ -173,16 +177,20 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
   async function decideBatch(req: IncomingMessage, res: ServerResponse, session: Session, csrf: string, form: URLSearchParams, query: URLSearchParams): Promise<void> {
     const kind = form.get("action");
     if (kind !== "approve" && kind !== "reject") return send(res, problemPage(400, "Choose approve or reject", "Nothing was decided.", base), { login: session.login, csrf });
-    let items: BatchItem[];
-    if (form.get("all") === "1") {
-      const queue = await service.queue(session.login, readFilter(query));
-      items = queue.rows.map((row) => ({ id: row.request.id }));
-    } else {
-      items = form.getAll("item").flatMap((value) => {
-        // `id:contextHash:headSha`, as the row showed the request.
+    // `id:contextHash:headSha`, as the row showed the request.
+    const read = (values: string[]): BatchItem[] =>
+      values.flatMap((value) => {
         const match = /^([A-Za-z0-9_-]{1,100}):([A-Za-z0-9_.-]{0,200})(?::([0-9a-f]{40,64}))?$/.exec(value);
         return match ? [{ id: match[1]!, ...(match[2] ? { contextHash: match[2] } : {}), ...(match[3] ? { headSha: match[3] } : {}) }] : [];
       });
+    let items: BatchItem[];
+    if (form.get("all") === "1") {
+      // Those still matching among the ones the page showed: a request that came since was never seen.
+      const shown = new Map(read(form.getAll("shown")).map((item) => [item.id, item]));
+      const queue = await service.queue(session.login, readFilter(query));
+      items = queue.rows.flatMap((row) => shown.get(row.request.id) ?? []);
+    } else {
+      items = read(form.getAll("item"));
     }
     items = [...new Map(items.map((item) => [item.id, item])).values()];
     if (items.length === 0) return send(res, problemPage(400, "Nothing selected", "Select at least one request, or all matching the filter. Nothing was decided.", base), { login: session.login, csrf });
@@ -244,7 +252,7 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
     const key = await sessionKey();
     const opened = openSession(key, cookieValue(req, names.session), deps.clock());
     // Signing out ends the session on every replica, not only in this browser.
-    const session = opened && (await deps.store.getCached(signedOutKey(opened.sid))) === null ? opened : null;
+    const session = opened && (await deps.store.setting(signedOutKey(opened.sid))) === null ? opened : null;
     if (method === "GET" || method === "HEAD") {
       if (!session) return send(res, signInPage(base, safeNext(`${DESK_PATH}${path === "/" ? "" : path}${url.search}`)), { login: null, csrf: null });
       const csrf = csrfToken(key, session);
@@ -278,7 +286,7 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
       return send(res, problemPage(403, "This form could not be checked", "It did not come from a page of this desk. Nothing was decided. Open the page again and use its form.", base), { login: session.login, csrf });
     }
     if (path === "/logout") {
-      await deps.store.putCached(signedOutKey(session.sid), "1", Math.max(1_000, session.expiresAt - deps.clock().getTime()));
+      await deps.store.createSetting(signedOutKey(session.sid), new Date(session.expiresAt).toISOString());
       deps.log.info({ login: session.login }, "desk sign-out");
       return send(res, signedOutPage(base), { login: null, csrf: null }, { "set-cookie": setCookie(names, names.session, "", 0) });
     }

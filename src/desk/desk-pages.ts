@@ -83,6 +83,9 @@ function facetList(name: string, label: string, values: FacetCount[], filter: Qu
   return html`<h2 id="f-${name}">${label}</h2><ul aria-labelledby="f-${name}">${link(undefined, "Any", total)}${values.map((facet) => link(facet.value, show(facet.value), facet.count))}</ul>`;
 }
 
+/** A request as a form names it, `id:contextHash[:headSha]`: what the page showed. */
+const itemValue = (request: ApprovalRequest) => `${request.id}:${request.contextHash}${request.surfaceRef?.headSha ? `:${request.surfaceRef.headSha}` : ""}`;
+
 export function queuePage(input: { base: string; csrf: string; queue: Queue; filter: QueueFilter; now: Date }): DeskPage {
   const { base, queue, filter, now } = input;
   const { counts } = queue;
@@ -102,7 +105,7 @@ ${facetList("stage", "Stage", counts.stage, filter, "stage", base, (v) => (v ===
     const facts = requestFacts(request, now);
     const label = `row-${request.id}`;
     return html`<li class="row p-${request.priority}" data-watch="${request.id}:${request.version}" data-on-change="remove">
-<input type="checkbox" name="item" value="${request.id}:${request.contextHash}${request.surfaceRef?.headSha ? `:${request.surfaceRef.headSha}` : ""}" form="batch" aria-labelledby="${label}">
+<input type="checkbox" name="item" value="${itemValue(request)}" form="batch" aria-labelledby="${label}">
 <div><h3 id="${label}"><a href="${base}/r/${encodeURIComponent(request.id)}">${facts.task}</a></h3>
 <p class="meta"><span class="tag ${request.priority}">${request.priority}</span>${request.requestType ? html`<span class="tag">${inert(request.requestType, 100)}</span>` : ""}${stage !== SINGLE_STAGE ? html`<span class="tag">stage ${inert(stage, 100)}</span>` : ""}${waitsOnMe ? html`<span class="tag">waiting on you</span>` : ""} ${inert(request.repo, 200)} · asked by ${facts.requestedBy}</p></div>
 <p class="left">${timeLeft(request, now)}</p></li>`;
@@ -116,6 +119,7 @@ ${facetList("stage", "Stage", counts.stage, filter, "stage", base, (v) => (v ===
 <input type="hidden" name="csrf" value="${input.csrf}">
 <label class="all"><input type="checkbox" id="select-all"> Select every request shown</label>
 <label class="all"><input type="checkbox" name="all" value="1"> All ${queue.rows.length} matching this filter</label>
+${queue.rows.map(({ request }) => html`<input type="hidden" name="shown" value="${itemValue(request)}">`)}
 <div class="grow"><label for="batch-justification">Justification for the selected requests</label><input id="batch-justification" name="justification" maxlength="2000" autocomplete="off"></div>
 <button type="submit" name="action" value="approve">Approve selected</button><button type="submit" name="action" value="reject" class="reject">Reject selected</button>
 </form>`;

@@ -66,12 +66,13 @@ export function createBatches(ctx: EngineContext) {
   }
 
   /** Shows a member on the batch's issue: its surface is the issue, audited with the batch and row. */
-  async function attach(member: ApprovalRequest, surface: SurfaceRef): Promise<void> {
+  async function attach(member: ApprovalRequest, surface: SurfaceRef, shownAt: Date): Promise<void> {
     let current = member;
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
       if (current.surfaceRef || !current.batch) return;
       const ended = current.status !== "pending";
-      const next: ApprovalRequest = { ...current, surfaceRef: ended ? { ...surface, openedAfterEnd: true } : surface, updatedAt: clock().toISOString() };
+      const batch = { ...current.batch, shownAt: shownAt.toISOString() };
+      const next: ApprovalRequest = { ...current, batch, surfaceRef: ended ? { ...surface, openedAfterEnd: true } : surface, updatedAt: clock().toISOString() };
       const details = { ...surface, batch_id: current.batch.id, row: current.batch.row };
       const stored = await commit(next, current.version, [audit(next, "surface_opened", { type: "system", reason: "batch issue opened" }, details)], ended ? [] : channelJobs(next, "surface_opened"));
       if (stored) return;
@@ -88,6 +89,8 @@ export function createBatches(ctx: EngineContext) {
     try {
       surface = parseRef(await store.setting(issueKey(id)));
       const members = await membersOf(member.batch);
+      // Rows joining an issue already posted show from now on (the next rewrite of its table).
+      let shownAt = clock();
       if (!surface) {
         const waiting = members.filter((request) => request.status === "pending");
         // Every row ended before the batch was due (decided in another channel): nothing to show.
@@ -96,12 +99,13 @@ export function createBatches(ctx: EngineContext) {
         if (!started) await store.createSetting(startedKey(id), clock().toISOString());
         const body = renderBatchBody(id, members);
         const assignees = [...new Set(waiting.flatMap((request) => splitApprovers(currentApprovers(request)).users))];
+        shownAt = clock();
         const opened = await github.openBatchIssue(member.installationId, member.repo, { id, title: renderBatchTitle(members), body, assignees }, { search: started });
         surface = parseRef(await store.createSetting(issueKey(id), JSON.stringify(opened)))!;
         await store.putCached(digestKey(id), digest(false, body), BODY_DIGEST_TTL_MS);
         log.info({ batchId: id, repo: member.repo, number: surface.number, rows: members.length }, "posted a batch issue");
       }
-      for (const request of members) await attach(request, surface);
+      for (const request of members) await attach(request, surface, shownAt);
     } finally {
       await store.releaseLock(lock, holder).catch(() => undefined);
     }

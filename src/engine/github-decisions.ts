@@ -1,7 +1,7 @@
 import { isBot, type Actor } from "../core/authorize.js";
 import { parseBatchCommand, parseCommand, selectRows } from "../core/commands.js";
 import { renderBatchReply, renderBatchUsageReply, renderRowProblemsReply, type RowOutcome } from "../core/render/batch.js";
-import type { ApprovalRequest } from "../core/types.js";
+import type { ApprovalRequest, BatchMembership } from "../core/types.js";
 import type { Batches } from "./batches.js";
 import { answerDecisionOutcomes } from "./answer-decisions.js";
 import type { EngineContext } from "./context.js";
@@ -105,6 +105,10 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
     const results: { row: number; outcome: RowOutcome }[] = [];
     for (const row of selected.rows) {
       const member = members.find((candidate) => candidate.batch!.row === row)!;
+      if (!shownBefore(member.batch!, comment.createdAt)) {
+        results.push({ row, outcome: { type: "not_shown" } });
+        continue;
+      }
       const [outcome] = await decideFromGitHub({
         repo: comment.repo,
         number: comment.number,
@@ -178,6 +182,11 @@ export function createGitHubDecisions(ctx: EngineContext, decideFromGitHub: (inp
       });
     },
   };
+}
+
+/** The row was on the issue when the comment was made (whole seconds, as GitHub dates comments). */
+function shownBefore(batch: BatchMembership, madeAt: string): boolean {
+  return batch.shownAt === undefined || Math.floor(Date.parse(batch.shownAt) / 1000) * 1000 <= Date.parse(madeAt);
 }
 
 function rowOutcome(outcome: DecisionOutcome | undefined): RowOutcome {

@@ -131,9 +131,12 @@ export interface GitHubGateway {
   apiBaseUrl(): Promise<string>;
   /** Page `page` of the reviews on pull request `number`, oldest first; null on a 304 for `etag`. */
   listReviews(installationId: number, repo: string, number: number, cursor: { page: number; etag: string | null }): Promise<Listing<PullReview> | null>;
-  /** Opens a pull request with a change to `.hitl.yml`, or answers the one already open from its branch. */
-  proposeConfigChange(installationId: number, repo: string, change: ConfigChange): Promise<ConfigPullRequest>;
-  /** The pull request opened from `branch`, in any state; null when there is none. */
+  /**
+   * Opens a pull request with a change to `.hitl.yml`, or answers the one the app already opened
+   * from its branch; null when the branch exists without such a pull request (someone else pushed it).
+   */
+  proposeConfigChange(installationId: number, repo: string, change: ConfigChange): Promise<ConfigPullRequest | null>;
+  /** The pull request the app itself opened from `branch`, in any state; null when there is none. */
   configPullRequest(installationId: number, repo: string, branch: string): Promise<{ number: number; url: string } | null>;
   /** The person's permission on the repository: `admin`, `maintain`, `write`, `triage`, `read` or `none`. */
   permission(installationId: number, repo: string, login: string): Promise<string>;

@@ -87,6 +87,9 @@ export function createSuggestions(ctx: EngineContext) {
         },
         bodyFor: (file) => suggestionPullRequestBody(suggestion, file, askedBy),
       });
+      if (!pullRequest) {
+        throw new HitlError("config_branch_taken", 409, `The branch ${branch} exists, but hitl did not open a pull request from it: its content is not hitl's to vouch for. Delete the branch, then ask again.`);
+      }
       return { suggestion, pullRequest };
     },
   };

@@ -2,7 +2,7 @@ import { canonicalRepo } from "../core/repo-name.js";
 import type { ApprovalRequest } from "../core/types.js";
 import type { GitHubGateway, LoadedConfig, PullRequestInfo } from "../engine/ports.js";
 import { openCheckRun, syncCheckRun } from "./check-surface.js";
-import type { AppSelf } from "./app-self.js";
+import { appBotLogin, type AppSelf } from "./app-self.js";
 import { loadConfig } from "./config-reader.js";
 import { proposeConfigChange, pullFrom } from "./config-pull-request.js";
 import { apiBaseUrl, reviewDeployment } from "./deployment-review.js";
@@ -31,6 +31,8 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
   const configTtlMs = options.configTtlMs ?? CONFIG_TTL_MS;
   const installations = new Map<string, { id: number; until: number }>();
   const configs = new Map<string, { loaded: Promise<LoadedConfig>; until: number }>();
+  /** The app's own login: only its pull requests are a suggestion's. */
+  const ownLogin = appBotLogin(() => octokit());
 
   return {
     async installationId(asked) {
@@ -154,11 +156,11 @@ export function createGitHubGateway(options: GitHubGatewayOptions): GitHubGatewa
     },
 
     async proposeConfigChange(installationId, repo, change) {
-      return proposeConfigChange(await octokit(installationId), canonicalRepo(repo), change);
+      return proposeConfigChange(await octokit(installationId), canonicalRepo(repo), change, await ownLogin());
     },
 
     async configPullRequest(installationId, repo, branch) {
-      return pullFrom(await octokit(installationId), canonicalRepo(repo), branch);
+      return pullFrom(await octokit(installationId), canonicalRepo(repo), branch, await ownLogin());
     },
 
     async permission(installationId, repo, login) {

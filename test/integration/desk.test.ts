@@ -231,8 +231,11 @@ describe("the approver's desk", () => {
     await open({ task_description: "Refund order 2" });
     const payment = await open({ task_description: "Pay invoice 7", request_type: "payment" });
     await alice.signIn(github, "alice");
-    const csrf = csrfOf((await alice.get("/desk?type=refund")).text);
-    const all = await alice.post("/desk/batch?type=refund", { csrf, action: "reject", justification: "not now", all: "1" });
+    const page = (await alice.get("/desk?type=refund")).text;
+    const csrf = csrfOf(page);
+    const shown = [...page.matchAll(/<input type="hidden" name="shown" value="([^"]+)">/g)].map((match) => match[1]!);
+    expect(shown.map((value) => value.split(":")[0])).toHaveLength(2);
+    const all = await alice.post("/desk/batch?type=refund", { csrf, action: "reject", justification: "not now", all: "1", shown });
     expect(readable(all.text)).toContain("Rejected 2 of 2");
     expect((await app.store.get(payment.id))!.status).toBe("pending");
     const neither = await alice.post("/desk/batch", { csrf, action: "approve-ish", all: "1" });

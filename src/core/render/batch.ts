@@ -83,6 +83,8 @@ export type RowOutcome =
   | { type: "voted" }
   /** The comment was made before the row's request was opened. */
   | { type: "later" }
+  /** The comment was made before the row was on the issue. */
+  | { type: "not_shown" }
   | { type: "already_decided"; status: ApprovalRequest["status"] }
   | { type: "refused"; reason: NotAllowedReason; allowed: string[] }
   | { type: "unknown_action" }
@@ -105,6 +107,8 @@ function rowText(outcome: RowOutcome): string {
       return "your vote counted; it waits for more";
     case "later":
       return "not applied: it was opened after your comment";
+    case "not_shown":
+      return "not applied: it was not on this issue yet when you commented";
     case "already_decided":
       return `not applied, already ${outcome.status}`;
     case "refused":
