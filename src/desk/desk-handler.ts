@@ -262,7 +262,11 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
         return send(res, queuePage({ base, csrf, queue: await service.queue(session.login, filter), filter, now: deps.clock() }), { ...chrome, current: "queue" });
       }
       if (path === "/recent") return send(res, recentPage({ base, requests: await service.recent(session.login) }), { ...chrome, current: "recent" });
-      if (path.startsWith("/r/")) return showRequest(res, session, csrf, decodeURIComponent(path.slice(3)));
+      if (path.startsWith("/r/")) {
+        const id = requestIdIn(path);
+        if (id === null) return send(res, problemPage(404, "Request not found", "It does not exist, or it is not yours to see.", base), chrome);
+        return showRequest(res, session, csrf, id);
+      }
       if (path === "/events") {
         // Only requests the person may decide now are watched: nothing is told of any other.
         const watched = [];
@@ -291,7 +295,8 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
       return send(res, signedOutPage(base), { login: null, csrf: null }, { "set-cookie": setCookie(names, names.session, "", 0) });
     }
     if (path === "/batch") return decideBatch(req, res, session, csrf, form, url.searchParams);
-    if (path.startsWith("/r/")) return decideOne(req, res, session, csrf, decodeURIComponent(path.slice(3)), form);
+    const id = path.startsWith("/r/") ? requestIdIn(path) : null;
+    if (id !== null) return decideOne(req, res, session, csrf, id, form);
     send(res, problemPage(404, "Not found", "The desk has no such page. Nothing was decided.", base), { login: session.login, csrf });
   }
 
@@ -312,4 +317,10 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
     }
     return true;
   };
+}
+
+/** The request id of a `/r/<id>` path; null for anything an id never is (ids need no decoding). */
+function requestIdIn(path: string): string | null {
+  const id = path.slice("/r/".length);
+  return /^[A-Za-z0-9_-]{1,100}$/.test(id) ? id : null;
 }

@@ -118,6 +118,12 @@ describe("the approver's desk", () => {
     const hidden = await carol.get(`/desk/r/${normal.id}`);
     expect(hidden.status).toBe(404);
     expect(readable(hidden.text)).toContain("Request not found It does not exist, or it is not yours to see.");
+    // A path no request id has (a broken % escape, a slash) is the same 404, never an error.
+    for (const path of ["/desk/r/%E0%A4%A", "/desk/r/req_1%2Fx", "/desk/r/"]) {
+      const odd = await alice.get(path);
+      expect(odd.status, path).toBe(404);
+      expect(readable(odd.text)).toContain("Request not found It does not exist, or it is not yours to see.");
+    }
   });
 
   it("leaves out, and says so, the requests GitHub did not answer for", async () => {
