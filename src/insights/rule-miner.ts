@@ -39,6 +39,11 @@ export interface MinedRule {
   field: string;
   /** The condition on the field: `gte`/`lte` (the observed approved range) or `equals`. */
   condition: Pick<Condition, "gte" | "lte" | "equals">;
+  /**
+   * Text and boolean fields every supporting request had, with one value throughout: the rule asks
+   * for them too, so it never reaches a kind of request people were never shown (a new currency).
+   */
+  constants: { field: string; equals: string | boolean }[];
   /** The highest risk_score among the supporting requests, when each of them carried one. */
   riskMax: number | null;
   action: "approve";
@@ -110,11 +115,11 @@ function mineType(requestType: string, group: Sample[], settings: MinerOptions):
     const numeric = values.filter((entry): entry is { sample: Sample; value: number } => typeof entry.value === "number" && Number.isFinite(entry.value));
     if (numeric.length >= settings.minSupport && !idLike(field, numeric)) {
       const range = bestRange(numeric, fields.length, settings);
-      if (range) found.push(toMined(requestType, field, group, range, settings));
+      if (range) found.push(toMined(requestType, field, group, range, settings, fields));
     }
     const categorical = values.filter((entry): entry is { sample: Sample; value: string | boolean } => (typeof entry.value === "string" && PLAIN_VALUE.test(entry.value)) || typeof entry.value === "boolean");
     if (categorical.length >= settings.minSupport && !ID_NAME.test(field)) {
-      for (const match of equalities(categorical, fields.length, settings)) found.push(toMined(requestType, field, group, match, settings));
+      for (const match of equalities(categorical, fields.length, settings)) found.push(toMined(requestType, field, group, match, settings, fields));
     }
   }
   return found;
@@ -122,7 +127,7 @@ function mineType(requestType: string, group: Sample[], settings: MinerOptions):
 
 /**
  * The fields worth testing: leaves of decision_data (numbers, text, booleans under plain keys), never one a
- * request marked sensitive (its value is a placeholder).
+ * request marked sensitive or `.hitl.yml` hid (its value is a placeholder).
  */
 function fieldsOf(group: Sample[]): string[] {
   const fields = new Set<string>();
@@ -135,7 +140,8 @@ function fieldsOf(group: Sample[]): string[] {
     }
   };
   for (const sample of group) walk(sample.request.decisionData, "", 0);
-  const sensitive = new Set(group.flatMap((sample) => sample.request.sensitive?.paths ?? []));
+  // Sensitive and hidden values are placeholders here, and a rule's YAML is posted on GitHub.
+  const sensitive = new Set(group.flatMap((sample) => [...(sample.request.sensitive?.paths ?? []), ...(sample.request.hidden?.paths ?? [])]));
   return [...fields].filter((field) => ![...sensitive].some((path) => field === path || field.startsWith(`${path}.`) || path.startsWith(`${field}.`))).sort();
 }
 
@@ -244,7 +250,21 @@ function clear(total: number, size: number, otherwise: number): number {
   return chance;
 }
 
-function toMined(requestType: string, field: string, group: Sample[], candidate: Candidate, settings: MinerOptions): MinedRule {
+/** The most constant fields a rule adds to its own condition. */
+const MAX_CONSTANTS = 5;
+
+function constantsOf(field: string, support: Sample[], fields: readonly string[]): MinedRule["constants"] {
+  const constants: MinedRule["constants"] = [];
+  for (const other of fields) {
+    if (other === field || ID_NAME.test(other) || constants.length >= MAX_CONSTANTS) continue;
+    const first = lookup(support[0]!.request.decisionData, other);
+    if (!((typeof first === "string" && PLAIN_VALUE.test(first)) || typeof first === "boolean")) continue;
+    if (support.every((sample) => lookup(sample.request.decisionData, other) === first)) constants.push({ field: other, equals: first });
+  }
+  return constants;
+}
+
+function toMined(requestType: string, field: string, group: Sample[], candidate: Candidate, settings: MinerOptions, fields: readonly string[]): MinedRule {
   const newestFirst = [...candidate.support].sort((a, b) => b.request.decision!.decidedAt.localeCompare(a.request.decision!.decidedAt) || b.request.id.localeCompare(a.request.id));
   const risks = candidate.support.map((sample) => sample.request.riskScore);
   const riskMax = risks.every((risk): risk is number => typeof risk === "number" && Number.isFinite(risk)) ? Math.max(...risks) : null;
@@ -252,6 +272,7 @@ function toMined(requestType: string, field: string, group: Sample[], candidate:
     requestType,
     field,
     condition: candidate.condition,
+    constants: constantsOf(field, candidate.support, fields),
     riskMax,
     action: "approve",
     support: candidate.support.length,

@@ -11,13 +11,14 @@ import type { Suggestion } from "./suggestions.js";
 /** How many suggestions one `/hitl suggest` answer lists. */
 export const COMMENT_LIMIT = 5;
 
-/** "amount is from 5 to 95", with the field as code. */
+/** "amount is from 5 to 95 and currency is USD", with the fields as code. */
 function condition(suggestion: Suggestion): string {
-  const field = fieldCondition(suggestion);
+  const [field, ...constants] = suggestion.rule.when.all?.filter((part) => part.field !== undefined) ?? [];
   if (!field?.field) return "";
-  if (field.equals !== undefined) return `${codeSpan(field.field)} is ${codeSpan(formatValue(field.equals))}`;
-  if (field.gte === field.lte) return `${codeSpan(field.field)} is ${field.gte}`;
-  return `${codeSpan(field.field)} is from ${field.gte} to ${field.lte}`;
+  const also = constants.map((part) => ` and ${codeSpan(part.field!)} is ${codeSpan(formatValue(part.equals ?? null))}`).join("");
+  if (field.equals !== undefined) return `${codeSpan(field.field)} is ${codeSpan(formatValue(field.equals))}${also}`;
+  if (field.gte === field.lte) return `${codeSpan(field.field)} is ${field.gte}${also}`;
+  return `${codeSpan(field.field)} is from ${field.gte} to ${field.lte}${also}`;
 }
 
 function fieldCondition(suggestion: Suggestion) {

@@ -76,7 +76,7 @@ function toSuggestion(repo: string, mined: MinedRule, now: Date): Suggestion {
 }
 
 function conditionOf(mined: MinedRule): Condition {
-  const conditions: Condition[] = [{ task_type: [mined.requestType] }, { field: mined.field, ...mined.condition }];
+  const conditions: Condition[] = [{ task_type: [mined.requestType] }, { field: mined.field, ...mined.condition }, ...mined.constants.map(({ field, equals }) => ({ field, equals }))];
   if (mined.riskMax !== null) conditions.push({ risk_score: { max: mined.riskMax } });
   return { all: conditions };
 }
@@ -100,9 +100,10 @@ function describe(mined: MinedRule): string {
       : mined.condition.gte === mined.condition.lte
         ? `${mined.field} is ${mined.condition.gte}`
         : `${mined.field} is from ${mined.condition.gte} to ${mined.condition.lte}`;
+  const also = mined.constants.map(({ field, equals }) => ` and ${field} is ${formatValue(equals)}`).join("");
   const nearest = mined.counterExamples[0];
   const against = nearest ? `; nearest decided otherwise: ${nearest.requestId} (${mined.field} ${formatValue(nearest.value)}, ${nearest.action})` : "";
-  return `Approves ${mined.requestType} requests where ${condition}. People approved all ${mined.support} such requests and decided none otherwise${against}. Suggested by hitl from past decisions.`;
+  return `Approves ${mined.requestType} requests where ${condition}${also}. People approved all ${mined.support} such requests and decided none otherwise${against}. Suggested by hitl from past decisions.`;
 }
 
 /** One rule as a YAML list item (`- id: …`), ready to go under `rules:`. */

@@ -152,6 +152,24 @@ describe("mineRules", () => {
     expect(mineRules(sealed)).toEqual([]);
   });
 
+  it("a rule reaches no kind of request people never saw: text fields constant across its support join its condition", () => {
+    const history = thresholdHistory().map((request) => ({ ...request, decisionData: { ...request.decisionData, channel: "web", express: false } }));
+    // One approval in EUR: currency is no longer the same throughout, so it is not asked for.
+    const mixed = [...history, decided({ amount: 50, currency: "EUR", order_id: 2000, channel: "web", express: false }, "approve")];
+    expect(mineRules(history)[0]!.constants).toEqual([
+      { field: "channel", equals: "web" },
+      { field: "currency", equals: "USD" },
+      { field: "express", equals: false },
+    ]);
+    expect(mineRules(mixed)[0]!.constants).toEqual([
+      { field: "channel", equals: "web" },
+      { field: "express", equals: false },
+    ]);
+    // A field .hitl.yml hides shows a placeholder: it is never part of a rule posted on GitHub.
+    const hidden = history.map((request) => ({ ...request, hidden: { paths: ["channel"], values: { channel: "web" } }, decisionData: { ...request.decisionData, channel: "[hidden: not shown on GitHub]" } }));
+    expect(mineRules(hidden)[0]!.constants.map((constant) => constant.field)).toEqual(["currency", "express"]);
+  });
+
   it("bounds come only from values people approved: an agent's values nobody approved widen nothing", () => {
     const history = thresholdHistory();
     // The agent opened requests at 96..99 that people rejected, and one at 1,000,000 an agent decided.
@@ -190,7 +208,7 @@ describe("suggestRules", () => {
     expect(suggestion!.yaml).toBe(
       [
         `- id: suggested-refund-amount-${suggestion!.id.slice(4, 10)}`,
-        `  description: 'Approves refund requests where amount is from 5 to 95. People approved all 25 such requests and decided none otherwise; nearest decided otherwise: ${history.find((request) => request.decisionData.amount === 100)!.id} (amount 100, reject). Suggested by hitl from past decisions.'`,
+        `  description: 'Approves refund requests where amount is from 5 to 95 and currency is USD. People approved all 25 such requests and decided none otherwise; nearest decided otherwise: ${history.find((request) => request.decisionData.amount === 100)!.id} (amount 100, reject). Suggested by hitl from past decisions.'`,
         "  created_by: hitl-suggestions",
         "  when:",
         "    all:",
@@ -199,6 +217,9 @@ describe("suggestRules", () => {
         "      - field: amount",
         "        gte: 5",
         "        lte: 95",
+        // Every supporting refund was in USD: the rule does not reach a currency people never saw.
+        "      - field: currency",
+        "        equals: USD",
         "      - risk_score:",
         "          max: 0.2",
         "  action: approve",

@@ -92,7 +92,7 @@ describe("rules suggested from history", () => {
     const [suggestion] = listed.json.suggestions;
     expect(suggestion.id).toMatch(/^sug_[0-9a-f]{16}$/);
     expect(suggestion.request_type).toBe("refund");
-    expect(suggestion.rule.when).toEqual({ all: [{ task_type: ["refund"] }, { field: "amount", gte: 5, lte: 95 }] });
+    expect(suggestion.rule.when).toEqual({ all: [{ task_type: ["refund"] }, { field: "amount", gte: 5, lte: 95 }, { field: "currency", equals: "USD" }] });
     expect(suggestion.evidence).toMatchObject({ support: 25, considered: 35, decided_otherwise: 10 });
     expect(suggestion.evidence.counter_examples.map((example: { value: number; action: string }) => [example.value, example.action])).toEqual([
       [100, "reject"],
@@ -131,7 +131,7 @@ describe("rules suggested from history", () => {
     expect(body.split("\n").slice(0, 3)).toEqual([
       "hitl suggests this delegation rule for `refund` requests, from the decisions people made in this repository.",
       "",
-      "**Evidence.** People approved all 25 `refund` requests where `amount` is from 5 to 95, and decided none of them otherwise (35 `refund` requests decided by people were read, 10 of them not approved as asked). The chance of so clean a line where the field does not matter: below 0.01%.",
+      "**Evidence.** People approved all 25 `refund` requests where `amount` is from 5 to 95 and `currency` is `USD`, and decided none of them otherwise (35 `refund` requests decided by people were read, 10 of them not approved as asked). The chance of so clean a line where the field does not matter: below 0.01%.",
     ]);
     expect(body).toContain(`| \`${suggestion.evidence.counter_examples[0].request_id}\` | 100 | reject |`);
     expect(body).toContain(`\`\`\`yaml\n${suggestion.yaml.replace(/\n$/, "")}\n\`\`\``);
@@ -186,7 +186,7 @@ describe("rules suggested from history", () => {
       [
         "hitl suggests this delegation rule, from the decisions people made in this repository:",
         "",
-        `- \`${suggestion.id}\`: approve \`refund\` requests where \`amount\` is from 5 to 95. People approved all 25 such requests and decided none otherwise; the closest decided otherwise is \`${nearest}\` (100, reject).`,
+        `- \`${suggestion.id}\`: approve \`refund\` requests where \`amount\` is from 5 to 95 and \`currency\` is \`USD\`. People approved all 25 such requests and decided none otherwise; the closest decided otherwise is \`${nearest}\` (100, reject).`,
         "",
         "To open a pull request adding one to `.hitl.yml`, with its evidence, comment `/hitl suggest <id>`.",
       ].join("\n"),
