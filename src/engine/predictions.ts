@@ -69,6 +69,10 @@ export function createPredictions(deps: { store: Store }) {
       if (sealed.length > 0) {
         return record(entry, null, [`${sealed.join(", ")} ${sealed.length === 1 ? "is" : "are"} sensitive in this request; predictions do not read sensitive values`], blocks);
       }
+      const hidden = request.hidden ? entry.fields.filter((field) => request.hidden!.paths.some((path) => overlaps(field, path))) : [];
+      if (hidden.length > 0) {
+        return record(entry, null, [`${hidden.join(", ")} ${hidden.length === 1 ? "is" : "are"} hidden by .hitl.yml context; predictions do not read hidden values`], blocks);
+      }
       const prediction = await modelFor(request, entry, options.dryRun ?? false);
       return record(entry, prediction, prediction.reasons, blocks);
     },

@@ -24,7 +24,9 @@ export function pastDecisions(requests: readonly ApprovalRequest[], fields: read
     if (!decision || request.id === exceptId || decision.decidedBy.type !== "human") continue;
     if (decision.status !== "approved" && decision.status !== "rejected") continue;
     if (request.contextPurgedAt !== undefined) continue;
-    if (request.sensitive && fields.some((field) => request.sensitive!.paths.some((path) => overlaps(field, path)))) continue;
+    // Sealed and hidden values are placeholders in decision_data; a prediction shown on GitHub never names a hidden value.
+    const withheld = [...(request.sensitive?.paths ?? []), ...(request.hidden?.paths ?? [])];
+    if (fields.some((field) => withheld.some((path) => overlaps(field, path)))) continue;
     if (decision.editedFields && fields.some((field) => Object.keys(decision.editedFields!).some((edited) => overlaps(field, edited)))) continue;
     decisions.push({ id: request.id, decidedAt: decision.decidedAt, approved: decision.status === "approved", values: fields.map((field) => fieldValue(request.decisionData, field)) });
   }

@@ -167,6 +167,16 @@ describe.each(ADAPTERS)("predictions as a request opens (%s store)", (_name, ope
     });
   });
 
+  it("does not read fields .hitl.yml hides: a prediction shown on GitHub never names their values", async () => {
+    await approvedHistory();
+    const hidden = opening({ amount: "[hidden: not shown on GitHub]", currency: "EUR" }, { hidden: { paths: ["amount"], values: { amount: 62 } } });
+    expect(await createPredictions({ store }).forRequest(hidden, AUTO)).toMatchObject({
+      outcome: null,
+      decided: false,
+      reasons: ["amount is hidden by .hitl.yml context; predictions do not read hidden values"],
+    });
+  });
+
   it("property: a confident history never decides a critical request, one needing a quorum, or one above the risk limit", async () => {
     await approvedHistory();
     const predictions = createPredictions({ store });
