@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ApprovalRequest } from "../../src/core/types.js";
 import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
-import { makeRequest } from "../support/fixtures.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { headSha } from "../support/github-stand-in/git-routes.js";
 import { allocateId, newIssue } from "../support/github-stand-in/state.js";
 import { deliver, issueCommentPayload } from "../support/webhooks.js";
+import { refundHistory } from "../support/refund-history.js";
 
 /**
  * A suggestion's pull request comes from the branch `hitl/suggest-<id>`, a name anyone who can
@@ -20,29 +19,7 @@ const AGENT_LOGIN = "refund-agent-user";
 const POLICY = "approvers: [alice]\n\nrules:\n  - id: tiny\n    when: {field: amount, lt: 1}\n    action: approve\n";
 const EVERYTHING = "approvers: [alice]\n\nrules:\n  - id: tiny\n    when: {field: amount, lt: 1e12}\n    action: approve\n";
 
-/** 25 refunds people approved from 5 to 95, 10 they rejected from 100 to 280, interleaved in time. */
-function history(): ApprovalRequest[] {
-  const amounts = [...Array.from({ length: 25 }, (_, i) => 5 + Math.round((90 * i) / 24)), ...Array.from({ length: 10 }, (_, i) => 100 + i * 20)];
-  const order = amounts.map((_, i) => (i * 17) % amounts.length);
-  return order.map((index, position) => {
-    const amount = amounts[index]!;
-    const action = amount <= 95 ? "approve" : "reject";
-    const at = new Date(Date.UTC(2026, 10, 1) + position * 3_600_000).toISOString();
-    return makeRequest({
-      id: `req_hist${String(position).padStart(4, "0")}`,
-      repo: REPO,
-      decisionData: { amount, currency: "USD" },
-      requestType: "refund",
-      priority: "normal",
-      riskScore: null,
-      createdAt: at,
-      updatedAt: at,
-      status: action === "approve" ? "approved" : "rejected",
-      decision: { action, status: action === "approve" ? "approved" : "rejected", decidedBy: { type: "human", login: "alice" }, justification: null, decidedAt: at, via: "comment" },
-      escalation: { ladder: [], warningBeforeMs: null, level: 0, warned: false, nextAt: null },
-    });
-  });
-}
+const history = () => refundHistory(REPO);
 
 describe("a suggestion's branch pushed first by someone else", () => {
   let github: GitHubStandIn;

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ApprovalRequest } from "../../src/core/types.js";
 import { addRuleToConfig } from "../../src/insights/config-edit.js";
 import { Hitl } from "../../src/client/index.js";
 import { runCli } from "../../src/cli/run-cli.js";
 import { AGENT, api, startApp, WEBHOOK_SECRET, type AppHarness } from "../support/app-harness.js";
-import { makeRequest } from "../support/fixtures.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in.js";
 import { deliver, issueCommentPayload, pullRequestPayload } from "../support/webhooks.js";
+import { refundHistory } from "../support/refund-history.js";
 
 const REPO = "octo-org/payments";
 const AUDITOR = { name: "auditor", token: "auditor-token-0123456789abcdef", readAll: true };
@@ -24,29 +23,7 @@ rules:
 deadline: 24h # a day
 `;
 
-/** 25 refunds people approved from 5 to 95, 10 they rejected from 100 to 280, interleaved in time. */
-function history(): ApprovalRequest[] {
-  const amounts = [...Array.from({ length: 25 }, (_, i) => 5 + Math.round((90 * i) / 24)), ...Array.from({ length: 10 }, (_, i) => 100 + i * 20)];
-  const order = amounts.map((_, i) => (i * 17) % amounts.length);
-  return order.map((index, position) => {
-    const amount = amounts[index]!;
-    const action = amount <= 95 ? "approve" : "reject";
-    const at = new Date(Date.UTC(2026, 10, 1) + position * 3_600_000).toISOString();
-    return makeRequest({
-      id: `req_hist${String(position).padStart(4, "0")}`,
-      repo: REPO,
-      decisionData: { amount, currency: "USD" },
-      requestType: "refund",
-      priority: "normal",
-      riskScore: null,
-      createdAt: at,
-      updatedAt: at,
-      status: action === "approve" ? "approved" : "rejected",
-      decision: { action, status: action === "approve" ? "approved" : "rejected", decidedBy: { type: "human", login: "alice" }, justification: null, decidedAt: at, via: "comment" },
-      escalation: { ladder: [], warningBeforeMs: null, level: 0, warned: false, nextAt: null },
-    });
-  });
-}
+const history = () => refundHistory(REPO);
 
 describe("rules suggested from history", () => {
   let github: GitHubStandIn;
