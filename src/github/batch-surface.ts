@@ -1,8 +1,8 @@
 import { findRequestMarker, requestMarker } from "../core/render/markers.js";
 import type { SurfaceRef } from "../core/types.js";
 import { writtenBy, type AppSelf } from "./app-self.js";
-import { PENDING_LABEL } from "./issue-surface.js";
-import { hasStatus, splitRepo, type Octokit } from "./octokit.js";
+import { createIssue, PENDING_LABEL } from "./issue-surface.js";
+import { splitRepo, type Octokit } from "./octokit.js";
 
 /** A batch issue as the engine hands it over: the body below hitl's marker, which names the batch. */
 export interface BatchIssue {
@@ -25,16 +25,7 @@ export async function openBatchIssue(octokit: Octokit, repo: string, batch: Batc
     if (found) return { type: "issue", number: found.number, url: found.html_url };
   }
   const params = { owner, repo: name, title: batch.title, body: `${requestMarker(batch.id, options.self.markerKey)}\n${batch.body}`, labels: [PENDING_LABEL, "hitl:batch"] };
-  const assignees = batch.assignees.slice(0, 10);
-  try {
-    const { data } = await octokit.rest.issues.create({ ...params, ...(assignees.length ? { assignees } : {}) });
-    return { type: "issue", number: data.number, url: data.html_url };
-  } catch (error) {
-    // 422: an approver cannot be assigned here (no access); the table still names them.
-    if (!(assignees.length && hasStatus(error, 422))) throw error;
-    const { data } = await octokit.rest.issues.create(params);
-    return { type: "issue", number: data.number, url: data.html_url };
-  }
+  return createIssue(octokit, params, batch.assignees.slice(0, 10));
 }
 
 /** Rewrites the batch's table in one call, closing the issue once every row has ended. */

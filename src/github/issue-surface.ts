@@ -40,12 +40,22 @@ export async function openIssue(
     body: renderRequestBody(request, { now: context.now, recent: context.recent, markerKey: context.self.markerKey }),
     labels: [PENDING_LABEL, priorityLabel(request)],
   };
-  const assignees = assigneesOf(currentApprovers(request));
+  return createIssue(octokit, params, assigneesOf(currentApprovers(request)));
+}
+
+/**
+ * Creates an issue assigned to `assignees` where GitHub allows it: a 422 (someone cannot be
+ * assigned here, having no access) creates it unassigned; the issue still names them.
+ */
+export async function createIssue(
+  octokit: Octokit,
+  params: { owner: string; repo: string; title: string; body: string; labels: string[] },
+  assignees: string[],
+): Promise<SurfaceRef> {
   try {
     const { data } = await octokit.rest.issues.create({ ...params, ...(assignees.length ? { assignees } : {}) });
     return { type: "issue", number: data.number, url: data.html_url };
   } catch (error) {
-    // 422: an approver cannot be assigned here (no access); the issue still mentions them.
     if (!(assignees.length && hasStatus(error, 422))) throw error;
     const { data } = await octokit.rest.issues.create(params);
     return { type: "issue", number: data.number, url: data.html_url };
