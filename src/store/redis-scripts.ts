@@ -203,7 +203,6 @@ redis.call('HSET', key, 'error', ARGV[4])
 return 1
 `;
 
-/** KEYS: the counter. ARGV: max. The count after taking, or -1 when none is left. */
 /** KEYS[1] the delivery; ARGV[1] claim ttl ms. Answers claimed, in_hand or done. */
 export const CLAIM_DELIVERY = `
 if redis.call("SET", KEYS[1], "claimed", "NX", "PX", ARGV[1]) then return "claimed" end
@@ -212,10 +211,17 @@ if state == "done" then return "done" end
 return "in_hand"
 `;
 
+/**
+ * KEYS: the counter. ARGV: max, ttl ms (0: none). The count after taking, or -1 when none is
+ * left. The ttl is set only when the counter is created, never extended.
+ */
 export const TAKE_USE = `
 local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
 if taken >= tonumber(ARGV[1]) then return -1 end
-return redis.call('INCR', KEYS[1])
+local count = redis.call('INCR', KEYS[1])
+local ttl = tonumber(ARGV[2] or '0')
+if count == 1 and ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return count
 `;
 
 /** KEYS: the lock. ARGV: owner, ttl ms. 1 if held by the owner now. */
@@ -249,10 +255,18 @@ redis.call('SET', KEYS[1], string.format('%.0f', slot), 'PX', string.format('%.0
 return slot
 `;
 
-/** KEYS: the setting. ARGV: its value, wrapped as JSON. Stores it unless one is there; answers the stored one. */
+/**
+ * KEYS: the setting. ARGV: its value wrapped as JSON, ttl ms (0: none). Stores it unless one is
+ * there; answers the stored one. The ttl is set only when the setting is created.
+ */
 export const CREATE_SETTING = `
 local stored = redis.call('GET', KEYS[1])
 if stored then return stored end
-redis.call('SET', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2] or '0')
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
 return ARGV[1]
 `;
