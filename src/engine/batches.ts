@@ -25,13 +25,19 @@ const startedKey = (batchId: string) => `batch:${batchId}:posting`;
 const digestKey = (batchId: string) => `batch:${batchId}:body`;
 
 /**
- * How long a batch's keys (its group's counter, its rows, its posting mark and issue) are kept
- * after its window ends. They are read whenever a member's batch is posted or joined, which may
- * happen as long as a member is pending: at most its deadline, which is at most MAX_DURATION
- * away (a day more for retries and clock skew). Longer than needed, never shorter: after that the
- * Redis store forgets them, so its memory follows pending batches, not every batch ever formed.
+ * A batch's keys (its group's counter, its rows, its posting mark and issue) are read only to
+ * post a member or attach it to the issue: while a member is pending and not yet shown, which
+ * its deadline bounds. So each is kept until the latest of its window's end plus MAX_DURATION
+ * (the longest relative deadline) and the deadlines of the members that wrote it, and a day more
+ * for retries and clock skew; a member with a later deadline lengthens the counter's expiry.
+ * After that the Redis store forgets them: its memory follows pending batches, not history.
  */
-const BATCH_KEYS_AFTER_WINDOW_MS = MAX_DURATION_MS + 86_400_000;
+const BATCH_KEYS_MARGIN_MS = 86_400_000;
+
+function batchKeysExpiry(windowEnd: Date, members: ApprovalRequest[], now: Date): { ttlMs: number } {
+  const until = Math.max(windowEnd.getTime() + MAX_DURATION_MS, ...members.map((member) => Date.parse(member.deadline)).filter(Number.isFinite));
+  return { ttlMs: until - now.getTime() + BATCH_KEYS_MARGIN_MS };
+}
 
 const digest = (closed: boolean, body: string) => createHash("sha256").update(`${closed}\n${body}`).digest("base64url");
 
@@ -106,7 +112,7 @@ export function createBatches(ctx: EngineContext) {
         // Every row ended before the batch was due (decided in another channel): nothing to show.
         if (waiting.length === 0) return;
         const started = (await store.setting(startedKey(id))) !== null;
-        const keep = { ttlMs: Date.parse(member.batch.postAt) - clock().getTime() + BATCH_KEYS_AFTER_WINDOW_MS };
+        const keep = batchKeysExpiry(new Date(member.batch.postAt), [member, ...members], clock());
         if (!started) await store.createSetting(startedKey(id), clock().toISOString(), keep);
         const body = renderBatchBody(id, members);
         const assignees = [...new Set(waiting.flatMap((request) => splitApprovers(currentApprovers(request)).users))];
@@ -200,7 +206,7 @@ export function createBatches(ctx: EngineContext) {
       const placed = batchSlot(request, config, clock());
       if (!placed.ok) return null;
       const { slot } = placed;
-      const keep = { ttlMs: slot.postAt.getTime() - clock().getTime() + BATCH_KEYS_AFTER_WINDOW_MS };
+      const keep = batchKeysExpiry(slot.postAt, [request], clock());
       const seq = await store.takeUse(slot.counter, Number.MAX_SAFE_INTEGER, keep);
       if (seq === null) return null;
       const { id, row, first } = placeInBatch(slot, seq);

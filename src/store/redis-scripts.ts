@@ -213,14 +213,18 @@ return "in_hand"
 
 /**
  * KEYS: the counter. ARGV: max, ttl ms (0: none). The count after taking, or -1 when none is
- * left. The ttl is set only when the counter is created, never extended.
+ * left. A ttl gives a new counter its expiry and lengthens a shorter one, never shortens one nor
+ * gives an expiry to a counter kept forever.
  */
 export const TAKE_USE = `
 local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
 if taken >= tonumber(ARGV[1]) then return -1 end
 local count = redis.call('INCR', KEYS[1])
 local ttl = tonumber(ARGV[2] or '0')
-if count == 1 and ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if ttl > 0 then
+  local left = redis.call('PTTL', KEYS[1])
+  if (count == 1 and left == -1) or (left >= 0 and left < ttl) then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
 return count
 `;
 
@@ -257,12 +261,19 @@ return slot
 
 /**
  * KEYS: the setting. ARGV: its value wrapped as JSON, ttl ms (0: none). Stores it unless one is
- * there; answers the stored one. The ttl is set only when the setting is created.
+ * there; answers the stored one. A ttl gives a new setting its expiry and lengthens a shorter
+ * one, never shortens one nor gives an expiry to a setting kept forever.
  */
 export const CREATE_SETTING = `
-local stored = redis.call('GET', KEYS[1])
-if stored then return stored end
 local ttl = tonumber(ARGV[2] or '0')
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  if ttl > 0 then
+    local left = redis.call('PTTL', KEYS[1])
+    if left >= 0 and left < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  end
+  return stored
+end
 if ttl > 0 then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 else

@@ -53,11 +53,12 @@ export const AUDIT_CURSOR = /^\d{1,15}$/;
 
 /**
  * An optional expiry for `takeUse` and `createSetting`, so the store's memory follows pending
- * work, not history. A key written with `ttlMs` is kept at least `ttlMs` after it is first
- * written; then the store may forget it (after which it reads as never written). The Redis store
- * does: it sets the key's expiry when it creates the key, and later writes (more uses, a second
- * `createSetting`) never extend it. The embedded store keeps it on disk, where history belongs.
- * Without `ttlMs` (or with one not above 0) a key is kept forever.
+ * work, not history. A key written with `ttlMs` is kept at least `ttlMs` after that write (a
+ * later write with a longer `ttlMs` keeps it longer; none shortens it); then the store may forget
+ * it, after which it reads as never written. The Redis store does, with a key expiry: set when it
+ * creates the key, lengthened by a later write asking for longer. A key first written without
+ * `ttlMs` (or with one not above 0) is kept forever, whatever later writes ask. The embedded
+ * store keeps every key on disk, where history belongs.
  */
 export interface ExpiryOptions {
   ttlMs?: number;

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { createRespRequester } from "../../src/store/resp-requester.js";
@@ -70,6 +71,23 @@ describe("batches across replicas", () => {
     const numbers = new Set(requests.map((request) => request.surfaceRef?.number));
     expect(numbers.size).toBe(2);
     for (const issue of github.repo(REPO).issues) expect(issue.body!.match(/^\| \d \|/gm)).toHaveLength(4);
+
+    // Every key of a batch expires on Redis a day after its members' deadline (later than a year after the window).
+    const keep = Date.parse(body(1).deadline) - now + 86_400_000;
+    const raw = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await raw.connect();
+      const ttls = async (keys: string[]) => Promise.all(keys.map((key) => raw.pttl(`${prefix}${key}`)));
+      const inRange = (ttl: number, expected: number) => ttl > expected - 60_000 && ttl <= expected;
+      for (const request of requests) {
+        const { id, row, counter } = request.batch!;
+        const [rowTtl, counterTtl] = await ttls([`setting:batch:${id}:row:${row}`, `use:${counter}`]);
+        const [issueTtl, postingTtl] = await ttls([`setting:batch:${id}:issue`, `setting:batch:${id}:posting`]);
+        expect([rowTtl, counterTtl, issueTtl, postingTtl].map((ttl) => inRange(ttl!, keep))).toEqual([true, true, true, true]);
+      }
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it("post a batch that is due once, when both replicas run its jobs at the same time", async () => {

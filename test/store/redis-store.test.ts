@@ -44,7 +44,7 @@ describe("redis store expiries", () => {
     }
   }
 
-  it("sets a counter's expiry when it is created, never extends it, and sets none without ttlMs", async () => {
+  it("sets a counter's expiry when it is created, lengthens it, never shortens it, and sets none without ttlMs", async () => {
     const { store, prefix, cleanup } = await openStore();
     try {
       await store.takeUse("link:a", 5, { ttlMs: 60_000 });
@@ -54,7 +54,11 @@ describe("redis store expiries", () => {
         expect(first).toBeGreaterThan(50_000);
         expect(first).toBeLessThanOrEqual(60_000);
         expect(await store.takeUse("link:a", 5, { ttlMs: 3_600_000 })).toBe(2);
-        expect(await raw.pttl(`${prefix}use:link:a`)).toBeLessThanOrEqual(60_000);
+        expect(await raw.pttl(`${prefix}use:link:a`)).toBeGreaterThan(3_500_000);
+        expect(await store.takeUse("link:a", 5, { ttlMs: 60_000 })).toBe(3);
+        expect(await raw.pttl(`${prefix}use:link:a`)).toBeGreaterThan(3_500_000);
+        expect(await store.takeUse("link:a", 5)).toBe(4);
+        expect(await raw.pttl(`${prefix}use:link:a`)).toBeGreaterThan(3_500_000);
         expect(await raw.pttl(`${prefix}use:rule:kept`)).toBe(-1);
         expect(await store.takeUse("rule:kept", 5, { ttlMs: 60_000 })).toBe(2);
         expect(await raw.pttl(`${prefix}use:rule:kept`)).toBe(-1);
@@ -64,7 +68,7 @@ describe("redis store expiries", () => {
     }
   });
 
-  it("sets a setting's expiry when it is created, never on a setting already there, and none without ttlMs", async () => {
+  it("sets a setting's expiry when it is created, lengthens it, never shortens it, and sets none without ttlMs", async () => {
     const { store, prefix, cleanup } = await openStore();
     try {
       await store.createSetting("signed-out", "x", { ttlMs: 60_000 });
@@ -74,7 +78,10 @@ describe("redis store expiries", () => {
         expect(first).toBeGreaterThan(50_000);
         expect(first).toBeLessThanOrEqual(60_000);
         expect(await store.createSetting("signed-out", "y", { ttlMs: 3_600_000 })).toBe("x");
-        expect(await raw.pttl(`${prefix}setting:signed-out`)).toBeLessThanOrEqual(60_000);
+        expect(await raw.pttl(`${prefix}setting:signed-out`)).toBeGreaterThan(3_500_000);
+        expect(await store.createSetting("signed-out", "z", { ttlMs: 60_000 })).toBe("x");
+        expect(await store.createSetting("signed-out", "z")).toBe("x");
+        expect(await raw.pttl(`${prefix}setting:signed-out`)).toBeGreaterThan(3_500_000);
         expect(await raw.pttl(`${prefix}setting:signing-key`)).toBe(-1);
         expect(await store.createSetting("signing-key", "other", { ttlMs: 60_000 })).toBe("k");
         expect(await raw.pttl(`${prefix}setting:signing-key`)).toBe(-1);
