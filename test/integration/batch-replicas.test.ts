@@ -90,6 +90,26 @@ describe("batches across replicas", () => {
     }
   });
 
+  it("keep a batch's keys on Redis a year and a day past its window when every deadline comes sooner", async () => {
+    const opened = await Promise.all(Array.from({ length: 4 }, (_, i) => api(replicas[i % 2]!, "POST", "/requests", { ...body(i + 1), deadline: "in 2d" })));
+    await Promise.all(replicas.map((replica) => replica.runtime.jobs.run()));
+    const requests = await rowsOf(opened.map((response) => response.json.id as string));
+    const { id, counter } = requests[0]!.batch!;
+    const raw = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await raw.connect();
+      const day = 86_400_000;
+      const ttl = (key: string) => raw.pttl(`${prefix}${key}`);
+      const inRange = (value: number, expected: number) => value > expected - 60_000 && value <= expected;
+      // Rows and the counter: from the window's end; the batch filled up, so it posted at once.
+      expect(inRange(await ttl(`use:${counter}`), WAIT_MS + 366 * day)).toBe(true);
+      for (const request of requests) expect(inRange(await ttl(`setting:batch:${id}:row:${request.batch!.row}`), WAIT_MS + 366 * day)).toBe(true);
+      expect(inRange(await ttl(`setting:batch:${id}:issue`), 366 * day)).toBe(true);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it("post a batch that is due once, when both replicas run its jobs at the same time", async () => {
     const opened = await Promise.all(Array.from({ length: 3 }, (_, i) => api(replicas[i % 2]!, "POST", "/requests", body(i + 1))));
     await Promise.all(replicas.map((replica) => replica.runtime.jobs.run()));
