@@ -36,7 +36,8 @@ const BATCH_KEYS_MARGIN_MS = 86_400_000;
 
 function batchKeysExpiry(windowEnd: Date, members: ApprovalRequest[], now: Date): { ttlMs: number } {
   const until = Math.max(windowEnd.getTime() + MAX_DURATION_MS, ...members.map((member) => Date.parse(member.deadline)).filter(Number.isFinite));
-  return { ttlMs: until - now.getTime() + BATCH_KEYS_MARGIN_MS };
+  // At least the margin: a ttl not above 0 would keep the key forever.
+  return { ttlMs: Math.max(until - now.getTime(), 0) + BATCH_KEYS_MARGIN_MS };
 }
 
 const digest = (closed: boolean, body: string) => createHash("sha256").update(`${closed}\n${body}`).digest("base64url");
