@@ -72,6 +72,7 @@ const HEADERS = {
  * values live in memory), so a copied cookie stays dead after a restart. One short entry per sign-out.
  */
 const signedOutKey = (sid: string) => `desk_signed_out:${sid}`;
+const SIGNED_OUT_MARGIN_MS = 3_600_000;
 
 const inDesk = (path: string) => path === DESK_PATH || path.startsWith(`${DESK_PATH}/`);
 
@@ -290,7 +291,9 @@ export function createDeskHandler(deps: DeskHandlerDeps) {
       return send(res, problemPage(403, "This form could not be checked", "It did not come from a page of this desk. Nothing was decided. Open the page again and use its form.", base), { login: session.login, csrf });
     }
     if (path === "/logout") {
-      await deps.store.createSetting(signedOutKey(session.sid), new Date(session.expiresAt).toISOString());
+      // Needed only while the cookie could still open: until the session's end, plus an hour for clock skew.
+      const ttlMs = session.expiresAt - deps.clock().getTime() + SIGNED_OUT_MARGIN_MS;
+      await deps.store.createSetting(signedOutKey(session.sid), new Date(session.expiresAt).toISOString(), { ttlMs });
       deps.log.info({ login: session.login }, "desk sign-out");
       return send(res, signedOutPage(base), { login: null, csrf: null }, { "set-cookie": setCookie(names, names.session, "", 0) });
     }

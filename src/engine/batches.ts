@@ -5,6 +5,7 @@ import { renderEscalationComment, renderWarningComment } from "../core/render/co
 import { renderBatchBody, renderBatchTitle } from "../core/render/batch.js";
 import { currentApprovers } from "../core/schedule.js";
 import type { ApprovalRequest, AuditEvent, BatchMembership, SurfaceRef } from "../core/types.js";
+import { MAX_DURATION_MS } from "../core/duration.js";
 import { CAS_ATTEMPTS, type EngineContext } from "./context.js";
 
 /** How long one replica may hold a batch while it posts or rewrites its issue. */
@@ -22,6 +23,22 @@ const rowKey = (batchId: string, row: number) => `batch:${batchId}:row:${row}`;
 const issueKey = (batchId: string) => `batch:${batchId}:issue`;
 const startedKey = (batchId: string) => `batch:${batchId}:posting`;
 const digestKey = (batchId: string) => `batch:${batchId}:body`;
+
+/**
+ * A batch's keys (its group's counter, its rows, its posting mark and issue) are read only to
+ * post a member or attach it to the issue: while a member is pending and not yet shown, which
+ * its deadline bounds. So each is kept until the latest of its window's end plus MAX_DURATION
+ * (the longest relative deadline) and the deadlines of the members that wrote it, and a day more
+ * for retries and clock skew; a member with a later deadline lengthens the counter's expiry.
+ * After that the Redis store forgets them: its memory follows pending batches, not history.
+ */
+const BATCH_KEYS_MARGIN_MS = 86_400_000;
+
+function batchKeysExpiry(windowEnd: Date, members: ApprovalRequest[], now: Date): { ttlMs: number } {
+  const until = Math.max(windowEnd.getTime() + MAX_DURATION_MS, ...members.map((member) => Date.parse(member.deadline)).filter(Number.isFinite));
+  // At least the margin: a ttl not above 0 would keep the key forever.
+  return { ttlMs: Math.max(until - now.getTime(), 0) + BATCH_KEYS_MARGIN_MS };
+}
 
 const digest = (closed: boolean, body: string) => createHash("sha256").update(`${closed}\n${body}`).digest("base64url");
 
@@ -96,12 +113,13 @@ export function createBatches(ctx: EngineContext) {
         // Every row ended before the batch was due (decided in another channel): nothing to show.
         if (waiting.length === 0) return;
         const started = (await store.setting(startedKey(id))) !== null;
-        if (!started) await store.createSetting(startedKey(id), clock().toISOString());
+        const keep = batchKeysExpiry(new Date(member.batch.postAt), [member, ...members], clock());
+        if (!started) await store.createSetting(startedKey(id), clock().toISOString(), keep);
         const body = renderBatchBody(id, members);
         const assignees = [...new Set(waiting.flatMap((request) => splitApprovers(currentApprovers(request)).users))];
         shownAt = clock();
         const opened = await github.openBatchIssue(member.installationId, member.repo, { id, title: renderBatchTitle(members), body, assignees }, { search: started });
-        surface = parseRef(await store.createSetting(issueKey(id), JSON.stringify(opened)))!;
+        surface = parseRef(await store.createSetting(issueKey(id), JSON.stringify(opened), keep))!;
         await store.putCached(digestKey(id), digest(false, body), BODY_DIGEST_TTL_MS);
         log.info({ batchId: id, repo: member.repo, number: surface.number, rows: members.length }, "posted a batch issue");
       }
@@ -189,10 +207,11 @@ export function createBatches(ctx: EngineContext) {
       const placed = batchSlot(request, config, clock());
       if (!placed.ok) return null;
       const { slot } = placed;
-      const seq = await store.takeUse(slot.counter, Number.MAX_SAFE_INTEGER);
+      const keep = batchKeysExpiry(slot.postAt, [request], clock());
+      const seq = await store.takeUse(slot.counter, Number.MAX_SAFE_INTEGER, keep);
       if (seq === null) return null;
       const { id, row, first } = placeInBatch(slot, seq);
-      await store.createSetting(rowKey(id, row), request.id);
+      await store.createSetting(rowKey(id, row), request.id, keep);
       // The last row fills the batch: it posts now rather than at the end of the window.
       const postAt = row === slot.maxSize ? clock() : slot.postAt;
       const batch: BatchMembership = { id, row, postAt: postAt.toISOString(), counter: slot.counter, first, maxSize: slot.maxSize };

@@ -217,6 +217,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
       });
     },
 
+    // An expiry (`options.ttlMs`) is not acted on: the embedded store keeps these on disk.
     takeUse(key, max) {
       return write(() => {
         const taken = queries.uses(key);

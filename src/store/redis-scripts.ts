@@ -203,7 +203,6 @@ redis.call('HSET', key, 'error', ARGV[4])
 return 1
 `;
 
-/** KEYS: the counter. ARGV: max. The count after taking, or -1 when none is left. */
 /** KEYS[1] the delivery; ARGV[1] claim ttl ms. Answers claimed, in_hand or done. */
 export const CLAIM_DELIVERY = `
 if redis.call("SET", KEYS[1], "claimed", "NX", "PX", ARGV[1]) then return "claimed" end
@@ -212,10 +211,21 @@ if state == "done" then return "done" end
 return "in_hand"
 `;
 
+/**
+ * KEYS: the counter. ARGV: max, ttl ms (0: none). The count after taking, or -1 when none is
+ * left. A ttl gives a new counter its expiry and lengthens a shorter one, never shortens one nor
+ * gives an expiry to a counter kept forever.
+ */
 export const TAKE_USE = `
 local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
 if taken >= tonumber(ARGV[1]) then return -1 end
-return redis.call('INCR', KEYS[1])
+local count = redis.call('INCR', KEYS[1])
+local ttl = tonumber(ARGV[2] or '0')
+if ttl > 0 then
+  local left = redis.call('PTTL', KEYS[1])
+  if (count == 1 and left == -1) or (left >= 0 and left < ttl) then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+return count
 `;
 
 /** KEYS: the lock. ARGV: owner, ttl ms. 1 if held by the owner now. */
@@ -249,10 +259,25 @@ redis.call('SET', KEYS[1], string.format('%.0f', slot), 'PX', string.format('%.0
 return slot
 `;
 
-/** KEYS: the setting. ARGV: its value, wrapped as JSON. Stores it unless one is there; answers the stored one. */
+/**
+ * KEYS: the setting. ARGV: its value wrapped as JSON, ttl ms (0: none). Stores it unless one is
+ * there; answers the stored one. A ttl gives a new setting its expiry and lengthens a shorter
+ * one, never shortens one nor gives an expiry to a setting kept forever.
+ */
 export const CREATE_SETTING = `
+local ttl = tonumber(ARGV[2] or '0')
 local stored = redis.call('GET', KEYS[1])
-if stored then return stored end
-redis.call('SET', KEYS[1], ARGV[1])
+if stored then
+  if ttl > 0 then
+    local left = redis.call('PTTL', KEYS[1])
+    if left >= 0 and left < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  end
+  return stored
+end
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
 return ARGV[1]
 `;

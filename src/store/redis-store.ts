@@ -4,7 +4,7 @@ import { contextExpiresAtMs, endedAtMs } from "../core/retention.js";
 import { compareIds, dueMs, idempotencyIndexKey, pendingScore, surfaceNumber, toMs, urgencyRank } from "./order.js";
 import { createRedisAudit, type ChainedWrite } from "./redis-audit.js";
 import * as scripts from "./redis-scripts.js";
-import { StoreUnavailableError, type Effects, type ListQuery, type Store } from "./store.js";
+import { StoreUnavailableError, type Effects, type ExpiryOptions, type ListQuery, type Store } from "./store.js";
 
 export interface RedisStoreOptions {
   /**
@@ -199,8 +199,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       else await call("release a delivery", () => redis.del(key));
     },
 
-    async takeUse(key, max) {
-      const taken = Number(await evaluate("count a use", scripts.TAKE_USE, [max], [`${prefix}use:${key}`]));
+    async takeUse(key, max, options) {
+      const taken = Number(await evaluate("count a use", scripts.TAKE_USE, [max, ttlArgument(options)], [`${prefix}use:${key}`]));
       return taken < 0 ? null : taken;
     },
 
@@ -245,9 +245,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       return stored === null || stored === undefined ? null : json<{ value: string }>(stored).value;
     },
 
-    async createSetting(name, value) {
+    async createSetting(name, value, options) {
       // Wrapped, so a client that deserialises JSON hands the string back as it was written.
-      const stored = await evaluate("store a setting", scripts.CREATE_SETTING, [JSON.stringify({ value })], [`${prefix}setting:${name}`]);
+      const stored = await evaluate("store a setting", scripts.CREATE_SETTING, [JSON.stringify({ value }), ttlArgument(options)], [`${prefix}setting:${name}`]);
       return json<{ value: string }>(stored).value;
     },
 
@@ -295,6 +295,12 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 }
 
 /** The sorted set that answers a list query with the fewest entries to skip. */
+/** The ttl as the scripts take it: whole milliseconds, 0 for none. */
+function ttlArgument(options: ExpiryOptions | undefined): number {
+  const ttl = options?.ttlMs;
+  return ttl !== undefined && Number.isFinite(ttl) && ttl > 0 ? Math.max(1, Math.ceil(ttl)) : 0;
+}
+
 function listKey(query: ListQuery): string {
   if (query.status && query.repo) return `idx:repo-status:${query.status}:${query.repo}`;
   if (query.status) return `idx:status:${query.status}`;

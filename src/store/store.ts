@@ -51,6 +51,19 @@ export interface AuditPurgeResult {
 /** A cursor as both stores write it: the entry's position in the store's append order. */
 export const AUDIT_CURSOR = /^\d{1,15}$/;
 
+/**
+ * An optional expiry for `takeUse` and `createSetting`, so the store's memory follows pending
+ * work, not history. A key written with `ttlMs` is kept at least `ttlMs` after that write (a
+ * later write with a longer `ttlMs` keeps it longer; none shortens it); then the store may forget
+ * it, after which it reads as never written. The Redis store does, with a key expiry: set when it
+ * creates the key, lengthened by a later write asking for longer. A key first written without
+ * `ttlMs` (or with one not above 0) is kept forever, whatever later writes ask. The embedded
+ * store keeps every key on disk, where history belongs.
+ */
+export interface ExpiryOptions {
+  ttlMs?: number;
+}
+
 /** The store could not be reached or failed; the API answers 503 for it. */
 export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -163,8 +176,9 @@ export interface Store {
   /**
    * Takes one use of a counted thing (a rule's `max_uses`) if fewer than `max` were taken.
    * Returns the count after taking, or null when none is left. Atomic across replicas.
+   * With `options.ttlMs` the counter may be forgotten later (see `ExpiryOptions`).
    */
-  takeUse(key: string, max: number): Promise<number | null>;
+  takeUse(key: string, max: number, options?: ExpiryOptions): Promise<number | null>;
 
   /** How many uses of `key` were taken. */
   uses(key: string): Promise<number>;
@@ -200,8 +214,9 @@ export interface Store {
    * Stores `value` under `name` unless a value is stored there already, and returns the stored
    * one: the first writer's, whoever it was. Atomic across replicas, so two replicas starting at
    * once agree on one value. A setting, once stored, never changes.
+   * With `options.ttlMs` it may be forgotten later (see `ExpiryOptions`).
    */
-  createSetting(name: string, value: string): Promise<string>;
+  createSetting(name: string, value: string, options?: ExpiryOptions): Promise<string>;
 
   /** Throws StoreUnavailableError when the store cannot be used. */
   ping(): Promise<void>;

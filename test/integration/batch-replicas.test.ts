@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { createRespRequester } from "../../src/store/resp-requester.js";
@@ -70,6 +71,43 @@ describe("batches across replicas", () => {
     const numbers = new Set(requests.map((request) => request.surfaceRef?.number));
     expect(numbers.size).toBe(2);
     for (const issue of github.repo(REPO).issues) expect(issue.body!.match(/^\| \d \|/gm)).toHaveLength(4);
+
+    // Every key of a batch expires on Redis a day after its members' deadline (later than a year after the window).
+    const keep = Date.parse(body(1).deadline) - now + 86_400_000;
+    const raw = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await raw.connect();
+      const ttls = async (keys: string[]) => Promise.all(keys.map((key) => raw.pttl(`${prefix}${key}`)));
+      const inRange = (ttl: number, expected: number) => ttl > expected - 60_000 && ttl <= expected;
+      for (const request of requests) {
+        const { id, row, counter } = request.batch!;
+        const [rowTtl, counterTtl] = await ttls([`setting:batch:${id}:row:${row}`, `use:${counter}`]);
+        const [issueTtl, postingTtl] = await ttls([`setting:batch:${id}:issue`, `setting:batch:${id}:posting`]);
+        expect([rowTtl, counterTtl, issueTtl, postingTtl].map((ttl) => inRange(ttl!, keep))).toEqual([true, true, true, true]);
+      }
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it("keep a batch's keys on Redis a year and a day past its window when every deadline comes sooner", async () => {
+    const opened = await Promise.all(Array.from({ length: 4 }, (_, i) => api(replicas[i % 2]!, "POST", "/requests", { ...body(i + 1), deadline: "in 2d" })));
+    await Promise.all(replicas.map((replica) => replica.runtime.jobs.run()));
+    const requests = await rowsOf(opened.map((response) => response.json.id as string));
+    const { id, counter } = requests[0]!.batch!;
+    const raw = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await raw.connect();
+      const day = 86_400_000;
+      const ttl = (key: string) => raw.pttl(`${prefix}${key}`);
+      const inRange = (value: number, expected: number) => value > expected - 60_000 && value <= expected;
+      // Rows and the counter: from the window's end; the batch filled up, so it posted at once.
+      expect(inRange(await ttl(`use:${counter}`), WAIT_MS + 366 * day)).toBe(true);
+      for (const request of requests) expect(inRange(await ttl(`setting:batch:${id}:row:${request.batch!.row}`), WAIT_MS + 366 * day)).toBe(true);
+      expect(inRange(await ttl(`setting:batch:${id}:issue`), 366 * day)).toBe(true);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it("post a batch that is due once, when both replicas run its jobs at the same time", async () => {

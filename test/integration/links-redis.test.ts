@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEmailSender } from "../../src/channels/email/email-sender.js";
-import { linkKeyFrom } from "../../src/channels/links/link-token.js";
+import { linkKeyFrom, linkUseKey, readLink, type LinkClaims } from "../../src/channels/links/link-token.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { createRespRequester } from "../../src/store/resp-requester.js";
 import type { Store } from "../../src/store/store.js";
@@ -21,6 +22,16 @@ people:
   bob: {email: bob@example.com}
 notify: [{events: [opened], channels: [email]}]
 `;
+
+async function withRaw<T>(use: (raw: IORedis) => Promise<T>): Promise<T> {
+  const raw = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await raw.connect();
+    return await use(raw);
+  } finally {
+    raw.disconnect();
+  }
+}
 
 describe("one-click links with two replicas on Redis", () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -72,5 +83,14 @@ describe("one-click links with two replicas on Redis", () => {
     const request = (await api(b, "GET", `/requests/${id}`)).json as { status: string; votes?: unknown[]; stages?: { approvals: unknown[] }[] };
     expect(request.status).toBe("pending");
     expect(JSON.stringify(request).match(/"by":"alice"/g)).toHaveLength(1);
+
+    // The link's use is remembered until the link expires and an hour more, then Redis forgets it.
+    const read = readLink(KEY, path.slice("/l/".length), T0);
+    expect(read.ok).toBe(true);
+    const claims = (read as { claims: LinkClaims }).claims;
+    const ttl = await withRaw((raw) => raw.pttl(`${prefix}use:${linkUseKey(claims)}`));
+    const expected = claims.expiresAt - T0.getTime() + 3_600_000;
+    expect(ttl).toBeGreaterThan(expected - 60_000);
+    expect(ttl).toBeLessThanOrEqual(expected);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "@upstash/redis";
+import { Redis as IORedis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { createRespRequester } from "../../src/store/resp-requester.js";
@@ -29,6 +30,81 @@ async function openStore(options: { deserialize?: boolean; prefix?: string } = {
 
 describeStoreContract("redis (raw strings)", () => openStore({ deserialize: false }));
 describeStoreContract("redis (deserialising client)", () => openStore());
+
+describe("redis store expiries", () => {
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function withRaw<T>(use: (raw: IORedis) => Promise<T>): Promise<T> {
+    const raw = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await raw.connect();
+      return await use(raw);
+    } finally {
+      raw.disconnect();
+    }
+  }
+
+  it("sets a counter's expiry when it is created, lengthens it, never shortens it, and sets none without ttlMs", async () => {
+    const { store, prefix, cleanup } = await openStore();
+    try {
+      await store.takeUse("link:a", 5, { ttlMs: 60_000 });
+      await store.takeUse("rule:kept", 5);
+      await withRaw(async (raw) => {
+        const first = await raw.pttl(`${prefix}use:link:a`);
+        expect(first).toBeGreaterThan(50_000);
+        expect(first).toBeLessThanOrEqual(60_000);
+        expect(await store.takeUse("link:a", 5, { ttlMs: 3_600_000 })).toBe(2);
+        expect(await raw.pttl(`${prefix}use:link:a`)).toBeGreaterThan(3_500_000);
+        expect(await store.takeUse("link:a", 5, { ttlMs: 60_000 })).toBe(3);
+        expect(await raw.pttl(`${prefix}use:link:a`)).toBeGreaterThan(3_500_000);
+        expect(await store.takeUse("link:a", 5)).toBe(4);
+        expect(await raw.pttl(`${prefix}use:link:a`)).toBeGreaterThan(3_500_000);
+        expect(await raw.pttl(`${prefix}use:rule:kept`)).toBe(-1);
+        expect(await store.takeUse("rule:kept", 5, { ttlMs: 60_000 })).toBe(2);
+        expect(await raw.pttl(`${prefix}use:rule:kept`)).toBe(-1);
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("sets a setting's expiry when it is created, lengthens it, never shortens it, and sets none without ttlMs", async () => {
+    const { store, prefix, cleanup } = await openStore();
+    try {
+      await store.createSetting("signed-out", "x", { ttlMs: 60_000 });
+      await store.createSetting("signing-key", "k");
+      await withRaw(async (raw) => {
+        const first = await raw.pttl(`${prefix}setting:signed-out`);
+        expect(first).toBeGreaterThan(50_000);
+        expect(first).toBeLessThanOrEqual(60_000);
+        expect(await store.createSetting("signed-out", "y", { ttlMs: 3_600_000 })).toBe("x");
+        expect(await raw.pttl(`${prefix}setting:signed-out`)).toBeGreaterThan(3_500_000);
+        expect(await store.createSetting("signed-out", "z", { ttlMs: 60_000 })).toBe("x");
+        expect(await store.createSetting("signed-out", "z")).toBe("x");
+        expect(await raw.pttl(`${prefix}setting:signed-out`)).toBeGreaterThan(3_500_000);
+        expect(await raw.pttl(`${prefix}setting:signing-key`)).toBe(-1);
+        expect(await store.createSetting("signing-key", "other", { ttlMs: 60_000 })).toBe("k");
+        expect(await raw.pttl(`${prefix}setting:signing-key`)).toBe(-1);
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("forgets a counter and a setting once their expiry has passed", async () => {
+    const { store, cleanup } = await openStore();
+    try {
+      expect(await store.takeUse("link:short", 1, { ttlMs: 50 })).toBe(1);
+      expect(await store.createSetting("short", "first", { ttlMs: 50 })).toBe("first");
+      await sleep(200);
+      expect(await store.uses("link:short")).toBe(0);
+      expect(await store.setting("short")).toBeNull();
+      expect(await store.createSetting("short", "again")).toBe("again");
+    } finally {
+      await cleanup();
+    }
+  });
+});
 
 describe("redis store across replicas", () => {
   async function twoReplicas(): Promise<{ a: Store; b: Store; cleanup(): Promise<void> }> {

@@ -478,6 +478,15 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(results.filter((r) => r !== null)).toEqual([5]);
         expect(await store.uses("last")).toBe(5);
       });
+
+      it("counts to max with an expiry as without, and keeps the count meanwhile", async () => {
+        expect(await store.takeUse("link:n1", 2, { ttlMs: 60_000 })).toBe(1);
+        expect(await store.takeUse("link:n1", 2, { ttlMs: 60_000 })).toBe(2);
+        expect(await store.takeUse("link:n1", 2, { ttlMs: 60_000 })).toBeNull();
+        expect(await store.uses("link:n1")).toBe(2);
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.takeUse("link:n2", 1, { ttlMs: 60_000 })));
+        expect(results.filter((r) => r !== null)).toEqual([1]);
+      });
     });
 
     describe("settings", () => {
@@ -507,6 +516,15 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.createSetting("race", `value-${i}`)));
         expect(new Set(results).size).toBe(1);
         expect(await store.setting("race")).toBe(results[0]);
+      });
+
+      it("keeps the first value of a setting with an expiry, meanwhile, as without", async () => {
+        expect(await store.createSetting("expiring", "first", { ttlMs: 60_000 })).toBe("first");
+        expect(await store.createSetting("expiring", "second", { ttlMs: 60_000 })).toBe("first");
+        expect(await store.createSetting("expiring", "third")).toBe("first");
+        expect(await store.setting("expiring")).toBe("first");
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.createSetting("expiring-race", `value-${i}`, { ttlMs: 60_000 })));
+        expect(new Set(results).size).toBe(1);
       });
     });
 

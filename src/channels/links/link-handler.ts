@@ -18,6 +18,8 @@ import { csrfTokenFor, linkBinding, linkUseKey, readLink, sameSecret, type LinkC
 /** Where one-click links live: `<HITL_PUBLIC_URL>/l/<token>`. */
 export const LINK_PATH = "/l/";
 
+const LINK_USE_MARGIN_MS = 3_600_000;
+
 export interface LinkHandlerDeps {
   store: Pick<Store, "get" | "takeUse" | "uses">;
   decide: DecideFromChannel;
@@ -121,7 +123,9 @@ export function createLinkHandler(deps: LinkHandlerDeps) {
       return send(res, again(feedback.missing === "reason_code" ? "Rejecting needs a reason code." : `A justification of at least ${feedback.policy.minLength} characters is needed.`));
     }
 
-    if ((await deps.store.takeUse(linkUseKey(claims), 1)) === null) return send(res, refusalPage("used"));
+    // The use is needed only while the link could still open: until it expires, plus an hour for clock skew.
+    const ttlMs = claims.expiresAt - now.getTime() + LINK_USE_MARGIN_MS;
+    if ((await deps.store.takeUse(linkUseKey(claims), 1, { ttlMs })) === null) return send(res, refusalPage("used"));
     const outcome = await deps.decide({
       requestId: request.id,
       login: claims.login,
