@@ -4,6 +4,7 @@
  * - `issue-pending.png`, `issue-approved.png`, `issue-escalated.png`: a request's issue (its title
  *   and body) while it waits, once approved, and once escalated;
  * - `presentation-<name>.png`: one request of each `presentation`;
+ * - `issue-batch.png`: a batch issue (`.hitl.yml` `batch:`), one row decided, 900 pixels wide;
  * - `home-page.png`: the app's `GET /` page.
  *
  * The Markdown goes to HTML with micromark (CommonMark and GFM, as GitHub), with a GitHub-like
@@ -17,6 +18,7 @@ import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { chromium } from "playwright-core";
 import { renderHomePage } from "../src/api/home-page.js";
+import { renderBatchBody, renderBatchTitle } from "../src/core/render/batch.js";
 import { renderIssueTitle, renderRequestBody } from "../src/core/render/request-markdown.js";
 import type { ApprovalRequest } from "../src/core/types.js";
 import { PRESENTATION_EXAMPLES } from "../test/support/presentation-examples.js";
@@ -53,11 +55,13 @@ const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;
 
 /** The issue as GitHub shows it: the title, open or closed, and the body hitl wrote. */
 function issuePage(request: ApprovalRequest, now: Date): string {
-  const markdown = renderRequestBody(request, { now, recent: [], markerKey: "example" });
+  return githubIssue(renderIssueTitle(request, now), renderRequestBody(request, { now, recent: [], markerKey: "example" }), request.status === "pending");
+}
+
+function githubIssue(title: string, markdown: string, open: boolean): string {
   // GitHub shows the raw HTML it allows (details, summary) and hides comments; micromark does the same with this option.
   const body = micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
-  const open = request.status === "pending";
-  return `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style><div class="page"><h1 class="title">${escape(renderIssueTitle(request, now))}</h1><span class="state ${open ? "open" : "closed"}">${open ? "Open" : "Closed"}</span><div class="comment"><div class="comment-head"><b>hitl</b> bot opened this issue</div><div class="comment-body">${body}</div></div></div>`;
+  return `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style><div class="page"><h1 class="title">${escape(title)}</h1><span class="state ${open ? "open" : "closed"}">${open ? "Open" : "Closed"}</span><div class="comment"><div class="comment-head"><b>hitl</b> bot opened this issue</div><div class="comment-body">${body}</div></div></div>`;
 }
 
 const refund = PRESENTATION_EXAMPLES.multiple_choice;
@@ -80,6 +84,31 @@ const escalated: ApprovalRequest = {
   escalation: { ladder: [{ afterMs: 4 * 3_600_000, approvers: ["bob"], message: null, notify: [] }], warningBeforeMs: null, level: 1, warned: false, nextAt: null },
 };
 
+const batchRows: ApprovalRequest[] = [
+  ["Refund order #1240 for Globex", { order: "1240", amount: 35, currency: "USD" }],
+  ["Refund order #1251 for Initech", { order: "1251", amount: 60, currency: "USD" }],
+  ["Refund order #1262 for Umbrella", { order: "1262", amount: 18, currency: "USD" }],
+  ["Refund order #1275 for Hooli", { order: "1275", amount: 90, currency: "USD" }],
+].map(([task, data], i) => ({
+  ...refund,
+  id: `req_batch${i + 1}`,
+  taskDescription: task as string,
+  decisionData: data as Record<string, unknown>,
+  availableActions: [
+    { id: "approve", label: "Refund", kind: "approve", impact: "The customer gets the money back today" },
+    { id: "reject", label: "Deny", kind: "reject" },
+  ],
+  presentation: "binary",
+  requestType: "refund",
+  deadline: "2026-11-24T18:00:00.000Z",
+  batch: { id: "bat_0d5f", row: i + 1, postAt: "2026-11-24T10:10:00.000Z", counter: "example", first: 1, maxSize: 20 },
+}));
+batchRows[1] = {
+  ...batchRows[1]!,
+  status: "approved",
+  decision: { action: "approve", status: "approved", decidedBy: { type: "human", login: "alice" }, justification: "known customer", decidedAt: "2026-11-24T10:20:00.000Z", via: "comment" },
+};
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
@@ -98,6 +127,10 @@ try {
   await shoot(issuePage(approved, new Date("2026-11-24T10:42:00.000Z")), "issue-approved.png", false);
   await shoot(issuePage(escalated, new Date("2026-11-24T14:00:00.000Z")), "issue-escalated.png", false);
   for (const [name, request] of Object.entries(PRESENTATION_EXAMPLES)) await shoot(issuePage(request, NOW), `presentation-${name.replace(/_/g, "-")}.png`, true);
+  // A table is read on a wide screen: GitHub scrolls it sideways on a phone.
+  await page.setViewportSize({ width: 900, height: 600 });
+  await shoot(githubIssue(renderBatchTitle(batchRows), renderBatchBody("bat_0d5f", batchRows), true), "issue-batch.png", true);
+  await page.setViewportSize(PHONE);
   const home = renderHomePage(
     { version: "0.1.0", appId: 123456, agents: ["refund-agent", "deploy-bot"], store: "embedded", webhookProxy: true, docs: ["README.md", "agents.md", "architecture.md", "configuration.md", "security.md"] },
     { count: 3, atLeast: false },
