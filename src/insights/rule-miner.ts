@@ -34,7 +34,22 @@ export interface CounterExample {
   decidedAt: string;
 }
 
-export interface MinedRule {
+/** What supports a mined rule, and what stands against it. */
+export interface RuleEvidence {
+  support: number;
+  /** Supporting requests, newest first, at most `maxIds`. */
+  requestIds: string[];
+  counterExamples: CounterExample[];
+  /** All decisions of the type the miner looked at, and how many of them were not plain approvals. */
+  considered: number;
+  decidedOtherwise: number;
+  /** The chance guard's figure: below `maxChance`. */
+  chance: number;
+  /** The newest supporting decision. */
+  lastDecidedAt: string;
+}
+
+export interface MinedRule extends RuleEvidence {
   requestType: string;
   field: string;
   /** The condition on the field: `gte`/`lte` (the observed approved range) or `equals`. */
@@ -47,17 +62,6 @@ export interface MinedRule {
   /** The highest risk_score among the supporting requests, when each of them carried one. */
   riskMax: number | null;
   action: "approve";
-  support: number;
-  /** Supporting requests, newest first, at most `maxIds`. */
-  requestIds: string[];
-  counterExamples: CounterExample[];
-  /** All decisions of the type the miner looked at, and how many of them were not plain approvals. */
-  considered: number;
-  decidedOtherwise: number;
-  /** The chance guard's figure: below `maxChance`. */
-  chance: number;
-  /** The newest supporting decision. */
-  lastDecidedAt: string;
 }
 
 /** One past decision by a person, as the miner reads it. */

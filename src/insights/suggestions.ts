@@ -4,7 +4,7 @@ import type { Condition, HitlConfig, Rule } from "../config/schema.js";
 import { formatValue } from "../core/conditions.js";
 import type { ApprovalRequest } from "../core/types.js";
 import { canonical } from "./config-edit.js";
-import { mineRules, type CounterExample, type MinedRule, type MinerOptions } from "./rule-miner.js";
+import { mineRules, type MinedRule, type MinerOptions, type RuleEvidence } from "./rule-miner.js";
 
 /** Who a suggested rule names as its author (`created_by`). */
 export const SUGGESTION_AUTHOR = "hitl-suggestions";
@@ -20,15 +20,7 @@ export interface Suggestion {
   rule: Rule;
   /** The rule as a YAML list item, for `rules:`. */
   yaml: string;
-  evidence: {
-    support: number;
-    requestIds: string[];
-    counterExamples: CounterExample[];
-    considered: number;
-    decidedOtherwise: number;
-    chance: number;
-    lastDecidedAt: string;
-  };
+  evidence: RuleEvidence;
 }
 
 /**
